@@ -1,0 +1,6 @@
+//! intake: reads load/security/penetration test notifications, checks them against the
+//! notice rules, and answers.
+
+pub mod extract;
+pub mod model;
+pub mod read;
