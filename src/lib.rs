@@ -1,6 +1,11 @@
 //! intake: reads load/security/penetration test notifications, checks them against the
 //! notice rules, and answers.
 
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod decide;
 pub mod extract;
 pub mod model;
 pub mod read;
+pub mod render;

@@ -60,7 +60,9 @@ pub struct Request {
     pub scope: Option<String>,
     pub contact: Contact,
     pub originating_ips: Vec<IpNet>,
+    #[serde(serialize_with = "whole_if_integral")]
     pub bandwidth_bps: Option<f64>,
+    #[serde(serialize_with = "whole_if_integral")]
     pub requests_per_second: Option<f64>,
     pub targets: Vec<String>,
     pub windows: Vec<Window>,
@@ -155,7 +157,6 @@ pub enum ProblemCode {
     WindowInvalid,
     IpNotPublic,
     AmbiguousDate,
-    AmbiguousZone,
     SenderUnverified,
     TooLarge,
     Unreadable,
@@ -174,5 +175,58 @@ impl Problem {
             code,
             message: message.into(),
         }
+    }
+}
+
+/// The outcome of checking one message: the `intake check --json` contract.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    /// The path as given on the command line; set by the caller.
+    pub file: Option<String>,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    /// Arrival time the notice is measured from.
+    pub received: Option<DateTime<Utc>>,
+    pub kind: Kind,
+    pub decision: Decision,
+    pub test_class: Option<TestClass>,
+    pub required_notice_days: Option<u32>,
+    #[serde(serialize_with = "round_days")]
+    pub notice_days: Option<f64>,
+    pub missing: Vec<Item>,
+    pub problems: Vec<Problem>,
+    pub request: Request,
+    /// Our reference for this request, stable per Message-ID.
+    pub reference: String,
+    pub subject: String,
+    /// Things a person may want to know that do not change the decision.
+    pub warnings: Vec<String>,
+    /// The zone the customer wrote times in, or the configured one.
+    pub customer_zone: String,
+    /// Why a message was ignored or sent to review, in a few words.
+    pub reason: Option<String>,
+    /// Version of the rules that decided, recorded with every verdict.
+    pub rules_version: &'static str,
+}
+
+impl Verdict {
+    pub fn has(&self, code: ProblemCode) -> bool {
+        self.problems.iter().any(|p| p.code == code)
+    }
+}
+
+fn round_days<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(d) => s.serialize_f64((d * 1000.0).round() / 1000.0),
+        None => s.serialize_none(),
+    }
+}
+
+/// `500` rather than `500.0` when a rate is a whole number; fractions stay (`8.333`).
+fn whole_if_integral<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => s.serialize_i64(*x as i64),
+        Some(x) => s.serialize_f64((x * 1000.0).round() / 1000.0),
+        None => s.serialize_none(),
     }
 }

@@ -1,6 +1,138 @@
 //! Extraction: the six items of a notification, from the text of a [`crate::read::Letter`].
+//!
+//! Labelled fields are read first; an item without a label is looked for in the whole new
+//! text. Quoted earlier messages never count; signatures only for the contact.
 
+pub mod classify;
+pub mod contact;
 pub mod dates;
+pub mod fields;
 pub mod hosts;
 pub mod net;
 pub mod traffic;
+
+use crate::model::{Request, Zone};
+use crate::read::Letter;
+use classify::TestMentions;
+use dates::{DateContext, DateFindings};
+use fields::Field;
+
+/// Everything found in one message.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub request: Request,
+    pub mentions: TestMentions,
+    pub ambiguous_dates: Vec<String>,
+    pub ambiguous_zones: Vec<String>,
+    pub zone: Option<Zone>,
+}
+
+/// The text the items are read from: the new text plus text-like attachments.
+pub fn body_text(letter: &Letter) -> String {
+    let mut text = String::with_capacity(letter.text.new.len() + letter.text.attachments.len() + 1);
+    text.push_str(&letter.text.new);
+    if !letter.text.attachments.is_empty() {
+        text.push('\n');
+        text.push_str(&letter.text.attachments);
+    }
+    text
+}
+
+/// Finds the six items in `letter`. `ctx` anchors dates; `own_domain` is never a target.
+pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str) -> Extraction {
+    let fields = fields::find_fields(text);
+
+    let mentions = classify::mentions(&format!("{}\n{}", letter.subject, text));
+
+    let scope = fields
+        .value(Field::Scope)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| mentions.first_sentence.clone());
+
+    let sender_email = letter.from.as_deref();
+    let contact = contact::find_contact(
+        &fields,
+        text,
+        &letter.text.signature,
+        contact::Sender {
+            name: letter.from_name.as_deref(),
+            email: sender_email,
+        },
+    );
+
+    let ips_text = fields.get(Field::Ips);
+    let mut originating_ips = ips_text
+        .as_deref()
+        .map(net::find_addresses)
+        .unwrap_or_default();
+    if originating_ips.is_empty() {
+        originating_ips = net::find_addresses(text);
+    }
+
+    let traffic_text = [Field::Bandwidth, Field::Rate, Field::Traffic]
+        .iter()
+        .filter_map(|f| fields.get(*f))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut traffic = traffic::find_traffic(&traffic_text);
+    if traffic.bandwidth_bps.is_none() || traffic.requests_per_second.is_none() {
+        let whole = traffic::find_traffic(text);
+        traffic.bandwidth_bps = traffic.bandwidth_bps.or(whole.bandwidth_bps);
+        traffic.requests_per_second = traffic.requests_per_second.or(whole.requests_per_second);
+    }
+
+    // Mail domains of the people involved are not targets unless written as such.
+    let excluded = [own_domain];
+    let mut targets = fields
+        .get(Field::Targets)
+        .map(|t| hosts::find_targets(&t, &excluded))
+        .unwrap_or_default();
+    if targets.is_empty() {
+        targets = hosts::find_targets(&without_mail_lines(text), &excluded);
+    }
+
+    let window_text = fields.get(Field::Window);
+    let mut found: DateFindings = window_text
+        .as_deref()
+        .map(|t| dates::find_windows(t, ctx))
+        .unwrap_or_default();
+    if found.windows.is_empty() {
+        let whole = dates::find_windows(text, ctx);
+        found.windows = whole.windows;
+        found.ambiguous_dates.extend(whole.ambiguous_dates);
+        found.ambiguous_zones.extend(whole.ambiguous_zones);
+        found.zone = found.zone.or(whole.zone);
+    }
+    found.ambiguous_dates.dedup();
+    found.ambiguous_zones.dedup();
+
+    Extraction {
+        request: Request {
+            scope,
+            contact,
+            originating_ips,
+            bandwidth_bps: traffic.bandwidth_bps,
+            requests_per_second: traffic.requests_per_second,
+            targets,
+            windows: found.windows,
+        },
+        mentions,
+        ambiguous_dates: found.ambiguous_dates,
+        ambiguous_zones: found.ambiguous_zones,
+        zone: found.zone,
+    }
+}
+
+/// The text without lines that are only about reaching people (their mail domains and
+/// web sites are not targets).
+fn without_mail_lines(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let lower = l.to_lowercase();
+            !(lower.contains('@')
+                && (lower.contains("contact") || lower.contains("kontakt") || lower.contains("ansprech") || lower.contains("mail")))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -15,3 +15,9 @@ pub fn is_globally_reachable(net: &IpNet) -> bool {
     let _ = net;
     true
 }
+
+/// Why `net` is not globally reachable, in a few words, or `None` when it is.
+pub fn non_global_reason(net: &IpNet) -> Option<&'static str> {
+    let _ = net;
+    None
+}

@@ -1,0 +1,236 @@
+//! The command line: argument parsing, the `check` command and exit codes.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::check::{Arrival, Checked, check};
+use crate::config::Config;
+use crate::model::{Decision, Verdict};
+use crate::render::Templates;
+use crate::render::compose::compose;
+
+/// Exit status: everything checked.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: bad usage or configuration.
+pub const EXIT_USAGE: u8 = 1;
+/// Exit status: at least one file could not be read (the others were still checked).
+pub const EXIT_UNREADABLE: u8 = 2;
+
+/// intake reads load-, security- and penetration-test notifications sent to support,
+/// extracts the six required items, checks completeness and the notice rules, and answers.
+#[derive(Debug, Parser)]
+#[command(name = "intake", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check .eml files and print each verdict (no mail is sent).
+    ///
+    /// Each FILE is read as one RFC 5322 message. The notice is measured from --received,
+    /// else the topmost Received: header, else the Date: header. Exit status: 0 when every
+    /// file was checked, 2 when a file could not be read (the others are still checked),
+    /// 1 for bad usage or configuration.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Print one JSON object per file (JSON Lines) instead of a summary for people.
+    #[arg(long)]
+    pub json: bool,
+    /// Also print the replies that would be sent, as full messages.
+    #[arg(long)]
+    pub render: bool,
+    /// Arrival time to measure the notice from (RFC 3339, e.g. 2026-11-26T09:00:00Z).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub received: Option<DateTime<Utc>>,
+    /// Configuration file (default: ./config.toml if present, else built-in defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The .eml files to check.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+fn parse_rfc3339(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{s}` is not an RFC 3339 time like 2026-11-26T09:00:00Z ({e})"))
+}
+
+/// Parses arguments and runs; returns the process exit status.
+pub fn main() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => EXIT_OK,
+                _ => EXIT_USAGE,
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("intake: {e:#}");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Check(args) => run_check(args),
+    }
+}
+
+fn run_check(args: CheckArgs) -> Result<u8> {
+    let config = Config::load(args.config.as_deref())?;
+    let templates = Templates::load(&config.templates_dir)?;
+    let now = Utc::now();
+    let arrival = match args.received {
+        Some(t) => Arrival::Known(t),
+        None => Arrival::FromHeaders { fallback: now },
+    };
+    let progress = (args.files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(args.files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut status = EXIT_OK;
+    for path in &args.files {
+        let shown = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(raw) => {
+                let mut checked = check(&raw, arrival, &config.rules, &config.addresses.from);
+                checked.verdict.file = Some(shown);
+                if args.json {
+                    serde_json::to_writer(&mut out, &checked.verdict)?;
+                    writeln!(out)?;
+                } else {
+                    write_human(&mut out, &checked.verdict)?;
+                }
+                if args.render {
+                    write_rendered(&mut out, &checked, &raw, &templates, &config, now)?;
+                }
+            }
+            Err(e) => {
+                status = EXIT_UNREADABLE;
+                let msg = format!("cannot read {shown}: {e}");
+                if let Some(bar) = &progress {
+                    bar.suspend(|| eprintln!("intake: {msg}"));
+                } else {
+                    eprintln!("intake: {msg}");
+                }
+                if args.json {
+                    serde_json::to_writer(&mut out, &serde_json::json!({"file": shown, "error": msg}))?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(out, "{shown}: ERROR {msg}\n")?;
+                }
+            }
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    out.flush().context("Writing to stdout")?;
+    Ok(status)
+}
+
+fn write_human(out: &mut impl Write, v: &Verdict) -> Result<()> {
+    let file = v.file.as_deref().unwrap_or("-");
+    let decision = v.decision.as_str().to_uppercase();
+    let kind = serde_json::to_value(v.kind)?;
+    let kind = kind.as_str().unwrap_or("?");
+    write!(out, "{file}: {decision}")?;
+    match v.decision {
+        Decision::Ignore => writeln!(out, " ({kind}{})", v.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())?,
+        _ => {
+            let class = v.test_class.map(|c| format!("{c:?}").to_lowercase()).unwrap_or_else(|| "unknown".into());
+            let notice = v.notice_days.map_or_else(|| "no window".into(), |d| format!("{d:.1} days notice"));
+            let required = v.required_notice_days.map_or_else(String::new, |d| format!(", {d} required"));
+            writeln!(out, " ({class} test, {notice}{required})")?;
+        }
+    }
+    writeln!(
+        out,
+        "  from {}  ref {}  received {}",
+        v.from.as_deref().unwrap_or("(unknown)"),
+        v.reference,
+        v.received.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+    )?;
+    if v.kind == crate::model::Kind::TestNotification {
+        let r = &v.request;
+        let none = || "-".to_string();
+        writeln!(out, "  targets   {}", if r.targets.is_empty() { none() } else { r.targets.join(", ") })?;
+        let ips: Vec<String> = r.originating_ips.iter().map(ToString::to_string).collect();
+        writeln!(out, "  ips       {}", if ips.is_empty() { none() } else { ips.join(", ") })?;
+        for w in &r.windows {
+            writeln!(out, "  window    {} .. {}", w.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), w.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+        }
+        writeln!(
+            out,
+            "  traffic   {} / {}",
+            r.bandwidth_bps.map_or_else(none, crate::render::human_bps),
+            r.requests_per_second.map_or_else(none, |x| format!("{x} req/s"))
+        )?;
+        let c = &r.contact;
+        writeln!(
+            out,
+            "  contact   {} <{}> {}",
+            c.name.as_deref().unwrap_or("-"),
+            c.email.as_deref().unwrap_or("-"),
+            c.phone.as_deref().unwrap_or("")
+        )?;
+    }
+    for p in &v.problems {
+        writeln!(out, "  problem   [{}] {}", serde_json::to_value(p.code)?.as_str().unwrap_or("?"), p.message)?;
+    }
+    for w in &v.warnings {
+        writeln!(out, "  warning   {w}")?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn write_rendered(
+    out: &mut impl Write,
+    c: &Checked,
+    raw: &[u8],
+    templates: &Templates,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for m in compose(c, raw, templates, &config.addresses, now)? {
+        writeln!(out, "=== {} to {} ===", m.role.as_str(), m.to)?;
+        out.write_all(&m.raw)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

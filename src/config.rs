@@ -1,0 +1,334 @@
+//! Configuration: the `config.toml` file as written (serde) and the validated runtime form.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// `config.toml` as written. Every key is optional; the defaults are documented per field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// IANA zone for times written without one (default `Europe/Zurich`).
+    pub timezone: Option<String>,
+    /// Folder with the reply templates, relative to the config file (default `templates`).
+    pub templates: Option<PathBuf>,
+    #[serde(default)]
+    pub rules: RulesFile,
+    #[serde(default)]
+    pub addresses: AddressesFile,
+    /// Where mail comes from (`intake watch`).
+    pub mailbox: Option<toml::Value>,
+    /// Where replies go (`intake watch`).
+    pub outbox: Option<toml::Value>,
+    /// The SQLite store (`intake watch`).
+    pub store: Option<toml::Value>,
+}
+
+/// `[rules]`: the notice rules and message checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// Days of notice for a standard test (pen test of the customer's own application). Default 14.
+    pub standard_notice_days: Option<u32>,
+    /// Days of notice for broad testing (load tests, tests of the platform itself). Default 28.
+    pub broad_notice_days: Option<u32>,
+    /// Messages larger than this are not parsed but sent to review. Default 25 MiB.
+    pub max_message_bytes: Option<u64>,
+    /// authserv-id of our own MX in `Authentication-Results`; unset: the topmost header counts.
+    pub trusted_authserv_id: Option<String>,
+}
+
+/// `[addresses]`: who we are and whom we tell.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressesFile {
+    /// The address replies are sent from (and our own domain, for Message-IDs and loop checks).
+    pub from: Option<String>,
+    /// Receives a summary and calendar entry of every accepted window.
+    pub security_team: Option<String>,
+    /// Receives a parsed summary of every notification.
+    pub staff: Option<String>,
+}
+
+/// Validated rules the engine applies.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub timezone: Tz,
+    pub standard_notice_days: u32,
+    pub broad_notice_days: u32,
+    pub max_message_bytes: u64,
+    pub trusted_authserv_id: Option<String>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            timezone: chrono_tz::Europe::Zurich,
+            standard_notice_days: 14,
+            broad_notice_days: 28,
+            max_message_bytes: 25 * 1024 * 1024,
+            trusted_authserv_id: None,
+        }
+    }
+}
+
+/// Validated addresses.
+#[derive(Debug, Clone)]
+pub struct Addresses {
+    pub from: String,
+    pub security_team: String,
+    pub staff: String,
+}
+
+impl Addresses {
+    /// Domain of our own `from` address: used for Message-IDs and to recognise our own mail.
+    pub fn own_domain(&self) -> &str {
+        self.from.rsplit_once('@').map_or("localhost", |(_, d)| d)
+    }
+}
+
+impl Default for Addresses {
+    fn default() -> Self {
+        Addresses {
+            from: "support@amazee.io".into(),
+            security_team: "security@amazee.io".into(),
+            staff: "support-staff@amazee.io".into(),
+        }
+    }
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    pub rules: Rules,
+    pub addresses: Addresses,
+    pub templates_dir: PathBuf,
+    /// Raw sections for `intake watch`, validated by the watch command itself.
+    pub mailbox: Option<toml::Value>,
+    pub outbox: Option<toml::Value>,
+    pub store: Option<toml::Value>,
+    /// Folder relative paths in the file are resolved against.
+    pub base_dir: PathBuf,
+}
+
+impl Config {
+    /// Loads `path`, or `./config.toml` when it exists, or the built-in defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config> {
+        match path {
+            Some(p) => Self::from_file(p),
+            None => {
+                let default = Path::new("config.toml");
+                if default.exists() {
+                    Self::from_file(default)
+                } else {
+                    Self::from_str(
+                        "",
+                        &std::env::current_dir().context("Reading the current directory")?,
+                    )
+                }
+            }
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("Reading config file {}", path.display()))?;
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let mut cfg = Self::from_str(&text, &base)
+            .with_context(|| format!("Invalid config file {}", path.display()))?;
+        cfg.path = Some(path.to_path_buf());
+        Ok(cfg)
+    }
+
+    /// Parses and validates config text; relative paths are resolved against `base`.
+    /// Every invalid value is reported, not only the first.
+    pub fn from_str(text: &str, base: &Path) -> Result<Config> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut errors = Vec::new();
+        let defaults = Rules::default();
+
+        let timezone = match file.timezone.as_deref() {
+            None => defaults.timezone,
+            Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
+                errors.push(format!(
+                    "timezone: `{name}` is not an IANA time zone name (e.g. Europe/Zurich)"
+                ));
+                defaults.timezone
+            }),
+        };
+        let mut days = |key: &str, v: Option<u32>, default: u32| match v {
+            Some(0) => {
+                errors.push(format!("rules.{key}: must be at least 1 day"));
+                default
+            }
+            Some(d) if d > 365 => {
+                errors.push(format!("rules.{key}: {d} days is more than a year"));
+                default
+            }
+            Some(d) => d,
+            None => default,
+        };
+        let standard_notice_days = days(
+            "standard_notice_days",
+            file.rules.standard_notice_days,
+            defaults.standard_notice_days,
+        );
+        let broad_notice_days = days(
+            "broad_notice_days",
+            file.rules.broad_notice_days,
+            defaults.broad_notice_days,
+        );
+        if broad_notice_days < standard_notice_days {
+            errors.push(format!(
+                "rules.broad_notice_days ({broad_notice_days}) must not be below rules.standard_notice_days ({standard_notice_days})"
+            ));
+        }
+        let max_message_bytes = match file.rules.max_message_bytes {
+            Some(n) if n < 1024 => {
+                errors.push(format!(
+                    "rules.max_message_bytes: {n} is too small (at least 1024)"
+                ));
+                defaults.max_message_bytes
+            }
+            Some(n) => n,
+            None => defaults.max_message_bytes,
+        };
+        let trusted_authserv_id = match file.rules.trusted_authserv_id {
+            Some(id) if id.trim().is_empty() => {
+                errors.push("rules.trusted_authserv_id: must not be empty (leave it out to trust the topmost header)".into());
+                None
+            }
+            other => other.map(|s| s.trim().to_ascii_lowercase()),
+        };
+
+        let d = Addresses::default();
+        let mut address = |key: &str, v: Option<String>, default: String| match v {
+            Some(a) if !is_plain_address(&a) => {
+                errors.push(format!(
+                    "addresses.{key}: `{a}` is not an e-mail address like name@example.com"
+                ));
+                default
+            }
+            Some(a) => a.to_ascii_lowercase(),
+            None => default,
+        };
+        let addresses = Addresses {
+            from: address("from", file.addresses.from, d.from),
+            security_team: address("security_team", file.addresses.security_team, d.security_team),
+            staff: address("staff", file.addresses.staff, d.staff),
+        };
+
+        if !errors.is_empty() {
+            bail!("{}", errors.join("\n"));
+        }
+        Ok(Config {
+            path: None,
+            rules: Rules {
+                timezone,
+                standard_notice_days,
+                broad_notice_days,
+                max_message_bytes,
+                trusted_authserv_id,
+            },
+            addresses,
+            templates_dir: base.join(file.templates.unwrap_or_else(|| "templates".into())),
+            mailbox: file.mailbox,
+            outbox: file.outbox,
+            store: file.store,
+            base_dir: base.to_path_buf(),
+        })
+    }
+}
+
+/// `local@domain.tld` with no spaces or angle brackets.
+fn is_plain_address(a: &str) -> bool {
+    match a.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !a.contains(|c: char| c.is_whitespace() || c == '<' || c == '>')
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::from_str(text, Path::new("/etc/intake"))
+    }
+
+    #[test]
+    fn empty_file_gives_documented_defaults() {
+        let cfg = parse("").unwrap();
+        assert_eq!(cfg.rules.timezone, chrono_tz::Europe::Zurich);
+        assert_eq!(cfg.rules.standard_notice_days, 14);
+        assert_eq!(cfg.rules.broad_notice_days, 28);
+        assert_eq!(cfg.rules.max_message_bytes, 25 * 1024 * 1024);
+        assert_eq!(cfg.rules.trusted_authserv_id, None);
+        assert_eq!(cfg.templates_dir, Path::new("/etc/intake/templates"));
+        assert_eq!(cfg.addresses.own_domain(), "amazee.io");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = parse("[rules]\nstandard_notice = 3\n").unwrap_err().to_string();
+        assert!(err.contains("standard_notice"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = parse("[rules]\nbroad_notice_days = \"four weeks\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("broad_notice_days"), "{err}");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported() {
+        let err = parse(
+            "timezone = \"Mars/Olympus\"\n[rules]\nstandard_notice_days = 0\n[addresses]\nstaff = \"not an address\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("timezone"), "{err}");
+        assert!(err.contains("rules.standard_notice_days"), "{err}");
+        assert!(err.contains("addresses.staff"), "{err}");
+    }
+
+    #[test]
+    fn broad_below_standard_is_refused() {
+        let err = parse("[rules]\nstandard_notice_days = 20\nbroad_notice_days = 10\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("broad_notice_days"), "{err}");
+    }
+
+    #[test]
+    fn values_are_taken() {
+        let cfg = parse(
+            "timezone = \"America/New_York\"\ntemplates = \"/srv/t\"\n[rules]\nstandard_notice_days = 10\nbroad_notice_days = 30\ntrusted_authserv_id = \"MX.Example.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.rules.timezone, chrono_tz::America::New_York);
+        assert_eq!(cfg.rules.standard_notice_days, 10);
+        assert_eq!(cfg.rules.broad_notice_days, 30);
+        assert_eq!(
+            cfg.rules.trusted_authserv_id.as_deref(),
+            Some("mx.example.com")
+        );
+        assert_eq!(cfg.templates_dir, Path::new("/srv/t"));
+    }
+}

@@ -1,0 +1,185 @@
+//! Tells what a message is about: whether it announces a test, of which class, and which
+//! sentence describes its scope.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::TestClass;
+
+/// One pass finds every mention of a kind of test. Group names say which kind.
+static TEST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?xi)
+        (?P<load>\b(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?\b
+          |\blast[\s\-]?tests?\b|\blasttest\w*|\bbelastungstest\w*|\bperformance[\s\-]?tests?\w*|\bstresstest\w*
+          |\bddos\w*|\bdos[\s\-]?(?:attack|simulation|test)\w*|\bflood(?:ing)?\s+test\w*)
+        |(?P<sec>\bpen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?\b|\bpentest\w*|\bpenetrationstest\w*
+          |\bsecurity[\s\-]?(?:test(?:s|ing)?|scan(?:s|ning)?|assessment|audit)\b|\bsicherheits(?:test|prüfung|pruefung|überprüfung|scan)\w*
+          |\bvulnerability[\s\-]?(?:scan(?:s|ning)?|assessment|test(?:s|ing)?)\b|\bschwachstellen\w*
+          |\bred[\s\-]team(?:ing)?\b|\bbug[\s\-]bounty\b|\bdast\b|\bowasp\b|\bburp\b|\bnessus\b|\bzap\s+scan\w*)
+        ",
+    )
+    .expect("static regex")
+});
+
+/// Words that put a security test on the platform itself, not only the customer's app.
+static PLATFORM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\blagoon\b|\bkubernetes\b|\bk8s\b|\bcluster\b|\bplatform\b|\bplattform\b|\binfrastructure\b|\binfrastruktur\b|\bshared (?:infra|hosting|services)|\bcontrol plane\b|\bingress\b|\bamazee\.io (?:infra|platform|cluster)",
+    )
+    .expect("static regex")
+});
+
+/// Signs that a message asks how to announce a test rather than announcing one.
+static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)what (?:information|info|details|do you need)|which (?:information|details)|how (?:much|many days|far in advance|long in advance|do we|should we|can we|to)|do (?:we|i) need to (?:notify|inform|tell|announce|let)|is it (?:allowed|possible|ok)|are we allowed|may we|can we (?:run|do|perform)|welche (?:informationen|angaben)|wie (?:viel|lange|weit) (?:im voraus|vorher|vorlauf)|dürfen wir|duerfen wir|müssen wir|ist es erlaubt|is there a (?:policy|process|form)",
+    )
+    .expect("static regex")
+});
+
+/// Negations that, just before a test word, mean no such test happens.
+const NEGATIONS: &[&str] = &[
+    "no", "not", "without", "never", "kein", "keine", "keinen", "ohne", "nicht", "won't", "neither",
+    "nor", "excluding", "exclude", "excluded", "except",
+];
+
+/// What the text says about tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestMentions {
+    /// A load/stress/performance/DDoS-style test is announced (not negated).
+    pub load: bool,
+    /// A penetration or security test is announced (not negated).
+    pub security: bool,
+    /// The platform itself is named.
+    pub platform: bool,
+    /// The text reads as a question about how to announce a test.
+    pub asks_how: bool,
+    /// The first sentence naming a test, as the scope fallback.
+    pub first_sentence: Option<String>,
+}
+
+impl TestMentions {
+    pub fn any(&self) -> bool {
+        self.load || self.security
+    }
+
+    /// Broad when anything load-like is announced, or a security test names the platform.
+    /// When unsure the longer notice applies: a wrong "standard" could let a test through.
+    pub fn class(&self) -> TestClass {
+        if self.load || (self.security && self.platform) {
+            TestClass::Broad
+        } else {
+            TestClass::Standard
+        }
+    }
+}
+
+/// Scans `text` (subject and new text) once for test words.
+pub fn mentions(text: &str) -> TestMentions {
+    let mut m = TestMentions::default();
+    for caps in TEST_WORDS.captures_iter(text) {
+        let Some(whole) = caps.get(0) else { continue };
+        if negated(text, whole.start()) {
+            continue;
+        }
+        if caps.name("load").is_some() {
+            m.load = true;
+        } else {
+            m.security = true;
+        }
+        if m.first_sentence.is_none() {
+            m.first_sentence = sentence_around(text, whole.start(), whole.end());
+        }
+    }
+    m.platform = PLATFORM_WORDS.is_match(text);
+    m.asks_how = HOW_TO_ASK.is_match(text);
+    m
+}
+
+/// True when one of the three words before `at` is a negation ("no load testing").
+fn negated(text: &str, at: usize) -> bool {
+    let before = text.get(..at).unwrap_or("");
+    // Only look within the same clause.
+    let clause_start = before
+        .rfind(['.', ';', '\n', ':', '!', '?', ','])
+        .map_or(0, |i| i + 1);
+    let clause = before.get(clause_start..).unwrap_or("");
+    clause
+        .split_whitespace()
+        .rev()
+        .take(4)
+        .any(|w| NEGATIONS.contains(&w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')))
+}
+
+/// The sentence containing `start..end`, trimmed, at most 400 characters.
+fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
+    let before = text.get(..start)?;
+    let s = before.rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
+    let after = text.get(end..)?;
+    let e = after
+        .find(['!', '?', '\n'])
+        .into_iter()
+        .chain(after.find(". "))
+        .min()
+        .map_or(text.len(), |i| end + i + 1);
+    let sentence = text.get(s..e.min(text.len()))?.trim();
+    let sentence: String = sentence.chars().take(400).collect();
+    (!sentence.is_empty()).then_some(sentence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pen_test_of_own_app_is_standard() {
+        let m = mentions("We would like to run a penetration test against our Drupal site.");
+        assert!(m.security && !m.load);
+        assert_eq!(m.class(), TestClass::Standard);
+        assert_eq!(
+            m.first_sentence.as_deref(),
+            Some("We would like to run a penetration test against our Drupal site.")
+        );
+    }
+
+    #[test]
+    fn load_tests_are_broad_in_both_languages() {
+        assert_eq!(mentions("Load testing of shop.example.ch").class(), TestClass::Broad);
+        assert_eq!(mentions("Wir planen einen Lasttest").class(), TestClass::Broad);
+        assert_eq!(mentions("a DDoS simulation").class(), TestClass::Broad);
+        assert_eq!(mentions("Stress-Test der Webseite").class(), TestClass::Broad);
+    }
+
+    #[test]
+    fn load_balancer_and_negated_load_tests_are_not_load_tests() {
+        let m = mentions(
+            "Pentest of the app behind the load balancer. No load testing will be done.",
+        );
+        assert!(m.security);
+        assert!(!m.load);
+        assert_eq!(m.class(), TestClass::Standard);
+        let m = mentions("Es wird kein Lasttest durchgeführt, nur ein Pentest.");
+        assert!(!m.load && m.security);
+    }
+
+    #[test]
+    fn security_test_of_the_platform_is_broad() {
+        let m = mentions("We plan a security assessment of the Lagoon Kubernetes cluster.");
+        assert_eq!(m.class(), TestClass::Broad);
+    }
+
+    #[test]
+    fn questions_about_how_to_announce_are_recognised() {
+        assert!(mentions("What information do you need before we run a pen test?").asks_how);
+        assert!(mentions("Wie viel Vorlauf braucht ihr für einen Pentest?").asks_how);
+        assert!(!mentions("We will run a pen test from 14 Dec.").asks_how);
+    }
+
+    #[test]
+    fn no_test_words_in_billing_mail() {
+        let m = mentions("Our invoice 2026-11 seems wrong, can you check the amount?");
+        assert!(!m.any());
+    }
+}

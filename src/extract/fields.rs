@@ -1,0 +1,284 @@
+//! Finds labelled fields ("Originating IPs: …", "Zeitraum\t…") so each extractor can read the
+//! part of the text that is about its item before falling back to the whole text.
+
+/// What a label announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Scope,
+    Contact,
+    ContactName,
+    ContactEmail,
+    ContactPhone,
+    Ips,
+    Bandwidth,
+    Rate,
+    Traffic,
+    Targets,
+    Window,
+}
+
+/// The labelled parts of a text. Each value keeps its label line (so "Start: …" stays
+/// readable for the date finder) and its continuation lines.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    entries: Vec<(Field, String)>,
+}
+
+impl Fields {
+    /// All text labelled `field`, joined by newlines; `None` when there is no such label.
+    pub fn get(&self, field: Field) -> Option<String> {
+        let mut out: Option<String> = None;
+        for (f, text) in &self.entries {
+            if *f == field {
+                let s = out.get_or_insert_with(String::new);
+                if !s.is_empty() {
+                    s.push('\n');
+                }
+                s.push_str(text);
+            }
+        }
+        out
+    }
+
+    /// The value part only (without the label) of the first `field` entry.
+    pub fn value(&self, field: Field) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, t)| strip_label(t))
+    }
+
+    pub fn has(&self, field: Field) -> bool {
+        self.entries.iter().any(|(f, _)| *f == field)
+    }
+}
+
+/// Splits `text` into labelled fields. One pass over the lines.
+pub fn find_fields(text: &str) -> Fields {
+    let mut fields = Fields::default();
+    let mut current: Option<(Field, String)> = None;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some((field, _)) = label_of(trimmed) {
+            if let Some(done) = current.take() {
+                fields.entries.push(done);
+            }
+            current = Some((field, trimmed.to_string()));
+            continue;
+        }
+        match current.as_mut() {
+            Some((_, value)) if !trimmed.is_empty() && is_continuation(trimmed, value) => {
+                value.push('\n');
+                value.push_str(trimmed);
+            }
+            Some(_) => {
+                if let Some(done) = current.take() {
+                    fields.entries.push(done);
+                }
+            }
+            None => {}
+        }
+    }
+    if let Some(done) = current.take() {
+        fields.entries.push(done);
+    }
+    fields
+}
+
+/// A line after a label belongs to it while it looks like a list item or short value; a
+/// new paragraph of prose ends the field.
+fn is_continuation(line: &str, value_so_far: &str) -> bool {
+    let label_only = strip_label(value_so_far).trim().is_empty();
+    label_only
+        || line.starts_with(['-', '*', '•', '–', '·'])
+        || line.chars().next().is_some_and(|c| c.is_ascii_digit())
+        || line.chars().count() <= 60
+}
+
+/// The part of a field line after its label.
+fn strip_label(entry: &str) -> &str {
+    let first = entry.lines().next().unwrap_or("");
+    match label_of(first) {
+        Some((_, rest_at)) => entry.get(rest_at..).unwrap_or("").trim(),
+        None => entry,
+    }
+}
+
+/// If `line` starts with a known label followed by `:` or a tab, the field and the byte
+/// offset where its value starts.
+fn label_of(line: &str) -> Option<(Field, usize)> {
+    // Leading bullets, numbering and markdown emphasis are not part of the label.
+    let start = line
+        .char_indices()
+        .find(|&(_, c)| !matches!(c, '-' | '*' | '•' | '–' | '·' | '#' | ' ' | '\t' | '>' | '_'))
+        .map(|(i, _)| i)?;
+    let rest = line.get(start..)?;
+    let rest = match rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ')')) {
+        Some(i) if i > 0 && rest.get(i..)?.starts_with(' ') => rest.get(i..)?.trim_start(),
+        _ => rest,
+    };
+    let offset = line.len() - rest.len();
+    // The label ends at the first ':' or tab within a short distance.
+    let end = rest
+        .char_indices()
+        .take(48)
+        .find(|&(_, c)| c == ':' || c == '\t')
+        .map(|(i, _)| i)?;
+    let label = rest.get(..end)?;
+    let field = classify_label(label)?;
+    // "Note: …" style prose is not a label; URLs ("https:") are not either.
+    if rest.get(end..)?.starts_with("://") {
+        return None;
+    }
+    Some((field, offset + end + 1))
+}
+
+/// Maps a label text to its field. Labels are matched after lowercasing and dropping
+/// punctuation, so "Target website(s)" and "Ziel-URL" both work.
+fn classify_label(label: &str) -> Option<Field> {
+    let norm: String = label
+        .chars()
+        .map(|c| match c {
+            '*' | '_' | '(' | ')' | '[' | ']' | '"' => ' ',
+            '-' | '/' => ' ',
+            c => c.to_lowercase().next().unwrap_or(c),
+        })
+        .collect();
+    let words: Vec<&str> = norm.split_whitespace().collect();
+    if words.is_empty() || words.len() > 6 {
+        return None;
+    }
+    let joined = words.join(" ");
+    let has = |w: &str| words.contains(&w);
+    let starts = |p: &str| words.iter().any(|x| x.starts_with(p));
+
+    // Order matters: the most specific labels first.
+    if has("phone") || has("tel") || has("telefon") || has("telephone") || has("mobile")
+        || has("mobil") || has("handy") || has("natel") || starts("telefonnummer")
+        || joined == "cell"
+    {
+        return Some(Field::ContactPhone);
+    }
+    if has("email") || has("mail") || starts("e-mail") {
+        return Some(Field::ContactEmail);
+    }
+    if joined == "name" || joined == "contact name" || joined == "full name" {
+        return Some(Field::ContactName);
+    }
+    if starts("ansprech") || starts("kontakt") || starts("contact") || has("poc")
+        || joined.contains("point of contact") || starts("notfallkontakt")
+        || joined == "emergency contact"
+    {
+        return Some(Field::Contact);
+    }
+    if starts("ip") || starts("quell") || joined.contains("source address")
+        || joined.contains("originating") || joined.contains("source ip")
+        || joined.contains("absender ip") || starts("ipv") || joined.contains("addresses")
+        || joined.contains("adressen")
+    {
+        return Some(Field::Ips);
+    }
+    if starts("bandwidth") || starts("bandbreite") || joined == "throughput" || joined == "durchsatz" {
+        return Some(Field::Bandwidth);
+    }
+    if joined.contains("per second") || joined == "rps" || joined.contains("request rate")
+        || joined.contains("pro sekunde") || joined == "req s" || joined == "requests s"
+        || joined.contains("per minute") || joined == "rpm"
+    {
+        return Some(Field::Rate);
+    }
+    if starts("traffic") || starts("volume") || starts("datenvolumen") || joined == "last"
+        || joined == "load" || joined == "verkehr" || joined.contains("traffic volume")
+        || joined == "expected load"
+    {
+        return Some(Field::Traffic);
+    }
+    if starts("target") || starts("ziel") || has("url") || has("urls") || starts("website")
+        || has("domains") || has("domain") || has("hosts") || has("hostnames") || has("sites")
+        || joined.contains("in scope") || starts("webseite") || starts("systems")
+        || has("applications") || has("application") || has("environment") || has("umgebung")
+    {
+        return Some(Field::Targets);
+    }
+    if starts("scope") || starts("vector") || starts("vektor") || starts("umfang")
+        || starts("testumfang") || joined.contains("type of test") || joined == "test type"
+        || starts("testart") || joined.contains("art des tests") || starts("methodolog")
+        || starts("beschreibung") || joined == "description" || joined == "test description"
+        || starts("testvektor") || joined == "tests" || joined == "testing"
+    {
+        return Some(Field::Scope);
+    }
+    if starts("window") || starts("zeitraum") || starts("zeitfenster") || starts("testzeitraum")
+        || starts("testfenster") || starts("timeframe") || joined == "time frame"
+        || starts("date") || starts("datum") || joined == "when" || starts("schedule")
+        || words[0] == "start" || words[0] == "end" || starts("begin") || has("ende")
+        || joined == "von" || joined == "bis" || joined == "from" || joined == "until"
+        || joined == "to" || has("time") || has("times") || starts("uhrzeit")
+        || starts("termin") || starts("period") || has("zeitzone") || has("timezone")
+        || joined == "time zone"
+    {
+        return Some(Field::Window);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_labelled_list() {
+        let f = find_fields(
+            "Hi team,\n\nTesting vectors and scope: OWASP top 10 against the shop\nPoint of contact: Jane Doe, jane@example.ch, +41 79 555 12 34\nOriginating IPs:\n- 185.199.110.17\n- 185.199.110.18\n\nBandwidth: 100 Mbit/s\nRequests per second: 500\nTarget website(s): https://shop.example.ch\nStart: 2026-12-14 09:00\nEnd: 2026-12-14 17:00\n",
+        );
+        assert_eq!(f.value(Field::Scope), Some("OWASP top 10 against the shop"));
+        assert_eq!(
+            f.value(Field::Contact),
+            Some("Jane Doe, jane@example.ch, +41 79 555 12 34")
+        );
+        assert_eq!(
+            f.get(Field::Ips).unwrap(),
+            "Originating IPs:\n- 185.199.110.17\n- 185.199.110.18"
+        );
+        assert_eq!(f.value(Field::Bandwidth), Some("100 Mbit/s"));
+        assert_eq!(f.value(Field::Rate), Some("500"));
+        assert_eq!(f.value(Field::Targets), Some("https://shop.example.ch"));
+        assert_eq!(
+            f.get(Field::Window).unwrap(),
+            "Start: 2026-12-14 09:00\nEnd: 2026-12-14 17:00"
+        );
+    }
+
+    #[test]
+    fn german_labels_and_table_cells() {
+        let f = find_fields(
+            "Ansprechpartner:\tHans Muster\nQuell-IP-Adressen:\t85.195.240.10\nZielsysteme:\twww.beispiel.ch\nZeitraum:\t14.12.2026 08:00 - 12:00 Uhr\n",
+        );
+        assert_eq!(f.value(Field::Contact), Some("Hans Muster"));
+        assert_eq!(f.value(Field::Ips), Some("85.195.240.10"));
+        assert_eq!(f.value(Field::Targets), Some("www.beispiel.ch"));
+        assert!(f.get(Field::Window).unwrap().contains("14.12.2026"));
+    }
+
+    #[test]
+    fn urls_and_prose_are_not_labels() {
+        let f = find_fields("https://shop.example.ch is our site.\nWe would like to test it.\n");
+        assert!(!f.has(Field::Targets));
+        assert!(!f.has(Field::Window));
+    }
+
+    #[test]
+    fn numbered_and_bold_labels() {
+        let f = find_fields("1. **Scope:** login and checkout\n2) Targets: a.example.com\n");
+        assert_eq!(f.value(Field::Scope), Some("login and checkout"));
+        assert_eq!(f.value(Field::Targets), Some("a.example.com"));
+    }
+
+    #[test]
+    fn prose_paragraph_ends_a_field() {
+        let f = find_fields(
+            "Targets: shop.example.ch\nPlease let us know if anything is missing from this request, we are happy to provide more details on the setup.\n",
+        );
+        assert_eq!(f.get(Field::Targets).unwrap(), "Targets: shop.example.ch");
+    }
+}

@@ -1,0 +1,226 @@
+//! Composing: the full outgoing messages (customer reply, security forward, staff summary)
+//! for a checked message, as RFC 5322 bytes ready to send.
+
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+
+use super::{Context, Rendered, Template, Templates, ics};
+use crate::check::Checked;
+use crate::config::Addresses;
+use crate::model::Decision;
+
+/// Who a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// The customer's acceptance or rejection.
+    Reply,
+    /// The approved window for the security team.
+    Security,
+    /// The parsed summary for support staff.
+    Staff,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reply => "reply",
+            Role::Security => "security",
+            Role::Staff => "staff",
+        }
+    }
+}
+
+/// One message ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub role: Role,
+    pub from: String,
+    pub to: String,
+    /// Without `<>`; stable per request and role, so a resend carries the same one.
+    pub message_id: String,
+    pub raw: Vec<u8>,
+}
+
+/// The messages a verdict causes: nothing for `ignore`; a staff summary for every
+/// notification; the customer reply for `accept`/`reject` (unless the address must not be
+/// answered); the security forward for `accept`.
+pub fn compose(
+    c: &Checked,
+    original: &[u8],
+    templates: &Templates,
+    addresses: &Addresses,
+    now: DateTime<Utc>,
+) -> Result<Vec<Outgoing>> {
+    let v = &c.verdict;
+    if v.decision == Decision::Ignore {
+        return Ok(Vec::new());
+    }
+    let own_domain = addresses.own_domain();
+    let mut ctx = Context::of(c, now);
+    let mut out = Vec::new();
+
+    if matches!(v.decision, Decision::Accept | Decision::Reject) {
+        let to = c
+            .letter
+            .reply_to
+            .clone()
+            .or_else(|| v.from.clone())
+            .filter(|a| answerable(a, own_domain));
+        match to {
+            Some(to) => {
+                let t = if v.decision == Decision::Accept {
+                    Template::Acceptance
+                } else {
+                    Template::Rejection
+                };
+                let r = templates.render(t, &ctx)?;
+                out.push(build(c, Role::Reply, &addresses.from, &to, &r, None, now, own_domain)?);
+            }
+            None => ctx.warnings.push(
+                "No automated reply was sent: the sender's address must not be answered (missing, our own, or a no-reply/daemon address).".into(),
+            ),
+        }
+    }
+    if v.decision == Decision::Accept {
+        let r = templates.render(Template::Security, &ctx)?;
+        let cal = ics::calendar(v, own_domain, now);
+        out.push(build(
+            c,
+            Role::Security,
+            &addresses.from,
+            &addresses.security_team,
+            &r,
+            Some((cal, original)),
+            now,
+            own_domain,
+        )?);
+    }
+    let r = templates.render(Template::Staff, &ctx)?;
+    out.push(build(c, Role::Staff, &addresses.from, &addresses.staff, &r, None, now, own_domain)?);
+    Ok(out)
+}
+
+/// Addresses we never answer automatically: daemons, no-reply boxes and ourselves.
+pub fn answerable(address: &str, own_domain: &str) -> bool {
+    let a = address.to_ascii_lowercase();
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return false;
+    };
+    let local = local.replace(['-', '_', '.'], "");
+    let daemon = ["mailerdaemon", "postmaster", "noreply", "donotreply", "bounce", "bounces"]
+        .iter()
+        .any(|d| local == *d || local.starts_with(d));
+    !daemon && !domain.eq_ignore_ascii_case(own_domain)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    c: &Checked,
+    role: Role,
+    from: &str,
+    to: &str,
+    r: &Rendered,
+    attach: Option<(String, &[u8])>,
+    now: DateTime<Utc>,
+    own_domain: &str,
+) -> Result<Outgoing> {
+    let v = &c.verdict;
+    let message_id = format!("{}.{}@{}", v.reference, role.as_str(), own_domain);
+    let from_mb: Mailbox = format!("amazee.io Support <{from}>")
+        .parse()
+        .with_context(|| format!("Invalid from address {from}"))?;
+    let to_mb: Mailbox = to.parse().with_context(|| format!("Invalid recipient {to}"))?;
+    let mut b = Message::builder()
+        .from(from_mb)
+        .to(to_mb)
+        .subject(r.subject.clone())
+        .date(SystemTime::from(now))
+        .message_id(Some(format!("<{message_id}>")))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-replied".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"),
+            "All".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Intake-Reference"),
+            v.reference.clone(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Intake-Decision"),
+            v.decision.as_str().into(),
+        ));
+    if let Some(id) = &v.message_id {
+        let mut refs: Vec<String> = c.letter.references.iter().map(|r| format!("<{r}>")).collect();
+        refs.push(format!("<{id}>"));
+        refs.dedup();
+        b = b.in_reply_to(format!("<{id}>")).references(refs.join(" "));
+    }
+    let msg = match attach {
+        None => b.singlepart(SinglePart::plain(r.body.clone()))?,
+        Some((cal, original)) => {
+            let boundary = format!("intake-{}", v.reference);
+            let calendar = Attachment::new("test-window.ics".into()).body(
+                cal,
+                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                    .context("calendar content type")?,
+            );
+            let mut mp = MultiPart::mixed()
+                .boundary(boundary)
+                .singlepart(SinglePart::plain(r.body.clone()))
+                .singlepart(calendar);
+            if !original.is_empty() {
+                mp = mp.singlepart(original_part(original)?);
+            }
+            b.multipart(mp)?
+        }
+    };
+    Ok(Outgoing {
+        role,
+        from: from.to_string(),
+        to: to.to_string(),
+        message_id,
+        raw: msg.formatted(),
+    })
+}
+
+/// The customer's message as a `message/rfc822` part: 7bit or 8bit as RFC 2046 wants; a
+/// message that fits neither (NUL bytes, overlong lines) is attached base64 as a file.
+fn original_part(original: &[u8]) -> Result<SinglePart> {
+    let rfc822 = ContentType::parse("message/rfc822").context("rfc822 content type")?;
+    for enc in [ContentTransferEncoding::SevenBit, ContentTransferEncoding::EightBit] {
+        if let Ok(body) = Body::new_with_encoding(original.to_vec(), enc) {
+            return Ok(SinglePart::builder()
+                .header(rfc822.clone())
+                .header(lettre::message::header::ContentDisposition::attachment("original.eml"))
+                .body(body));
+        }
+    }
+    Ok(Attachment::new("original.eml".into()).body(
+        original.to_vec(),
+        ContentType::parse("application/octet-stream").context("octet-stream content type")?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemons_and_ourselves_are_not_answered() {
+        assert!(answerable("jane@example.ch", "amazee.io"));
+        assert!(!answerable("MAILER-DAEMON@mx.example.ch", "amazee.io"));
+        assert!(!answerable("no-reply@example.ch", "amazee.io"));
+        assert!(!answerable("noreply@example.ch", "amazee.io"));
+        assert!(!answerable("postmaster@example.ch", "amazee.io"));
+        assert!(!answerable("support@amazee.io", "amazee.io"));
+        assert!(!answerable("not an address", "amazee.io"));
+    }
+}

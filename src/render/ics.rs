@@ -1,0 +1,117 @@
+//! The iCalendar (RFC 5545) attachment for the security team: one VEVENT per window.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Verdict;
+
+/// Builds the calendar for an accepted request. UIDs are stable per request and window,
+/// so a resend updates the same calendar entries instead of adding new ones.
+pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>) -> String {
+    let r = &v.request;
+    let mut lines: Vec<String> = vec![
+        "BEGIN:VCALENDAR".into(),
+        "VERSION:2.0".into(),
+        "PRODID:-//intake//test notifications//EN".into(),
+        "CALSCALE:GREGORIAN".into(),
+        "METHOD:PUBLISH".into(),
+    ];
+    let contact = [&r.contact.name, &r.contact.email, &r.contact.phone]
+        .iter()
+        .filter_map(|x| x.as_deref())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ips = r
+        .originating_ips
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let targets = r.targets.join(", ");
+    for (i, w) in r.windows.iter().enumerate() {
+        lines.push("BEGIN:VEVENT".into());
+        lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
+        lines.push(format!("DTSTAMP:{}", ical_time(stamp)));
+        lines.push(format!("DTSTART:{}", ical_time(w.start)));
+        lines.push(format!("DTEND:{}", ical_time(w.end)));
+        lines.push(format!(
+            "SUMMARY:{}",
+            escape(&format!("Announced test {}: {}", v.reference, targets))
+        ));
+        lines.push(format!(
+            "DESCRIPTION:{}",
+            escape(&format!(
+                "Reference: {}\nTargets: {}\nOriginating IPs: {}\nContact: {}\nScope: {}\nRequested by: {}",
+                v.reference,
+                targets,
+                ips,
+                contact,
+                r.scope.as_deref().unwrap_or("(not stated)"),
+                v.from.as_deref().unwrap_or("(unknown)")
+            ))
+        ));
+        lines.push("TRANSP:TRANSPARENT".into());
+        lines.push("END:VEVENT".into());
+    }
+    lines.push("END:VCALENDAR".into());
+    let mut out = String::new();
+    for l in lines {
+        fold(&l, &mut out);
+    }
+    out
+}
+
+fn ical_time(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// TEXT escaping: backslash, semicolon, comma and newlines.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Lines longer than 75 octets are folded with CRLF + space, never inside a character.
+fn fold(line: &str, out: &mut String) {
+    let mut width = 0;
+    for c in line.chars() {
+        let n = c.len_utf8();
+        if width + n > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += n;
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_fold_at_75_octets_on_char_boundaries() {
+        let mut out = String::new();
+        fold(&format!("DESCRIPTION:{}", "ü".repeat(100)), &mut out);
+        for l in out.split("\r\n") {
+            assert!(l.len() <= 75, "{} octets", l.len());
+        }
+        let unfolded = out.replace("\r\n ", "");
+        assert_eq!(unfolded.trim_end(), format!("DESCRIPTION:{}", "ü".repeat(100)));
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(escape("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
+    }
+}

@@ -1,0 +1,356 @@
+//! Rendering: the reply texts from editable minijinja templates in `templates/`.
+//!
+//! Each template's first line is `Subject: …`, then a blank line, then the body. All four
+//! are loaded and test-rendered at start, so a missing or broken template is an error
+//! before any mail is read.
+
+pub mod compose;
+pub mod ics;
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::check::Checked;
+use crate::decide::describe;
+use crate::model::{Decision, ProblemCode, TestClass};
+
+/// The four messages intake writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    Acceptance,
+    Rejection,
+    Security,
+    Staff,
+}
+
+impl Template {
+    pub const ALL: [Template; 4] = [
+        Template::Acceptance,
+        Template::Rejection,
+        Template::Security,
+        Template::Staff,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Template::Acceptance => "acceptance.txt",
+            Template::Rejection => "rejection.txt",
+            Template::Security => "security.txt",
+            Template::Staff => "staff.txt",
+        }
+    }
+}
+
+/// A rendered template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The loaded, checked templates.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templates")
+    }
+}
+
+impl Templates {
+    /// Loads every template from `dir` and renders each once with sample data.
+    pub fn load(dir: &Path) -> Result<Templates> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        for t in Template::ALL {
+            let path = dir.join(t.file_name());
+            let source = std::fs::read_to_string(&path)
+                .with_context(|| format!("Reading template {}", path.display()))?;
+            env.add_template_owned(t.file_name(), source)
+                .map_err(|e| anyhow!("Template {} is broken: {e}", path.display()))?;
+        }
+        let templates = Templates { env };
+        let sample = Context::sample();
+        for t in Template::ALL {
+            let r = templates
+                .render(t, &sample)
+                .with_context(|| format!("Template {} fails on sample data", dir.join(t.file_name()).display()))?;
+            if r.subject.is_empty() {
+                bail!(
+                    "Template {} must start with a line `Subject: …`",
+                    dir.join(t.file_name()).display()
+                );
+            }
+        }
+        Ok(templates)
+    }
+
+    pub fn render(&self, t: Template, ctx: &Context) -> Result<Rendered> {
+        let tmpl = self.env.get_template(t.file_name())?;
+        let text = tmpl.render(ctx).map_err(|e| anyhow!("{e:#}"))?;
+        let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+        let subject = first
+            .strip_prefix("Subject:")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let body = body.strip_prefix('\n').unwrap_or(body);
+        Ok(Rendered {
+            subject: one_line(&subject),
+            body: body.to_string(),
+        })
+    }
+}
+
+/// Subjects are one line whatever the customer's subject held.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A window as the templates show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowView {
+    pub start_utc: String,
+    pub end_utc: String,
+    pub start_local: String,
+    pub end_local: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProblemView {
+    pub code: String,
+    pub message: String,
+}
+
+/// Everything a template may use.
+#[derive(Debug, Clone, Serialize)]
+pub struct Context {
+    pub reference: String,
+    pub subject: String,
+    pub from: String,
+    pub message_id: String,
+    pub received: String,
+    pub customer_name: String,
+    pub decision: String,
+    pub reason: String,
+    pub test_class: String,
+    pub test_word: String,
+    pub required_notice_days: String,
+    pub notice_days: String,
+    pub zone: String,
+    pub windows: Vec<WindowView>,
+    pub targets: Vec<String>,
+    pub ips: Vec<String>,
+    pub bandwidth: String,
+    pub rate: String,
+    pub scope: String,
+    pub contact_line: String,
+    pub problems: Vec<ProblemView>,
+    pub missing: Vec<String>,
+    pub earliest_start: String,
+    pub warnings: Vec<String>,
+    pub review_checks: Vec<String>,
+    pub rules_version: String,
+}
+
+const UTC_FMT: &str = "%Y-%m-%d %H:%M";
+
+impl Context {
+    /// The view of a checked message the templates render. `now` dates the earliest
+    /// qualifying start in rejections.
+    pub fn of(c: &Checked, now: chrono::DateTime<chrono::Utc>) -> Context {
+        let v = &c.verdict;
+        let r = &v.request;
+        let zone = c.zone;
+        let windows = r
+            .windows
+            .iter()
+            .map(|w| WindowView {
+                start_utc: w.start.format(UTC_FMT).to_string(),
+                end_utc: w.end.format(UTC_FMT).to_string(),
+                start_local: zone.format(w.start),
+                end_local: zone.format(w.end),
+            })
+            .collect();
+        let earliest_start = if v.has(ProblemCode::NoticeTooShort) {
+            let days = i64::from(v.required_notice_days.unwrap_or(14));
+            zone.format(now + chrono::Duration::days(days))
+        } else {
+            String::new()
+        };
+        let contact = &r.contact;
+        let contact_line = [&contact.name, &contact.email, &contact.phone]
+            .iter()
+            .filter_map(|x| x.as_deref())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Context {
+            reference: v.reference.clone(),
+            subject: if v.subject.trim().is_empty() {
+                "Your test notification".into()
+            } else {
+                one_line(&v.subject)
+            },
+            from: v.from.clone().unwrap_or_else(|| "(unknown sender)".into()),
+            message_id: v.message_id.clone().unwrap_or_else(|| "(none)".into()),
+            received: v
+                .received
+                .map(|t| format!("{} UTC ({})", t.format(UTC_FMT), zone.format(t)))
+                .unwrap_or_default(),
+            customer_name: c
+                .letter
+                .from_name
+                .clone()
+                .or_else(|| contact.name.clone())
+                .unwrap_or_default(),
+            decision: v.decision.as_str().into(),
+            reason: v.reason.clone().unwrap_or_default(),
+            test_class: match v.test_class {
+                Some(TestClass::Standard) => "standard".into(),
+                Some(TestClass::Broad) => "broad".into(),
+                None => "unknown".into(),
+            },
+            test_word: test_word(c),
+            required_notice_days: v
+                .required_notice_days
+                .map_or_else(|| "?".into(), |d| d.to_string()),
+            notice_days: v.notice_days.map_or_else(|| "?".into(), |d| format!("{d:.1}")),
+            zone: zone.label(),
+            windows,
+            targets: r.targets.clone(),
+            ips: r.originating_ips.iter().map(ToString::to_string).collect(),
+            bandwidth: r.bandwidth_bps.map_or_else(|| "bandwidth not stated".into(), human_bps),
+            rate: r
+                .requests_per_second
+                .map_or_else(|| "request rate not stated".into(), |x| format!("{} requests/s", trim_num(x))),
+            scope: r.scope.clone().unwrap_or_else(|| "(not stated)".into()),
+            contact_line: if contact_line.is_empty() {
+                "(not stated)".into()
+            } else {
+                contact_line
+            },
+            problems: v
+                .problems
+                .iter()
+                .map(|p| ProblemView {
+                    code: serde_json::to_value(p.code)
+                        .ok()
+                        .and_then(|x| x.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    message: p.message.clone(),
+                })
+                .collect(),
+            missing: v.missing.iter().map(|i| describe(*i).to_string()).collect(),
+            earliest_start,
+            warnings: v.warnings.clone(),
+            review_checks: review_checks(c),
+            rules_version: v.rules_version.to_string(),
+        }
+    }
+
+    /// Data every template must render without error, used to check templates at start.
+    fn sample() -> Context {
+        let w = WindowView {
+            start_utc: "2027-01-11 08:00".into(),
+            end_utc: "2027-01-11 16:00".into(),
+            start_local: "2027-01-11 09:00 CET".into(),
+            end_local: "2027-01-11 17:00 CET".into(),
+        };
+        Context {
+            reference: "INT-SAMPLE".into(),
+            subject: "Pen test notification".into(),
+            from: "ops@example.com".into(),
+            message_id: "sample@example.com".into(),
+            received: "2026-12-01 10:00 UTC".into(),
+            customer_name: "Jane Doe".into(),
+            decision: "review".into(),
+            reason: "sample".into(),
+            test_class: "standard".into(),
+            test_word: "penetration test".into(),
+            required_notice_days: "14".into(),
+            notice_days: "41.0".into(),
+            zone: "Europe/Zurich".into(),
+            windows: vec![w],
+            targets: vec!["shop.example.com".into()],
+            ips: vec!["185.199.110.17/32".into()],
+            bandwidth: "100 Mbit/s".into(),
+            rate: "500 requests/s".into(),
+            scope: "OWASP top 10".into(),
+            contact_line: "Jane Doe, jane@example.com".into(),
+            problems: vec![ProblemView {
+                code: "notice_too_short".into(),
+                message: "sample".into(),
+            }],
+            missing: vec![describe(crate::model::Item::Bandwidth).into()],
+            earliest_start: "2026-12-15 10:00 CET".into(),
+            warnings: vec!["sample".into()],
+            review_checks: vec!["sample".into()],
+            rules_version: "sample".into(),
+        }
+    }
+}
+
+fn test_word(c: &Checked) -> String {
+    let Some(ex) = &c.extraction else {
+        return "test".into();
+    };
+    match (ex.mentions.load, ex.mentions.security) {
+        (true, true) => "load and security test".into(),
+        (true, false) => "load test".into(),
+        (false, true) if c.verdict.test_class == Some(TestClass::Broad) => "security test of the platform".into(),
+        (false, true) => "security/penetration test".into(),
+        (false, false) => "test".into(),
+    }
+}
+
+/// What a person should look at for a `review`.
+fn review_checks(c: &Checked) -> Vec<String> {
+    let v = &c.verdict;
+    if v.decision != Decision::Review {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for p in &v.problems {
+        let check = match p.code {
+            ProblemCode::SenderUnverified => format!(
+                "Confirm with the customer through a known channel that {} really sent this ({})",
+                v.from.as_deref().unwrap_or("the sender"),
+                p.message
+            ),
+            ProblemCode::AmbiguousDate => format!("Ask which date or zone is meant: {}", p.message),
+            ProblemCode::TooLarge | ProblemCode::Unreadable => {
+                format!("Open the original message and read it by hand: {}", p.message)
+            }
+            _ => continue,
+        };
+        out.push(check);
+    }
+    if out.is_empty() {
+        out.push("Read the original message and decide by hand.".into());
+    }
+    out
+}
+
+/// `100 Mbit/s`, `1.5 Gbit/s`.
+pub fn human_bps(bps: f64) -> String {
+    let (v, unit) = if bps >= 1e9 {
+        (bps / 1e9, "Gbit/s")
+    } else if bps >= 1e6 {
+        (bps / 1e6, "Mbit/s")
+    } else if bps >= 1e3 {
+        (bps / 1e3, "kbit/s")
+    } else {
+        (bps, "bit/s")
+    };
+    format!("{} {unit}", trim_num(v))
+}
+
+fn trim_num(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

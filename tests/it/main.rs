@@ -1,0 +1,3 @@
+//! The integration test binary: one harness, one module per area.
+
+mod golden;
