@@ -49,7 +49,12 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
                 rules.max_message_bytes
             ),
         ));
-        return Checked { verdict: v, letter, extraction: None, zone: default_zone };
+        return Checked {
+            verdict: v,
+            letter,
+            extraction: None,
+            zone: default_zone,
+        };
     }
 
     let letter = read::read(raw);
@@ -64,12 +69,20 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         v.kind = Kind::AutoReply;
         v.decision = Decision::Ignore;
         v.reason = Some(why);
-        return Checked { verdict: v, letter, extraction: None, zone: default_zone };
+        return Checked {
+            verdict: v,
+            letter,
+            extraction: None,
+            zone: default_zone,
+        };
     }
 
     let text = extract::body_text(&letter);
     if text.trim().is_empty() || letter.unreadable.is_some() && text.trim().len() < 20 {
-        let why = letter.unreadable.clone().unwrap_or_else(|| "the message has no readable text".into());
+        let why = letter
+            .unreadable
+            .clone()
+            .unwrap_or_else(|| "the message has no readable text".into());
         v.kind = Kind::TestNotification;
         v.decision = Decision::Review;
         v.reason = Some("unreadable".into());
@@ -77,10 +90,18 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
             ProblemCode::Unreadable,
             format!("Nothing sensible could be read from this message ({why}). A person must look at it."),
         ));
-        return Checked { verdict: v, letter, extraction: None, zone: default_zone };
+        return Checked {
+            verdict: v,
+            letter,
+            extraction: None,
+            zone: default_zone,
+        };
     }
 
-    let ctx = DateContext { default_tz: rules.timezone, reference: received };
+    let ctx = DateContext {
+        default_tz: rules.timezone,
+        reference: received,
+    };
     let ex = extract::extract(&letter, &text, &ctx, own_domain);
 
     let concrete = !ex.request.windows.is_empty() || !ex.request.originating_ips.is_empty();
@@ -92,7 +113,12 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         } else {
             "not a test notification".into()
         });
-        return Checked { verdict: v, letter, extraction: Some(ex), zone: default_zone };
+        return Checked {
+            verdict: v,
+            letter,
+            extraction: Some(ex),
+            zone: default_zone,
+        };
     }
 
     let zone = ex.zone.unwrap_or(default_zone);
@@ -118,7 +144,12 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
     v.reason = f.reason;
     v.request = ex.request.clone();
     v.customer_zone = zone.label();
-    Checked { verdict: v, letter, extraction: Some(ex), zone }
+    Checked {
+        verdict: v,
+        letter,
+        extraction: Some(ex),
+        zone,
+    }
 }
 
 /// Why a message must not be answered automatically as a notification, if it is machine

@@ -81,7 +81,9 @@ pub fn main() -> u8 {
         Err(e) => {
             let _ = e.print();
             return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => EXIT_OK,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    EXIT_OK
+                }
                 _ => EXIT_USAGE,
             };
         }
@@ -112,8 +114,10 @@ fn run_check(args: CheckArgs) -> Result<u8> {
     let progress = (args.files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(args.files.len() as u64);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} (eta {eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} files {elapsed} (eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     });
@@ -145,7 +149,10 @@ fn run_check(args: CheckArgs) -> Result<u8> {
                     eprintln!("intake: {msg}");
                 }
                 if args.json {
-                    serde_json::to_writer(&mut out, &serde_json::json!({"file": shown, "error": msg}))?;
+                    serde_json::to_writer(
+                        &mut out,
+                        &serde_json::json!({"file": shown, "error": msg}),
+                    )?;
                     writeln!(out)?;
                 } else {
                     writeln!(out, "{shown}: ERROR {msg}\n")?;
@@ -170,11 +177,25 @@ fn write_human(out: &mut impl Write, v: &Verdict) -> Result<()> {
     let kind = kind.as_str().unwrap_or("?");
     write!(out, "{file}: {decision}")?;
     match v.decision {
-        Decision::Ignore => writeln!(out, " ({kind}{})", v.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())?,
+        Decision::Ignore => writeln!(
+            out,
+            " ({kind}{})",
+            v.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        )?,
         _ => {
-            let class = v.test_class.map(|c| format!("{c:?}").to_lowercase()).unwrap_or_else(|| "unknown".into());
-            let notice = v.notice_days.map_or_else(|| "no window".into(), |d| format!("{d:.1} days notice"));
-            let required = v.required_notice_days.map_or_else(String::new, |d| format!(", {d} required"));
+            let class = v
+                .test_class
+                .map(|c| format!("{c:?}").to_lowercase())
+                .unwrap_or_else(|| "unknown".into());
+            let notice = v
+                .notice_days
+                .map_or_else(|| "no window".into(), |d| format!("{d:.1} days notice"));
+            let required = v
+                .required_notice_days
+                .map_or_else(String::new, |d| format!(", {d} required"));
             writeln!(out, " ({class} test, {notice}{required})")?;
         }
     }
@@ -183,22 +204,46 @@ fn write_human(out: &mut impl Write, v: &Verdict) -> Result<()> {
         "  from {}  ref {}  received {}",
         v.from.as_deref().unwrap_or("(unknown)"),
         v.reference,
-        v.received.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+        v.received
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default()
     )?;
     if v.kind == crate::model::Kind::TestNotification {
         let r = &v.request;
         let none = || "-".to_string();
-        writeln!(out, "  targets   {}", if r.targets.is_empty() { none() } else { r.targets.join(", ") })?;
+        writeln!(
+            out,
+            "  targets   {}",
+            if r.targets.is_empty() {
+                none()
+            } else {
+                r.targets.join(", ")
+            }
+        )?;
         let ips: Vec<String> = r.originating_ips.iter().map(ToString::to_string).collect();
-        writeln!(out, "  ips       {}", if ips.is_empty() { none() } else { ips.join(", ") })?;
+        writeln!(
+            out,
+            "  ips       {}",
+            if ips.is_empty() {
+                none()
+            } else {
+                ips.join(", ")
+            }
+        )?;
         for w in &r.windows {
-            writeln!(out, "  window    {} .. {}", w.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), w.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+            writeln!(
+                out,
+                "  window    {} .. {}",
+                w.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                w.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )?;
         }
         writeln!(
             out,
             "  traffic   {} / {}",
             r.bandwidth_bps.map_or_else(none, crate::render::human_bps),
-            r.requests_per_second.map_or_else(none, |x| format!("{x} req/s"))
+            r.requests_per_second
+                .map_or_else(none, |x| format!("{x} req/s"))
         )?;
         let c = &r.contact;
         writeln!(
@@ -210,7 +255,12 @@ fn write_human(out: &mut impl Write, v: &Verdict) -> Result<()> {
         )?;
     }
     for p in &v.problems {
-        writeln!(out, "  problem   [{}] {}", serde_json::to_value(p.code)?.as_str().unwrap_or("?"), p.message)?;
+        writeln!(
+            out,
+            "  problem   [{}] {}",
+            serde_json::to_value(p.code)?.as_str().unwrap_or("?"),
+            p.message
+        )?;
     }
     for w in &v.warnings {
         writeln!(out, "  warning   {w}")?;

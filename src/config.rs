@@ -221,7 +221,11 @@ impl Config {
         };
         let addresses = Addresses {
             from: address("from", file.addresses.from, d.from),
-            security_team: address("security_team", file.addresses.security_team, d.security_team),
+            security_team: address(
+                "security_team",
+                file.addresses.security_team,
+                d.security_team,
+            ),
             staff: address("staff", file.addresses.staff, d.staff),
         };
 
@@ -284,7 +288,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named() {
-        let err = parse("[rules]\nstandard_notice = 3\n").unwrap_err().to_string();
+        let err = parse("[rules]\nstandard_notice = 3\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("standard_notice"), "{err}");
     }
 

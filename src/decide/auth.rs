@@ -16,9 +16,15 @@ pub enum SenderCheck {
 /// Checks `from_domain` against the trusted header among `headers` (topmost first). With
 /// `authserv_id` set, the trusted header is the first one from that server; otherwise the
 /// topmost, which our own MX adds last.
-pub fn check_sender(headers: &[String], authserv_id: Option<&str>, from_domain: &str) -> SenderCheck {
+pub fn check_sender(
+    headers: &[String],
+    authserv_id: Option<&str>,
+    from_domain: &str,
+) -> SenderCheck {
     let trusted = match authserv_id {
-        Some(id) => headers.iter().find(|h| authserv_of(h).eq_ignore_ascii_case(id)),
+        Some(id) => headers
+            .iter()
+            .find(|h| authserv_of(h).eq_ignore_ascii_case(id)),
         None => headers.first(),
     };
     let Some(header) = trusted else {
@@ -39,19 +45,16 @@ pub fn check_sender(headers: &[String], authserv_id: Option<&str>, from_domain: 
         let value = value.to_ascii_lowercase();
         let props: Vec<(String, String)> = words
             .filter_map(|w| w.split_once('='))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.trim_matches('"').to_ascii_lowercase()))
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    v.trim_matches('"').to_ascii_lowercase(),
+                )
+            })
             .collect();
         match method.as_str() {
-            "dmarc" => {
-                if dmarc.is_none() {
-                    dmarc = Some(value)
-                }
-            }
-            "spf" => {
-                if spf.is_none() {
-                    spf = Some(value)
-                }
-            }
+            "dmarc" if dmarc.is_none() => dmarc = Some(value),
+            "spf" if spf.is_none() => spf = Some(value),
             "dkim" => {
                 let signer = props
                     .iter()
@@ -132,7 +135,9 @@ mod tests {
     #[test]
     fn dmarc_fail_is_failed() {
         let r = check_sender(
-            &h("mx.amazee.io; dkim=none; spf=softfail smtp.mailfrom=evil.test; dmarc=fail (p=reject) header.from=example.com"),
+            &h(
+                "mx.amazee.io; dkim=none; spf=softfail smtp.mailfrom=evil.test; dmarc=fail (p=reject) header.from=example.com",
+            ),
             None,
             "example.com",
         );
@@ -142,7 +147,9 @@ mod tests {
     #[test]
     fn dkim_pass_for_from_domain_is_verified() {
         let r = check_sender(
-            &h("mx.amazee.io; dkim=pass header.d=mail.example.com; spf=fail smtp.mailfrom=bounce.other.test"),
+            &h(
+                "mx.amazee.io; dkim=pass header.d=mail.example.com; spf=fail smtp.mailfrom=bounce.other.test",
+            ),
             None,
             "example.com",
         );
@@ -165,7 +172,10 @@ mod tests {
             "mx.amazee.io; dmarc=fail header.from=example.com".to_string(),
             "relay.example.com; dmarc=pass header.from=example.com".to_string(),
         ];
-        assert!(matches!(check_sender(&headers, None, "example.com"), SenderCheck::Failed(_)));
+        assert!(matches!(
+            check_sender(&headers, None, "example.com"),
+            SenderCheck::Failed(_)
+        ));
         assert_eq!(
             check_sender(&headers, Some("relay.example.com"), "example.com"),
             SenderCheck::Verified
@@ -179,7 +189,9 @@ mod tests {
     #[test]
     fn comments_do_not_confuse() {
         let r = check_sender(
-            &h("mx.amazee.io (postfix; v=1); dmarc=pass (p=none; dis=none) header.from=example.com"),
+            &h(
+                "mx.amazee.io (postfix; v=1); dmarc=pass (p=none; dis=none) header.from=example.com",
+            ),
             None,
             "example.com",
         );

@@ -138,11 +138,17 @@ pub fn judge(
         warnings.push("No phone number for the contact (asked for if possible).".into());
     }
 
-    let review = problems
-        .iter()
-        .any(|p| matches!(p.code, ProblemCode::SenderUnverified | ProblemCode::AmbiguousDate));
+    let review = problems.iter().any(|p| {
+        matches!(
+            p.code,
+            ProblemCode::SenderUnverified | ProblemCode::AmbiguousDate
+        )
+    });
     let (decision, reason) = if review {
-        let why = if problems.iter().any(|p| p.code == ProblemCode::SenderUnverified) {
+        let why = if problems
+            .iter()
+            .any(|p| p.code == ProblemCode::SenderUnverified)
+        {
             "sender not verified"
         } else {
             "ambiguous date or zone"
@@ -186,12 +192,18 @@ pub fn missing_items(r: &Request) -> Vec<Item> {
 /// Plain words for a missing item, saying what to send.
 pub fn describe(item: Item) -> &'static str {
     match item {
-        Item::Scope => "the testing vectors and scope (what kind of test, which parts of the application)",
+        Item::Scope => {
+            "the testing vectors and scope (what kind of test, which parts of the application)"
+        }
         Item::ContactName => "the name of a contact person who can stop the test",
         Item::ContactEmail => "the contact person's e-mail address",
-        Item::OriginatingIps => "the originating IP addresses or ranges the test traffic comes from",
+        Item::OriginatingIps => {
+            "the originating IP addresses or ranges the test traffic comes from"
+        }
         Item::Bandwidth => "the expected bandwidth (for example 200 Mbit/s)",
-        Item::RequestsPerSecond => "the expected request rate (for example 500 requests per second)",
+        Item::RequestsPerSecond => {
+            "the expected request rate (for example 500 requests per second)"
+        }
         Item::Targets => "the target website(s) as host names (for example shop.example.com)",
         Item::Window => "the start and end date and time of the test, with time zone",
     }
@@ -201,5 +213,144 @@ fn class_word(c: TestClass) -> &'static str {
     match c {
         TestClass::Standard => "Penetration and security",
         TestClass::Broad => "Load tests and tests of the platform itself (broad)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::extract::classify::TestMentions;
+    use crate::model::{Contact, Window};
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    fn complete(start: DateTime<Utc>) -> Extraction {
+        Extraction {
+            request: Request {
+                scope: Some("OWASP top 10 on the shop".into()),
+                contact: Contact {
+                    name: Some("Jane Doe".into()),
+                    email: Some("jane@example.ch".into()),
+                    phone: Some("+41 79 555 12 34".into()),
+                },
+                originating_ips: vec!["185.199.110.17/32".parse().unwrap()],
+                bandwidth_bps: Some(1e8),
+                requests_per_second: Some(500.0),
+                targets: vec!["shop.example.ch".into()],
+                windows: vec![Window { start, end: start + Duration::hours(8) }],
+            },
+            mentions: TestMentions { security: true, ..Default::default() },
+            ..Default::default()
+        }
+    }
+
+    fn judge_at(ex: &Extraction, arrival: DateTime<Utc>) -> Findings {
+        judge(
+            ex,
+            auth::SenderCheck::Verified,
+            &Rules::default(),
+            arrival,
+            Zone::Named(chrono_tz::Europe::Zurich),
+        )
+    }
+
+    #[test]
+    fn complete_with_enough_notice_is_accepted() {
+        let f = judge_at(&complete(at(2026, 12, 14, 8)), at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Accept, "{:?}", f.problems);
+        assert_eq!(f.notice_days, Some(18.0));
+        assert_eq!(f.required_notice_days, 14);
+    }
+
+    #[test]
+    fn exactly_the_required_notice_is_enough_and_a_second_less_is_not() {
+        let arrival = at(2026, 11, 26, 8);
+        let f = judge_at(&complete(arrival + Duration::days(14)), arrival);
+        assert_eq!(f.decision, Decision::Accept);
+        let f = judge_at(&complete(arrival + Duration::days(14) - Duration::seconds(1)), arrival);
+        assert_eq!(f.decision, Decision::Reject);
+        assert!(f.problems.iter().any(|p| p.code == ProblemCode::NoticeTooShort));
+    }
+
+    #[test]
+    fn broad_tests_need_28_days_and_the_message_names_the_earliest_start() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.mentions.load = true;
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.test_class, TestClass::Broad);
+        assert_eq!(f.required_notice_days, 28);
+        assert_eq!(f.decision, Decision::Reject);
+        let p = f.problems.iter().find(|p| p.code == ProblemCode::NoticeTooShort).unwrap();
+        assert!(p.message.contains("2026-12-24 09:00 CET"), "{}", p.message);
+    }
+
+    #[test]
+    fn window_before_arrival_is_too_short() {
+        let f = judge_at(&complete(at(2026, 11, 20, 8)), at(2026, 11, 26, 8));
+        assert!(f.notice_days.unwrap() < 0.0);
+        assert!(f.problems.iter().any(|p| p.code == ProblemCode::NoticeTooShort));
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let mut ex = complete(at(2026, 11, 28, 8));
+        ex.request.bandwidth_bps = None;
+        ex.request.targets.clear();
+        ex.request.windows.push(Window { start: at(2026, 12, 30, 8), end: at(2026, 12, 30, 7) });
+        ex.request.originating_ips.push("10.0.0.0/8".parse().unwrap());
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Reject);
+        assert_eq!(f.missing, vec![Item::Bandwidth, Item::Targets]);
+        let codes: Vec<ProblemCode> = f.problems.iter().map(|p| p.code).collect();
+        for c in [
+            ProblemCode::MissingInformation,
+            ProblemCode::NoticeTooShort,
+            ProblemCode::WindowInvalid,
+        ] {
+            assert!(codes.contains(&c), "{c:?} in {codes:?}");
+        }
+    }
+
+    #[test]
+    fn unverified_sender_and_ambiguity_go_to_review_with_other_problems_listed() {
+        let mut ex = complete(at(2026, 11, 28, 8));
+        let f = judge(
+            &ex,
+            auth::SenderCheck::Failed("DMARC failed".into()),
+            &Rules::default(),
+            at(2026, 11, 26, 8),
+            Zone::Named(chrono_tz::Europe::Zurich),
+        );
+        assert_eq!(f.decision, Decision::Review);
+        assert!(f.problems.iter().any(|p| p.code == ProblemCode::NoticeTooShort));
+        ex.ambiguous_dates.push("03/04/2027".into());
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Review);
+    }
+
+    #[test]
+    fn unknown_sender_check_is_not_a_problem() {
+        let ex = complete(at(2026, 12, 14, 8));
+        let f = judge(
+            &ex,
+            auth::SenderCheck::Unknown,
+            &Rules::default(),
+            at(2026, 11, 26, 8),
+            Zone::Named(chrono_tz::Europe::Zurich),
+        );
+        assert_eq!(f.decision, Decision::Accept);
+    }
+
+    #[test]
+    fn missing_phone_is_only_a_warning() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.contact.phone = None;
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Accept);
+        assert!(f.warnings.iter().any(|w| w.contains("phone")));
     }
 }

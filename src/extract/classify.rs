@@ -41,8 +41,22 @@ static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Negations that, just before a test word, mean no such test happens.
 const NEGATIONS: &[&str] = &[
-    "no", "not", "without", "never", "kein", "keine", "keinen", "ohne", "nicht", "won't", "neither",
-    "nor", "excluding", "exclude", "excluded", "except",
+    "no",
+    "not",
+    "without",
+    "never",
+    "kein",
+    "keine",
+    "keinen",
+    "ohne",
+    "nicht",
+    "won't",
+    "neither",
+    "nor",
+    "excluding",
+    "exclude",
+    "excluded",
+    "except",
 ];
 
 /// What the text says about tests.
@@ -106,11 +120,12 @@ fn negated(text: &str, at: usize) -> bool {
         .rfind(['.', ';', '\n', ':', '!', '?', ','])
         .map_or(0, |i| i + 1);
     let clause = before.get(clause_start..).unwrap_or("");
-    clause
-        .split_whitespace()
-        .rev()
-        .take(4)
-        .any(|w| NEGATIONS.contains(&w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')))
+    clause.split_whitespace().rev().take(4).any(|w| {
+        NEGATIONS.contains(
+            &w.to_lowercase()
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '\''),
+        )
+    })
 }
 
 /// The sentence containing `start..end`, trimmed, at most 400 characters.
@@ -146,17 +161,25 @@ mod tests {
 
     #[test]
     fn load_tests_are_broad_in_both_languages() {
-        assert_eq!(mentions("Load testing of shop.example.ch").class(), TestClass::Broad);
-        assert_eq!(mentions("Wir planen einen Lasttest").class(), TestClass::Broad);
+        assert_eq!(
+            mentions("Load testing of shop.example.ch").class(),
+            TestClass::Broad
+        );
+        assert_eq!(
+            mentions("Wir planen einen Lasttest").class(),
+            TestClass::Broad
+        );
         assert_eq!(mentions("a DDoS simulation").class(), TestClass::Broad);
-        assert_eq!(mentions("Stress-Test der Webseite").class(), TestClass::Broad);
+        assert_eq!(
+            mentions("Stress-Test der Webseite").class(),
+            TestClass::Broad
+        );
     }
 
     #[test]
     fn load_balancer_and_negated_load_tests_are_not_load_tests() {
-        let m = mentions(
-            "Pentest of the app behind the load balancer. No load testing will be done.",
-        );
+        let m =
+            mentions("Pentest of the app behind the load balancer. No load testing will be done.");
         assert!(m.security);
         assert!(!m.load);
         assert_eq!(m.class(), TestClass::Standard);

@@ -28,8 +28,16 @@ pub struct Sender<'a> {
 
 /// Words on a line that say it is about reaching someone.
 const CONTACT_WORDS: &[&str] = &[
-    "contact", "reach", "call ", "kontakt", "erreichbar", "erreichen", "ansprech", "stop the test",
-    "abbrechen", "anrufen",
+    "contact",
+    "reach",
+    "call ",
+    "kontakt",
+    "erreichbar",
+    "erreichen",
+    "ansprech",
+    "stop the test",
+    "abbrechen",
+    "anrufen",
 ];
 
 /// Finds the contact: labelled contact fields first, then a prose line about reaching
@@ -104,7 +112,9 @@ pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender
 
 /// Every e-mail address in `text`, lowercase, in order.
 pub fn emails_in(text: &str) -> impl Iterator<Item = String> + '_ {
-    EMAIL.find_iter(text).map(|m| m.as_str().to_ascii_lowercase())
+    EMAIL
+        .find_iter(text)
+        .map(|m| m.as_str().to_ascii_lowercase())
 }
 
 fn is_role_address_of_ours(e: &str) -> bool {
@@ -112,7 +122,10 @@ fn is_role_address_of_ours(e: &str) -> bool {
 }
 
 fn clean_phone(p: &str) -> String {
-    p.trim().trim_end_matches(['.', ',', ')']).trim().to_string()
+    p.trim()
+        .trim_end_matches(['.', ',', ')'])
+        .trim()
+        .to_string()
 }
 
 /// A phone number on a line that says it is one ("Tel: …", "mobile …").
@@ -134,7 +147,10 @@ fn name_in(value: &str) -> Option<String> {
     without_phone
         .split(['\n', ',', ';', '|', '<', '(', '/', '\t'])
         .map(|s| {
-            let s = s.trim().trim_matches(['-', ':', '*', '"', '\'', '>', '.']).trim();
+            let s = s
+                .trim()
+                .trim_matches(['-', ':', '*', '"', '\'', '>', '.'])
+                .trim();
             // Drop sub-labels left inside the value ("Name: Jane Doe").
             let s = match s.split_once(':') {
                 Some((_, rest)) => rest.trim(),
@@ -185,8 +201,18 @@ fn signature_name(signature: &str) -> Option<String> {
 fn is_closing(l: &str) -> bool {
     let lower = l.to_lowercase();
     [
-        "regards", "grüss", "gruss", "grüß", "cheers", "thanks", "thank you", "best", "mfg",
-        "sincerely", "danke", "merci",
+        "regards",
+        "grüss",
+        "gruss",
+        "grüß",
+        "cheers",
+        "thanks",
+        "thank you",
+        "best",
+        "mfg",
+        "sincerely",
+        "danke",
+        "merci",
     ]
     .iter()
     .any(|w| lower.contains(w))
@@ -209,10 +235,23 @@ fn looks_like_name(s: &str) -> bool {
         .any(|w| w.chars().next().is_some_and(char::is_uppercase));
     let lower = s.to_lowercase();
     let not_words = [
-        "n/a", "tbd", "none", "see below", "siehe unten", "team", "support", "the", "our",
-        "please", "bitte",
+        "n/a",
+        "tbd",
+        "none",
+        "see below",
+        "siehe unten",
+        "team",
+        "support",
+        "the",
+        "our",
+        "please",
+        "bitte",
     ];
-    letters_only && capitalised && !not_words.iter().any(|w| lower.split_whitespace().any(|x| x == *w))
+    letters_only
+        && capitalised
+        && !not_words
+            .iter()
+            .any(|w| lower.split_whitespace().any(|x| x == *w))
 }
 
 #[cfg(test)]

@@ -110,7 +110,12 @@ fn label_of(line: &str) -> Option<(Field, usize)> {
     // Leading bullets, numbering and markdown emphasis are not part of the label.
     let start = line
         .char_indices()
-        .find(|&(_, c)| !matches!(c, '-' | '*' | '•' | '–' | '·' | '#' | ' ' | '\t' | '>' | '_'))
+        .find(|&(_, c)| {
+            !matches!(
+                c,
+                '-' | '*' | '•' | '–' | '·' | '#' | ' ' | '\t' | '>' | '_'
+            )
+        })
         .map(|(i, _)| i)?;
     let rest = line.get(start..)?;
     let rest = match rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ')')) {
@@ -153,8 +158,15 @@ fn classify_label(label: &str) -> Option<Field> {
     let starts = |p: &str| words.iter().any(|x| x.starts_with(p));
 
     // Order matters: the most specific labels first.
-    if has("phone") || has("tel") || has("telefon") || has("telephone") || has("mobile")
-        || has("mobil") || has("handy") || has("natel") || starts("telefonnummer")
+    if has("phone")
+        || has("tel")
+        || has("telefon")
+        || has("telephone")
+        || has("mobile")
+        || has("mobil")
+        || has("handy")
+        || has("natel")
+        || starts("telefonnummer")
         || joined == "cell"
     {
         return Some(Field::ContactPhone);
@@ -165,56 +177,123 @@ fn classify_label(label: &str) -> Option<Field> {
     if joined == "name" || joined == "contact name" || joined == "full name" {
         return Some(Field::ContactName);
     }
-    if starts("ansprech") || starts("kontakt") || starts("contact") || has("poc")
-        || joined.contains("point of contact") || starts("notfallkontakt")
+    if starts("ansprech")
+        || starts("kontakt")
+        || starts("contact")
+        || has("poc")
+        || joined.contains("point of contact")
+        || starts("notfallkontakt")
         || joined == "emergency contact"
     {
         return Some(Field::Contact);
     }
-    if starts("ip") || starts("quell") || joined.contains("source address")
-        || joined.contains("originating") || joined.contains("source ip")
-        || joined.contains("absender ip") || starts("ipv") || joined.contains("addresses")
+    if starts("ip")
+        || starts("quell")
+        || joined.contains("source address")
+        || joined.contains("originating")
+        || joined.contains("source ip")
+        || joined.contains("absender ip")
+        || starts("ipv")
+        || joined.contains("addresses")
         || joined.contains("adressen")
     {
         return Some(Field::Ips);
     }
-    if starts("bandwidth") || starts("bandbreite") || joined == "throughput" || joined == "durchsatz" {
+    if starts("bandwidth")
+        || starts("bandbreite")
+        || joined == "throughput"
+        || joined == "durchsatz"
+    {
         return Some(Field::Bandwidth);
     }
-    if joined.contains("per second") || joined == "rps" || joined.contains("request rate")
-        || joined.contains("pro sekunde") || joined == "req s" || joined == "requests s"
-        || joined.contains("per minute") || joined == "rpm"
+    if joined.contains("per second")
+        || joined == "rps"
+        || joined.contains("request rate")
+        || joined.contains("pro sekunde")
+        || joined == "req s"
+        || joined == "requests s"
+        || joined.contains("per minute")
+        || joined == "rpm"
     {
         return Some(Field::Rate);
     }
-    if starts("traffic") || starts("volume") || starts("datenvolumen") || joined == "last"
-        || joined == "load" || joined == "verkehr" || joined.contains("traffic volume")
+    if starts("traffic")
+        || starts("volume")
+        || starts("datenvolumen")
+        || joined == "last"
+        || joined == "load"
+        || joined == "verkehr"
+        || joined.contains("traffic volume")
         || joined == "expected load"
     {
         return Some(Field::Traffic);
     }
-    if starts("target") || starts("ziel") || has("url") || has("urls") || starts("website")
-        || has("domains") || has("domain") || has("hosts") || has("hostnames") || has("sites")
-        || joined.contains("in scope") || starts("webseite") || starts("systems")
-        || has("applications") || has("application") || has("environment") || has("umgebung")
+    if starts("target")
+        || starts("ziel")
+        || has("url")
+        || has("urls")
+        || starts("website")
+        || has("domains")
+        || has("domain")
+        || has("hosts")
+        || has("hostnames")
+        || has("sites")
+        || joined.contains("in scope")
+        || starts("webseite")
+        || starts("systems")
+        || has("applications")
+        || has("application")
+        || has("environment")
+        || has("umgebung")
     {
         return Some(Field::Targets);
     }
-    if starts("scope") || starts("vector") || starts("vektor") || starts("umfang")
-        || starts("testumfang") || joined.contains("type of test") || joined == "test type"
-        || starts("testart") || joined.contains("art des tests") || starts("methodolog")
-        || starts("beschreibung") || joined == "description" || joined == "test description"
-        || starts("testvektor") || joined == "tests" || joined == "testing"
+    if starts("scope")
+        || starts("vector")
+        || starts("vektor")
+        || starts("umfang")
+        || starts("testumfang")
+        || joined.contains("type of test")
+        || joined == "test type"
+        || starts("testart")
+        || joined.contains("art des tests")
+        || starts("methodolog")
+        || starts("beschreibung")
+        || joined == "description"
+        || joined == "test description"
+        || starts("testvektor")
+        || joined == "tests"
+        || joined == "testing"
     {
         return Some(Field::Scope);
     }
-    if starts("window") || starts("zeitraum") || starts("zeitfenster") || starts("testzeitraum")
-        || starts("testfenster") || starts("timeframe") || joined == "time frame"
-        || starts("date") || starts("datum") || joined == "when" || starts("schedule")
-        || words[0] == "start" || words[0] == "end" || starts("begin") || has("ende")
-        || joined == "von" || joined == "bis" || joined == "from" || joined == "until"
-        || joined == "to" || has("time") || has("times") || starts("uhrzeit")
-        || starts("termin") || starts("period") || has("zeitzone") || has("timezone")
+    if starts("window")
+        || starts("zeitraum")
+        || starts("zeitfenster")
+        || starts("testzeitraum")
+        || starts("testfenster")
+        || starts("timeframe")
+        || joined == "time frame"
+        || starts("date")
+        || starts("datum")
+        || joined == "when"
+        || starts("schedule")
+        || words[0] == "start"
+        || words[0] == "end"
+        || starts("begin")
+        || has("ende")
+        || joined == "von"
+        || joined == "bis"
+        || joined == "from"
+        || joined == "until"
+        || joined == "to"
+        || has("time")
+        || has("times")
+        || starts("uhrzeit")
+        || starts("termin")
+        || starts("period")
+        || has("zeitzone")
+        || has("timezone")
         || joined == "time zone"
     {
         return Some(Field::Window);

@@ -131,7 +131,10 @@ fn without_mail_lines(text: &str) -> String {
         .filter(|l| {
             let lower = l.to_lowercase();
             !(lower.contains('@')
-                && (lower.contains("contact") || lower.contains("kontakt") || lower.contains("ansprech") || lower.contains("mail")))
+                && (lower.contains("contact")
+                    || lower.contains("kontakt")
+                    || lower.contains("ansprech")
+                    || lower.contains("mail")))
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -101,7 +101,16 @@ pub fn compose(
         )?);
     }
     let r = templates.render(Template::Staff, &ctx)?;
-    out.push(build(c, Role::Staff, &addresses.from, &addresses.staff, &r, None, now, own_domain)?);
+    out.push(build(
+        c,
+        Role::Staff,
+        &addresses.from,
+        &addresses.staff,
+        &r,
+        None,
+        now,
+        own_domain,
+    )?);
     Ok(out)
 }
 
@@ -112,9 +121,16 @@ pub fn answerable(address: &str, own_domain: &str) -> bool {
         return false;
     };
     let local = local.replace(['-', '_', '.'], "");
-    let daemon = ["mailerdaemon", "postmaster", "noreply", "donotreply", "bounce", "bounces"]
-        .iter()
-        .any(|d| local == *d || local.starts_with(d));
+    let daemon = [
+        "mailerdaemon",
+        "postmaster",
+        "noreply",
+        "donotreply",
+        "bounce",
+        "bounces",
+    ]
+    .iter()
+    .any(|d| local == *d || local.starts_with(d));
     !daemon && !domain.eq_ignore_ascii_case(own_domain)
 }
 
@@ -134,7 +150,9 @@ fn build(
     let from_mb: Mailbox = format!("amazee.io Support <{from}>")
         .parse()
         .with_context(|| format!("Invalid from address {from}"))?;
-    let to_mb: Mailbox = to.parse().with_context(|| format!("Invalid recipient {to}"))?;
+    let to_mb: Mailbox = to
+        .parse()
+        .with_context(|| format!("Invalid recipient {to}"))?;
     let mut b = Message::builder()
         .from(from_mb)
         .to(to_mb)
@@ -158,7 +176,12 @@ fn build(
             v.decision.as_str().into(),
         ));
     if let Some(id) = &v.message_id {
-        let mut refs: Vec<String> = c.letter.references.iter().map(|r| format!("<{r}>")).collect();
+        let mut refs: Vec<String> = c
+            .letter
+            .references
+            .iter()
+            .map(|r| format!("<{r}>"))
+            .collect();
         refs.push(format!("<{id}>"));
         refs.dedup();
         b = b.in_reply_to(format!("<{id}>")).references(refs.join(" "));
@@ -195,11 +218,16 @@ fn build(
 /// message that fits neither (NUL bytes, overlong lines) is attached base64 as a file.
 fn original_part(original: &[u8]) -> Result<SinglePart> {
     let rfc822 = ContentType::parse("message/rfc822").context("rfc822 content type")?;
-    for enc in [ContentTransferEncoding::SevenBit, ContentTransferEncoding::EightBit] {
+    for enc in [
+        ContentTransferEncoding::SevenBit,
+        ContentTransferEncoding::EightBit,
+    ] {
         if let Ok(body) = Body::new_with_encoding(original.to_vec(), enc) {
             return Ok(SinglePart::builder()
                 .header(rfc822.clone())
-                .header(lettre::message::header::ContentDisposition::attachment("original.eml"))
+                .header(lettre::message::header::ContentDisposition::attachment(
+                    "original.eml",
+                ))
                 .body(body));
         }
     }

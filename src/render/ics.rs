@@ -107,7 +107,10 @@ mod tests {
             assert!(l.len() <= 75, "{} octets", l.len());
         }
         let unfolded = out.replace("\r\n ", "");
-        assert_eq!(unfolded.trim_end(), format!("DESCRIPTION:{}", "ü".repeat(100)));
+        assert_eq!(
+            unfolded.trim_end(),
+            format!("DESCRIPTION:{}", "ü".repeat(100))
+        );
     }
 
     #[test]

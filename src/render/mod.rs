@@ -78,9 +78,12 @@ impl Templates {
         let templates = Templates { env };
         let sample = Context::sample();
         for t in Template::ALL {
-            let r = templates
-                .render(t, &sample)
-                .with_context(|| format!("Template {} fails on sample data", dir.join(t.file_name()).display()))?;
+            let r = templates.render(t, &sample).with_context(|| {
+                format!(
+                    "Template {} fails on sample data",
+                    dir.join(t.file_name()).display()
+                )
+            })?;
             if r.subject.is_empty() {
                 bail!(
                     "Template {} must start with a line `Subject: …`",
@@ -219,15 +222,20 @@ impl Context {
             required_notice_days: v
                 .required_notice_days
                 .map_or_else(|| "?".into(), |d| d.to_string()),
-            notice_days: v.notice_days.map_or_else(|| "?".into(), |d| format!("{d:.1}")),
+            notice_days: v
+                .notice_days
+                .map_or_else(|| "?".into(), |d| format!("{d:.1}")),
             zone: zone.label(),
             windows,
             targets: r.targets.clone(),
             ips: r.originating_ips.iter().map(ToString::to_string).collect(),
-            bandwidth: r.bandwidth_bps.map_or_else(|| "bandwidth not stated".into(), human_bps),
-            rate: r
-                .requests_per_second
-                .map_or_else(|| "request rate not stated".into(), |x| format!("{} requests/s", trim_num(x))),
+            bandwidth: r
+                .bandwidth_bps
+                .map_or_else(|| "bandwidth not stated".into(), human_bps),
+            rate: r.requests_per_second.map_or_else(
+                || "request rate not stated".into(),
+                |x| format!("{} requests/s", trim_num(x)),
+            ),
             scope: r.scope.clone().unwrap_or_else(|| "(not stated)".into()),
             contact_line: if contact_line.is_empty() {
                 "(not stated)".into()
@@ -302,7 +310,9 @@ fn test_word(c: &Checked) -> String {
     match (ex.mentions.load, ex.mentions.security) {
         (true, true) => "load and security test".into(),
         (true, false) => "load test".into(),
-        (false, true) if c.verdict.test_class == Some(TestClass::Broad) => "security test of the platform".into(),
+        (false, true) if c.verdict.test_class == Some(TestClass::Broad) => {
+            "security test of the platform".into()
+        }
         (false, true) => "security/penetration test".into(),
         (false, false) => "test".into(),
     }
@@ -324,7 +334,10 @@ fn review_checks(c: &Checked) -> Vec<String> {
             ),
             ProblemCode::AmbiguousDate => format!("Ask which date or zone is meant: {}", p.message),
             ProblemCode::TooLarge | ProblemCode::Unreadable => {
-                format!("Open the original message and read it by hand: {}", p.message)
+                format!(
+                    "Open the original message and read it by hand: {}",
+                    p.message
+                )
             }
             _ => continue,
         };

@@ -27,7 +27,11 @@ fn corpus() -> Vec<PathBuf> {
 fn comparable(v: &Value) -> Value {
     let mut problems: Vec<String> = v["problems"]
         .as_array()
-        .map(|a| a.iter().filter_map(|p| p["code"].as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p["code"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     problems.sort();
     problems.dedup();
@@ -50,7 +54,17 @@ fn differences(expected: &Value, actual: &Value) -> Vec<String> {
     let e = comparable(expected);
     let a = comparable(actual);
     let mut diffs = Vec::new();
-    for key in ["message_id", "from", "received", "kind", "decision", "test_class", "required_notice_days", "missing", "problems"] {
+    for key in [
+        "message_id",
+        "from",
+        "received",
+        "kind",
+        "decision",
+        "test_class",
+        "required_notice_days",
+        "missing",
+        "problems",
+    ] {
         if e[key] != a[key] {
             diffs.push(format!("{key}: expected {} got {}", e[key], a[key]));
         }
@@ -63,12 +77,19 @@ fn differences(expected: &Value, actual: &Value) -> Vec<String> {
     let (er, ar) = (&e["request"], &a["request"]);
     match (er["scope"].as_str(), ar["scope"].as_str()) {
         (Some(x), Some(y)) if y.to_lowercase().contains(&x.to_lowercase()) => {}
-        (None, _) if er["scope"].is_null() && (ar["scope"].is_null() || e["kind"] != "test_notification") => {}
-        (x, y) => diffs.push(format!("request.scope: expected to contain {x:?}, got {y:?}")),
+        (None, _)
+            if er["scope"].is_null()
+                && (ar["scope"].is_null() || e["kind"] != "test_notification") => {}
+        (x, y) => diffs.push(format!(
+            "request.scope: expected to contain {x:?}, got {y:?}"
+        )),
     }
     for key in ["contact", "originating_ips", "targets", "windows"] {
         if er[key] != ar[key] {
-            diffs.push(format!("request.{key}: expected {} got {}", er[key], ar[key]));
+            diffs.push(format!(
+                "request.{key}: expected {} got {}",
+                er[key], ar[key]
+            ));
         }
     }
     for key in ["bandwidth_bps", "requests_per_second"] {
@@ -91,7 +112,12 @@ fn golden_corpus() {
     let mut failures = Vec::new();
     for eml in &files {
         let raw = std::fs::read(eml).unwrap();
-        let checked = check(&raw, Arrival::FromHeaders { fallback }, &config.rules, &config.addresses.from);
+        let checked = check(
+            &raw,
+            Arrival::FromHeaders { fallback },
+            &config.rules,
+            &config.addresses.from,
+        );
         let actual = serde_json::to_value(&checked.verdict).unwrap();
         let expected_path = eml.with_extension("json");
         let actual_path = eml.with_extension("actual.json");
@@ -99,13 +125,23 @@ fn golden_corpus() {
             let mut v = comparable(&actual);
             v["file"] = Value::Null;
             v["problems"] = Value::Array(
-                v["problems"].as_array().unwrap().iter().map(|c| json!({"code": c})).collect(),
+                v["problems"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| json!({"code": c}))
+                    .collect(),
             );
-            std::fs::write(&expected_path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &expected_path,
+                serde_json::to_string_pretty(&v).unwrap() + "\n",
+            )
+            .unwrap();
             continue;
         }
         let expected: Value = match std::fs::read_to_string(&expected_path) {
-            Ok(s) => serde_json::from_str(&s).unwrap_or_else(|e| panic!("{}: {e}", expected_path.display())),
+            Ok(s) => serde_json::from_str(&s)
+                .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display())),
             Err(_) => {
                 failures.push(format!("{}: no expected .json", eml.display()));
                 continue;
@@ -115,10 +151,28 @@ fn golden_corpus() {
         if diffs.is_empty() {
             let _ = std::fs::remove_file(&actual_path);
         } else {
-            std::fs::write(&actual_path, serde_json::to_string_pretty(&actual).unwrap() + "\n").unwrap();
-            failures.push(format!("{}:\n    {}", eml.file_name().unwrap().to_string_lossy(), diffs.join("\n    ")));
+            std::fs::write(
+                &actual_path,
+                serde_json::to_string_pretty(&actual).unwrap() + "\n",
+            )
+            .unwrap();
+            failures.push(format!(
+                "{}:\n    {}",
+                eml.file_name().unwrap().to_string_lossy(),
+                diffs.join("\n    ")
+            ));
         }
     }
-    assert!(files.len() >= 40, "the corpus must hold at least 40 fixtures, found {}", files.len());
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        files.len() >= 40,
+        "the corpus must hold at least 40 fixtures, found {}",
+        files.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
