@@ -10,8 +10,11 @@ use intake::check::{Arrival, check};
 use intake::config::Rules;
 
 fn typical() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/bench/typical.eml"))
-        .expect("fixtures/bench/typical.eml")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/bench/typical.eml"
+    ))
+    .expect("fixtures/bench/typical.eml")
 }
 
 /// The typical notification with a 10 MB PDF-like attachment and a CSV of addresses.

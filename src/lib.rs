@@ -9,3 +9,4 @@ pub mod extract;
 pub mod model;
 pub mod read;
 pub mod render;
+pub mod store;

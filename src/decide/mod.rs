@@ -241,9 +241,15 @@ mod tests {
                 bandwidth_bps: Some(1e8),
                 requests_per_second: Some(500.0),
                 targets: vec!["shop.example.ch".into()],
-                windows: vec![Window { start, end: start + Duration::hours(8) }],
+                windows: vec![Window {
+                    start,
+                    end: start + Duration::hours(8),
+                }],
             },
-            mentions: TestMentions { security: true, ..Default::default() },
+            mentions: TestMentions {
+                security: true,
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -271,9 +277,16 @@ mod tests {
         let arrival = at(2026, 11, 26, 8);
         let f = judge_at(&complete(arrival + Duration::days(14)), arrival);
         assert_eq!(f.decision, Decision::Accept);
-        let f = judge_at(&complete(arrival + Duration::days(14) - Duration::seconds(1)), arrival);
+        let f = judge_at(
+            &complete(arrival + Duration::days(14) - Duration::seconds(1)),
+            arrival,
+        );
         assert_eq!(f.decision, Decision::Reject);
-        assert!(f.problems.iter().any(|p| p.code == ProblemCode::NoticeTooShort));
+        assert!(
+            f.problems
+                .iter()
+                .any(|p| p.code == ProblemCode::NoticeTooShort)
+        );
     }
 
     #[test]
@@ -284,7 +297,11 @@ mod tests {
         assert_eq!(f.test_class, TestClass::Broad);
         assert_eq!(f.required_notice_days, 28);
         assert_eq!(f.decision, Decision::Reject);
-        let p = f.problems.iter().find(|p| p.code == ProblemCode::NoticeTooShort).unwrap();
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::NoticeTooShort)
+            .unwrap();
         assert!(p.message.contains("2026-12-24 09:00 CET"), "{}", p.message);
     }
 
@@ -292,7 +309,11 @@ mod tests {
     fn window_before_arrival_is_too_short() {
         let f = judge_at(&complete(at(2026, 11, 20, 8)), at(2026, 11, 26, 8));
         assert!(f.notice_days.unwrap() < 0.0);
-        assert!(f.problems.iter().any(|p| p.code == ProblemCode::NoticeTooShort));
+        assert!(
+            f.problems
+                .iter()
+                .any(|p| p.code == ProblemCode::NoticeTooShort)
+        );
     }
 
     #[test]
@@ -300,8 +321,13 @@ mod tests {
         let mut ex = complete(at(2026, 11, 28, 8));
         ex.request.bandwidth_bps = None;
         ex.request.targets.clear();
-        ex.request.windows.push(Window { start: at(2026, 12, 30, 8), end: at(2026, 12, 30, 7) });
-        ex.request.originating_ips.push("10.0.0.0/8".parse().unwrap());
+        ex.request.windows.push(Window {
+            start: at(2026, 12, 30, 8),
+            end: at(2026, 12, 30, 7),
+        });
+        ex.request
+            .originating_ips
+            .push("10.0.0.0/8".parse().unwrap());
         let f = judge_at(&ex, at(2026, 11, 26, 8));
         assert_eq!(f.decision, Decision::Reject);
         assert_eq!(f.missing, vec![Item::Bandwidth, Item::Targets]);
@@ -326,7 +352,11 @@ mod tests {
             Zone::Named(chrono_tz::Europe::Zurich),
         );
         assert_eq!(f.decision, Decision::Review);
-        assert!(f.problems.iter().any(|p| p.code == ProblemCode::NoticeTooShort));
+        assert!(
+            f.problems
+                .iter()
+                .any(|p| p.code == ProblemCode::NoticeTooShort)
+        );
         ex.ambiguous_dates.push("03/04/2027".into());
         let f = judge_at(&ex, at(2026, 11, 26, 8));
         assert_eq!(f.decision, Decision::Review);

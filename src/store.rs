@@ -1,0 +1,612 @@
+//! The SQLite store: which messages were decided, their verdicts, the outbox of replies
+//! they cause, the mailbox position, and per-sender reply counts.
+//!
+//! Exactly-once rests on one rule: a verdict and every message it causes are written in one
+//! transaction, before anything is sent. Sending then marks each outbox row sent; on restart
+//! unsent rows go out, and a message already decided is never decided again.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::render::compose::Outgoing;
+
+/// Numbered migrations; `user_version` says how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: messages, outbox, mailbox position.
+    "CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL,
+        message_id TEXT,
+        content_hash TEXT NOT NULL,
+        sender TEXT,
+        arrival TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        rules_version TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        tagged INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (folder, uidvalidity, uid)
+    ) STRICT;
+    CREATE INDEX messages_identity ON messages (content_hash, message_id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES messages (id),
+        role TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        out_message_id TEXT NOT NULL UNIQUE,
+        raw BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT,
+        failed TEXT
+    ) STRICT;
+    CREATE INDEX outbox_pending ON outbox (sent_at, failed, next_attempt_at);
+    CREATE TABLE mailbox_state (
+        source TEXT PRIMARY KEY,
+        uidvalidity INTEGER NOT NULL,
+        last_uid INTEGER NOT NULL,
+        answer_since TEXT NOT NULL
+    ) STRICT;",
+];
+
+/// A handle on the store file.
+pub struct Store {
+    conn: Connection,
+}
+
+/// A message's identity in its mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Folder (IMAP) or Maildir path.
+    pub folder: String,
+    /// IMAP UIDVALIDITY; 0 for a Maildir.
+    pub uidvalidity: u32,
+    /// IMAP UID; for a Maildir, a number derived from the file name.
+    pub uid: u64,
+    pub message_id: Option<String>,
+    /// SHA-256 of the raw bytes, hex.
+    pub content_hash: String,
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    pub identity: &'a Identity,
+    pub sender: Option<&'a str>,
+    pub arrival: DateTime<Utc>,
+    pub decision: &'a str,
+    pub rules_version: &'a str,
+    pub verdict_json: &'a str,
+}
+
+/// What the store says about a message before it is decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    New,
+    /// Decided before (same mailbox position, or same Message-ID and content after a
+    /// UIDVALIDITY change): its decision.
+    Decided(String),
+}
+
+/// An outbox row waiting to be sent.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: i64,
+    pub role: String,
+    pub sender: String,
+    pub recipient: String,
+    pub out_message_id: String,
+    pub raw: Vec<u8>,
+    pub attempts: u32,
+    pub message: i64,
+}
+
+/// Where intake stands in a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub uidvalidity: u32,
+    pub last_uid: u64,
+    pub answer_since: DateTime<Utc>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store and runs pending migrations. WAL journal,
+    /// `synchronous=FULL`: a committed decision survives a crash or power loss.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("Creating the store folder {}", dir.display()))?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("Opening the store {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .context("Setting WAL journal mode")?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .context("Setting synchronous=FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .context("Enabling foreign keys")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .context("Setting the busy timeout")?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .context("Reading the store's schema version")?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            bail!("The store has schema version {version}, newer than this intake knows ({known})");
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().context("Starting a migration")?;
+            tx.execute_batch(sql)
+                .with_context(|| format!("Running store migration {}", i + 1))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .context("Recording the schema version")?;
+            tx.commit().context("Committing a migration")?;
+        }
+        Ok(())
+    }
+
+    /// Whether `id` was decided before, by position or by Message-ID and content.
+    pub fn seen(&self, id: &Identity) -> Result<Seen> {
+        let by_position: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT decision FROM messages WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+                params![id.folder, id.uidvalidity, id.uid as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Looking up a message by position")?;
+        if let Some(d) = by_position {
+            return Ok(Seen::Decided(d));
+        }
+        let by_content: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT decision FROM messages WHERE content_hash = ?1 AND message_id IS ?2 LIMIT 1",
+                params![id.content_hash, id.message_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Looking up a message by content")?;
+        Ok(by_content.map_or(Seen::New, Seen::Decided))
+    }
+
+    /// Records a decision and queues the messages it causes, in one transaction.
+    /// Returns the message's row id.
+    pub fn record(
+        &mut self,
+        rec: &Record<'_>,
+        outgoing: &[Outgoing],
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction().context("Starting a transaction")?;
+        let id = insert_message(&tx, rec, now)?;
+        for o in outgoing {
+            tx.execute(
+                "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                 ON CONFLICT (out_message_id) DO NOTHING",
+                params![id, o.role.as_str(), o.to, o.from, o.message_id, o.raw, ts(now)],
+            )
+            .context("Queueing a reply")?;
+        }
+        tx.commit().context("Committing a decision")?;
+        Ok(id)
+    }
+
+    /// Outbox rows due for sending at `now`, oldest first.
+    pub fn pending(&self, now: DateTime<Utc>) -> Result<Vec<Pending>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, role, sender, recipient, out_message_id, raw, attempts, message FROM outbox
+                 WHERE sent_at IS NULL AND failed IS NULL AND next_attempt_at <= ?1 ORDER BY id",
+            )
+            .context("Preparing the outbox query")?;
+        let rows = stmt
+            .query_map(params![ts(now)], |r| {
+                Ok(Pending {
+                    id: r.get(0)?,
+                    role: r.get(1)?,
+                    sender: r.get(2)?,
+                    recipient: r.get(3)?,
+                    out_message_id: r.get(4)?,
+                    raw: r.get(5)?,
+                    attempts: r.get::<_, i64>(6)?.try_into().unwrap_or(u32::MAX),
+                    message: r.get(7)?,
+                })
+            })
+            .context("Reading the outbox")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("Reading the outbox")
+    }
+
+    /// How many outbox rows are neither sent nor failed.
+    pub fn unsent_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .context("Counting the outbox")?;
+        Ok(n.try_into().unwrap_or(0))
+    }
+
+    /// When the next unsent row is due, if any.
+    pub fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let t: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT min(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND failed IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .context("Reading the outbox")?;
+        Ok(t.and_then(|s| {
+            DateTime::parse_from_rfc3339(&s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        }))
+    }
+
+    pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                params![id, ts(now)],
+            )
+            .context("Marking a reply sent")?;
+        Ok(())
+    }
+
+    /// A temporary failure: try again after `retry_in`.
+    pub fn mark_retry(&self, id: i64, now: DateTime<Utc>, retry_in: Duration) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+                params![id, ts(now + retry_in)],
+            )
+            .context("Scheduling a retry")?;
+        Ok(())
+    }
+
+    /// A permanent failure: never retried.
+    pub fn mark_failed(&self, id: i64, reason: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, failed = ?2 WHERE id = ?1",
+                params![id, reason],
+            )
+            .context("Marking a reply failed")?;
+        Ok(())
+    }
+
+    /// Customer replies queued to `recipient` since `since`: the loop breaker's count.
+    pub fn replies_to(&self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE role = 'reply' AND lower(recipient) = lower(?1) AND created_at >= ?2",
+                params![recipient, ts(since)],
+                |r| r.get(0),
+            )
+            .context("Counting replies to a sender")?;
+        Ok(n.try_into().unwrap_or(u32::MAX))
+    }
+
+    /// Messages decided but not yet tagged in the mailbox, with their decision.
+    pub fn untagged(&self, folder: &str, uidvalidity: u32) -> Result<Vec<(u64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT uid, decision FROM messages WHERE folder = ?1 AND uidvalidity = ?2 AND tagged = 0 ORDER BY uid",
+            )
+            .context("Preparing the tag query")?;
+        let rows = stmt
+            .query_map(params![folder, uidvalidity], |r| {
+                Ok((r.get::<_, i64>(0)?.try_into().unwrap_or(0), r.get(1)?))
+            })
+            .context("Reading untagged messages")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("Reading untagged messages")
+    }
+
+    pub fn mark_tagged(&self, folder: &str, uidvalidity: u32, uid: u64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE messages SET tagged = 1 WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+                params![folder, uidvalidity, uid as i64],
+            )
+            .context("Marking a message tagged")?;
+        Ok(())
+    }
+
+    /// The saved position in `source`, if intake ran on it before.
+    pub fn position(&self, source: &str) -> Result<Option<Position>> {
+        self.conn
+            .query_row(
+                "SELECT uidvalidity, last_uid, answer_since FROM mailbox_state WHERE source = ?1",
+                params![source],
+                |r| {
+                    let since: String = r.get(2)?;
+                    Ok(Position {
+                        uidvalidity: r.get::<_, i64>(0)?.try_into().unwrap_or(0),
+                        last_uid: r.get::<_, i64>(1)?.try_into().unwrap_or(0),
+                        answer_since: DateTime::parse_from_rfc3339(&since)
+                            .map(|t| t.with_timezone(&Utc))
+                            .unwrap_or_default(),
+                    })
+                },
+            )
+            .optional()
+            .context("Reading the mailbox position")
+    }
+
+    pub fn save_position(&self, source: &str, p: Position) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO mailbox_state (source, uidvalidity, last_uid, answer_since) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (source) DO UPDATE SET uidvalidity = ?2, last_uid = ?3",
+                params![source, p.uidvalidity, p.last_uid as i64, ts(p.answer_since)],
+            )
+            .context("Saving the mailbox position")?;
+        Ok(())
+    }
+
+    /// Counts of decisions, for logs and tests.
+    pub fn decision_counts(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT decision, count(*) FROM messages GROUP BY decision ORDER BY decision")
+            .context("Preparing the count query")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)?.try_into().unwrap_or(0)))
+            })
+            .context("Counting decisions")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("Counting decisions")
+    }
+}
+
+fn insert_message(tx: &Transaction<'_>, rec: &Record<'_>, now: DateTime<Utc>) -> Result<i64> {
+    let id = rec.identity;
+    tx.execute(
+        "INSERT INTO messages (folder, uidvalidity, uid, message_id, content_hash, sender, arrival, decided_at, decision, rules_version, verdict)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            id.folder,
+            id.uidvalidity,
+            id.uid as i64,
+            id.message_id,
+            id.content_hash,
+            rec.sender,
+            ts(rec.arrival),
+            ts(now),
+            rec.decision,
+            rec.rules_version,
+            rec.verdict_json
+        ],
+    )
+    .context("Recording a decision")?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Timestamps are stored as RFC 3339 UTC with fixed width, so they sort as text.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::render::compose::Role;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
+    }
+
+    fn ident(uid: u64, hash: &str) -> Identity {
+        Identity {
+            folder: "INBOX".into(),
+            uidvalidity: 7,
+            uid,
+            message_id: Some(format!("m{hash}@example.ch")),
+            content_hash: hash.into(),
+        }
+    }
+
+    fn out(id: &str, role: Role) -> Outgoing {
+        Outgoing {
+            role,
+            from: "support@amazee.io".into(),
+            to: "jane@example.ch".into(),
+            message_id: id.into(),
+            raw: b"Subject: x\r\n\r\nbody".to_vec(),
+        }
+    }
+
+    fn record(store: &mut Store, id: &Identity, outs: &[Outgoing]) -> i64 {
+        store
+            .record(
+                &Record {
+                    identity: id,
+                    sender: Some("jane@example.ch"),
+                    arrival: t0(),
+                    decision: "accept",
+                    rules_version: "test",
+                    verdict_json: "{}",
+                },
+                outs,
+                t0(),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn decision_and_outbox_survive_reopening_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("var/intake.sqlite3");
+        {
+            let mut s = Store::open(&path).unwrap();
+            record(
+                &mut s,
+                &ident(1, "a"),
+                &[
+                    out("r1@amazee.io", Role::Reply),
+                    out("s1@amazee.io", Role::Staff),
+                ],
+            );
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(
+            s.seen(&ident(1, "a")).unwrap(),
+            Seen::Decided("accept".into())
+        );
+        let p = s.pending(t0()).unwrap();
+        assert_eq!(p.len(), 2);
+        s.mark_sent(p[0].id, t0()).unwrap();
+        assert_eq!(s.unsent_count().unwrap(), 1);
+        let mode: String = s
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn same_content_under_a_new_uidvalidity_is_recognised() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        record(&mut s, &ident(5, "h"), &[]);
+        let mut moved = ident(1, "h");
+        moved.uidvalidity = 8;
+        assert_eq!(s.seen(&moved).unwrap(), Seen::Decided("accept".into()));
+        assert_eq!(s.seen(&ident(6, "other")).unwrap(), Seen::New);
+    }
+
+    #[test]
+    fn deciding_the_same_position_twice_fails_and_queues_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        record(&mut s, &ident(1, "a"), &[out("r1@amazee.io", Role::Reply)]);
+        let again = s.record(
+            &Record {
+                identity: &ident(1, "a"),
+                sender: None,
+                arrival: t0(),
+                decision: "reject",
+                rules_version: "test",
+                verdict_json: "{}",
+            },
+            &[out("r2@amazee.io", Role::Reply)],
+            t0(),
+        );
+        assert!(again.is_err());
+        assert_eq!(
+            s.unsent_count().unwrap(),
+            1,
+            "the failed transaction left nothing behind"
+        );
+    }
+
+    #[test]
+    fn retries_wait_and_permanent_failures_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        record(
+            &mut s,
+            &ident(1, "a"),
+            &[
+                out("r1@amazee.io", Role::Reply),
+                out("x@amazee.io", Role::Staff),
+            ],
+        );
+        let p = s.pending(t0()).unwrap();
+        s.mark_retry(p[0].id, t0(), Duration::minutes(5)).unwrap();
+        s.mark_failed(p[1].id, "550 no such user").unwrap();
+        assert!(s.pending(t0()).unwrap().is_empty());
+        let later = s.pending(t0() + Duration::minutes(6)).unwrap();
+        assert_eq!(later.len(), 1);
+        assert_eq!(later[0].attempts, 1);
+        assert_eq!(s.next_due().unwrap(), Some(t0() + Duration::minutes(5)));
+    }
+
+    #[test]
+    fn replies_per_sender_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        for i in 0..3u64 {
+            record(
+                &mut s,
+                &ident(i, &format!("h{i}")),
+                &[out(&format!("r{i}@amazee.io"), Role::Reply)],
+            );
+        }
+        assert_eq!(
+            s.replies_to("JANE@example.ch", t0() - Duration::days(1))
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            s.replies_to("other@example.ch", t0() - Duration::days(1))
+                .unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn position_keeps_the_first_answer_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("s.db")).unwrap();
+        assert_eq!(s.position("imap:INBOX").unwrap(), None);
+        let p = Position {
+            uidvalidity: 7,
+            last_uid: 10,
+            answer_since: t0(),
+        };
+        s.save_position("imap:INBOX", p).unwrap();
+        s.save_position(
+            "imap:INBOX",
+            Position {
+                last_uid: 12,
+                answer_since: t0() + Duration::days(3),
+                ..p
+            },
+        )
+        .unwrap();
+        let got = s.position("imap:INBOX").unwrap().unwrap();
+        assert_eq!(got.last_uid, 12);
+        assert_eq!(got.answer_since, t0());
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(Store::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("newer"), "{err}");
+    }
+}
