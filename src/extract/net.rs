@@ -386,6 +386,7 @@ pub fn net_of(addr: IpAddr) -> IpNet {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
