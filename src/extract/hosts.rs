@@ -1,8 +1,899 @@
 //! Finds target hostnames: from URLs and bare names, never from e-mail addresses.
+//!
+//! Decisions:
+//! - A name counts only if its last label is on the TLD allow-list ([`is_known_tld`]: generic
+//!   TLDs in common use and all ISO 3166 country codes, or an `xn--` label) and is not a file
+//!   extension that collides with a country code (`main.rs`, `readme.md`, `script.sh`,
+//!   `app.py`, ...). The same list applies to names in URLs, so `http://intranet.local` is not a
+//!   target.
+//! - Internationalised names are kept as written, lowercased (`münchen.example.de`), not
+//!   converted to punycode.
+//! - Without a scheme, a name whose TLD is written `Capitalised` after a lowercase label
+//!   (`the site.It was`) is a missing space after a full stop, not a name.
+//! - A URL's port, path, query and fragment are skipped, so names in paths or query strings
+//!   (`?redirect=other.example.com`, `/files/report.pdf`) are never taken.
+//! - Tool and vendor sites ([`is_tool_site`]) are dropped, as are names equal (case-insensitive)
+//!   to an entry of `excluded_domains`. Customer routes on the platform
+//!   (`myproject.amazeeio.cloud`, `nginx-myproject-prod.ch4.amazee.io`) are kept.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// A URL scheme (with optional user info) and a dotted name. Labels are letters (any script),
+/// digits and inner hyphens; the last one starts with a letter, so IP literals never match.
+/// Lengths are checked afterwards (counted repetitions of Unicode classes compile too big).
+static NAME: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(
+        r#"(?P<scheme>(?i:https?|ftp|wss?)://(?:[^\s/@<>"]+@)?)?(?P<host>(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+\p{L}(?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)"#,
+    )
+    .expect("hostname regex")
+});
 
 /// Hostnames in `text`, lowercase, without scheme, port or path, in order, without duplicates.
-/// Names equal to or under one of `excluded_domains` are left out.
+/// Names equal (case-insensitive) to one of `excluded_domains` are left out, as are tool and
+/// vendor sites (see [`is_tool_site`]).
 pub fn find_targets(text: &str, excluded_domains: &[&str]) -> Vec<String> {
-    let _ = (text, excluded_domains);
-    Vec::new()
+    let excluded: Vec<String> = excluded_domains
+        .iter()
+        .map(|d| d.trim().trim_end_matches('.').to_lowercase())
+        .collect();
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut pos = 0;
+    while let Some(c) = NAME.captures_at(text, pos) {
+        let (Some(whole), Some(host)) = (c.get(0), c.name("host")) else {
+            break;
+        };
+        let has_scheme = c.name("scheme").is_some();
+        pos = skip_url_rest(text, whole.end());
+        if !stands_alone(text, whole.start(), host.end(), has_scheme) {
+            continue;
+        }
+        let raw = host.as_str();
+        if !has_scheme && looks_like_sentence_glue(raw) {
+            continue;
+        }
+        let name = raw.to_lowercase();
+        if !plausible(&name) || is_tool_site(&name) || excluded.contains(&name) {
+            continue;
+        }
+        if seen.insert(name.clone()) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Whether the name at `s..e` is a name of its own: not part of an e-mail address (`@` on either
+/// side), a file path (`/` before it without a scheme) or a longer token.
+fn stands_alone(text: &str, s: usize, e: usize, has_scheme: bool) -> bool {
+    let before = text.get(..s).and_then(|b| b.chars().next_back());
+    let after = text.get(e..).and_then(|a| a.chars().next());
+    if after.is_some_and(|c| c == '@' || c == '_' || c.is_alphanumeric()) {
+        return false;
+    }
+    match before {
+        None => true,
+        Some(c) if c.is_alphanumeric() => false,
+        Some('@' | '_' | '.' | '-' | '\\' | '%' | '=' | '&') => false,
+        Some('/') => has_scheme,
+        Some(_) => true,
+    }
+}
+
+/// `site.It`: a lowercase word, a full stop without a space, then a capitalised word.
+fn looks_like_sentence_glue(raw: &str) -> bool {
+    let Some((head, tld)) = raw.rsplit_once('.') else {
+        return false;
+    };
+    let mut chars = tld.chars();
+    let capitalised = chars.next().is_some_and(char::is_uppercase)
+        && chars.clone().next().is_some()
+        && chars.all(char::is_lowercase);
+    capitalised && head.chars().any(char::is_lowercase)
+}
+
+/// Skips a URL's `:port`, path, query and fragment after the name ending at `e`.
+fn skip_url_rest(text: &str, e: usize) -> usize {
+    let Some(rest) = text.get(e..) else {
+        return e;
+    };
+    let mut i = 0;
+    if let Some(port) = rest.strip_prefix(':') {
+        let digits = port.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 {
+            i = 1 + digits;
+        }
+    }
+    if rest
+        .get(i..)
+        .is_some_and(|r| r.starts_with(['/', '?', '#']))
+    {
+        let tail = rest.get(i..).unwrap_or("");
+        i += tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\''))
+            .unwrap_or(tail.len());
+    }
+    e + i
+}
+
+/// Length limits, a known TLD, and none of the file names that look like hostnames.
+fn plausible(name: &str) -> bool {
+    if name.len() > 253 || name.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return false;
+    }
+    let Some(tld) = name.rsplit('.').next() else {
+        return false;
+    };
+    if !(is_known_tld(tld) || (tld.starts_with("xn--") && tld.len() > 4)) {
+        return false;
+    }
+    !FILE_EXTENSIONS.contains(&tld) && !FRAMEWORK_NAMES.contains(&name)
+}
+
+/// Country-code TLDs that are far more often file extensions in these mails.
+const FILE_EXTENSIONS: &[&str] = &[
+    "rs", "md", "sh", "py", "so", "cc", "pm", "tf", "ml", "mk", "ps", "zip", "mov",
+];
+
+/// Names that look like hostnames but are products.
+const FRAMEWORK_NAMES: &[&str] = &["asp.net", "ado.net", "vb.net", "dot.net"];
+
+/// Whether `tld` (lowercase, no dot) is on the allow-list.
+pub fn is_known_tld(tld: &str) -> bool {
+    TLDS.contains(&tld)
+}
+
+/// Generic TLDs in common use (including the new ones customers actually use) and every ISO
+/// 3166-1 alpha-2 country code, plus `uk`, `eu` and `ac`.
+const TLDS: &[&str] = &[
+    // generic
+    "com",
+    "net",
+    "org",
+    "info",
+    "biz",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "name",
+    "pro",
+    "mobi",
+    "asia",
+    "tel",
+    "travel",
+    "jobs",
+    "aero",
+    "coop",
+    "museum",
+    "cat",
+    "app",
+    "dev",
+    "page",
+    "cloud",
+    "shop",
+    "store",
+    "swiss",
+    "digital",
+    "online",
+    "tech",
+    "site",
+    "website",
+    "web",
+    "blog",
+    "news",
+    "agency",
+    "studio",
+    "design",
+    "media",
+    "solutions",
+    "services",
+    "systems",
+    "network",
+    "software",
+    "company",
+    "business",
+    "email",
+    "health",
+    "care",
+    "events",
+    "finance",
+    "consulting",
+    "marketing",
+    "group",
+    "global",
+    "world",
+    "zone",
+    "space",
+    "live",
+    "life",
+    "link",
+    "click",
+    "host",
+    "hosting",
+    "tools",
+    "works",
+    "center",
+    "one",
+    "xyz",
+    "top",
+    "club",
+    "art",
+    "fun",
+    "berlin",
+    "hamburg",
+    "koeln",
+    "wien",
+    "zuerich",
+    "bayern",
+    "tirol",
+    "gmbh",
+    "capital",
+    "immo",
+    "immobilien",
+    "versicherung",
+    "bank",
+    "insurance",
+    "law",
+    "legal",
+    "energy",
+    "solar",
+    "university",
+    "school",
+    "academy",
+    "education",
+    "training",
+    "institute",
+    "foundation",
+    "church",
+    "community",
+    "social",
+    "chat",
+    "video",
+    "music",
+    "film",
+    "photo",
+    "photography",
+    "gallery",
+    "shopping",
+    "sale",
+    "deals",
+    "market",
+    "ltd",
+    "llc",
+    "inc",
+    "team",
+    "support",
+    "help",
+    "directory",
+    "guide",
+    "expert",
+    "partners",
+    "ventures",
+    "holdings",
+    "international",
+    "management",
+    "technology",
+    "engineering",
+    "reise",
+    "reisen",
+    "hotel",
+    "restaurant",
+    "cafe",
+    "bar",
+    "wine",
+    "bio",
+    "eco",
+    "green",
+    "earth",
+    "io",
+    "ai",
+    "swiss",
+    "lgbt",
+    "ngo",
+    "ong",
+    "today",
+    "run",
+    "new",
+    "ninja",
+    "rocks",
+    "codes",
+    "build",
+    "plus",
+    "security",
+    "cyber",
+    "data",
+    "pizza",
+    "city",
+    "land",
+    "haus",
+    "shopping",
+    "moda",
+    "fashion",
+    "clothing",
+    "kitchen",
+    "garden",
+    "auto",
+    "car",
+    "cars",
+    "taxi",
+    "fit",
+    "yoga",
+    "golf",
+    "ski",
+    "football",
+    "sport",
+    "game",
+    "games",
+    "studio",
+    "events",
+    "ticket",
+    "tickets",
+    "money",
+    "tax",
+    "accountant",
+    "credit",
+    "loans",
+    "fund",
+    "investments",
+    "exchange",
+    "trade",
+    "tours",
+    "vacations",
+    "flights",
+    "express",
+    "delivery",
+    "parts",
+    "supply",
+    "supplies",
+    "tools",
+    "watch",
+    "jewelry",
+    "shoes",
+    "pet",
+    "pets",
+    "vet",
+    "dental",
+    "clinic",
+    "doctor",
+    "hospital",
+    "pharmacy",
+    "med",
+    "health",
+    "healthcare",
+    "fitness",
+    "coffee",
+    "bike",
+    "farm",
+    "computer",
+    "systems",
+    "graphics",
+    "click",
+    "download",
+    "stream",
+    "radio",
+    "tv",
+    "love",
+    "family",
+    "kids",
+    "baby",
+    "house",
+    "properties",
+    "estate",
+    "realty",
+    "rent",
+    "homes",
+    "apartments",
+    "lighting",
+    "furniture",
+    "gifts",
+    "flowers",
+    "onl",
+    "foo",
+    "gle",
+    "goog",
+    "microsoft",
+    "apple",
+    "amazon",
+    "aws",
+    "azure",
+    // country codes (ISO 3166-1 alpha-2) and a few exceptional reservations
+    "ac",
+    "ad",
+    "ae",
+    "af",
+    "ag",
+    "al",
+    "am",
+    "ao",
+    "aq",
+    "ar",
+    "as",
+    "at",
+    "au",
+    "aw",
+    "ax",
+    "az",
+    "ba",
+    "bb",
+    "bd",
+    "be",
+    "bf",
+    "bg",
+    "bh",
+    "bi",
+    "bj",
+    "bl",
+    "bm",
+    "bn",
+    "bo",
+    "bq",
+    "br",
+    "bs",
+    "bt",
+    "bv",
+    "bw",
+    "by",
+    "bz",
+    "ca",
+    "cc",
+    "cd",
+    "cf",
+    "cg",
+    "ch",
+    "ci",
+    "ck",
+    "cl",
+    "cm",
+    "cn",
+    "co",
+    "cr",
+    "cu",
+    "cv",
+    "cw",
+    "cx",
+    "cy",
+    "cz",
+    "de",
+    "dj",
+    "dk",
+    "dm",
+    "do",
+    "dz",
+    "ec",
+    "ee",
+    "eg",
+    "eh",
+    "er",
+    "es",
+    "et",
+    "eu",
+    "fi",
+    "fj",
+    "fk",
+    "fm",
+    "fo",
+    "fr",
+    "ga",
+    "gb",
+    "gd",
+    "ge",
+    "gf",
+    "gg",
+    "gh",
+    "gi",
+    "gl",
+    "gm",
+    "gn",
+    "gp",
+    "gq",
+    "gr",
+    "gs",
+    "gt",
+    "gu",
+    "gw",
+    "gy",
+    "hk",
+    "hm",
+    "hn",
+    "hr",
+    "ht",
+    "hu",
+    "id",
+    "ie",
+    "il",
+    "im",
+    "in",
+    "iq",
+    "ir",
+    "is",
+    "it",
+    "je",
+    "jm",
+    "jo",
+    "jp",
+    "ke",
+    "kg",
+    "kh",
+    "ki",
+    "km",
+    "kn",
+    "kp",
+    "kr",
+    "kw",
+    "ky",
+    "kz",
+    "la",
+    "lb",
+    "lc",
+    "li",
+    "lk",
+    "lr",
+    "ls",
+    "lt",
+    "lu",
+    "lv",
+    "ly",
+    "ma",
+    "mc",
+    "md",
+    "me",
+    "mf",
+    "mg",
+    "mh",
+    "mk",
+    "ml",
+    "mm",
+    "mn",
+    "mo",
+    "mp",
+    "mq",
+    "mr",
+    "ms",
+    "mt",
+    "mu",
+    "mv",
+    "mw",
+    "mx",
+    "my",
+    "mz",
+    "na",
+    "nc",
+    "ne",
+    "nf",
+    "ng",
+    "ni",
+    "nl",
+    "no",
+    "np",
+    "nr",
+    "nu",
+    "nz",
+    "om",
+    "pa",
+    "pe",
+    "pf",
+    "pg",
+    "ph",
+    "pk",
+    "pl",
+    "pm",
+    "pn",
+    "pr",
+    "ps",
+    "pt",
+    "pw",
+    "py",
+    "qa",
+    "re",
+    "ro",
+    "rs",
+    "ru",
+    "rw",
+    "sa",
+    "sb",
+    "sc",
+    "sd",
+    "se",
+    "sg",
+    "sh",
+    "si",
+    "sj",
+    "sk",
+    "sl",
+    "sm",
+    "sn",
+    "so",
+    "sr",
+    "ss",
+    "st",
+    "sv",
+    "sx",
+    "sy",
+    "sz",
+    "tc",
+    "td",
+    "tf",
+    "tg",
+    "th",
+    "tj",
+    "tk",
+    "tl",
+    "tm",
+    "tn",
+    "to",
+    "tr",
+    "tt",
+    "tv",
+    "tw",
+    "tz",
+    "ua",
+    "ug",
+    "uk",
+    "um",
+    "us",
+    "uy",
+    "uz",
+    "va",
+    "vc",
+    "ve",
+    "vg",
+    "vi",
+    "vn",
+    "vu",
+    "wf",
+    "ws",
+    "ye",
+    "yt",
+    "za",
+    "zm",
+    "zw",
+];
+
+/// Sites of load-testing tools, code hosting, meeting and mail services, and amazee.io's own
+/// documentation and web pages: customers name them as the tool, not the target.
+const TOOL_SITES: &[&str] = &[
+    "k6.io",
+    "grafana.com",
+    "grafana.net",
+    "loader.io",
+    "blazemeter.com",
+    "gatling.io",
+    "locust.io",
+    "artillery.io",
+    "apache.org",
+    "github.com",
+    "githubusercontent.com",
+    "gitlab.com",
+    "google.com",
+    "microsoft.com",
+    "office.com",
+    "outlook.com",
+    "live.com",
+    "zoom.us",
+    "webex.com",
+    "slack.com",
+    "owasp.org",
+    "portswigger.net",
+    "zaproxy.org",
+    "nmap.org",
+];
+
+/// Whether `name` (lowercase) is a tool or vendor site or one of amazee.io's own pages; a
+/// customer route under amazee.io (3+ labels, not `docs`/`www`/`support`) is not.
+pub fn is_tool_site(name: &str) -> bool {
+    let under = |domain: &str| {
+        name == domain
+            || name
+                .strip_suffix(domain)
+                .is_some_and(|head| head.ends_with('.'))
+    };
+    if TOOL_SITES.iter().any(|d| under(d)) {
+        return true;
+    }
+    if name == "amazee.io" {
+        return true;
+    }
+    if let Some(head) = name.strip_suffix(".amazee.io") {
+        let label = head.rsplit('.').next().unwrap_or(head);
+        return matches!(label, "docs" | "www" | "support");
+    }
+    false
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(text: &str) -> Vec<String> {
+        find_targets(text, &[])
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            t("Target: https://shop.example.ch/path?x=1"),
+            ["shop.example.ch"]
+        );
+        assert_eq!(
+            t("http://staging.example.com:8080/login"),
+            ["staging.example.com"]
+        );
+        assert_eq!(t("www.example.org/checkout"), ["www.example.org"]);
+        assert_eq!(t("<https://shop.example.ch>"), ["shop.example.ch"]);
+        assert_eq!(t("(https://shop.example.ch)."), ["shop.example.ch"]);
+        assert_eq!(t("HTTPS://Shop.Example.CH/"), ["shop.example.ch"]);
+        assert_eq!(t("https://user:pw@shop.example.ch/"), ["shop.example.ch"]);
+        assert_eq!(
+            t("https://shop.example.ch/redirect?to=evil.example.net&f=report.pdf"),
+            ["shop.example.ch"]
+        );
+        assert_eq!(t("https://shop.example.ch/#/cart"), ["shop.example.ch"]);
+        assert_eq!(t("wss://ws.example.ch/socket"), ["ws.example.ch"]);
+    }
+
+    #[test]
+    fn bare_names() {
+        assert_eq!(
+            t("Please test api.example.ch and Example.COM."),
+            ["api.example.ch", "example.com"]
+        );
+        assert_eq!(
+            t("Ziel: shop.example.ch, www.example.ch)"),
+            ["shop.example.ch", "www.example.ch"]
+        );
+        assert_eq!(
+            t("Domains:\tshop.example.ch\twww.example.swiss"),
+            ["shop.example.ch", "www.example.swiss"]
+        );
+        assert_eq!(t("shop.example.ch; shop.example.ch"), ["shop.example.ch"]);
+        assert_eq!(
+            t("my-app.example.digital, app.example.online, a.example.tech"),
+            [
+                "my-app.example.digital",
+                "app.example.online",
+                "a.example.tech"
+            ]
+        );
+        assert_eq!(t("example.co.uk"), ["example.co.uk"]);
+        assert_eq!(t("münchen.example.de"), ["münchen.example.de"]);
+        assert_eq!(
+            t("xn--mnchen-3ya.example.de"),
+            ["xn--mnchen-3ya.example.de"]
+        );
+        assert_eq!(t("shop.xn--p1ai"), ["shop.xn--p1ai"]);
+        assert_eq!(t("example.ch's checkout"), ["example.ch"]);
+    }
+
+    #[test]
+    fn never_from_email() {
+        assert_eq!(t("bob@example.com"), Vec::<String>::new());
+        assert_eq!(t("mailto:bob@example.com"), Vec::<String>::new());
+        assert_eq!(
+            t("Kontakt: Hans Muster <hans.muster@mail.example.ch>"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            t("bob.smith@shop.example.ch, then shop.example.ch"),
+            ["shop.example.ch"]
+        );
+    }
+
+    #[test]
+    fn not_names() {
+        for text in [
+            "see index.html and report.pdf",
+            "config.yml, main.rs, readme.md, README.md",
+            "run script.sh or app.py",
+            "built with node.js, Next.js, Vue.js and ASP.NET",
+            "e.g. this, i.e. that",
+            "z.B. dies, u.a. das, ca. 300",
+            "version 1.2.3, v2.0.1",
+            "from 203.0.113.5",
+            "http://10.0.0.1:8080/",
+            "localhost:3000",
+            "http://intranet.local/",
+            "the site.It was down",
+            "/var/www/example.com/index.php",
+            "archive.zip and clip.mov",
+            "St.Gallen",
+            "Grüezi.Wir testen",
+            "_dmarc.example.com",
+        ] {
+            assert_eq!(t(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn tool_sites_and_platform_routes() {
+        let text = "We use k6.io (https://grafana.com/docs/k6), loader.io, blazemeter.com, \
+            gatling.io, locust.io, jmeter.apache.org and apache.org; code on github.com and \
+            gitlab.com; call on teams.microsoft.com or zoom.us, see docs.amazee.io, \
+            www.amazee.io and amazee.io. Targets: myproject.amazeeio.cloud and \
+            nginx-myproject-prod.ch4.amazee.io";
+        assert_eq!(
+            t(text),
+            [
+                "myproject.amazeeio.cloud",
+                "nginx-myproject-prod.ch4.amazee.io"
+            ]
+        );
+        assert!(is_tool_site("app.k6.io"));
+        assert!(is_tool_site("support.amazee.io"));
+        assert!(!is_tool_site("foo.amazee.io"));
+        assert!(!is_tool_site("notk6.io"));
+        assert!(!is_tool_site("mygithub.com"));
+    }
+
+    #[test]
+    fn excluded_domains_are_exact() {
+        let text = "Targets: example.ch, shop.example.ch, OTHER.example.ch";
+        assert_eq!(
+            find_targets(text, &["Example.CH"]),
+            ["shop.example.ch", "other.example.ch"]
+        );
+        assert_eq!(
+            find_targets(text, &["other.example.ch."]),
+            ["example.ch", "shop.example.ch"]
+        );
+    }
+
+    #[test]
+    fn realistic_mails() {
+        let en = "Hello support,\nwe (Acme AG, acme.ch) would like to run a load test against \
+            https://shop.acme.ch and the API api.acme.ch/v2 from 14.12.2026.\nTool: k6 \
+            (https://k6.io), report to ops@acme.ch.\nRegards, Jane";
+        assert_eq!(t(en), ["acme.ch", "shop.acme.ch", "api.acme.ch"]);
+        let de = "Grüezi\nWir möchten einen Penetrationstest auf www.beispiel.ch bzw. \
+            beispiel.ch (inkl. Login unter https://login.beispiel.ch:8443/) durchführen, \
+            z.B. mit OWASP ZAP (zaproxy.org).\nFreundliche Grüsse\nHans (hans@beispiel.ch)";
+        assert_eq!(
+            t(de),
+            ["www.beispiel.ch", "beispiel.ch", "login.beispiel.ch"]
+        );
+    }
+
+    #[test]
+    fn big_input_is_fast() {
+        let t0 = std::time::Instant::now();
+        let s = "a.".repeat(500_000);
+        let _ = t(&s);
+        let s = "a-".repeat(500_000) + ".ch";
+        let _ = t(&s);
+        let s = "https://".repeat(100_000);
+        let _ = t(&s);
+        assert!(t0.elapsed().as_secs() < 10, "{:?}", t0.elapsed());
+    }
+
+    proptest! {
+        #[test]
+        fn no_panic(s in "\\PC*") {
+            let _ = t(&s);
+        }
+
+        #[test]
+        fn results_are_lowercase_substrings(s in "[a-zA-Z0-9.@/:ü -]{0,60}") {
+            let lower = s.to_lowercase();
+            for h in t(&s) {
+                prop_assert!(lower.contains(&h), "{h} not in {s:?}");
+                prop_assert_eq!(h.clone(), h.to_lowercase());
+                prop_assert!(!h.contains('@') && !h.contains('/'));
+            }
+        }
+
+        #[test]
+        fn generated_hosts_are_found(labels in prop::collection::vec("[a-z][a-z0-9-]{0,10}[a-z0-9]", 1..4), tld in prop::sample::select(vec!["ch", "com", "swiss", "de", "io", "cloud"])) {
+            let host = format!("{}.{tld}", labels.join("."));
+            prop_assume!(!is_tool_site(&host));
+            let text = format!("Please test https://{host}/x and {host}.");
+            prop_assert_eq!(t(&text), vec![host.clone()]);
+            prop_assert_eq!(t(&format!("mail me: info@{host}")), Vec::<String>::new());
+        }
+    }
 }

@@ -1,19 +1,743 @@
 //! Finds originating addresses (IPv4/IPv6, CIDR blocks, `A - B` ranges) and tells which are
 //! globally reachable.
+//!
+//! Decisions:
+//! - A reversed range (`.20 - .10`) or a range mixing IPv4 and IPv6 is not a range: both ends are
+//!   kept as single addresses, so a person reviewing still sees them.
+//! - A CIDR block with host bits set (`203.0.113.5/24`) is normalised to its network
+//!   (`203.0.113.0/24`). A prefix longer than the family allows (`/33`) is ignored and the
+//!   address is kept as a single address.
+//! - `a.b.c.*` / `a.b.c.x` become the /24; `addr/255.255.255.0` and `addr mask 255.255.255.0`
+//!   use the netmask when it is contiguous.
+//! - IPv6 text must contain a decimal digit, so words such as `a::b`, `dead::beef` or a bare `::`
+//!   are not taken for addresses; an IPv4-mapped address stays IPv6 (`::ffff:192.0.2.1/128`).
 
-use ipnet::IpNet;
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use ipnet::{IpNet, Ipv4Net, Ipv4Subnets, Ipv6Net, Ipv6Subnets};
+use regex::Regex;
+
+/// IPv6 candidate: 3 to 8 groups (some possibly empty, for `::`), optionally ending in an
+/// embedded dotted IPv4. Validated by the standard parser afterwards.
+const V6: &str = r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:(?:\.[0-9]{1,3}){3})?";
+/// IPv4 candidate; the last octet may be a wildcard (`*`, `x`) meaning the /24.
+const V4: &str = r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.(?:[0-9]{1,3}|[*xX])";
+
+/// One pass over the text finds every address candidate.
+static ADDR: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(&format!("{V6}|{V4}")).expect("address regex")
+});
+
+/// What may follow an address: a prefix length, a netmask, or the end of a range. Anchored, and
+/// only ever run on a short window after an address.
+static SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
+    let pat = format!(
+        r"^(?:/(?P<mask>{V4})|/(?P<len>[0-9]{{1,3}})|[ \t]+(?i:net|subnet|netz|subnetz)?(?i:mask|maske)[ \t:]+(?P<mask2>{V4})|(?:[ \t]*[-–—‒―][ \t]*|[ \t]+(?i:to|bis|until|through|thru)[ \t]+)(?P<end>{V6}|{V4})|-(?P<short>[0-9]{{1,3}}))"
+    );
+    #[allow(clippy::expect_used)]
+    Regex::new(&pat).expect("suffix regex")
+});
+
+/// Longest suffix worth looking at (` through ` plus a full IPv6 address with embedded IPv4).
+const SUFFIX_WINDOW: usize = 80;
 
 /// Every address, block and range in `text`, in order of first appearance, without duplicates.
 /// Single addresses become /32 or /128; a range becomes the fewest CIDR blocks covering it.
 pub fn find_addresses(text: &str) -> Vec<IpNet> {
-    let _ = text;
-    Vec::new()
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut push = |net: IpNet| {
+        if seen.insert(net) {
+            out.push(net);
+        }
+    };
+    let mut pos = 0;
+    while let Some(m) = ADDR.find_at(text, pos) {
+        pos = m.end();
+        let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
+            continue;
+        };
+        let addr = match addr {
+            Candidate::Wildcard(net) => {
+                push(IpNet::V4(net));
+                continue;
+            }
+            Candidate::Addr(a) => a,
+        };
+        pos = end;
+        match suffix(text, end, addr) {
+            Some((Suffix::Net(net), after)) => {
+                push(net);
+                pos = after;
+            }
+            Some((Suffix::Range(last), after)) => {
+                pos = after;
+                match range_blocks(addr, last) {
+                    Some(blocks) => blocks.into_iter().for_each(&mut push),
+                    None => {
+                        push(IpNet::from(addr));
+                        push(IpNet::from(last));
+                    }
+                }
+            }
+            None => push(IpNet::from(addr)),
+        }
+    }
+    out
+}
+
+enum Candidate {
+    Addr(IpAddr),
+    /// `a.b.c.*`
+    Wildcard(Ipv4Net),
+}
+
+enum Suffix {
+    Net(IpNet),
+    Range(IpAddr),
+}
+
+/// Validates the regex match `text[s..e]`: parses it and checks that it is not glued to
+/// surrounding text (version numbers, words, longer dotted sequences). Returns the address and
+/// where it ends (a trailing lone `:` is not part of an IPv6 address).
+fn candidate(text: &str, s: usize, e: usize) -> Option<(Candidate, usize)> {
+    let raw = text.get(s..e)?;
+    let before = text.get(..s)?.chars().next_back();
+    if raw.contains(':') {
+        // A sentence may end with a colon: "from 2001:db8::1: we ...".
+        let (t, e) = if raw.ends_with(':') && !raw.ends_with("::") {
+            (raw.get(..raw.len() - 1)?, e - 1)
+        } else {
+            (raw, e)
+        };
+        if !t.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.')) {
+            return None;
+        }
+        if !follows_ok(text, e, true) {
+            return None;
+        }
+        let a = Ipv6Addr::from_str(t).ok()?;
+        return Some((Candidate::Addr(IpAddr::V6(a)), e));
+    }
+    if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '.')) {
+        return None;
+    }
+    if !follows_ok(text, e, false) {
+        return None;
+    }
+    if let Some(prefix) = raw.strip_suffix(['*', 'x', 'X']) {
+        let a = Ipv4Addr::from_str(&format!("{prefix}0")).ok()?;
+        let net = Ipv4Net::new(a, 24).ok()?;
+        return Some((Candidate::Wildcard(net), e));
+    }
+    let a = Ipv4Addr::from_str(raw).ok()?;
+    Some((Candidate::Addr(IpAddr::V4(a)), e))
+}
+
+/// Whether the text after an address at byte `e` lets it stand alone: not glued to a word and
+/// not continued as a longer dotted (version-like) sequence.
+fn follows_ok(text: &str, e: usize, v6: bool) -> bool {
+    let Some(rest) = text.get(e..) else {
+        return false;
+    };
+    let mut it = rest.chars();
+    match it.next() {
+        None => true,
+        Some(c) if c.is_alphanumeric() || c == '_' => false,
+        Some('.') => !it.next().is_some_and(|c| c.is_alphanumeric()),
+        Some(':') if v6 => !it.next().is_some_and(|c| c.is_ascii_hexdigit()),
+        Some(_) => true,
+    }
+}
+
+/// Largest char boundary `<= i`.
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    if i >= text.len() {
+        return text.len();
+    }
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Parses a prefix length, netmask or range end right after the address ending at `e`.
+/// Returns what it found and where scanning should continue.
+fn suffix(text: &str, e: usize, addr: IpAddr) -> Option<(Suffix, usize)> {
+    let window = text.get(e..floor_boundary(text, e.saturating_add(SUFFIX_WINDOW)))?;
+    let caps = SUFFIX.captures(window)?;
+    let whole = caps.get(0)?;
+    let after = e + whole.end();
+    if let Some(len) = caps.name("len") {
+        let len: u8 = len.as_str().parse().ok()?;
+        if !follows_ok(text, after, false) {
+            return None;
+        }
+        let net = IpNet::new(addr, len).ok()?.trunc();
+        return Some((Suffix::Net(net), after));
+    }
+    if let Some(mask) = caps.name("mask").or_else(|| caps.name("mask2")) {
+        let IpAddr::V4(a) = addr else { return None };
+        if !follows_ok(text, after, false) {
+            return None;
+        }
+        let mask = Ipv4Addr::from_str(mask.as_str()).ok()?.to_bits();
+        let len = mask.leading_ones();
+        if mask.checked_shl(len).unwrap_or(0) != 0 {
+            return None;
+        }
+        let net = Ipv4Net::new(a, u8::try_from(len).ok()?).ok()?.trunc();
+        return Some((Suffix::Net(IpNet::V4(net)), after));
+    }
+    if let Some(end) = caps.name("end") {
+        let (cand, end_at) = candidate(text, e + end.start(), after)?;
+        let Candidate::Addr(last) = cand else {
+            return None;
+        };
+        return Some((Suffix::Range(last), end_at));
+    }
+    if let Some(short) = caps.name("short") {
+        let IpAddr::V4(a) = addr else { return None };
+        if !follows_ok(text, after, false) || text.get(after..)?.starts_with('-') {
+            return None;
+        }
+        let last: u8 = short.as_str().parse().ok()?;
+        let [o1, o2, o3, _] = a.octets();
+        let last = Ipv4Addr::new(o1, o2, o3, last);
+        return Some((Suffix::Range(IpAddr::V4(last)), after));
+    }
+    None
+}
+
+/// The fewest CIDR blocks covering exactly `first..=last`; `None` when the range is reversed or
+/// mixes families.
+pub fn range_blocks(first: IpAddr, last: IpAddr) -> Option<Vec<IpNet>> {
+    match (first, last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) if a <= b => {
+            Some(Ipv4Subnets::new(a, b, 0).map(IpNet::V4).collect())
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) if a <= b => {
+            Some(Ipv6Subnets::new(a, b, 0).map(IpNet::V6).collect())
+        }
+        _ => None,
+    }
 }
 
 /// Whether every address in `net` is globally reachable (IANA special-purpose registries).
 pub fn is_globally_reachable(net: &IpNet) -> bool {
-    let _ = net;
-    true
+    non_global_reason(net).is_none()
+}
+
+const fn v4(a: u8, b: u8, c: u8, d: u8) -> u128 {
+    Ipv4Addr::new(a, b, c, d).to_bits() as u128
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn v6(a: u16, b: u16, c: u16, d: u16, e: u16, f: u16, g: u16, h: u16) -> u128 {
+    Ipv6Addr::new(a, b, c, d, e, f, g, h).to_bits()
+}
+
+const PRIVATE: &str = "private (RFC 1918)";
+const DOCUMENTATION: &str = "documentation";
+const RESERVED_V6: &str = "reserved (outside global unicast 2000::/3)";
+
+/// IPv4 blocks that are not globally reachable, most specific first (first match names it).
+const V4_SPECIAL: &[(u128, u8, &str)] = &[
+    (v4(0, 0, 0, 0), 8, "\"this network\" (0.0.0.0/8)"),
+    (v4(10, 0, 0, 0), 8, PRIVATE),
+    (v4(100, 64, 0, 0), 10, "shared address space (CGNAT)"),
+    (v4(127, 0, 0, 0), 8, "loopback"),
+    (v4(169, 254, 0, 0), 16, "link-local"),
+    (v4(172, 16, 0, 0), 12, PRIVATE),
+    (v4(192, 0, 0, 0), 24, "IETF protocol assignments"),
+    (v4(192, 0, 2, 0), 24, DOCUMENTATION),
+    (v4(192, 88, 99, 0), 24, "6to4 relay anycast (deprecated)"),
+    (v4(192, 168, 0, 0), 16, PRIVATE),
+    (v4(198, 18, 0, 0), 15, "benchmarking"),
+    (v4(198, 51, 100, 0), 24, DOCUMENTATION),
+    (v4(203, 0, 113, 0), 24, DOCUMENTATION),
+    (v4(224, 0, 0, 0), 4, "multicast"),
+    (v4(255, 255, 255, 255), 32, "limited broadcast"),
+    (v4(240, 0, 0, 0), 4, "reserved"),
+];
+
+/// Globally reachable holes inside the IPv4 blocks above (sorted by start).
+const V4_GLOBAL: &[(u128, u8)] = &[(v4(192, 0, 0, 9), 32), (v4(192, 0, 0, 10), 32)];
+
+/// IPv6 blocks that are not globally reachable, most specific first. The last three cover
+/// everything outside 2000::/3.
+const V6_SPECIAL: &[(u128, u8, &str)] = &[
+    (0, 128, "unspecified"),
+    (1, 128, "loopback"),
+    (v6(0, 0, 0, 0, 0, 0xffff, 0, 0), 96, "IPv4-mapped"),
+    (
+        v6(0x64, 0xff9b, 0, 0, 0, 0, 0, 0),
+        96,
+        "IPv4/IPv6 translation",
+    ),
+    (
+        v6(0x64, 0xff9b, 1, 0, 0, 0, 0, 0),
+        48,
+        "IPv4/IPv6 translation (local use)",
+    ),
+    (v6(0x100, 0, 0, 0, 0, 0, 0, 0), 64, "discard-only"),
+    (v6(0x2001, 0, 0, 0, 0, 0, 0, 0), 32, "Teredo"),
+    (v6(0x2001, 2, 0, 0, 0, 0, 0, 0), 48, "benchmarking"),
+    (
+        v6(0x2001, 0x10, 0, 0, 0, 0, 0, 0),
+        28,
+        "ORCHID (deprecated)",
+    ),
+    (
+        v6(0x2001, 0, 0, 0, 0, 0, 0, 0),
+        23,
+        "IETF protocol assignments",
+    ),
+    (v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32, DOCUMENTATION),
+    (v6(0x2002, 0, 0, 0, 0, 0, 0, 0), 16, "6to4"),
+    (v6(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20, DOCUMENTATION),
+    (
+        v6(0x5f00, 0, 0, 0, 0, 0, 0, 0),
+        16,
+        "segment routing (SRv6)",
+    ),
+    (v6(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7, "unique local"),
+    (v6(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10, "link-local"),
+    (
+        v6(0xfec0, 0, 0, 0, 0, 0, 0, 0),
+        10,
+        "site-local (deprecated)",
+    ),
+    (v6(0xff00, 0, 0, 0, 0, 0, 0, 0), 8, "multicast"),
+    (0, 3, RESERVED_V6),
+    (v6(0x4000, 0, 0, 0, 0, 0, 0, 0), 2, RESERVED_V6),
+    (v6(0x8000, 0, 0, 0, 0, 0, 0, 0), 1, RESERVED_V6),
+];
+
+/// Globally reachable holes inside 2001::/23 (sorted by start).
+const V6_GLOBAL: &[(u128, u8)] = &[
+    (v6(0x2001, 1, 0, 0, 0, 0, 0, 1), 128),
+    (v6(0x2001, 1, 0, 0, 0, 0, 0, 2), 128),
+    (v6(0x2001, 3, 0, 0, 0, 0, 0, 0), 32),
+    (v6(0x2001, 4, 0x112, 0, 0, 0, 0, 0), 48),
+    (v6(0x2001, 0x20, 0, 0, 0, 0, 0, 0), 28),
+    (v6(0x2001, 0x30, 0, 0, 0, 0, 0, 0), 28),
+];
+
+/// First and last address of a block of `bits`-wide addresses.
+fn span(base: u128, len: u8, bits: u8) -> (u128, u128) {
+    let host = u32::from(bits.saturating_sub(len));
+    let size_minus_one = if host >= 128 {
+        u128::MAX
+    } else {
+        (1u128 << host) - 1
+    };
+    let first = base & !size_minus_one;
+    (first, first | size_minus_one)
+}
+
+/// Whether `lo..=hi` is entirely covered by the (sorted) `holes`.
+fn covered(lo: u128, hi: u128, holes: &[(u128, u8)], bits: u8) -> bool {
+    let mut cur = lo;
+    for &(base, len) in holes {
+        let (a, b) = span(base, len, bits);
+        if a <= cur && cur <= b {
+            if b >= hi {
+                return true;
+            }
+            cur = b + 1;
+        }
+    }
+    false
+}
+
+/// Why some part of `net` is not globally reachable, or `None` if all of it is.
+pub fn non_global_reason(net: &IpNet) -> Option<&'static str> {
+    let (bits, lo, hi, table, holes) = match net {
+        IpNet::V4(n) => {
+            let (lo, hi) = span(u128::from(n.network().to_bits()), n.prefix_len(), 32);
+            (32, lo, hi, V4_SPECIAL, V4_GLOBAL)
+        }
+        IpNet::V6(n) => {
+            let (lo, hi) = span(n.network().to_bits(), n.prefix_len(), 128);
+            (128, lo, hi, V6_SPECIAL, V6_GLOBAL)
+        }
+    };
+    table.iter().find_map(|&(base, len, reason)| {
+        let (a, b) = span(base, len, bits);
+        let (i_lo, i_hi) = (a.max(lo), b.min(hi));
+        (i_lo <= i_hi && !covered(i_lo, i_hi, holes, bits)).then_some(reason)
+    })
+}
+
+/// Convenience for callers holding a plain address.
+pub fn net_of(addr: IpAddr) -> IpNet {
+    match addr {
+        IpAddr::V4(a) => IpNet::V4(Ipv4Net::from(a)),
+        IpAddr::V6(a) => IpNet::V6(Ipv6Net::from(a)),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn f(text: &str) -> Vec<String> {
+        find_addresses(text).iter().map(|n| n.to_string()).collect()
+    }
+
+    fn has_digit(a: &Ipv6Addr) -> bool {
+        a.to_string().bytes().any(|b| b.is_ascii_digit())
+    }
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn single_addresses_in_sentences() {
+        assert_eq!(
+            f("We will test from 185.12.64.3 and 2a02:1234:5678::10."),
+            ["185.12.64.3/32", "2a02:1234:5678::10/128"]
+        );
+        assert_eq!(
+            f("Source IP: 185.12.64.3, 185.12.64.4"),
+            ["185.12.64.3/32", "185.12.64.4/32"]
+        );
+        assert_eq!(
+            f("IP-Adressen:\t85.195.200.1\n85.195.200.2"),
+            ["85.195.200.1/32", "85.195.200.2/32"]
+        );
+        assert_eq!(f("(185.12.64.3)"), ["185.12.64.3/32"]);
+        assert_eq!(f("<185.12.64.3>"), ["185.12.64.3/32"]);
+        assert_eq!(f("185.12.64.3:443"), ["185.12.64.3/32"]);
+        assert_eq!(f("[2a02:1234::10]:8443"), ["2a02:1234::10/128"]);
+        assert_eq!(f("fe80::1%eth0"), ["fe80::1/128"]);
+    }
+
+    #[test]
+    fn deduplicates_in_order() {
+        assert_eq!(
+            f("1.1.1.1, 8.8.8.8, 1.1.1.1 and again 8.8.8.8"),
+            ["1.1.1.1/32", "8.8.8.8/32"]
+        );
+    }
+
+    #[test]
+    fn ipv6_textual_forms() {
+        assert_eq!(f("2001:DB8:0:0:0:0:0:1"), ["2001:db8::1/128"]);
+        assert_eq!(
+            f("2001:0db8:0000:0000:0000:0000:0000:0001"),
+            ["2001:db8::1/128"]
+        );
+        assert_eq!(f("::1"), ["::1/128"]);
+        assert_eq!(f("loopback ::1 only"), ["::1/128"]);
+        assert_eq!(f("::ffff:192.0.2.1"), ["::ffff:192.0.2.1/128"]);
+        assert_eq!(f("64:ff9b::198.51.100.7"), ["64:ff9b::c633:6407/128"]);
+        assert_eq!(f("2a02:1234:5678::/48"), ["2a02:1234:5678::/48"]);
+        assert_eq!(f("from 2001:db8::1: then"), ["2001:db8::1/128"]);
+    }
+
+    #[test]
+    fn cidr_is_normalised() {
+        assert_eq!(f("203.0.113.5/24"), ["203.0.113.0/24"]);
+        assert_eq!(f("Netz 185.12.64.0/22."), ["185.12.64.0/22"]);
+        assert_eq!(f("2001:db8::1/32"), ["2001:db8::/32"]);
+        assert_eq!(f("185.12.64.3/33"), ["185.12.64.3/32"]);
+        assert_eq!(f("185.12.64.0/255.255.255.0"), ["185.12.64.0/24"]);
+        assert_eq!(f("185.12.64.0 netmask 255.255.252.0"), ["185.12.64.0/22"]);
+        assert_eq!(
+            f("185.12.64.0 mask 255.0.255.0"),
+            ["185.12.64.0/32", "255.0.255.0/32"]
+        );
+        assert_eq!(f("185.12.64.*"), ["185.12.64.0/24"]);
+        assert_eq!(f("185.12.64.x"), ["185.12.64.0/24"]);
+    }
+
+    #[test]
+    fn ranges_become_cidr_blocks() {
+        assert_eq!(
+            f("198.51.100.10 - 198.51.100.20"),
+            [
+                "198.51.100.10/31",
+                "198.51.100.12/30",
+                "198.51.100.16/30",
+                "198.51.100.20/32"
+            ]
+        );
+        assert_eq!(f("198.51.100.0–198.51.100.255"), ["198.51.100.0/24"]);
+        assert_eq!(f("198.51.100.0 to 198.51.100.127"), ["198.51.100.0/25"]);
+        assert_eq!(f("198.51.100.0 bis 198.51.100.63"), ["198.51.100.0/26"]);
+        assert_eq!(f("185.12.64.0-255"), ["185.12.64.0/24"]);
+        assert_eq!(f("185.12.64.10-11."), ["185.12.64.10/31"]);
+        assert_eq!(f("2001:db8::-2001:db8::ff"), ["2001:db8::/120"]);
+        assert_eq!(
+            f("2001:db8::1 - 2001:db8::2"),
+            ["2001:db8::1/128", "2001:db8::2/128"]
+        );
+        assert_eq!(
+            f("2001:db8:: to 2001:db8:0:ffff:ffff:ffff:ffff:ffff"),
+            ["2001:db8::/48"]
+        );
+    }
+
+    #[test]
+    fn reversed_and_mixed_ranges_keep_both_ends() {
+        assert_eq!(
+            f("198.51.100.20 - 198.51.100.10"),
+            ["198.51.100.20/32", "198.51.100.10/32"]
+        );
+        assert_eq!(f("185.12.64.20-10"), ["185.12.64.20/32", "185.12.64.10/32"]);
+        assert_eq!(
+            f("185.12.64.1 - 2001:db8::1"),
+            ["185.12.64.1/32", "2001:db8::1/128"]
+        );
+    }
+
+    #[test]
+    fn not_addresses() {
+        for t in [
+            "version 1.2.3",
+            "release 1.2.3.4.5",
+            "v1.2.3.4",
+            "build 10.0.19045.3803",
+            "am 14.12.2026 um 12:00",
+            "between 12:00:00 and 14:30:00",
+            "MAC 00:1A:2B:3C:4D:5E",
+            "MAC 00:1a:2b:3c:4d:5e",
+            "std::vec::Vec",
+            "use a::b; foo::bar2",
+            "Foo::Bar::2",
+            "::",
+            "dead::beef",
+            "999.1.1.1",
+            "1.256.1.1",
+            "24/7 support",
+            "HTTP/2 and HTTP/1.1",
+            "+41 44 123 45 67",
+            "1.2.3.4.5.6.7.8",
+            "01.02.03.04x",
+        ] {
+            assert_eq!(f(t), Vec::<String>::new(), "{t}");
+        }
+    }
+
+    #[test]
+    fn partial_garbage_around_valid() {
+        assert_eq!(f("1.2.3.4.5 and 8.8.4.4"), ["8.8.4.4/32"]);
+        assert_eq!(f("IPv4:85.195.200.1"), ["85.195.200.1/32"]);
+        assert_eq!(f("85.195.200.1-85.195.200.999"), ["85.195.200.1/32"]);
+    }
+
+    #[test]
+    fn german_email() {
+        let text = "Guten Tag\nWir testen ab dem 14.12.2026 um 09:00 Uhr von folgenden IPs:\n\
+            - 185.12.64.3\n- 185.12.64.10 bis 185.12.64.11\n- 2a02:1234:5678::/48\n\
+            Version 3.2.1 von k6.";
+        assert_eq!(
+            f(text),
+            ["185.12.64.3/32", "185.12.64.10/31", "2a02:1234:5678::/48"]
+        );
+    }
+
+    #[test]
+    fn registry_v4() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("0.0.0.0/8", Some("\"this network\" (0.0.0.0/8)")),
+            ("10.1.2.3/32", Some(PRIVATE)),
+            ("100.64.0.1/32", Some("shared address space (CGNAT)")),
+            ("100.128.0.1/32", None),
+            ("127.0.0.1/32", Some("loopback")),
+            ("169.254.1.1/32", Some("link-local")),
+            ("172.16.0.1/32", Some(PRIVATE)),
+            ("172.31.255.255/32", Some(PRIVATE)),
+            ("172.32.0.1/32", None),
+            ("192.0.0.8/32", Some("IETF protocol assignments")),
+            ("192.0.0.9/32", None),
+            ("192.0.0.10/32", None),
+            ("192.0.0.9/31", Some("IETF protocol assignments")),
+            ("192.0.0.170/32", Some("IETF protocol assignments")),
+            ("192.0.2.1/32", Some(DOCUMENTATION)),
+            ("192.88.99.1/32", Some("6to4 relay anycast (deprecated)")),
+            ("192.168.1.1/32", Some(PRIVATE)),
+            ("198.18.0.1/32", Some("benchmarking")),
+            ("198.19.255.1/32", Some("benchmarking")),
+            ("198.20.0.1/32", None),
+            ("198.51.100.1/32", Some(DOCUMENTATION)),
+            ("203.0.113.1/32", Some(DOCUMENTATION)),
+            ("224.0.0.1/32", Some("multicast")),
+            ("240.0.0.1/32", Some("reserved")),
+            ("255.255.255.255/32", Some("limited broadcast")),
+            ("8.8.8.8/32", None),
+            ("185.12.64.0/22", None),
+            ("0.0.0.0/0", Some("\"this network\" (0.0.0.0/8)")),
+            ("8.0.0.0/6", Some(PRIVATE)),
+            ("192.0.0.0/16", Some("IETF protocol assignments")),
+            ("192.31.196.1/32", None),
+            ("192.175.48.1/32", None),
+        ];
+        for &(n, want) in cases {
+            assert_eq!(non_global_reason(&net(n)), want, "{n}");
+            assert_eq!(is_globally_reachable(&net(n)), want.is_none(), "{n}");
+        }
+    }
+
+    #[test]
+    fn registry_v6() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("::/128", Some("unspecified")),
+            ("::1/128", Some("loopback")),
+            ("::ffff:8.8.8.8/128", Some("IPv4-mapped")),
+            ("64:ff9b::808:808/128", Some("IPv4/IPv6 translation")),
+            (
+                "64:ff9b:1::1/128",
+                Some("IPv4/IPv6 translation (local use)"),
+            ),
+            ("100::1/128", Some("discard-only")),
+            ("2001::1/128", Some("Teredo")),
+            ("2001:1::1/128", None),
+            ("2001:1::2/128", None),
+            ("2001:1::3/128", Some("IETF protocol assignments")),
+            ("2001:1::/126", Some("IETF protocol assignments")),
+            ("2001:2::1/128", Some("benchmarking")),
+            ("2001:3::1/128", None),
+            ("2001:3::/32", None),
+            ("2001:4:112::1/128", None),
+            ("2001:4:113::1/128", Some("IETF protocol assignments")),
+            ("2001:10::1/128", Some("ORCHID (deprecated)")),
+            ("2001:20::1/128", None),
+            ("2001:30::1/128", None),
+            ("2001:20::/27", None),
+            ("2001:40::/26", Some("IETF protocol assignments")),
+            ("2001:100::1/128", Some("IETF protocol assignments")),
+            ("2001:200::1/128", None),
+            ("2001:db8::1/128", Some(DOCUMENTATION)),
+            ("2002::1/128", Some("6to4")),
+            ("3fff::1/128", Some(DOCUMENTATION)),
+            ("3fff:1000::1/128", None),
+            ("5f00::1/128", Some("segment routing (SRv6)")),
+            ("fc00::1/128", Some("unique local")),
+            ("fd12:3456::1/128", Some("unique local")),
+            ("fe80::1/128", Some("link-local")),
+            ("ff02::1/128", Some("multicast")),
+            ("4000::1/128", Some(RESERVED_V6)),
+            ("1000::1/128", Some(RESERVED_V6)),
+            ("2a02:1234::/32", None),
+            ("2620:4f:8000::1/128", None),
+            ("2000::/3", Some("Teredo")),
+            ("::/0", Some("unspecified")),
+        ];
+        for &(n, want) in cases {
+            assert_eq!(non_global_reason(&net(n)), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn big_line_is_fast() {
+        let line: String = "1.".repeat(500_000);
+        let t = std::time::Instant::now();
+        assert!(find_addresses(&line).is_empty());
+        let colons: String = "1:".repeat(500_000);
+        assert!(find_addresses(&colons).is_empty());
+        let digits: String = "1234567890".repeat(100_000);
+        assert!(find_addresses(&digits).is_empty());
+        assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
+    }
+
+    proptest! {
+        #[test]
+        fn no_panic(s in "\\PC*") {
+            let _ = find_addresses(&s);
+        }
+
+        #[test]
+        fn no_panic_addressy(s in "[0-9a-fA-F:./ \\-x*–]{0,80}") {
+            for n in find_addresses(&s) {
+                let _ = non_global_reason(&n);
+            }
+        }
+
+        #[test]
+        fn singles_appear_in_text(s in "[0-9a-f:. ,\\-]{0,60}") {
+            for n in find_addresses(&s) {
+                let single = n.prefix_len() == n.max_prefix_len();
+                if single && n.addr().is_ipv4() {
+                    prop_assert!(s.contains(&n.addr().to_string()), "{n} not in {s:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn formatted_ipv4_round_trips(bits in any::<u32>(), pre in "[ a-z(:,]{0,3}", post in "[ ,.)]{0,3}") {
+            let a = Ipv4Addr::from_bits(bits);
+            let text = format!("{pre} {a}{post}");
+            prop_assert_eq!(find_addresses(&text), vec![IpNet::V4(Ipv4Net::from(a))]);
+        }
+
+        #[test]
+        fn formatted_ipv6_round_trips(bits in any::<u128>()) {
+            let a = Ipv6Addr::from_bits(bits);
+            let text = format!("from {a} on");
+            let found = find_addresses(&text);
+            if has_digit(&a) {
+                prop_assert_eq!(found, vec![IpNet::V6(Ipv6Net::from(a))]);
+            }
+        }
+
+        #[test]
+        fn v4_ranges_cover_exactly(x in any::<u32>(), y in any::<u32>()) {
+            let (a, b) = (x.min(y), x.max(y));
+            let text = format!("{} - {}", Ipv4Addr::from_bits(a), Ipv4Addr::from_bits(b));
+            let nets = find_addresses(&text);
+            let total: u64 = nets.iter().map(|n| 1u64 << (32 - n.prefix_len())).sum();
+            prop_assert_eq!(total, u64::from(b - a) + 1);
+            // Contiguous, in order, and exactly from a to b.
+            let mut next = u64::from(a);
+            for n in &nets {
+                let IpNet::V4(n) = n else { panic!() };
+                prop_assert_eq!(u64::from(n.network().to_bits()), next);
+                next = u64::from(n.broadcast().to_bits()) + 1;
+            }
+            prop_assert_eq!(next, u64::from(b) + 1);
+        }
+
+        #[test]
+        fn v6_ranges_cover_exactly(x in any::<u128>(), d in any::<u64>()) {
+            let a = x.min(u128::MAX - u128::from(d));
+            let b = a + u128::from(d);
+            let (fa, fb) = (Ipv6Addr::from_bits(a), Ipv6Addr::from_bits(b));
+            prop_assume!(has_digit(&fa) && has_digit(&fb));
+            let text = format!("{fa} to {fb}");
+            let nets = find_addresses(&text);
+            let mut next = a;
+            for n in &nets {
+                let IpNet::V6(n) = n else { panic!() };
+                prop_assert_eq!(n.network().to_bits(), next);
+                next = n.broadcast().to_bits().wrapping_add(1);
+            }
+            prop_assert_eq!(next, b.wrapping_add(1));
+        }
+
+        #[test]
+        fn global_blocks_have_global_parts(bits in any::<u32>(), len in 0u8..=32) {
+            let n = IpNet::V4(Ipv4Net::new(Ipv4Addr::from_bits(bits), len).unwrap().trunc());
+            if is_globally_reachable(&n) {
+                // Every sub-block of a global block is global.
+                for sub in [n.network(), n.broadcast()] {
+                    prop_assert!(is_globally_reachable(&net_of(sub)));
+                }
+            }
+        }
+    }
 }
 
 /// Why `net` is not globally reachable, in a few words, or `None` when it is.

@@ -1,4 +1,24 @@
 //! Finds the announced traffic volume: bandwidth and request rate.
+//!
+//! One regex pass finds every rate unit (`Mbit/s`, `MB/s`, `rps`, `Anfragen pro Sekunde`, ...),
+//! with the number in front of it when there is one. A unit without a number in front is a label
+//! (`Requests per second: 2,000 (peak 5k)`, `RPS\t500`, `Bandwidth (Mbit/s): 200`): the plain
+//! numbers after it on the same line, up to the next unit, count in that unit. After a number
+//! with its unit, the plain numbers in a parenthesis right behind it and those after a peak word
+//! count too (`500 rps (peak 1200)`, `1'200 Anfragen pro Minute, Spitze 3'000`).
+//! The result is the highest value of each kind.
+//!
+//! Numbers: `1,000` `1'000` `1 000` (thousands), `1.000` (German thousands: exactly three digits
+//! after the point and a leading digit other than 0), `1.5`, `0,5` (decimal comma), `5k`, `2.5k`,
+//! `1M`. Lowercase `b` means bits, uppercase `B` bytes (×8); all-caps `MBPS` is taken as bits.
+//! `k`/`M`/`G`/`T` are decimal, `Ki`/`Mi`/`Gi`/`Ti` binary. A bare `bit` needs a prefix
+//! (`64 bit` is not a rate); bytes need "per second" (`100 MB` is a volume, not a rate).
+//! Known gap: a stray number before a space-separated thousands group (`Phase 1 500 rps`) reads as
+//! `1 500`.
+
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
 
 /// Highest stated bandwidth and request rate.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -9,8 +29,659 @@ pub struct Traffic {
     pub requests_per_second: Option<f64>,
 }
 
+/// A number: thousands with `,` `'` `’` or spaces (optional `.` decimals); German thousands with
+/// `.` (optional `,` decimals); or plain digits with an optional `.`/`,` decimal part.
+const NUM: &str = r"(?:(?P<n1>[1-9][0-9]{0,2}(?:[,'’ \u{a0}\u{202f}][0-9]{3})+(?:\.[0-9]{1,6})?)|(?P<n2>[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]{1,6})?)|(?P<n3>[0-9]{1,12}(?:[.,][0-9]{1,6})?))(?P<mult>[kKM])?";
+
+/// Request-rate units; `per` is the time unit.
+const REQ: &str = r"(?P<req>(?i:(?P<abbr>rps|tps|qps|rpm|r/s)|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?P<per>seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h)))";
+
+/// Bandwidth units: optional prefix, then bits or bytes, optionally "per second".
+const BW: &str = r"(?P<pre>[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?P<base>(?i:bits?|bytes?)(?P<ps>[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
+
+static MAIN: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(&format!(r"(?:{NUM}[ \u{{a0}}]?)?(?:{REQ}|{BW})")).expect("traffic regex")
+});
+
+/// Words after which a plain number behind a rate is its peak.
+static PEAK: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(r"(?i)\b(?:peaks?|spitzen?|spitzenlast|spitzenwerte?|max(?:imum|imal)?|bis zu|up to|bursts?|höchstens|top)\b")
+        .expect("peak regex")
+});
+
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(NUM).expect("number regex")
+});
+
+/// Words after a plain number in a labelled tail that say it counts something else.
+const NOT_A_RATE: &[&str] = &[
+    "user",
+    "users",
+    "vu",
+    "vus",
+    "vusers",
+    "concurrent",
+    "parallel",
+    "parallele",
+    "virtual",
+    "virtuelle",
+    "client",
+    "clients",
+    "thread",
+    "threads",
+    "connection",
+    "connections",
+    "verbindungen",
+    "session",
+    "sessions",
+    "benutzer",
+    "nutzer",
+    "gleichzeitige",
+    "gleichzeitig",
+    "minute",
+    "minutes",
+    "min",
+    "minuten",
+    "hour",
+    "hours",
+    "h",
+    "std",
+    "stunde",
+    "stunden",
+    "second",
+    "seconds",
+    "sec",
+    "s",
+    "sek",
+    "sekunden",
+    "ms",
+    "day",
+    "days",
+    "tag",
+    "tage",
+    "week",
+    "weeks",
+    "woche",
+    "wochen",
+    "ip",
+    "ips",
+    "address",
+    "addresses",
+    "adressen",
+    "server",
+    "servers",
+    "instance",
+    "instances",
+    "node",
+    "nodes",
+    "machine",
+    "machines",
+    "agent",
+    "agents",
+    "region",
+    "regions",
+    "location",
+    "locations",
+    "standorte",
+    "standort",
+    "mal",
+    "times",
+    "x",
+    "kb",
+    "mb",
+    "gb",
+    "tb",
+    "percent",
+    "prozent",
+    "uhr",
+    "am",
+    "pm",
+    "request",
+    "requests",
+    "anfragen",
+    "req",
+    "hits",
+    "calls",
+    "pages",
+    "seiten",
+    "mio",
+    "million",
+    "millionen",
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Factor to requests per second.
+    Req(f64),
+    /// Factor to bits per second.
+    Bw(f64),
+}
+
+struct Hit {
+    start: usize,
+    end: usize,
+    kind: Kind,
+    /// The number in front, already converted; `None` for a label.
+    value: Option<f64>,
+}
+
 /// Finds the highest bandwidth and the highest request rate stated in `text`.
 pub fn find_traffic(text: &str) -> Traffic {
-    let _ = text;
-    Traffic::default()
+    let hits = unit_hits(text);
+    let mut out = Traffic::default();
+    let mut record = |kind: Kind, n: f64| {
+        let (slot, v) = match kind {
+            Kind::Req(f) => (&mut out.requests_per_second, n * f),
+            Kind::Bw(f) => (&mut out.bandwidth_bps, n * f),
+        };
+        if v.is_finite() && slot.is_none_or(|old| v > old) {
+            *slot = Some(v);
+        }
+    };
+    for (i, hit) in hits.iter().enumerate() {
+        if let Some(v) = hit.value {
+            record(hit.kind, v);
+        }
+        let limit = hits.get(i + 1).map_or(text.len(), |h| h.start);
+        for range in tails(text, hit, limit) {
+            for n in tail_numbers(text, range) {
+                record(hit.kind, n);
+            }
+        }
+    }
+    out
+}
+
+/// All units in `text`, in order, each with the number in front of it if there is one.
+fn unit_hits(text: &str) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut pos = 0;
+    while let Some(c) = MAIN.captures_at(text, pos) {
+        let Some(whole) = c.get(0) else { break };
+        let num = number_of(&c);
+        let unit_start = c
+            .name("req")
+            .or_else(|| c.name("pre"))
+            .or_else(|| c.name("base"))
+            .map_or(whole.start(), |m| m.start());
+        // A number glued to the text before it ("HTTP/2 rps", "v1.5 rps") is no number: look
+        // again one character further, which finds a shorter number or the bare unit.
+        if num.is_some() && !starts_alone(text, whole.start()) {
+            pos = next_char(text, whole.start());
+            continue;
+        }
+        pos = whole.end();
+        // The unit must end a word ("rpsx", "Bitte") and, as a label, begin one ("corps").
+        if glued_after(text, whole.end()) || (num.is_none() && !starts_alone(text, unit_start)) {
+            continue;
+        }
+        let Some(kind) = kind_of(&c) else { continue };
+        hits.push(Hit {
+            start: whole.start(),
+            end: whole.end(),
+            kind,
+            value: num,
+        });
+    }
+    hits
+}
+
+/// The number captured in front of a unit (with its `k`/`M` multiplier), if any.
+fn number_of(c: &Captures) -> Option<f64> {
+    let v = if let Some(m) = c.name("n1") {
+        let s: String = m
+            .as_str()
+            .chars()
+            .filter(|&ch| ch.is_ascii_digit() || ch == '.')
+            .collect();
+        s.parse::<f64>().ok()?
+    } else if let Some(m) = c.name("n2") {
+        let s: String = m
+            .as_str()
+            .chars()
+            .filter(|&ch| ch != '.')
+            .map(|ch| if ch == ',' { '.' } else { ch })
+            .collect();
+        s.parse::<f64>().ok()?
+    } else {
+        c.name("n3")?
+            .as_str()
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()?
+    };
+    let mult = match c.name("mult").map(|m| m.as_str()) {
+        Some("k" | "K") => 1e3,
+        Some("M") => 1e6,
+        _ => 1.0,
+    };
+    Some(v * mult)
+}
+
+/// Converts the unit captured in `c` to a factor; `None` when it is not a rate after all.
+fn kind_of(c: &Captures) -> Option<Kind> {
+    if c.name("req").is_some() {
+        let per = match c.name("abbr").map(|m| m.as_str().to_ascii_lowercase()) {
+            Some(a) if a == "rpm" => 60.0,
+            Some(_) => 1.0,
+            None => {
+                let p = c.name("per")?.as_str().to_ascii_lowercase();
+                if p.starts_with('m') {
+                    60.0
+                } else if p.starts_with('h') || p.starts_with("st") {
+                    3600.0
+                } else {
+                    1.0
+                }
+            }
+        };
+        return Some(Kind::Req(1.0 / per));
+    }
+    let base = c.name("base")?.as_str();
+    let pre = c.name("pre").map(|m| m.as_str());
+    let has_prefix = pre.is_some() || c.name("mult").is_some();
+    let per_second = c.name("ps").is_some();
+    let bits = match base {
+        "bps" | "BPS" | "b/s" => true,
+        "Bps" | "B/s" => false,
+        _ => {
+            let lower = base.to_ascii_lowercase();
+            if lower.starts_with("bit") {
+                if !has_prefix && !per_second {
+                    return None;
+                }
+                true
+            } else {
+                if !per_second {
+                    return None;
+                }
+                false
+            }
+        }
+    };
+    let scale = match pre {
+        None => 1.0,
+        Some(p) => {
+            let lower = p.to_ascii_lowercase();
+            let binary = lower.len() == 2 && lower.ends_with('i');
+            let exp = match lower.chars().next() {
+                Some('k') => 1,
+                Some('m') => 2,
+                Some('g') => 3,
+                Some('t') => 4,
+                _ => 0,
+            };
+            if binary {
+                1024f64.powi(exp)
+            } else {
+                1000f64.powi(exp)
+            }
+        }
+    };
+    Some(Kind::Bw(scale * if bits { 1.0 } else { 8.0 }))
+}
+
+/// The byte ranges after `hit` whose plain numbers count in its unit, ending before `limit`:
+/// for a label, the rest of its line (or sentence); after a number with its unit, a parenthesis
+/// right behind it ("500 rps (peak 1200)") and whatever follows a peak word ("1'200 Anfragen pro
+/// Minute, Spitze 3'000").
+fn tails(text: &str, hit: &Hit, limit: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let Some(rest) = text.get(hit.end..limit) else {
+        return out;
+    };
+    let mut end = rest.find(['\n', '\r']).unwrap_or(rest.len()).min(200);
+    if let Some(s) = sentence_end(rest) {
+        end = end.min(s);
+    }
+    while !rest.is_char_boundary(end) {
+        end -= 1;
+    }
+    let Some(rest) = rest.get(..end) else {
+        return out;
+    };
+    if hit.value.is_none() {
+        out.push((hit.end, hit.end + rest.len()));
+        return out;
+    }
+    let trimmed = rest.trim_start_matches([' ', '\u{a0}']);
+    if let Some(inner) = trimmed.strip_prefix('(') {
+        let open = hit.end + (rest.len() - trimmed.len()) + 1;
+        out.push((open, open + inner.find(')').unwrap_or(inner.len())));
+    }
+    if let Some(m) = PEAK.find(rest) {
+        out.push((hit.end + m.end(), hit.end + rest.len()));
+    }
+    out
+}
+
+/// Where a sentence ends in `s`: a full stop followed by a space and a capital letter (not
+/// "ca. 300" or "max. 500").
+fn sentence_end(s: &str) -> Option<usize> {
+    s.match_indices(". ").map(|(i, _)| i).find(|&i| {
+        s.get(i + 2..)
+            .and_then(|r| r.chars().next())
+            .is_some_and(char::is_uppercase)
+    })
+}
+
+/// Plain numbers in `text[start..end]` that are not glued to other text and not followed by a
+/// word saying they count something else.
+fn tail_numbers(text: &str, (start, end): (usize, usize)) -> Vec<f64> {
+    let mut out = Vec::new();
+    let Some(region) = text.get(..end) else {
+        return out;
+    };
+    let mut pos = start;
+    while let Some(c) = NUMBER.captures_at(region, pos) {
+        let Some(whole) = c.get(0) else { break };
+        pos = whole.end();
+        if !starts_alone(text, whole.start()) || !number_ends_alone(text, whole.end()) {
+            continue;
+        }
+        if let Some(v) = number_of(&c) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Whether a number ending at `e` stands alone: not glued to letters or followed by a
+/// decimal/time/date continuation, a percent sign, or a word saying what it counts.
+fn number_ends_alone(text: &str, e: usize) -> bool {
+    let Some(rest) = text.get(e..) else {
+        return false;
+    };
+    let mut it = rest.chars();
+    match it.next() {
+        Some(c) if c.is_alphanumeric() || c == '%' => return false,
+        Some('.' | ',' | ':' | '/') if it.next().is_some_and(|c| c.is_ascii_digit()) => {
+            return false;
+        }
+        _ => {}
+    }
+    let word: String = rest
+        .trim_start_matches([' ', '\u{a0}'])
+        .chars()
+        .take_while(|c| c.is_alphabetic() || *c == '%')
+        .take(20)
+        .collect::<String>()
+        .to_lowercase();
+    !(word.starts_with('%') || NOT_A_RATE.contains(&word.as_str()))
+}
+
+/// Whether something starting at byte `s` is not glued to the text before it: not after a
+/// letter/digit, and not after `.` `,` `:` `/` `'` that follow a letter or digit (`1.5`,
+/// `12:00`, `24/7`, `HTTP/2`).
+fn starts_alone(text: &str, s: usize) -> bool {
+    let Some(before) = text.get(..s) else {
+        return false;
+    };
+    let mut it = before.chars().rev();
+    match it.next() {
+        None => true,
+        Some(c) if c.is_alphanumeric() || c == '_' => false,
+        Some('.' | ',' | ':' | '/' | '\'' | '’') => {
+            !it.next().is_some_and(|c| c.is_alphanumeric())
+        }
+        Some(_) => true,
+    }
+}
+
+/// Whether the text at `e` continues a word.
+fn glued_after(text: &str, e: usize) -> bool {
+    text.get(e..)
+        .and_then(|r| r.chars().next())
+        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The byte index of the character after the one at `i`.
+fn next_char(text: &str, i: usize) -> usize {
+    text.get(i..)
+        .and_then(|r| r.chars().next())
+        .map_or(text.len(), |c| i + c.len_utf8())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn bw(text: &str) -> Option<f64> {
+        find_traffic(text).bandwidth_bps
+    }
+
+    fn rps(text: &str) -> Option<f64> {
+        find_traffic(text).requests_per_second
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() <= b.abs() * 1e-9)
+    }
+
+    #[track_caller]
+    fn assert_bw(text: &str, want: f64) {
+        assert!(
+            close(bw(text), want),
+            "{text:?}: got {:?}, want {want}",
+            bw(text)
+        );
+    }
+
+    #[track_caller]
+    fn assert_rps(text: &str, want: f64) {
+        assert!(
+            close(rps(text), want),
+            "{text:?}: got {:?}, want {want}",
+            rps(text)
+        );
+    }
+
+    #[test]
+    fn bandwidth_units() {
+        assert_bw("Bandwidth: 200 Mbit/s", 200e6);
+        assert_bw("Bandbreite: max. 1 Gbit/s", 1e9);
+        assert_bw("up to 500 kbit/s", 500e3);
+        assert_bw("about 800 bit/s", 800.0);
+        assert_bw("around 300 kbps", 300e3);
+        assert_bw("around 300 Kbps", 300e3);
+        assert_bw("~100 Mbps", 100e6);
+        assert_bw("2 Gbps peak", 2e9);
+        assert_bw("50 Mb/s", 50e6);
+        assert_bw("1 Gb/s", 1e9);
+        assert_bw("400 KB/s", 400e3 * 8.0);
+        assert_bw("400 kB/s", 400e3 * 8.0);
+        assert_bw("12.5 MB/s", 100e6);
+        assert_bw("1 GB/s", 8e9);
+        assert_bw("10 MBps", 80e6);
+        assert_bw("100 Megabit pro Sekunde", 100e6);
+        assert_bw("100 Mbit", 100e6);
+        assert_bw("1 Gigabit per second", 1e9);
+        assert_bw("2 Gigabits per second", 2e9);
+        assert_bw("10 MiB/s", 10.0 * 8.0 * 1_048_576.0);
+        assert_bw("100Mbit/s", 100e6);
+        assert_bw("100 MBit/s", 100e6);
+        assert_bw("100 mbps", 100e6);
+        assert_bw("100 MBPS", 100e6);
+        assert_bw("1 Tbit/s", 1e12);
+        assert_bw("500 Mbit/sec", 500e6);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_bw("1,000 Mbit/s", 1e9);
+        assert_bw("1'000 Mbit/s", 1e9);
+        assert_bw("1’000 Mbit/s", 1e9);
+        assert_bw("1 000 Mbit/s", 1e9);
+        assert_bw("1.000 Mbit/s", 1e9);
+        assert_bw("1.5 Gbit/s", 1.5e9);
+        assert_bw("0,5 Gbit/s", 0.5e9);
+        assert_bw("1,5 Gbit/s", 1.5e9);
+        assert_bw("0.500 Gbit/s", 0.5e9);
+        assert_rps("5k rps", 5000.0);
+        assert_rps("2.5k req/s", 2500.0);
+        assert_rps("1'500 Anfragen pro Sekunde", 1500.0);
+        assert_rps("1.000.000 Anfragen pro Minute", 1e6 / 60.0);
+        assert_rps("10,000,000 requests per hour", 1e7 / 3600.0);
+    }
+
+    #[test]
+    fn ranges_and_modifiers() {
+        assert_bw("100-200 Mbit/s", 200e6);
+        assert_bw("100 - 200 Mbit/s", 200e6);
+        assert_bw("100–200 Mbit/s", 200e6);
+        assert_bw("between 100 and 200 Mbit/s", 200e6);
+        assert_rps("up to 300 rps", 300.0);
+        assert_rps("max 300 rps", 300.0);
+        assert_rps("max. 300 rps", 300.0);
+        assert_rps("~300 rps", 300.0);
+        assert_rps("approx. 300 rps", 300.0);
+        assert_rps("ca. 300 Anfragen/s", 300.0);
+        assert_rps("5-10k rps", 10000.0);
+    }
+
+    #[test]
+    fn request_units() {
+        assert_rps("500 rps", 500.0);
+        assert_rps("500 RPS", 500.0);
+        assert_rps("500 req/s", 500.0);
+        assert_rps("500 requests/s", 500.0);
+        assert_rps("500 requests per second", 500.0);
+        assert_rps("500 requests/sec", 500.0);
+        assert_rps("500 hits per second", 500.0);
+        assert_rps("500 Anfragen pro Sekunde", 500.0);
+        assert_rps("500 Requests pro Sekunde", 500.0);
+        assert_rps("500 Anfragen/s", 500.0);
+        assert_rps("500 Req./Sek.", 500.0);
+        assert_rps("500 transactions per second", 500.0);
+        assert_rps("500 TPS", 500.0);
+        assert_rps("6000 rpm", 100.0);
+        assert_rps("6000 req/min", 100.0);
+        assert_rps("6000 requests per minute", 100.0);
+        assert_rps("6000 Anfragen pro Minute", 100.0);
+    }
+
+    #[test]
+    fn peak_and_average_take_highest() {
+        assert_rps("average 200 rps, peak 800 rps", 800.0);
+        assert_rps("Requests per second: 2,000 (peak 5k)", 5000.0);
+        assert_rps("RPS\t500", 500.0);
+        assert_rps("Requests/s: 500 average, 1200 peak", 1200.0);
+        assert_rps("Anfragen pro Sekunde: ca. 300, Spitze 800", 800.0);
+        assert_rps("500 rps (peak 1,200)", 1200.0);
+        assert_rps("Requests per minute: 6000", 100.0);
+        assert_bw("Bandwidth (Mbit/s): 200", 200e6);
+        assert_bw("Bandbreite [Mbit/s]\t100-250", 250e6);
+        let t = find_traffic("Traffic volume: ~500 req/s, ~100 Mbit/s");
+        assert!(close(t.requests_per_second, 500.0));
+        assert!(close(t.bandwidth_bps, 100e6));
+    }
+
+    #[test]
+    fn labelled_tail_stops_at_other_things() {
+        // The number after the next label belongs to that label.
+        let t = find_traffic("Bandwidth (Mbit/s): 100, RPS: 500");
+        assert!(close(t.bandwidth_bps, 100e6), "{t:?}");
+        assert!(close(t.requests_per_second, 500.0), "{t:?}");
+        assert_rps("RPS: 500 with 1000 concurrent users", 500.0);
+        assert_rps("RPS: 500 from 3 IPs for 30 minutes", 500.0);
+        assert_rps("RPS: 500 (10,000 requests in total)", 500.0);
+        assert_rps("RPS: 500. On 14.12.2026 we also run 2000 users", 500.0);
+        assert_rps("RPS: 500, 20% errors", 500.0);
+        assert_rps("RPS\t500\nNotes\t9000", 500.0);
+        assert_rps("RPS: 500 starting 12:00", 500.0);
+    }
+
+    #[test]
+    fn not_traffic() {
+        for t in [
+            "500 concurrent users",
+            "1000 virtual users",
+            "port :443",
+            "in 2026",
+            "from 203.0.113.10",
+            "call +41 44 123 45 67",
+            "24/7 support",
+            "HTTP/2",
+            "a 64 bit machine",
+            "the report is 100 MB",
+            "10 GB of logs",
+            "Bitte 5 Bits",
+            "HTTPS",
+            "Corps 500",
+            "500 requests in total",
+        ] {
+            assert_eq!(find_traffic(t), Traffic::default(), "{t}");
+        }
+    }
+
+    #[test]
+    fn glued_numbers_retry() {
+        assert_rps("HTTP/2 100 rps", 100.0);
+        assert_rps("am 14.12.2026 100 rps", 100.0);
+        assert_eq!(rps("v1.5 rps"), None);
+    }
+
+    #[test]
+    fn realistic_mails() {
+        let en = "Hi team,\nWe plan a load test of https://shop.example.ch.\n\
+            Traffic: we expect an average of 150 requests per second with peaks of 400 rps, \
+            roughly 80 Mbit/s outbound. 200 virtual users, 3 load generators.\n\
+            Start: 14.12.2026 09:00 CET, end 18:00.";
+        let t = find_traffic(en);
+        assert!(close(t.requests_per_second, 400.0), "{t:?}");
+        assert!(close(t.bandwidth_bps, 80e6), "{t:?}");
+
+        let de = "Grüezi\nWir führen am 3.2.2027 einen Lasttest durch.\n\
+            Volumen\tca. 1'200 Anfragen pro Minute, Spitze 3'000\n\
+            Bandbreite\tmax. 0,5 Gbit/s\nKontakt: 079 123 45 67";
+        let t = find_traffic(de);
+        assert!(close(t.requests_per_second, 50.0), "{t:?}");
+        assert!(close(t.bandwidth_bps, 0.5e9), "{t:?}");
+    }
+
+    #[test]
+    fn big_input_is_fast() {
+        let t = std::time::Instant::now();
+        let s = "1".repeat(1_000_000) + " rpsx";
+        let _ = find_traffic(&s);
+        let s = "1.".repeat(500_000) + " Mbit/s";
+        let _ = find_traffic(&s);
+        let s = "rps ".repeat(250_000);
+        let _ = find_traffic(&s);
+        let s = "RPS: ".to_string() + &"1 ".repeat(500_000);
+        let _ = find_traffic(&s);
+        assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
+    }
+
+    proptest! {
+        #[test]
+        fn no_panic(s in "\\PC*") {
+            let _ = find_traffic(&s);
+        }
+
+        #[test]
+        fn no_panic_unity(s in "[0-9 .,'kKMGBbitps/ rRqQ:()\\-\\t\\n]{0,80}") {
+            let t = find_traffic(&s);
+            prop_assert!(t.bandwidth_bps.is_none_or(|v| v.is_finite() && v >= 0.0));
+            prop_assert!(t.requests_per_second.is_none_or(|v| v.is_finite() && v >= 0.0));
+        }
+
+        #[test]
+        fn stated_integer_rates_round_trip(n in 1u32..1_000_000, unit in 0usize..4) {
+            let (u, f) = [("rps", 1.0), ("req/s", 1.0), ("requests per minute", 1.0 / 60.0), ("Anfragen pro Sekunde", 1.0)][unit];
+            let text = format!("Load: {n} {u}.");
+            prop_assert!(close(rps(&text), f64::from(n) * f), "{text}");
+        }
+
+        #[test]
+        fn highest_of_two_wins(a in 1u32..100_000, b in 1u32..100_000) {
+            let text = format!("average {a} Mbit/s, peak {b} Mbit/s");
+            prop_assert!(close(bw(&text), f64::from(a.max(b)) * 1e6), "{text}");
+        }
+    }
 }
