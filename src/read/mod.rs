@@ -440,3 +440,6 @@ fn automated(letter: &Letter, m: &Message<'_>, head: &[u8], root_type: &str) -> 
     }
     None
 }
+
+#[cfg(test)]
+mod tests;

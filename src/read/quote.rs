@@ -268,8 +268,9 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
 
     let (body, signature) = cut_signature(&own);
     let mut out = Split {
-        new: body.join("\n").trim().to_string(),
-        signature: signature.join("\n").trim().to_string(),
+        // Removing `>` lines can leave blank lines next to each other.
+        new: normalize(&body.join("\n")),
+        signature: normalize(&signature.join("\n")),
         ..Split::default()
     };
     let rest: Vec<&str> = marker
@@ -582,7 +583,7 @@ mod tests {
         let s = split("Text here.\n-- \nJohn\n+1 555", "x");
         assert_eq!(
             (s.new.as_str(), s.signature.as_str()),
-            ("Text here.", "-- \nJohn\n+1 555")
+            ("Text here.", "--\nJohn\n+1 555")
         );
         let s = split("Text here.\n\nSent from my iPhone", "x");
         assert_eq!(
