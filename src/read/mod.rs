@@ -3,7 +3,16 @@
 //! The text is split into what the sender wrote now (`Text::new`), what they quoted from
 //! earlier messages, their signature and disclaimers, and text-like attachments.
 
+mod html;
+mod mime;
+mod quote;
+
+pub use html::html_to_text;
+
 use chrono::{DateTime, Utc};
+use mail_parser::{HeaderName, HeaderValue, Message};
+
+use mime::{PartInfo, Walk};
 
 /// A parsed message, reduced to what the checks need. Never fails: broken input gives
 /// empty fields and a reason in `unreadable`.
@@ -30,6 +39,9 @@ pub struct Letter {
     /// from headers and content type alone; `None` for mail a person wrote.
     pub automated: Option<String>,
     pub text: Text,
+    /// Original sender address when this message is a bare forward (the forwarder added no
+    /// text of their own) and `text.new` is the forwarded message's body.
+    pub forwarded_from: Option<String>,
     /// Set when nothing sensible could be read (no text part, undecodable content...).
     pub unreadable: Option<String>,
 }
@@ -47,8 +59,387 @@ pub struct Text {
     pub attachments: String,
 }
 
+/// Caps on the text kept per role (bytes).
+const NEW_CAP: usize = 512 << 10;
+const QUOTED_CAP: usize = 512 << 10;
+const SIGNATURE_CAP: usize = 64 << 10;
+/// Attached messages are read this deep (a forward of a forward of a forward).
+const MAX_MESSAGE_DEPTH: usize = 3;
+/// Share of suspicious bytes/characters above which a body is taken as binary garbage.
+const GARBAGE_RATIO: f64 = 0.30;
+
 /// Parses `raw` into a [`Letter`]. Total: any byte sequence gives a value, never a panic.
 pub fn read(raw: &[u8]) -> Letter {
-    let _ = raw;
-    Letter::default()
+    // Our own code does not panic; the guard is for the header parser we depend on.
+    std::panic::catch_unwind(|| read_at(raw, 0)).unwrap_or_else(|_| Letter {
+        unreadable: Some("the message could not be parsed".into()),
+        ..Letter::default()
+    })
 }
+
+fn read_at(raw: &[u8], depth: usize) -> Letter {
+    let mut letter = Letter::default();
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        letter.unreadable = Some("empty message".into());
+        return letter;
+    }
+    let (head, body) = mime::split_head(raw);
+    let parsed = mime::parse_head(head);
+    if let Some(m) = &parsed {
+        read_headers(&mut letter, m, head);
+    }
+    let info = PartInfo::from_message(parsed.as_ref());
+    let walk = Walk::run(&info, body);
+    if let Some(m) = &parsed {
+        letter.automated = automated(&letter, m, head, &walk.root_type);
+    }
+
+    // Plain text when there is any, else our own HTML conversion.
+    let (chosen, garbage) = if !walk.plain.trim().is_empty() {
+        (walk.plain.clone(), walk.plain_garbage())
+    } else if !walk.html.trim().is_empty() {
+        (html::html_to_text(&walk.html), walk.html_garbage())
+    } else {
+        (String::new(), false)
+    };
+    let garbage = garbage || replacement_share(&chosen) > GARBAGE_RATIO;
+    let body_text = if garbage {
+        String::new()
+    } else {
+        quote::normalize(&chosen)
+    };
+    let split = quote::split(&body_text, &letter.subject);
+    let mut text = Text {
+        new: split.new,
+        quoted: split.quoted,
+        signature: split.signature,
+        attachments: quote::normalize(&walk.attachments),
+    };
+    letter.forwarded_from = split.forwarded_from;
+
+    if depth < MAX_MESSAGE_DEPTH {
+        for bytes in &walk.messages {
+            let inner = read_at(bytes, depth + 1);
+            merge_attached(&mut letter, &mut text, inner);
+        }
+    }
+
+    text.new = cap(text.new, NEW_CAP);
+    text.quoted = cap(text.quoted, QUOTED_CAP);
+    text.signature = cap(text.signature, SIGNATURE_CAP);
+    text.attachments = cap(text.attachments, mime::ATTACHMENTS_CAP);
+    letter.text = text;
+
+    letter.unreadable = if garbage {
+        Some("the body is binary, not text".into())
+    } else if parsed.is_none() {
+        Some("no message headers".into())
+    } else if letter.text.new.is_empty()
+        && letter.text.quoted.is_empty()
+        && letter.text.signature.is_empty()
+        && letter.text.attachments.is_empty()
+    {
+        Some("no readable text".into())
+    } else {
+        None
+    };
+    letter
+}
+
+/// Merges an attached message (`message/rfc822`, forward as attachment) into the outer text:
+/// a bare forward makes the attached body the new text, otherwise it is quoted.
+fn merge_attached(letter: &mut Letter, text: &mut Text, inner: Letter) {
+    let bare = letter.automated.is_none()
+        && letter.forwarded_from.is_none()
+        && quote::is_bare(&text.new)
+        && !inner.text.new.is_empty();
+    let inner_from = inner.forwarded_from.clone().or(inner.from.clone());
+    let mut header = String::new();
+    if let Some(f) = &inner.from {
+        header.push_str("From: ");
+        if let Some(n) = &inner.from_name {
+            header.push_str(n);
+            header.push_str(" <");
+            header.push_str(f);
+            header.push('>');
+        } else {
+            header.push_str(f);
+        }
+        header.push('\n');
+    }
+    if let Some(d) = inner.date {
+        header.push_str(&format!("Date: {}\n", d.to_rfc2822()));
+    }
+    if !inner.subject.is_empty() {
+        header.push_str(&format!("Subject: {}\n", inner.subject));
+    }
+    if bare {
+        let own_new = std::mem::take(&mut text.new);
+        let own_sig = if inner.text.signature.is_empty() {
+            String::new()
+        } else {
+            std::mem::replace(&mut text.signature, inner.text.signature)
+        };
+        let own_quoted = std::mem::take(&mut text.quoted);
+        text.quoted = join_blocks(&[&own_new, &own_sig, &own_quoted, &header, &inner.text.quoted]);
+        text.new = inner.text.new;
+        letter.forwarded_from = inner_from;
+    } else {
+        let own_quoted = std::mem::take(&mut text.quoted);
+        text.quoted = join_blocks(&[
+            &own_quoted,
+            &header,
+            &inner.text.new,
+            &inner.text.signature,
+            &inner.text.quoted,
+        ]);
+    }
+    text.attachments = join_blocks(&[&text.attachments, &inner.text.attachments]);
+}
+
+fn join_blocks(blocks: &[&str]) -> String {
+    let mut out = String::new();
+    for b in blocks {
+        let b = b.trim_matches('\n');
+        if b.trim().is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(b);
+    }
+    out
+}
+
+/// Truncates to at most `max` bytes at a character boundary.
+fn cap(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while end > 0 && !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// Share of U+FFFD and control characters (a charset decoder's verdict on binary data).
+fn replacement_share(s: &str) -> f64 {
+    let (mut bad, mut total) = (0usize, 0usize);
+    for c in s.chars().take(1 << 16) {
+        total += 1;
+        if c == '\u{fffd}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c')) {
+            bad += 1;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        bad as f64 / total as f64
+    }
+}
+
+/// Raw value of a header (its bytes in `head`), unfolded and trimmed.
+fn raw_value(head: &[u8], start: u32, end: u32) -> String {
+    let bytes = head.get(start as usize..end as usize).unwrap_or_default();
+    let s = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        if i > 0 {
+            if line.trim().is_empty() {
+                continue;
+            }
+            out.push(' ');
+            out.push_str(line.trim_start());
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn to_utc(dt: &mail_parser::DateTime) -> Option<DateTime<Utc>> {
+    if !dt.is_valid() {
+        return None;
+    }
+    DateTime::from_timestamp(dt.to_timestamp(), 0)
+}
+
+/// Date of a `Received:` value: the text after its last `;`, tolerating comments and junk.
+fn received_date(value: &str) -> Option<DateTime<Utc>> {
+    let (_, date) = value.rsplit_once(';')?;
+    let date = date.trim();
+    if let Some(dt) = mail_parser::DateTime::parse_rfc822(date)
+        .as_ref()
+        .and_then(to_utc)
+    {
+        return Some(dt);
+    }
+    DateTime::parse_from_rfc2822(date)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn push_ids(out: &mut Vec<String>, value: Option<&HeaderValue<'_>>) {
+    let mut push = |id: &str| {
+        let id = id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
+        if !id.is_empty() && !out.iter().any(|x| x == id) && out.len() < 500 {
+            out.push(id.to_string());
+        }
+    };
+    match value {
+        Some(HeaderValue::Text(t)) => push(t),
+        Some(HeaderValue::TextList(l)) => l.iter().for_each(|t| push(t)),
+        _ => {}
+    }
+}
+
+fn read_headers(letter: &mut Letter, m: &Message<'_>, head: &[u8]) {
+    letter.message_id = m
+        .message_id()
+        .map(|id| {
+            id.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+        .filter(|id| !id.is_empty());
+    if let Some(a) = m.from().and_then(|a| a.first()) {
+        letter.from = a
+            .address
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        letter.from_name = a
+            .name
+            .as_deref()
+            .map(|s| s.trim().trim_matches(['"', '\'']).trim().to_string())
+            .filter(|s| !s.is_empty() && Some(s.to_lowercase()) != letter.from);
+    }
+    letter.reply_to = m
+        .reply_to()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address.as_deref())
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    letter.subject = m.subject().unwrap_or("").trim().to_string();
+    letter.date = m.date().and_then(to_utc);
+    let headers = m.headers();
+    letter.received = headers
+        .iter()
+        .find(|h| h.name == HeaderName::Received)
+        .and_then(|h| received_date(&raw_value(head, h.offset_start, h.offset_end)));
+    push_ids(&mut letter.references, m.header(HeaderName::References));
+    push_ids(&mut letter.references, m.header(HeaderName::InReplyTo));
+    letter.authentication_results = headers
+        .iter()
+        .filter(|h| h.name == HeaderName::AuthenticationResults)
+        .take(50)
+        .map(|h| raw_value(head, h.offset_start, h.offset_end))
+        .collect();
+}
+
+/// Subject starts of auto-replies and bounces (lowercase).
+const AUTO_SUBJECT_PREFIXES: &[&str] = &[
+    "out of office",
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "automatische antwort",
+    "abwesenheitsnotiz",
+    "ich bin nicht im büro",
+    "undeliverable:",
+    "unzustellbar:",
+    "returned mail",
+    "réponse automatique",
+];
+/// Subject parts of auto-replies and bounces wherever they stand (lowercase).
+const AUTO_SUBJECT_PARTS: &[&str] = &[
+    "undelivered mail returned to sender",
+    "delivery status notification",
+    "mail delivery failed",
+    "abwesenheitsnotiz",
+    "ich bin nicht im büro",
+    "out of office:",
+    "automatic reply:",
+    "automatische antwort:",
+];
+const AUTO_LOCAL_PARTS: &[&str] = &[
+    "mailer-daemon",
+    "postmaster",
+    "noreply",
+    "no-reply",
+    "no_reply",
+    "donotreply",
+    "do-not-reply",
+    "do_not_reply",
+];
+
+/// Why a message looks machine-sent, from headers, content type, sender and subject.
+fn automated(letter: &Letter, m: &Message<'_>, head: &[u8], root_type: &str) -> Option<String> {
+    for h in m.headers() {
+        let name = h.name.as_str();
+        let value = || raw_value(head, h.offset_start, h.offset_end).to_lowercase();
+        if name.eq_ignore_ascii_case("auto-submitted") {
+            let v = value();
+            let first = v
+                .split(|c: char| c == ';' || c == '(' || c.is_whitespace())
+                .find(|t| !t.is_empty())
+                .unwrap_or("");
+            if !first.is_empty() && first != "no" {
+                return Some(format!("Auto-Submitted: {v}"));
+            }
+        } else if name.eq_ignore_ascii_case("x-autoreply") {
+            if value() == "yes" {
+                return Some("X-Autoreply: yes".into());
+            }
+        } else if name.eq_ignore_ascii_case("precedence") {
+            let v = value();
+            if matches!(v.as_str(), "bulk" | "list" | "junk" | "auto_reply") {
+                return Some(format!("Precedence: {v}"));
+            }
+        } else if name.eq_ignore_ascii_case("list-id")
+            || name.eq_ignore_ascii_case("list-unsubscribe")
+        {
+            return Some(format!("mailing list ({name} header)"));
+        } else if name.eq_ignore_ascii_case("return-path") {
+            let v = value();
+            if v.chars().filter(|c| !c.is_whitespace()).collect::<String>() == "<>" {
+                return Some("empty Return-Path (bounce)".into());
+            }
+        }
+    }
+    if matches!(
+        root_type,
+        "multipart/report" | "message/delivery-status" | "message/disposition-notification"
+    ) {
+        return Some(format!("delivery report ({root_type})"));
+    }
+    if let Some(local) = letter.from.as_deref().and_then(|f| f.split('@').next())
+        && AUTO_LOCAL_PARTS.contains(&local)
+    {
+        return Some(format!("machine sender ({local})"));
+    }
+    let subject = letter.subject.to_lowercase();
+    let subject = subject.trim();
+    if let Some(p) = AUTO_SUBJECT_PREFIXES
+        .iter()
+        .find(|p| subject.starts_with(*p))
+    {
+        return Some(format!("auto-reply or bounce subject ({p})"));
+    }
+    if let Some(p) = AUTO_SUBJECT_PARTS.iter().find(|p| subject.contains(*p)) {
+        return Some(format!("auto-reply or bounce subject ({p})"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,550 @@
+//! MIME walking: finds the body text, text-like attachments and attached messages of a raw
+//! message, decoding only the parts it reads and never more than a fixed cap of each.
+//!
+//! mail-parser's full `parse` decodes every part eagerly (a 50 MB attachment would be decoded
+//! and copied), so the structure is walked here and mail-parser only parses header blocks.
+
+use std::borrow::Cow;
+
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::{HeaderName, HeaderValue, Message, MessageParser};
+
+/// Most MIME parts visited in one message (a 1,000-part message is read, a million is not).
+const MAX_PARTS: usize = 2_000;
+/// Deepest multipart nesting followed.
+const MAX_DEPTH: usize = 24;
+/// Decoded bytes of text/plain body kept.
+const PLAIN_CAP: usize = 1 << 20;
+/// Decoded bytes of text/html body kept (HTML is verbose; the converter output is capped too).
+const HTML_CAP: usize = 4 << 20;
+/// Decoded bytes of one text-like attachment.
+pub(crate) const ATTACHMENT_CAP: usize = 256 << 10;
+/// Decoded bytes of all text-like attachments together.
+pub(crate) const ATTACHMENTS_CAP: usize = 1 << 20;
+/// Decoded bytes of one attached message (`message/rfc822`).
+const MESSAGE_CAP: usize = 8 << 20;
+/// Attached messages kept per message.
+const MAX_MESSAGES: usize = 8;
+
+/// Content-Transfer-Encoding of a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Identity,
+    Base64,
+    QuotedPrintable,
+}
+
+/// What one part's header block says about its body.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PartInfo {
+    /// Lowercase MIME type, e.g. `text`.
+    pub ctype: String,
+    /// Lowercase MIME subtype, e.g. `plain`.
+    pub subtype: String,
+    pub boundary: Option<String>,
+    pub charset: Option<String>,
+    /// Lowercase file name from Content-Disposition or Content-Type `name`.
+    pub filename: Option<String>,
+    /// `Content-Disposition: attachment`.
+    pub attachment: bool,
+    pub encoding: Option<Encoding>,
+    /// Whether the header block had a Content-Type at all.
+    pub typed: bool,
+}
+
+impl PartInfo {
+    /// Reads the MIME headers of one parsed header block.
+    pub(crate) fn from_message(msg: Option<&Message<'_>>) -> PartInfo {
+        let mut info = PartInfo {
+            ctype: "text".into(),
+            subtype: "plain".into(),
+            ..PartInfo::default()
+        };
+        let Some(msg) = msg else { return info };
+        let Some(root) = msg.parts.first() else {
+            return info;
+        };
+        for h in &root.headers {
+            match (&h.name, &h.value) {
+                (HeaderName::ContentType, HeaderValue::ContentType(ct)) => {
+                    info.typed = true;
+                    info.ctype = ct.ctype().to_ascii_lowercase();
+                    info.subtype = ct.subtype().unwrap_or("").to_ascii_lowercase();
+                    info.boundary = ct.attribute("boundary").map(str::to_string);
+                    info.charset = ct
+                        .attribute("charset")
+                        .map(|c| c.trim().to_ascii_lowercase());
+                    if info.filename.is_none() {
+                        info.filename = ct.attribute("name").map(|n| n.trim().to_lowercase());
+                    }
+                }
+                (HeaderName::ContentDisposition, HeaderValue::ContentType(cd)) => {
+                    info.attachment = cd.ctype().eq_ignore_ascii_case("attachment");
+                    if let Some(name) = cd.attribute("filename") {
+                        info.filename = Some(name.trim().to_lowercase());
+                    }
+                }
+                (HeaderName::ContentTransferEncoding, HeaderValue::Text(enc)) => {
+                    let enc = enc.trim();
+                    info.encoding = Some(if enc.eq_ignore_ascii_case("base64") {
+                        Encoding::Base64
+                    } else if enc.eq_ignore_ascii_case("quoted-printable") {
+                        Encoding::QuotedPrintable
+                    } else {
+                        Encoding::Identity
+                    });
+                }
+                _ => {}
+            }
+        }
+        info
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.encoding.unwrap_or(Encoding::Identity)
+    }
+
+    fn is_type(&self, ctype: &str, subtype: &str) -> bool {
+        self.ctype == ctype && self.subtype == subtype
+    }
+
+    /// Attachment in the reader's sense: declared so, or carrying a file name.
+    fn is_attachment(&self) -> bool {
+        self.attachment || self.filename.is_some()
+    }
+
+    /// Text we read from an attachment: plain text, CSV, calendar entries.
+    fn is_text_attachment(&self) -> bool {
+        self.is_type("text", "plain")
+            || self.is_type("text", "csv")
+            || self.is_type("text", "calendar")
+            || self
+                .filename
+                .as_deref()
+                .is_some_and(|n| n.ends_with(".txt") || n.ends_with(".csv") || n.ends_with(".ics"))
+    }
+}
+
+/// Splits an entity into its header block and body at the first empty line.
+/// Without an empty line: all header when the first line looks like a header, else all body.
+pub(crate) fn split_head(entity: &[u8]) -> (&[u8], &[u8]) {
+    let mut pos = 0usize;
+    while pos < entity.len() {
+        let rest = entity.get(pos..).unwrap_or_default();
+        let end = rest.iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let line_end = end.unwrap_or(entity.len());
+        let line = entity.get(pos..line_end).unwrap_or_default();
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            let body_start = end.map_or(entity.len(), |e| e + 1);
+            return (
+                entity.get(..pos).unwrap_or_default(),
+                entity.get(body_start..).unwrap_or_default(),
+            );
+        }
+        if pos == 0 && !looks_like_header(line) {
+            return (&[], entity);
+        }
+        match end {
+            Some(e) => pos = e + 1,
+            None => break,
+        }
+    }
+    (entity, &[])
+}
+
+/// `Name:` at the start of a line, the name made of printable ASCII without spaces.
+fn looks_like_header(line: &[u8]) -> bool {
+    match line.iter().position(|&b| b == b':') {
+        Some(0) | None => false,
+        Some(i) => line
+            .get(..i)
+            .is_some_and(|n| n.iter().all(|b| b.is_ascii_graphic())),
+    }
+}
+
+/// Parses a header block with mail-parser (RFC 2047 words, folding, parameters).
+pub(crate) fn parse_head(head: &[u8]) -> Option<Message<'_>> {
+    if head.is_empty() {
+        return None;
+    }
+    MessageParser::new().parse_headers(head)
+}
+
+/// Splits a multipart body at its boundary lines; preamble and epilogue are dropped, a
+/// missing close delimiter (truncated message) ends the last part at the end of the body.
+pub(crate) fn split_multipart<'a>(body: &'a [u8], boundary: &[u8], max: usize) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut pos = 0usize;
+    while pos < body.len() {
+        let rest = body.get(pos..).unwrap_or_default();
+        let end = rest.iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let line_end = end.unwrap_or(body.len());
+        let line = body.get(pos..line_end).unwrap_or_default();
+        if let Some(after) = line
+            .strip_prefix(b"--")
+            .and_then(|l| l.strip_prefix(boundary))
+        {
+            let close = after.starts_with(b"--");
+            let rest_blank = close || after.iter().all(|b| b.is_ascii_whitespace());
+            if rest_blank {
+                if let Some(s) = start {
+                    // The line break before the delimiter belongs to the delimiter.
+                    let mut e = pos.saturating_sub(1);
+                    if e > s && body.get(e.saturating_sub(1)) == Some(&b'\r') {
+                        e -= 1;
+                    }
+                    parts.push(body.get(s..e.max(s)).unwrap_or_default());
+                    if parts.len() >= max {
+                        return parts;
+                    }
+                }
+                if close {
+                    return parts;
+                }
+                start = Some(end.map_or(body.len(), |e| e + 1));
+            }
+        }
+        match end {
+            Some(e) => pos = e + 1,
+            None => break,
+        }
+    }
+    if let Some(s) = start {
+        parts.push(body.get(s..).unwrap_or_default());
+    }
+    parts
+}
+
+/// Decodes a transfer encoding, producing at most `cap` bytes and reading no further.
+pub(crate) fn decode_body(body: &[u8], enc: Encoding, cap: usize) -> Cow<'_, [u8]> {
+    match enc {
+        Encoding::Identity => Cow::Borrowed(body.get(..cap.min(body.len())).unwrap_or(body)),
+        Encoding::Base64 => Cow::Owned(decode_base64(body, cap)),
+        Encoding::QuotedPrintable => Cow::Owned(decode_qp(body, cap)),
+    }
+}
+
+/// Lenient base64: skips everything outside the alphabet (line breaks, padding, junk).
+fn decode_base64(input: &[u8], cap: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity((input.len() / 4 * 3).min(cap));
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for &b in input {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+            acc &= (1 << bits) - 1;
+            if out.len() >= cap {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Lenient quoted-printable: soft breaks removed, bad escapes kept literally.
+fn decode_qp(input: &[u8], cap: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len().min(cap));
+    let mut i = 0usize;
+    while i < input.len() && out.len() < cap {
+        let b = input.get(i).copied().unwrap_or(0);
+        if b == b'=' {
+            let h1 = input.get(i + 1).copied();
+            let h2 = input.get(i + 2).copied();
+            match (h1, h2) {
+                (Some(b'\n'), _) => {
+                    i += 2;
+                    continue;
+                }
+                (Some(b'\r'), Some(b'\n')) => {
+                    i += 3;
+                    continue;
+                }
+                (Some(a), Some(c)) => {
+                    if let (Some(x), Some(y)) = (hex(a), hex(c)) {
+                        out.push(x * 16 + y);
+                        i += 3;
+                        continue;
+                    }
+                    // `=` followed by spaces then a line break is a soft break too.
+                    let mut j = i + 1;
+                    while matches!(input.get(j), Some(b' ' | b'\t')) {
+                        j += 1;
+                    }
+                    match input.get(j) {
+                        Some(b'\n') => {
+                            i = j + 1;
+                            continue;
+                        }
+                        Some(b'\r') if input.get(j + 1) == Some(&b'\n') => {
+                            i = j + 2;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push(b);
+        i += 1;
+    }
+    out
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Bytes to text in the declared charset; undeclared or mislabelled non-UTF-8 is read as
+/// Windows-1252 (what Swiss/German clients send when they get the label wrong).
+pub(crate) fn to_text(bytes: &[u8], charset: Option<&str>) -> String {
+    let label = charset.unwrap_or("utf-8");
+    let is_utf8_label = matches!(label, "utf-8" | "utf8" | "us-ascii" | "ascii" | "");
+    if !is_utf8_label && let Some(dec) = charset_decoder(label.as_bytes()) {
+        return dec(bytes);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(e) if e.error_len().is_none() && e.valid_up_to() + 4 > bytes.len() => {
+            // Only a truncated final character (we cut at a byte cap).
+            String::from_utf8_lossy(bytes.get(..e.valid_up_to()).unwrap_or_default()).into_owned()
+        }
+        Err(_) => match charset_decoder(b"windows-1252") {
+            Some(dec) => dec(bytes),
+            None => String::from_utf8_lossy(bytes).into_owned(),
+        },
+    }
+}
+
+/// Everything read from the MIME tree of one message.
+#[derive(Debug, Default)]
+pub(crate) struct Walk<'a> {
+    /// Inline text/plain parts, concatenated.
+    pub plain: String,
+    /// Inline text/html parts, concatenated.
+    pub html: String,
+    /// Text-like attachments, separated by blank lines.
+    pub attachments: String,
+    /// Attached messages (`message/rfc822`), raw.
+    pub messages: Vec<Cow<'a, [u8]>>,
+    /// Content-Type of the root entity, `type/subtype`.
+    pub root_type: String,
+    /// MIME entities visited (bounded by `MAX_PARTS`).
+    pub parts_seen: usize,
+    /// Suspicious and total bytes of the plain and HTML bodies (see [`suspicious`]).
+    plain_stats: (usize, usize),
+    html_stats: (usize, usize),
+}
+
+/// Bytes that do not occur in text: control characters, and, when the bytes are not UTF-8,
+/// any non-ASCII byte (legacy-charset text has only a few umlauts; binary data half).
+fn suspicious(bytes: &[u8]) -> usize {
+    let controls = bytes
+        .iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f)
+        .count();
+    if std::str::from_utf8(bytes).is_ok() {
+        controls
+    } else {
+        controls + bytes.iter().filter(|&&b| b >= 0x80).count()
+    }
+}
+
+fn garbage(stats: (usize, usize)) -> bool {
+    stats.1 > 0 && stats.0 as f64 / stats.1 as f64 > 0.30
+}
+
+impl<'a> Walk<'a> {
+    /// Walks the body of a message whose header block was already parsed into `info`.
+    pub(crate) fn run(info: &PartInfo, body: &'a [u8]) -> Walk<'a> {
+        let mut w = Walk {
+            root_type: format!("{}/{}", info.ctype, info.subtype),
+            ..Walk::default()
+        };
+        w.body(info, body, 0);
+        w
+    }
+
+    /// Whether the plain body looks like binary data rather than text.
+    pub(crate) fn plain_garbage(&self) -> bool {
+        garbage(self.plain_stats)
+    }
+
+    /// Whether the HTML body looks like binary data rather than text.
+    pub(crate) fn html_garbage(&self) -> bool {
+        garbage(self.html_stats)
+    }
+
+    fn entity(&mut self, entity: &'a [u8], depth: usize) {
+        let (head, body) = split_head(entity);
+        let parsed = parse_head(head);
+        let info = PartInfo::from_message(parsed.as_ref());
+        self.body(&info, body, depth);
+    }
+
+    fn body(&mut self, info: &PartInfo, body: &'a [u8], depth: usize) {
+        self.parts_seen += 1;
+        if self.parts_seen > MAX_PARTS {
+            return;
+        }
+        if info.ctype == "multipart" {
+            if let Some(boundary) = info.boundary.as_deref().filter(|b| !b.is_empty()) {
+                if depth >= MAX_DEPTH {
+                    return;
+                }
+                let budget = MAX_PARTS.saturating_sub(self.parts_seen);
+                for part in split_multipart(body, boundary.as_bytes(), budget) {
+                    if self.parts_seen > MAX_PARTS {
+                        break;
+                    }
+                    self.entity(part, depth + 1);
+                }
+                return;
+            }
+            // A multipart without a boundary cannot be split: read it as plain text.
+            self.add_plain(info, body);
+            return;
+        }
+        if info.ctype == "message" && matches!(info.subtype.as_str(), "rfc822" | "global") {
+            if self.messages.len() < MAX_MESSAGES {
+                self.messages
+                    .push(decode_body(body, info.encoding(), MESSAGE_CAP));
+            }
+            return;
+        }
+        if info.is_type("text", "calendar") || info.is_type("text", "csv") {
+            self.add_attachment(info, body);
+            return;
+        }
+        if info.is_attachment() {
+            if info.is_text_attachment() {
+                self.add_attachment(info, body);
+            }
+            return;
+        }
+        if info.is_type("text", "plain") {
+            self.add_plain(info, body);
+        } else if info.is_type("text", "html") {
+            let room = HTML_CAP.saturating_sub(self.html.len());
+            if room > 0 {
+                let bytes = decode_body(body, info.encoding(), room);
+                self.html_stats.0 += suspicious(&bytes);
+                self.html_stats.1 += bytes.len();
+                push_sep(
+                    &mut self.html,
+                    &to_text(&bytes, info.charset.as_deref()),
+                    "\n<br>\n",
+                );
+            }
+        }
+    }
+
+    fn add_plain(&mut self, info: &PartInfo, body: &[u8]) {
+        let room = PLAIN_CAP.saturating_sub(self.plain.len());
+        if room > 0 {
+            let bytes = decode_body(body, info.encoding(), room);
+            self.plain_stats.0 += suspicious(&bytes);
+            self.plain_stats.1 += bytes.len();
+            push_sep(
+                &mut self.plain,
+                &to_text(&bytes, info.charset.as_deref()),
+                "\n",
+            );
+        }
+    }
+
+    fn add_attachment(&mut self, info: &PartInfo, body: &[u8]) {
+        let room = ATTACHMENTS_CAP
+            .saturating_sub(self.attachments.len())
+            .min(ATTACHMENT_CAP);
+        if room == 0 {
+            return;
+        }
+        let bytes = decode_body(body, info.encoding(), room);
+        let text = to_text(&bytes, info.charset.as_deref());
+        push_sep(&mut self.attachments, &text, "\n\n");
+    }
+}
+
+/// Appends `text` after `sep` when `dst` already has text.
+fn push_sep(dst: &mut String, text: &str, sep: &str) {
+    if text.trim().is_empty() {
+        return;
+    }
+    if !dst.is_empty() {
+        dst.push_str(sep);
+    }
+    dst.push_str(text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_head_finds_blank_line_crlf_and_lf() {
+        let (h, b) = split_head(b"A: 1\r\nB: 2\r\n\r\nbody\r\n");
+        assert_eq!(h, b"A: 1\r\nB: 2\r\n");
+        assert_eq!(b, b"body\r\n");
+        let (h, b) = split_head(b"no header here\nx");
+        assert!(h.is_empty());
+        assert_eq!(b, b"no header here\nx");
+        let (h, b) = split_head(b"Subject: only");
+        assert_eq!(h, b"Subject: only");
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn multipart_split_ignores_preamble_and_prefix_boundaries() {
+        let body = b"preamble\r\n--b1\r\nA: 1\r\n\r\none\r\n--b1x\r\nstill one\r\n--b1\r\n\r\ntwo\r\n--b1--\r\nepilogue";
+        let parts = split_multipart(body, b"b1", 100);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], &b"A: 1\r\n\r\none\r\n--b1x\r\nstill one"[..]);
+        assert_eq!(parts[1], &b"\r\ntwo"[..]);
+    }
+
+    #[test]
+    fn truncated_multipart_keeps_last_part() {
+        let parts = split_multipart(b"--b\n\nfirst\n--b\n\nsecond, cut", b"b", 100);
+        assert_eq!(parts, vec![&b"\nfirst"[..], &b"\nsecond, cut"[..]]);
+    }
+
+    #[test]
+    fn base64_and_qp_decode_with_caps() {
+        assert_eq!(
+            decode_base64(b"SGVs\r\nbG8g\r\nV29y bGQ=", 100),
+            b"Hello World"
+        );
+        assert_eq!(decode_base64(b"SGVsbG8gV29ybGQ=", 5), b"Hello");
+        assert_eq!(
+            decode_qp(b"Gr=C3=BC=\r\nsse =3D ok=\nx =ZZ", 100),
+            "Grüsse = okx =ZZ".as_bytes()
+        );
+        assert_eq!(decode_qp(b"abcdef", 3), b"abc");
+    }
+
+    #[test]
+    fn charsets() {
+        assert_eq!(to_text(b"Gr\xfcsse", Some("iso-8859-1")), "Grüsse");
+        assert_eq!(to_text(b"Gr\xfcsse", None), "Grüsse");
+        assert_eq!(to_text("Grüsse".as_bytes(), Some("utf-8")), "Grüsse");
+        assert_eq!(to_text(b"x\xc3", Some("utf-8")), "x");
+    }
+}

@@ -1,0 +1,635 @@
+//! Splitting a message body by role: new text, quoted earlier messages, forwarded content and
+//! the signature/disclaimer, plus the text normalisation all of them share.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// How deep forwards of forwards are unpacked.
+const MAX_FORWARD_DEPTH: usize = 4;
+/// A closing phrase starts the signature only when at most this many non-empty lines follow.
+const MAX_SIGNATURE_LINES: usize = 12;
+/// Own text of a forwarder below this many words (after greeting and signature) is "bare".
+const BARE_WORDS: usize = 25;
+
+/// The body of one message split by role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Split {
+    pub new: String,
+    pub quoted: String,
+    pub signature: String,
+    /// Original sender of a bare forward (the forwarded message's author).
+    pub forwarded_from: Option<String>,
+}
+
+/// Line-level markers, compiled once. Each is anchored and matched against one trimmed line
+/// with leading `*` (plain-text bold) removed, so the whole scan is linear.
+static REPLY_SEP: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original)\s*-{2,}$",
+    )
+});
+static FWD_SEP: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|original-nachricht)\s*-{2,}|begin forwarded message:?|anfang der weitergeleiteten nachricht:?|début du message réexpédié\s*:?)$",
+    )
+});
+/// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :".
+static ATTRIBUTION: Re =
+    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb\b.*|a écrit)\s?:$"));
+/// First half of an attribution that Gmail wrapped over two lines.
+static ATTRIBUTION_START: Re = LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}$"));
+static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb\b.*|a écrit)\s?:$"));
+/// "<name> wrote:" without a date; only counted when `>` lines follow.
+static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}\b(wrote|schrieb|a écrit)\s?:$"));
+/// Header lines of a quoted/forwarded message block.
+static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de)\s?:\s*\S"));
+static HDR_SENT: Re = LazyLock::new(|| re(r"(?i)^(sent|gesendet|envoyé|date|datum)\s?:"));
+static HDR_OTHER: Re = LazyLock::new(|| re(r"(?i)^(to|an|à|subject|betreff|objet|cc)\s?:"));
+static HDR_ANY: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^(from|von|de|sent|gesendet|envoyé|date|datum|to|an|à|subject|betreff|objet|cc|bcc|reply-to|antwort an|importance|wichtigkeit|priorität)\s?:",
+    )
+});
+static FWD_SUBJECT: Re =
+    LazyLock::new(|| re(r"(?i)^\s*((re|aw|antw)\s*:\s*)*(fw|fwd|wg|wtr|tr|weiterleitung)\s*:"));
+static EMAIL: Re =
+    LazyLock::new(|| re(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"));
+/// Closing phrases; a name may follow on the same line except after thanks-like phrases.
+static CLOSING: Re = LazyLock::new(|| {
+    re(r"(?ix)^(
+        (best|kind|warm|warmest|many)\s+regards|regards|best\s+wishes|best|cheers|br|
+        thanks\s+(and|&)\s+regards|mit\s+(den\s+)?(besten|freundlichen)\s+gr(ü|ue|u)(ß|ss)en|
+        (freundliche|beste|viele|liebe|herzliche|schöne|sonnige)\s+gr(ü|ue|u)(ß|ss)e|
+        gru(ß|ss)|gr(ü|ue|u)(ß|ss)e|mfg|lg|vg|cordialement|meilleures\s+salutations|
+        salutations|freundlichst
+    )\s*[,.!]*(\s*,?\s+[\p{L}.'-]+){0,4}\s*$|^(
+        thanks|thank\s+you|many\s+thanks|thanks\s+a\s+lot|thanks\s+in\s+advance|
+        vielen\s+dank|besten\s+dank|herzlichen\s+dank|danke|merci|merci\s+beaucoup
+    )\s*[,.!]*\s*$")
+});
+/// Mobile client footers, a signature wherever they stand.
+static MOBILE: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^(sent from my\b|von meinem \S+.* gesendet|gesendet von meinem\b|get outlook for\b|envoyé de mon\b)",
+    )
+});
+static DISCLAIMER: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^(confidentiality notice|notice of confidentiality|disclaimer\s*:|important notice\s*:|legal notice\s*:|this e-?mail and any (attachments|files)|this (e-?mail|message|communication) (is|may contain|contains|and any)\b.*(confidential|privileged|intended)|the information (contained )?in this (e-?mail|message)|(diese|dieses) (e-?mail|nachricht|mail) (enthält|ist|kann) (möglicherweise )?vertrauliche|vertraulichkeitshinweis|haftungsausschluss|ce (message|courriel|e-mail) (et|est|peut))",
+    )
+});
+static GREETING: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^(hi|hello|hey|dear|hallo|hoi|salü|guten\s+(tag|morgen|abend)|grüezi|gruezi|grüss\s+gott|liebe[rs]?|sehr\s+geehrte[rs]?|bonjour|salut|moin|servus|good\s+(morning|afternoon|evening))\b",
+    )
+});
+/// Phrases a forwarder adds without content of their own.
+static FILLER: Re = LazyLock::new(|| {
+    re(
+        r"(?i)\b(fyi|fyr|f\.y\.i\.?|for your (information|reference)|see (below|the (request|mail|email|message) below)|please see (the )?(request |mail |email |message )?below|below|zur (info|kenntnis)|siehe unten|s\. unten|weitergeleitet|forwarding|forwarded|as discussed|wie besprochen|see attached)\b",
+    )
+});
+
+/// A line pattern; `None` only if the constant pattern were invalid (a test checks they all
+/// compile), in which case it never matches instead of panicking.
+type Re = LazyLock<Option<Regex>>;
+
+fn re(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
+}
+
+fn is(r: &Re, s: &str) -> bool {
+    r.as_ref().is_some_and(|r| r.is_match(s))
+}
+
+/// Normalises text: CRLF/CR → LF, NBSP and other fixed spaces → space, invisible characters
+/// and control characters dropped, trailing whitespace stripped, at most one blank line in a
+/// row, no blank lines at either end.
+pub(crate) fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut line = String::new();
+    let mut blank_run = 0usize;
+    let mut chars = s.chars().peekable();
+    let flush = |line: &mut String, out: &mut String, blank_run: &mut usize| {
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            *blank_run += 1;
+        } else {
+            if !out.is_empty() {
+                out.push('\n');
+                if *blank_run > 0 {
+                    out.push('\n');
+                }
+            }
+            out.push_str(trimmed);
+            *blank_run = 0;
+        }
+        line.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                flush(&mut line, &mut out, &mut blank_run);
+            }
+            '\n' => flush(&mut line, &mut out, &mut blank_run),
+            '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
+                line.push(' ')
+            }
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
+            '\t' => line.push('\t'),
+            c if c.is_control() => {}
+            c => line.push(c),
+        }
+    }
+    flush(&mut line, &mut out, &mut blank_run);
+    out
+}
+
+/// Removes `*` bold markers and spaces at the start so markers match plain-text bold too.
+fn key(line: &str) -> &str {
+    line.trim().trim_start_matches('*').trim_start()
+}
+
+fn is_quote_line(line: &str) -> bool {
+    line.trim_start().starts_with('>')
+}
+
+/// An Outlook-style header block starting at `i`: a From line, then within the next lines a
+/// Sent/Date line and a To/Subject line.
+fn header_block_at(lines: &[&str], i: usize) -> bool {
+    let Some(first) = lines.get(i) else {
+        return false;
+    };
+    if !is(&HDR_FROM, key(first)) {
+        return false;
+    }
+    let window = lines.iter().skip(i + 1).take(6).map(|l| key(l));
+    let (mut sent, mut other) = (false, false);
+    for l in window {
+        sent |= is(&HDR_SENT, l);
+        other |= is(&HDR_OTHER, l);
+    }
+    sent && other
+}
+
+/// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
+fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
+    let l = key(lines.get(i)?);
+    if l.len() > 400 {
+        return None;
+    }
+    if is(&ATTRIBUTION, l) {
+        return Some(1);
+    }
+    if is(&ATTRIBUTION_START, l)
+        && let Some(next) = lines.get(i + 1)
+    {
+        let n = key(next);
+        if n.len() <= 200 && is(&ATTRIBUTION_END, n) {
+            return Some(2);
+        }
+    }
+    if is(&WROTE, l) && next_nonempty(lines, i + 1).is_some_and(is_quote_line) {
+        return Some(1);
+    }
+    None
+}
+
+fn next_nonempty<'a>(lines: &[&'a str], from: usize) -> Option<&'a str> {
+    lines
+        .iter()
+        .skip(from)
+        .find(|l| !l.trim().is_empty())
+        .copied()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Reply,
+    Forward,
+}
+
+/// Splits normalised `text` of a message with `subject`.
+pub(crate) fn split(text: &str, subject: &str) -> Split {
+    split_at_depth(text, subject, 0)
+}
+
+fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
+    let lines: Vec<&str> = text.lines().collect();
+    let fwd_subject = is(&FWD_SUBJECT, subject);
+    let mut own: Vec<&str> = Vec::new();
+    let mut quoted: Vec<&str> = Vec::new();
+    let mut marker: Option<(usize, Marker)> = None;
+    let mut i = 0usize;
+    while i < lines.len() {
+        let line = lines.get(i).copied().unwrap_or("");
+        if is_quote_line(line) {
+            quoted.push(line);
+            i += 1;
+            continue;
+        }
+        let k = key(line);
+        if k.is_empty() {
+            own.push(line);
+            i += 1;
+            continue;
+        }
+        if is(&FWD_SEP, k) {
+            marker = Some((i, Marker::Forward));
+            break;
+        }
+        if is(&REPLY_SEP, k) || header_block_at(&lines, i) {
+            let kind = if fwd_subject {
+                Marker::Forward
+            } else {
+                Marker::Reply
+            };
+            marker = Some((i, kind));
+            break;
+        }
+        if let Some(n) = attribution_at(&lines, i) {
+            if next_nonempty(&lines, i + n).is_some_and(is_quote_line) {
+                // Attribution of a `>` block: the block is quoted line by line, text after
+                // it (bottom-posting, inline answers) stays new.
+                quoted.extend(lines.iter().skip(i).take(n));
+                i += n;
+                continue;
+            }
+            marker = Some((i, Marker::Reply));
+            break;
+        }
+        own.push(line);
+        i += 1;
+    }
+
+    let (body, signature) = cut_signature(&own);
+    let mut out = Split {
+        // Removing `>` lines can leave blank lines next to each other.
+        new: normalize(&body.join("\n")),
+        signature: normalize(&signature.join("\n")),
+        ..Split::default()
+    };
+    let rest: Vec<&str> = marker
+        .map(|(m, _)| lines.iter().skip(m).copied().collect())
+        .unwrap_or_default();
+
+    match marker {
+        Some((m, Marker::Forward)) if depth < MAX_FORWARD_DEPTH && is_bare(&out.new) => {
+            let (header, fwd_body, from) = forwarded_parts(&lines, m);
+            let inner_subject = header
+                .iter()
+                .find_map(|l| {
+                    let k = key(l);
+                    let (name, value) = k.split_once(':')?;
+                    let name = name.trim().to_lowercase();
+                    matches!(name.as_str(), "subject" | "betreff" | "objet").then_some(value)
+                })
+                .unwrap_or("");
+            let inner = split_at_depth(&fwd_body.join("\n"), inner_subject.trim(), depth + 1);
+            let mut q = vec![out.new.clone()];
+            if inner.signature.is_empty() {
+                out.signature = std::mem::take(&mut out.signature);
+            } else {
+                q.push(std::mem::take(&mut out.signature));
+                out.signature = inner.signature;
+            }
+            q.push(quoted.join("\n"));
+            q.push(header.join("\n"));
+            q.push(inner.quoted);
+            out.quoted = join_blocks(q.iter().map(String::as_str));
+            out.new = inner.new;
+            out.forwarded_from = inner.forwarded_from.or(from);
+        }
+        _ => {
+            out.quoted = join_blocks([quoted.join("\n").as_str(), rest.join("\n").as_str()]);
+        }
+    }
+    out
+}
+
+/// Joins non-empty blocks with a blank line between them.
+fn join_blocks<'a>(blocks: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for b in blocks {
+        let b = b.trim_matches('\n');
+        if b.trim().is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\n\n");
+        }
+        out.push_str(b);
+    }
+    out
+}
+
+/// Header lines and body of a forwarded message starting at marker line `m`, plus the
+/// original sender's address from its From line.
+fn forwarded_parts<'a>(
+    lines: &[&'a str],
+    m: usize,
+) -> (Vec<&'a str>, Vec<&'a str>, Option<String>) {
+    let mut i = m;
+    let mut header = Vec::new();
+    if let Some(first) = lines.get(m)
+        && !is(&HDR_ANY, key(first))
+    {
+        // The separator line itself.
+        header.push(*first);
+        i += 1;
+    }
+    // Blank lines between separator and header block.
+    while lines.get(i).is_some_and(|l| l.trim().is_empty()) && header.len() < 4 {
+        i += 1;
+    }
+    let mut from = None;
+    let mut last_was_header = false;
+    while let Some(l) = lines.get(i) {
+        let k = key(l);
+        if is(&HDR_ANY, k) {
+            if from.is_none() && is(&HDR_FROM, k) {
+                from = EMAIL
+                    .as_ref()
+                    .and_then(|r| r.find(k))
+                    .map(|e| e.as_str().to_lowercase());
+            }
+            last_was_header = true;
+        } else if last_was_header && !k.is_empty() && !k.contains(':') && header.len() < 12 {
+            // A folded To/Cc list continues on the next line.
+            last_was_header = true;
+        } else {
+            break;
+        }
+        header.push(*l);
+        i += 1;
+    }
+    let body = lines.iter().skip(i).copied().collect();
+    (header, body, from)
+}
+
+/// Whether a forwarder's own text (signature already removed) adds nothing: only a greeting
+/// and filler like "FYI" / "see below", or fewer than `BARE_WORDS` words.
+pub(crate) fn is_bare(own: &str) -> bool {
+    let mut words = 0usize;
+    for (n, line) in own.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        let k = key(line);
+        if n == 0 && is(&GREETING, k) && k.split_whitespace().count() <= 6 {
+            continue;
+        }
+        let rest = match FILLER.as_ref() {
+            Some(r) => r.replace_all(k, " ").into_owned(),
+            None => k.to_string(),
+        };
+        words += rest
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
+    }
+    words < BARE_WORDS
+}
+
+/// Splits own lines into body and signature (closing phrase, `-- `, mobile footer or legal
+/// disclaimer, whichever comes first among those that qualify).
+pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let first_content = lines.iter().position(|l| !l.trim().is_empty());
+    let Some(first_content) = first_content else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut hard_cut: Option<usize> = None;
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_end();
+        let k = key(l);
+        if t == "--" || t == "-- " || is(&MOBILE, k) || (i > first_content && is(&DISCLAIMER, k)) {
+            hard_cut = Some(i);
+            break;
+        }
+    }
+    let limit = hard_cut.unwrap_or(lines.len());
+    // Closing phrase: not the first line of content, and only a short block after it.
+    let mut closing: Option<usize> = None;
+    let mut nonempty_after = 0usize;
+    for i in (first_content + 1..limit).rev() {
+        let l = lines.get(i).copied().unwrap_or("");
+        let k = key(l);
+        if k.is_empty() {
+            continue;
+        }
+        if k.len() <= 80 && is(&CLOSING, k) {
+            closing = Some(i);
+        }
+        nonempty_after += 1;
+        if nonempty_after > MAX_SIGNATURE_LINES {
+            break;
+        }
+    }
+    let cut = closing.unwrap_or(limit).min(limit);
+    let body = lines.iter().take(cut).copied().collect();
+    let sig = lines.iter().skip(cut).copied().collect();
+    (body, sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regexes_compile() {
+        for r in [
+            &REPLY_SEP,
+            &FWD_SEP,
+            &ATTRIBUTION,
+            &ATTRIBUTION_START,
+            &ATTRIBUTION_END,
+            &WROTE,
+            &HDR_FROM,
+            &HDR_SENT,
+            &HDR_OTHER,
+            &HDR_ANY,
+            &FWD_SUBJECT,
+            &EMAIL,
+            &CLOSING,
+            &MOBILE,
+            &DISCLAIMER,
+            &GREETING,
+            &FILLER,
+        ] {
+            let r = r.as_ref().expect("pattern compiles");
+            assert!(
+                !r.is_match("\u{0}zzz-never-matches-anything-zzz\u{0}"),
+                "{}",
+                r.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn normalize_whitespace_and_blank_lines() {
+        assert_eq!(
+            normalize("\r\n a\u{a0}b  \r\n\r\n\r\n\tc\u{200b}\r\rd\x07\n\n"),
+            " a b\n\n\tc\n\nd"
+        );
+    }
+
+    #[test]
+    fn english_reply_with_signature() {
+        let t = "Hi team,\n\nWe plan a load test on 1 Dec.\nThanks for your help with the following:\n- scope\n\nBest regards,\nJane Doe\nACME AG\n+41 44 123 45 67\n\nOn Tue, 10 Nov 2026 at 09:12, Support <support@example.com> wrote:\n> Please send details.\n> Thanks";
+        let s = split(t, "Re: Load test");
+        assert_eq!(
+            s.new,
+            "Hi team,\n\nWe plan a load test on 1 Dec.\nThanks for your help with the following:\n- scope"
+        );
+        assert_eq!(
+            s.signature,
+            "Best regards,\nJane Doe\nACME AG\n+41 44 123 45 67"
+        );
+        assert!(s.quoted.starts_with("On Tue, 10 Nov 2026"));
+        assert!(s.quoted.contains("> Please send details."));
+        assert_eq!(s.forwarded_from, None);
+    }
+
+    #[test]
+    fn gmail_two_line_attribution_and_german() {
+        let t = "Here are the IPs: 1.2.3.4\n\nOn Tue, 10 Nov 2026 at 09:12, Support Team <\nsupport@example.com> wrote:\n\nold text";
+        let s = split(t, "Re: x");
+        assert_eq!(s.new, "Here are the IPs: 1.2.3.4");
+        assert!(s.quoted.starts_with("On Tue"));
+        assert!(s.quoted.ends_with("old text"));
+
+        let t = "Die IPs sind 5.6.7.8.\n\nFreundliche Grüsse\nHans Muster\n\nAm 12.11.2026 um 10:00 schrieb Support <support@example.com>:\nBitte IPs senden.";
+        let s = split(t, "AW: Test");
+        assert_eq!(s.new, "Die IPs sind 5.6.7.8.");
+        assert_eq!(s.signature, "Freundliche Grüsse\nHans Muster");
+        assert!(s.quoted.starts_with("Am 12.11.2026"));
+    }
+
+    #[test]
+    fn outlook_blocks_and_original_message() {
+        let t = "Start is 1.12.2026.\n\nVon: Support <support@example.com>\nGesendet: Montag, 9. November 2026 08:00\nAn: Hans\nBetreff: Test\n\nAlt";
+        let s = split(t, "AW: Test");
+        assert_eq!(s.new, "Start is 1.12.2026.");
+        assert!(s.quoted.starts_with("Von: Support"));
+
+        let t = "New.\n-----Original Message-----\nFrom: a@b.ch\nold";
+        let s = split(t, "RE: x");
+        assert_eq!(s.new, "New.");
+        assert!(s.quoted.contains("old"));
+
+        let t = "Neu.\n\n-----Ursprüngliche Nachricht-----\nVon: a@b.ch\nalt";
+        assert_eq!(split(t, "x").new, "Neu.");
+
+        let t = "Nouveau.\n\nDe : Support <s@x.ch>\nEnvoyé : lundi 9 novembre 2026 08:00\nÀ : Hans\nObjet : Test\n\nancien";
+        assert_eq!(split(t, "RE: Test").new, "Nouveau.");
+    }
+
+    #[test]
+    fn bottom_posting_keeps_answer_new() {
+        let t = "On Mon, Nov 9, 2026, Support wrote:\n> Which IPs?\n\nOur IPs are 10.0.0.1 and 10.0.0.2.\n\nCheers\nBob";
+        let s = split(t, "Re: x");
+        assert_eq!(s.new, "Our IPs are 10.0.0.1 and 10.0.0.2.");
+        assert_eq!(s.signature, "Cheers\nBob");
+        assert_eq!(
+            s.quoted,
+            "On Mon, Nov 9, 2026, Support wrote:\n> Which IPs?"
+        );
+    }
+
+    #[test]
+    fn bare_forward_exposes_forwarded_body() {
+        let t = "FYI, please see the request below.\n\nThanks,\nPeter\n\n---------- Forwarded message ---------\nFrom: Jane Doe <Jane.Doe@Customer.ch>\nDate: Mon, 9 Nov 2026 at 10:00\nSubject: Load test\nTo: Peter <peter@agency.ch>\n\nHello,\n\nwe want to load test www.customer.ch on 1.12.2026 from 09:00 to 11:00.\n\nBest regards\nJane Doe\n+41 79 000 00 00\n\nOn Fri, 6 Nov 2026, Bob wrote:\n> old";
+        let s = split(t, "Fwd: Load test");
+        assert_eq!(
+            s.new,
+            "Hello,\n\nwe want to load test www.customer.ch on 1.12.2026 from 09:00 to 11:00."
+        );
+        assert_eq!(s.signature, "Best regards\nJane Doe\n+41 79 000 00 00");
+        assert_eq!(s.forwarded_from.as_deref(), Some("jane.doe@customer.ch"));
+        assert!(s.quoted.contains("FYI, please see the request below."));
+        assert!(s.quoted.contains("Thanks,\nPeter"));
+        assert!(s.quoted.contains("> old"));
+        assert!(!s.quoted.contains("we want to load test"));
+    }
+
+    #[test]
+    fn forward_with_own_text_keeps_own_text() {
+        let own = "We would like to run a penetration test against our staging site next month. Scope is the web application only, the originating IP is 203.0.113.7 and the contact is me.";
+        let t = format!(
+            "{own}\n\n-------- Weitergeleitete Nachricht --------\nBetreff: alt\nDatum: Mon, 9 Nov 2026\nVon: X <x@y.ch>\nAn: z@y.ch\n\nAlter Text"
+        );
+        let s = split(&t, "WG: alt");
+        assert_eq!(s.new, own);
+        assert!(s.quoted.contains("Alter Text"));
+        assert_eq!(s.forwarded_from, None);
+    }
+
+    #[test]
+    fn outlook_forward_under_fw_subject() {
+        let t = "zur Info\n\nFrom: Jane <jane@customer.ch>\nSent: Monday, November 9, 2026 10:00 AM\nTo: Peter\nSubject: Pentest\n\nWe start the pentest on 2026-12-01.\n\nKind regards\nJane";
+        let s = split(t, "FW: Pentest");
+        assert_eq!(s.new, "We start the pentest on 2026-12-01.");
+        assert_eq!(s.signature, "Kind regards\nJane");
+        assert_eq!(s.forwarded_from.as_deref(), Some("jane@customer.ch"));
+        // The same block under a reply subject is just quoted.
+        let s = split(t, "RE: Pentest");
+        assert_eq!(s.new, "zur Info");
+        assert_eq!(s.forwarded_from, None);
+    }
+
+    #[test]
+    fn signature_delimiter_mobile_and_disclaimer() {
+        let s = split("Text here.\n-- \nJohn\n+1 555", "x");
+        assert_eq!(
+            (s.new.as_str(), s.signature.as_str()),
+            ("Text here.", "--\nJohn\n+1 555")
+        );
+        let s = split("Text here.\n\nSent from my iPhone", "x");
+        assert_eq!(
+            (s.new.as_str(), s.signature.as_str()),
+            ("Text here.", "Sent from my iPhone")
+        );
+        let s = split(
+            "Text.\n\nMit freundlichen Grüßen\nAnna\n\nCONFIDENTIALITY NOTICE: This e-mail is confidential.\nMore legal text.",
+            "x",
+        );
+        assert_eq!(s.new, "Text.");
+        assert!(s.signature.starts_with("Mit freundlichen Grüßen\nAnna"));
+        assert!(s.signature.ends_with("More legal text."));
+        let s = split(
+            "Text.\n\nDiese E-Mail enthält vertrauliche Informationen.",
+            "x",
+        );
+        assert_eq!(s.new, "Text.");
+    }
+
+    #[test]
+    fn closing_mid_text_is_not_a_signature() {
+        let mut t = String::from("Hello\nThanks\n");
+        for i in 0..20 {
+            t.push_str(&format!("detail line {i}\n"));
+        }
+        let s = split(&t, "x");
+        assert!(s.new.contains("detail line 19"));
+        assert!(s.signature.is_empty());
+        // "Thanks" as the very first line is not a closing either.
+        let s = split("Thanks!\nThe IPs are 1.2.3.4.", "x");
+        assert_eq!(s.signature, "");
+    }
+
+    #[test]
+    fn interleaved_quotes_go_to_quoted() {
+        let s = split("> Which IPs?\n1.2.3.4\n> When?\nTomorrow", "Re: x");
+        assert_eq!(s.new, "1.2.3.4\nTomorrow");
+        assert_eq!(s.quoted, "> Which IPs?\n> When?");
+    }
+
+    #[test]
+    fn bare_detection() {
+        assert!(is_bare("Hi,\nFYI"));
+        assert!(is_bare("Hallo zusammen\nzur Info, siehe unten."));
+        assert!(is_bare(""));
+        assert!(!is_bare(&"word ".repeat(30)));
+    }
+}
