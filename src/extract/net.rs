@@ -739,9 +739,3 @@ mod tests {
         }
     }
 }
-
-/// Why `net` is not globally reachable, in a few words, or `None` when it is.
-pub fn non_global_reason(net: &IpNet) -> Option<&'static str> {
-    let _ = net;
-    None
-}
