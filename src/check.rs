@@ -104,12 +104,11 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
     };
     let ex = extract::extract(&letter, &text, &ctx, own_domain);
 
-    let concrete = !ex.request.windows.is_empty() || !ex.request.originating_ips.is_empty();
-    if !ex.mentions.any() || (ex.mentions.asks_how && !concrete) {
+    if !ex.is_notification {
         v.kind = Kind::Other;
         v.decision = Decision::Ignore;
         v.reason = Some(if ex.mentions.any() {
-            "a question about how to announce a test".into()
+            "mentions tests but announces none (a question or a follow-up)".into()
         } else {
             "not a test notification".into()
         });

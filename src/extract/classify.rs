@@ -70,6 +70,8 @@ pub struct TestMentions {
     pub platform: bool,
     /// The text reads as a question about how to announce a test.
     pub asks_how: bool,
+    /// A test is named outside a question: the text announces rather than asks.
+    pub announces: bool,
     /// The first sentence naming a test, as the scope fallback.
     pub first_sentence: Option<String>,
 }
@@ -77,6 +79,13 @@ pub struct TestMentions {
 impl TestMentions {
     pub fn any(&self) -> bool {
         self.load || self.security
+    }
+
+    /// Both texts' mentions together (subject and body).
+    pub fn merge(&mut self, other: &TestMentions) {
+        self.load |= other.load;
+        self.security |= other.security;
+        self.platform |= other.platform;
     }
 
     /// Broad when anything load-like is announced, or a security test names the platform.
@@ -103,8 +112,13 @@ pub fn mentions(text: &str) -> TestMentions {
         } else {
             m.security = true;
         }
-        if m.first_sentence.is_none() {
-            m.first_sentence = sentence_around(text, whole.start(), whole.end());
+        let sentence = sentence_around(text, whole.start(), whole.end());
+        let question = sentence.as_deref().is_some_and(|s| s.ends_with('?'));
+        if !question {
+            m.announces = true;
+            if m.first_sentence.is_none() {
+                m.first_sentence = sentence;
+            }
         }
     }
     m.platform = PLATFORM_WORDS.is_match(text);
@@ -198,6 +212,14 @@ mod tests {
         assert!(mentions("What information do you need before we run a pen test?").asks_how);
         assert!(mentions("Wie viel Vorlauf braucht ihr für einen Pentest?").asks_how);
         assert!(!mentions("We will run a pen test from 14 Dec.").asks_how);
+    }
+
+    #[test]
+    fn tests_named_only_in_questions_are_not_announced() {
+        let m = mentions("It asks:\n- Do you perform regular penetration tests of your infrastructure?\n- Do you allow load tests?\n");
+        assert!(m.any());
+        assert!(!m.announces);
+        assert!(mentions("We will run a load test on 14 Dec. Is that ok?").announces);
     }
 
     #[test]

@@ -20,6 +20,9 @@ use fields::Field;
 /// Everything found in one message.
 #[derive(Debug, Clone, Default)]
 pub struct Extraction {
+    /// The message announces a test (rather than asking about one, or being about
+    /// something else).
+    pub is_notification: bool,
     pub request: Request,
     pub mentions: TestMentions,
     pub ambiguous_dates: Vec<String>,
@@ -42,7 +45,8 @@ pub fn body_text(letter: &Letter) -> String {
 pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str) -> Extraction {
     let fields = fields::find_fields(text);
 
-    let mentions = classify::mentions(&format!("{}\n{}", letter.subject, text));
+    let mentions = classify::mentions(text);
+    let subject_mentions = classify::mentions(&letter.subject);
 
     let scope = fields
         .value(Field::Scope)
@@ -107,7 +111,16 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
     found.ambiguous_dates.dedup();
     found.ambiguous_zones.dedup();
 
+    let concrete = !found.windows.is_empty() || !originating_ips.is_empty();
+    let is_notification = !(mentions.asks_how && !concrete)
+        && (mentions.announces
+            || (mentions.any() && concrete)
+            || (subject_mentions.any() && concrete));
+    let mut mentions = mentions;
+    mentions.merge(&subject_mentions);
+
     Extraction {
+        is_notification,
         request: Request {
             scope,
             contact,
