@@ -121,9 +121,68 @@ pub fn mentions(text: &str) -> TestMentions {
             }
         }
     }
-    m.platform = PLATFORM_WORDS.is_match(text);
+    m.platform = PLATFORM_WORDS
+        .find_iter(text)
+        .any(|w| names_the_platform_itself(text, w.start(), w.end()));
     m.asks_how = HOW_TO_ASK.is_match(text);
     m
+}
+
+/// Words just before a platform word that make it the customer's hosting, not the target:
+/// "hosted on Lagoon", "runs on your platform", "our learning platform".
+const HOSTING_BEFORE: &[&str] = &[
+    "on", "auf", "in", "bei", "hosted", "runs", "running", "run", "deployed", "betrieben",
+    "gehostet", "our", "unsere", "unserer", "unser", "unseren", "my", "via", "within", "behind",
+];
+/// Words just after a platform word that name a customer's project on it.
+const PROJECT_AFTER: &[&str] = &[
+    "project", "projekt", "environment", "environments", "umgebung", "route", "routes", "app",
+    "application", "site", "sites", "hosting",
+];
+
+/// Whether the platform word at `start..end` is itself what is tested. Generic words
+/// ("platform", "infrastructure") need to be ours: "your platform", "the hosting
+/// platform", "Lagoon infrastructure", "the platform itself".
+fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
+    let word = text.get(start..end).unwrap_or("").to_lowercase();
+    let before = text.get(..start).unwrap_or("");
+    let generic = ["platform", "plattform", "infrastructure", "infrastruktur"].contains(&word.as_str());
+    if generic {
+        let prev: Vec<String> = before
+            .split_whitespace()
+            .rev()
+            .take(2)
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '.').to_lowercase())
+            .collect();
+        let next = text
+            .get(end..)
+            .unwrap_or("")
+            .split_whitespace()
+            .next()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .unwrap_or_default();
+        let ours = prev.iter().any(|w| {
+            ["your", "ihre", "ihrer", "eure", "hosting", "amazee", "amazee.io", "lagoon", "shared", "the"]
+                .contains(&w.as_str())
+        }) || next == "itself"
+            || next == "selbst";
+        if !ours {
+            return false;
+        }
+    }
+    let hosted = before
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .any(|w| HOSTING_BEFORE.contains(&w.as_str()));
+    let after = text.get(end..).unwrap_or("");
+    let project = after
+        .split_whitespace()
+        .next()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .is_some_and(|w| PROJECT_AFTER.contains(&w.as_str()));
+    !hosted && !project
 }
 
 /// True when one of the three words before `at` is a negation ("no load testing").
@@ -142,19 +201,46 @@ fn negated(text: &str, at: usize) -> bool {
     })
 }
 
-/// The sentence containing `start..end`, trimmed, at most 400 characters.
+/// The sentence containing `start..end`, trimmed, at most 400 characters. Sentences end
+/// at `.`, `!`, `?`, a blank line or a list item; a single line break (wrapped text) does
+/// not end one.
 fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
     let before = text.get(..start)?;
-    let s = before.rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
+    let s = [
+        before.rfind(['!', '?']).map(|i| i + 1),
+        before.rfind(". ").map(|i| i + 1),
+        before.rfind(".\n").map(|i| i + 1),
+        before.rfind("\n\n").map(|i| i + 1),
+        before.rfind("\n-").map(|i| i + 2),
+        before.rfind("\n*").map(|i| i + 2),
+        before.rfind("\n•").map(|i| i + 1),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
     let after = text.get(end..)?;
-    let e = after
-        .find(['!', '?', '\n'])
-        .into_iter()
-        .chain(after.find(". "))
-        .min()
-        .map_or(text.len(), |i| end + i + 1);
+    let e = [
+        after.find(['!', '?']).map(|i| i + 1),
+        after.find(". ").map(|i| i + 1),
+        after.find(".\n").map(|i| i + 1),
+        after.find("\n\n"),
+        after.find("\n-"),
+        after.find("\n*"),
+        after.find("\n•"),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .map_or(text.len(), |i| end + i);
     let sentence = text.get(s..e.min(text.len()))?.trim();
-    let sentence: String = sentence.chars().take(400).collect();
+    let sentence: String = sentence
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(400)
+        .collect();
     (!sentence.is_empty()).then_some(sentence)
 }
 
@@ -205,6 +291,34 @@ mod tests {
     fn security_test_of_the_platform_is_broad() {
         let m = mentions("We plan a security assessment of the Lagoon Kubernetes cluster.");
         assert_eq!(m.class(), TestClass::Broad);
+    }
+
+    #[test]
+    fn hosting_on_the_platform_is_not_testing_it() {
+        for t in [
+            "We plan a penetration test of our portal, hosted on Lagoon.",
+            "Pentest unserer Webseite, die bei Ihnen auf Lagoon betrieben wird.",
+            "A pen test of www.example.org, which runs on your Lagoon platform.",
+            "Penetration test of our learning platform.",
+            "Pentest of the shop (Lagoon project \"shop-prod\").",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Standard, "{t}");
+        }
+        assert_eq!(
+            mentions("We announce a security test of the platform itself.").class(),
+            TestClass::Broad
+        );
+        assert_eq!(mentions("Penetration test learning platform").class(), TestClass::Standard);
+        assert_eq!(
+            mentions("Security assessment of your Lagoon infrastructure").class(),
+            TestClass::Broad
+        );
+    }
+
+    #[test]
+    fn wrapped_questions_are_still_questions() {
+        let m = mentions("- Do you perform regular penetration tests of your infrastructure, and can you\n  share a summary of the latest report?\n- How do you protect the platform?");
+        assert!(!m.announces);
     }
 
     #[test]

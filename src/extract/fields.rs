@@ -59,7 +59,10 @@ pub fn find_fields(text: &str) -> Fields {
     let mut current: Option<(Field, String)> = None;
     for line in text.lines() {
         let trimmed = line.trim();
-        if let Some((field, _)) = label_of(trimmed) {
+        if let Some(field) = label_of(trimmed)
+            .map(|(f, _)| f)
+            .or_else(|| bare_label(trimmed))
+        {
             if let Some(done) = current.take() {
                 fields.entries.push(done);
             }
@@ -67,8 +70,13 @@ pub fn find_fields(text: &str) -> Fields {
             continue;
         }
         match current.as_mut() {
+            // A label alone on its line (HTML table cells, Outlook): its value follows,
+            // maybe after blank lines.
+            Some((_, value)) if trimmed.is_empty() && strip_label(value).is_empty() => {}
             Some((_, value)) if !trimmed.is_empty() && is_continuation(trimmed, value) => {
-                value.push('\n');
+                // "Start" + "09.11.2026 20:00" from table cells reads as "Start: 09.11.2026 20:00".
+                let bare = !value.contains('\n') && label_of(value).is_none();
+                value.push_str(if bare { ": " } else { "\n" });
                 value.push_str(trimmed);
             }
             Some(_) => {
@@ -85,6 +93,15 @@ pub fn find_fields(text: &str) -> Fields {
     fields
 }
 
+/// A line that is nothing but a label ("Start", "Target website(s)"), as HTML tables
+/// render when each cell becomes its own line.
+fn bare_label(line: &str) -> Option<Field> {
+    if line.is_empty() || line.chars().count() > 40 || line.contains(['.', ',', '@', '?', '!']) {
+        return None;
+    }
+    classify_label(line.trim_end_matches(':'))
+}
+
 /// A line after a label belongs to it while it looks like a list item or short value; a
 /// new paragraph of prose ends the field.
 fn is_continuation(line: &str, value_so_far: &str) -> bool {
@@ -99,7 +116,12 @@ fn is_continuation(line: &str, value_so_far: &str) -> bool {
 fn strip_label(entry: &str) -> &str {
     let first = entry.lines().next().unwrap_or("");
     match label_of(first) {
-        Some((_, rest_at)) => entry.get(rest_at..).unwrap_or("").trim(),
+        Some((_, rest_at)) => entry
+            .get(rest_at..)
+            .unwrap_or("")
+            .trim_start_matches(['*', '_', ' ', '\t'])
+            .trim(),
+        None if bare_label(first.trim()).is_some() => entry.get(first.len()..).unwrap_or("").trim(),
         None => entry,
     }
 }
@@ -351,6 +373,18 @@ mod tests {
         let f = find_fields("1. **Scope:** login and checkout\n2) Targets: a.example.com\n");
         assert_eq!(f.value(Field::Scope), Some("login and checkout"));
         assert_eq!(f.value(Field::Targets), Some("a.example.com"));
+    }
+
+    #[test]
+    fn labels_alone_on_their_line_take_the_next_lines() {
+        let f = find_fields(
+            "Start\n\n09.11.2026 20:00 CET\n\nEnd\n\n09.11.2026 23:30 CET\n\nRequests per second\n\nup to 2,000\n",
+        );
+        assert_eq!(
+            f.get(Field::Window).unwrap(),
+            "Start: 09.11.2026 20:00 CET\nEnd: 09.11.2026 23:30 CET"
+        );
+        assert_eq!(f.value(Field::Rate), Some("up to 2,000"));
     }
 
     #[test]

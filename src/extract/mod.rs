@@ -54,16 +54,15 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
         .filter(|s| !s.is_empty())
         .or_else(|| mentions.first_sentence.clone());
 
-    let sender_email = letter.from.as_deref();
-    let contact = contact::find_contact(
-        &fields,
-        text,
-        &letter.text.signature,
-        contact::Sender {
+    // For a bare forward, the original sender stands behind the notification.
+    let sender = match letter.forwarded_from.as_deref() {
+        Some(original) => contact::Sender { name: None, email: Some(original) },
+        None => contact::Sender {
             name: letter.from_name.as_deref(),
-            email: sender_email,
+            email: letter.from.as_deref(),
         },
-    );
+    };
+    let contact = contact::find_contact(&fields, text, &letter.text.signature, sender);
 
     let ips_text = fields.get(Field::Ips);
     let mut originating_ips = ips_text
@@ -80,6 +79,9 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
         .collect::<Vec<_>>()
         .join("\n");
     let mut traffic = traffic::find_traffic(&traffic_text);
+    if traffic.requests_per_second.is_none() {
+        traffic.requests_per_second = fields.get(Field::Rate).as_deref().and_then(traffic::bare_rate);
+    }
     if traffic.bandwidth_bps.is_none() || traffic.requests_per_second.is_none() {
         let whole = traffic::find_traffic(text);
         traffic.bandwidth_bps = traffic.bandwidth_bps.or(whole.bandwidth_bps);
@@ -111,7 +113,13 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
     found.ambiguous_dates.dedup();
     found.ambiguous_zones.dedup();
 
-    let concrete = !found.windows.is_empty() || !originating_ips.is_empty();
+    // A zone with two meanings makes every time in the message doubtful: no window is
+    // taken rather than a guessed one.
+    if !found.ambiguous_zones.is_empty() {
+        found.windows.clear();
+    }
+    // Concrete items that only a real announcement carries.
+    let concrete = !originating_ips.is_empty() || (!found.windows.is_empty() && !targets.is_empty());
     let is_notification = !(mentions.asks_how && !concrete)
         && (mentions.announces
             || (mentions.any() && concrete)

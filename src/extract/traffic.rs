@@ -685,3 +685,41 @@ mod tests {
         }
     }
 }
+
+/// The rate in a value labelled as a request rate but written without a unit
+/// ("Requests per second: up to 2,000", "Requests: 20 per second max"): the highest number,
+/// per minute when the label or value says so.
+pub fn bare_rate(field: &str) -> Option<f64> {
+    static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\b(\d{1,3}(?:[',’]\d{3})+|\d+(?:\.\d+)?)\s*(k\b)?")
+            .expect("static regex")
+    });
+    let lower = field.to_lowercase();
+    let per_minute = lower.contains("minute") || lower.contains("/min") || lower.contains("rpm");
+    let best = NUMBER
+        .captures_iter(field)
+        .filter_map(|c| {
+            let digits: String = c.get(1)?.as_str().chars().filter(|ch| ch.is_ascii_digit() || *ch == '.').collect();
+            let mut n: f64 = digits.parse().ok()?;
+            if c.get(2).is_some() {
+                n *= 1000.0;
+            }
+            Some(n)
+        })
+        .fold(None, |acc: Option<f64>, n| Some(acc.map_or(n, |a| a.max(n))))?;
+    Some(if per_minute { best / 60.0 } else { best })
+}
+
+#[cfg(test)]
+mod bare_rate_tests {
+    use super::bare_rate;
+
+    #[test]
+    fn unlabelled_numbers_in_a_rate_field() {
+        assert_eq!(bare_rate("Requests per second\nup to 2,000"), Some(2000.0));
+        assert_eq!(bare_rate("Requests: 20 per second max"), Some(20.0));
+        assert_eq!(bare_rate("Anfragen pro Minute: 1'200"), Some(20.0));
+        assert_eq!(bare_rate("RPS: 1.5k"), Some(1500.0));
+        assert_eq!(bare_rate("Requests: n/a"), None);
+    }
+}
