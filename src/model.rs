@@ -41,7 +41,10 @@ impl Zone {
     pub fn format(&self, t: DateTime<Utc>) -> String {
         match self {
             Zone::Named(tz) => t.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string(),
-            Zone::Fixed(off) => t.with_timezone(off).format("%Y-%m-%d %H:%M %:z").to_string(),
+            Zone::Fixed(off) => t
+                .with_timezone(off)
+                .format("%Y-%m-%d %H:%M %:z")
+                .to_string(),
         }
     }
 }
