@@ -1644,7 +1644,7 @@ impl Matcher<'_> {
                         Kw::Daily => I::Daily,
                         Kw::Next => I::Next,
                         Kw::On | Kw::Am => I::On,
-                        Kw::The | Kw::Of => I::Fill,
+                        Kw::The | Kw::Of | Kw::T => I::Fill,
                         Kw::Ctx | Kw::DateWord | Kw::TimeWord => I::Ctx,
                         Kw::Times => I::Times,
                         Kw::TzHint => I::TzHint,
@@ -2643,5 +2643,616 @@ mod tests {
             wins("Zeitraum: 14.12.2026, 08:00 – 12:00 Uhr"),
             vec![w("2026-12-14T07:00:00Z", "2026-12-14T11:00:00Z")]
         );
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> Window {
+        // A whole local (Zurich) day.
+        let tz = chrono_tz::Europe::Zurich;
+        let a = NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let b = a.succ_opt().expect("succ");
+        Window {
+            start: tz
+                .from_local_datetime(&a.and_hms_opt(0, 0, 0).expect("t"))
+                .single()
+                .expect("s")
+                .with_timezone(&Utc),
+            end: tz
+                .from_local_datetime(&b.and_hms_opt(0, 0, 0).expect("t"))
+                .single()
+                .expect("s")
+                .with_timezone(&Utc),
+        }
+    }
+
+    #[test]
+    fn spec_example_start_end_lines_utc() {
+        let f = find_windows(
+            "Start: 2027-01-11 22:00 UTC\nEnd: 2027-01-12 02:00 UTC",
+            &ctx(),
+        );
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-11T22:00:00Z", "2027-01-12T02:00:00Z")]
+        );
+        assert_eq!(f.zone.map(|z| z.label()), Some("UTC".to_string()));
+    }
+
+    #[test]
+    fn spec_example_testfenster_days() {
+        assert_eq!(
+            wins("Testfenster: Mo 11.01.2027 bis Fr 15.01.2027"),
+            vec![w("2027-01-10T23:00:00Z", "2027-01-15T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn spec_example_between_am_est() {
+        let f = find_windows("between 8am and 11am EST on January 19, 2027", &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-19T13:00:00Z", "2027-01-19T16:00:00Z")]
+        );
+        assert_eq!(f.zone.map(|z| z.label()), Some("UTC-05:00".to_string()));
+    }
+
+    #[test]
+    fn iso_with_offset() {
+        assert_eq!(
+            wins("Test window: 2026-12-14T09:00:00+01:00 - 2026-12-14T17:00:00+01:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert_eq!(
+            wins("Window: 2026-12-14T09:00:00Z to 2026-12-14T11:30:00Z"),
+            vec![w("2026-12-14T09:00:00Z", "2026-12-14T11:30:00Z")]
+        );
+        assert_eq!(
+            wins("Window: 2026-12-14T09:00:00-05:00 to 2026-12-14T11:00:00-05:00"),
+            vec![w("2026-12-14T14:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert_eq!(
+            wins("The test runs 2026-12-14 09:00 +0100 until 2026-12-14 10:00 +0100"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T09:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn iso_space_and_dotted_with_range() {
+        let want = vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")];
+        assert_eq!(wins("Test: 2026-12-14 09:00 - 2026-12-14 17:00"), want);
+        assert_eq!(wins("Test: 14.12.2026 09:00-17:00"), want);
+        assert_eq!(wins("Test am 14.12.26 von 9 bis 17 Uhr"), want);
+        assert_eq!(wins("The test is on 14.12.2026 from 09:00 to 17:00."), want);
+        assert_eq!(
+            wins("Lasttest am 14. Dezember 2026, 9 Uhr bis 17 Uhr"),
+            want
+        );
+        assert_eq!(wins("Lasttest am 14.12.2026 von 9.00 bis 17.00 Uhr"), want);
+        assert_eq!(wins("Test on December 14, 2026 9:00 AM - 5:00 PM"), want);
+        assert_eq!(
+            wins("Test on December 14, 2026 from 9 a.m. to 5 p.m."),
+            want
+        );
+        assert_eq!(
+            wins("Der Test findet am 14.12.2026 zwischen 9 und 17 Uhr statt."),
+            want
+        );
+        assert_eq!(wins("Test: 14.12.2026 9h - 17h"), want);
+        assert_eq!(wins("Test: 14.12.2026 9:00 Uhr bis 17:00 Uhr"), want);
+        assert_eq!(wins("Testing on Dec 14th 2026, 9am-5pm"), want);
+        assert_eq!(
+            wins("We test on 14th of December 2026 from 9 to 5pm."),
+            want
+        );
+        assert_eq!(
+            wins("Test window: Monday, 14 December 2026, 09:00 – 17:00"),
+            want
+        );
+        assert_eq!(wins("Test window: 14 Dec 2026 09:00 — 17:00"), want);
+    }
+
+    #[test]
+    fn yearless_and_weekday_slash() {
+        // Reference 2026-11-02: December is in the coming weeks.
+        let want = vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")];
+        assert_eq!(wins("Test on Mon 14/12 09:00-17:00"), want);
+        assert_eq!(wins("Test on Dec 14th, 9am to 5pm"), want);
+        assert_eq!(wins("Test on 14 Dec 09:00-17:00"), want);
+        assert_eq!(wins("Test am 14.12. von 09:00 bis 17:00"), want);
+    }
+
+    #[test]
+    fn noon_and_midnight() {
+        assert_eq!(
+            wins("Test on 14.12.2026 from noon until midnight"),
+            vec![w("2026-12-14T11:00:00Z", "2026-12-14T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.12.2026 from midnight to 12 noon"),
+            vec![w("2026-12-13T23:00:00Z", "2026-12-14T11:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn summer_and_winter_time() {
+        assert_eq!(
+            wins("Test window: 2027-07-01 09:00 - 2027-07-01 10:00"),
+            vec![w("2027-07-01T07:00:00Z", "2027-07-01T08:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test window: 2026-12-14 09:00 - 2026-12-14 10:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T09:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn dst_gap_and_fold() {
+        let c = ctx_at(2027, 2, 1);
+        // 2027-03-28 02:30 does not exist in Zurich: first valid instant is 03:00 CEST.
+        let f = find_windows("Test: 28.03.2027 02:30 - 28.03.2027 04:00", &c);
+        assert_eq!(
+            f.windows,
+            vec![w("2027-03-28T01:00:00Z", "2027-03-28T02:00:00Z")]
+        );
+        // 2027-10-31 02:30 happens twice: the earlier (CEST) is taken.
+        let c = ctx_at(2027, 9, 1);
+        let f = find_windows("Test: 31.10.2027 02:30 - 31.10.2027 05:00", &c);
+        assert_eq!(
+            f.windows,
+            vec![w("2027-10-31T00:30:00Z", "2027-10-31T04:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn single_day_whole_day() {
+        assert_eq!(
+            wins("The test will take place on 14.12.2026."),
+            vec![day(2026, 12, 14)]
+        );
+        assert_eq!(wins("Datum: 14. Dezember 2026"), vec![day(2026, 12, 14)]);
+        assert_eq!(wins("Date: 2027-07-01"), vec![day(2027, 7, 1)]);
+    }
+
+    #[test]
+    fn range_last_day_without_time_ends_at_midnight() {
+        assert_eq!(
+            wins("Test from 14.12.2026 09:00 to 15.12.2026"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-15T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test from 14.12.2026 to 15.12.2026 17:00"),
+            vec![w("2026-12-13T23:00:00Z", "2026-12-15T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn day_ranges() {
+        let want = vec![w("2026-12-13T23:00:00Z", "2026-12-18T23:00:00Z")];
+        assert_eq!(wins("Test: 14-18 December 2026"), want);
+        assert_eq!(wins("Test vom 14. bis 18. Dezember 2026"), want);
+        assert_eq!(wins("Test: Dec 14-18, 2026"), want);
+        assert_eq!(wins("Test: Dec 14 - 18"), want);
+        assert_eq!(wins("Test: 14.-18.12.2026"), want);
+        assert_eq!(wins("Test: 14.12. - 18.12.2026"), want);
+        assert_eq!(wins("Testzeitraum: 14.12.2026 – 18.12.2026"), want);
+    }
+
+    #[test]
+    fn day_range_with_daily_hours_gives_one_window_per_day() {
+        let f = wins("Load test: 14-16 Dec 2026, 09:00-17:00 daily");
+        assert_eq!(
+            f,
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z"),
+                w("2026-12-15T08:00:00Z", "2026-12-15T16:00:00Z"),
+                w("2026-12-16T08:00:00Z", "2026-12-16T16:00:00Z"),
+            ]
+        );
+        let g = wins("Lasttest vom 14. bis 16. Dezember 2026 jeweils von 9 bis 17 Uhr");
+        assert_eq!(f, g);
+    }
+
+    #[test]
+    fn list_of_days_with_hours_each() {
+        assert_eq!(
+            wins("Test on 14.12. and 16.12.2026, 09:00-12:00 each"),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-16T08:00:00Z", "2026-12-16T11:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn bullet_list_of_windows() {
+        let text = "Planned test windows:\n- Mon 14/12: 09:00-12:00\n- Tue 15/12: 13:00-17:00\n";
+        assert_eq!(
+            wins(text),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-15T12:00:00Z", "2026-12-15T16:00:00Z"),
+            ]
+        );
+        let text = "Window 1: 14.12.2026 09:00-12:00\nWindow 2: 15.12.2026 13:00-17:00";
+        assert_eq!(
+            wins(text),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-15T12:00:00Z", "2026-12-15T16:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn labelled_lines_split_date_and_time() {
+        let want = vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")];
+        assert_eq!(
+            wins(
+                "Start date: 14.12.2026\nStart time: 09:00\nEnd date: 14.12.2026\nEnd time: 17:00"
+            ),
+            want
+        );
+        assert_eq!(
+            wins("Beginn: 14.12.2026, 09:00 Uhr\nEnde: 14.12.2026, 17:00 Uhr"),
+            want
+        );
+        assert_eq!(wins("Von: 14.12.2026 09:00\nBis: 14.12.2026 17:00"), want);
+        assert_eq!(
+            wins("Start\t14.12.2026\t09:00\nEnd\t14.12.2026\t17:00\n"),
+            want
+        );
+        assert_eq!(wins("Date: 14.12.2026\nStart: 09:00\nEnd: 17:00"), want);
+        assert_eq!(wins("Date: 14.12.2026\nTime: 09:00 - 17:00"), want);
+        assert_eq!(wins("Start: 14.12.2026 09:00 End: 14.12.2026 17:00"), want);
+    }
+
+    #[test]
+    fn table_with_header_row() {
+        assert_eq!(
+            wins("Datum\tVon\tBis\n14.12.2026\t09:00\t17:00\n"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn zones_written_in_many_ways() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "Test 14.12.2026 09:00-17:00 UTC",
+                "2026-12-14T09:00:00Z",
+                "2026-12-14T17:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 GMT",
+                "2026-12-14T09:00:00Z",
+                "2026-12-14T17:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 UTC+1",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 GMT+2",
+                "2026-12-14T07:00:00Z",
+                "2026-12-14T15:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 UTC-05:00",
+                "2026-12-14T14:00:00Z",
+                "2026-12-14T22:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 MEZ",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 CEST",
+                "2026-12-14T07:00:00Z",
+                "2026-12-14T15:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 BST",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 PST",
+                "2026-12-14T17:00:00Z",
+                "2026-12-15T01:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 AEDT",
+                "2026-12-13T22:00:00Z",
+                "2026-12-14T06:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 JST",
+                "2026-12-14T00:00:00Z",
+                "2026-12-14T08:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 Europe/London",
+                "2026-12-14T09:00:00Z",
+                "2026-12-14T17:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 America/New_York",
+                "2026-12-14T14:00:00Z",
+                "2026-12-14T22:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 (Swiss time)",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 Schweizer Zeit",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 local time (Zurich)",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 +01:00",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 CET/CEST",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+        ];
+        for (text, a, b) in cases {
+            assert_eq!(wins(text), vec![w(a, b)], "{text}");
+        }
+    }
+
+    #[test]
+    fn named_zone_reported() {
+        let f = find_windows("Test 14.12.2026 09:00-17:00 Europe/London", &ctx());
+        assert_eq!(f.zone, Some(Zone::Named(chrono_tz::Europe::London)));
+        let f = find_windows("Test 14.12.2026 09:00-17:00 Swiss time", &ctx());
+        assert_eq!(f.zone, Some(Zone::Named(chrono_tz::Europe::Zurich)));
+        let f = find_windows("Test 14.12.2026 09:00-17:00", &ctx());
+        assert_eq!(f.zone, None);
+    }
+
+    #[test]
+    fn zone_line_applies_to_whole_text() {
+        let text = "Start: 14.12.2026 09:00\nEnd: 14.12.2026 17:00\nZeitzone: UTC";
+        let f = find_windows(text, &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-14T09:00:00Z", "2026-12-14T17:00:00Z")]
+        );
+        let text = "All times are in UTC.\nTest on 14.12.2026 from 09:00 to 17:00.";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-14T09:00:00Z", "2026-12-14T17:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn zone_on_start_line_carries_to_end_line() {
+        assert_eq!(
+            wins("Start: 14.12.2026 09:00 CET\nEnd: 14.12.2026 17:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn ambiguous_zone_is_reported() {
+        let f = find_windows("Test on 14.12.2026 from 09:00 to 17:00 IST", &ctx());
+        assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
+        // Read in the default zone; the rules send it to a person.
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        // German "ist" is a verb, not a zone.
+        let f = find_windows("Der Test ist am 14.12.2026 von 9 bis 17 Uhr.", &ctx());
+        assert!(f.ambiguous_zones.is_empty());
+        assert_eq!(f.windows.len(), 1);
+    }
+
+    #[test]
+    fn ambiguous_numeric_dates() {
+        let f = find_windows("Test on 03/04/2027 from 09:00 to 17:00", &ctx());
+        assert_eq!(f.ambiguous_dates, vec!["03/04/2027".to_string()]);
+        assert!(f.windows.is_empty());
+        let f = find_windows("Test on 03-04-2027", &ctx());
+        assert_eq!(f.ambiguous_dates, vec!["03-04-2027".to_string()]);
+        assert!(f.windows.is_empty());
+        // A weekday that fits only one reading settles it: 2027-03-04 is a Thursday.
+        let f = find_windows("Test on Thursday 03/04/2027 09:00-17:00", &ctx());
+        assert!(f.ambiguous_dates.is_empty());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-03-04T08:00:00Z", "2027-03-04T16:00:00Z")]
+        );
+        // 2027-04-03 is a Saturday.
+        let f = find_windows("Test on Sat 03/04/2027 09:00-17:00", &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-04-03T07:00:00Z", "2027-04-03T15:00:00Z")]
+        );
+        // Dotted is day first, ISO is never ambiguous, a field over 12 decides.
+        let f = find_windows("Test on 03.04.2027", &ctx());
+        assert!(f.ambiguous_dates.is_empty());
+        assert_eq!(f.windows, vec![day(2027, 4, 3)]);
+        let f = find_windows("Test on 2027/04/03", &ctx());
+        assert_eq!(f.windows, vec![day(2027, 4, 3)]);
+        let f = find_windows("Test on 12/25/2026", &ctx());
+        assert!(f.ambiguous_dates.is_empty());
+        assert_eq!(f.windows, vec![day(2026, 12, 25)]);
+        let f = find_windows("Test on 25/12/2026", &ctx());
+        assert_eq!(f.windows, vec![day(2026, 12, 25)]);
+    }
+
+    #[test]
+    fn weekday_contradicting_date_is_ambiguous() {
+        let f = find_windows("Test on Monday, 15 December 2026", &ctx());
+        assert_eq!(f.ambiguous_dates.len(), 1);
+        assert!(f.windows.is_empty());
+    }
+
+    #[test]
+    fn year_inference_around_new_year() {
+        let c = ctx_at(2026, 12, 20);
+        assert_eq!(
+            find_windows("Test on 5 Jan", &c).windows,
+            vec![day(2027, 1, 5)]
+        );
+        assert_eq!(
+            find_windows("Test on 28 Dec", &c).windows,
+            vec![day(2026, 12, 28)]
+        );
+        // Within 60 days back stays in the past year.
+        assert_eq!(
+            find_windows("Test on 1 Nov", &c).windows,
+            vec![day(2026, 11, 1)]
+        );
+        assert_eq!(
+            find_windows("Test from 28 Dec to 3 Jan", &c).windows,
+            vec![w("2026-12-27T23:00:00Z", "2027-01-03T23:00:00Z")]
+        );
+        assert_eq!(
+            find_windows("Test: 30.12. - 02.01.2027", &c).windows,
+            vec![w("2026-12-29T23:00:00Z", "2027-01-02T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn two_digit_years_and_month_names() {
+        assert_eq!(wins("Test on 03.03.27"), vec![day(2027, 3, 3)]);
+        assert_eq!(wins("Test am 3. März 2027"), vec![day(2027, 3, 3)]);
+        assert_eq!(wins("Test am 3. Maerz 2027"), vec![day(2027, 3, 3)]);
+        assert_eq!(wins("Test am 3. Okt. 2027"), vec![day(2027, 10, 3)]);
+        assert_eq!(wins("Test on 3 Sept 2027"), vec![day(2027, 9, 3)]);
+        assert_eq!(wins("Test on Jan. 3, 2027"), vec![day(2027, 1, 3)]);
+        assert_eq!(wins("Test am 3. Dez"), vec![day(2026, 12, 3)]);
+    }
+
+    #[test]
+    fn weekday_only_references() {
+        // Reference Monday 2026-11-02: "next Monday" and "Montag" are 2026-11-09.
+        assert_eq!(
+            wins("We will run the test next Monday from 9:00 to 12:00."),
+            vec![w("2026-11-09T08:00:00Z", "2026-11-09T11:00:00Z")]
+        );
+        assert_eq!(
+            wins("Der Test findet am Montag statt."),
+            vec![day(2026, 11, 9)]
+        );
+    }
+
+    #[test]
+    fn overnight_window() {
+        assert_eq!(
+            wins("Test on 14.12.2026 22:00-02:00"),
+            vec![w("2026-12-14T21:00:00Z", "2026-12-15T01:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn end_before_start_is_kept() {
+        assert_eq!(
+            wins("Test from 15.12.2026 to 14.12.2026"),
+            vec![w("2026-12-14T23:00:00Z", "2026-12-14T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn non_window_dates_are_ignored() {
+        for text in [
+            "Our contract from 2019 is still valid.",
+            "As discussed on 12 Nov, we send the details later.",
+            "Invoice dated 01.12.2026 attached.",
+            "Last year's test on 2025-05-01 went fine.",
+            "Call me at +41 44 123 45 67.",
+            "Our server 10.12.2026.1 is version 1.2.3.",
+            "Support is 24/7.",
+            "Budget for 03/2027.",
+            "We sent 1.50 Gbit/s.",
+            "Thanks for your reply on 12.11.2026.",
+        ] {
+            let f = find_windows(text, &ctx());
+            assert!(f.windows.is_empty(), "{text}: {:?}", f.windows);
+            assert!(f.ambiguous_dates.is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn windows_in_order_and_deduplicated() {
+        let text = "Test window: 15.12.2026 09:00-10:00.\nReminder, test window: 14.12.2026 09:00-10:00.\nAgain: test on 15.12.2026 09:00-10:00.";
+        assert_eq!(
+            wins(text),
+            vec![
+                w("2026-12-15T08:00:00Z", "2026-12-15T09:00:00Z"),
+                w("2026-12-14T08:00:00Z", "2026-12-14T09:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn german_prose() {
+        let text = "Sehr geehrte Damen und Herren\n\nWir möchten Ihnen mitteilen, dass wir am Dienstag, 15. Dezember 2026 \
+                    zwischen 08:00 und 12:00 Uhr einen Lasttest auf www.example.ch durchführen werden.\n\nFreundliche Grüsse";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-15T07:00:00Z", "2026-12-15T11:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn realistic_english_mail() {
+        let text = "Hi team,\n\nwe'd like to notify you about a penetration test against our site shop.example.com.\n\
+                    Scope: web application only.\n\
+                    Start: 11 January 2027, 22:00 CET\n\
+                    End: 12 January 2027, 02:00 CET\n\
+                    Source IPs: 203.0.113.10, 203.0.113.11\n\
+                    Contact: Jane Doe, +41 79 123 45 67\n\nThanks!";
+        let f = find_windows(text, &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-11T21:00:00Z", "2027-01-12T01:00:00Z")]
+        );
+        assert_eq!(f.zone.map(|z| z.label()), Some("UTC+01:00".to_string()));
+    }
+
+    #[test]
+    fn hard_wrapped_sentence() {
+        let text = "We plan to run the load test against www.example.com on Monday, 14 December\n2026 from 09:00 to 17:00 CET. Please let us know.";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+}
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    #[test]
+    fn dbg_items() {
+        let text = std::env::var("DT").unwrap_or_default();
+        let toks = tokenize(&text);
+        let mut m = Matcher {
+            toks: &toks,
+            text: &text,
+            ref_date: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            findings: DateFindings::default(),
+        };
+        let els = m.elements();
+        for e in &els {
+            eprintln!("E {:?}", e);
+        }
+        for e in build_points(&els) {
+            eprintln!("P {:?}", e);
+        }
     }
 }
