@@ -1,6 +1,34 @@
 //! Finds test windows in free text: dates, times, ranges and zones, in English and German.
+//!
+//! The text is read in three passes, each linear in its input:
+//! 1. a hand-written tokenizer turns the text into numbers, words (classified once against a
+//!    keyword table), punctuation and hard line breaks (soft-wrapped lines are joined);
+//! 2. a pattern matcher turns tokens into elements: dates (incl. day ranges such as
+//!    `14-18 Dec`), times, zones, connectors (`to`, `bis`, `-`), labels (`Start:`), breaks;
+//!    adjacent date, time and zone elements are then merged into points;
+//! 3. an interpreter walks the points sentence by sentence (and line by line) and builds
+//!    windows: ranges, day ranges with daily hours, lists of days, labelled start/end lines,
+//!    single days, with zone, year and weekday inference.
+//!
+//! Decisions on open points:
+//! - A day range followed by a time range (`14-18 Dec, 09:00-17:00 daily`) gives one window per
+//!   day (up to 31 days; longer spans give one window from the first start to the last end).
+//! - A range whose end has no date of its own takes the start's date; if its end time is then
+//!   before the start time (`22:00-02:00`), the end is on the next day.
+//! - `midnight` as a range end means 24:00 of that day.
+//! - A single point with a time but no end (`on 14.12.2026 from 09:00`) lasts until 24:00.
+//! - An ambiguous zone abbreviation (`IST`, `AST`) is reported and its times are read in the
+//!   default zone (the caller routes such mails to a person anyway).
+//! - A weekday that does not fit its date (`Monday, 15 December 2026`) makes the date ambiguous.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone,
+    Timelike, Utc,
+};
 use chrono_tz::Tz;
 
 use crate::model::{Window, Zone};
@@ -30,6 +58,3201 @@ pub struct DateFindings {
 
 /// Finds every test window in `text`.
 pub fn find_windows(text: &str, ctx: &DateContext) -> DateFindings {
-    let _ = (text, ctx);
-    DateFindings::default()
+    let toks = tokenize(text);
+    let ref_date = ctx.reference.with_timezone(&ctx.default_tz).date_naive();
+    let mut m = Matcher {
+        toks: &toks,
+        text,
+        ref_date,
+        findings: DateFindings::default(),
+    };
+    let els = m.elements();
+    let items = build_points(&els);
+    let mut interp = Interp {
+        ctx,
+        ref_date,
+        global: None,
+        out: Vec::new(),
+        carry: None,
+        pend: Pending::default(),
+        heading_ctx: false,
+        table_header: false,
+        line_no: 0,
+    };
+    interp.run(&items);
+    let mut findings = m.findings;
+    findings.windows = interp.finish();
+    findings
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keywords
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kw {
+    None,
+    Month(u32),
+    /// Weekday (0 = Monday); `true` for short forms that only count in front of a date.
+    Wday(u32, bool),
+    Ord,
+    Am,
+    Pm,
+    A,
+    P,
+    M,
+    Uhr,
+    H,
+    O,
+    Clock,
+    Noon,
+    Midnight,
+    To,
+    And,
+    From,
+    Vom,
+    Between,
+    Start,
+    End,
+    Daily,
+    Next,
+    On,
+    Of,
+    The,
+    T,
+    Z,
+    Utc,
+    /// Fixed-offset abbreviation: seconds east, and whether it only counts in capitals.
+    Abbr(i32, bool),
+    AmbZone,
+    Swiss,
+    Local,
+    TimeWord,
+    DateWord,
+    Central,
+    European,
+    Summer,
+    Standard,
+    Ctx,
+    Neg,
+    TzHint,
+    Times,
+    For,
+}
+
+/// FNV-1a: the keyword table is looked up once per word, so the hash must be cheap.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type KwMap = HashMap<&'static str, Kw, BuildHasherDefault<Fnv>>;
+
+static KEYWORDS: LazyLock<KwMap> = LazyLock::new(|| {
+    let mut m = KwMap::default();
+    let months: [(&[&str], u32); 12] = [
+        (&["jan", "january", "januar", "jaenner", "janner"], 1),
+        (&["feb", "february", "februar", "febr"], 2),
+        (&["mar", "march", "maerz", "marz", "mrz"], 3),
+        (&["apr", "april"], 4),
+        (&["may", "mai"], 5),
+        (&["jun", "june", "juni"], 6),
+        (&["jul", "july", "juli"], 7),
+        (&["aug", "august"], 8),
+        (&["sep", "sept", "september"], 9),
+        (&["oct", "october", "okt", "oktober"], 10),
+        (&["nov", "november"], 11),
+        (&["dec", "december", "dez", "dezember"], 12),
+    ];
+    for (names, n) in months {
+        for name in names {
+            m.insert(*name, Kw::Month(n));
+        }
+    }
+    let days: [(&[&str], &[&str], u32); 7] = [
+        (&["monday", "montag"], &["mon", "mo"], 0),
+        (&["tuesday", "dienstag"], &["tue", "tues", "di"], 1),
+        (&["wednesday", "mittwoch"], &["wed", "mi"], 2),
+        (
+            &["thursday", "donnerstag"],
+            &["thu", "thur", "thurs", "do"],
+            3,
+        ),
+        (&["friday", "freitag"], &["fri", "fr"], 4),
+        (&["saturday", "samstag", "sonnabend"], &["sat", "sa"], 5),
+        (&["sunday", "sonntag"], &["sun", "so"], 6),
+    ];
+    for (long, short, n) in days {
+        for name in long {
+            m.insert(*name, Kw::Wday(n, false));
+        }
+        for name in short {
+            m.insert(*name, Kw::Wday(n, true));
+        }
+    }
+    let simple: &[(&[&str], Kw)] = &[
+        (&["st", "nd", "rd", "th"], Kw::Ord),
+        (&["am"], Kw::Am),
+        (&["pm"], Kw::Pm),
+        (&["a"], Kw::A),
+        (&["p"], Kw::P),
+        (&["m"], Kw::M),
+        (&["uhr"], Kw::Uhr),
+        (&["h", "hrs", "hr"], Kw::H),
+        (&["o"], Kw::O),
+        (&["clock"], Kw::Clock),
+        (&["noon", "midday", "mittag"], Kw::Noon),
+        (&["midnight", "mitternacht"], Kw::Midnight),
+        (
+            &[
+                "to", "until", "till", "til", "untill", "through", "thru", "bis",
+            ],
+            Kw::To,
+        ),
+        (&["and", "und"], Kw::And),
+        (&["from", "von", "ab"], Kw::From),
+        (&["vom"], Kw::Vom),
+        (&["between", "zwischen"], Kw::Between),
+        (
+            &[
+                "start",
+                "starts",
+                "starting",
+                "begin",
+                "begins",
+                "beginning",
+                "beginn",
+                "beginnt",
+                "beginnen",
+                "startet",
+                "starten",
+                "startzeit",
+                "startdatum",
+                "startzeitpunkt",
+                "testbeginn",
+                "begindatum",
+                "beginndatum",
+                "beginnzeit",
+                "anfang",
+            ],
+            Kw::Start,
+        ),
+        (
+            &[
+                "end",
+                "ends",
+                "ending",
+                "ende",
+                "endet",
+                "enden",
+                "finish",
+                "finishes",
+                "endzeit",
+                "enddatum",
+                "endzeitpunkt",
+                "testende",
+                "stop",
+            ],
+            Kw::End,
+        ),
+        (
+            &["daily", "each", "jeweils", "taeglich", "everyday"],
+            Kw::Daily,
+        ),
+        (
+            &[
+                "next",
+                "naechsten",
+                "naechster",
+                "naechstes",
+                "naechste",
+                "kommenden",
+                "kommender",
+                "coming",
+            ],
+            Kw::Next,
+        ),
+        (&["on", "at", "um"], Kw::On),
+        (&["of"], Kw::Of),
+        (&["the", "dem", "den", "der"], Kw::The),
+        (&["t"], Kw::T),
+        (&["z"], Kw::Z),
+        (&["utc", "gmt"], Kw::Utc),
+        (&["ist", "ast"], Kw::AmbZone),
+        (
+            &[
+                "swiss",
+                "schweizer",
+                "schweiz",
+                "zurich",
+                "zuerich",
+                "zuercher",
+                "zurcher",
+                "switzerland",
+            ],
+            Kw::Swiss,
+        ),
+        (&["local", "lokale", "lokaler"], Kw::Local),
+        (
+            &["time", "zeit", "uhrzeit", "ortszeit", "lokalzeit"],
+            Kw::TimeWord,
+        ),
+        (
+            &["date", "dates", "datum", "daten", "tag", "day", "days"],
+            Kw::DateWord,
+        ),
+        (&["central"], Kw::Central),
+        (&["european"], Kw::European),
+        (&["summer"], Kw::Summer),
+        (&["standard"], Kw::Standard),
+        (
+            &[
+                "test",
+                "tests",
+                "testing",
+                "window",
+                "windows",
+                "fenster",
+                "zeitraum",
+                "timeframe",
+                "timeslot",
+                "slot",
+                "period",
+                "schedule",
+                "scheduled",
+                "planned",
+                "plan",
+                "plans",
+                "planning",
+                "geplant",
+                "planen",
+                "run",
+                "running",
+                "perform",
+                "performed",
+                "performing",
+                "conduct",
+                "conducting",
+                "execute",
+                "durchfuehren",
+                "durchgefuehrt",
+                "durchfuehrung",
+                "stattfinden",
+                "findet",
+                "termin",
+                "termine",
+                "when",
+                "wann",
+                "pentest",
+                "penetration",
+                "scan",
+                "scanning",
+                "assessment",
+                "audit",
+                "campaign",
+                "duration",
+                "dauer",
+                "zeitfenster",
+                "will",
+                "werden",
+                "wird",
+            ],
+            Kw::Ctx,
+        ),
+        (
+            &[
+                "contract",
+                "vertrag",
+                "invoice",
+                "rechnung",
+                "invoiced",
+                "discussed",
+                "besprochen",
+                "last",
+                "letzte",
+                "letzten",
+                "letztes",
+                "letzter",
+                "previous",
+                "previously",
+                "vorherige",
+                "vorherigen",
+                "since",
+                "seit",
+                "dated",
+                "datiert",
+                "ago",
+                "received",
+                "erhalten",
+                "wrote",
+                "schrieb",
+                "meeting",
+                "besprechung",
+                "signed",
+                "unterzeichnet",
+                "sent",
+            ],
+            Kw::Neg,
+        ),
+        (&["timezone", "zeitzone", "zone", "timezones"], Kw::TzHint),
+        (&["times", "zeiten", "zeitangaben", "uhrzeiten"], Kw::Times),
+        (
+            &[
+                "for",
+                "fuer",
+                "during",
+                "waehrend",
+                "within",
+                "innerhalb",
+                "approx",
+                "approximately",
+                "ca",
+                "etwa",
+                "about",
+                "rund",
+                "max",
+                "maximal",
+                "every",
+                "alle",
+                "per",
+                "pro",
+                "last",
+            ],
+            Kw::For,
+        ),
+    ];
+    for (names, kw) in simple {
+        for name in *names {
+            m.entry(*name).or_insert(*kw);
+        }
+    }
+    let abbr: &[(&str, i32, bool)] = &[
+        ("cet", 3600, false),
+        ("mez", 3600, false),
+        ("cest", 7200, false),
+        ("mesz", 7200, false),
+        ("wet", 0, true),
+        ("wez", 0, true),
+        ("west", 3600, true),
+        ("wesz", 3600, true),
+        ("bst", 3600, true),
+        ("eet", 7200, true),
+        ("eest", 10800, true),
+        ("est", -5 * 3600, true),
+        ("edt", -4 * 3600, true),
+        ("cst", -6 * 3600, true),
+        ("cdt", -5 * 3600, true),
+        ("mst", -7 * 3600, true),
+        ("mdt", -6 * 3600, true),
+        ("pst", -8 * 3600, true),
+        ("pdt", -7 * 3600, true),
+        ("aest", 10 * 3600, true),
+        ("aedt", 11 * 3600, true),
+        ("jst", 9 * 3600, true),
+        ("sgt", 8 * 3600, true),
+        ("hkt", 8 * 3600, true),
+        ("nzst", 12 * 3600, true),
+        ("nzdt", 13 * 3600, true),
+    ];
+    for (name, off, upper) in abbr {
+        m.insert(*name, Kw::Abbr(*off, *upper));
+    }
+    m
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum T {
+    Num {
+        v: u32,
+        n: u8,
+    },
+    Word {
+        kw: Kw,
+        upper: bool,
+    },
+    P(u8),
+    /// En or em dash: a range connector.
+    Dash,
+    /// U+2212 minus sign.
+    Minus,
+    /// A hard line break; `para` when a blank line follows.
+    Nl {
+        para: bool,
+    },
+    Tab,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Tok {
+    t: T,
+    s: usize,
+    e: usize,
+    /// Whitespace (or a soft line break) precedes the token.
+    sp: bool,
+}
+
+const WORD_BUF: usize = 24;
+
+fn tokenize(text: &str) -> Vec<Tok> {
+    let b = text.as_bytes();
+    let mut toks = Vec::with_capacity(b.len() / 3 + 4);
+    let mut i = 0usize;
+    let mut sp = true;
+    let mut line_start = 0usize;
+    let mut line_tab = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\n' => {
+                let mut j = i;
+                let mut nl = 0;
+                while let Some(&x) = b.get(j) {
+                    match x {
+                        b'\n' => nl += 1,
+                        b'\r' | b' ' | b'\t' => {}
+                        _ => break,
+                    }
+                    j += 1;
+                }
+                let prev = text.get(line_start..i).unwrap_or("").trim();
+                // Plain-text mails are hard-wrapped near 72 columns: a long line that does not
+                // end a heading continues on the next one, unless that one is a list item or label.
+                let soft = nl == 1
+                    && !line_tab
+                    && prev.len() >= 40
+                    && !prev.ends_with(':')
+                    && !next_line_is_special(b, j);
+                if !soft {
+                    toks.push(Tok {
+                        t: T::Nl { para: nl >= 2 },
+                        s: i,
+                        e: i + 1,
+                        sp: true,
+                    });
+                }
+                sp = true;
+                line_start = j;
+                line_tab = false;
+                i = j;
+            }
+            b' ' | b'\r' | 0x0b | 0x0c => {
+                sp = true;
+                i += 1;
+            }
+            b'\t' => {
+                toks.push(Tok {
+                    t: T::Tab,
+                    s: i,
+                    e: i + 1,
+                    sp: true,
+                });
+                line_tab = true;
+                sp = true;
+                i += 1;
+            }
+            b'0'..=b'9' => {
+                let s = i;
+                let mut v: u32 = 0;
+                let mut n: u8 = 0;
+                while let Some(&d) = b.get(i) {
+                    if !d.is_ascii_digit() {
+                        break;
+                    }
+                    v = v.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+                    n = n.saturating_add(1);
+                    i += 1;
+                }
+                toks.push(Tok {
+                    t: T::Num { v, n },
+                    s,
+                    e: i,
+                    sp,
+                });
+                sp = false;
+            }
+            _ if c.is_ascii_alphabetic() || c >= 0x80 => {
+                let ch = if c < 0x80 {
+                    c as char
+                } else {
+                    text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ')
+                };
+                if ch.is_alphabetic() {
+                    let s = i;
+                    let (kw, upper, next) = read_word(text, i);
+                    i = next;
+                    toks.push(Tok {
+                        t: T::Word { kw, upper },
+                        s,
+                        e: i,
+                        sp,
+                    });
+                    sp = false;
+                } else {
+                    let len = ch.len_utf8().max(1);
+                    let t = match ch {
+                        '\u{2013}' | '\u{2014}' => Some(T::Dash),
+                        '\u{2212}' => Some(T::Minus),
+                        '\u{2022}' | '\u{00b7}' => Some(T::P(b'*')),
+                        _ if ch.is_whitespace() => None,
+                        _ => Some(T::P(b'~')),
+                    };
+                    match t {
+                        Some(t) => {
+                            toks.push(Tok {
+                                t,
+                                s: i,
+                                e: i + len,
+                                sp,
+                            });
+                            sp = false;
+                        }
+                        None => sp = true,
+                    }
+                    i += len;
+                }
+            }
+            _ => {
+                toks.push(Tok {
+                    t: T::P(c),
+                    s: i,
+                    e: i + 1,
+                    sp,
+                });
+                sp = false;
+                i += 1;
+            }
+        }
+    }
+    toks
+}
+
+/// Whether the line starting at byte `j` is a list item, a table row or a `Label:` line.
+fn next_line_is_special(b: &[u8], j: usize) -> bool {
+    match b.get(j) {
+        Some(b'-' | b'*' | b'>' | b'+') => return true,
+        Some(0xE2) if b.get(j + 1) == Some(&0x80) && b.get(j + 2) == Some(&0xA2) => return true,
+        Some(0xC2) if b.get(j + 1) == Some(&0xB7) => return true,
+        _ => {}
+    }
+    let mut prev = 0u8;
+    for k in j..j.saturating_add(30) {
+        match b.get(k) {
+            None | Some(b'\n') => break,
+            Some(b'\t') => return true,
+            Some(b':') if prev.is_ascii_alphabetic() => return true,
+            Some(&x) => prev = x,
+        }
+    }
+    false
+}
+
+/// Reads a word at `i`; returns its keyword, whether it is all capitals, and the end.
+fn read_word(text: &str, mut i: usize) -> (Kw, bool, usize) {
+    let b = text.as_bytes();
+    let mut buf = [0u8; WORD_BUF];
+    let mut n = 0usize;
+    let mut ok = true;
+    let mut upper = true;
+    let mut push = |x: u8, n: &mut usize, ok: &mut bool| {
+        if let Some(slot) = buf.get_mut(*n) {
+            *slot = x;
+            *n += 1;
+        } else {
+            *ok = false;
+        }
+    };
+    while let Some(&c) = b.get(i) {
+        if c.is_ascii_alphabetic() {
+            if c.is_ascii_lowercase() {
+                upper = false;
+            }
+            push(c.to_ascii_lowercase(), &mut n, &mut ok);
+            i += 1;
+        } else if c >= 0x80 {
+            let Some(ch) = text.get(i..).and_then(|s| s.chars().next()) else {
+                break;
+            };
+            if !ch.is_alphabetic() {
+                break;
+            }
+            if ch.is_lowercase() {
+                upper = false;
+            }
+            // Fold umlauts the German way so `März` and `Maerz` meet.
+            match ch {
+                'ä' | 'Ä' => {
+                    push(b'a', &mut n, &mut ok);
+                    push(b'e', &mut n, &mut ok);
+                }
+                'ö' | 'Ö' => {
+                    push(b'o', &mut n, &mut ok);
+                    push(b'e', &mut n, &mut ok);
+                }
+                'ü' | 'Ü' => {
+                    push(b'u', &mut n, &mut ok);
+                    push(b'e', &mut n, &mut ok);
+                }
+                'ß' => {
+                    push(b's', &mut n, &mut ok);
+                    push(b's', &mut n, &mut ok);
+                }
+                'é' | 'è' | 'ê' | 'É' => push(b'e', &mut n, &mut ok),
+                'à' | 'â' | 'á' => push(b'a', &mut n, &mut ok),
+                _ => ok = false,
+            }
+            i += ch.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let word = buf.get(..n).unwrap_or(&[]);
+    let kw = if ok {
+        std::str::from_utf8(word)
+            .ok()
+            .and_then(|w| KEYWORDS.get(w).copied())
+            .unwrap_or_else(|| compound_kw(word))
+    } else {
+        compound_kw(word)
+    };
+    (kw, upper, i)
+}
+
+/// German compounds (`Lasttestzeitraum`, `Wartungsfenster`) still speak of testing.
+fn compound_kw(word: &[u8]) -> Kw {
+    let has = |needle: &[u8]| word.windows(needle.len()).any(|w| w == needle);
+    if has(b"test") || has(b"fenster") || has(b"zeitraum") {
+        Kw::Ctx
+    } else {
+        Kw::None
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elements
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DateV {
+    date: NaiveDate,
+    /// The year was written.
+    yx: bool,
+    m: u32,
+    d: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TimeV {
+    h: u32,
+    m: u32,
+    s: u32,
+    /// 0 none, 1 am, 2 pm.
+    mer: u8,
+    /// `9.00` without `Uhr`: only a time where the neighbourhood says so.
+    weak: bool,
+    /// Written ISO style (`T09:00`, seconds): a following `-05:00` is an offset.
+    iso: bool,
+    /// The word `midnight`: 24:00 when it ends a range.
+    midnight: bool,
+}
+
+impl TimeV {
+    fn hm(h: u32, m: u32) -> TimeV {
+        TimeV {
+            h,
+            m,
+            s: 0,
+            mer: 0,
+            weak: false,
+            iso: false,
+            midnight: false,
+        }
+    }
+    fn key(&self) -> u32 {
+        self.h * 3600 + self.m * 60 + self.s
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Zv {
+    Fixed(i32),
+    Named(Tz),
+    Amb,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Pt {
+    date: Option<DateV>,
+    amb: bool,
+    wd: Option<u32>,
+    time: Option<TimeV>,
+    zone: Option<Zv>,
+    pos: usize,
+}
+
+impl Pt {
+    fn has_day(&self) -> bool {
+        self.date.is_some() || self.wd.is_some() || self.amb
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum I {
+    Date(DateV),
+    AmbDate,
+    Wd(u32),
+    Time(TimeV),
+    Pt(Pt),
+    Num(u32),
+    Zone(Zv),
+    Conn,
+    And,
+    Comma,
+    From,
+    Between,
+    Daily,
+    Next,
+    /// `true` for a label at the start of a line (`Start:`, `Ende:`).
+    Start(bool),
+    End(bool),
+    Fill,
+    Colon,
+    On,
+    Ctx,
+    Neg,
+    TzHint,
+    Times,
+    Other,
+    Break,
+    Line,
+    Para,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct El {
+    i: I,
+    pos: usize,
+}
+
+struct Raw {
+    y: Option<i32>,
+    m: u32,
+    d: u32,
+    /// The other reading (month, day) of an ambiguous numeric date.
+    alt: Option<(u32, u32)>,
+}
+
+struct DateHit {
+    a: Raw,
+    b: Option<Raw>,
+    wd: Option<u32>,
+    next: usize,
+}
+
+struct Matcher<'a> {
+    toks: &'a [Tok],
+    text: &'a str,
+    ref_date: NaiveDate,
+    findings: DateFindings,
+}
+
+fn year_of(v: u32, n: u8) -> Option<i32> {
+    match n {
+        2 => Some(2000 + v as i32),
+        4 if (1900..=2200).contains(&v) => Some(v as i32),
+        _ => None,
+    }
+}
+
+impl Matcher<'_> {
+    fn t(&self, i: usize) -> Option<T> {
+        self.toks.get(i).map(|t| t.t)
+    }
+    fn num(&self, i: usize) -> Option<(u32, u8)> {
+        match self.t(i) {
+            Some(T::Num { v, n }) => Some((v, n)),
+            _ => None,
+        }
+    }
+    fn anum(&self, i: usize) -> Option<(u32, u8)> {
+        if self.adj(i) { self.num(i) } else { None }
+    }
+    fn p(&self, i: usize, c: u8) -> bool {
+        self.t(i) == Some(T::P(c))
+    }
+    fn ap(&self, i: usize, c: u8) -> bool {
+        self.p(i, c) && self.adj(i)
+    }
+    fn adj(&self, i: usize) -> bool {
+        self.toks.get(i).is_some_and(|t| !t.sp)
+    }
+    fn kw(&self, i: usize) -> Kw {
+        match self.t(i) {
+            Some(T::Word { kw, .. }) => kw,
+            _ => Kw::None,
+        }
+    }
+    fn is_word(&self, i: usize) -> bool {
+        matches!(self.t(i), Some(T::Word { .. }))
+    }
+    fn is_dash(&self, i: usize) -> bool {
+        matches!(self.t(i), Some(T::P(b'-') | T::Dash | T::Minus))
+    }
+    fn is_conn(&self, i: usize) -> bool {
+        self.is_dash(i) || self.kw(i) == Kw::To
+    }
+    fn prev_kw(&self, i: usize) -> Kw {
+        i.checked_sub(1).map_or(Kw::None, |j| self.kw(j))
+    }
+    /// The number at `i` continues a dotted or slashed run (`1.2.3`, `10.12.2026.1`).
+    fn glued_before(&self, i: usize) -> bool {
+        i >= 2
+            && self.adj(i)
+            && matches!(self.t(i - 1), Some(T::P(b'.' | b'/' | b':')))
+            && self.adj(i - 1)
+            && self.num(i - 2).is_some()
+    }
+    fn glued_after(&self, i: usize) -> bool {
+        matches!(self.t(i), Some(T::P(b'.' | b'/'))) && self.adj(i) && self.anum(i + 1).is_some()
+    }
+    fn span(&self, a: usize, b_excl: usize) -> String {
+        let s = self.toks.get(a).map_or(0, |t| t.s);
+        let e = b_excl
+            .checked_sub(1)
+            .and_then(|k| self.toks.get(k))
+            .map_or(s, |t| t.e);
+        self.text.get(s..e).unwrap_or("").to_string()
+    }
+
+    // --- dates -----------------------------------------------------------------------------
+
+    fn weekday_prefix(&self, i: usize) -> (Option<u32>, usize) {
+        if let Kw::Wday(w, _) = self.kw(i) {
+            let mut j = i + 1;
+            if self.ap(j, b'.') {
+                j += 1;
+            }
+            if self.p(j, b',') {
+                j += 1;
+            }
+            if self.kw(j) == Kw::The {
+                j += 1;
+            }
+            return (Some(w), j);
+        }
+        (None, i)
+    }
+
+    fn parse_date(&self, i: usize) -> Option<DateHit> {
+        let (wd, j) = self.weekday_prefix(i);
+        let (a, b, next) = self.date_body(j, wd.is_some(), true)?;
+        Some(DateHit { a, b, wd, next })
+    }
+
+    fn year_after(&self, k: usize) -> (Option<i32>, usize) {
+        let k0 = if self.p(k, b',') { k + 1 } else { k };
+        if let Some((v, 4)) = self.num(k0)
+            && !self.ap(k0 + 1, b':')
+            && !self.glued_after(k0 + 1)
+            && let Some(y) = year_of(v, 4)
+        {
+            return (Some(y), k0 + 1);
+        }
+        (None, k)
+    }
+
+    fn date_body(
+        &self,
+        j: usize,
+        has_wd: bool,
+        allow_range: bool,
+    ) -> Option<(Raw, Option<Raw>, usize)> {
+        if let Kw::Month(m) = self.kw(j) {
+            return self.month_first(j, m, allow_range);
+        }
+        let (v, n) = self.num(j)?;
+        if self.glued_before(j) {
+            return None;
+        }
+        if n == 4 {
+            // ISO 2026-12-14 or 2026/12/14.
+            let sep = match self.t(j + 1) {
+                Some(T::P(c @ (b'-' | b'/'))) if self.adj(j + 1) => c,
+                _ => return None,
+            };
+            let (m, mn) = self.anum(j + 2)?;
+            if !self.ap(j + 3, sep) {
+                return None;
+            }
+            let (d, dn) = self.anum(j + 4)?;
+            if mn > 2 || dn > 2 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+                return None;
+            }
+            if self.ap(j + 5, sep) && self.anum(j + 6).is_some() {
+                return None;
+            }
+            let y = year_of(v, 4)?;
+            return Some((
+                Raw {
+                    y: Some(y),
+                    m,
+                    d,
+                    alt: None,
+                },
+                None,
+                j + 5,
+            ));
+        }
+        if n > 2 || v == 0 || v > 31 {
+            return None;
+        }
+        // Dotted, day first: 14.12.2026, 14.12.26, 14.12.
+        if self.ap(j + 1, b'.')
+            && let Some((m, mn)) = self.anum(j + 2)
+            && mn <= 2
+            && (1..=12).contains(&m)
+        {
+            if self.ap(j + 3, b'.') {
+                if let Some((y, yn)) = self.anum(j + 4) {
+                    if self.glued_after(j + 5) || self.ap(j + 5, b':') {
+                        return None;
+                    }
+                    let y = year_of(y, yn)?;
+                    return Some((
+                        Raw {
+                            y: Some(y),
+                            m,
+                            d: v,
+                            alt: None,
+                        },
+                        None,
+                        j + 5,
+                    ));
+                }
+                return Some((
+                    Raw {
+                        y: None,
+                        m,
+                        d: v,
+                        alt: None,
+                    },
+                    None,
+                    j + 4,
+                ));
+            }
+            // `am 14.12 um 9 Uhr`: no trailing dot, only where a date is expected.
+            if (has_wd || matches!(self.prev_kw(j), Kw::Am | Kw::Vom))
+                && !matches!(self.kw(j + 3), Kw::Uhr | Kw::H)
+                && !self.glued_after(j + 3)
+                && !self.ap(j + 3, b':')
+            {
+                return Some((
+                    Raw {
+                        y: None,
+                        m,
+                        d: v,
+                        alt: None,
+                    },
+                    None,
+                    j + 3,
+                ));
+            }
+        }
+        // Slashed or dashed numeric: 03/04/2027, 12/25/2026, 03-04-2027, 14/12.
+        for sep in [b'/', b'-'] {
+            if !self.ap(j + 1, sep) {
+                continue;
+            }
+            let Some((b2, bn)) = self.anum(j + 2) else {
+                continue;
+            };
+            if bn > 2 {
+                continue;
+            }
+            if self.ap(j + 3, sep) {
+                let Some((y, yn)) = self.anum(j + 4) else {
+                    continue;
+                };
+                if (sep == b'-' && yn != 4) || self.glued_after(j + 5) || self.ap(j + 5, sep) {
+                    continue;
+                }
+                let y = year_of(y, yn)?;
+                return slash(v, b2, Some(y)).map(|r| (r, None, j + 5));
+            }
+            if sep == b'/'
+                && (has_wd || (n == 2 && bn == 2))
+                && !self.ap(j + 3, b'/')
+                && !self.glued_before(j)
+                && !matches!(self.kw(j + 3), Kw::H | Kw::Uhr)
+            {
+                return slash(v, b2, None).map(|r| (r, None, j + 3));
+            }
+        }
+        // Textual, day first: 14 Dec, 14th of December, 14. Dezember 2026.
+        let mut k = j + 1;
+        if self.kw(k) == Kw::Ord && self.adj(k) {
+            k += 1;
+        } else if self.ap(k, b'.') {
+            k += 1;
+        }
+        if allow_range && let Some(r) = self.day_range(j, v, k) {
+            return Some(r);
+        }
+        if self.kw(k) == Kw::Of {
+            k += 1;
+        }
+        if let Kw::Month(m) = self.kw(k) {
+            k += 1;
+            if self.ap(k, b'.') {
+                k += 1;
+            }
+            let (y, k2) = self.year_after(k);
+            return Some((
+                Raw {
+                    y,
+                    m,
+                    d: v,
+                    alt: None,
+                },
+                None,
+                k2,
+            ));
+        }
+        None
+    }
+
+    /// `14-18 December`, `14. bis 18. Dezember`, `14.-18.12.2026`, `zwischen 14. und 18.12.`
+    fn day_range(&self, j: usize, v: u32, k: usize) -> Option<(Raw, Option<Raw>, usize)> {
+        let between = self.prev_kw(j) == Kw::Between
+            || (self.prev_kw(j) == Kw::The && j >= 2 && self.kw(j - 2) == Kw::Between);
+        if !(self.is_conn(k) || (between && self.kw(k) == Kw::And)) {
+            return None;
+        }
+        if self.kw(k) == Kw::To && !self.adj(j + 1) && k == j + 1 && self.kw(k + 1) == Kw::The {
+            return None;
+        }
+        let (_, k2) = self.weekday_prefix(k + 1);
+        let (b, _, next) = self.date_body(k2, true, false)?;
+        if b.alt.is_some() || v >= b.d {
+            return None;
+        }
+        let a = Raw {
+            y: b.y,
+            m: b.m,
+            d: v,
+            alt: None,
+        };
+        Some((a, Some(b), next))
+    }
+
+    fn month_first(
+        &self,
+        j: usize,
+        m: u32,
+        allow_range: bool,
+    ) -> Option<(Raw, Option<Raw>, usize)> {
+        let mut k = j + 1;
+        if self.ap(k, b'.') {
+            k += 1;
+        }
+        let (d, dn) = self.num(k)?;
+        if dn > 2 || d == 0 || d > 31 || self.ap(k + 1, b':') || self.glued_after(k + 1) {
+            return None;
+        }
+        if matches!(self.kw(k + 1), Kw::Am | Kw::Pm | Kw::Uhr | Kw::H) {
+            return None;
+        }
+        k += 1;
+        if self.kw(k) == Kw::Ord && self.adj(k) {
+            k += 1;
+        }
+        if allow_range
+            && self.is_conn(k)
+            && let Some((d2, dn2)) = self.num(k + 1)
+            && dn2 <= 2
+            && d2 > d
+            && d2 <= 31
+            && !self.ap(k + 2, b':')
+            && !self.glued_after(k + 2)
+            && !matches!(self.kw(k + 2), Kw::Am | Kw::Pm | Kw::Uhr | Kw::H)
+        {
+            let mut k2 = k + 2;
+            if self.kw(k2) == Kw::Ord && self.adj(k2) {
+                k2 += 1;
+            }
+            let (y, k3) = self.year_after(k2);
+            return Some((
+                Raw { y, m, d, alt: None },
+                Some(Raw {
+                    y,
+                    m,
+                    d: d2,
+                    alt: None,
+                }),
+                k3,
+            ));
+        }
+        let (y, k2) = self.year_after(k);
+        Some((Raw { y, m, d, alt: None }, None, k2))
+    }
+
+    fn infer(&self, m: u32, d: u32) -> Option<NaiveDate> {
+        let lo = self.ref_date - Duration::days(60);
+        let hi = self.ref_date + Duration::days(305);
+        let y = self.ref_date.year();
+        [y - 1, y, y + 1]
+            .into_iter()
+            .filter_map(|y| NaiveDate::from_ymd_opt(y, m, d))
+            .find(|dt| *dt >= lo && *dt < hi)
+    }
+
+    fn mk(&self, y: Option<i32>, m: u32, d: u32) -> Option<DateV> {
+        let date = match y {
+            Some(y) => NaiveDate::from_ymd_opt(y, m, d)?,
+            None => self.infer(m, d)?,
+        };
+        Some(DateV {
+            date,
+            yx: y.is_some(),
+            m,
+            d,
+        })
+    }
+
+    /// `None`: no such date; `Some(None)`: ambiguous; `Some(Some(d))`: the date.
+    fn resolve(&self, raw: &Raw, wd: Option<u32>) -> Option<Option<DateV>> {
+        let fits = |d: &DateV| wd.is_none_or(|w| d.date.weekday().num_days_from_monday() == w);
+        let a = self.mk(raw.y, raw.m, raw.d);
+        let Some((am, ad)) = raw.alt else {
+            let a = a?;
+            return Some(if fits(&a) { Some(a) } else { None });
+        };
+        let b = self.mk(raw.y, am, ad);
+        if a.is_none() && b.is_none() {
+            return None;
+        }
+        if wd.is_some() {
+            let fa = a.filter(fits);
+            let fb = b.filter(fits);
+            return Some(match (fa, fb) {
+                (Some(x), None) | (None, Some(x)) => Some(x),
+                _ => None,
+            });
+        }
+        Some(None)
+    }
+
+    // --- times -----------------------------------------------------------------------------
+
+    fn parse_time(&self, i: usize) -> Option<(TimeV, usize)> {
+        match self.kw(i) {
+            Kw::Noon => return Some((TimeV::hm(12, 0), i + 1)),
+            Kw::Midnight => {
+                let mut t = TimeV::hm(0, 0);
+                t.midnight = true;
+                return Some((t, i + 1));
+            }
+            _ => {}
+        }
+        let (a, an) = self.num(i)?;
+        if an > 2 || a > 24 || self.glued_before(i) {
+            return None;
+        }
+        let iso = self.prev_kw(i) == Kw::T && self.adj(i);
+        let mut t = TimeV::hm(a, 0);
+        t.iso = iso;
+        let mut k = i + 1;
+        #[derive(PartialEq)]
+        enum Kind {
+            Bare,
+            Weak,
+            Strong,
+        }
+        let mut kind = Kind::Bare;
+        if self.ap(k, b':') {
+            let (b, bn) = self.anum(k + 1)?;
+            if bn != 2 || b >= 60 {
+                return None;
+            }
+            t.m = b;
+            k += 2;
+            kind = Kind::Strong;
+            if self.ap(k, b':')
+                && let Some((c, 2)) = self.anum(k + 1)
+                && c < 60
+            {
+                t.s = c;
+                t.iso = true;
+                k += 2;
+                if self.ap(k, b'.') && self.anum(k + 1).is_some() {
+                    k += 2;
+                }
+            }
+        } else if self.ap(k, b'.') {
+            if let Some((b, 2)) = self.anum(k + 1)
+                && b < 60
+                && !self.glued_after(k + 2)
+            {
+                t.m = b;
+                k += 2;
+                kind = Kind::Weak;
+            }
+        } else if self.kw(k) == Kw::H
+            && self.adj(k)
+            && let Some((b, 2)) = self.anum(k + 1)
+            && b < 60
+        {
+            t.m = b;
+            k += 2;
+            kind = Kind::Strong;
+        }
+        let k0 = k;
+        match self.kw(k) {
+            Kw::Am if a <= 12 && a > 0 && self.parse_date(k + 1).is_none() => {
+                t.mer = 1;
+                k += 1;
+            }
+            Kw::Pm if a <= 12 && a > 0 => {
+                t.mer = 2;
+                k += 1;
+            }
+            kw @ (Kw::A | Kw::P)
+                if a <= 12
+                    && a > 0
+                    && self.ap(k + 1, b'.')
+                    && self.kw(k + 2) == Kw::M
+                    && self.adj(k + 2) =>
+            {
+                t.mer = if kw == Kw::A { 1 } else { 2 };
+                k += 3;
+                if self.ap(k, b'.') {
+                    k += 1;
+                }
+            }
+            Kw::Uhr => k += 1,
+            Kw::H if kind != Kind::Weak || self.adj(k) => {
+                // `2h`, `24h` after `for`/`within` are durations, not times of day.
+                if kind == Kind::Bare && (self.prev_kw(i) == Kw::For || a == 24) {
+                    return None;
+                }
+                k += 1;
+            }
+            Kw::O if self.p(k + 1, b'\'') && self.kw(k + 2) == Kw::Clock => k += 3,
+            Kw::Noon if a == 12 && kind == Kind::Bare => k += 1,
+            Kw::Midnight if a == 12 && kind == Kind::Bare => {
+                t.h = 0;
+                t.midnight = true;
+                k += 1;
+            }
+            _ => {}
+        }
+        if k == k0 {
+            if kind == Kind::Bare {
+                return None;
+            }
+        } else if kind == Kind::Weak {
+            kind = Kind::Strong;
+        }
+        if kind == Kind::Bare && self.prev_kw(i) == Kw::For {
+            return None;
+        }
+        t.weak = kind == Kind::Weak;
+        if t.mer == 2 && t.h < 12 {
+            t.h += 12;
+        } else if t.mer == 1 && t.h == 12 {
+            t.h = 0;
+        }
+        if t.h == 24 && (t.m != 0 || t.s != 0) {
+            return None;
+        }
+        Some((t, k))
+    }
+
+    // --- zones -----------------------------------------------------------------------------
+
+    /// An offset with its sign at `k`. `after_utc`: written as `UTC+1`, so short forms count.
+    fn offset(&self, k: usize, after_utc: bool, iso: bool) -> Option<(i32, usize)> {
+        let sign = match self.t(k)? {
+            T::P(b'+') => 1,
+            T::P(b'-') | T::Minus => -1,
+            _ => return None,
+        };
+        let (v, n) = self.anum(k + 1)?;
+        let (h, m, next) = match n {
+            4 => (v / 100, v % 100, k + 2),
+            1 | 2 => {
+                if self.ap(k + 2, b':')
+                    && let Some((mm, 2)) = self.anum(k + 3)
+                {
+                    (v, mm, k + 4)
+                } else {
+                    if !after_utc && !(n == 2 && self.adj(k)) {
+                        return None;
+                    }
+                    (v, 0, k + 2)
+                }
+            }
+            _ => return None,
+        };
+        if !after_utc && sign < 0 && !(self.adj(k) && (iso || n == 4)) {
+            return None;
+        }
+        if h > 14 || m >= 60 {
+            return None;
+        }
+        Some((sign * (h as i32 * 3600 + m as i32 * 60), next))
+    }
+
+    fn parse_zone(&self, i: usize, after_time: Option<bool>) -> Option<(Zv, usize)> {
+        match self.t(i)? {
+            T::Word { kw, upper } => match kw {
+                Kw::Utc => {
+                    if let Some((off, k)) = self.offset(i + 1, true, true) {
+                        return Some((Zv::Fixed(off), k));
+                    }
+                    Some((Zv::Fixed(0), i + 1))
+                }
+                Kw::Z if upper && after_time.is_some() && self.adj(i) => {
+                    Some((Zv::Fixed(0), i + 1))
+                }
+                Kw::Abbr(off, need_upper) if upper || !need_upper => {
+                    if self.ap(i + 1, b'/')
+                        && let Kw::Abbr(off2, _) = self.kw(i + 2)
+                        && self.adj(i + 2)
+                        && matches!((off, off2), (3600, 7200) | (7200, 3600))
+                    {
+                        return Some((Zv::Named(chrono_tz::Europe::Zurich), i + 3));
+                    }
+                    Some((Zv::Fixed(off), i + 1))
+                }
+                Kw::AmbZone if upper => Some((Zv::Amb, i + 1)),
+                Kw::Swiss => {
+                    let mut k = i + 1;
+                    if self.kw(k) == Kw::Local {
+                        k += 1;
+                    }
+                    (self.kw(k) == Kw::TimeWord)
+                        .then_some((Zv::Named(chrono_tz::Europe::Zurich), k + 1))
+                }
+                Kw::Local | Kw::TimeWord => {
+                    let mut k = i + 1;
+                    if kw == Kw::Local && self.kw(k) == Kw::TimeWord {
+                        k += 1;
+                    }
+                    if self.p(k, b'(') {
+                        k += 1;
+                    }
+                    if self.kw(k) == Kw::Swiss {
+                        k += 1;
+                        if self.p(k, b')') {
+                            k += 1;
+                        }
+                        return Some((Zv::Named(chrono_tz::Europe::Zurich), k));
+                    }
+                    None
+                }
+                Kw::Central if self.kw(i + 1) == Kw::European => {
+                    let mut k = i + 2;
+                    let mut off = 3600;
+                    match self.kw(k) {
+                        Kw::Summer => {
+                            off = 7200;
+                            k += 1;
+                        }
+                        Kw::Standard => k += 1,
+                        _ => {}
+                    }
+                    (self.kw(k) == Kw::TimeWord).then_some((Zv::Fixed(off), k + 1))
+                }
+                _ => self.iana(i),
+            },
+            T::P(b'+' | b'-') | T::Minus => {
+                let iso = after_time?;
+                self.offset(i, false, iso).map(|(o, k)| (Zv::Fixed(o), k))
+            }
+            T::P(b'(') if after_time.is_some() => {
+                let (z, k) = self.parse_zone(i + 1, Some(false))?;
+                Some((z, if self.p(k, b')') { k + 1 } else { k }))
+            }
+            _ => None,
+        }
+    }
+
+    fn iana(&self, i: usize) -> Option<(Zv, usize)> {
+        if !(self.ap(i + 1, b'/') && self.is_word(i + 2) && self.adj(i + 2)) {
+            return None;
+        }
+        let mut k = i + 3;
+        while self.adj(k)
+            && (self.is_word(k)
+                || self.p(k, b'/')
+                || self.p(k, b'_')
+                || (self.p(k, b'-') && self.is_word(k + 1) && self.adj(k + 1)))
+        {
+            k += 1;
+        }
+        let s = self.toks.get(i)?.s;
+        let e = self.toks.get(k - 1)?.e;
+        let name = self.text.get(s..e)?;
+        name.parse::<Tz>().ok().map(|tz| (Zv::Named(tz), k))
+    }
+
+    fn note_zone(&mut self, z: Zv, i: usize, k: usize) {
+        match z {
+            Zv::Amb => {
+                let s = self.span(i, k);
+                let s = s.trim_start_matches('(').to_string();
+                if !self.findings.ambiguous_zones.contains(&s) {
+                    self.findings.ambiguous_zones.push(s);
+                }
+            }
+            Zv::Fixed(off) => {
+                if self.findings.zone.is_none() {
+                    self.findings.zone = FixedOffset::east_opt(off).map(Zone::Fixed);
+                }
+            }
+            Zv::Named(tz) => {
+                if self.findings.zone.is_none() {
+                    self.findings.zone = Some(Zone::Named(tz));
+                }
+            }
+        }
+    }
+
+    // --- element pass ----------------------------------------------------------------------
+
+    /// Whether the word at `i` starts a `Label:` (or a `Label<TAB>` table cell).
+    fn label_follows(&self, i: usize) -> bool {
+        let mut k = i + 1;
+        for _ in 0..3 {
+            match self.kw(k) {
+                Kw::DateWord | Kw::TimeWord | Kw::Of | Kw::The | Kw::Ctx => k += 1,
+                _ => break,
+            }
+        }
+        self.p(k, b':') || matches!(self.t(k), Some(T::Tab) | Some(T::Nl { .. }) | None)
+    }
+
+    fn elements(&mut self) -> Vec<El> {
+        let mut out: Vec<El> = Vec::with_capacity(self.toks.len() / 2 + 4);
+        let mut i = 0usize;
+        let mut line_content = false;
+        while let Some(tok) = self.toks.get(i).copied() {
+            let pos = tok.s;
+            // Dates, possibly two at once for day ranges.
+            if matches!(tok.t, T::Num { .. } | T::Word { .. })
+                && let Some(hit) = self.parse_date(i)
+            {
+                let a = self.resolve(&hit.a, hit.wd);
+                let b = hit.b.as_ref().map(|b| self.resolve(b, None));
+                if a.is_some() && b.is_none_or(|b| b.is_some()) {
+                    let push =
+                        |r: Option<Option<DateV>>, this: &mut Self, out: &mut Vec<El>| match r {
+                            Some(Some(d)) => out.push(El { i: I::Date(d), pos }),
+                            _ => {
+                                let s = this.span(i, hit.next);
+                                if !this.findings.ambiguous_dates.contains(&s) {
+                                    this.findings.ambiguous_dates.push(s);
+                                }
+                                out.push(El { i: I::AmbDate, pos });
+                            }
+                        };
+                    push(a, self, &mut out);
+                    if let Some(b) = b {
+                        out.push(El { i: I::Conn, pos });
+                        push(b, self, &mut out);
+                    }
+                    line_content = true;
+                    i = hit.next;
+                    continue;
+                }
+            }
+            if let Some((t, k)) = self.parse_time(i) {
+                let ok = !t.weak || self.weak_time_ok(&out, k);
+                if ok {
+                    out.push(El { i: I::Time(t), pos });
+                    line_content = true;
+                    i = k;
+                    if let Some((z, k2)) = self.parse_zone(i, Some(t.iso)) {
+                        self.note_zone(z, i, k2);
+                        out.push(El {
+                            i: I::Zone(z),
+                            pos: self.toks.get(i).map_or(pos, |t| t.s),
+                        });
+                        i = k2;
+                    }
+                    continue;
+                }
+            }
+            if let Some((z, k)) = self.parse_zone(i, None) {
+                self.note_zone(z, i, k);
+                out.push(El { i: I::Zone(z), pos });
+                line_content = true;
+                i = k;
+                continue;
+            }
+            let el = match tok.t {
+                T::Num { v, n } => {
+                    line_content = true;
+                    if n <= 2 && v <= 24 && !self.glued_before(i) && !self.glued_after(i + 1) {
+                        I::Num(v)
+                    } else {
+                        I::Other
+                    }
+                }
+                T::Word { kw, .. } => {
+                    let first = !line_content;
+                    line_content = true;
+                    match kw {
+                        Kw::Wday(w, false) => I::Wd(w),
+                        Kw::To => {
+                            if first && self.label_follows(i) {
+                                I::End(true)
+                            } else {
+                                I::Conn
+                            }
+                        }
+                        Kw::And => I::And,
+                        Kw::From | Kw::Vom => {
+                            if first && self.label_follows(i) {
+                                I::Start(true)
+                            } else {
+                                I::From
+                            }
+                        }
+                        Kw::Between => I::Between,
+                        Kw::Start => I::Start(first && self.label_follows(i)),
+                        Kw::End => I::End(first && self.label_follows(i)),
+                        Kw::Daily => I::Daily,
+                        Kw::Next => I::Next,
+                        Kw::On | Kw::Am => I::On,
+                        Kw::The | Kw::Of | Kw::T => I::Fill,
+                        Kw::Ctx | Kw::DateWord | Kw::TimeWord => I::Ctx,
+                        Kw::Times => I::Times,
+                        Kw::TzHint => I::TzHint,
+                        Kw::Neg => I::Neg,
+                        _ => I::Other,
+                    }
+                }
+                T::P(b',') => I::Comma,
+                T::P(b':') => I::Colon,
+                T::P(b'-') | T::Dash | T::Minus => I::Conn,
+                T::P(b'&') => I::And,
+                T::P(b'@') => I::On,
+                T::P(b'.') => {
+                    let next_sp = self.toks.get(i + 1).is_none_or(|t| t.sp);
+                    if next_sp { I::Break } else { I::Other }
+                }
+                T::P(b'!' | b'?' | b';') => I::Break,
+                T::P(b'(' | b')' | b'*' | b'"' | b'>' | b'[' | b']') | T::Tab => I::Fill,
+                T::Nl { para } => {
+                    line_content = false;
+                    if para { I::Para } else { I::Line }
+                }
+                T::P(_) => I::Other,
+            };
+            out.push(El { i: el, pos });
+            i += 1;
+        }
+        out
+    }
+
+    /// `9.00` counts as a time next to dates, connectors and time words, not as `1.50 Gbit/s`.
+    fn weak_time_ok(&self, out: &[El], k: usize) -> bool {
+        let prev = out
+            .iter()
+            .rev()
+            .find(|e| !matches!(e.i, I::Fill | I::Colon))
+            .map(|e| e.i);
+        if matches!(
+            prev,
+            Some(I::Date(_) | I::Conn | I::From | I::Between | I::On | I::Start(_) | I::End(_))
+        ) {
+            return true;
+        }
+        self.is_conn(k) && self.num(k + 1).is_some()
+    }
+}
+
+fn slash(a: u32, b: u32, y: Option<i32>) -> Option<Raw> {
+    if a == 0 || b == 0 || a > 31 || b > 31 {
+        return None;
+    }
+    match (a <= 12, b <= 12) {
+        (false, true) => Some(Raw {
+            y,
+            m: b,
+            d: a,
+            alt: None,
+        }),
+        (true, false) => Some(Raw {
+            y,
+            m: a,
+            d: b,
+            alt: None,
+        }),
+        (true, true) if a == b => Some(Raw {
+            y,
+            m: a,
+            d: a,
+            alt: None,
+        }),
+        (true, true) => Some(Raw {
+            y,
+            m: b,
+            d: a,
+            alt: Some((a, b)),
+        }),
+        (false, false) => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Points
+// ---------------------------------------------------------------------------------------------
+
+fn skip(els: &[El], mut k: usize, f: impl Fn(&I) -> bool) -> usize {
+    while els.get(k).is_some_and(|e| f(&e.i)) {
+        k += 1;
+    }
+    k
+}
+
+/// `14-18 Dec, 09:00-17:00`: the time range is daily, not the end of the day range.
+fn keep_time_apart(out: &[El], els: &[El], g: usize) -> bool {
+    let mut it = out
+        .iter()
+        .rev()
+        .filter(|e| !matches!(e.i, I::Fill | I::Colon));
+    let first = it.next().map(|e| e.i);
+    let second = it.next().map(|e| e.i);
+    let joined = matches!(first, Some(I::Conn | I::And | I::Comma))
+        && matches!(second, Some(I::Pt(p)) if p.time.is_none() && p.has_day());
+    if !joined {
+        return false;
+    }
+    let h = skip(els, g + 1, |i| matches!(i, I::Fill | I::Zone(_)));
+    matches!(els.get(h).map(|e| e.i), Some(I::Conn))
+        && matches!(els.get(h + 1).map(|e| e.i), Some(I::Time(_) | I::Num(_)))
+}
+
+fn build_points(els: &[El]) -> Vec<El> {
+    let mut out: Vec<El> = Vec::with_capacity(els.len());
+    let mut k = 0;
+    while let Some(el) = els.get(k).copied() {
+        let mut pt = Pt {
+            pos: el.pos,
+            ..Pt::default()
+        };
+        match el.i {
+            I::Date(d) => pt.date = Some(d),
+            I::AmbDate => pt.amb = true,
+            I::Wd(w) => pt.wd = Some(w),
+            I::Time(t) => pt.time = Some(t),
+            _ => {
+                out.push(el);
+                k += 1;
+                continue;
+            }
+        }
+        k += 1;
+        loop {
+            if pt.has_day() && pt.time.is_none() {
+                let g = skip(els, k, |i| {
+                    matches!(i, I::Fill | I::Colon | I::Comma | I::On)
+                });
+                if let Some(I::Time(t)) = els.get(g).map(|e| e.i)
+                    && !keep_time_apart(&out, els, g)
+                {
+                    pt.time = Some(t);
+                    k = g + 1;
+                    continue;
+                }
+            }
+            if pt.time.is_some() && pt.zone.is_none() {
+                let g = skip(els, k, |i| matches!(i, I::Fill));
+                if let Some(I::Zone(z)) = els.get(g).map(|e| e.i) {
+                    pt.zone = Some(z);
+                    k = g + 1;
+                    continue;
+                }
+            }
+            if pt.time.is_some() && !pt.has_day() {
+                let g = skip(els, k, |i| matches!(i, I::On | I::Fill));
+                match els.get(g).map(|e| e.i) {
+                    Some(I::Date(d)) => {
+                        pt.date = Some(d);
+                        k = g + 1;
+                        continue;
+                    }
+                    Some(I::AmbDate) => {
+                        pt.amb = true;
+                        k = g + 1;
+                        continue;
+                    }
+                    Some(I::Wd(w)) => {
+                        pt.wd = Some(w);
+                        k = g + 1;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if pt.date.is_some() {
+                // `14.12.2026 (Monday)`: the weekday adds nothing.
+                let g = skip(els, k, |i| matches!(i, I::Fill | I::Comma));
+                if let Some(I::Wd(_)) = els.get(g).map(|e| e.i)
+                    && g > k
+                {
+                    k = g + 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        out.push(El {
+            i: I::Pt(pt),
+            pos: pt.pos,
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interpretation
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+struct Carry {
+    date: NaiveDate,
+    out_idx: Option<usize>,
+    line: usize,
+}
+
+#[derive(Default)]
+struct Pending {
+    start: Option<Pt>,
+    end: Option<Pt>,
+    carry: Option<NaiveDate>,
+    seg_zone: Option<Zv>,
+}
+
+struct Interp<'a> {
+    ctx: &'a DateContext,
+    ref_date: NaiveDate,
+    global: Option<Zv>,
+    out: Vec<(usize, Option<Window>)>,
+    carry: Option<Carry>,
+    pend: Pending,
+    heading_ctx: bool,
+    table_header: bool,
+    line_no: usize,
+}
+
+fn is_ep(i: &I) -> bool {
+    matches!(i, I::Pt(_) | I::Num(_))
+}
+
+/// A bare number next to a time becomes a time: `von 9 bis 17 Uhr`, `9 to 5pm`, `1-3pm`.
+fn num_time(v: u32, partner: &TimeV) -> Option<TimeV> {
+    if v > 24 {
+        return None;
+    }
+    let mut t = TimeV::hm(v, 0);
+    if partner.mer == 2 && v < 12 && v + 12 <= partner.h {
+        t.h = v + 12;
+    }
+    Some(t)
+}
+
+impl Interp<'_> {
+    fn run(&mut self, items: &[El]) {
+        self.global = find_global_zone(items);
+        let mut start = 0;
+        for (k, el) in items.iter().enumerate() {
+            if matches!(el.i, I::Break | I::Line | I::Para) {
+                self.segment(items.get(start..k).unwrap_or(&[]));
+                start = k + 1;
+                if matches!(el.i, I::Line | I::Para) {
+                    self.line_no += 1;
+                }
+            }
+        }
+        self.segment(items.get(start..).unwrap_or(&[]));
+        self.flush();
+    }
+
+    fn finish(mut self) -> Vec<Window> {
+        self.out.sort_by_key(|(p, _)| *p);
+        let mut ws: Vec<Window> = Vec::new();
+        for w in self.out.into_iter().filter_map(|(_, w)| w) {
+            if !ws.contains(&w) {
+                ws.push(w);
+            }
+        }
+        ws
+    }
+
+    fn emit(&mut self, pos: usize, w: Option<Window>) -> Option<usize> {
+        let w = w?;
+        self.out.push((pos, Some(w)));
+        Some(self.out.len() - 1)
+    }
+
+    fn carry_date(&self) -> Option<NaiveDate> {
+        self.carry
+            .filter(|c| self.line_no.saturating_sub(c.line) <= 3)
+            .map(|c| c.date)
+    }
+
+    /// Uses the remembered lone date for a time written on a later line; the lone day window
+    /// it produced is replaced.
+    fn claim_carry(&mut self) -> Option<NaiveDate> {
+        let d = self.carry_date()?;
+        if let Some(c) = self.carry.as_mut()
+            && let Some(idx) = c.out_idx.take()
+            && let Some(slot) = self.out.get_mut(idx)
+        {
+            slot.1 = None;
+        }
+        Some(d)
+    }
+
+    fn next_weekday(&self, w: u32) -> NaiveDate {
+        let cur = self.ref_date.weekday().num_days_from_monday();
+        let mut diff = (w + 7 - cur) % 7;
+        if diff == 0 {
+            diff = 7;
+        }
+        self.ref_date + Duration::days(i64::from(diff))
+    }
+
+    fn pt_date(&self, p: &Pt) -> Option<NaiveDate> {
+        p.date
+            .map(|d| d.date)
+            .or(p.wd.map(|w| self.next_weekday(w)))
+    }
+
+    fn zone_of(&self, own: Option<Zv>, partner: Option<Zv>, seg: Option<Zv>) -> Option<Zv> {
+        own.or(partner).or(seg).or(self.global)
+    }
+
+    fn instant(
+        &self,
+        d: NaiveDate,
+        t: Option<TimeV>,
+        end: bool,
+        z: Option<Zv>,
+    ) -> Option<DateTime<Utc>> {
+        let (date, h, m, s) = match t {
+            None if end => (d.succ_opt()?, 0, 0, 0),
+            None => (d, 0, 0, 0),
+            Some(t) if t.h == 24 || (t.midnight && end) => (d.succ_opt()?, 0, 0, 0),
+            Some(t) => (d, t.h, t.m, t.s),
+        };
+        let ndt = date.and_hms_opt(h, m, s)?;
+        match z {
+            Some(Zv::Fixed(off)) => FixedOffset::east_opt(off)?
+                .from_local_datetime(&ndt)
+                .single()
+                .map(|t| t.with_timezone(&Utc)),
+            Some(Zv::Named(tz)) => local_to_utc(tz, ndt),
+            Some(Zv::Amb) | None => local_to_utc(self.ctx.default_tz, ndt),
+        }
+    }
+
+    fn mk_range(
+        &self,
+        x: &Pt,
+        y: &Pt,
+        seg_zone: Option<Zv>,
+        src: Option<NaiveDate>,
+    ) -> Option<Window> {
+        if x.amb || y.amb {
+            return None;
+        }
+        let mut dx = self.pt_date(x);
+        let mut dy = self.pt_date(y);
+        if let (Some(a), Some(b)) = (x.date, y.date) {
+            if !a.yx && b.yx {
+                let mut d = NaiveDate::from_ymd_opt(b.date.year(), a.m, a.d);
+                if d.is_some_and(|d| d > b.date) {
+                    d = NaiveDate::from_ymd_opt(b.date.year() - 1, a.m, a.d);
+                }
+                dx = d.or(dx);
+            } else if a.yx && !b.yx {
+                let mut d = NaiveDate::from_ymd_opt(a.date.year(), b.m, b.d);
+                if d.is_some_and(|d| d < a.date) {
+                    d = NaiveDate::from_ymd_opt(a.date.year() + 1, b.m, b.d);
+                }
+                dy = d.or(dy);
+            } else if !a.yx && !b.yx && b.date < a.date {
+                dy = NaiveDate::from_ymd_opt(b.date.year() + 1, b.m, b.d).or(dy);
+            }
+        }
+        let dx_own = dx.is_some();
+        let dy_own = dy.is_some();
+        let dx = dx.or(dy).or(src)?;
+        let mut dy = dy.or(Some(dx))?;
+        if !dy_own
+            && dx_own
+            && let (Some(tx), Some(ty)) = (x.time, y.time)
+            && ty.key() < tx.key()
+            && !ty.midnight
+        {
+            dy = dy.succ_opt()?;
+        }
+        let zx = self.zone_of(x.zone, y.zone, seg_zone);
+        let zy = self.zone_of(y.zone, x.zone, seg_zone);
+        Some(Window {
+            start: self.instant(dx, x.time, false, zx)?,
+            end: self.instant(dy, y.time, true, zy)?,
+        })
+    }
+
+    fn mk_lone(
+        &self,
+        p: &Pt,
+        end_role: bool,
+        date: NaiveDate,
+        seg_zone: Option<Zv>,
+    ) -> Option<Window> {
+        let z = self.zone_of(p.zone, None, seg_zone);
+        if end_role {
+            Some(Window {
+                start: self.instant(date, None, false, z)?,
+                end: self.instant(date, p.time, true, z)?,
+            })
+        } else {
+            Some(Window {
+                start: self.instant(date, p.time, false, z)?,
+                end: self.instant(date, None, true, z)?,
+            })
+        }
+    }
+
+    fn daily(
+        &mut self,
+        pos: usize,
+        days: (NaiveDate, NaiveDate),
+        x: &Pt,
+        y: &Pt,
+        seg_zone: Option<Zv>,
+    ) {
+        let (first, last) = days;
+        let n = (last - first).num_days();
+        if !(0..=31).contains(&n) {
+            let a = Pt {
+                date: None,
+                wd: None,
+                ..*x
+            };
+            let b = Pt {
+                date: None,
+                wd: None,
+                ..*y
+            };
+            let w = self
+                .mk_range(&a, &b, seg_zone, Some(first))
+                .map(|w| Window {
+                    start: w.start,
+                    end: w.end + (last - first),
+                });
+            self.emit(pos, w);
+            return;
+        }
+        let mut d = first;
+        while d <= last {
+            let a = Pt {
+                date: None,
+                wd: None,
+                ..*x
+            };
+            let b = Pt {
+                date: None,
+                wd: None,
+                ..*y
+            };
+            let w = self.mk_range(&a, &b, seg_zone, Some(d));
+            self.emit(pos, w);
+            match d.succ_opt() {
+                Some(n) => d = n,
+                None => break,
+            }
+        }
+    }
+
+    fn segment(&mut self, seg: &[El]) {
+        let npts = seg.iter().filter(|e| matches!(e.i, I::Pt(_))).count();
+        let has_ctx = seg.iter().any(|e| match e.i {
+            I::Ctx | I::Start(_) | I::End(_) | I::Daily | I::Between | I::Times => true,
+            I::Pt(_) | I::Num(_) | I::Zone(_) => false,
+            _ => false,
+        });
+        let label = seg.iter().find_map(|e| match e.i {
+            I::Start(true) => Some(false),
+            I::End(true) => Some(true),
+            _ => None,
+        });
+        if npts == 0 {
+            self.after_segment(seg, has_ctx, 0);
+            return;
+        }
+        let ctx_ok = has_ctx || self.heading_ctx || label.is_some();
+        let seg_zone = seg.iter().find_map(|e| match e.i {
+            I::Zone(z) => Some(z),
+            I::Pt(p) => p.zone,
+            _ => None,
+        });
+        let sig: Vec<usize> = (0..seg.len())
+            .filter(|&k| !matches!(seg.get(k).map(|e| e.i), Some(I::Fill | I::Colon)))
+            .collect();
+        let at = |p: usize| sig.get(p).and_then(|&k| seg.get(k)).map(|e| e.i);
+        let mut used = vec![false; seg.len()];
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut p = 0;
+        while p < sig.len() {
+            let (Some(cur), Some(&k)) = (at(p), sig.get(p)) else {
+                break;
+            };
+            if cur == I::Between
+                && at(p + 1).as_ref().is_some_and(is_ep)
+                && at(p + 2) == Some(I::And)
+                && at(p + 3).as_ref().is_some_and(is_ep)
+                && let (Some(&a), Some(&b)) = (sig.get(p + 1), sig.get(p + 3))
+            {
+                ranges.push((a, b));
+                used[a] = true;
+                used[b] = true;
+                p += 4;
+                continue;
+            }
+            if is_ep(&cur)
+                && at(p + 1) == Some(I::Conn)
+                && let Some(y) = at(p + 2)
+                && is_ep(&y)
+                && !(matches!(cur, I::Num(_)) && matches!(y, I::Num(_)))
+                && let Some(&b) = sig.get(p + 2)
+            {
+                ranges.push((k, b));
+                used[k] = true;
+                used[b] = true;
+                p += 3;
+                continue;
+            }
+            p += 1;
+        }
+        // `starts at 09:00 and ends at 17:00`
+        let mut st: Option<usize> = None;
+        for p in 0..sig.len() {
+            let role = match at(p) {
+                Some(I::Start(_)) => false,
+                Some(I::End(_)) => true,
+                _ => continue,
+            };
+            let mut q = p + 1;
+            while matches!(at(q), Some(I::On | I::From | I::Ctx | I::Other)) && q < p + 4 {
+                q += 1;
+            }
+            let Some(&k) = sig.get(q) else { continue };
+            if !matches!(at(q), Some(I::Pt(_))) || used.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            if !role {
+                st = Some(k);
+            } else if let Some(s) = st.take() {
+                ranges.push((s, k));
+                used[s] = true;
+                used[k] = true;
+            }
+        }
+        // Table row under a `Date | Start | End` header.
+        if self.table_header && ranges.is_empty() {
+            let pts: Vec<usize> = (0..seg.len())
+                .filter(|&k| matches!(seg.get(k).map(|e| e.i), Some(I::Pt(_))))
+                .collect();
+            if let [a, b] = pts[..] {
+                ranges.push((a, b));
+                used[a] = true;
+                used[b] = true;
+            }
+        }
+        let pt_at = |k: usize| match seg.get(k).map(|e| e.i) {
+            Some(I::Pt(p)) => Some(p),
+            _ => None,
+        };
+        let neg_before = |k: usize| {
+            seg.get(..k)
+                .unwrap_or(&[])
+                .iter()
+                .rev()
+                .take_while(|e| !matches!(e.i, I::Comma))
+                .any(|e| e.i == I::Neg)
+        };
+        let real_dates = seg
+            .iter()
+            .any(|e| matches!(e.i, I::Pt(p) if p.date.is_some() || p.amb));
+        let poison = seg.iter().any(|e| matches!(e.i, I::Pt(p) if p.amb));
+        // Label lines without a range of their own feed the start/end pair.
+        if let Some(end_role) = label
+            && ranges.is_empty()
+        {
+            if let Some(k) = (0..seg.len()).find(|&k| pt_at(k).is_some())
+                && let Some(mut pt) = pt_at(k)
+                && !neg_before(k)
+            {
+                pt.zone = pt.zone.or(seg_zone);
+                if pt.wd.is_some() && real_dates && pt.date.is_none() {
+                    pt.wd = None;
+                }
+                self.feed(end_role, pt, seg_zone);
+                if pt.time.is_none()
+                    && let Some(d) = pt.date
+                {
+                    self.carry = Some(Carry {
+                        date: d.date,
+                        out_idx: None,
+                        line: self.line_no,
+                    });
+                }
+            }
+            self.after_segment(seg, has_ctx, npts);
+            return;
+        }
+        let mut time_ranges: Vec<(usize, Pt, Pt)> = Vec::new();
+        let mut day_spans: Vec<(usize, Pt, Pt, bool)> = Vec::new();
+        let mut last_date: Option<NaiveDate> = None;
+        for &(a, b) in &ranges {
+            let (ea, eb) = (seg.get(a).map(|e| e.i), seg.get(b).map(|e| e.i));
+            let (x, y) = match (ea, eb) {
+                (Some(I::Pt(x)), Some(I::Pt(y))) => (x, y),
+                (Some(I::Num(v)), Some(I::Pt(y))) => match y.time.and_then(|t| num_time(v, &t)) {
+                    Some(t) => (
+                        Pt {
+                            time: Some(t),
+                            pos: seg.get(a).map_or(0, |e| e.pos),
+                            ..Pt::default()
+                        },
+                        y,
+                    ),
+                    None => continue,
+                },
+                (Some(I::Pt(x)), Some(I::Num(v))) => match x.time.and_then(|t| num_time(v, &t)) {
+                    Some(t) => (
+                        x,
+                        Pt {
+                            time: Some(t),
+                            pos: seg.get(b).map_or(0, |e| e.pos),
+                            ..Pt::default()
+                        },
+                    ),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if x.amb || y.amb || neg_before(a) {
+                continue;
+            }
+            let weekday_only = |p: &Pt| p.wd.is_some() && p.date.is_none();
+            if (weekday_only(&x) || weekday_only(&y)) && real_dates {
+                continue;
+            }
+            if weekday_only(&x) && weekday_only(&y) {
+                continue;
+            }
+            if !x.has_day() && !y.has_day() {
+                time_ranges.push((x.pos, x, y));
+            } else if x.time.is_none() && y.time.is_none() {
+                day_spans.push((x.pos, x, y, false));
+            } else {
+                let w = self.mk_range(&x, &y, seg_zone, None);
+                last_date = self.pt_date(&x).or(self.pt_date(&y)).or(last_date);
+                self.emit(x.pos, w);
+            }
+        }
+        let mut free: Vec<(usize, Pt)> = (0..seg.len())
+            .filter(|&k| !used.get(k).copied().unwrap_or(true))
+            .filter_map(|k| pt_at(k).map(|p| (k, p)))
+            .filter(|(_, p)| !p.amb && !(p.wd.is_some() && p.date.is_none() && real_dates))
+            .collect();
+        let mut consumed = vec![false; free.len()];
+        for (pos, x, y) in &time_ranges {
+            if !day_spans.is_empty() {
+                for k in 0..day_spans.len() {
+                    let Some((_, a, b, _)) = day_spans.get(k).copied() else {
+                        continue;
+                    };
+                    if let Some(days) = self.span_days(&a, &b, seg_zone) {
+                        self.daily(a.pos, days, x, y, seg_zone);
+                    }
+                    if let Some(ds) = day_spans.get_mut(k) {
+                        ds.3 = true;
+                    }
+                }
+                continue;
+            }
+            let day_idx: Vec<usize> = (0..free.len())
+                .filter(|&f| {
+                    free.get(f)
+                        .is_some_and(|(_, p)| p.time.is_none() && p.has_day())
+                })
+                .collect();
+            if day_idx.len() >= 2 {
+                for &f in &day_idx {
+                    if let Some((_, p)) = free.get(f).copied()
+                        && let Some(d) = self.pt_date(&p)
+                    {
+                        let w = self.mk_range(x, y, seg_zone, Some(d));
+                        self.emit(p.pos, w);
+                        consumed[f] = true;
+                    }
+                }
+                continue;
+            }
+            if let Some(&f) = day_idx.first()
+                && let Some((_, p)) = free.get(f).copied()
+            {
+                let w = self.mk_range(x, y, seg_zone, self.pt_date(&p));
+                self.emit(p.pos.min(*pos), w);
+                consumed[f] = true;
+                last_date = self.pt_date(&p);
+                continue;
+            }
+            if let Some(d) = last_date {
+                let w = self.mk_range(x, y, seg_zone, Some(d));
+                self.emit(*pos, w);
+                continue;
+            }
+            if !poison
+                && !real_dates
+                && let Some(d) = self.claim_carry()
+            {
+                let w = self.mk_range(x, y, seg_zone, Some(d));
+                self.emit(*pos, w);
+            }
+        }
+        for (pos, a, b, done) in day_spans.clone() {
+            if !done {
+                let w = self.mk_range(&a, &b, seg_zone, None);
+                self.emit(pos, w);
+            }
+        }
+        // Lone times take the day of the sentence: `on 14.12.2026, starting at 09:00`.
+        for f in 0..free.len() {
+            let Some((k, p)) = free.get(f).copied() else {
+                continue;
+            };
+            if p.has_day() || consumed.get(f).copied().unwrap_or(true) {
+                continue;
+            }
+            consumed[f] = true;
+            if neg_before(k) || !ctx_ok {
+                continue;
+            }
+            let end_role = seg
+                .get(..k)
+                .unwrap_or(&[])
+                .iter()
+                .rev()
+                .find_map(|e| match e.i {
+                    I::End(_) | I::Conn => Some(true),
+                    I::Start(_) | I::From => Some(false),
+                    _ => None,
+                })
+                .unwrap_or(false);
+            let day = (0..free.len()).find(|&g| {
+                !consumed.get(g).copied().unwrap_or(true)
+                    && free
+                        .get(g)
+                        .is_some_and(|(_, q)| q.has_day() && q.time.is_none())
+            });
+            let date = match day {
+                Some(g) => {
+                    consumed[g] = true;
+                    free.get(g).and_then(|(_, q)| self.pt_date(q))
+                }
+                None if !poison && !real_dates => self.claim_carry(),
+                None => None,
+            };
+            if let Some(d) = date {
+                let w = self.mk_lone(&p, end_role, d, seg_zone);
+                self.emit(p.pos, w);
+            }
+        }
+        // Lone days and lone day-with-time points.
+        for f in 0..free.len() {
+            let Some((k, p)) = free.get(f).copied() else {
+                continue;
+            };
+            if consumed.get(f).copied().unwrap_or(true) || !p.has_day() {
+                continue;
+            }
+            let Some(d) = self.pt_date(&p) else { continue };
+            let ok = ctx_ok && !neg_before(k);
+            let idx = if ok {
+                let w = self.mk_lone(&p, false, d, seg_zone);
+                self.emit(p.pos, w)
+            } else {
+                None
+            };
+            if p.time.is_none() && p.date.is_some() && !neg_before(k) {
+                self.carry = Some(Carry {
+                    date: d,
+                    out_idx: idx,
+                    line: self.line_no,
+                });
+            }
+        }
+        free.clear();
+        self.after_segment(seg, has_ctx, npts);
+    }
+
+    fn span_days(&self, a: &Pt, b: &Pt, seg_zone: Option<Zv>) -> Option<(NaiveDate, NaiveDate)> {
+        // Reuse the year logic of ranges on two all-day points.
+        let w = self.mk_range(
+            &Pt {
+                time: None,
+                zone: Some(Zv::Fixed(0)),
+                ..*a
+            },
+            &Pt {
+                time: None,
+                zone: Some(Zv::Fixed(0)),
+                ..*b
+            },
+            seg_zone,
+            None,
+        )?;
+        let first = w.start.date_naive();
+        let last = w.end.date_naive().pred_opt()?;
+        Some((first, last))
+    }
+
+    fn after_segment(&mut self, seg: &[El], has_ctx: bool, npts: usize) {
+        let ends_colon = seg
+            .iter()
+            .rev()
+            .find(|e| !matches!(e.i, I::Fill))
+            .is_some_and(|e| e.i == I::Colon);
+        if npts == 0 && !seg.is_empty() {
+            self.heading_ctx = has_ctx && ends_colon;
+            let starts = seg.iter().any(|e| matches!(e.i, I::Start(_) | I::From));
+            let ends = seg.iter().any(|e| matches!(e.i, I::End(_) | I::Conn));
+            let tabs = seg.iter().filter(|e| e.i == I::Fill).count();
+            self.table_header = starts && ends && tabs >= 1;
+        }
+    }
+
+    fn feed(&mut self, end_role: bool, pt: Pt, seg_zone: Option<Zv>) {
+        let conflict = |s: &Option<Pt>| {
+            s.is_some_and(|s| {
+                (s.has_day() && pt.has_day()) || (s.time.is_some() && pt.time.is_some())
+            })
+        };
+        let c = if end_role {
+            conflict(&self.pend.end)
+        } else {
+            conflict(&self.pend.start)
+        };
+        if c {
+            self.flush();
+        }
+        if self.pend.start.is_none() && self.pend.end.is_none() {
+            self.pend.carry = self.carry_date();
+            self.pend.seg_zone = seg_zone;
+        }
+        let slot = if end_role {
+            &mut self.pend.end
+        } else {
+            &mut self.pend.start
+        };
+        match slot {
+            None => *slot = Some(pt),
+            Some(s) => {
+                if s.date.is_none() && !s.amb {
+                    s.date = pt.date;
+                    s.amb = pt.amb;
+                }
+                if s.wd.is_none() {
+                    s.wd = pt.wd;
+                }
+                if s.time.is_none() {
+                    s.time = pt.time;
+                }
+                if s.zone.is_none() {
+                    s.zone = pt.zone;
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let pend = std::mem::take(&mut self.pend);
+        let z = pend.seg_zone;
+        match (pend.start, pend.end) {
+            (Some(s), Some(e)) => {
+                let src = if s.has_day() || e.has_day() {
+                    None
+                } else {
+                    pend.carry.and_then(|_| self.claim_carry()).or(pend.carry)
+                };
+                let w = self.mk_range(&s, &e, None, src);
+                let _ = z;
+                self.emit(s.pos, w);
+            }
+            (Some(p), None) | (None, Some(p)) => {
+                let end_role = pend.start.is_none();
+                if p.amb {
+                    return;
+                }
+                let d = match self.pt_date(&p) {
+                    Some(d) => Some(d),
+                    None => pend.carry.and_then(|_| self.claim_carry()).or(pend.carry),
+                };
+                if let Some(d) = d {
+                    let w = self.mk_lone(&p, end_role, d, None);
+                    self.emit(p.pos, w);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn find_global_zone(items: &[El]) -> Option<Zv> {
+    let mut hint = false;
+    let mut zone: Option<Zv> = None;
+    let mut pts = false;
+    for el in items {
+        match el.i {
+            I::TzHint | I::Times => hint = true,
+            I::Zone(z) => zone = zone.or(Some(z)),
+            I::Pt(p) => {
+                pts = true;
+                zone = zone.or(p.zone);
+            }
+            I::Break | I::Line | I::Para => {
+                if hint
+                    && !pts
+                    && let Some(z) = zone
+                {
+                    return Some(z);
+                }
+                hint = false;
+                zone = None;
+                pts = false;
+            }
+            _ => {}
+        }
+    }
+    if hint && !pts { zone } else { None }
+}
+
+/// Local time in `tz` to UTC: a time in the spring-forward gap moves to the first valid
+/// instant after it, a repeated time in the fall-back hour takes the earlier instant.
+fn local_to_utc(tz: Tz, ndt: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&ndt) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
+        LocalResult::None => {
+            let mut t = ndt.date().and_hms_opt(ndt.hour(), ndt.minute(), 0)?;
+            for _ in 0..(24 * 60) {
+                t += Duration::minutes(1);
+                if let Some(x) = tz.from_local_datetime(&t).earliest() {
+                    return Some(x.with_timezone(&Utc));
+                }
+            }
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn ctx_at(y: i32, m: u32, d: u32) -> DateContext {
+        DateContext {
+            default_tz: chrono_tz::Europe::Zurich,
+            reference: Utc
+                .with_ymd_and_hms(y, m, d, 10, 0, 0)
+                .single()
+                .expect("ref"),
+        }
+    }
+
+    fn ctx() -> DateContext {
+        ctx_at(2026, 11, 2)
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("rfc3339")
+            .with_timezone(&Utc)
+    }
+
+    fn w(a: &str, b: &str) -> Window {
+        Window {
+            start: utc(a),
+            end: utc(b),
+        }
+    }
+
+    fn wins(text: &str) -> Vec<Window> {
+        find_windows(text, &ctx()).windows
+    }
+
+    #[test]
+    fn spec_example_load_test_sentence() {
+        let f = find_windows(
+            "We plan to run the load test on Monday, 14 December 2026 from 09:00 to 17:00 CET.",
+            &ctx(),
+        );
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert_eq!(
+            f.zone,
+            Some(Zone::Fixed(FixedOffset::east_opt(3600).expect("off")))
+        );
+    }
+
+    #[test]
+    fn spec_example_zeitraum() {
+        assert_eq!(
+            wins("Zeitraum: 14.12.2026, 08:00 – 12:00 Uhr"),
+            vec![w("2026-12-14T07:00:00Z", "2026-12-14T11:00:00Z")]
+        );
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> Window {
+        // A whole local (Zurich) day.
+        let tz = chrono_tz::Europe::Zurich;
+        let a = NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        let b = a.succ_opt().expect("succ");
+        Window {
+            start: tz
+                .from_local_datetime(&a.and_hms_opt(0, 0, 0).expect("t"))
+                .single()
+                .expect("s")
+                .with_timezone(&Utc),
+            end: tz
+                .from_local_datetime(&b.and_hms_opt(0, 0, 0).expect("t"))
+                .single()
+                .expect("s")
+                .with_timezone(&Utc),
+        }
+    }
+
+    #[test]
+    fn spec_example_start_end_lines_utc() {
+        let f = find_windows(
+            "Start: 2027-01-11 22:00 UTC\nEnd: 2027-01-12 02:00 UTC",
+            &ctx(),
+        );
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-11T22:00:00Z", "2027-01-12T02:00:00Z")]
+        );
+        assert_eq!(f.zone.map(|z| z.label()), Some("UTC".to_string()));
+    }
+
+    #[test]
+    fn spec_example_testfenster_days() {
+        assert_eq!(
+            wins("Testfenster: Mo 11.01.2027 bis Fr 15.01.2027"),
+            vec![w("2027-01-10T23:00:00Z", "2027-01-15T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn spec_example_between_am_est() {
+        let f = find_windows("between 8am and 11am EST on January 19, 2027", &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-19T13:00:00Z", "2027-01-19T16:00:00Z")]
+        );
+        assert_eq!(f.zone.map(|z| z.label()), Some("UTC-05:00".to_string()));
+    }
+
+    #[test]
+    fn iso_with_offset() {
+        assert_eq!(
+            wins("Test window: 2026-12-14T09:00:00+01:00 - 2026-12-14T17:00:00+01:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert_eq!(
+            wins("Window: 2026-12-14T09:00:00Z to 2026-12-14T11:30:00Z"),
+            vec![w("2026-12-14T09:00:00Z", "2026-12-14T11:30:00Z")]
+        );
+        assert_eq!(
+            wins("Window: 2026-12-14T09:00:00-05:00 to 2026-12-14T11:00:00-05:00"),
+            vec![w("2026-12-14T14:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert_eq!(
+            wins("The test runs 2026-12-14 09:00 +0100 until 2026-12-14 10:00 +0100"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T09:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn iso_space_and_dotted_with_range() {
+        let want = vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")];
+        assert_eq!(wins("Test: 2026-12-14 09:00 - 2026-12-14 17:00"), want);
+        assert_eq!(wins("Test: 14.12.2026 09:00-17:00"), want);
+        assert_eq!(wins("Test am 14.12.26 von 9 bis 17 Uhr"), want);
+        assert_eq!(wins("The test is on 14.12.2026 from 09:00 to 17:00."), want);
+        assert_eq!(
+            wins("Lasttest am 14. Dezember 2026, 9 Uhr bis 17 Uhr"),
+            want
+        );
+        assert_eq!(wins("Lasttest am 14.12.2026 von 9.00 bis 17.00 Uhr"), want);
+        assert_eq!(wins("Test on December 14, 2026 9:00 AM - 5:00 PM"), want);
+        assert_eq!(
+            wins("Test on December 14, 2026 from 9 a.m. to 5 p.m."),
+            want
+        );
+        assert_eq!(
+            wins("Der Test findet am 14.12.2026 zwischen 9 und 17 Uhr statt."),
+            want
+        );
+        assert_eq!(wins("Test: 14.12.2026 9h - 17h"), want);
+        assert_eq!(wins("Test: 14.12.2026 9:00 Uhr bis 17:00 Uhr"), want);
+        assert_eq!(wins("Testing on Dec 14th 2026, 9am-5pm"), want);
+        assert_eq!(
+            wins("We test on 14th of December 2026 from 9 to 5pm."),
+            want
+        );
+        assert_eq!(
+            wins("Test window: Monday, 14 December 2026, 09:00 – 17:00"),
+            want
+        );
+        assert_eq!(wins("Test window: 14 Dec 2026 09:00 — 17:00"), want);
+    }
+
+    #[test]
+    fn yearless_and_weekday_slash() {
+        // Reference 2026-11-02: December is in the coming weeks.
+        let want = vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")];
+        assert_eq!(wins("Test on Mon 14/12 09:00-17:00"), want);
+        assert_eq!(wins("Test on Dec 14th, 9am to 5pm"), want);
+        assert_eq!(wins("Test on 14 Dec 09:00-17:00"), want);
+        assert_eq!(wins("Test am 14.12. von 09:00 bis 17:00"), want);
+    }
+
+    #[test]
+    fn noon_and_midnight() {
+        assert_eq!(
+            wins("Test on 14.12.2026 from noon until midnight"),
+            vec![w("2026-12-14T11:00:00Z", "2026-12-14T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.12.2026 from midnight to 12 noon"),
+            vec![w("2026-12-13T23:00:00Z", "2026-12-14T11:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn summer_and_winter_time() {
+        assert_eq!(
+            wins("Test window: 2027-07-01 09:00 - 2027-07-01 10:00"),
+            vec![w("2027-07-01T07:00:00Z", "2027-07-01T08:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test window: 2026-12-14 09:00 - 2026-12-14 10:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T09:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn dst_gap_and_fold() {
+        let c = ctx_at(2027, 2, 1);
+        // 2027-03-28 02:30 does not exist in Zurich: first valid instant is 03:00 CEST.
+        let f = find_windows("Test: 28.03.2027 02:30 - 28.03.2027 04:00", &c);
+        assert_eq!(
+            f.windows,
+            vec![w("2027-03-28T01:00:00Z", "2027-03-28T02:00:00Z")]
+        );
+        // 2027-10-31 02:30 happens twice: the earlier (CEST) is taken.
+        let c = ctx_at(2027, 9, 1);
+        let f = find_windows("Test: 31.10.2027 02:30 - 31.10.2027 05:00", &c);
+        assert_eq!(
+            f.windows,
+            vec![w("2027-10-31T00:30:00Z", "2027-10-31T04:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn single_day_whole_day() {
+        assert_eq!(
+            wins("The test will take place on 14.12.2026."),
+            vec![day(2026, 12, 14)]
+        );
+        assert_eq!(wins("Datum: 14. Dezember 2026"), vec![day(2026, 12, 14)]);
+        assert_eq!(wins("Date: 2027-07-01"), vec![day(2027, 7, 1)]);
+    }
+
+    #[test]
+    fn range_last_day_without_time_ends_at_midnight() {
+        assert_eq!(
+            wins("Test from 14.12.2026 09:00 to 15.12.2026"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-15T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test from 14.12.2026 to 15.12.2026 17:00"),
+            vec![w("2026-12-13T23:00:00Z", "2026-12-15T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn day_ranges() {
+        let want = vec![w("2026-12-13T23:00:00Z", "2026-12-18T23:00:00Z")];
+        assert_eq!(wins("Test: 14-18 December 2026"), want);
+        assert_eq!(wins("Test vom 14. bis 18. Dezember 2026"), want);
+        assert_eq!(wins("Test: Dec 14-18, 2026"), want);
+        assert_eq!(wins("Test: Dec 14 - 18"), want);
+        assert_eq!(wins("Test: 14.-18.12.2026"), want);
+        assert_eq!(wins("Test: 14.12. - 18.12.2026"), want);
+        assert_eq!(wins("Testzeitraum: 14.12.2026 – 18.12.2026"), want);
+    }
+
+    #[test]
+    fn day_range_with_daily_hours_gives_one_window_per_day() {
+        let f = wins("Load test: 14-16 Dec 2026, 09:00-17:00 daily");
+        assert_eq!(
+            f,
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z"),
+                w("2026-12-15T08:00:00Z", "2026-12-15T16:00:00Z"),
+                w("2026-12-16T08:00:00Z", "2026-12-16T16:00:00Z"),
+            ]
+        );
+        let g = wins("Lasttest vom 14. bis 16. Dezember 2026 jeweils von 9 bis 17 Uhr");
+        assert_eq!(f, g);
+    }
+
+    #[test]
+    fn list_of_days_with_hours_each() {
+        assert_eq!(
+            wins("Test on 14.12. and 16.12.2026, 09:00-12:00 each"),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-16T08:00:00Z", "2026-12-16T11:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn bullet_list_of_windows() {
+        let text = "Planned test windows:\n- Mon 14/12: 09:00-12:00\n- Tue 15/12: 13:00-17:00\n";
+        assert_eq!(
+            wins(text),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-15T12:00:00Z", "2026-12-15T16:00:00Z"),
+            ]
+        );
+        let text = "Window 1: 14.12.2026 09:00-12:00\nWindow 2: 15.12.2026 13:00-17:00";
+        assert_eq!(
+            wins(text),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-15T12:00:00Z", "2026-12-15T16:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn labelled_lines_split_date_and_time() {
+        let want = vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")];
+        assert_eq!(
+            wins(
+                "Start date: 14.12.2026\nStart time: 09:00\nEnd date: 14.12.2026\nEnd time: 17:00"
+            ),
+            want
+        );
+        assert_eq!(
+            wins("Beginn: 14.12.2026, 09:00 Uhr\nEnde: 14.12.2026, 17:00 Uhr"),
+            want
+        );
+        assert_eq!(wins("Von: 14.12.2026 09:00\nBis: 14.12.2026 17:00"), want);
+        assert_eq!(
+            wins("Start\t14.12.2026\t09:00\nEnd\t14.12.2026\t17:00\n"),
+            want
+        );
+        assert_eq!(wins("Date: 14.12.2026\nStart: 09:00\nEnd: 17:00"), want);
+        assert_eq!(wins("Date: 14.12.2026\nTime: 09:00 - 17:00"), want);
+        assert_eq!(wins("Start: 14.12.2026 09:00 End: 14.12.2026 17:00"), want);
+    }
+
+    #[test]
+    fn table_with_header_row() {
+        assert_eq!(
+            wins("Datum\tVon\tBis\n14.12.2026\t09:00\t17:00\n"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn zones_written_in_many_ways() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "Test 14.12.2026 09:00-17:00 UTC",
+                "2026-12-14T09:00:00Z",
+                "2026-12-14T17:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 GMT",
+                "2026-12-14T09:00:00Z",
+                "2026-12-14T17:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 UTC+1",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 GMT+2",
+                "2026-12-14T07:00:00Z",
+                "2026-12-14T15:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 UTC-05:00",
+                "2026-12-14T14:00:00Z",
+                "2026-12-14T22:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 MEZ",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 CEST",
+                "2026-12-14T07:00:00Z",
+                "2026-12-14T15:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 BST",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 PST",
+                "2026-12-14T17:00:00Z",
+                "2026-12-15T01:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 AEDT",
+                "2026-12-13T22:00:00Z",
+                "2026-12-14T06:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 JST",
+                "2026-12-14T00:00:00Z",
+                "2026-12-14T08:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 Europe/London",
+                "2026-12-14T09:00:00Z",
+                "2026-12-14T17:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 America/New_York",
+                "2026-12-14T14:00:00Z",
+                "2026-12-14T22:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 (Swiss time)",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 Schweizer Zeit",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 local time (Zurich)",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 +01:00",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+            (
+                "Test 14.12.2026 09:00-17:00 CET/CEST",
+                "2026-12-14T08:00:00Z",
+                "2026-12-14T16:00:00Z",
+            ),
+        ];
+        for (text, a, b) in cases {
+            assert_eq!(wins(text), vec![w(a, b)], "{text}");
+        }
+    }
+
+    #[test]
+    fn named_zone_reported() {
+        let f = find_windows("Test 14.12.2026 09:00-17:00 Europe/London", &ctx());
+        assert_eq!(f.zone, Some(Zone::Named(chrono_tz::Europe::London)));
+        let f = find_windows("Test 14.12.2026 09:00-17:00 Swiss time", &ctx());
+        assert_eq!(f.zone, Some(Zone::Named(chrono_tz::Europe::Zurich)));
+        let f = find_windows("Test 14.12.2026 09:00-17:00", &ctx());
+        assert_eq!(f.zone, None);
+    }
+
+    #[test]
+    fn zone_line_applies_to_whole_text() {
+        let text = "Start: 14.12.2026 09:00\nEnd: 14.12.2026 17:00\nZeitzone: UTC";
+        let f = find_windows(text, &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-14T09:00:00Z", "2026-12-14T17:00:00Z")]
+        );
+        let text = "All times are in UTC.\nTest on 14.12.2026 from 09:00 to 17:00.";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-14T09:00:00Z", "2026-12-14T17:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn zone_on_start_line_carries_to_end_line() {
+        assert_eq!(
+            wins("Start: 14.12.2026 09:00 CET\nEnd: 14.12.2026 17:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn ambiguous_zone_is_reported() {
+        let f = find_windows("Test on 14.12.2026 from 09:00 to 17:00 IST", &ctx());
+        assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
+        // Read in the default zone; the rules send it to a person.
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        // German "ist" is a verb, not a zone.
+        let f = find_windows("Der Test ist am 14.12.2026 von 9 bis 17 Uhr.", &ctx());
+        assert!(f.ambiguous_zones.is_empty());
+        assert_eq!(f.windows.len(), 1);
+    }
+
+    #[test]
+    fn ambiguous_numeric_dates() {
+        let f = find_windows("Test on 03/04/2027 from 09:00 to 17:00", &ctx());
+        assert_eq!(f.ambiguous_dates, vec!["03/04/2027".to_string()]);
+        assert!(f.windows.is_empty());
+        let f = find_windows("Test on 03-04-2027", &ctx());
+        assert_eq!(f.ambiguous_dates, vec!["03-04-2027".to_string()]);
+        assert!(f.windows.is_empty());
+        // A weekday that fits only one reading settles it: 2027-03-04 is a Thursday.
+        let f = find_windows("Test on Thursday 03/04/2027 09:00-17:00", &ctx());
+        assert!(f.ambiguous_dates.is_empty());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-03-04T08:00:00Z", "2027-03-04T16:00:00Z")]
+        );
+        // 2027-04-03 is a Saturday.
+        let f = find_windows("Test on Sat 03/04/2027 09:00-17:00", &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-04-03T07:00:00Z", "2027-04-03T15:00:00Z")]
+        );
+        // Dotted is day first, ISO is never ambiguous, a field over 12 decides.
+        let f = find_windows("Test on 03.04.2027", &ctx());
+        assert!(f.ambiguous_dates.is_empty());
+        assert_eq!(f.windows, vec![day(2027, 4, 3)]);
+        let f = find_windows("Test on 2027/04/03", &ctx());
+        assert_eq!(f.windows, vec![day(2027, 4, 3)]);
+        let f = find_windows("Test on 12/25/2026", &ctx());
+        assert!(f.ambiguous_dates.is_empty());
+        assert_eq!(f.windows, vec![day(2026, 12, 25)]);
+        let f = find_windows("Test on 25/12/2026", &ctx());
+        assert_eq!(f.windows, vec![day(2026, 12, 25)]);
+    }
+
+    #[test]
+    fn weekday_contradicting_date_is_ambiguous() {
+        let f = find_windows("Test on Monday, 15 December 2026", &ctx());
+        assert_eq!(f.ambiguous_dates.len(), 1);
+        assert!(f.windows.is_empty());
+    }
+
+    #[test]
+    fn year_inference_around_new_year() {
+        let c = ctx_at(2026, 12, 20);
+        assert_eq!(
+            find_windows("Test on 5 Jan", &c).windows,
+            vec![day(2027, 1, 5)]
+        );
+        assert_eq!(
+            find_windows("Test on 28 Dec", &c).windows,
+            vec![day(2026, 12, 28)]
+        );
+        // Within 60 days back stays in the past year.
+        assert_eq!(
+            find_windows("Test on 1 Nov", &c).windows,
+            vec![day(2026, 11, 1)]
+        );
+        assert_eq!(
+            find_windows("Test from 28 Dec to 3 Jan", &c).windows,
+            vec![w("2026-12-27T23:00:00Z", "2027-01-03T23:00:00Z")]
+        );
+        assert_eq!(
+            find_windows("Test: 30.12. - 02.01.2027", &c).windows,
+            vec![w("2026-12-29T23:00:00Z", "2027-01-02T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn two_digit_years_and_month_names() {
+        assert_eq!(wins("Test on 03.03.27"), vec![day(2027, 3, 3)]);
+        assert_eq!(wins("Test am 3. März 2027"), vec![day(2027, 3, 3)]);
+        assert_eq!(wins("Test am 3. Maerz 2027"), vec![day(2027, 3, 3)]);
+        assert_eq!(wins("Test am 3. Okt. 2027"), vec![day(2027, 10, 3)]);
+        assert_eq!(wins("Test on 3 Sept 2027"), vec![day(2027, 9, 3)]);
+        assert_eq!(wins("Test on Jan. 3, 2027"), vec![day(2027, 1, 3)]);
+        assert_eq!(wins("Test am 3. Dez"), vec![day(2026, 12, 3)]);
+    }
+
+    #[test]
+    fn weekday_only_references() {
+        // Reference Monday 2026-11-02: "next Monday" and "Montag" are 2026-11-09.
+        assert_eq!(
+            wins("We will run the test next Monday from 9:00 to 12:00."),
+            vec![w("2026-11-09T08:00:00Z", "2026-11-09T11:00:00Z")]
+        );
+        assert_eq!(
+            wins("Der Test findet am Montag statt."),
+            vec![day(2026, 11, 9)]
+        );
+    }
+
+    #[test]
+    fn overnight_window() {
+        assert_eq!(
+            wins("Test on 14.12.2026 22:00-02:00"),
+            vec![w("2026-12-14T21:00:00Z", "2026-12-15T01:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn end_before_start_is_kept() {
+        assert_eq!(
+            wins("Test from 15.12.2026 to 14.12.2026"),
+            vec![w("2026-12-14T23:00:00Z", "2026-12-14T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn non_window_dates_are_ignored() {
+        for text in [
+            "Our contract from 2019 is still valid.",
+            "As discussed on 12 Nov, we send the details later.",
+            "Invoice dated 01.12.2026 attached.",
+            "Last year's test on 2025-05-01 went fine.",
+            "Call me at +41 44 123 45 67.",
+            "Our server 10.12.2026.1 is version 1.2.3.",
+            "Support is 24/7.",
+            "Budget for 03/2027.",
+            "We sent 1.50 Gbit/s.",
+            "Thanks for your reply on 12.11.2026.",
+        ] {
+            let f = find_windows(text, &ctx());
+            assert!(f.windows.is_empty(), "{text}: {:?}", f.windows);
+            assert!(f.ambiguous_dates.is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn windows_in_order_and_deduplicated() {
+        let text = "Test window: 15.12.2026 09:00-10:00.\nReminder, test window: 14.12.2026 09:00-10:00.\nAgain: test on 15.12.2026 09:00-10:00.";
+        assert_eq!(
+            wins(text),
+            vec![
+                w("2026-12-15T08:00:00Z", "2026-12-15T09:00:00Z"),
+                w("2026-12-14T08:00:00Z", "2026-12-14T09:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn german_prose() {
+        let text = "Sehr geehrte Damen und Herren\n\nWir möchten Ihnen mitteilen, dass wir am Dienstag, 15. Dezember 2026 \
+                    zwischen 08:00 und 12:00 Uhr einen Lasttest auf www.example.ch durchführen werden.\n\nFreundliche Grüsse";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-15T07:00:00Z", "2026-12-15T11:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn realistic_english_mail() {
+        let text = "Hi team,\n\nwe'd like to notify you about a penetration test against our site shop.example.com.\n\
+                    Scope: web application only.\n\
+                    Start: 11 January 2027, 22:00 CET\n\
+                    End: 12 January 2027, 02:00 CET\n\
+                    Source IPs: 203.0.113.10, 203.0.113.11\n\
+                    Contact: Jane Doe, +41 79 123 45 67\n\nThanks!";
+        let f = find_windows(text, &ctx());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-11T21:00:00Z", "2027-01-12T01:00:00Z")]
+        );
+        assert_eq!(f.zone.map(|z| z.label()), Some("UTC+01:00".to_string()));
+    }
+
+    #[test]
+    fn hard_wrapped_sentence() {
+        let text = "We plan to run the load test against www.example.com on Monday, 14 December\n2026 from 09:00 to 17:00 CET. Please let us know.";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+}
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    #[test]
+    fn dbg_items() {
+        let text = std::env::var("DT").unwrap_or_default();
+        let toks = tokenize(&text);
+        let mut m = Matcher {
+            toks: &toks,
+            text: &text,
+            ref_date: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            findings: DateFindings::default(),
+        };
+        let els = m.elements();
+        for e in &els {
+            eprintln!("E {:?}", e);
+        }
+        for e in build_points(&els) {
+            eprintln!("P {:?}", e);
+        }
+    }
 }
