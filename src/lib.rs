@@ -4,3 +4,5 @@
 pub mod extract;
 pub mod model;
 pub mod read;
+pub mod sink;
+pub mod source;
