@@ -310,26 +310,62 @@ wait_gone() {
 	done
 }
 
-# Kill the process named in a pid file, if it is still alive, and wait for it to exit.
+# True while a process exists and is not a zombie (nobody may reap it in a container).
+alive() {
+	local line rest
+	read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+	rest="${line##*) }"
+	[ "${rest%% *}" != Z ]
+}
+
+# Direct children of a process (from /proc, so no procps needed).
+children_of() {
+	local parent="$1" f line rest
+	for f in /proc/[0-9]*/stat; do
+		read -r line <"$f" 2>/dev/null || continue
+		rest="${line##*) }" # after "pid (comm) "
+		set -- $rest
+		if [ "${2:-}" = "$parent" ]; then
+			line="${f#/proc/}"
+			echo "${line%/stat}"
+		fi
+	done
+}
+
+# Kill the process named in a pid file, if it is still alive, and wait for it to exit. Its
+# children are remembered first and killed too if they outlive it: Dovecot's imap processes
+# keep serving their connections after the master is gone, which would make a "restart" keep
+# old sessions alive and leave processes behind after `stop`.
 kill_pidfile() {
-	local f="$1" pid
+	local f="$1" pid kids k
 	[ -s "$f" ] || return 0
 	pid=$(head -n1 "$f" | tr -d ' \n')
 	case "$pid" in '' | *[!0-9]*) return 0 ;; esac
-	if kill -0 "$pid" 2>/dev/null; then
+	if alive "$pid"; then
+		kids=$(children_of "$pid")
 		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
+			alive "$pid" || break
 			sleep 0.1
 		done
-		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+		alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
+		for k in $kids; do
+			kill -TERM "$k" 2>/dev/null || true
+		done
+		for k in $kids; do
+			for _ in $(seq 1 20); do
+				alive "$k" || break
+				sleep 0.1
+			done
+			alive "$k" && kill -KILL "$k" 2>/dev/null || true
+		done
 	fi
 	rm -f "$f"
 }
 
 start_dovecot() {
 	local d="$1"
-	if [ -s "$d/run/dovecot/master.pid" ] && kill -0 "$(cat "$d/run/dovecot/master.pid")" 2>/dev/null; then
+	if [ -s "$d/run/dovecot/master.pid" ] && alive "$(cat "$d/run/dovecot/master.pid")"; then
 		return 0
 	fi
 	dovecot -c "$d/dovecot.conf" </dev/null >>"$d/dovecot.start.log" 2>&1 ||
@@ -356,7 +392,7 @@ postfix_pidfile() { echo "$1/postfix-spool/pid/master.pid"; }
 start_postfix() {
 	local d="$1" pf
 	pf=$(postfix_pidfile "$d")
-	if [ -s "$pf" ] && kill -0 "$(head -n1 "$pf" | tr -d ' ')" 2>/dev/null; then
+	if [ -s "$pf" ] && alive "$(head -n1 "$pf" | tr -d ' ')"; then
 		return 0
 	fi
 	postfix -c "$d/postfix" start </dev/null >>"$d/postfix.start.log" 2>&1 ||
@@ -379,7 +415,10 @@ start_watchdog() {
 	# setsid + closed stdio: the watchdog must not hold the test runner's pipes open.
 	setsid bash -c '
 		d="$1"; watch="$2"; self="$3"; cleanup="$4"
-		while kill -0 "$watch" 2>/dev/null; do sleep 1; done
+		# Gone, or a zombie its parent has not reaped yet: either way the tests are over.
+		while [ -r "/proc/$watch/stat" ] && ! grep -q ") Z " "/proc/$watch/stat" 2>/dev/null; do
+			sleep 1
+		done
 		"$self" stop "$d"
 		if [ "$cleanup" = 1 ]; then rm -rf "$d"; fi
 	' watchdog "$d" "$watch" "$self" "${MAILSERVERS_CLEANUP:-0}" </dev/null >>"$d/watchdog.log" 2>&1 &
@@ -392,7 +431,7 @@ stop_watchdog() {
 	pid=$(cat "$d/watchdog.pid")
 	rm -f "$d/watchdog.pid"
 	# When the watchdog itself runs `stop`, it is our parent: do not kill it.
-	if [ "$pid" != "$PPID" ] && [ "$pid" != "$$" ] && kill -0 "$pid" 2>/dev/null; then
+	if [ "$pid" != "$PPID" ] && [ "$pid" != "$$" ] && alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true
 	fi
 }
