@@ -53,6 +53,7 @@ impl Outbox for FileOutbox {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

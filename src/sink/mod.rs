@@ -200,6 +200,7 @@ pub(crate) fn lettre_envelope(e: &Envelope) -> Result<lettre::address::Envelope,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

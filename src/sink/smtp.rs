@@ -117,6 +117,7 @@ impl Outbox for SmtpOutbox {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

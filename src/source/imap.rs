@@ -241,10 +241,10 @@ impl ImapSource {
     {
         let session = self.session.as_mut().ok_or(SourceError::NotConnected)?;
         let out = timed(limit, what, f(session)).await;
-        if let Err(e) = &out {
-            if e.needs_reconnect() {
-                self.session = None;
-            }
+        if let Err(e) = &out
+            && e.needs_reconnect()
+        {
+            self.session = None;
         }
         out
     }
@@ -342,10 +342,10 @@ impl ImapSource {
                 .find_map(|f| f.body().map(<[u8]>::to_vec));
             // No body: expunged meanwhile by someone else; keep the listing without it. The
             // size the server announced may differ from what it sends; the limit holds anyway.
-            if let Some(b) = body {
-                if u64::try_from(b.len()).unwrap_or(u64::MAX) <= max_bytes {
-                    m.raw = Some(b);
-                }
+            if let Some(b) = body
+                && u64::try_from(b.len()).unwrap_or(u64::MAX) <= max_bytes
+            {
+                m.raw = Some(b);
             }
         }
         self.drain_unsolicited();
@@ -794,10 +794,10 @@ pub fn message_id_from_header(header: &[u8]) -> Option<String> {
             }
             break;
         }
-        if let Some((name, rest)) = line.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("message-id") {
-                value = Some(rest.trim().to_string());
-            }
+        if let Some((name, rest)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("message-id")
+        {
+            value = Some(rest.trim().to_string());
         }
     }
     let v = value?;
@@ -817,6 +817,7 @@ pub fn message_id_from_header(header: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

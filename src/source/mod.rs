@@ -21,6 +21,8 @@ pub use maildir::{MaildirMessage, MaildirSource};
 
 /// Which mailbox `intake watch` reads, as written in the configuration file
 /// (`[mailbox]` with `kind = "imap"` or `kind = "maildir"`).
+// Read once at start-up; boxing the IMAP variant would only complicate matching.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
 pub enum MailboxConfig {
@@ -209,10 +211,10 @@ impl ImapConfig {
         if self.folder.trim().is_empty() {
             return bad("imap: folder is empty".into());
         }
-        if let Some(m) = &self.move_to {
-            if m.trim().is_empty() || m == &self.folder {
-                return bad("imap: move_to must name another, non-empty folder".into());
-            }
+        if let Some(m) = &self.move_to
+            && (m.trim().is_empty() || m == &self.folder)
+        {
+            return bad("imap: move_to must name another, non-empty folder".into());
         }
         if !(1..=86_400).contains(&self.poll_seconds) {
             return bad("imap: poll_seconds must be 1 to 86400".into());
@@ -394,6 +396,8 @@ impl Backoff {
     }
 
     /// The delay before the next attempt; each call doubles the ceiling until `cap`.
+    // Not an Iterator: it never ends, and `Option<Duration>` would only add unwrapping.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Duration {
         let factor = 2u32.saturating_pow(self.attempt.min(31));
         let ceiling = self.base.saturating_mul(factor).min(self.cap);
@@ -418,6 +422,7 @@ impl Backoff {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
