@@ -9,4 +9,6 @@ pub mod extract;
 pub mod model;
 pub mod read;
 pub mod render;
+pub mod sink;
+pub mod source;
 pub mod store;

@@ -1,4 +1,9 @@
-//! The integration test binary: one harness, one module per area.
+//! The `it` integration test binary: one harness, one module per area. The end-to-end
+//! modules run against real Dovecot and Postfix instances on loopback (scripts/mailservers.sh).
+
+// Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod edges;
 mod golden;
+mod mailservers;
