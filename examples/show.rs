@@ -4,7 +4,16 @@ fn main() {
     for path in std::env::args().skip(1) {
         let raw = std::fs::read(&path).expect("readable file");
         let l = intake::read::read(&raw);
-        println!("=== {path}\nfrom={:?} name={:?} subject={:?} automated={:?} unreadable={:?}", l.from, l.from_name, l.subject, l.automated, l.unreadable);
-        println!("--- new\n{}\n--- quoted ({} bytes)\n--- signature\n{}\n--- attachments\n{}", l.text.new, l.text.quoted.len(), l.text.signature, l.text.attachments);
+        println!(
+            "=== {path}\nfrom={:?} name={:?} subject={:?} automated={:?} unreadable={:?}",
+            l.from, l.from_name, l.subject, l.automated, l.unreadable
+        );
+        println!(
+            "--- new\n{}\n--- quoted ({} bytes)\n--- signature\n{}\n--- attachments\n{}",
+            l.text.new,
+            l.text.quoted.len(),
+            l.text.signature,
+            l.text.attachments
+        );
     }
 }

@@ -47,6 +47,22 @@ pub enum Command {
     /// file was checked, 2 when a file could not be read (the others are still checked),
     /// 1 for bad usage or configuration.
     Check(CheckArgs),
+    /// Watch the support mailbox: decide every new message once, answer, forward approved
+    /// windows to security, summarise for staff.
+    ///
+    /// Runs until SIGTERM/SIGINT (finishing the message in hand), or with --once processes
+    /// what is waiting and exits. Reads [mailbox], [outbox] and [store] from the config.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Configuration file (default: ./config.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Process what is waiting, send what is queued, then exit.
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,9 +114,42 @@ pub fn main() -> u8 {
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    init_logging(cli.log_format);
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Watch(args) => run_watch(args),
     }
+}
+
+/// Structured logs on stderr; `RUST_LOG` filters (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn run_watch(args: WatchArgs) -> Result<u8> {
+    let config = Config::load(args.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("Starting the async runtime")?;
+    let summary = runtime.block_on(async {
+        let shutdown = crate::watch::Shutdown::on_signals();
+        crate::watch::run(config, args.once, shutdown).await
+    })?;
+    eprintln!(
+        "intake watch: {} decided, {} skipped (older than answer_since), {} sent, {} waiting to be sent",
+        summary.decided, summary.skipped, summary.sent, summary.unsent
+    );
+    Ok(EXIT_OK)
 }
 
 fn run_check(args: CheckArgs) -> Result<u8> {
@@ -277,7 +326,7 @@ fn write_rendered(
     config: &Config,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for m in compose(c, raw, templates, &config.addresses, now)? {
+    for m in compose(c, raw, templates, &config.addresses, now, true)? {
         writeln!(out, "=== {} to {} ===", m.role.as_str(), m.to)?;
         out.write_all(&m.raw)?;
         writeln!(out)?;

@@ -6,6 +6,9 @@ use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::sink::OutboxConfig;
+use crate::source::MailboxConfig;
+
 /// `config.toml` as written. Every key is optional; the defaults are documented per field.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,11 +22,19 @@ pub struct FileConfig {
     #[serde(default)]
     pub addresses: AddressesFile,
     /// Where mail comes from (`intake watch`).
-    pub mailbox: Option<toml::Value>,
+    pub mailbox: Option<MailboxConfig>,
     /// Where replies go (`intake watch`).
-    pub outbox: Option<toml::Value>,
+    pub outbox: Option<OutboxConfig>,
     /// The SQLite store (`intake watch`).
-    pub store: Option<toml::Value>,
+    pub store: Option<StoreFile>,
+}
+
+/// `[store]`: where decisions are kept.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    /// The SQLite file (created with its folder when missing).
+    pub path: PathBuf,
 }
 
 /// `[rules]`: the notice rules and message checks.
@@ -38,6 +49,8 @@ pub struct RulesFile {
     pub max_message_bytes: Option<u64>,
     /// authserv-id of our own MX in `Authentication-Results`; unset: the topmost header counts.
     pub trusted_authserv_id: Option<String>,
+    /// Automated replies to one address per 24 hours at most (a mail-loop breaker). Default 5.
+    pub max_replies_per_sender_per_day: Option<u32>,
 }
 
 /// `[addresses]`: who we are and whom we tell.
@@ -60,6 +73,7 @@ pub struct Rules {
     pub broad_notice_days: u32,
     pub max_message_bytes: u64,
     pub trusted_authserv_id: Option<String>,
+    pub max_replies_per_sender_per_day: u32,
 }
 
 impl Default for Rules {
@@ -70,6 +84,7 @@ impl Default for Rules {
             broad_notice_days: 28,
             max_message_bytes: 25 * 1024 * 1024,
             trusted_authserv_id: None,
+            max_replies_per_sender_per_day: 5,
         }
     }
 }
@@ -107,10 +122,10 @@ pub struct Config {
     pub rules: Rules,
     pub addresses: Addresses,
     pub templates_dir: PathBuf,
-    /// Raw sections for `intake watch`, validated by the watch command itself.
-    pub mailbox: Option<toml::Value>,
-    pub outbox: Option<toml::Value>,
-    pub store: Option<toml::Value>,
+    /// `intake watch` sections, validated, with relative paths resolved.
+    pub mailbox: Option<MailboxConfig>,
+    pub outbox: Option<OutboxConfig>,
+    pub store_path: Option<PathBuf>,
     /// Folder relative paths in the file are resolved against.
     pub base_dir: PathBuf,
 }
@@ -208,6 +223,49 @@ impl Config {
             other => other.map(|s| s.trim().to_ascii_lowercase()),
         };
 
+        let max_replies_per_sender_per_day = match file.rules.max_replies_per_sender_per_day {
+            Some(0) => {
+                errors.push("rules.max_replies_per_sender_per_day: must be at least 1".into());
+                defaults.max_replies_per_sender_per_day
+            }
+            Some(n) => n,
+            None => defaults.max_replies_per_sender_per_day,
+        };
+
+        let mut mailbox = file.mailbox;
+        if let Some(m) = &mut mailbox {
+            if let Err(e) = m.validate() {
+                errors.push(format!("mailbox: {e}"));
+            }
+            match m {
+                MailboxConfig::Imap(c) => {
+                    if let Some(ca) = &mut c.ca_file {
+                        *ca = base.join(&*ca);
+                    }
+                }
+                MailboxConfig::Maildir(c) => {
+                    c.path = base.join(&c.path);
+                    if let Some(seed) = &mut c.seed_from {
+                        *seed = base.join(&*seed);
+                    }
+                }
+            }
+        }
+        let mut outbox = file.outbox;
+        if let Some(o) = &mut outbox {
+            if let Err(e) = o.validate() {
+                errors.push(format!("outbox: {e}"));
+            }
+            match o {
+                OutboxConfig::Smtp(c) => {
+                    if let Some(ca) = &mut c.ca_file {
+                        *ca = base.join(&*ca);
+                    }
+                }
+                OutboxConfig::File(c) => c.path = base.join(&c.path),
+            }
+        }
+
         let d = Addresses::default();
         let mut address = |key: &str, v: Option<String>, default: String| match v {
             Some(a) if !is_plain_address(&a) => {
@@ -240,12 +298,13 @@ impl Config {
                 broad_notice_days,
                 max_message_bytes,
                 trusted_authserv_id,
+                max_replies_per_sender_per_day,
             },
             addresses,
             templates_dir: base.join(file.templates.unwrap_or_else(|| "templates".into())),
-            mailbox: file.mailbox,
-            outbox: file.outbox,
-            store: file.store,
+            mailbox,
+            outbox,
+            store_path: file.store.map(|s| base.join(s.path)),
             base_dir: base.to_path_buf(),
         })
     }
@@ -320,6 +379,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("broad_notice_days"), "{err}");
+    }
+
+    #[test]
+    fn watch_sections_are_typed_and_paths_resolved() {
+        let cfg = parse(
+            "[mailbox]\nkind = \"maildir\"\npath = \"var/mail\"\n[outbox]\nkind = \"file\"\npath = \"var/outbox\"\n[store]\npath = \"var/intake.sqlite3\"\n",
+        )
+        .unwrap();
+        match cfg.mailbox.unwrap() {
+            MailboxConfig::Maildir(m) => assert_eq!(m.path, Path::new("/etc/intake/var/mail")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            cfg.store_path.unwrap(),
+            Path::new("/etc/intake/var/intake.sqlite3")
+        );
+        let err = parse("[mailbox]\nkind = \"imap\"\nhost = \"mail.example.com\"\nusername = \"u\"\npasword = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pasword"), "{err}");
     }
 
     #[test]

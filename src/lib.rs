@@ -12,3 +12,4 @@ pub mod render;
 pub mod sink;
 pub mod source;
 pub mod store;
+pub mod watch;

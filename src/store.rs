@@ -208,6 +208,46 @@ impl Store {
         Ok(id)
     }
 
+    /// Queues one more message for a recorded decision (a notice to staff).
+    pub fn queue(&self, message: i64, o: &Outgoing, now: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                 ON CONFLICT (out_message_id) DO NOTHING",
+                params![message, o.role.as_str(), o.to, o.from, o.message_id, o.raw, ts(now)],
+            )
+            .context("Queueing a message")?;
+        Ok(())
+    }
+
+    /// Records a mailbox position holding a message decided before under another position
+    /// (same Message-ID and content): same decision and verdict, nothing queued.
+    pub fn record_duplicate(&self, id: &Identity) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO messages (folder, uidvalidity, uid, message_id, content_hash, sender, arrival, decided_at, decision, rules_version, verdict)
+                 SELECT ?1, ?2, ?3, message_id, content_hash, sender, arrival, decided_at, decision, rules_version, verdict
+                 FROM messages WHERE content_hash = ?4 AND message_id IS ?5 LIMIT 1
+                 ON CONFLICT (folder, uidvalidity, uid) DO NOTHING",
+                params![id.folder, id.uidvalidity, id.uid as i64, id.content_hash, id.message_id],
+            )
+            .context("Recording a known message at a new position")?;
+        Ok(())
+    }
+
+    /// The decision recorded at a mailbox position.
+    pub fn decision_at(&self, folder: &str, uidvalidity: u32, uid: u64) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT decision FROM messages WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+                params![folder, uidvalidity, uid as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading a decision")
+    }
+
     /// Outbox rows due for sending at `now`, oldest first.
     pub fn pending(&self, now: DateTime<Utc>) -> Result<Vec<Pending>> {
         let mut stmt = self
@@ -596,6 +636,26 @@ mod tests {
         let got = s.position("imap:INBOX").unwrap().unwrap();
         assert_eq!(got.last_uid, 12);
         assert_eq!(got.answer_since, t0());
+    }
+
+    #[test]
+    fn a_known_message_at_a_new_position_keeps_its_decision_and_queues_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        record(&mut s, &ident(5, "h"), &[out("r@amazee.io", Role::Reply)]);
+        let mut moved = ident(1, "h");
+        moved.uidvalidity = 8;
+        s.record_duplicate(&moved).unwrap();
+        s.record_duplicate(&moved).unwrap();
+        assert_eq!(
+            s.decision_at("INBOX", 8, 1).unwrap().as_deref(),
+            Some("accept")
+        );
+        assert_eq!(s.unsent_count().unwrap(), 1);
+        assert_eq!(
+            s.untagged("INBOX", 8).unwrap(),
+            vec![(1, "accept".to_string())]
+        );
     }
 
     #[test]

@@ -60,14 +60,14 @@ pub fn judge(
         let qualifying = arrival + Duration::days(i64::from(required));
         let message = if days < 0.0 {
             format!(
-                "The test window starts {} , before this message arrived. {} tests need {required} days notice: the earliest start we can accept is {}.",
+                "The test window starts {}, before this message arrived. {} need {required} days notice: the earliest start we can accept is {}.",
                 zone.format(start),
                 class_word(test_class),
                 zone.format(qualifying)
             )
         } else {
             format!(
-                "The test starts {} , only {:.1} days after this message arrived; {} tests need at least {required} days notice. The earliest start we can accept is {}.",
+                "The test starts {}, only {:.1} days after this message arrived; {} need at least {required} days notice. The earliest start we can accept is {}.",
                 zone.format(start),
                 days,
                 class_word(test_class),
@@ -211,8 +211,8 @@ pub fn describe(item: Item) -> &'static str {
 
 fn class_word(c: TestClass) -> &'static str {
     match c {
-        TestClass::Standard => "Penetration and security",
-        TestClass::Broad => "Load tests and tests of the platform itself (broad)",
+        TestClass::Standard => "penetration and security tests",
+        TestClass::Broad => "load tests and security tests of the platform itself",
     }
 }
 

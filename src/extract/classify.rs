@@ -131,13 +131,41 @@ pub fn mentions(text: &str) -> TestMentions {
 /// Words just before a platform word that make it the customer's hosting, not the target:
 /// "hosted on Lagoon", "runs on your platform", "our learning platform".
 const HOSTING_BEFORE: &[&str] = &[
-    "on", "auf", "in", "bei", "hosted", "runs", "running", "run", "deployed", "betrieben",
-    "gehostet", "our", "unsere", "unserer", "unser", "unseren", "my", "via", "within", "behind",
+    "on",
+    "auf",
+    "in",
+    "bei",
+    "hosted",
+    "runs",
+    "running",
+    "run",
+    "deployed",
+    "betrieben",
+    "gehostet",
+    "our",
+    "unsere",
+    "unserer",
+    "unser",
+    "unseren",
+    "my",
+    "via",
+    "within",
+    "behind",
 ];
 /// Words just after a platform word that name a customer's project on it.
 const PROJECT_AFTER: &[&str] = &[
-    "project", "projekt", "environment", "environments", "umgebung", "route", "routes", "app",
-    "application", "site", "sites", "hosting",
+    "project",
+    "projekt",
+    "environment",
+    "environments",
+    "umgebung",
+    "route",
+    "routes",
+    "app",
+    "application",
+    "site",
+    "sites",
+    "hosting",
 ];
 
 /// Whether the platform word at `start..end` is itself what is tested. Generic words
@@ -146,24 +174,42 @@ const PROJECT_AFTER: &[&str] = &[
 fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
     let word = text.get(start..end).unwrap_or("").to_lowercase();
     let before = text.get(..start).unwrap_or("");
-    let generic = ["platform", "plattform", "infrastructure", "infrastruktur"].contains(&word.as_str());
+    let generic =
+        ["platform", "plattform", "infrastructure", "infrastruktur"].contains(&word.as_str());
     if generic {
         let prev: Vec<String> = before
             .split_whitespace()
             .rev()
             .take(2)
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '.').to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric() && c != '.')
+                    .to_lowercase()
+            })
             .collect();
         let next = text
             .get(end..)
             .unwrap_or("")
             .split_whitespace()
             .next()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .unwrap_or_default();
         let ours = prev.iter().any(|w| {
-            ["your", "ihre", "ihrer", "eure", "hosting", "amazee", "amazee.io", "lagoon", "shared", "the"]
-                .contains(&w.as_str())
+            [
+                "your",
+                "ihre",
+                "ihrer",
+                "eure",
+                "hosting",
+                "amazee",
+                "amazee.io",
+                "lagoon",
+                "shared",
+                "the",
+            ]
+            .contains(&w.as_str())
         }) || next == "itself"
             || next == "selbst";
         if !ours {
@@ -174,13 +220,19 @@ fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
         .split_whitespace()
         .rev()
         .take(3)
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .any(|w| HOSTING_BEFORE.contains(&w.as_str()));
     let after = text.get(end..).unwrap_or("");
     let project = after
         .split_whitespace()
         .next()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .is_some_and(|w| PROJECT_AFTER.contains(&w.as_str()));
     !hosted && !project
 }
@@ -308,7 +360,10 @@ mod tests {
             mentions("We announce a security test of the platform itself.").class(),
             TestClass::Broad
         );
-        assert_eq!(mentions("Penetration test learning platform").class(), TestClass::Standard);
+        assert_eq!(
+            mentions("Penetration test learning platform").class(),
+            TestClass::Standard
+        );
         assert_eq!(
             mentions("Security assessment of your Lagoon infrastructure").class(),
             TestClass::Broad
@@ -317,7 +372,9 @@ mod tests {
 
     #[test]
     fn wrapped_questions_are_still_questions() {
-        let m = mentions("- Do you perform regular penetration tests of your infrastructure, and can you\n  share a summary of the latest report?\n- How do you protect the platform?");
+        let m = mentions(
+            "- Do you perform regular penetration tests of your infrastructure, and can you\n  share a summary of the latest report?\n- How do you protect the platform?",
+        );
         assert!(!m.announces);
     }
 
@@ -330,7 +387,9 @@ mod tests {
 
     #[test]
     fn tests_named_only_in_questions_are_not_announced() {
-        let m = mentions("It asks:\n- Do you perform regular penetration tests of your infrastructure?\n- Do you allow load tests?\n");
+        let m = mentions(
+            "It asks:\n- Do you perform regular penetration tests of your infrastructure?\n- Do you allow load tests?\n",
+        );
         assert!(m.any());
         assert!(!m.announces);
         assert!(mentions("We will run a load test on 14 Dec. Is that ok?").announces);

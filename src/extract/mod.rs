@@ -56,7 +56,10 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
 
     // For a bare forward, the original sender stands behind the notification.
     let sender = match letter.forwarded_from.as_deref() {
-        Some(original) => contact::Sender { name: None, email: Some(original) },
+        Some(original) => contact::Sender {
+            name: None,
+            email: Some(original),
+        },
         None => contact::Sender {
             name: letter.from_name.as_deref(),
             email: letter.from.as_deref(),
@@ -80,7 +83,10 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
         .join("\n");
     let mut traffic = traffic::find_traffic(&traffic_text);
     if traffic.requests_per_second.is_none() {
-        traffic.requests_per_second = fields.get(Field::Rate).as_deref().and_then(traffic::bare_rate);
+        traffic.requests_per_second = fields
+            .get(Field::Rate)
+            .as_deref()
+            .and_then(traffic::bare_rate);
     }
     if traffic.bandwidth_bps.is_none() || traffic.requests_per_second.is_none() {
         let whole = traffic::find_traffic(text);
@@ -119,8 +125,9 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
         found.windows.clear();
     }
     // Concrete items that only a real announcement carries.
-    let concrete = !originating_ips.is_empty() || (!found.windows.is_empty() && !targets.is_empty());
-    let is_notification = !(mentions.asks_how && !concrete)
+    let concrete =
+        !originating_ips.is_empty() || (!found.windows.is_empty() && !targets.is_empty());
+    let is_notification = (!mentions.asks_how || concrete)
         && (mentions.announces
             || (mentions.any() && concrete)
             || (subject_mentions.any() && concrete));

@@ -699,14 +699,21 @@ pub fn bare_rate(field: &str) -> Option<f64> {
     let best = NUMBER
         .captures_iter(field)
         .filter_map(|c| {
-            let digits: String = c.get(1)?.as_str().chars().filter(|ch| ch.is_ascii_digit() || *ch == '.').collect();
+            let digits: String = c
+                .get(1)?
+                .as_str()
+                .chars()
+                .filter(|ch| ch.is_ascii_digit() || *ch == '.')
+                .collect();
             let mut n: f64 = digits.parse().ok()?;
             if c.get(2).is_some() {
                 n *= 1000.0;
             }
             Some(n)
         })
-        .fold(None, |acc: Option<f64>, n| Some(acc.map_or(n, |a| a.max(n))))?;
+        .fold(None, |acc: Option<f64>, n| {
+            Some(acc.map_or(n, |a| a.max(n)))
+        })?;
     Some(if per_minute { best / 60.0 } else { best })
 }
 

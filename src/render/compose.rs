@@ -55,6 +55,7 @@ pub fn compose(
     templates: &Templates,
     addresses: &Addresses,
     now: DateTime<Utc>,
+    allow_reply: bool,
 ) -> Result<Vec<Outgoing>> {
     let v = &c.verdict;
     if v.decision == Decision::Ignore {
@@ -64,7 +65,11 @@ pub fn compose(
     let mut ctx = Context::of(c, now);
     let mut out = Vec::new();
 
-    if matches!(v.decision, Decision::Accept | Decision::Reject) {
+    if !allow_reply && matches!(v.decision, Decision::Accept | Decision::Reject) {
+        ctx.warnings.push(
+            "No automated reply was sent: the per-sender reply limit for the last 24 hours is reached (possible mail loop).".into(),
+        );
+    } else if matches!(v.decision, Decision::Accept | Decision::Reject) {
         let to = c
             .letter
             .reply_to

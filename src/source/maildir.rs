@@ -209,6 +209,7 @@ mod tests {
         }
         let cfg = MaildirConfig {
             path: d.path().to_path_buf(),
+            seed_from: None,
         };
         (d, cfg)
     }
@@ -308,6 +309,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let e = MaildirSource::new(&MaildirConfig {
             path: d.path().to_path_buf(),
+            seed_from: None,
         })
         .unwrap_err();
         assert!(matches!(e, SourceError::Io { .. }));

@@ -236,6 +236,11 @@ pub struct MaildirConfig {
     /// The Maildir folder (the one holding `new/` and `cur/`). Files are only read, never
     /// moved, renamed or flagged.
     pub path: PathBuf,
+    /// Demo only: a folder of message templates copied into `path` when it does not exist
+    /// yet, with `{{now}}` (RFC 2822 date) and `{{date+N}}` (DD.MM.YYYY, N days from
+    /// today) filled in, so demo windows never age into rejections.
+    #[serde(default)]
+    pub seed_from: Option<PathBuf>,
 }
 
 impl MaildirConfig {
@@ -494,7 +499,8 @@ mod tests {
         assert_eq!(
             m,
             MailboxConfig::Maildir(MaildirConfig {
-                path: "/var/mail/support".into()
+                path: "/var/mail/support".into(),
+                seed_from: None,
             })
         );
     }

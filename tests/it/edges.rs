@@ -451,6 +451,7 @@ async fn maildir_source_reads_what_dovecot_delivered() {
     // The "loop" user's INBOX is a real Maildir written by Dovecot's LMTP.
     let cfg = MaildirConfig {
         path: ms.maildir("loop"),
+        seed_from: None,
     };
     let id = unique("md");
     let raw = format!(

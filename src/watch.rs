@@ -1,0 +1,770 @@
+//! `intake watch`: the service loop. Reads new mail from the mailbox, decides each message
+//! once, records the decision with the replies it causes, sends them, and tags the mail.
+//!
+//! Order per message (what makes it exactly-once across a crash): decide → record verdict and
+//! outbox in one transaction → send each queued message → mark it sent → tag in the mailbox
+//! → advance the saved position. A restart resends what was queued but not marked sent (with
+//! the same Message-ID), re-tags what was decided but not tagged, and never decides a
+//! recorded message again.
+
+use std::path::Path;
+use std::time::Duration as StdDuration;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::watch as signal_watch;
+use tracing::{error, info, warn};
+
+use crate::check::{Arrival, Checked, check};
+use crate::config::Config;
+use crate::model::{Decision, Kind};
+use crate::render::Templates;
+use crate::render::compose::{Outgoing, Role, compose};
+use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
+use crate::source::{
+    Backoff, ImapConfig, ImapSource, MailboxConfig, MaildirConfig, MaildirSource, Wake,
+};
+use crate::store::{Identity, Position, Record, Seen, Store};
+
+/// IMAP keywords set on handled mail, by decision.
+pub fn keyword(decision: &str) -> &'static str {
+    match decision {
+        "accept" => "$intake-accepted",
+        "reject" => "$intake-rejected",
+        "review" => "$intake-review",
+        _ => "$intake-ignored",
+    }
+}
+
+/// A stop request from SIGTERM/SIGINT: the loop finishes the message in hand and returns.
+#[derive(Clone)]
+pub struct Shutdown(signal_watch::Receiver<bool>);
+
+impl Shutdown {
+    /// Listens for SIGINT and SIGTERM.
+    pub fn on_signals() -> Shutdown {
+        let (tx, rx) = signal_watch::channel(false);
+        tokio::spawn(async move {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(e) => {
+                            error!(error = %e, "cannot listen for SIGTERM");
+                            let _ = ctrl_c.await;
+                            let _ = tx.send(true);
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            info!("stop requested; finishing the message in hand");
+            let _ = tx.send(true);
+        });
+        Shutdown(rx)
+    }
+
+    /// A shutdown that only fires when the sender says so (tests).
+    pub fn manual() -> (signal_watch::Sender<bool>, Shutdown) {
+        let (tx, rx) = signal_watch::channel(false);
+        (tx, Shutdown(rx))
+    }
+
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Sleeps `d` or until shutdown; true when shutdown was requested.
+    async fn sleep(&mut self, d: StdDuration) -> bool {
+        if self.requested() {
+            return true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => self.requested(),
+            _ = self.0.changed() => true,
+        }
+    }
+}
+
+/// What one run did, for the closing log line and `--once`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub decided: u64,
+    pub skipped: u64,
+    pub sent: u64,
+    pub unsent: u64,
+}
+
+/// Everything the loop holds.
+struct Service {
+    config: Config,
+    templates: Templates,
+    store: Store,
+    outbox: Box<dyn Outbox>,
+    summary: Summary,
+    send_backoff: Backoff,
+}
+
+/// Runs `intake watch` until shutdown, or once over what is waiting.
+pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summary> {
+    let templates = Templates::load(&config.templates_dir)?;
+    let mailbox = config
+        .mailbox
+        .clone()
+        .ok_or_else(|| anyhow!("config has no [mailbox] section: intake watch needs one"))?;
+    let outbox_cfg = config
+        .outbox
+        .clone()
+        .ok_or_else(|| anyhow!("config has no [outbox] section: intake watch needs one"))?;
+    let store_path = config
+        .store_path
+        .clone()
+        .ok_or_else(|| anyhow!("config has no [store] section: intake watch needs one"))?;
+    let store = Store::open(&store_path)?;
+    let outbox = build_outbox(&outbox_cfg)?;
+    let mut svc = Service {
+        config,
+        templates,
+        store,
+        outbox,
+        summary: Summary::default(),
+        send_backoff: Backoff::new(StdDuration::from_secs(5), StdDuration::from_secs(600)),
+    };
+    info!(store = %store_path.display(), "intake watch starting");
+    // Whatever a previous run queued but did not send goes out first.
+    svc.flush(&shutdown).await?;
+    match mailbox {
+        MailboxConfig::Imap(cfg) => svc.run_imap(&cfg, once, shutdown).await?,
+        MailboxConfig::Maildir(cfg) => svc.run_maildir(&cfg, once, shutdown).await?,
+    }
+    svc.summary.unsent = svc.store.unsent_count()?;
+    info!(
+        decided = svc.summary.decided,
+        skipped = svc.summary.skipped,
+        sent = svc.summary.sent,
+        unsent = svc.summary.unsent,
+        "intake watch stopped"
+    );
+    Ok(svc.summary)
+}
+
+fn build_outbox(cfg: &OutboxConfig) -> Result<Box<dyn Outbox>> {
+    cfg.build().map_err(|e| anyhow!("outbox: {e}"))
+}
+
+impl Service {
+    /// Decides one message and queues its replies. Returns the decision, or `None` when the
+    /// message had been decided before (nothing is done again).
+    fn decide(
+        &mut self,
+        identity: &Identity,
+        raw: Option<&[u8]>,
+        size: u64,
+        arrival: DateTime<Utc>,
+        answer_since: Option<DateTime<Utc>>,
+    ) -> Result<Option<String>> {
+        if let Seen::Decided(_) = self.store.seen(identity)? {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let rules = &self.config.rules;
+        // A body over the limit was not fetched.
+        let raw = raw.unwrap_or_default();
+        let mut checked = if raw.is_empty() && size > rules.max_message_bytes {
+            oversized_verdict(size, arrival, rules, &self.config.addresses.from)
+        } else {
+            check(
+                raw,
+                Arrival::Known(arrival),
+                rules,
+                &self.config.addresses.from,
+            )
+        };
+        let before_start = answer_since.is_some_and(|since| arrival < since);
+        let (decision, outgoing) = if before_start {
+            self.summary.skipped += 1;
+            ("skipped".to_string(), Vec::new())
+        } else {
+            let allow_reply = self.reply_allowed(&checked, now)?;
+            let outgoing = compose(
+                &checked,
+                raw,
+                &self.templates,
+                &self.config.addresses,
+                now,
+                allow_reply,
+            )?;
+            if !allow_reply {
+                checked
+                    .verdict
+                    .warnings
+                    .push(reply_limit_warning(rules.max_replies_per_sender_per_day));
+            }
+            (checked.verdict.decision.as_str().to_string(), outgoing)
+        };
+        let verdict_json =
+            serde_json::to_string(&checked.verdict).context("Serialising a verdict")?;
+        self.store.record(
+            &Record {
+                identity,
+                sender: checked.verdict.from.as_deref(),
+                arrival,
+                decision: &decision,
+                rules_version: checked.verdict.rules_version,
+                verdict_json: &verdict_json,
+            },
+            &outgoing,
+            now,
+        )?;
+        if decision != "skipped" {
+            self.summary.decided += 1;
+        }
+        info!(
+            message_id = checked.verdict.message_id.as_deref().unwrap_or(""),
+            sender = checked.verdict.from.as_deref().unwrap_or(""),
+            decision = %decision,
+            reference = %checked.verdict.reference,
+            uid = identity.uid,
+            queued = outgoing.len(),
+            "decided"
+        );
+        Ok(Some(decision))
+    }
+
+    /// The loop breaker: at most `max_replies_per_sender_per_day` customer replies to one
+    /// address per 24 hours.
+    fn reply_allowed(&self, c: &Checked, now: DateTime<Utc>) -> Result<bool> {
+        if !matches!(c.verdict.decision, Decision::Accept | Decision::Reject) {
+            return Ok(true);
+        }
+        let Some(to) = c.letter.reply_to.as_deref().or(c.verdict.from.as_deref()) else {
+            return Ok(true);
+        };
+        let sent = self.store.replies_to(to, now - Duration::hours(24))?;
+        let max = self.config.rules.max_replies_per_sender_per_day;
+        if sent >= max {
+            warn!(
+                sender = to,
+                replies = sent,
+                max,
+                "reply limit reached; no automated reply (possible mail loop)"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Sends every due outbox row. SMTP 4xx or a lost connection: retried later with
+    /// backoff. 5xx: not retried, staff told.
+    async fn flush(&mut self, shutdown: &Shutdown) -> Result<()> {
+        let now = Utc::now();
+        let pending = self.store.pending(now)?;
+        for p in pending {
+            if shutdown.requested() {
+                break;
+            }
+            let envelope = Envelope {
+                // Automated replies go out with the null sender (RFC 3834), so a bounce of
+                // a bounce cannot start a loop.
+                from: (p.role != Role::Reply.as_str()).then(|| p.sender.clone()),
+                to: vec![p.recipient.clone()],
+            };
+            match self.outbox.send(&envelope, &p.raw).await {
+                Ok(()) => {
+                    self.store.mark_sent(p.id, Utc::now())?;
+                    self.summary.sent += 1;
+                    self.send_backoff.reset();
+                    info!(to = %p.recipient, role = %p.role, out_message_id = %p.out_message_id, "sent");
+                }
+                Err(SendError::Transient(e)) => {
+                    let wait = retry_delay(p.attempts);
+                    warn!(to = %p.recipient, error = %e, retry_in_s = wait.num_seconds(), "sending failed, will retry");
+                    self.store.mark_retry(p.id, Utc::now(), wait)?;
+                    // The server is likely down: stop this round, the rest waits too.
+                    let rest = self.store.pending(Utc::now())?;
+                    for r in rest {
+                        self.store.mark_retry(r.id, Utc::now(), wait)?;
+                    }
+                    break;
+                }
+                Err(SendError::Permanent(e)) => {
+                    error!(to = %p.recipient, error = %e, "sending refused permanently; staff told");
+                    self.store.mark_failed(p.id, &e)?;
+                    if p.role != Role::Staff.as_str() {
+                        let notice = failure_notice(
+                            &self.config,
+                            &p.recipient,
+                            &p.out_message_id,
+                            &e,
+                            Utc::now(),
+                        )?;
+                        self.store.queue(p.message, &notice, Utc::now())?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How long the loop may wait before the outbox needs another round.
+    fn outbox_wait(&self, max: StdDuration) -> Result<StdDuration> {
+        Ok(match self.store.next_due()? {
+            Some(due) => (due - Utc::now())
+                .to_std()
+                .unwrap_or(StdDuration::ZERO)
+                .clamp(StdDuration::from_millis(200), max),
+            None => max,
+        })
+    }
+
+    async fn run_maildir(
+        &mut self,
+        cfg: &MaildirConfig,
+        once: bool,
+        mut shutdown: Shutdown,
+    ) -> Result<()> {
+        if let Some(seed) = &cfg.seed_from {
+            seed_demo_maildir(seed, &cfg.path, Utc::now())?;
+        }
+        let mut source = MaildirSource::new(cfg).map_err(|e| anyhow!("mailbox: {e}"))?;
+        let folder = cfg.path.display().to_string();
+        loop {
+            let batch = source
+                .fetch_new(self.config.rules.max_message_bytes)
+                .await
+                .map_err(|e| anyhow!("reading the Maildir: {e}"))?;
+            for m in batch {
+                if shutdown.requested() {
+                    return Ok(());
+                }
+                let raw = m.raw.as_deref();
+                let identity = Identity {
+                    folder: folder.clone(),
+                    uidvalidity: 0,
+                    uid: key_number(&m.key),
+                    message_id: raw.and_then(|r| crate::read::read(r).message_id),
+                    content_hash: raw.map_or_else(|| format!("size:{}", m.size), content_hash),
+                };
+                self.decide(&identity, raw, m.size, m.arrived, None)?;
+                self.flush(&shutdown).await?;
+            }
+            self.flush(&shutdown).await?;
+            if once || shutdown.requested() {
+                return Ok(());
+            }
+            let wait = self.outbox_wait(StdDuration::from_secs(60))?;
+            tokio::select! {
+                r = source.wait(wait) => { r.map_err(|e| anyhow!("watching the Maildir: {e}"))?; }
+                _ = shutdown.sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn run_imap(
+        &mut self,
+        cfg: &ImapConfig,
+        once: bool,
+        mut shutdown: Shutdown,
+    ) -> Result<()> {
+        let source_key = format!("imap://{}@{}/{}", cfg.username, cfg.host, cfg.folder);
+        let mut backoff = Backoff::default();
+        loop {
+            if shutdown.requested() {
+                return Ok(());
+            }
+            match self
+                .imap_session(cfg, &source_key, once, &mut shutdown)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(SessionError::Fatal(e)) => return Err(e),
+                Err(SessionError::Reconnect(e)) => {
+                    let wait = backoff.next();
+                    warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "mailbox connection lost; reconnecting");
+                    if once && backoff.attempts() > 5 {
+                        bail!("mailbox unreachable: {e}");
+                    }
+                    // Keep sending what is queued while the mailbox is away.
+                    self.flush(&shutdown).await.map_err(|e| anyhow!("{e:#}"))?;
+                    if shutdown.sleep(wait).await {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// One connection's life: select, catch up, then fetch → idle → fetch.
+    async fn imap_session(
+        &mut self,
+        cfg: &ImapConfig,
+        source_key: &str,
+        once: bool,
+        shutdown: &mut Shutdown,
+    ) -> Result<(), SessionError> {
+        let mut imap = ImapSource::connect(cfg)
+            .await
+            .map_err(SessionError::from_source)?;
+        let state = imap.select().await.map_err(SessionError::from_source)?;
+        let now = Utc::now();
+        let mut pos = match self
+            .store
+            .position(source_key)
+            .map_err(SessionError::Fatal)?
+        {
+            Some(p) => p,
+            None => {
+                // First start: nothing older than this is answered.
+                let p = Position {
+                    uidvalidity: state.uid_validity,
+                    last_uid: 0,
+                    answer_since: cfg.answer_since.unwrap_or(now),
+                };
+                info!(answer_since = %p.answer_since, "first start on this mailbox");
+                p
+            }
+        };
+        if pos.uidvalidity != state.uid_validity {
+            // The server renumbered the folder: read it again from the start; messages
+            // decided before are recognised by Message-ID and content and not answered again.
+            warn!(
+                old = pos.uidvalidity,
+                new = state.uid_validity,
+                "UIDVALIDITY changed; resynchronising"
+            );
+            pos.uidvalidity = state.uid_validity;
+            pos.last_uid = 0;
+        }
+        self.store
+            .save_position(source_key, pos)
+            .map_err(SessionError::Fatal)?;
+        let folder = cfg.folder.clone();
+        loop {
+            // Tag what was decided but not yet tagged (a crash between deciding and tagging).
+            let untagged = self
+                .store
+                .untagged(&folder, pos.uidvalidity)
+                .map_err(SessionError::Fatal)?;
+            for (uid, decision) in untagged {
+                self.tag(&mut imap, cfg, &folder, pos.uidvalidity, uid, &decision)
+                    .await?;
+            }
+            // Everything above the last UID seen, never trusting EXISTS alone.
+            loop {
+                let last = u32::try_from(pos.last_uid).unwrap_or(u32::MAX);
+                let batch = imap
+                    .fetch_after(last, self.config.rules.max_message_bytes)
+                    .await
+                    .map_err(SessionError::from_source)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for m in batch {
+                    if shutdown.requested() {
+                        return Ok(());
+                    }
+                    let identity = Identity {
+                        folder: folder.clone(),
+                        uidvalidity: pos.uidvalidity,
+                        uid: u64::from(m.uid),
+                        message_id: m.message_id.clone(),
+                        content_hash: m
+                            .raw
+                            .as_deref()
+                            .map_or_else(|| format!("size:{}", m.size), content_hash),
+                    };
+                    let decision = self
+                        .decide(
+                            &identity,
+                            m.raw.as_deref(),
+                            m.size,
+                            m.internal_date,
+                            Some(pos.answer_since),
+                        )
+                        .map_err(SessionError::Fatal)?;
+                    if decision.is_none() {
+                        // Decided in an earlier run (or under an older UIDVALIDITY): record
+                        // this position so it is tagged, never answered again.
+                        self.store
+                            .record_duplicate(&identity)
+                            .map_err(SessionError::Fatal)?;
+                    }
+                    self.flush(shutdown).await.map_err(SessionError::Fatal)?;
+                    let decision = self
+                        .store
+                        .decision_at(&folder, pos.uidvalidity, u64::from(m.uid))
+                        .map_err(SessionError::Fatal)?
+                        .unwrap_or_default();
+                    self.tag(
+                        &mut imap,
+                        cfg,
+                        &folder,
+                        pos.uidvalidity,
+                        u64::from(m.uid),
+                        &decision,
+                    )
+                    .await?;
+                    pos.last_uid = pos.last_uid.max(u64::from(m.uid));
+                    self.store
+                        .save_position(source_key, pos)
+                        .map_err(SessionError::Fatal)?;
+                }
+            }
+            self.flush(shutdown).await.map_err(SessionError::Fatal)?;
+            if once || shutdown.requested() {
+                imap.logout().await;
+                return Ok(());
+            }
+            let max = StdDuration::from_secs(cfg.idle_minutes.clamp(1, 10) * 60);
+            let wait = self.outbox_wait(max).map_err(SessionError::Fatal)?;
+            let woke = tokio::select! {
+                r = imap.wait(wait) => Some(r),
+                _ = shutdown.0.changed() => None,
+            };
+            match woke {
+                None => return Ok(()),
+                Some(Ok(Wake::Changed | Wake::Quiet)) => {}
+                Some(Err(e)) => return Err(SessionError::from_source(e)),
+            }
+        }
+    }
+
+    async fn tag(
+        &mut self,
+        imap: &mut ImapSource,
+        cfg: &ImapConfig,
+        folder: &str,
+        uidvalidity: u32,
+        uid: u64,
+        decision: &str,
+    ) -> Result<(), SessionError> {
+        let uid32 = u32::try_from(uid).unwrap_or(u32::MAX);
+        imap.tag(uid32, keyword(decision))
+            .await
+            .map_err(SessionError::from_source)?;
+        let notification = matches!(decision, "accept" | "reject" | "review");
+        if let (Some(target), true) = (&cfg.move_to, notification) {
+            imap.move_to(uid32, target)
+                .await
+                .map_err(SessionError::from_source)?;
+        }
+        self.store
+            .mark_tagged(folder, uidvalidity, uid)
+            .map_err(SessionError::Fatal)?;
+        Ok(())
+    }
+}
+
+/// Why an IMAP session ended.
+enum SessionError {
+    /// Connection trouble: reconnect with backoff.
+    Reconnect(String),
+    /// Configuration, credentials or the store: stop with a clear error.
+    Fatal(anyhow::Error),
+}
+
+impl SessionError {
+    fn from_source(e: crate::source::SourceError) -> SessionError {
+        if e.is_transient() || e.needs_reconnect() {
+            SessionError::Reconnect(e.to_string())
+        } else {
+            SessionError::Fatal(anyhow!("mailbox: {e}"))
+        }
+    }
+}
+
+/// Retry delays for SMTP: 30 s doubling per attempt, at most an hour.
+fn retry_delay(attempts: u32) -> Duration {
+    let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
+    Duration::seconds(secs.min(3600))
+}
+
+fn reply_limit_warning(max: u32) -> String {
+    format!(
+        "No automated reply was sent: this address already got {max} automated replies in the last 24 hours (possible mail loop)."
+    )
+}
+
+/// The verdict for a message whose body was not fetched because of its size.
+fn oversized_verdict(
+    size: u64,
+    arrival: DateTime<Utc>,
+    rules: &crate::config::Rules,
+    own: &str,
+) -> Checked {
+    // `check` refuses anything above the limit before reading it; a stand-in of the same
+    // length would cost the memory we avoided, so the size goes in directly.
+    let mut c = check(b"", Arrival::Known(arrival), rules, own);
+    c.verdict.kind = Kind::TestNotification;
+    c.verdict.decision = Decision::Review;
+    c.verdict.reason = Some("message too large to read".into());
+    c.verdict.problems = vec![crate::model::Problem::new(
+        crate::model::ProblemCode::TooLarge,
+        format!(
+            "The message is {size} bytes, above the limit of {} bytes; it was not read. A person must look at it.",
+            rules.max_message_bytes
+        ),
+    )];
+    c
+}
+
+/// Tells staff that a message could not be delivered and will not be retried.
+fn failure_notice(
+    config: &Config,
+    recipient: &str,
+    out_id: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<Outgoing> {
+    let subject = format!("[intake] Delivery to {recipient} failed permanently");
+    let body = format!(
+        "intake could not deliver message <{out_id}> to {recipient}; the server refused it permanently:\r\n\r\n  {error}\r\n\r\nIt will not be retried. Please contact the customer by hand.\r\n"
+    );
+    let message_id = format!("failed.{out_id}");
+    let raw = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{message_id}>\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}",
+        from = config.addresses.from,
+        to = config.addresses.staff,
+        date = now.to_rfc2822(),
+    );
+    Ok(Outgoing {
+        role: Role::Staff,
+        from: config.addresses.from.clone(),
+        to: config.addresses.staff.clone(),
+        message_id,
+        raw: raw.into_bytes(),
+    })
+}
+
+/// SHA-256 of the raw bytes, hex.
+pub fn content_hash(raw: &[u8]) -> String {
+    Sha256::digest(raw)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A stable 63-bit number for a Maildir key, used where IMAP has a UID.
+fn key_number(key: &str) -> u64 {
+    let d = Sha256::digest(key.as_bytes());
+    let mut n = 0u64;
+    for b in d.iter().take(8) {
+        n = n << 8 | u64::from(*b);
+    }
+    n >> 1
+}
+
+/// Copies the demo templates in `seed` into a new Maildir at `maildir`, filling in dates
+/// relative to `now`. Does nothing when the Maildir exists already.
+pub fn seed_demo_maildir(seed: &Path, maildir: &Path, now: DateTime<Utc>) -> Result<()> {
+    if maildir.join("new").exists() || maildir.join("cur").exists() {
+        return Ok(());
+    }
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub))
+            .with_context(|| format!("Creating {}", maildir.join(sub).display()))?;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(seed)
+        .with_context(|| format!("Reading the demo folder {}", seed.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    entries.sort();
+    for (i, path) in entries.iter().enumerate() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("Reading demo message {}", path.display()))?;
+        let filled = fill_demo_dates(&text, now);
+        let name = format!("{}.demo{i}.intake", now.timestamp());
+        let dest = maildir.join("new").join(name);
+        std::fs::write(&dest, filled).with_context(|| format!("Writing {}", dest.display()))?;
+    }
+    info!(count = entries.len(), maildir = %maildir.display(), "demo Maildir written");
+    Ok(())
+}
+
+/// Replaces `{{now}}` with an RFC 2822 date and `{{date+N}}` with the date N days after
+/// `now` as DD.MM.YYYY.
+fn fill_demo_dates(text: &str, now: DateTime<Utc>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(rest.get(..start).unwrap_or(""));
+        let after = rest.get(start + 2..).unwrap_or("");
+        let Some(end) = after.find("}}") else {
+            out.push_str(rest.get(start..).unwrap_or(""));
+            rest = "";
+            break;
+        };
+        let token = after.get(..end).unwrap_or("").trim();
+        let replacement = if token == "now" {
+            Some(now.to_rfc2822())
+        } else {
+            token
+                .strip_prefix("date+")
+                .and_then(|n| n.parse::<i64>().ok())
+                .map(|n| (now + Duration::days(n)).format("%d.%m.%Y").to_string())
+        };
+        match replacement {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(rest.get(start..start + 2 + end + 2).unwrap_or("")),
+        }
+        rest = after.get(end + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn demo_dates_are_filled_relative_to_now() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let out = fill_demo_dates(
+            "Date: {{now}}\nStart: {{date+40}} 09:00\n{{unknown}} {{",
+            now,
+        );
+        assert_eq!(
+            out,
+            "Date: Thu, 26 Nov 2026 08:00:00 +0000\nStart: 05.01.2027 09:00\n{{unknown}} {{"
+        );
+    }
+
+    #[test]
+    fn retry_delays_grow_and_are_capped() {
+        assert_eq!(retry_delay(0), Duration::seconds(30));
+        assert_eq!(retry_delay(1), Duration::seconds(60));
+        assert_eq!(retry_delay(20), Duration::seconds(3600));
+    }
+
+    #[test]
+    fn keywords_by_decision() {
+        assert_eq!(keyword("accept"), "$intake-accepted");
+        assert_eq!(keyword("reject"), "$intake-rejected");
+        assert_eq!(keyword("review"), "$intake-review");
+        assert_eq!(keyword("ignore"), "$intake-ignored");
+        assert_eq!(keyword("skipped"), "$intake-ignored");
+    }
+
+    #[test]
+    fn maildir_keys_give_stable_positive_numbers() {
+        assert_eq!(
+            key_number("1700000000.M1P2.host"),
+            key_number("1700000000.M1P2.host")
+        );
+        assert_ne!(key_number("a"), key_number("b"));
+        assert!(key_number("a") <= i64::MAX as u64);
+    }
+}
