@@ -103,6 +103,16 @@ impl Conv {
         }
     }
 
+    /// Appends text without whitespace, markup or entities.
+    fn text_run(&mut self, run: &str) {
+        if self.in_head || run.is_empty() {
+            return;
+        }
+        self.prefix();
+        self.buf().push_str(run);
+        self.emitted += run.len();
+    }
+
     fn text_char(&mut self, c: char) {
         if self.in_head {
             return;
@@ -305,6 +315,20 @@ impl Conv {
                     }
                     i = next;
                 }
+                _ if b > b' ' => {
+                    // A run of ordinary text (no markup, entity or whitespace) in one push.
+                    // The run ends at an ASCII byte, so both ends are char boundaries.
+                    let rest = bytes.get(i..).unwrap_or_default();
+                    let len = rest
+                        .iter()
+                        .position(|&c| c <= b' ' || c == b'<' || c == b'&')
+                        .unwrap_or(rest.len());
+                    let Some(run) = html.get(i..i + len) else {
+                        return;
+                    };
+                    self.text_run(run);
+                    i += len.max(1);
+                }
                 _ => {
                     let Some(c) = html.get(i..).and_then(|s| s.chars().next()) else {
                         return;
@@ -342,14 +366,23 @@ impl Conv {
                 {
                     end += 1;
                 }
-                let name = html.get(start..end).unwrap_or("").to_ascii_lowercase();
+                // Lowercase the name without allocating; names we act on are short.
+                let raw_name = bytes.get(start..end).unwrap_or_default();
+                let mut lower = [0u8; 12];
+                let name_len = if raw_name.len() <= lower.len() {
+                    for (d, s) in lower.iter_mut().zip(raw_name) {
+                        *d = s.to_ascii_lowercase();
+                    }
+                    raw_name.len()
+                } else {
+                    0
+                };
+                let name =
+                    std::str::from_utf8(lower.get(..name_len).unwrap_or_default()).unwrap_or("");
                 let close = self.tag_end(bytes, end)?;
                 let self_closing = close > 0 && bytes.get(close - 1) == Some(&b'/');
                 let after = close + 1;
-                if !closing
-                    && !self_closing
-                    && matches!(name.as_str(), "script" | "style" | "title")
-                {
+                if !closing && !self_closing && matches!(name, "script" | "style" | "title") {
                     // Raw text: skip to the matching end tag.
                     let needle = format!("</{name}");
                     return match find_ci(bytes, after, needle.as_bytes()) {
@@ -359,7 +392,7 @@ impl Conv {
                     };
                 }
                 if !name.is_empty() {
-                    self.tag(&name, closing);
+                    self.tag(name, closing);
                 }
                 Some(after)
             }

@@ -36,12 +36,12 @@ static FWD_SEP: Re = LazyLock::new(|| {
 });
 /// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :".
 static ATTRIBUTION: Re =
-    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb\b.*|a écrit)\s?:$"));
+    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
 /// First half of an attribution that Gmail wrapped over two lines.
 static ATTRIBUTION_START: Re = LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}$"));
-static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb\b.*|a écrit)\s?:$"));
+static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
 /// "<name> wrote:" without a date; only counted when `>` lines follow.
-static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}\b(wrote|schrieb|a écrit)\s?:$"));
+static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}(?-u:\b)(wrote|schrieb|a écrit)\s?:$"));
 /// Header lines of a quoted/forwarded message block.
 static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de)\s?:\s*\S"));
 static HDR_SENT: Re = LazyLock::new(|| re(r"(?i)^(sent|gesendet|envoyé|date|datum)\s?:"));
@@ -71,23 +71,29 @@ static CLOSING: Re = LazyLock::new(|| {
 /// Mobile client footers, a signature wherever they stand.
 static MOBILE: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(sent from my\b|von meinem \S+.* gesendet|gesendet von meinem\b|get outlook for\b|envoyé de mon\b)",
+        r"(?i)^(sent from my(?-u:\b)|von meinem \S+.* gesendet|gesendet von meinem(?-u:\b)|get outlook for(?-u:\b)|envoyé de mon(?-u:\b))",
     )
+});
+/// Mobile footers and disclaimers in one pattern, so each line costs one match.
+static SIG_START: Re = LazyLock::new(|| {
+    let m = MOBILE.as_ref().map(Regex::as_str).unwrap_or("");
+    let d = DISCLAIMER.as_ref().map(Regex::as_str).unwrap_or("");
+    re(&format!("(?:{m})|(?:{d})"))
 });
 static DISCLAIMER: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(confidentiality notice|notice of confidentiality|disclaimer\s*:|important notice\s*:|legal notice\s*:|this e-?mail and any (attachments|files)|this (e-?mail|message|communication) (is|may contain|contains|and any)\b.*(confidential|privileged|intended)|the information (contained )?in this (e-?mail|message)|(diese|dieses) (e-?mail|nachricht|mail) (enthält|ist|kann) (möglicherweise )?vertrauliche|vertraulichkeitshinweis|haftungsausschluss|ce (message|courriel|e-mail) (et|est|peut))",
+        r"(?i)^(confidentiality notice|notice of confidentiality|disclaimer\s*:|important notice\s*:|legal notice\s*:|this e-?mail and any (attachments|files)|this (e-?mail|message|communication) (is|may contain|contains|and any)(?-u:\b).*(confidential|privileged|intended)|the information (contained )?in this (e-?mail|message)|(diese|dieses) (e-?mail|nachricht|mail) (enthält|ist|kann) (möglicherweise )?vertrauliche|vertraulichkeitshinweis|haftungsausschluss|ce (message|courriel|e-mail) (et|est|peut))",
     )
 });
 static GREETING: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(hi|hello|hey|dear|hallo|hoi|salü|guten\s+(tag|morgen|abend)|grüezi|gruezi|grüss\s+gott|liebe[rs]?|sehr\s+geehrte[rs]?|bonjour|salut|moin|servus|good\s+(morning|afternoon|evening))\b",
+        r"(?i)^(hi|hello|hey|dear|hallo|hoi|salü|guten\s+(tag|morgen|abend)|grüezi|gruezi|grüss\s+gott|liebe[rs]?|sehr\s+geehrte[rs]?|bonjour|salut|moin|servus|good\s+(morning|afternoon|evening))([\s,.!:;]|$)",
     )
 });
 /// Phrases a forwarder adds without content of their own.
 static FILLER: Re = LazyLock::new(|| {
     re(
-        r"(?i)\b(fyi|fyr|f\.y\.i\.?|for your (information|reference)|see (below|the (request|mail|email|message) below)|please see (the )?(request |mail |email |message )?below|below|zur (info|kenntnis)|siehe unten|s\. unten|weitergeleitet|forwarding|forwarded|as discussed|wie besprochen|see attached)\b",
+        r"(?i)(?-u:\b)(fyi|fyr|f\.y\.i\.?|for your (information|reference)|see (below|the (request|mail|email|message) below)|please see (the )?(request |mail |email |message )?below|below|zur (info|kenntnis)|siehe unten|s\. unten|weitergeleitet|forwarding|forwarded|as discussed|wie besprochen|see attached)(?-u:\b)",
     )
 });
 
@@ -164,7 +170,9 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
     let Some(first) = lines.get(i) else {
         return false;
     };
-    if !is(&HDR_FROM, key(first)) {
+    let k = key(first);
+    // Cheap test first: "From:", "Von:", "De :" have their colon within the first bytes.
+    if !k.bytes().take(8).any(|b| b == b':') || !is(&HDR_FROM, k) {
         return false;
     }
     let window = lines.iter().skip(i + 1).take(6).map(|l| key(l));
@@ -179,7 +187,10 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
 fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     let l = key(lines.get(i)?);
-    if l.len() > 400 {
+    let starts_on = l
+        .get(..3)
+        .is_some_and(|p| matches!(p.to_ascii_lowercase().as_str(), "on " | "am " | "le "));
+    if l.len() > 400 || !(starts_on || l.ends_with(':')) {
         return None;
     }
     if is(&ATTRIBUTION, l) {
@@ -238,11 +249,13 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
             i += 1;
             continue;
         }
-        if is(&FWD_SEP, k) {
+        let first = k.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+        let may_sep = first == b'-' || (k.len() < 80 && matches!(first, b'a' | b'b' | b'd'));
+        if may_sep && is(&FWD_SEP, k) {
             marker = Some((i, Marker::Forward));
             break;
         }
-        if is(&REPLY_SEP, k) || header_block_at(&lines, i) {
+        if (first == b'-' && is(&REPLY_SEP, k)) || header_block_at(&lines, i) {
             let kind = if fwd_subject {
                 Marker::Forward
             } else {
@@ -403,7 +416,7 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
     for (i, l) in lines.iter().enumerate() {
         let t = l.trim_end();
         let k = key(l);
-        if t == "--" || t == "-- " || is(&MOBILE, k) || (i > first_content && is(&DISCLAIMER, k)) {
+        if t == "--" || t == "-- " || (is(&SIG_START, k) && (i > first_content || is(&MOBILE, k))) {
             hard_cut = Some(i);
             break;
         }
@@ -418,7 +431,7 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
         if k.is_empty() {
             continue;
         }
-        if k.len() <= 80 && is(&CLOSING, k) {
+        if k.len() <= 80 && k.split_whitespace().count() <= 7 && is(&CLOSING, k) {
             closing = Some(i);
         }
         nonempty_after += 1;

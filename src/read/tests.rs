@@ -645,3 +645,88 @@ proptest! {
         prop_assert_eq!(l.from.as_deref(), Some("x@y.ch"));
     }
 }
+
+/// Timing check: `cargo test --release --lib read::tests::speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn speed() {
+    fn best<F: FnMut()>(mut f: F) -> Duration {
+        let mut best = Duration::MAX;
+        for _ in 0..20 {
+            let t0 = Instant::now();
+            for _ in 0..200 {
+                f();
+            }
+            best = best.min(t0.elapsed() / 200);
+        }
+        best
+    }
+    for (name, raw) in [
+        ("plain", crlf(PLAIN)),
+        ("outlook", crlf(OUTLOOK)),
+        ("gmail", crlf(GMAIL)),
+    ] {
+        let total = best(|| {
+            std::hint::black_box(read(std::hint::black_box(&raw)));
+        });
+        let (head, body) = mime::split_head(&raw);
+        let headers = best(|| {
+            std::hint::black_box(mime::parse_head(std::hint::black_box(head)));
+        });
+        let parsed = mime::parse_head(head);
+        let info = PartInfo::from_message(parsed.as_ref());
+        let walk = best(|| {
+            std::hint::black_box(Walk::run(&info, std::hint::black_box(body)));
+        });
+        let w = Walk::run(&info, body);
+        if let Some(b) = info.boundary.as_deref() {
+            let parts = mime::split_multipart(body, b.as_bytes(), 100);
+            let sp = best(|| {
+                std::hint::black_box(mime::split_multipart(
+                    std::hint::black_box(body),
+                    b.as_bytes(),
+                    100,
+                ));
+            });
+            let last = parts.last().copied().unwrap_or_default();
+            let (h, bd) = mime::split_head(last);
+            let ph = best(|| {
+                std::hint::black_box(mime::parse_head(std::hint::black_box(h)));
+            });
+            let qp = best(|| {
+                std::hint::black_box(mime::decode_body(
+                    std::hint::black_box(bd),
+                    mime::Encoding::QuotedPrintable,
+                    1 << 20,
+                ));
+            });
+            let dec = mime::decode_body(bd, mime::Encoding::QuotedPrintable, 1 << 20);
+            let tt = best(|| {
+                std::hint::black_box(mime::to_text(
+                    std::hint::black_box(&dec),
+                    Some("iso-8859-1"),
+                ));
+            });
+            println!("  split_multipart {sp:?} parse_head {ph:?} qp {qp:?} to_text {tt:?}");
+        }
+        let text = if w.plain.trim().is_empty() {
+            html::html_to_text(&w.html)
+        } else {
+            w.plain.clone()
+        };
+        let conv = best(|| {
+            std::hint::black_box(html::html_to_text(std::hint::black_box(&w.html)));
+        });
+        let norm = best(|| {
+            std::hint::black_box(quote::normalize(std::hint::black_box(&text)));
+        });
+        let n = quote::normalize(&text);
+        let split = best(|| {
+            std::hint::black_box(quote::split(std::hint::black_box(&n), "Re: x"));
+        });
+        println!(
+            "{name}: {} bytes total {total:?} headers {headers:?} walk {walk:?} html {conv:?} normalize {norm:?} split {split:?}",
+            raw.len()
+        );
+    }
+}
