@@ -377,33 +377,40 @@ fn decode_1252(bytes: &[u8]) -> String {
     }
     let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
     for &b in bytes {
-        let c = match b {
-            0x80 => '€',
-            0x82 => '‚',
-            0x84 => '„',
-            0x85 => '…',
-            0x86 => '†',
-            0x8a => 'Š',
-            0x8c => 'Œ',
-            0x8e => 'Ž',
-            0x91 => '\u{2018}',
-            0x92 => '\u{2019}',
-            0x93 => '\u{201c}',
-            0x94 => '\u{201d}',
-            0x95 => '•',
-            0x96 => '–',
-            0x97 => '—',
-            0x99 => '™',
-            0x9a => 'š',
-            0x9c => 'œ',
-            0x9e => 'ž',
-            0x9f => 'Ÿ',
-            0x80..=0x9f => '\u{fffd}',
-            _ => char::from(b),
-        };
-        out.push(c);
+        out.push(if (0x80..=0x9f).contains(&b) {
+            c1_1252(b)
+        } else {
+            char::from(b)
+        });
     }
     out
+}
+
+/// The Windows-1252 meaning of the C1 range 0x80..=0x9f.
+fn c1_1252(b: u8) -> char {
+    match b {
+        0x80 => '€',
+        0x82 => '‚',
+        0x84 => '„',
+        0x85 => '…',
+        0x86 => '†',
+        0x8a => 'Š',
+        0x8c => 'Œ',
+        0x8e => 'Ž',
+        0x91 => '\u{2018}',
+        0x92 => '\u{2019}',
+        0x93 => '\u{201c}',
+        0x94 => '\u{201d}',
+        0x95 => '•',
+        0x96 => '–',
+        0x97 => '—',
+        0x99 => '™',
+        0x9a => 'š',
+        0x9c => 'œ',
+        0x9e => 'ž',
+        0x9f => 'Ÿ',
+        _ => '\u{fffd}',
+    }
 }
 
 /// Everything read from the MIME tree of one message.

@@ -279,6 +279,21 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
         i += 1;
     }
 
+    // Separator lines right above a marker (Outlook's "____", "-----") belong to it.
+    let mut separators: Vec<&str> = Vec::new();
+    if marker.is_some() {
+        while let Some(last) = own.last() {
+            let t = last.trim();
+            if t.is_empty() {
+                own.pop();
+            } else if t.len() >= 5 && t.chars().all(|c| matches!(c, '_' | '-' | '=' | '*')) {
+                separators.insert(0, last);
+                own.pop();
+            } else {
+                break;
+            }
+        }
+    }
     let (body, signature) = cut_signature(&own);
     let mut out = Split {
         // Removing `>` lines can leave blank lines next to each other.
@@ -287,7 +302,13 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
         ..Split::default()
     };
     let rest: Vec<&str> = marker
-        .map(|(m, _)| lines.iter().skip(m).copied().collect())
+        .map(|(m, _)| {
+            separators
+                .iter()
+                .chain(lines.iter().skip(m))
+                .copied()
+                .collect()
+        })
         .unwrap_or_default();
 
     match marker {
@@ -536,6 +557,17 @@ mod tests {
 
         let t = "Nouveau.\n\nDe : Support <s@x.ch>\nEnvoyé : lundi 9 novembre 2026 08:00\nÀ : Hans\nObjet : Test\n\nancien";
         assert_eq!(split(t, "RE: Test").new, "Nouveau.");
+    }
+
+    #[test]
+    fn outlook_underscore_separator_goes_with_the_quote() {
+        let t = "Start 1.12.\n\n________________________________\nFrom: Support <s@x.ch>\nSent: Monday\nTo: me\nSubject: x\n\nold";
+        let s = split(t, "RE: x");
+        assert_eq!(s.new, "Start 1.12.");
+        assert!(
+            s.quoted
+                .starts_with("________________________________\nFrom: Support")
+        );
     }
 
     #[test]

@@ -591,6 +591,23 @@ fn one_megabyte_single_line_html() {
 }
 
 #[test]
+fn mbox_envelope_line_and_plain_stub() {
+    let raw = "From jane@customer.ch Tue Nov 10 10:00:00 2026\nFrom: jane@customer.ch\nSubject: x\n\nHello.\n";
+    let l = read(raw.as_bytes());
+    assert_eq!(l.from.as_deref(), Some("jane@customer.ch"));
+    assert_eq!(l.text.new, "Hello.");
+    assert_eq!(l.unreadable, None);
+
+    let raw = "From: a@b.ch\nSubject: x\nContent-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\nPlease view this message in an HTML capable client.\n--b\nContent-Type: text/html\n\n<p>We plan a load test of www.b.ch on 1 December 2026 from 09:00 to 11:00 CET with 500 requests per second and 200 Mbit/s from 192.0.2.1, contact Anna Muster, +41 44 000 00 00.</p>\n--b--\n";
+    let l = read(raw.as_bytes());
+    assert!(
+        l.text.new.starts_with("We plan a load test"),
+        "{}",
+        l.text.new
+    );
+}
+
+#[test]
 fn truncated_mime_keeps_what_is_there() {
     let raw = "From: a@b.ch\r\nSubject: x\r\nContent-Type: multipart/alternative; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nStart am 1.12.=\r\n2026 um 09:0";
     let l = read(raw.as_bytes());
