@@ -41,6 +41,8 @@ struct Conv {
     /// A tag with an unbalanced quote was seen: stop honouring quotes inside tags, so a
     /// second failure cannot rescan the rest of the document (quadratic time).
     ignore_quotes: bool,
+    /// A `<title>` without `</title>` was seen: do not search for one again (quadratic).
+    title_unclosed: bool,
 }
 
 impl Conv {
@@ -54,6 +56,7 @@ impl Conv {
             in_head: false,
             emitted: 0,
             ignore_quotes: false,
+            title_unclosed: false,
         }
     }
 
@@ -382,12 +385,19 @@ impl Conv {
                 let close = self.tag_end(bytes, end)?;
                 let self_closing = close > 0 && bytes.get(close - 1) == Some(&b'/');
                 let after = close + 1;
-                if !closing && !self_closing && matches!(name, "script" | "style" | "title") {
+                if !closing
+                    && !self_closing
+                    && (matches!(name, "script" | "style")
+                        || (name == "title" && !self.title_unclosed))
+                {
                     // Raw text: skip to the matching end tag.
                     let needle = format!("</{name}");
                     return match find_ci(bytes, after, needle.as_bytes()) {
                         Some(p) => find(bytes, p, b">").map(|q| q + 1),
-                        None if name == "title" => Some(after),
+                        None if name == "title" => {
+                            self.title_unclosed = true;
+                            Some(after)
+                        }
                         None => None,
                     };
                 }
@@ -673,6 +683,11 @@ mod tests {
         let t = html_to_text(&s);
         assert!(t0.elapsed().as_secs() < 2);
         assert!(t.starts_with("word & bold word"));
+        // Unclosed titles must not be searched for again and again.
+        let titles = "<title>x ".repeat(100_000);
+        let t0 = std::time::Instant::now();
+        let _ = html_to_text(&titles);
+        assert!(t0.elapsed().as_secs() < 2);
         // Many unbalanced quotes must not make it quadratic.
         let bad = "<a href=\"x>y ".repeat(50_000);
         let t0 = std::time::Instant::now();

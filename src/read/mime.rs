@@ -13,7 +13,7 @@ use mail_parser::{HeaderName, HeaderValue, Message, MessageParser};
 /// Most MIME parts visited in one message (a 1,000-part message is read, a million is not).
 const MAX_PARTS: usize = 2_000;
 /// Deepest multipart nesting followed.
-const MAX_DEPTH: usize = 24;
+const MAX_DEPTH: usize = 12;
 /// Decoded bytes of text/plain body kept.
 const PLAIN_CAP: usize = 1 << 20;
 /// Decoded bytes of text/html body kept (HTML is verbose; the converter output is capped too).
@@ -23,9 +23,9 @@ pub(crate) const ATTACHMENT_CAP: usize = 256 << 10;
 /// Decoded bytes of all text-like attachments together.
 pub(crate) const ATTACHMENTS_CAP: usize = 1 << 20;
 /// Decoded bytes of one attached message (`message/rfc822`).
-const MESSAGE_CAP: usize = 8 << 20;
+const MESSAGE_CAP: usize = 2 << 20;
 /// Attached messages kept per message.
-const MAX_MESSAGES: usize = 8;
+const MAX_MESSAGES: usize = 4;
 
 /// Content-Transfer-Encoding of a part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

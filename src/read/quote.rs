@@ -392,9 +392,9 @@ fn forwarded_parts<'a>(
                     .map(|e| e.as_str().to_lowercase());
             }
             last_was_header = true;
-        } else if last_was_header && !k.is_empty() && !k.contains(':') && header.len() < 12 {
-            // A folded To/Cc list continues on the next line.
-            last_was_header = true;
+        } else if last_was_header && k.contains('@') && !k.contains(':') && header.len() < 12 {
+            // A wrapped To/Cc list continues on the next line; a body line follows directly
+            // when the header block came from HTML, so only address lines count.
         } else {
             break;
         }

@@ -316,6 +316,38 @@ fn inline_forward_without_and_with_own_text() {
     assert_eq!(l.forwarded_from, None);
 }
 
+#[test]
+fn outlook_html_forward_under_wg_subject() {
+    let raw = r#"From: Peter Meier <peter.meier@agentur.ch>
+Subject: WG: Sicherheitstest shop.kunde.ch
+Content-Type: text/html; charset=utf-8
+
+<html><body><div class=WordSection1><p class=MsoNormal>Hallo zusammen<o:p></o:p></p>
+<p class=MsoNormal>Zur Info.<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>
+<p class=MsoNormal>Gruss Peter<o:p></o:p></p>
+<div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">
+<p class=MsoNormal><b><span lang=DE>Von:</span></b><span lang=DE> Anna Kunde &lt;anna@kunde.ch&gt;<br>
+<b>Gesendet:</b> Montag, 9. November 2026 10:00<br><b>An:</b> Peter Meier &lt;peter.meier@agentur.ch&gt;<br>
+<b>Betreff:</b> Sicherheitstest shop.kunde.ch<o:p></o:p></span></p></div></div>
+<p class=MsoNormal>Guten Tag<o:p></o:p></p>
+<p class=MsoNormal>Wir testen shop.kunde.ch vom 14.12.2026 bis 15.12.2026.<o:p></o:p></p>
+<p class=MsoNormal><o:p>&nbsp;</o:p></p>
+<p class=MsoNormal>Beste Gr&uuml;sse<o:p></o:p></p><p class=MsoNormal>Anna Kunde<br>+41 61 000 00 00<o:p></o:p></p>
+</div></body></html>
+"#;
+    let l = read(raw.as_bytes());
+    assert_eq!(
+        l.text.new,
+        "Guten Tag\nWir testen shop.kunde.ch vom 14.12.2026 bis 15.12.2026."
+    );
+    assert_eq!(
+        l.text.signature,
+        "Beste Grüsse\nAnna Kunde\n+41 61 000 00 00"
+    );
+    assert_eq!(l.forwarded_from.as_deref(), Some("anna@kunde.ch"));
+    assert!(l.text.quoted.contains("Zur Info."));
+}
+
 fn attached_forward(own: &str) -> String {
     format!(
         "From: Peter <peter@agency.ch>\r
@@ -558,6 +590,32 @@ fn thousand_parts() {
     let l = read(raw.as_bytes());
     assert!(t0.elapsed() < Duration::from_secs(2));
     assert_eq!(l.text.new, "The body.");
+}
+
+#[test]
+fn deep_nesting_and_attached_message_chains_are_bounded() {
+    // 200 nested multiparts: only the first levels are followed.
+    let mut raw = String::from("From: a@b.ch\r\nSubject: deep\r\n");
+    for i in 0..200 {
+        raw.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    raw.push_str("Content-Type: text/plain\r\n\r\ndeep text\r\n");
+    let t0 = Instant::now();
+    let l = read(raw.as_bytes());
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert_eq!(l.text.new, "");
+    // Messages attached inside attached messages, 10 deep: read to a fixed depth.
+    let mut msg = String::from("From: inner@x.ch\r\nSubject: in\r\n\r\ninnermost text\r\n");
+    for i in 0..10 {
+        msg = format!(
+            "From: l{i}@x.ch\r\nSubject: Fw: l{i}\r\nContent-Type: multipart/mixed; boundary=m{i}\r\n\r\n--m{i}\r\nContent-Type: message/rfc822\r\n\r\n{msg}\r\n--m{i}--\r\n"
+        );
+    }
+    let l = read(msg.as_bytes());
+    assert!(!l.text.new.contains("innermost text"));
+    assert!(!l.text.quoted.contains("innermost text"));
 }
 
 #[test]
