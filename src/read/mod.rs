@@ -36,7 +36,7 @@ pub struct Letter {
     /// Raw values of every `Authentication-Results` header, topmost first.
     pub authentication_results: Vec<String>,
     /// Why this looks machine-sent (auto-reply, bounce, delivery report, list or bulk mail),
-    /// from headers and content type alone; `None` for mail a person wrote.
+    /// from headers, content type, sender address and subject; `None` for mail a person wrote.
     pub automated: Option<String>,
     pub text: Text,
     /// Original sender address when this message is a bare forward (the forwarder added no

@@ -58,12 +58,14 @@ static EMAIL: Re =
 /// Closing phrases; a name may follow on the same line except after thanks-like phrases.
 static CLOSING: Re = LazyLock::new(|| {
     re(r"(?ix)^(
-        (best|kind|warm|warmest|many)\s+regards|regards|best\s+wishes|best|cheers|br|
-        thanks\s+(and|&)\s+regards|mit\s+(den\s+)?(besten|freundlichen)\s+gr(ü|ue|u)(ß|ss)en|
+        (best|kind|warm|warmest|many)\s+regards|regards|best\s+wishes|all\s+the\s+best|best|
+        cheers|br|(yours\s+)?sincerely|yours\s+truly|
+        thanks\s+(and|&)\s+(best\s+|kind\s+)?regards|
+        ((en|liebi|liebe|viele|e\s+liebe)\s+)?gr(ü|ue|u)ess(li|e)?|mit\s+(den\s+)?(besten|freundlichen)\s+gr(ü|ue|u)(ß|ss)en|
         (freundliche|beste|viele|liebe|herzliche|schöne|sonnige)\s+gr(ü|ue|u)(ß|ss)e|
         gru(ß|ss)|gr(ü|ue|u)(ß|ss)e|mfg|lg|vg|cordialement|meilleures\s+salutations|
         salutations|freundlichst
-    )\s*[,.!]*(\s*,?\s+[\p{L}.'-]+){0,4}\s*$|^(
+    )\s*[,.!]*(\s*,?\s+[\p{L}.'/-]+){0,4}\s*$|^(
         thanks|thank\s+you|many\s+thanks|thanks\s+a\s+lot|thanks\s+in\s+advance|
         vielen\s+dank|besten\s+dank|herzlichen\s+dank|danke|merci|merci\s+beaucoup
     )\s*[,.!]*\s*$")
@@ -647,6 +649,49 @@ mod tests {
             "x",
         );
         assert_eq!(s.new, "Text.");
+    }
+
+    #[test]
+    fn closing_phrases() {
+        let closings = [
+            "Best regards",
+            "Kind regards,",
+            "Regards",
+            "Best",
+            "Cheers!",
+            "Thanks,",
+            "Thank you,",
+            "Thanks",
+            "Mit freundlichen Grüssen",
+            "Mit freundlichen Grüßen",
+            "Freundliche Grüsse",
+            "Beste Grüsse",
+            "Viele Grüsse",
+            "Liebe Grüsse",
+            "Gruss",
+            "MfG",
+            "Gruss Peter",
+            "Best regards, Jane Doe",
+            "Kind regards / Freundliche Grüsse",
+            "En Gruess",
+            "Liebi Grüessli",
+            "Thanks and best regards,",
+            "Sincerely",
+            "Herzliche Grüsse aus Bern",
+        ];
+        for c in closings {
+            let s = split(&format!("We test on 1.12.\n\n{c}\nJane"), "x");
+            assert_eq!(s.new, "We test on 1.12.", "{c}");
+            assert_eq!(s.signature, format!("{c}\nJane"), "{c}");
+        }
+        for not in [
+            "Thanks for your help with the following:",
+            "Best time for the test would be the morning of the first day",
+            "Regards the IPs: see below",
+        ] {
+            let s = split(&format!("We test on 1.12.\n{not}\nJane"), "x");
+            assert_eq!(s.signature, "", "{not}");
+        }
     }
 
     #[test]
