@@ -162,8 +162,12 @@ fn key(line: &str) -> &str {
     line.trim().trim_start_matches('*').trim_start()
 }
 
+/// A `>` quote line: `>` followed by a space, another `>` or nothing (so a line starting
+/// ">500 requests/s" is the sender's own text).
 fn is_quote_line(line: &str) -> bool {
-    line.trim_start().starts_with('>')
+    line.trim_start()
+        .strip_prefix('>')
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '>', '\t']))
 }
 
 /// An Outlook-style header block starting at `i`: a From line, then within the next lines a
@@ -706,6 +710,13 @@ mod tests {
         // "Thanks" as the very first line is not a closing either.
         let s = split("Thanks!\nThe IPs are 1.2.3.4.", "x");
         assert_eq!(s.signature, "");
+    }
+
+    #[test]
+    fn greater_than_numbers_are_not_quotes() {
+        let s = split("Traffic:\n>500 requests/s\n>> old\n>\n> old", "x");
+        assert_eq!(s.new, "Traffic:\n>500 requests/s");
+        assert_eq!(s.quoted, ">> old\n>\n> old");
     }
 
     #[test]
