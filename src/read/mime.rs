@@ -376,12 +376,21 @@ fn decode_1252(bytes: &[u8]) -> String {
         return String::from_utf8_lossy(bytes).into_owned();
     }
     let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
-    for &b in bytes {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // Copy the ASCII run in one go, then map one high byte.
+        let run = rest
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        out.push_str(std::str::from_utf8(rest.get(..run).unwrap_or_default()).unwrap_or(""));
+        let Some(&b) = rest.get(run) else { break };
         out.push(if (0x80..=0x9f).contains(&b) {
             c1_1252(b)
         } else {
             char::from(b)
         });
+        rest = rest.get(run + 1..).unwrap_or_default();
     }
     out
 }
@@ -626,5 +635,9 @@ mod tests {
         assert_eq!(to_text(b"Gr\xfcsse", None), "Grüsse");
         assert_eq!(to_text("Grüsse".as_bytes(), Some("utf-8")), "Grüsse");
         assert_eq!(to_text(b"x\xc3", Some("utf-8")), "x");
+        assert_eq!(
+            to_text(b"\x93Gr\xfcezi\x94 \x80 5", Some("windows-1252")),
+            "\u{201c}Grüezi\u{201d} € 5"
+        );
     }
 }
