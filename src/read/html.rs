@@ -41,6 +41,8 @@ struct Conv {
     /// A tag with an unbalanced quote was seen: stop honouring quotes inside tags, so a
     /// second failure cannot rescan the rest of the document (quadratic time).
     ignore_quotes: bool,
+    /// A `<title>` without `</title>` was seen: do not search for one again (quadratic).
+    title_unclosed: bool,
 }
 
 impl Conv {
@@ -54,6 +56,7 @@ impl Conv {
             in_head: false,
             emitted: 0,
             ignore_quotes: false,
+            title_unclosed: false,
         }
     }
 
@@ -101,6 +104,16 @@ impl Conv {
             }
             self.emitted += 2 * q;
         }
+    }
+
+    /// Appends text without whitespace, markup or entities.
+    fn text_run(&mut self, run: &str) {
+        if self.in_head || run.is_empty() {
+            return;
+        }
+        self.prefix();
+        self.buf().push_str(run);
+        self.emitted += run.len();
     }
 
     fn text_char(&mut self, c: char) {
@@ -305,6 +318,20 @@ impl Conv {
                     }
                     i = next;
                 }
+                _ if b > b' ' => {
+                    // A run of ordinary text (no markup, entity or whitespace) in one push.
+                    // The run ends at an ASCII byte, so both ends are char boundaries.
+                    let rest = bytes.get(i..).unwrap_or_default();
+                    let len = rest
+                        .iter()
+                        .position(|&c| c <= b' ' || c == b'<' || c == b'&')
+                        .unwrap_or(rest.len());
+                    let Some(run) = html.get(i..i + len) else {
+                        return;
+                    };
+                    self.text_run(run);
+                    i += len.max(1);
+                }
                 _ => {
                     let Some(c) = html.get(i..).and_then(|s| s.chars().next()) else {
                         return;
@@ -342,24 +369,40 @@ impl Conv {
                 {
                     end += 1;
                 }
-                let name = html.get(start..end).unwrap_or("").to_ascii_lowercase();
+                // Lowercase the name without allocating; names we act on are short.
+                let raw_name = bytes.get(start..end).unwrap_or_default();
+                let mut lower = [0u8; 12];
+                let name_len = if raw_name.len() <= lower.len() {
+                    for (d, s) in lower.iter_mut().zip(raw_name) {
+                        *d = s.to_ascii_lowercase();
+                    }
+                    raw_name.len()
+                } else {
+                    0
+                };
+                let name =
+                    std::str::from_utf8(lower.get(..name_len).unwrap_or_default()).unwrap_or("");
                 let close = self.tag_end(bytes, end)?;
                 let self_closing = close > 0 && bytes.get(close - 1) == Some(&b'/');
                 let after = close + 1;
                 if !closing
                     && !self_closing
-                    && matches!(name.as_str(), "script" | "style" | "title")
+                    && (matches!(name, "script" | "style")
+                        || (name == "title" && !self.title_unclosed))
                 {
                     // Raw text: skip to the matching end tag.
                     let needle = format!("</{name}");
                     return match find_ci(bytes, after, needle.as_bytes()) {
                         Some(p) => find(bytes, p, b">").map(|q| q + 1),
-                        None if name == "title" => Some(after),
+                        None if name == "title" => {
+                            self.title_unclosed = true;
+                            Some(after)
+                        }
                         None => None,
                     };
                 }
                 if !name.is_empty() {
-                    self.tag(&name, closing);
+                    self.tag(name, closing);
                 }
                 Some(after)
             }
@@ -640,6 +683,11 @@ mod tests {
         let t = html_to_text(&s);
         assert!(t0.elapsed().as_secs() < 2);
         assert!(t.starts_with("word & bold word"));
+        // Unclosed titles must not be searched for again and again.
+        let titles = "<title>x ".repeat(100_000);
+        let t0 = std::time::Instant::now();
+        let _ = html_to_text(&titles);
+        assert!(t0.elapsed().as_secs() < 2);
         // Many unbalanced quotes must not make it quadratic.
         let bad = "<a href=\"x>y ".repeat(50_000);
         let t0 = std::time::Instant::now();

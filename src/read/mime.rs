@@ -5,6 +5,7 @@
 //! and copied), so the structure is walked here and mail-parser only parses header blocks.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, HeaderValue, Message, MessageParser};
@@ -12,7 +13,7 @@ use mail_parser::{HeaderName, HeaderValue, Message, MessageParser};
 /// Most MIME parts visited in one message (a 1,000-part message is read, a million is not).
 const MAX_PARTS: usize = 2_000;
 /// Deepest multipart nesting followed.
-const MAX_DEPTH: usize = 24;
+const MAX_DEPTH: usize = 12;
 /// Decoded bytes of text/plain body kept.
 const PLAIN_CAP: usize = 1 << 20;
 /// Decoded bytes of text/html body kept (HTML is verbose; the converter output is capped too).
@@ -22,9 +23,9 @@ pub(crate) const ATTACHMENT_CAP: usize = 256 << 10;
 /// Decoded bytes of all text-like attachments together.
 pub(crate) const ATTACHMENTS_CAP: usize = 1 << 20;
 /// Decoded bytes of one attached message (`message/rfc822`).
-const MESSAGE_CAP: usize = 8 << 20;
+const MESSAGE_CAP: usize = 2 << 20;
 /// Attached messages kept per message.
-const MAX_MESSAGES: usize = 8;
+const MAX_MESSAGES: usize = 4;
 
 /// Content-Transfer-Encoding of a part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,8 +168,25 @@ pub(crate) fn parse_head(head: &[u8]) -> Option<Message<'_>> {
     if head.is_empty() {
         return None;
     }
-    MessageParser::new().parse_headers(head)
+    PARSER.parse_headers(head)
 }
+
+/// Parses only the headers the reader interprets; all others (Received, DKIM, ARC...) are
+/// skipped unparsed — their raw text is still reachable through the header offsets.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::ReplyTo)
+        .header_text(HeaderName::Subject)
+        .header_date(HeaderName::Date)
+        .header_id(HeaderName::MessageId)
+        .header_id(HeaderName::References)
+        .header_id(HeaderName::InReplyTo)
+        .header_content_type(HeaderName::ContentType)
+        .header_content_type(HeaderName::ContentDisposition)
+        .header_text(HeaderName::ContentTransferEncoding)
+        .default_header_ignore()
+});
 
 /// Splits a multipart body at its boundary lines; preamble and epilogue are dropped, a
 /// missing close delimiter (truncated message) ends the last part at the end of the body.
@@ -258,6 +276,15 @@ fn decode_qp(input: &[u8], cap: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len().min(cap));
     let mut i = 0usize;
     while i < input.len() && out.len() < cap {
+        // Copy the run up to the next `=` in one go.
+        let rest = input.get(i..).unwrap_or_default();
+        let run = rest.iter().position(|&b| b == b'=').unwrap_or(rest.len());
+        let take = run.min(cap - out.len());
+        out.extend_from_slice(rest.get(..take).unwrap_or_default());
+        i += take;
+        if take < run || i >= input.len() {
+            break;
+        }
         let b = input.get(i).copied().unwrap_or(0);
         if b == b'=' {
             let h1 = input.get(i + 1).copied();
@@ -317,6 +344,18 @@ fn hex(b: u8) -> Option<u8> {
 pub(crate) fn to_text(bytes: &[u8], charset: Option<&str>) -> String {
     let label = charset.unwrap_or("utf-8");
     let is_utf8_label = matches!(label, "utf-8" | "utf8" | "us-ascii" | "ascii" | "");
+    if matches!(
+        label,
+        "iso-8859-1"
+            | "iso8859-1"
+            | "latin1"
+            | "latin-1"
+            | "windows-1252"
+            | "cp1252"
+            | "iso-8859-15"
+    ) {
+        return decode_1252(bytes);
+    }
     if !is_utf8_label && let Some(dec) = charset_decoder(label.as_bytes()) {
         return dec(bytes);
     }
@@ -326,10 +365,60 @@ pub(crate) fn to_text(bytes: &[u8], charset: Option<&str>) -> String {
             // Only a truncated final character (we cut at a byte cap).
             String::from_utf8_lossy(bytes.get(..e.valid_up_to()).unwrap_or_default()).into_owned()
         }
-        Err(_) => match charset_decoder(b"windows-1252") {
-            Some(dec) => dec(bytes),
-            None => String::from_utf8_lossy(bytes).into_owned(),
-        },
+        Err(_) => decode_1252(bytes),
+    }
+}
+
+/// Windows-1252 (a superset of ISO-8859-1 as mail clients use it; ISO-8859-15 differs only
+/// in a few rarely used symbols). Plain ASCII is copied as is.
+fn decode_1252(bytes: &[u8]) -> String {
+    if bytes.is_ascii() {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // Copy the ASCII run in one go, then map one high byte.
+        let run = rest
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        out.push_str(std::str::from_utf8(rest.get(..run).unwrap_or_default()).unwrap_or(""));
+        let Some(&b) = rest.get(run) else { break };
+        out.push(if (0x80..=0x9f).contains(&b) {
+            c1_1252(b)
+        } else {
+            char::from(b)
+        });
+        rest = rest.get(run + 1..).unwrap_or_default();
+    }
+    out
+}
+
+/// The Windows-1252 meaning of the C1 range 0x80..=0x9f.
+fn c1_1252(b: u8) -> char {
+    match b {
+        0x80 => '€',
+        0x82 => '‚',
+        0x84 => '„',
+        0x85 => '…',
+        0x86 => '†',
+        0x8a => 'Š',
+        0x8c => 'Œ',
+        0x8e => 'Ž',
+        0x91 => '\u{2018}',
+        0x92 => '\u{2019}',
+        0x93 => '\u{201c}',
+        0x94 => '\u{201d}',
+        0x95 => '•',
+        0x96 => '–',
+        0x97 => '—',
+        0x99 => '™',
+        0x9a => 'š',
+        0x9c => 'œ',
+        0x9e => 'ž',
+        0x9f => 'Ÿ',
+        _ => '\u{fffd}',
     }
 }
 
@@ -546,5 +635,9 @@ mod tests {
         assert_eq!(to_text(b"Gr\xfcsse", None), "Grüsse");
         assert_eq!(to_text("Grüsse".as_bytes(), Some("utf-8")), "Grüsse");
         assert_eq!(to_text(b"x\xc3", Some("utf-8")), "x");
+        assert_eq!(
+            to_text(b"\x93Gr\xfcezi\x94 \x80 5", Some("windows-1252")),
+            "\u{201c}Grüezi\u{201d} € 5"
+        );
     }
 }

@@ -36,7 +36,7 @@ pub struct Letter {
     /// Raw values of every `Authentication-Results` header, topmost first.
     pub authentication_results: Vec<String>,
     /// Why this looks machine-sent (auto-reply, bounce, delivery report, list or bulk mail),
-    /// from headers and content type alone; `None` for mail a person wrote.
+    /// from headers, content type, sender address and subject; `None` for mail a person wrote.
     pub automated: Option<String>,
     pub text: Text,
     /// Original sender address when this message is a bare forward (the forwarder added no
@@ -83,6 +83,15 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
         letter.unreadable = Some("empty message".into());
         return letter;
     }
+    // An mbox "From " envelope line is not a header.
+    let raw = match raw.strip_prefix(b"From ") {
+        Some(rest) => rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .and_then(|p| rest.get(p + 1..))
+            .unwrap_or_default(),
+        None => raw,
+    };
     let (head, body) = mime::split_head(raw);
     let parsed = mime::parse_head(head);
     if let Some(m) = &parsed {
@@ -95,7 +104,7 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
     }
 
     // Plain text when there is any, else our own HTML conversion.
-    let (chosen, garbage) = if !walk.plain.trim().is_empty() {
+    let (chosen, garbage) = if !walk.plain.trim().is_empty() && !plain_is_stub(&walk) {
         (walk.plain.clone(), walk.plain_garbage())
     } else if !walk.html.trim().is_empty() {
         (html::html_to_text(&walk.html), walk.html_garbage())
@@ -144,6 +153,17 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
         None
     };
     letter
+}
+
+/// A short plain part next to a much richer HTML part is a placeholder ("view this message
+/// in HTML") rather than the message: read the HTML then.
+fn plain_is_stub(walk: &Walk<'_>) -> bool {
+    if walk.plain.len() >= 300 || walk.html.trim().is_empty() {
+        return false;
+    }
+    let plain_words = walk.plain.split_whitespace().count();
+    let html_words = html::html_to_text(&walk.html).split_whitespace().count();
+    html_words > plain_words * 2 + 15
 }
 
 /// Merges an attached message (`message/rfc822`, forward as attachment) into the outer text:

@@ -36,12 +36,12 @@ static FWD_SEP: Re = LazyLock::new(|| {
 });
 /// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :".
 static ATTRIBUTION: Re =
-    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb\b.*|a écrit)\s?:$"));
+    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
 /// First half of an attribution that Gmail wrapped over two lines.
 static ATTRIBUTION_START: Re = LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}$"));
-static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb\b.*|a écrit)\s?:$"));
+static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
 /// "<name> wrote:" without a date; only counted when `>` lines follow.
-static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}\b(wrote|schrieb|a écrit)\s?:$"));
+static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}(?-u:\b)(wrote|schrieb|a écrit)\s?:$"));
 /// Header lines of a quoted/forwarded message block.
 static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de)\s?:\s*\S"));
 static HDR_SENT: Re = LazyLock::new(|| re(r"(?i)^(sent|gesendet|envoyé|date|datum)\s?:"));
@@ -58,12 +58,14 @@ static EMAIL: Re =
 /// Closing phrases; a name may follow on the same line except after thanks-like phrases.
 static CLOSING: Re = LazyLock::new(|| {
     re(r"(?ix)^(
-        (best|kind|warm|warmest|many)\s+regards|regards|best\s+wishes|best|cheers|br|
-        thanks\s+(and|&)\s+regards|mit\s+(den\s+)?(besten|freundlichen)\s+gr(ü|ue|u)(ß|ss)en|
+        (best|kind|warm|warmest|many)\s+regards|regards|best\s+wishes|all\s+the\s+best|best|
+        cheers|br|(yours\s+)?sincerely|yours\s+truly|
+        thanks\s+(and|&)\s+(best\s+|kind\s+)?regards|
+        ((en|liebi|liebe|viele|e\s+liebe)\s+)?gr(ü|ue|u)ess(li|e)?|mit\s+(den\s+)?(besten|freundlichen)\s+gr(ü|ue|u)(ß|ss)en|
         (freundliche|beste|viele|liebe|herzliche|schöne|sonnige)\s+gr(ü|ue|u)(ß|ss)e|
         gru(ß|ss)|gr(ü|ue|u)(ß|ss)e|mfg|lg|vg|cordialement|meilleures\s+salutations|
         salutations|freundlichst
-    )\s*[,.!]*(\s*,?\s+[\p{L}.'-]+){0,4}\s*$|^(
+    )\s*[,.!]*(\s*,?\s+[\p{L}.'/-]+){0,4}\s*$|^(
         thanks|thank\s+you|many\s+thanks|thanks\s+a\s+lot|thanks\s+in\s+advance|
         vielen\s+dank|besten\s+dank|herzlichen\s+dank|danke|merci|merci\s+beaucoup
     )\s*[,.!]*\s*$")
@@ -71,23 +73,29 @@ static CLOSING: Re = LazyLock::new(|| {
 /// Mobile client footers, a signature wherever they stand.
 static MOBILE: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(sent from my\b|von meinem \S+.* gesendet|gesendet von meinem\b|get outlook for\b|envoyé de mon\b)",
+        r"(?i)^(sent from my(?-u:\b)|von meinem \S+.* gesendet|gesendet von meinem(?-u:\b)|get outlook for(?-u:\b)|envoyé de mon(?-u:\b))",
     )
+});
+/// Mobile footers and disclaimers in one pattern, so each line costs one match.
+static SIG_START: Re = LazyLock::new(|| {
+    let m = MOBILE.as_ref().map(Regex::as_str).unwrap_or("");
+    let d = DISCLAIMER.as_ref().map(Regex::as_str).unwrap_or("");
+    re(&format!("(?:{m})|(?:{d})"))
 });
 static DISCLAIMER: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(confidentiality notice|notice of confidentiality|disclaimer\s*:|important notice\s*:|legal notice\s*:|this e-?mail and any (attachments|files)|this (e-?mail|message|communication) (is|may contain|contains|and any)\b.*(confidential|privileged|intended)|the information (contained )?in this (e-?mail|message)|(diese|dieses) (e-?mail|nachricht|mail) (enthält|ist|kann) (möglicherweise )?vertrauliche|vertraulichkeitshinweis|haftungsausschluss|ce (message|courriel|e-mail) (et|est|peut))",
+        r"(?i)^(confidentiality notice|notice of confidentiality|disclaimer\s*:|important notice\s*:|legal notice\s*:|this e-?mail and any (attachments|files)|this (e-?mail|message|communication) (is|may contain|contains|and any)(?-u:\b).*(confidential|privileged|intended)|the information (contained )?in this (e-?mail|message)|(diese|dieses) (e-?mail|nachricht|mail) (enthält|ist|kann) (möglicherweise )?vertrauliche|vertraulichkeitshinweis|haftungsausschluss|ce (message|courriel|e-mail) (et|est|peut))",
     )
 });
 static GREETING: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(hi|hello|hey|dear|hallo|hoi|salü|guten\s+(tag|morgen|abend)|grüezi|gruezi|grüss\s+gott|liebe[rs]?|sehr\s+geehrte[rs]?|bonjour|salut|moin|servus|good\s+(morning|afternoon|evening))\b",
+        r"(?i)^(hi|hello|hey|dear|hallo|hoi|salü|guten\s+(tag|morgen|abend)|grüezi|gruezi|grüss\s+gott|liebe[rs]?|sehr\s+geehrte[rs]?|bonjour|salut|moin|servus|good\s+(morning|afternoon|evening))([\s,.!:;]|$)",
     )
 });
 /// Phrases a forwarder adds without content of their own.
 static FILLER: Re = LazyLock::new(|| {
     re(
-        r"(?i)\b(fyi|fyr|f\.y\.i\.?|for your (information|reference)|see (below|the (request|mail|email|message) below)|please see (the )?(request |mail |email |message )?below|below|zur (info|kenntnis)|siehe unten|s\. unten|weitergeleitet|forwarding|forwarded|as discussed|wie besprochen|see attached)\b",
+        r"(?i)(?-u:\b)(fyi|fyr|f\.y\.i\.?|for your (information|reference)|see (below|the (request|mail|email|message) below)|please see (the )?(request |mail |email |message )?below|below|zur (info|kenntnis)|siehe unten|s\. unten|weitergeleitet|forwarding|forwarded|as discussed|wie besprochen|see attached)(?-u:\b)",
     )
 });
 
@@ -154,8 +162,12 @@ fn key(line: &str) -> &str {
     line.trim().trim_start_matches('*').trim_start()
 }
 
+/// A `>` quote line: `>` followed by a space, another `>` or nothing (so a line starting
+/// ">500 requests/s" is the sender's own text).
 fn is_quote_line(line: &str) -> bool {
-    line.trim_start().starts_with('>')
+    line.trim_start()
+        .strip_prefix('>')
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '>', '\t']))
 }
 
 /// An Outlook-style header block starting at `i`: a From line, then within the next lines a
@@ -164,7 +176,9 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
     let Some(first) = lines.get(i) else {
         return false;
     };
-    if !is(&HDR_FROM, key(first)) {
+    let k = key(first);
+    // Cheap test first: "From:", "Von:", "De :" have their colon within the first bytes.
+    if !k.bytes().take(8).any(|b| b == b':') || !is(&HDR_FROM, k) {
         return false;
     }
     let window = lines.iter().skip(i + 1).take(6).map(|l| key(l));
@@ -179,7 +193,10 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
 fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     let l = key(lines.get(i)?);
-    if l.len() > 400 {
+    let starts_on = l
+        .get(..3)
+        .is_some_and(|p| matches!(p.to_ascii_lowercase().as_str(), "on " | "am " | "le "));
+    if l.len() > 400 || !(starts_on || l.ends_with(':')) {
         return None;
     }
     if is(&ATTRIBUTION, l) {
@@ -238,11 +255,13 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
             i += 1;
             continue;
         }
-        if is(&FWD_SEP, k) {
+        let first = k.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
+        let may_sep = first == b'-' || (k.len() < 80 && matches!(first, b'a' | b'b' | b'd'));
+        if may_sep && is(&FWD_SEP, k) {
             marker = Some((i, Marker::Forward));
             break;
         }
-        if is(&REPLY_SEP, k) || header_block_at(&lines, i) {
+        if (first == b'-' && is(&REPLY_SEP, k)) || header_block_at(&lines, i) {
             let kind = if fwd_subject {
                 Marker::Forward
             } else {
@@ -266,6 +285,21 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
         i += 1;
     }
 
+    // Separator lines right above a marker (Outlook's "____", "-----") belong to it.
+    let mut separators: Vec<&str> = Vec::new();
+    if marker.is_some() {
+        while let Some(last) = own.last() {
+            let t = last.trim();
+            if t.is_empty() {
+                own.pop();
+            } else if t.len() >= 5 && t.chars().all(|c| matches!(c, '_' | '-' | '=' | '*')) {
+                separators.insert(0, last);
+                own.pop();
+            } else {
+                break;
+            }
+        }
+    }
     let (body, signature) = cut_signature(&own);
     let mut out = Split {
         // Removing `>` lines can leave blank lines next to each other.
@@ -274,7 +308,13 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
         ..Split::default()
     };
     let rest: Vec<&str> = marker
-        .map(|(m, _)| lines.iter().skip(m).copied().collect())
+        .map(|(m, _)| {
+            separators
+                .iter()
+                .chain(lines.iter().skip(m))
+                .copied()
+                .collect()
+        })
         .unwrap_or_default();
 
     match marker {
@@ -358,9 +398,9 @@ fn forwarded_parts<'a>(
                     .map(|e| e.as_str().to_lowercase());
             }
             last_was_header = true;
-        } else if last_was_header && !k.is_empty() && !k.contains(':') && header.len() < 12 {
-            // A folded To/Cc list continues on the next line.
-            last_was_header = true;
+        } else if last_was_header && k.contains('@') && !k.contains(':') && header.len() < 12 {
+            // A wrapped To/Cc list continues on the next line; a body line follows directly
+            // when the header block came from HTML, so only address lines count.
         } else {
             break;
         }
@@ -403,7 +443,7 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
     for (i, l) in lines.iter().enumerate() {
         let t = l.trim_end();
         let k = key(l);
-        if t == "--" || t == "-- " || is(&MOBILE, k) || (i > first_content && is(&DISCLAIMER, k)) {
+        if t == "--" || t == "-- " || (is(&SIG_START, k) && (i > first_content || is(&MOBILE, k))) {
             hard_cut = Some(i);
             break;
         }
@@ -418,7 +458,7 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
         if k.is_empty() {
             continue;
         }
-        if k.len() <= 80 && is(&CLOSING, k) {
+        if k.len() <= 80 && k.split_whitespace().count() <= 7 && is(&CLOSING, k) {
             closing = Some(i);
         }
         nonempty_after += 1;
@@ -526,6 +566,17 @@ mod tests {
     }
 
     #[test]
+    fn outlook_underscore_separator_goes_with_the_quote() {
+        let t = "Start 1.12.\n\n________________________________\nFrom: Support <s@x.ch>\nSent: Monday\nTo: me\nSubject: x\n\nold";
+        let s = split(t, "RE: x");
+        assert_eq!(s.new, "Start 1.12.");
+        assert!(
+            s.quoted
+                .starts_with("________________________________\nFrom: Support")
+        );
+    }
+
+    #[test]
     fn bottom_posting_keeps_answer_new() {
         let t = "On Mon, Nov 9, 2026, Support wrote:\n> Which IPs?\n\nOur IPs are 10.0.0.1 and 10.0.0.2.\n\nCheers\nBob";
         let s = split(t, "Re: x");
@@ -605,6 +656,49 @@ mod tests {
     }
 
     #[test]
+    fn closing_phrases() {
+        let closings = [
+            "Best regards",
+            "Kind regards,",
+            "Regards",
+            "Best",
+            "Cheers!",
+            "Thanks,",
+            "Thank you,",
+            "Thanks",
+            "Mit freundlichen Grüssen",
+            "Mit freundlichen Grüßen",
+            "Freundliche Grüsse",
+            "Beste Grüsse",
+            "Viele Grüsse",
+            "Liebe Grüsse",
+            "Gruss",
+            "MfG",
+            "Gruss Peter",
+            "Best regards, Jane Doe",
+            "Kind regards / Freundliche Grüsse",
+            "En Gruess",
+            "Liebi Grüessli",
+            "Thanks and best regards,",
+            "Sincerely",
+            "Herzliche Grüsse aus Bern",
+        ];
+        for c in closings {
+            let s = split(&format!("We test on 1.12.\n\n{c}\nJane"), "x");
+            assert_eq!(s.new, "We test on 1.12.", "{c}");
+            assert_eq!(s.signature, format!("{c}\nJane"), "{c}");
+        }
+        for not in [
+            "Thanks for your help with the following:",
+            "Best time for the test would be the morning of the first day",
+            "Regards the IPs: see below",
+        ] {
+            let s = split(&format!("We test on 1.12.\n{not}\nJane"), "x");
+            assert_eq!(s.signature, "", "{not}");
+        }
+    }
+
+    #[test]
     fn closing_mid_text_is_not_a_signature() {
         let mut t = String::from("Hello\nThanks\n");
         for i in 0..20 {
@@ -616,6 +710,13 @@ mod tests {
         // "Thanks" as the very first line is not a closing either.
         let s = split("Thanks!\nThe IPs are 1.2.3.4.", "x");
         assert_eq!(s.signature, "");
+    }
+
+    #[test]
+    fn greater_than_numbers_are_not_quotes() {
+        let s = split("Traffic:\n>500 requests/s\n>> old\n>\n> old", "x");
+        assert_eq!(s.new, "Traffic:\n>500 requests/s");
+        assert_eq!(s.quoted, ">> old\n>\n> old");
     }
 
     #[test]

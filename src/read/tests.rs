@@ -316,6 +316,38 @@ fn inline_forward_without_and_with_own_text() {
     assert_eq!(l.forwarded_from, None);
 }
 
+#[test]
+fn outlook_html_forward_under_wg_subject() {
+    let raw = r#"From: Peter Meier <peter.meier@agentur.ch>
+Subject: WG: Sicherheitstest shop.kunde.ch
+Content-Type: text/html; charset=utf-8
+
+<html><body><div class=WordSection1><p class=MsoNormal>Hallo zusammen<o:p></o:p></p>
+<p class=MsoNormal>Zur Info.<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>
+<p class=MsoNormal>Gruss Peter<o:p></o:p></p>
+<div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">
+<p class=MsoNormal><b><span lang=DE>Von:</span></b><span lang=DE> Anna Kunde &lt;anna@kunde.ch&gt;<br>
+<b>Gesendet:</b> Montag, 9. November 2026 10:00<br><b>An:</b> Peter Meier &lt;peter.meier@agentur.ch&gt;<br>
+<b>Betreff:</b> Sicherheitstest shop.kunde.ch<o:p></o:p></span></p></div></div>
+<p class=MsoNormal>Guten Tag<o:p></o:p></p>
+<p class=MsoNormal>Wir testen shop.kunde.ch vom 14.12.2026 bis 15.12.2026.<o:p></o:p></p>
+<p class=MsoNormal><o:p>&nbsp;</o:p></p>
+<p class=MsoNormal>Beste Gr&uuml;sse<o:p></o:p></p><p class=MsoNormal>Anna Kunde<br>+41 61 000 00 00<o:p></o:p></p>
+</div></body></html>
+"#;
+    let l = read(raw.as_bytes());
+    assert_eq!(
+        l.text.new,
+        "Guten Tag\nWir testen shop.kunde.ch vom 14.12.2026 bis 15.12.2026."
+    );
+    assert_eq!(
+        l.text.signature,
+        "Beste Grüsse\nAnna Kunde\n+41 61 000 00 00"
+    );
+    assert_eq!(l.forwarded_from.as_deref(), Some("anna@kunde.ch"));
+    assert!(l.text.quoted.contains("Zur Info."));
+}
+
 fn attached_forward(own: &str) -> String {
     format!(
         "From: Peter <peter@agency.ch>\r
@@ -561,6 +593,32 @@ fn thousand_parts() {
 }
 
 #[test]
+fn deep_nesting_and_attached_message_chains_are_bounded() {
+    // 200 nested multiparts: only the first levels are followed.
+    let mut raw = String::from("From: a@b.ch\r\nSubject: deep\r\n");
+    for i in 0..200 {
+        raw.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    raw.push_str("Content-Type: text/plain\r\n\r\ndeep text\r\n");
+    let t0 = Instant::now();
+    let l = read(raw.as_bytes());
+    assert!(t0.elapsed() < Duration::from_secs(2));
+    assert_eq!(l.text.new, "");
+    // Messages attached inside attached messages, 10 deep: read to a fixed depth.
+    let mut msg = String::from("From: inner@x.ch\r\nSubject: in\r\n\r\ninnermost text\r\n");
+    for i in 0..10 {
+        msg = format!(
+            "From: l{i}@x.ch\r\nSubject: Fw: l{i}\r\nContent-Type: multipart/mixed; boundary=m{i}\r\n\r\n--m{i}\r\nContent-Type: message/rfc822\r\n\r\n{msg}\r\n--m{i}--\r\n"
+        );
+    }
+    let l = read(msg.as_bytes());
+    assert!(!l.text.new.contains("innermost text"));
+    assert!(!l.text.quoted.contains("innermost text"));
+}
+
+#[test]
 fn five_megabyte_attachment_is_not_decoded() {
     let blob: Vec<u8> = (0..5 * 1024 * 1024).map(|i| (i * 7 % 251) as u8).collect();
     let raw = format!(
@@ -588,6 +646,23 @@ fn one_megabyte_single_line_html() {
     assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
     assert!(l.text.new.starts_with("Lasttest am 1.12.2026 Lasttest am"));
     assert!(l.text.new.len() <= NEW_CAP);
+}
+
+#[test]
+fn mbox_envelope_line_and_plain_stub() {
+    let raw = "From jane@customer.ch Tue Nov 10 10:00:00 2026\nFrom: jane@customer.ch\nSubject: x\n\nHello.\n";
+    let l = read(raw.as_bytes());
+    assert_eq!(l.from.as_deref(), Some("jane@customer.ch"));
+    assert_eq!(l.text.new, "Hello.");
+    assert_eq!(l.unreadable, None);
+
+    let raw = "From: a@b.ch\nSubject: x\nContent-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\nPlease view this message in an HTML capable client.\n--b\nContent-Type: text/html\n\n<p>We plan a load test of www.b.ch on 1 December 2026 from 09:00 to 11:00 CET with 500 requests per second and 200 Mbit/s from 192.0.2.1, contact Anna Muster, +41 44 000 00 00.</p>\n--b--\n";
+    let l = read(raw.as_bytes());
+    assert!(
+        l.text.new.starts_with("We plan a load test"),
+        "{}",
+        l.text.new
+    );
 }
 
 #[test]
@@ -643,5 +718,90 @@ proptest! {
         let raw = format!("From: x@y.ch\r\nSubject: {subject}\r\n\r\n{body}");
         let l = read(raw.as_bytes());
         prop_assert_eq!(l.from.as_deref(), Some("x@y.ch"));
+    }
+}
+
+/// Timing check: `cargo test --release --lib read::tests::speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn speed() {
+    fn best<F: FnMut()>(mut f: F) -> Duration {
+        let mut best = Duration::MAX;
+        for _ in 0..20 {
+            let t0 = Instant::now();
+            for _ in 0..200 {
+                f();
+            }
+            best = best.min(t0.elapsed() / 200);
+        }
+        best
+    }
+    for (name, raw) in [
+        ("plain", crlf(PLAIN)),
+        ("outlook", crlf(OUTLOOK)),
+        ("gmail", crlf(GMAIL)),
+    ] {
+        let total = best(|| {
+            std::hint::black_box(read(std::hint::black_box(&raw)));
+        });
+        let (head, body) = mime::split_head(&raw);
+        let headers = best(|| {
+            std::hint::black_box(mime::parse_head(std::hint::black_box(head)));
+        });
+        let parsed = mime::parse_head(head);
+        let info = PartInfo::from_message(parsed.as_ref());
+        let walk = best(|| {
+            std::hint::black_box(Walk::run(&info, std::hint::black_box(body)));
+        });
+        let w = Walk::run(&info, body);
+        if let Some(b) = info.boundary.as_deref() {
+            let parts = mime::split_multipart(body, b.as_bytes(), 100);
+            let sp = best(|| {
+                std::hint::black_box(mime::split_multipart(
+                    std::hint::black_box(body),
+                    b.as_bytes(),
+                    100,
+                ));
+            });
+            let last = parts.last().copied().unwrap_or_default();
+            let (h, bd) = mime::split_head(last);
+            let ph = best(|| {
+                std::hint::black_box(mime::parse_head(std::hint::black_box(h)));
+            });
+            let qp = best(|| {
+                std::hint::black_box(mime::decode_body(
+                    std::hint::black_box(bd),
+                    mime::Encoding::QuotedPrintable,
+                    1 << 20,
+                ));
+            });
+            let dec = mime::decode_body(bd, mime::Encoding::QuotedPrintable, 1 << 20);
+            let tt = best(|| {
+                std::hint::black_box(mime::to_text(
+                    std::hint::black_box(&dec),
+                    Some("iso-8859-1"),
+                ));
+            });
+            println!("  split_multipart {sp:?} parse_head {ph:?} qp {qp:?} to_text {tt:?}");
+        }
+        let text = if w.plain.trim().is_empty() {
+            html::html_to_text(&w.html)
+        } else {
+            w.plain.clone()
+        };
+        let conv = best(|| {
+            std::hint::black_box(html::html_to_text(std::hint::black_box(&w.html)));
+        });
+        let norm = best(|| {
+            std::hint::black_box(quote::normalize(std::hint::black_box(&text)));
+        });
+        let n = quote::normalize(&text);
+        let split = best(|| {
+            std::hint::black_box(quote::split(std::hint::black_box(&n), "Re: x"));
+        });
+        println!(
+            "{name}: {} bytes total {total:?} headers {headers:?} walk {walk:?} html {conv:?} normalize {norm:?} split {split:?}",
+            raw.len()
+        );
     }
 }
