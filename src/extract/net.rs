@@ -55,39 +55,72 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
             out.push(net);
         }
     };
-    let mut pos = 0;
-    while let Some(m) = ADDR.find_at(text, pos) {
-        pos = m.end();
-        let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
+    // Cheap byte pass first: the regex only runs on runs of address characters that hold a
+    // digit and a dot or two colons, which ordinary prose almost never has.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes.get(i).is_some_and(|&b| address_byte(b)) {
+            i += 1;
             continue;
-        };
-        let addr = match addr {
-            Candidate::Wildcard(net) => {
-                push(IpNet::V4(net));
+        }
+        let run_start = i;
+        let (mut digit, mut dot, mut colons) = (false, false, 0u32);
+        while let Some(&b) = bytes.get(i).filter(|&&b| address_byte(b)) {
+            digit |= b.is_ascii_digit();
+            dot |= b == b'.';
+            colons += u32::from(b == b':');
+            i += 1;
+        }
+        if !(digit && (dot || colons >= 2)) {
+            continue;
+        }
+        // `i` follows an ASCII byte, so it is a char boundary.
+        let Some(run) = text.get(..i) else { break };
+        let mut pos = run_start;
+        while let Some(m) = ADDR.find_at(run, pos) {
+            pos = m.end();
+            let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
                 continue;
-            }
-            Candidate::Addr(a) => a,
-        };
-        pos = end;
-        match suffix(text, end, addr) {
-            Some((Suffix::Net(net), after)) => {
-                push(net);
-                pos = after;
-            }
-            Some((Suffix::Range(last), after)) => {
-                pos = after;
-                match range_blocks(addr, last) {
-                    Some(blocks) => blocks.into_iter().for_each(&mut push),
-                    None => {
-                        push(IpNet::from(addr));
-                        push(IpNet::from(last));
+            };
+            let addr = match addr {
+                Candidate::Wildcard(net) => {
+                    push(IpNet::V4(net));
+                    continue;
+                }
+                Candidate::Addr(a) => a,
+            };
+            pos = end;
+            match suffix(text, end, addr) {
+                Some((Suffix::Net(net), after)) => {
+                    push(net);
+                    pos = after;
+                }
+                Some((Suffix::Range(last), after)) => {
+                    pos = after;
+                    match range_blocks(addr, last) {
+                        Some(blocks) => blocks.into_iter().for_each(&mut push),
+                        None => {
+                            push(IpNet::from(addr));
+                            push(IpNet::from(last));
+                        }
                     }
                 }
+                None => push(IpNet::from(addr)),
             }
-            None => push(IpNet::from(addr)),
+            if pos >= i {
+                // A range or mask reached past this run: go on after it.
+                i = pos;
+                break;
+            }
         }
     }
     out
+}
+
+/// Bytes that can be part of an address candidate (including the `*`/`x` wildcard octet).
+fn address_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'*' | b'x' | b'X')
 }
 
 enum Candidate {
@@ -172,6 +205,15 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
 /// Returns what it found and where scanning should continue.
 fn suffix(text: &str, e: usize, addr: IpAddr) -> Option<(Suffix, usize)> {
     let window = text.get(e..floor_boundary(text, e.saturating_add(SUFFIX_WINDOW)))?;
+    // Most addresses are followed by a comma, a space and a word, or a line end: skip the regex.
+    let next = window.trim_start_matches([' ', '\t']);
+    let maybe = window.starts_with(['/', '-'])
+        || next.starts_with(['-', '–', '—', '‒', '―'])
+        || (next.len() < window.len()
+            && next.starts_with(['t', 'T', 'b', 'B', 'u', 'U', 'm', 'M', 'n', 'N', 's', 'S']));
+    if !maybe {
+        return None;
+    }
     let caps = SUFFIX.captures(window)?;
     let whole = caps.get(0)?;
     let after = e + whole.end();
