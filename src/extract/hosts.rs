@@ -17,6 +17,7 @@
 //!   (`myproject.amazeeio.cloud`, `nginx-myproject-prod.ch4.amazee.io`) are kept.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// Hostnames in `text`, lowercase, without scheme, port or path, in order, without duplicates.
 /// Names equal (case-insensitive) to one of `excluded_domains` are left out, as are tool and
@@ -196,8 +197,11 @@ const FRAMEWORK_NAMES: &[&str] = &["asp.net", "ado.net", "vb.net", "dot.net"];
 
 /// Whether `tld` (lowercase, no dot) is on the allow-list.
 pub fn is_known_tld(tld: &str) -> bool {
-    TLDS.contains(&tld)
+    TLD_SET.contains(tld)
 }
+
+/// [`TLDS`] as a set: a linear search over it dominated the whole scan.
+static TLD_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| TLDS.iter().copied().collect());
 
 /// Generic TLDs in common use (including the new ones customers actually use) and every ISO
 /// 3166-1 alpha-2 country code, plus `uk`, `eu` and `ac`.

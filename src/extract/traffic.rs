@@ -33,21 +33,27 @@ pub struct Traffic {
 /// `.` (optional `,` decimals); or plain digits with an optional `.`/`,` decimal part.
 const NUM: &str = r"(?:(?P<n1>[1-9][0-9]{0,2}(?:[,'’ \u{a0}\u{202f}][0-9]{3})+(?:\.[0-9]{1,6})?)|(?P<n2>[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]{1,6})?)|(?P<n3>[0-9]{1,12}(?:[.,][0-9]{1,6})?))(?P<mult>[kKM])?";
 
-/// Request-rate units; `per` is the time unit.
-const REQ: &str = r"(?P<req>(?i:(?P<abbr>rps|tps|qps|rpm|r/s)|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?P<per>seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h)))";
+/// Rate units, ASCII only (no Unicode tables in the scan): request rates first, then
+/// bandwidths (optional prefix, bits or bytes, optionally "per second"). The number in front is
+/// read backwards by hand ([`number_before`]); the unit text is classified by hand
+/// ([`kind_of`]).
+const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?:seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h))|(?:[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?:(?i:bits?|bytes?)(?:[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
 
-/// Bandwidth units: optional prefix, then bits or bytes, optionally "per second".
-const BW: &str = r"(?P<pre>[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?P<base>(?i:bits?|bytes?)(?P<ps>[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
-
-static MAIN: LazyLock<Regex> = LazyLock::new(|| {
+static UNITS: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    Regex::new(&format!(r"(?:{NUM}[ \u{{a0}}]?)?(?:{REQ}|{BW})")).expect("traffic regex")
+    Regex::new(UNIT).expect("unit regex")
+});
+
+/// A whole string that is one number (see [`NUM`]).
+static NUMBER_EXACT: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    Regex::new(&format!("^{NUM}$")).expect("exact number regex")
 });
 
 /// Words after which a plain number behind a rate is its peak.
 static PEAK: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    Regex::new(r"(?i)\b(?:peaks?|spitzen?|spitzenlast|spitzenwerte?|max(?:imum|imal)?|bis zu|up to|bursts?|höchstens|top)\b")
+    Regex::new(r"(?i-u:\b(?:peaks?|spitzen?|spitzenlast|spitzenwerte?|max(?:imum|imal)?|bis zu|up to|bursts?|top)\b)|höchstens")
         .expect("peak regex")
 });
 
@@ -198,47 +204,108 @@ pub fn find_traffic(text: &str) -> Traffic {
 /// All units in `text`, in order, each with the number in front of it if there is one.
 fn unit_hits(text: &str) -> Vec<Hit> {
     let mut hits = Vec::new();
-    let mut pos = 0;
-    while let Some(c) = MAIN.captures_at(text, pos) {
-        let Some(whole) = c.get(0) else { break };
-        let num = number_of(&c);
-        let unit_start = c
-            .name("req")
-            .or_else(|| c.name("pre"))
-            .or_else(|| c.name("base"))
-            .map_or(whole.start(), |m| m.start());
-        // A number glued to the text before it ("HTTP/2 rps", "v1.5 rps") is no number: look
-        // again one character further, which finds a shorter number or the bare unit.
-        if num.is_some() && !starts_alone(text, whole.start()) {
-            pos = next_char(text, whole.start());
+    for m in UNITS.find_iter(text) {
+        // The unit must end a word ("rpsx", "Bitte") and begin one ("corps", "Ambit"), unless
+        // it is glued to its number ("100Mbit/s", "5krps").
+        if glued_after(text, m.end()) {
             continue;
         }
-        pos = whole.end();
-        // The unit must end a word ("rpsx", "Bitte") and, as a label, begin one ("corps").
-        if glued_after(text, whole.end()) || (num.is_none() && !starts_alone(text, unit_start)) {
+        let number = number_before(text, m.start());
+        let glued_mult = number.as_ref().is_some_and(|n| n.mult_end == m.start());
+        if !glued_mult && !starts_alone(text, m.start()) && !after_digit(text, m.start()) {
             continue;
         }
-        let Some(kind) = kind_of(&c) else { continue };
+        let Some(kind) = kind_of(m.as_str(), number.as_ref().is_some_and(|n| n.mult != 1.0)) else {
+            continue;
+        };
         hits.push(Hit {
-            start: whole.start(),
-            end: whole.end(),
+            start: number.as_ref().map_or(m.start(), |n| n.start),
+            end: m.end(),
             kind,
-            value: num,
+            value: number.map(|n| n.value),
         });
     }
     hits
 }
 
-/// The number captured in front of a unit (with its `k`/`M` multiplier), if any.
+struct Number {
+    /// With the multiplier applied.
+    value: f64,
+    mult: f64,
+    start: usize,
+    /// Where the number with its `k`/`M` ends (before the optional space).
+    mult_end: usize,
+}
+
+/// The number right in front of a unit starting at `u`: one optional space, an optional `k`/`M`
+/// glued to the digits, then the leftmost start that makes a whole number not glued to the
+/// text before it ("HTTP/2 100 rps" reads 100, "14.12.2026 100 rps" reads 100).
+fn number_before(text: &str, u: usize) -> Option<Number> {
+    let before = text.get(..u)?;
+    let before = before
+        .strip_suffix(' ')
+        .or_else(|| before.strip_suffix('\u{a0}'))
+        .unwrap_or(before);
+    let mult_end = before.len();
+    let (before, mult) = match before.as_bytes().last() {
+        Some(b'k' | b'K') => (before.get(..before.len() - 1)?, 1e3),
+        Some(b'M') => (before.get(..before.len() - 1)?, 1e6),
+        _ => (before, 1.0),
+    };
+    let end = before.len();
+    if !before.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    // Back over digits and separators, at most 40 bytes.
+    let mut start = end;
+    for (i, c) in before.char_indices().rev() {
+        if end - i > 40 || !(c.is_ascii_digit() || NUMBER_SEPARATORS.contains(&c)) {
+            break;
+        }
+        start = i;
+    }
+    let region = before.get(start..)?;
+    let mut prev_digit = false;
+    for (i, c) in region.char_indices() {
+        let digit = c.is_ascii_digit();
+        let group_start = digit && !prev_digit;
+        prev_digit = digit;
+        if !group_start || !starts_alone(text, start + i) {
+            continue;
+        }
+        let Some(caps) = region.get(i..).and_then(|s| NUMBER_EXACT.captures(s)) else {
+            continue;
+        };
+        let value = number_of(&caps)?;
+        return Some(Number {
+            value: value * mult,
+            mult,
+            start: start + i,
+            mult_end,
+        });
+    }
+    None
+}
+
+const NUMBER_SEPARATORS: &[char] = &[',', '.', '\'', '’', ' ', '\u{a0}', '\u{202f}'];
+
+/// Whether the character before `s` is an ASCII digit ("100Mbit/s").
+fn after_digit(text: &str, s: usize) -> bool {
+    text.get(..s)
+        .is_some_and(|b| b.ends_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The number captured by [`NUM`] (with its `k`/`M` multiplier), if any.
 fn number_of(c: &Captures) -> Option<f64> {
-    let v = if let Some(m) = c.name("n1") {
+    // Group indexes (1 = n1, 2 = n2, 3 = n3, 4 = mult): lookup by name hashes the name.
+    let v = if let Some(m) = c.get(1) {
         let s: String = m
             .as_str()
             .chars()
             .filter(|&ch| ch.is_ascii_digit() || ch == '.')
             .collect();
         s.parse::<f64>().ok()?
-    } else if let Some(m) = c.name("n2") {
+    } else if let Some(m) = c.get(2) {
         let s: String = m
             .as_str()
             .chars()
@@ -253,7 +320,7 @@ fn number_of(c: &Captures) -> Option<f64> {
             .parse::<f64>()
             .ok()?
     };
-    let mult = match c.name("mult").map(|m| m.as_str()) {
+    let mult = match c.get(4).map(|m| m.as_str()) {
         Some("k" | "K") => 1e3,
         Some("M") => 1e6,
         _ => 1.0,
@@ -261,17 +328,27 @@ fn number_of(c: &Captures) -> Option<f64> {
     Some(v * mult)
 }
 
-/// Converts the unit captured in `c` to a factor; `None` when it is not a rate after all.
-fn kind_of(c: &Captures) -> Option<Kind> {
-    if c.name("req").is_some() {
-        let per = match c.name("abbr").map(|m| m.as_str().to_ascii_lowercase()) {
-            Some(a) if a == "rpm" => 60.0,
-            Some(_) => 1.0,
-            None => {
-                let p = c.name("per")?.as_str().to_ascii_lowercase();
-                if p.starts_with('m') {
+/// Converts a unit as written to a factor; `None` when it is not a rate after all (a bare `bit`
+/// without prefix, bytes without "per second"). `has_mult`: the number carried `k`/`M`.
+fn kind_of(unit: &str, has_mult: bool) -> Option<Kind> {
+    let lower = unit.to_ascii_lowercase();
+    let base_at = ["bit", "byte", "bps", "b/s"]
+        .iter()
+        .filter_map(|b| lower.find(b))
+        .min();
+    let Some(at) = base_at else {
+        let per = match lower.as_str() {
+            "rps" | "tps" | "qps" | "r/s" => 1.0,
+            "rpm" => 60.0,
+            _ => {
+                let last = lower
+                    .rsplit([' ', '/'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                if last.starts_with('m') {
                     60.0
-                } else if p.starts_with('h') || p.starts_with("st") {
+                } else if last.starts_with('h') || last.starts_with("st") {
                     3600.0
                 } else {
                     1.0
@@ -279,47 +356,38 @@ fn kind_of(c: &Captures) -> Option<Kind> {
             }
         };
         return Some(Kind::Req(1.0 / per));
-    }
-    let base = c.name("base")?.as_str();
-    let pre = c.name("pre").map(|m| m.as_str());
-    let has_prefix = pre.is_some() || c.name("mult").is_some();
-    let per_second = c.name("ps").is_some();
-    let bits = match base {
-        "bps" | "BPS" | "b/s" => true,
-        "Bps" | "B/s" => false,
-        _ => {
-            let lower = base.to_ascii_lowercase();
-            if lower.starts_with("bit") {
-                if !has_prefix && !per_second {
-                    return None;
-                }
-                true
-            } else {
-                if !per_second {
-                    return None;
-                }
-                false
-            }
-        }
     };
-    let scale = match pre {
-        None => 1.0,
-        Some(p) => {
-            let lower = p.to_ascii_lowercase();
-            let binary = lower.len() == 2 && lower.ends_with('i');
-            let exp = match lower.chars().next() {
-                Some('k') => 1,
-                Some('m') => 2,
-                Some('g') => 3,
-                Some('t') => 4,
-                _ => 0,
-            };
-            if binary {
-                1024f64.powi(exp)
-            } else {
-                1000f64.powi(exp)
-            }
-        }
+    let prefix = lower.get(..at)?;
+    let base = unit.get(at..)?;
+    let lbase = lower.get(at..)?;
+    let word_rest = |w: &str| {
+        let r = lbase.strip_prefix(w).unwrap_or("");
+        r.strip_prefix('s').unwrap_or(r).to_string()
+    };
+    let (bits, per_second) = if lbase.starts_with("bit") {
+        (true, !word_rest("bit").is_empty())
+    } else if lbase.starts_with("byte") {
+        (false, !word_rest("byte").is_empty())
+    } else if base == "BPS" {
+        (true, true)
+    } else {
+        (!base.starts_with('B'), true)
+    };
+    if !per_second && (!bits || (prefix.is_empty() && !has_mult)) {
+        return None;
+    }
+    let exp = match prefix.chars().next() {
+        None => 0,
+        Some('k') => 1,
+        Some('m') => 2,
+        Some('g') => 3,
+        Some('t') => 4,
+        Some(_) => return None,
+    };
+    let scale = if prefix.len() == 2 && prefix.ends_with('i') {
+        1024f64.powi(exp)
+    } else {
+        1000f64.powi(exp)
     };
     Some(Kind::Bw(scale * if bits { 1.0 } else { 8.0 }))
 }
@@ -436,13 +504,6 @@ fn glued_after(text: &str, e: usize) -> bool {
     text.get(e..)
         .and_then(|r| r.chars().next())
         .is_some_and(|c| c.is_alphanumeric() || c == '_')
-}
-
-/// The byte index of the character after the one at `i`.
-fn next_char(text: &str, i: usize) -> usize {
-    text.get(i..)
-        .and_then(|r| r.chars().next())
-        .map_or(text.len(), |c| i + c.len_utf8())
 }
 
 #[cfg(test)]
