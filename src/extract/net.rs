@@ -166,12 +166,27 @@ fn candidate(text: &str, s: usize, e: usize) -> Option<(Candidate, usize)> {
         return None;
     }
     if let Some(prefix) = raw.strip_suffix(['*', 'x', 'X']) {
-        let a = Ipv4Addr::from_str(&format!("{prefix}0")).ok()?;
+        let a = parse_v4(&format!("{prefix}0"))?;
         let net = Ipv4Net::new(a, 24).ok()?;
         return Some((Candidate::Wildcard(net), e));
     }
-    let a = Ipv4Addr::from_str(raw).ok()?;
+    let a = parse_v4(raw)?;
     Some((Candidate::Addr(IpAddr::V4(a)), e))
+}
+
+/// Dotted-quad IPv4. Unlike the standard parser it accepts zero-padded octets (`192.168.001.010`,
+/// as some tools print them), read as decimal.
+fn parse_v4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split('.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *o = p.parse().ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 /// Whether the text after an address at byte `e` lets it stand alone: not glued to a word and
@@ -230,7 +245,7 @@ fn suffix(text: &str, e: usize, addr: IpAddr) -> Option<(Suffix, usize)> {
         if !follows_ok(text, after, false) {
             return None;
         }
-        let mask = Ipv4Addr::from_str(mask.as_str()).ok()?.to_bits();
+        let mask = parse_v4(mask.as_str())?.to_bits();
         let len = mask.leading_ones();
         if mask.checked_shl(len).unwrap_or(0) != 0 {
             return None;
@@ -460,6 +475,11 @@ mod tests {
             ["85.195.200.1/32", "85.195.200.2/32"]
         );
         assert_eq!(f("(185.12.64.3)"), ["185.12.64.3/32"]);
+        assert_eq!(f("185.012.064.003"), ["185.12.64.3/32"]);
+        assert_eq!(
+            f("IPs 185.12.64.3/32,185.12.64.4/32;185.12.64.5"),
+            ["185.12.64.3/32", "185.12.64.4/32", "185.12.64.5/32"]
+        );
         assert_eq!(f("<185.12.64.3>"), ["185.12.64.3/32"]);
         assert_eq!(f("185.12.64.3:443"), ["185.12.64.3/32"]);
         assert_eq!(f("[2a02:1234::10]:8443"), ["2a02:1234::10/128"]);
@@ -709,11 +729,20 @@ mod tests {
         }
 
         #[test]
-        fn singles_appear_in_text(s in "[0-9a-f:. ,\\-]{0,60}") {
+        fn singles_appear_in_text(s in "[0-9a-f:. ,\\-]{0,60}|([0-9a-f]{0,4}[:.]{1,2}){2,9}[ ,.:]") {
             for n in find_addresses(&s) {
                 let single = n.prefix_len() == n.max_prefix_len();
-                if single && n.addr().is_ipv4() {
-                    prop_assert!(s.contains(&n.addr().to_string()), "{n} not in {s:?}");
+                if single {
+                    // Some substring of the text is this address (zero-padding allowed for v4).
+                    let written = (0..=s.len()).any(|i| {
+                        (i..=s.len()).any(|j| {
+                            s.get(i..j).is_some_and(|t| {
+                                parse_v4(t).map(IpAddr::V4) == Some(n.addr())
+                                    || t.parse::<Ipv6Addr>().ok().map(IpAddr::V6) == Some(n.addr())
+                            })
+                        })
+                    });
+                    prop_assert!(written, "{n} not in {s:?}");
                 }
             }
         }

@@ -37,7 +37,7 @@ const NUM: &str = r"(?:(?P<n1>[1-9][0-9]{0,2}(?:[,'’ \u{a0}\u{202f}][0-9]{3})+
 /// bandwidths (optional prefix, bits or bytes, optionally "per second"). The number in front is
 /// read backwards by hand ([`number_before`]); the unit text is classified by hand
 /// ([`kind_of`]).
-const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?:seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h))|(?:[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?:(?i:bits?|bytes?)(?:[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
+const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|requests?[- ]rate|rate of requests|anfragen?-?rate|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?:seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h))|(?:[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?:(?i:bits?|bytes?)(?:[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
 
 static UNITS: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
@@ -412,7 +412,23 @@ fn tails(text: &str, hit: &Hit, limit: usize) -> Vec<(usize, usize)> {
         return out;
     };
     if hit.value.is_none() {
-        out.push((hit.end, hit.end + rest.len()));
+        // The label's own separator first ("RPS: 500", "Requests per second\t2,000"), then the
+        // values up to the next label ("; Concurrent users: 3000") or cell divider.
+        let body = rest.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ':' | '=' | ')' | ']' | '-')
+        });
+        let body_at = rest.len() - body.len();
+        let stop = body
+            .char_indices()
+            .find(|&(i, c)| {
+                matches!(c, ';' | '|' | '=')
+                    || (c == ':'
+                        && !body
+                            .get(i + 1..)
+                            .is_some_and(|r| r.starts_with(|d: char| d.is_ascii_digit())))
+            })
+            .map_or(body.len(), |(i, _)| i);
+        out.push((hit.end + body_at, hit.end + body_at + stop));
         return out;
     }
     let trimmed = rest.trim_start_matches([' ', '\u{a0}']);
@@ -447,27 +463,41 @@ fn tail_numbers(text: &str, (start, end): (usize, usize)) -> Vec<f64> {
     while let Some(c) = NUMBER.captures_at(region, pos) {
         let Some(whole) = c.get(0) else { break };
         pos = whole.end();
-        if !starts_alone(text, whole.start()) || !number_ends_alone(text, whole.end()) {
+        if !starts_alone(text, whole.start()) {
             continue;
         }
-        if let Some(v) = number_of(&c) {
-            out.push(v);
+        if let (Some(per), Some(v)) = (number_ends_alone(text, whole.end()), number_of(&c)) {
+            out.push(v * per);
         }
     }
     out
 }
 
 /// Whether a number ending at `e` stands alone: not glued to letters or followed by a
-/// decimal/time/date continuation, a percent sign, or a word saying what it counts.
-fn number_ends_alone(text: &str, e: usize) -> bool {
-    let Some(rest) = text.get(e..) else {
-        return false;
-    };
+/// decimal/time/date continuation, a percent sign, or a word saying what it counts. Returns the
+/// factor to per-second for a `/s`, `/min` or `/h` right behind it (1 when there is none).
+fn number_ends_alone(text: &str, e: usize) -> Option<f64> {
+    let rest = text.get(e..)?;
     let mut it = rest.chars();
     match it.next() {
-        Some(c) if c.is_alphanumeric() || c == '%' => return false,
+        Some(c) if c.is_alphanumeric() || c == '%' => return None,
         Some('.' | ',' | ':' | '/') if it.next().is_some_and(|c| c.is_ascii_digit()) => {
-            return false;
+            return None;
+        }
+        Some('/') => {
+            let per: String = rest
+                .get(1..)?
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .take(8)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            return match per.as_str() {
+                "s" | "sec" | "sek" | "second" | "sekunde" => Some(1.0),
+                "m" | "min" | "minute" => Some(1.0 / 60.0),
+                "h" | "hr" | "hour" | "std" | "stunde" => Some(1.0 / 3600.0),
+                _ => None,
+            };
         }
         _ => {}
     }
@@ -478,7 +508,7 @@ fn number_ends_alone(text: &str, e: usize) -> bool {
         .take(20)
         .collect::<String>()
         .to_lowercase();
-    !(word.starts_with('%') || NOT_A_RATE.contains(&word.as_str()))
+    (!(word.starts_with('%') || NOT_A_RATE.contains(&word.as_str()))).then_some(1.0)
 }
 
 /// Whether something starting at byte `s` is not glued to the text before it: not after a
@@ -635,6 +665,48 @@ mod tests {
         assert_rps("Anfragen pro Sekunde: ca. 300, Spitze 800", 800.0);
         assert_rps("500 rps (peak 1,200)", 1200.0);
         assert_rps("Requests per minute: 6000", 100.0);
+        assert_rps("Request rate: 300/sec; Concurrent users: 3000", 300.0);
+        assert_rps("Request rate: 6000/min", 100.0);
+        assert_rps("Anfragerate: 120/s", 120.0);
+        assert_rps(
+            "Requests per second (RPS)\t1'500\nBandwidth (Mbit/s)\t250\n",
+            1500.0,
+        );
+        assert_bw(
+            "Requests per second (RPS)\t1'500\nBandwidth (Mbit/s)\t250\n",
+            250e6,
+        );
+        assert_rps(
+            "Traffic\t10 Gbit/s\nRequests per second\t10'000\nTarget\thttps://x.ch",
+            10000.0,
+        );
+        assert_rps("Peak hits per second: 3 500; average 1 200", 3500.0);
+        assert_rps(
+            "RPS: 1000 (ramp-up 10 min), 2000 (steady), 5000 (spike)",
+            5000.0,
+        );
+        assert_rps("Load volume: 30 RPS avg / 90 RPS max", 90.0);
+        assert_rps(
+            "Volume: 50'000 requests per minute (~833 rps), 400 MB/s",
+            833.3333333333334,
+        );
+        assert_bw(
+            "Volume: 50'000 requests per minute (~833 rps), 400 MB/s",
+            3.2e9,
+        );
+        assert_rps(
+            "Load: 5k rps sustained for 30 minutes, bursts up to 12k rps.",
+            12000.0,
+        );
+        assert_rps("10.000 Benutzer, 200 Anfragen pro Sekunde", 200.0);
+        assert_bw(
+            "Throughput: 250 Mb/s (peak), 100 Mb/s (avg). TPS: 800",
+            250e6,
+        );
+        assert_rps(
+            "Throughput: 250 Mb/s (peak), 100 Mb/s (avg). TPS: 800",
+            800.0,
+        );
         assert_bw("Bandwidth (Mbit/s): 200", 200e6);
         assert_bw("Bandbreite [Mbit/s]\t100-250", 250e6);
         let t = find_traffic("Traffic volume: ~500 req/s, ~100 Mbit/s");
@@ -655,6 +727,8 @@ mod tests {
         assert_rps("RPS: 500, 20% errors", 500.0);
         assert_rps("RPS\t500\nNotes\t9000", 500.0);
         assert_rps("RPS: 500 starting 12:00", 500.0);
+        assert_rps("RPS: 500, Users: 3000", 500.0);
+        assert_rps("RPS = 500 | Users = 3000", 500.0);
     }
 
     #[test]
