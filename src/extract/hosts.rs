@@ -64,10 +64,21 @@ pub fn find_targets(text: &str, excluded_domains: &[&str]) -> Vec<String> {
             i = skip_url_rest(text, i);
         }
         let has_scheme = after_scheme(text, s);
-        if !has_scheme && (!stands_alone(text, s, e) || looks_like_sentence_glue(host)) {
+        if !has_scheme && !stands_alone(text, s, e) {
             continue;
         }
-        let name = host.to_lowercase();
+        let mut name = host.to_lowercase();
+        if !has_scheme && (looks_like_sentence_glue(host) || !plausible(&name)) {
+            // "kunde.ch.Danke": a missing space after a full stop; the name is what came before.
+            match host.rsplit_once('.') {
+                Some((head, last))
+                    if head.contains('.') && last.starts_with(char::is_uppercase) =>
+                {
+                    name = head.to_lowercase();
+                }
+                _ => continue,
+            }
+        }
         if !plausible(&name) || is_tool_site(&name) || excluded.contains(&name) {
             continue;
         }
@@ -175,7 +186,11 @@ fn skip_url_rest(text: &str, e: usize) -> usize {
 
 /// Length limits, a known TLD, and none of the file names that look like hostnames.
 fn plausible(name: &str) -> bool {
-    if name.len() > 253 || name.split('.').any(|l| l.is_empty() || l.len() > 63) {
+    if name.len() > 253
+        || name
+            .split('.')
+            .any(|l| l.is_empty() || l.len() > 63 || l.starts_with('-') || l.ends_with('-'))
+    {
         return false;
     }
     let Some(tld) = name.rsplit('.').next() else {
@@ -830,6 +845,34 @@ mod tests {
     }
 
     #[test]
+    fn punctuation_and_glue() {
+        assert_eq!(
+            t("See www.Kunde-Shop.CH and kunde-shop.ch:443."),
+            ["www.kunde-shop.ch", "kunde-shop.ch"]
+        );
+        assert_eq!(t("Bitte testen Sie kunde.ch.Danke!"), ["kunde.ch"]);
+        assert_eq!(t("Target shop.kunde.ch.Thanks, Jane"), ["shop.kunde.ch"]);
+        assert_eq!(
+            t("The site (http://www.example.ch/) has a CDN (example.ch.cdn.cloudflare.net)."),
+            ["www.example.ch", "example.ch.cdn.cloudflare.net"]
+        );
+        assert_eq!(
+            t("on shop.example.com (staging: stage.shop.example.com)."),
+            ["shop.example.com", "stage.shop.example.com"]
+        );
+        assert_eq!(
+            t("«shop.example.ch»; „www.example.ch“"),
+            ["shop.example.ch", "www.example.ch"]
+        );
+        assert_eq!(
+            t("shop.example.ch- and foo-.example.ch"),
+            ["shop.example.ch"]
+        );
+        assert_eq!(t("shop..example.ch"), Vec::<String>::new());
+        assert_eq!(t("my_app.example.ch"), Vec::<String>::new());
+    }
+
+    #[test]
     fn never_from_email() {
         assert_eq!(t("bob@example.com"), Vec::<String>::new());
         assert_eq!(t("mailto:bob@example.com"), Vec::<String>::new());
@@ -863,6 +906,10 @@ mod tests {
             "St.Gallen",
             "Grüezi.Wir testen",
             "_dmarc.example.com",
+            "Done.Thanks for your help.Regards",
+            "Files: test-plan.jmx, results.csv, load.js, run.sh, index.php, /wp-admin/admin-ajax.php",
+            "settings.py and deploy.rs and notes.md",
+            "Sender: \"Security Team\" <security@pentest-firm.com>",
         ] {
             assert_eq!(t(text), Vec::<String>::new(), "{text}");
         }
