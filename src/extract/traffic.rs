@@ -18,7 +18,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Regex;
 
 /// Highest stated bandwidth and request rate.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -42,12 +42,6 @@ const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|requests?[- ]rate|rate of requ
 static UNITS: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
     Regex::new(UNIT).expect("unit regex")
-});
-
-/// A whole string that is one number (see [`NUM`]).
-static NUMBER_EXACT: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::expect_used)]
-    Regex::new(&format!("^{NUM}$")).expect("exact number regex")
 });
 
 /// Words after which a plain number behind a rate is its peak.
@@ -273,10 +267,9 @@ fn number_before(text: &str, u: usize) -> Option<Number> {
         if !group_start || !starts_alone(text, start + i) {
             continue;
         }
-        let Some(caps) = region.get(i..).and_then(|s| NUMBER_EXACT.captures(s)) else {
+        let Some(value) = region.get(i..).and_then(parse_number) else {
             continue;
         };
-        let value = number_of(&caps)?;
         return Some(Number {
             value: value * mult,
             mult,
@@ -295,37 +288,65 @@ fn after_digit(text: &str, s: usize) -> bool {
         .is_some_and(|b| b.ends_with(|c: char| c.is_ascii_digit()))
 }
 
-/// The number captured by [`NUM`] (with its `k`/`M` multiplier), if any.
-fn number_of(c: &Captures) -> Option<f64> {
-    // Group indexes (1 = n1, 2 = n2, 3 = n3, 4 = mult): lookup by name hashes the name.
-    let v = if let Some(m) = c.get(1) {
-        let s: String = m
-            .as_str()
-            .chars()
-            .filter(|&ch| ch.is_ascii_digit() || ch == '.')
-            .collect();
-        s.parse::<f64>().ok()?
-    } else if let Some(m) = c.get(2) {
-        let s: String = m
-            .as_str()
-            .chars()
-            .filter(|&ch| ch != '.')
-            .map(|ch| if ch == ',' { '.' } else { ch })
-            .collect();
-        s.parse::<f64>().ok()?
-    } else {
-        c.name("n3")?
-            .as_str()
-            .replace(',', ".")
-            .parse::<f64>()
-            .ok()?
+/// The value of `s` when all of it is one number in one of the forms of [`NUM`] (without the
+/// `k`/`M` multiplier), tried in the same order: thousands separated by `,` `'` `’` or spaces
+/// (optional `.` decimals); thousands separated by `.` (optional `,` decimals); plain digits
+/// with an optional `.`/`,` decimal part. By hand: a backtracking regex per number was the
+/// slowest part of the scan.
+fn parse_number(s: &str) -> Option<f64> {
+    let mut groups: Vec<&str> = Vec::new();
+    let mut seps: Vec<char> = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if !c.is_ascii_digit() {
+            groups.push(s.get(start..i).filter(|g| !g.is_empty())?);
+            seps.push(c);
+            start = i + c.len_utf8();
+        }
+    }
+    groups.push(s.get(start..).filter(|g| !g.is_empty())?);
+    let first = *groups.first()?;
+    let lead_ok = first.len() <= 3 && !first.starts_with('0');
+    let thousands = |is_sep: &dyn Fn(char) -> bool, decimal: char| -> Option<f64> {
+        // k >= 1 thousands groups, then optionally one decimal part.
+        let (int_seps, frac) = match seps.last() {
+            Some(&d) if d == decimal => (seps.len() - 1, groups.last().copied()),
+            _ => (seps.len(), None),
+        };
+        if !lead_ok || int_seps == 0 || !seps.iter().take(int_seps).all(|&c| is_sep(c)) {
+            return None;
+        }
+        if !groups.iter().skip(1).take(int_seps).all(|g| g.len() == 3) {
+            return None;
+        }
+        if frac.is_some_and(|f| f.len() > 6) {
+            return None;
+        }
+        let int: String = groups.iter().take(int_seps + 1).copied().collect();
+        let text = match frac {
+            Some(f) => format!("{int}.{f}"),
+            None => int,
+        };
+        text.parse().ok()
     };
-    let mult = match c.get(4).map(|m| m.as_str()) {
-        Some("k" | "K") => 1e3,
-        Some("M") => 1e6,
-        _ => 1.0,
-    };
-    Some(v * mult)
+    if seps.is_empty() {
+        return (first.len() <= 12).then(|| first.parse().ok())?;
+    }
+    if let Some(v) = thousands(
+        &|c| matches!(c, ',' | '\'' | '’' | ' ' | '\u{a0}' | '\u{202f}'),
+        '.',
+    ) {
+        return Some(v);
+    }
+    if let Some(v) = thousands(&|c| c == '.', ',') {
+        return Some(v);
+    }
+    match (groups.as_slice(), seps.as_slice()) {
+        ([int, frac], ['.' | ',']) if int.len() <= 12 && frac.len() <= 6 => {
+            format!("{int}.{frac}").parse().ok()
+        }
+        _ => None,
+    }
 }
 
 /// Converts a unit as written to a factor; `None` when it is not a rate after all (a bare `bit`
@@ -460,14 +481,21 @@ fn tail_numbers(text: &str, (start, end): (usize, usize)) -> Vec<f64> {
         return out;
     };
     let mut pos = start;
-    while let Some(c) = NUMBER.captures_at(region, pos) {
-        let Some(whole) = c.get(0) else { break };
+    while let Some(whole) = NUMBER.find_at(region, pos) {
         pos = whole.end();
         if !starts_alone(text, whole.start()) {
             continue;
         }
-        if let (Some(per), Some(v)) = (number_ends_alone(text, whole.end()), number_of(&c)) {
-            out.push(v * per);
+        let (digits, mult) = match whole.as_str().as_bytes().last() {
+            Some(b'k' | b'K') => (whole.as_str().get(..whole.len() - 1), 1e3),
+            Some(b'M') => (whole.as_str().get(..whole.len() - 1), 1e6),
+            _ => (Some(whole.as_str()), 1.0),
+        };
+        if let (Some(per), Some(v)) = (
+            number_ends_alone(text, whole.end()),
+            digits.and_then(parse_number),
+        ) {
+            out.push(v * mult * per);
         }
     }
     out
@@ -600,6 +628,41 @@ mod tests {
         assert_bw("100 MBPS", 100e6);
         assert_bw("1 Tbit/s", 1e12);
         assert_bw("500 Mbit/sec", 500e6);
+    }
+
+    #[test]
+    fn parse_number_forms() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("1", Some(1.0)),
+            ("1000", Some(1000.0)),
+            ("1,000", Some(1000.0)),
+            ("1,000,000", Some(1e6)),
+            ("1'000", Some(1000.0)),
+            ("1’000", Some(1000.0)),
+            ("1 000", Some(1000.0)),
+            ("1\u{a0}000", Some(1000.0)),
+            ("1,000.5", Some(1000.5)),
+            ("1.000", Some(1000.0)),
+            ("1.000.000", Some(1e6)),
+            ("1.000,5", Some(1000.5)),
+            ("1.5", Some(1.5)),
+            ("0,5", Some(0.5)),
+            ("1,5", Some(1.5)),
+            ("0.500", Some(0.5)),
+            ("0,500", Some(0.5)),
+            ("1,0000", Some(1.0)),
+            ("12.34.56", None),
+            ("1,00,000", None),
+            ("1.000,000", Some(1000.0)),
+            ("1,", None),
+            (",5", None),
+            ("1  000", None),
+            ("1234 567", None),
+            ("1234567890123", None),
+        ];
+        for &(s, want) in cases {
+            assert_eq!(parse_number(s), want, "{s}");
+        }
     }
 
     #[test]
@@ -793,10 +856,42 @@ mod tests {
         assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
     }
 
+    /// The regex reading of a number, to check [`parse_number`] against.
+    fn regex_number(s: &str) -> Option<f64> {
+        static RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("^(?:{NUM})$")).unwrap());
+        let c = RE.captures(s)?;
+        if c.name("mult").is_some() {
+            return None;
+        }
+        if let Some(m) = c.name("n1") {
+            let t: String = m
+                .as_str()
+                .chars()
+                .filter(|&ch| ch.is_ascii_digit() || ch == '.')
+                .collect();
+            t.parse().ok()
+        } else if let Some(m) = c.name("n2") {
+            let t: String = m
+                .as_str()
+                .chars()
+                .filter(|&ch| ch != '.')
+                .map(|ch| if ch == ',' { '.' } else { ch })
+                .collect();
+            t.parse().ok()
+        } else {
+            c.name("n3")?.as_str().replace(',', ".").parse().ok()
+        }
+    }
+
     proptest! {
         #[test]
         fn no_panic(s in "\\PC*") {
             let _ = find_traffic(&s);
+        }
+
+        #[test]
+        fn parse_number_agrees_with_regex(s in "[0-9]{1,4}([.,' ’\u{a0}][0-9]{1,4}){0,3}") {
+            prop_assert_eq!(parse_number(&s), regex_number(&s), "{:?}", s);
         }
 
         #[test]
