@@ -80,6 +80,12 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
         let mut pos = run_start;
         while let Some(m) = ADDR.find_at(run, pos) {
             pos = m.end();
+            if label_prefix(text, m.start(), m.as_str()) {
+                // "IPv6:2001:db8::1": the candidate swallowed the label's "6:"; look again
+                // right after the colon.
+                pos = m.start() + 2;
+                continue;
+            }
             let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
                 continue;
             };
@@ -118,6 +124,15 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
     out
 }
 
+/// Whether the candidate `raw` at `s` starts with the "4:"/"6:" of an `IPv4:`/`IPv6:` label.
+fn label_prefix(text: &str, s: usize, raw: &str) -> bool {
+    (raw.starts_with("4:") || raw.starts_with("6:"))
+        && text
+            .get(..s)
+            .and_then(|b| b.get(b.len().saturating_sub(3)..))
+            .is_some_and(|l| l.eq_ignore_ascii_case("ipv"))
+}
+
 /// Bytes that can be part of an address candidate (including the `*`/`x` wildcard octet).
 fn address_byte(b: u8) -> bool {
     b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'*' | b'x' | b'X')
@@ -150,7 +165,13 @@ fn candidate(text: &str, s: usize, e: usize) -> Option<(Candidate, usize)> {
         if !t.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
-        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.')) {
+        let after_label = text
+            .get(..s)
+            .and_then(|b| b.get(b.len().saturating_sub(5)..))
+            .is_some_and(|l| l.eq_ignore_ascii_case("ipv6:") || l.eq_ignore_ascii_case("ipv4:"));
+        if !after_label
+            && before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.'))
+        {
             return None;
         }
         if !follows_ok(text, e, true) {
@@ -597,6 +618,11 @@ mod tests {
     fn partial_garbage_around_valid() {
         assert_eq!(f("1.2.3.4.5 and 8.8.4.4"), ["8.8.4.4/32"]);
         assert_eq!(f("IPv4:85.195.200.1"), ["85.195.200.1/32"]);
+        assert_eq!(
+            f("IPv6:2a02:168:6a0b::1, ipv6:2a02:168:6a0b::2"),
+            ["2a02:168:6a0b::1/128", "2a02:168:6a0b::2/128"]
+        );
+        assert_eq!(f("IPv4:1.2.3.4"), ["1.2.3.4/32"]);
         assert_eq!(f("85.195.200.1-85.195.200.999"), ["85.195.200.1/32"]);
     }
 
