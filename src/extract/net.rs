@@ -638,6 +638,27 @@ mod tests {
     }
 
     #[test]
+    fn outlook_table_and_reply() {
+        let text = "Angaben zum Test\n\
+            Quell-IP-Adressen\t185.12.64.3\n\
+            \t185.12.64.4/31\n\
+            \t2a02:1234:5678::1 - 2a02:1234:5678::4\n\
+            Zeitraum\t14.12.2026 08:00 – 16.12.2026 18:00\n\
+            Tool\tk6 v0.52.0, Grafana 11.0.1\n\
+            Telefon\t+41 79 123 45 67";
+        assert_eq!(
+            f(text),
+            [
+                "185.12.64.3/32",
+                "185.12.64.4/31",
+                "2a02:1234:5678::1/128",
+                "2a02:1234:5678::2/127",
+                "2a02:1234:5678::4/128"
+            ]
+        );
+    }
+
+    #[test]
     fn registry_v4() {
         let cases: &[(&str, Option<&str>)] = &[
             ("0.0.0.0/8", Some("\"this network\" (0.0.0.0/8)")),

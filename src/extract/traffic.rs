@@ -37,7 +37,7 @@ const NUM: &str = r"(?:(?P<n1>[1-9][0-9]{0,2}(?:[,'’ \u{a0}\u{202f}][0-9]{3})+
 /// bandwidths (optional prefix, bits or bytes, optionally "per second"). The number in front is
 /// read backwards by hand ([`number_before`]); the unit text is classified by hand
 /// ([`kind_of`]).
-const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|requests?[- ]rate|rate of requests|anfragen?-?rate|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?:seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h))|(?:[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?:(?i:bits?|bytes?)(?:[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
+const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|requests?[- ]rate|rate of requests|anfragen?-?rate|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?:seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h))|(?:[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?:(?i:bits?|bytes?)(?:[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s(?:ec)?|B/s(?:ec)?)";
 
 static UNITS: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
@@ -628,6 +628,11 @@ mod tests {
         assert_bw("100 MBPS", 100e6);
         assert_bw("1 Tbit/s", 1e12);
         assert_bw("500 Mbit/sec", 500e6);
+        assert_bw("500 Mb/sec", 500e6);
+        assert_bw("5 MB/sec", 40e6);
+        assert_bw("5 Megabyte pro Sekunde", 40e6);
+        assert_bw("100 Mbit/Sek.", 100e6);
+        assert_rps("k6 run --rps 500", 500.0);
     }
 
     #[test]
