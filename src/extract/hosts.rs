@@ -9,7 +9,8 @@
 //! - Internationalised names are kept as written, lowercased (`münchen.example.de`), not
 //!   converted to punycode.
 //! - Without a scheme, a name whose TLD is written `Capitalised` after a lowercase label
-//!   (`the site.It was`) is a missing space after a full stop, not a name.
+//!   (`the site.It was`) is a missing space after a full stop, not a name; when what comes
+//!   before is itself a name (`kunde.ch.Danke`), that name is taken.
 //! - A URL's port, path, query and fragment are skipped, so names in paths or query strings
 //!   (`?redirect=other.example.com`, `/files/report.pdf`) are never taken.
 //! - Tool and vendor sites ([`is_tool_site`]) are dropped, as are names equal (case-insensitive)
@@ -363,7 +364,6 @@ const TLDS: &[&str] = &[
     "earth",
     "io",
     "ai",
-    "swiss",
     "lgbt",
     "ngo",
     "ong",
@@ -382,7 +382,6 @@ const TLDS: &[&str] = &[
     "city",
     "land",
     "haus",
-    "shopping",
     "moda",
     "fashion",
     "clothing",
@@ -400,8 +399,6 @@ const TLDS: &[&str] = &[
     "sport",
     "game",
     "games",
-    "studio",
-    "events",
     "ticket",
     "tickets",
     "money",
@@ -421,7 +418,6 @@ const TLDS: &[&str] = &[
     "parts",
     "supply",
     "supplies",
-    "tools",
     "watch",
     "jewelry",
     "shoes",
@@ -434,16 +430,13 @@ const TLDS: &[&str] = &[
     "hospital",
     "pharmacy",
     "med",
-    "health",
     "healthcare",
     "fitness",
     "coffee",
     "bike",
     "farm",
     "computer",
-    "systems",
     "graphics",
-    "click",
     "download",
     "stream",
     "radio",
@@ -699,7 +692,6 @@ const TLDS: &[&str] = &[
     "to",
     "tr",
     "tt",
-    "tv",
     "tw",
     "tz",
     "ua",
