@@ -55,39 +55,87 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
             out.push(net);
         }
     };
-    let mut pos = 0;
-    while let Some(m) = ADDR.find_at(text, pos) {
-        pos = m.end();
-        let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
+    // Cheap byte pass first: the regex only runs on runs of address characters that hold a
+    // digit and a dot or two colons, which ordinary prose almost never has.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes.get(i).is_some_and(|&b| address_byte(b)) {
+            i += 1;
             continue;
-        };
-        let addr = match addr {
-            Candidate::Wildcard(net) => {
-                push(IpNet::V4(net));
+        }
+        let run_start = i;
+        let (mut digit, mut dot, mut colons) = (false, false, 0u32);
+        while let Some(&b) = bytes.get(i).filter(|&&b| address_byte(b)) {
+            digit |= b.is_ascii_digit();
+            dot |= b == b'.';
+            colons += u32::from(b == b':');
+            i += 1;
+        }
+        if !(digit && (dot || colons >= 2)) {
+            continue;
+        }
+        // `i` follows an ASCII byte, so it is a char boundary.
+        let Some(run) = text.get(..i) else { break };
+        let mut pos = run_start;
+        while let Some(m) = ADDR.find_at(run, pos) {
+            pos = m.end();
+            if label_prefix(text, m.start(), m.as_str()) {
+                // "IPv6:2001:db8::1": the candidate swallowed the label's "6:"; look again
+                // right after the colon.
+                pos = m.start() + 2;
                 continue;
             }
-            Candidate::Addr(a) => a,
-        };
-        pos = end;
-        match suffix(text, end, addr) {
-            Some((Suffix::Net(net), after)) => {
-                push(net);
-                pos = after;
-            }
-            Some((Suffix::Range(last), after)) => {
-                pos = after;
-                match range_blocks(addr, last) {
-                    Some(blocks) => blocks.into_iter().for_each(&mut push),
-                    None => {
-                        push(IpNet::from(addr));
-                        push(IpNet::from(last));
+            let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
+                continue;
+            };
+            let addr = match addr {
+                Candidate::Wildcard(net) => {
+                    push(IpNet::V4(net));
+                    continue;
+                }
+                Candidate::Addr(a) => a,
+            };
+            pos = end;
+            match suffix(text, end, addr) {
+                Some((Suffix::Net(net), after)) => {
+                    push(net);
+                    pos = after;
+                }
+                Some((Suffix::Range(last), after)) => {
+                    pos = after;
+                    match range_blocks(addr, last) {
+                        Some(blocks) => blocks.into_iter().for_each(&mut push),
+                        None => {
+                            push(IpNet::from(addr));
+                            push(IpNet::from(last));
+                        }
                     }
                 }
+                None => push(IpNet::from(addr)),
             }
-            None => push(IpNet::from(addr)),
+            if pos >= i {
+                // A range or mask reached past this run: go on after it.
+                i = pos;
+                break;
+            }
         }
     }
     out
+}
+
+/// Whether the candidate `raw` at `s` starts with the "4:"/"6:" of an `IPv4:`/`IPv6:` label.
+fn label_prefix(text: &str, s: usize, raw: &str) -> bool {
+    (raw.starts_with("4:") || raw.starts_with("6:"))
+        && text
+            .get(..s)
+            .and_then(|b| b.get(b.len().saturating_sub(3)..))
+            .is_some_and(|l| l.eq_ignore_ascii_case("ipv"))
+}
+
+/// Bytes that can be part of an address candidate (including the `*`/`x` wildcard octet).
+fn address_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'*' | b'x' | b'X')
 }
 
 enum Candidate {
@@ -117,7 +165,13 @@ fn candidate(text: &str, s: usize, e: usize) -> Option<(Candidate, usize)> {
         if !t.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
-        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.')) {
+        let after_label = text
+            .get(..s)
+            .and_then(|b| b.get(b.len().saturating_sub(5)..))
+            .is_some_and(|l| l.eq_ignore_ascii_case("ipv6:") || l.eq_ignore_ascii_case("ipv4:"));
+        if !after_label
+            && before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.'))
+        {
             return None;
         }
         if !follows_ok(text, e, true) {
@@ -133,12 +187,27 @@ fn candidate(text: &str, s: usize, e: usize) -> Option<(Candidate, usize)> {
         return None;
     }
     if let Some(prefix) = raw.strip_suffix(['*', 'x', 'X']) {
-        let a = Ipv4Addr::from_str(&format!("{prefix}0")).ok()?;
+        let a = parse_v4(&format!("{prefix}0"))?;
         let net = Ipv4Net::new(a, 24).ok()?;
         return Some((Candidate::Wildcard(net), e));
     }
-    let a = Ipv4Addr::from_str(raw).ok()?;
+    let a = parse_v4(raw)?;
     Some((Candidate::Addr(IpAddr::V4(a)), e))
+}
+
+/// Dotted-quad IPv4. Unlike the standard parser it accepts zero-padded octets (`192.168.001.010`,
+/// as some tools print them), read as decimal.
+fn parse_v4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split('.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *o = p.parse().ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 /// Whether the text after an address at byte `e` lets it stand alone: not glued to a word and
@@ -172,6 +241,15 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
 /// Returns what it found and where scanning should continue.
 fn suffix(text: &str, e: usize, addr: IpAddr) -> Option<(Suffix, usize)> {
     let window = text.get(e..floor_boundary(text, e.saturating_add(SUFFIX_WINDOW)))?;
+    // Most addresses are followed by a comma, a space and a word, or a line end: skip the regex.
+    let next = window.trim_start_matches([' ', '\t']);
+    let maybe = window.starts_with(['/', '-'])
+        || next.starts_with(['-', '–', '—', '‒', '―'])
+        || (next.len() < window.len()
+            && next.starts_with(['t', 'T', 'b', 'B', 'u', 'U', 'm', 'M', 'n', 'N', 's', 'S']));
+    if !maybe {
+        return None;
+    }
     let caps = SUFFIX.captures(window)?;
     let whole = caps.get(0)?;
     let after = e + whole.end();
@@ -188,7 +266,7 @@ fn suffix(text: &str, e: usize, addr: IpAddr) -> Option<(Suffix, usize)> {
         if !follows_ok(text, after, false) {
             return None;
         }
-        let mask = Ipv4Addr::from_str(mask.as_str()).ok()?.to_bits();
+        let mask = parse_v4(mask.as_str())?.to_bits();
         let len = mask.leading_ones();
         if mask.checked_shl(len).unwrap_or(0) != 0 {
             return None;
@@ -418,6 +496,11 @@ mod tests {
             ["85.195.200.1/32", "85.195.200.2/32"]
         );
         assert_eq!(f("(185.12.64.3)"), ["185.12.64.3/32"]);
+        assert_eq!(f("185.012.064.003"), ["185.12.64.3/32"]);
+        assert_eq!(
+            f("IPs 185.12.64.3/32,185.12.64.4/32;185.12.64.5"),
+            ["185.12.64.3/32", "185.12.64.4/32", "185.12.64.5/32"]
+        );
         assert_eq!(f("<185.12.64.3>"), ["185.12.64.3/32"]);
         assert_eq!(f("185.12.64.3:443"), ["185.12.64.3/32"]);
         assert_eq!(f("[2a02:1234::10]:8443"), ["2a02:1234::10/128"]);
@@ -535,6 +618,11 @@ mod tests {
     fn partial_garbage_around_valid() {
         assert_eq!(f("1.2.3.4.5 and 8.8.4.4"), ["8.8.4.4/32"]);
         assert_eq!(f("IPv4:85.195.200.1"), ["85.195.200.1/32"]);
+        assert_eq!(
+            f("IPv6:2a02:168:6a0b::1, ipv6:2a02:168:6a0b::2"),
+            ["2a02:168:6a0b::1/128", "2a02:168:6a0b::2/128"]
+        );
+        assert_eq!(f("IPv4:1.2.3.4"), ["1.2.3.4/32"]);
         assert_eq!(f("85.195.200.1-85.195.200.999"), ["85.195.200.1/32"]);
     }
 
@@ -546,6 +634,27 @@ mod tests {
         assert_eq!(
             f(text),
             ["185.12.64.3/32", "185.12.64.10/31", "2a02:1234:5678::/48"]
+        );
+    }
+
+    #[test]
+    fn outlook_table_and_reply() {
+        let text = "Angaben zum Test\n\
+            Quell-IP-Adressen\t185.12.64.3\n\
+            \t185.12.64.4/31\n\
+            \t2a02:1234:5678::1 - 2a02:1234:5678::4\n\
+            Zeitraum\t14.12.2026 08:00 – 16.12.2026 18:00\n\
+            Tool\tk6 v0.52.0, Grafana 11.0.1\n\
+            Telefon\t+41 79 123 45 67";
+        assert_eq!(
+            f(text),
+            [
+                "185.12.64.3/32",
+                "185.12.64.4/31",
+                "2a02:1234:5678::1/128",
+                "2a02:1234:5678::2/127",
+                "2a02:1234:5678::4/128"
+            ]
         );
     }
 
@@ -667,11 +776,20 @@ mod tests {
         }
 
         #[test]
-        fn singles_appear_in_text(s in "[0-9a-f:. ,\\-]{0,60}") {
+        fn singles_appear_in_text(s in "[0-9a-f:. ,\\-]{0,60}|([0-9a-f]{0,4}[:.]{1,2}){2,9}[ ,.:]") {
             for n in find_addresses(&s) {
                 let single = n.prefix_len() == n.max_prefix_len();
-                if single && n.addr().is_ipv4() {
-                    prop_assert!(s.contains(&n.addr().to_string()), "{n} not in {s:?}");
+                if single {
+                    // Some substring of the text is this address (zero-padding allowed for v4).
+                    let written = (0..=s.len()).any(|i| {
+                        (i..=s.len()).any(|j| {
+                            s.get(i..j).is_some_and(|t| {
+                                parse_v4(t).map(IpAddr::V4) == Some(n.addr())
+                                    || t.parse::<Ipv6Addr>().ok().map(IpAddr::V6) == Some(n.addr())
+                            })
+                        })
+                    });
+                    prop_assert!(written, "{n} not in {s:?}");
                 }
             }
         }

@@ -18,7 +18,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Regex;
 
 /// Highest stated bandwidth and request rate.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -33,21 +33,21 @@ pub struct Traffic {
 /// `.` (optional `,` decimals); or plain digits with an optional `.`/`,` decimal part.
 const NUM: &str = r"(?:(?P<n1>[1-9][0-9]{0,2}(?:[,'’ \u{a0}\u{202f}][0-9]{3})+(?:\.[0-9]{1,6})?)|(?P<n2>[1-9][0-9]{0,2}(?:\.[0-9]{3})+(?:,[0-9]{1,6})?)|(?P<n3>[0-9]{1,12}(?:[.,][0-9]{1,6})?))(?P<mult>[kKM])?";
 
-/// Request-rate units; `per` is the time unit.
-const REQ: &str = r"(?P<req>(?i:(?P<abbr>rps|tps|qps|rpm|r/s)|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?P<per>seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h)))";
+/// Rate units, ASCII only (no Unicode tables in the scan): request rates first, then
+/// bandwidths (optional prefix, bits or bytes, optionally "per second"). The number in front is
+/// read backwards by hand ([`number_before`]); the unit text is classified by hand
+/// ([`kind_of`]).
+const UNIT: &str = r"(?-u)(?i:rps|tps|qps|rpm|r/s|requests?[- ]rate|rate of requests|anfragen?-?rate|(?:requests?|reqs?|req\.|hits?|calls?|anfragen|aufrufe|zugriffe|transactions?|transaktionen|queries|abfragen|iterations?|page[ -]?views|seitenaufrufe)(?:[ ]?/[ ]?|[ ](?:per|pro|je|a|each|every)[ ])(?:seconds?|sekunden?|sec\.?|sek\.?|s|minutes?|minuten?|min\.?|hours?|stunden?|hr|h))|(?:[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?:(?i:bits?|bytes?)(?:[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s(?:ec)?|B/s(?:ec)?)";
 
-/// Bandwidth units: optional prefix, then bits or bytes, optionally "per second".
-const BW: &str = r"(?P<pre>[kKmMgGtT]i?|(?i:kilo|mega|giga|tera))?(?P<base>(?i:bits?|bytes?)(?P<ps>[ ]?/[ ]?(?i:seconds?|sekunden?|sec|sek|s)\.?|[ ](?i:per|pro|je|a)[ ](?i:seconds?|sekunden?|sec\.?|sek\.?|s))?|bps|Bps|BPS|b/s|B/s)";
-
-static MAIN: LazyLock<Regex> = LazyLock::new(|| {
+static UNITS: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    Regex::new(&format!(r"(?:{NUM}[ \u{{a0}}]?)?(?:{REQ}|{BW})")).expect("traffic regex")
+    Regex::new(UNIT).expect("unit regex")
 });
 
 /// Words after which a plain number behind a rate is its peak.
 static PEAK: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
-    Regex::new(r"(?i)\b(?:peaks?|spitzen?|spitzenlast|spitzenwerte?|max(?:imum|imal)?|bis zu|up to|bursts?|höchstens|top)\b")
+    Regex::new(r"(?i-u:\b(?:peaks?|spitzen?|spitzenlast|spitzenwerte?|max(?:imum|imal)?|bis zu|up to|bursts?|top)\b)|höchstens")
         .expect("peak regex")
 });
 
@@ -198,80 +198,178 @@ pub fn find_traffic(text: &str) -> Traffic {
 /// All units in `text`, in order, each with the number in front of it if there is one.
 fn unit_hits(text: &str) -> Vec<Hit> {
     let mut hits = Vec::new();
-    let mut pos = 0;
-    while let Some(c) = MAIN.captures_at(text, pos) {
-        let Some(whole) = c.get(0) else { break };
-        let num = number_of(&c);
-        let unit_start = c
-            .name("req")
-            .or_else(|| c.name("pre"))
-            .or_else(|| c.name("base"))
-            .map_or(whole.start(), |m| m.start());
-        // A number glued to the text before it ("HTTP/2 rps", "v1.5 rps") is no number: look
-        // again one character further, which finds a shorter number or the bare unit.
-        if num.is_some() && !starts_alone(text, whole.start()) {
-            pos = next_char(text, whole.start());
+    for m in UNITS.find_iter(text) {
+        // The unit must end a word ("rpsx", "Bitte") and begin one ("corps", "Ambit"), unless
+        // it is glued to its number ("100Mbit/s", "5krps").
+        if glued_after(text, m.end()) {
             continue;
         }
-        pos = whole.end();
-        // The unit must end a word ("rpsx", "Bitte") and, as a label, begin one ("corps").
-        if glued_after(text, whole.end()) || (num.is_none() && !starts_alone(text, unit_start)) {
+        let number = number_before(text, m.start());
+        let glued_mult = number.as_ref().is_some_and(|n| n.mult_end == m.start());
+        if !glued_mult && !starts_alone(text, m.start()) && !after_digit(text, m.start()) {
             continue;
         }
-        let Some(kind) = kind_of(&c) else { continue };
+        let Some(kind) = kind_of(m.as_str(), number.as_ref().is_some_and(|n| n.mult != 1.0)) else {
+            continue;
+        };
         hits.push(Hit {
-            start: whole.start(),
-            end: whole.end(),
+            start: number.as_ref().map_or(m.start(), |n| n.start),
+            end: m.end(),
             kind,
-            value: num,
+            value: number.map(|n| n.value),
         });
     }
     hits
 }
 
-/// The number captured in front of a unit (with its `k`/`M` multiplier), if any.
-fn number_of(c: &Captures) -> Option<f64> {
-    let v = if let Some(m) = c.name("n1") {
-        let s: String = m
-            .as_str()
-            .chars()
-            .filter(|&ch| ch.is_ascii_digit() || ch == '.')
-            .collect();
-        s.parse::<f64>().ok()?
-    } else if let Some(m) = c.name("n2") {
-        let s: String = m
-            .as_str()
-            .chars()
-            .filter(|&ch| ch != '.')
-            .map(|ch| if ch == ',' { '.' } else { ch })
-            .collect();
-        s.parse::<f64>().ok()?
-    } else {
-        c.name("n3")?
-            .as_str()
-            .replace(',', ".")
-            .parse::<f64>()
-            .ok()?
-    };
-    let mult = match c.name("mult").map(|m| m.as_str()) {
-        Some("k" | "K") => 1e3,
-        Some("M") => 1e6,
-        _ => 1.0,
-    };
-    Some(v * mult)
+struct Number {
+    /// With the multiplier applied.
+    value: f64,
+    mult: f64,
+    start: usize,
+    /// Where the number with its `k`/`M` ends (before the optional space).
+    mult_end: usize,
 }
 
-/// Converts the unit captured in `c` to a factor; `None` when it is not a rate after all.
-fn kind_of(c: &Captures) -> Option<Kind> {
-    if c.name("req").is_some() {
-        let per = match c.name("abbr").map(|m| m.as_str().to_ascii_lowercase()) {
-            Some(a) if a == "rpm" => 60.0,
-            Some(_) => 1.0,
-            None => {
-                let p = c.name("per")?.as_str().to_ascii_lowercase();
-                if p.starts_with('m') {
+/// The number right in front of a unit starting at `u`: one optional space, an optional `k`/`M`
+/// glued to the digits, then the leftmost start that makes a whole number not glued to the
+/// text before it ("HTTP/2 100 rps" reads 100, "14.12.2026 100 rps" reads 100).
+fn number_before(text: &str, u: usize) -> Option<Number> {
+    let before = text.get(..u)?;
+    let before = before
+        .strip_suffix(' ')
+        .or_else(|| before.strip_suffix('\u{a0}'))
+        .unwrap_or(before);
+    let mult_end = before.len();
+    let (before, mult) = match before.as_bytes().last() {
+        Some(b'k' | b'K') => (before.get(..before.len() - 1)?, 1e3),
+        Some(b'M') => (before.get(..before.len() - 1)?, 1e6),
+        _ => (before, 1.0),
+    };
+    let end = before.len();
+    if !before.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    // Back over digits and separators, at most 40 bytes.
+    let mut start = end;
+    for (i, c) in before.char_indices().rev() {
+        if end - i > 40 || !(c.is_ascii_digit() || NUMBER_SEPARATORS.contains(&c)) {
+            break;
+        }
+        start = i;
+    }
+    let region = before.get(start..)?;
+    let mut prev_digit = false;
+    for (i, c) in region.char_indices() {
+        let digit = c.is_ascii_digit();
+        let group_start = digit && !prev_digit;
+        prev_digit = digit;
+        if !group_start || !starts_alone(text, start + i) {
+            continue;
+        }
+        let Some(value) = region.get(i..).and_then(parse_number) else {
+            continue;
+        };
+        return Some(Number {
+            value: value * mult,
+            mult,
+            start: start + i,
+            mult_end,
+        });
+    }
+    None
+}
+
+const NUMBER_SEPARATORS: &[char] = &[',', '.', '\'', '’', ' ', '\u{a0}', '\u{202f}'];
+
+/// Whether the character before `s` is an ASCII digit ("100Mbit/s").
+fn after_digit(text: &str, s: usize) -> bool {
+    text.get(..s)
+        .is_some_and(|b| b.ends_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The value of `s` when all of it is one number in one of the forms of [`NUM`] (without the
+/// `k`/`M` multiplier), tried in the same order: thousands separated by `,` `'` `’` or spaces
+/// (optional `.` decimals); thousands separated by `.` (optional `,` decimals); plain digits
+/// with an optional `.`/`,` decimal part. By hand: a backtracking regex per number was the
+/// slowest part of the scan.
+fn parse_number(s: &str) -> Option<f64> {
+    let mut groups: Vec<&str> = Vec::new();
+    let mut seps: Vec<char> = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if !c.is_ascii_digit() {
+            groups.push(s.get(start..i).filter(|g| !g.is_empty())?);
+            seps.push(c);
+            start = i + c.len_utf8();
+        }
+    }
+    groups.push(s.get(start..).filter(|g| !g.is_empty())?);
+    let first = *groups.first()?;
+    let lead_ok = first.len() <= 3 && !first.starts_with('0');
+    let thousands = |is_sep: &dyn Fn(char) -> bool, decimal: char| -> Option<f64> {
+        // k >= 1 thousands groups, then optionally one decimal part.
+        let (int_seps, frac) = match seps.last() {
+            Some(&d) if d == decimal => (seps.len() - 1, groups.last().copied()),
+            _ => (seps.len(), None),
+        };
+        if !lead_ok || int_seps == 0 || !seps.iter().take(int_seps).all(|&c| is_sep(c)) {
+            return None;
+        }
+        if !groups.iter().skip(1).take(int_seps).all(|g| g.len() == 3) {
+            return None;
+        }
+        if frac.is_some_and(|f| f.len() > 6) {
+            return None;
+        }
+        let int: String = groups.iter().take(int_seps + 1).copied().collect();
+        let text = match frac {
+            Some(f) => format!("{int}.{f}"),
+            None => int,
+        };
+        text.parse().ok()
+    };
+    if seps.is_empty() {
+        return (first.len() <= 12).then(|| first.parse().ok())?;
+    }
+    if let Some(v) = thousands(
+        &|c| matches!(c, ',' | '\'' | '’' | ' ' | '\u{a0}' | '\u{202f}'),
+        '.',
+    ) {
+        return Some(v);
+    }
+    if let Some(v) = thousands(&|c| c == '.', ',') {
+        return Some(v);
+    }
+    match (groups.as_slice(), seps.as_slice()) {
+        ([int, frac], ['.' | ',']) if int.len() <= 12 && frac.len() <= 6 => {
+            format!("{int}.{frac}").parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// Converts a unit as written to a factor; `None` when it is not a rate after all (a bare `bit`
+/// without prefix, bytes without "per second"). `has_mult`: the number carried `k`/`M`.
+fn kind_of(unit: &str, has_mult: bool) -> Option<Kind> {
+    let lower = unit.to_ascii_lowercase();
+    let base_at = ["bit", "byte", "bps", "b/s"]
+        .iter()
+        .filter_map(|b| lower.find(b))
+        .min();
+    let Some(at) = base_at else {
+        let per = match lower.as_str() {
+            "rps" | "tps" | "qps" | "r/s" => 1.0,
+            "rpm" => 60.0,
+            _ => {
+                let last = lower
+                    .rsplit([' ', '/'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('.');
+                if last.starts_with('m') {
                     60.0
-                } else if p.starts_with('h') || p.starts_with("st") {
+                } else if last.starts_with('h') || last.starts_with("st") {
                     3600.0
                 } else {
                     1.0
@@ -279,47 +377,38 @@ fn kind_of(c: &Captures) -> Option<Kind> {
             }
         };
         return Some(Kind::Req(1.0 / per));
-    }
-    let base = c.name("base")?.as_str();
-    let pre = c.name("pre").map(|m| m.as_str());
-    let has_prefix = pre.is_some() || c.name("mult").is_some();
-    let per_second = c.name("ps").is_some();
-    let bits = match base {
-        "bps" | "BPS" | "b/s" => true,
-        "Bps" | "B/s" => false,
-        _ => {
-            let lower = base.to_ascii_lowercase();
-            if lower.starts_with("bit") {
-                if !has_prefix && !per_second {
-                    return None;
-                }
-                true
-            } else {
-                if !per_second {
-                    return None;
-                }
-                false
-            }
-        }
     };
-    let scale = match pre {
-        None => 1.0,
-        Some(p) => {
-            let lower = p.to_ascii_lowercase();
-            let binary = lower.len() == 2 && lower.ends_with('i');
-            let exp = match lower.chars().next() {
-                Some('k') => 1,
-                Some('m') => 2,
-                Some('g') => 3,
-                Some('t') => 4,
-                _ => 0,
-            };
-            if binary {
-                1024f64.powi(exp)
-            } else {
-                1000f64.powi(exp)
-            }
-        }
+    let prefix = lower.get(..at)?;
+    let base = unit.get(at..)?;
+    let lbase = lower.get(at..)?;
+    let word_rest = |w: &str| {
+        let r = lbase.strip_prefix(w).unwrap_or("");
+        r.strip_prefix('s').unwrap_or(r).to_string()
+    };
+    let (bits, per_second) = if lbase.starts_with("bit") {
+        (true, !word_rest("bit").is_empty())
+    } else if lbase.starts_with("byte") {
+        (false, !word_rest("byte").is_empty())
+    } else if base == "BPS" {
+        (true, true)
+    } else {
+        (!base.starts_with('B'), true)
+    };
+    if !per_second && (!bits || (prefix.is_empty() && !has_mult)) {
+        return None;
+    }
+    let exp = match prefix.chars().next() {
+        None => 0,
+        Some('k') => 1,
+        Some('m') => 2,
+        Some('g') => 3,
+        Some('t') => 4,
+        Some(_) => return None,
+    };
+    let scale = if prefix.len() == 2 && prefix.ends_with('i') {
+        1024f64.powi(exp)
+    } else {
+        1000f64.powi(exp)
     };
     Some(Kind::Bw(scale * if bits { 1.0 } else { 8.0 }))
 }
@@ -344,7 +433,23 @@ fn tails(text: &str, hit: &Hit, limit: usize) -> Vec<(usize, usize)> {
         return out;
     };
     if hit.value.is_none() {
-        out.push((hit.end, hit.end + rest.len()));
+        // The label's own separator first ("RPS: 500", "Requests per second\t2,000"), then the
+        // values up to the next label ("; Concurrent users: 3000") or cell divider.
+        let body = rest.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ':' | '=' | ')' | ']' | '-')
+        });
+        let body_at = rest.len() - body.len();
+        let stop = body
+            .char_indices()
+            .find(|&(i, c)| {
+                matches!(c, ';' | '|' | '=')
+                    || (c == ':'
+                        && !body
+                            .get(i + 1..)
+                            .is_some_and(|r| r.starts_with(|d: char| d.is_ascii_digit())))
+            })
+            .map_or(body.len(), |(i, _)| i);
+        out.push((hit.end + body_at, hit.end + body_at + stop));
         return out;
     }
     let trimmed = rest.trim_start_matches([' ', '\u{a0}']);
@@ -376,30 +481,51 @@ fn tail_numbers(text: &str, (start, end): (usize, usize)) -> Vec<f64> {
         return out;
     };
     let mut pos = start;
-    while let Some(c) = NUMBER.captures_at(region, pos) {
-        let Some(whole) = c.get(0) else { break };
+    while let Some(whole) = NUMBER.find_at(region, pos) {
         pos = whole.end();
-        if !starts_alone(text, whole.start()) || !number_ends_alone(text, whole.end()) {
+        if !starts_alone(text, whole.start()) {
             continue;
         }
-        if let Some(v) = number_of(&c) {
-            out.push(v);
+        let (digits, mult) = match whole.as_str().as_bytes().last() {
+            Some(b'k' | b'K') => (whole.as_str().get(..whole.len() - 1), 1e3),
+            Some(b'M') => (whole.as_str().get(..whole.len() - 1), 1e6),
+            _ => (Some(whole.as_str()), 1.0),
+        };
+        if let (Some(per), Some(v)) = (
+            number_ends_alone(text, whole.end()),
+            digits.and_then(parse_number),
+        ) {
+            out.push(v * mult * per);
         }
     }
     out
 }
 
 /// Whether a number ending at `e` stands alone: not glued to letters or followed by a
-/// decimal/time/date continuation, a percent sign, or a word saying what it counts.
-fn number_ends_alone(text: &str, e: usize) -> bool {
-    let Some(rest) = text.get(e..) else {
-        return false;
-    };
+/// decimal/time/date continuation, a percent sign, or a word saying what it counts. Returns the
+/// factor to per-second for a `/s`, `/min` or `/h` right behind it (1 when there is none).
+fn number_ends_alone(text: &str, e: usize) -> Option<f64> {
+    let rest = text.get(e..)?;
     let mut it = rest.chars();
     match it.next() {
-        Some(c) if c.is_alphanumeric() || c == '%' => return false,
+        Some(c) if c.is_alphanumeric() || c == '%' => return None,
         Some('.' | ',' | ':' | '/') if it.next().is_some_and(|c| c.is_ascii_digit()) => {
-            return false;
+            return None;
+        }
+        Some('/') => {
+            let per: String = rest
+                .get(1..)?
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .take(8)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            return match per.as_str() {
+                "s" | "sec" | "sek" | "second" | "sekunde" => Some(1.0),
+                "m" | "min" | "minute" => Some(1.0 / 60.0),
+                "h" | "hr" | "hour" | "std" | "stunde" => Some(1.0 / 3600.0),
+                _ => None,
+            };
         }
         _ => {}
     }
@@ -410,7 +536,7 @@ fn number_ends_alone(text: &str, e: usize) -> bool {
         .take(20)
         .collect::<String>()
         .to_lowercase();
-    !(word.starts_with('%') || NOT_A_RATE.contains(&word.as_str()))
+    (!(word.starts_with('%') || NOT_A_RATE.contains(&word.as_str()))).then_some(1.0)
 }
 
 /// Whether something starting at byte `s` is not glued to the text before it: not after a
@@ -436,13 +562,6 @@ fn glued_after(text: &str, e: usize) -> bool {
     text.get(e..)
         .and_then(|r| r.chars().next())
         .is_some_and(|c| c.is_alphanumeric() || c == '_')
-}
-
-/// The byte index of the character after the one at `i`.
-fn next_char(text: &str, i: usize) -> usize {
-    text.get(i..)
-        .and_then(|r| r.chars().next())
-        .map_or(text.len(), |c| i + c.len_utf8())
 }
 
 #[cfg(test)]
@@ -509,6 +628,46 @@ mod tests {
         assert_bw("100 MBPS", 100e6);
         assert_bw("1 Tbit/s", 1e12);
         assert_bw("500 Mbit/sec", 500e6);
+        assert_bw("500 Mb/sec", 500e6);
+        assert_bw("5 MB/sec", 40e6);
+        assert_bw("5 Megabyte pro Sekunde", 40e6);
+        assert_bw("100 Mbit/Sek.", 100e6);
+        assert_rps("k6 run --rps 500", 500.0);
+    }
+
+    #[test]
+    fn parse_number_forms() {
+        let cases: &[(&str, Option<f64>)] = &[
+            ("1", Some(1.0)),
+            ("1000", Some(1000.0)),
+            ("1,000", Some(1000.0)),
+            ("1,000,000", Some(1e6)),
+            ("1'000", Some(1000.0)),
+            ("1’000", Some(1000.0)),
+            ("1 000", Some(1000.0)),
+            ("1\u{a0}000", Some(1000.0)),
+            ("1,000.5", Some(1000.5)),
+            ("1.000", Some(1000.0)),
+            ("1.000.000", Some(1e6)),
+            ("1.000,5", Some(1000.5)),
+            ("1.5", Some(1.5)),
+            ("0,5", Some(0.5)),
+            ("1,5", Some(1.5)),
+            ("0.500", Some(0.5)),
+            ("0,500", Some(0.5)),
+            ("1,0000", Some(1.0)),
+            ("12.34.56", None),
+            ("1,00,000", None),
+            ("1.000,000", Some(1000.0)),
+            ("1,", None),
+            (",5", None),
+            ("1  000", None),
+            ("1234 567", None),
+            ("1234567890123", None),
+        ];
+        for &(s, want) in cases {
+            assert_eq!(parse_number(s), want, "{s}");
+        }
     }
 
     #[test]
@@ -574,6 +733,48 @@ mod tests {
         assert_rps("Anfragen pro Sekunde: ca. 300, Spitze 800", 800.0);
         assert_rps("500 rps (peak 1,200)", 1200.0);
         assert_rps("Requests per minute: 6000", 100.0);
+        assert_rps("Request rate: 300/sec; Concurrent users: 3000", 300.0);
+        assert_rps("Request rate: 6000/min", 100.0);
+        assert_rps("Anfragerate: 120/s", 120.0);
+        assert_rps(
+            "Requests per second (RPS)\t1'500\nBandwidth (Mbit/s)\t250\n",
+            1500.0,
+        );
+        assert_bw(
+            "Requests per second (RPS)\t1'500\nBandwidth (Mbit/s)\t250\n",
+            250e6,
+        );
+        assert_rps(
+            "Traffic\t10 Gbit/s\nRequests per second\t10'000\nTarget\thttps://x.ch",
+            10000.0,
+        );
+        assert_rps("Peak hits per second: 3 500; average 1 200", 3500.0);
+        assert_rps(
+            "RPS: 1000 (ramp-up 10 min), 2000 (steady), 5000 (spike)",
+            5000.0,
+        );
+        assert_rps("Load volume: 30 RPS avg / 90 RPS max", 90.0);
+        assert_rps(
+            "Volume: 50'000 requests per minute (~833 rps), 400 MB/s",
+            833.3333333333334,
+        );
+        assert_bw(
+            "Volume: 50'000 requests per minute (~833 rps), 400 MB/s",
+            3.2e9,
+        );
+        assert_rps(
+            "Load: 5k rps sustained for 30 minutes, bursts up to 12k rps.",
+            12000.0,
+        );
+        assert_rps("10.000 Benutzer, 200 Anfragen pro Sekunde", 200.0);
+        assert_bw(
+            "Throughput: 250 Mb/s (peak), 100 Mb/s (avg). TPS: 800",
+            250e6,
+        );
+        assert_rps(
+            "Throughput: 250 Mb/s (peak), 100 Mb/s (avg). TPS: 800",
+            800.0,
+        );
         assert_bw("Bandwidth (Mbit/s): 200", 200e6);
         assert_bw("Bandbreite [Mbit/s]\t100-250", 250e6);
         let t = find_traffic("Traffic volume: ~500 req/s, ~100 Mbit/s");
@@ -594,6 +795,8 @@ mod tests {
         assert_rps("RPS: 500, 20% errors", 500.0);
         assert_rps("RPS\t500\nNotes\t9000", 500.0);
         assert_rps("RPS: 500 starting 12:00", 500.0);
+        assert_rps("RPS: 500, Users: 3000", 500.0);
+        assert_rps("RPS = 500 | Users = 3000", 500.0);
     }
 
     #[test]
@@ -658,10 +861,42 @@ mod tests {
         assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
     }
 
+    /// The regex reading of a number, to check [`parse_number`] against.
+    fn regex_number(s: &str) -> Option<f64> {
+        static RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("^(?:{NUM})$")).unwrap());
+        let c = RE.captures(s)?;
+        if c.name("mult").is_some() {
+            return None;
+        }
+        if let Some(m) = c.name("n1") {
+            let t: String = m
+                .as_str()
+                .chars()
+                .filter(|&ch| ch.is_ascii_digit() || ch == '.')
+                .collect();
+            t.parse().ok()
+        } else if let Some(m) = c.name("n2") {
+            let t: String = m
+                .as_str()
+                .chars()
+                .filter(|&ch| ch != '.')
+                .map(|ch| if ch == ',' { '.' } else { ch })
+                .collect();
+            t.parse().ok()
+        } else {
+            c.name("n3")?.as_str().replace(',', ".").parse().ok()
+        }
+    }
+
     proptest! {
         #[test]
         fn no_panic(s in "\\PC*") {
             let _ = find_traffic(&s);
+        }
+
+        #[test]
+        fn parse_number_agrees_with_regex(s in "[0-9]{1,4}([.,' ’\u{a0}][0-9]{1,4}){0,3}") {
+            prop_assert_eq!(parse_number(&s), regex_number(&s), "{:?}", s);
         }
 
         #[test]
