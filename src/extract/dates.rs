@@ -138,42 +138,75 @@ enum Kw {
     For,
 }
 
-/// Keywords bucketed by their first two letters: a lookup is an index and a few short
-/// comparisons, cheap enough to do for every word of a mail.
+/// Keywords packed into a `u128` (lowercase, up to 16 bytes) in an open-addressing table:
+/// a lookup is one multiply and usually one comparison, cheap enough for every word of a mail.
 struct KwTable {
-    buckets: Vec<Vec<(&'static [u8], Kw)>>,
+    slots: Vec<(u128, Kw)>,
+}
+
+const KW_SLOTS: usize = 1024;
+
+/// Packs an ASCII word, lowercased, into a key; `None` if it is too long to be a keyword.
+fn kw_key(w: &[u8]) -> Option<u128> {
+    if w.is_empty() || w.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf.get_mut(..w.len())?.copy_from_slice(w);
+    // Setting bit 5 lowercases ASCII letters; only the word's own bytes get it.
+    let lower = 0x2020_2020_2020_2020_2020_2020_2020_2020u128;
+    let mask = if w.len() == 16 {
+        lower
+    } else {
+        lower & ((1u128 << (8 * w.len())) - 1)
+    };
+    Some(u128::from_le_bytes(buf) | mask)
+}
+
+fn kw_slot(k: u128) -> usize {
+    let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 54) as usize % KW_SLOTS
 }
 
 impl KwTable {
-    fn bucket(w: &[u8]) -> Option<usize> {
-        let a = w.first()?.checked_sub(b'a')?;
-        let b = match w.get(1) {
-            Some(c) => c.checked_sub(b'a')? + 1,
-            None => 0,
-        };
-        if a >= 26 || b >= 27 {
-            return None;
-        }
-        Some(usize::from(a) * 27 + usize::from(b))
-    }
-
     fn insert(&mut self, w: &'static str, kw: Kw) {
-        if let Some(bucket) = Self::bucket(w.as_bytes()).and_then(|k| self.buckets.get_mut(k))
-            && !bucket.iter().any(|(x, _)| *x == w.as_bytes())
-        {
-            bucket.push((w.as_bytes(), kw));
+        let Some(k) = kw_key(w.as_bytes()) else {
+            return;
+        };
+        let mut i = kw_slot(k);
+        for _ in 0..KW_SLOTS {
+            match self.slots.get_mut(i) {
+                Some(slot) if slot.0 == 0 => {
+                    *slot = (k, kw);
+                    return;
+                }
+                // The first meaning listed wins.
+                Some(slot) if slot.0 == k => return,
+                _ => i = (i + 1) % KW_SLOTS,
+            }
         }
     }
 
+    /// `w` must be ASCII letters (any case).
     fn get(&self, w: &[u8]) -> Option<Kw> {
-        let bucket = self.buckets.get(Self::bucket(w)?)?;
-        bucket.iter().find(|(x, _)| *x == w).map(|(_, kw)| *kw)
+        let k = kw_key(w)?;
+        let mut i = kw_slot(k);
+        loop {
+            let (key, kw) = *self.slots.get(i)?;
+            if key == k {
+                return Some(kw);
+            }
+            if key == 0 {
+                return None;
+            }
+            i = (i + 1) % KW_SLOTS;
+        }
     }
 }
 
 static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
     let mut m = KwTable {
-        buckets: vec![Vec::new(); 26 * 27],
+        slots: vec![(0, Kw::None); KW_SLOTS],
     };
     let months: [(&[&str], u32); 12] = [
         (&["jan", "january", "januar", "jaenner", "janner"], 1),
@@ -191,7 +224,7 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
     ];
     for (names, n) in months {
         for name in names {
-            m.insert(*name, Kw::Month(n));
+            m.insert(name, Kw::Month(n));
         }
     }
     let days: [(&[&str], &[&str], u32); 7] = [
@@ -209,10 +242,10 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
     ];
     for (long, short, n) in days {
         for name in long {
-            m.insert(*name, Kw::Wday(n, false));
+            m.insert(name, Kw::Wday(n, false));
         }
         for name in short {
-            m.insert(*name, Kw::Wday(n, true));
+            m.insert(name, Kw::Wday(n, true));
         }
     }
     let simple: &[(&[&str], Kw)] = &[
@@ -448,7 +481,7 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
     ];
     for (names, kw) in simple {
         for name in *names {
-            m.insert(*name, *kw);
+            m.insert(name, *kw);
         }
     }
     let abbr: &[(&str, i32, bool)] = &[
@@ -480,7 +513,7 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
         ("nzdt", 13 * 3600, true),
     ];
     for (name, off, upper) in abbr {
-        m.insert(*name, Kw::Abbr(*off, *upper));
+        m.insert(name, Kw::Abbr(*off, *upper));
     }
     m
 });
@@ -566,6 +599,9 @@ fn tokenize(text: &str) -> Vec<Tok> {
             b' ' | b'\r' | 0x0b | 0x0c => {
                 sp = true;
                 i += 1;
+                while b.get(i) == Some(&b' ') {
+                    i += 1;
+                }
             }
             b'\t' => {
                 toks.push(Tok {
@@ -677,6 +713,26 @@ fn next_line_is_special(b: &[u8], j: usize) -> bool {
 /// Reads a word at `i`; returns its keyword, whether it is all capitals, and the end.
 fn read_word(text: &str, mut i: usize) -> (Kw, bool, usize) {
     let b = text.as_bytes();
+    // Fast path: a plain ASCII word, by far the most common token.
+    let start = i;
+    let j = start
+        + b.get(start..)
+            .unwrap_or(&[])
+            .iter()
+            .position(|c| !c.is_ascii_alphabetic())
+            .unwrap_or(b.len() - start);
+    if b.get(j).is_none_or(|&c| c < 0x80) {
+        let word = b.get(start..j).unwrap_or(&[]);
+        let kw = match KEYWORDS.get(word) {
+            Some(kw) => kw,
+            None if word.len() >= 7 => compound_kw(word),
+            None => Kw::None,
+        };
+        // Capitals only matter for zone abbreviations (`EST` vs `est`, `IST` vs `ist`).
+        let upper = matches!(kw, Kw::Abbr(..) | Kw::AmbZone | Kw::Z)
+            && word.iter().all(|c| c.is_ascii_uppercase());
+        return (kw, upper, j);
+    }
     let mut buf = [0u8; WORD_BUF];
     let mut n = 0usize;
     let mut ok = true;
@@ -747,12 +803,23 @@ fn compound_kw(word: &[u8]) -> Kw {
     if word.len() < 7 {
         return Kw::None;
     }
-    let has = |needle: &[u8]| word.windows(needle.len()).any(|w| w == needle);
-    if has(b"test") || has(b"fenster") || has(b"zeitraum") {
-        Kw::Ctx
-    } else {
-        Kw::None
+    for (k, &c) in word.iter().enumerate() {
+        let rest = word.get(k..).unwrap_or(&[]);
+        let starts = |p: &[u8]| {
+            rest.get(..p.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(p))
+        };
+        let hit = match c | 0x20 {
+            b't' => starts(b"test"),
+            b'f' => starts(b"fenster"),
+            b'z' => starts(b"zeitraum"),
+            _ => false,
+        };
+        if hit {
+            return Kw::Ctx;
+        }
     }
+    Kw::None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1117,9 +1184,7 @@ impl Matcher<'_> {
         }
         // Textual, day first: 14 Dec, 14th of December, 14. Dezember 2026.
         let mut k = j + 1;
-        if self.kw(k) == Kw::Ord && self.adj(k) {
-            k += 1;
-        } else if self.ap(k, b'.') {
+        if (self.kw(k) == Kw::Ord && self.adj(k)) || self.ap(k, b'.') {
             k += 1;
         }
         if allow_range && let Some(r) = self.day_range(j, v, k) {
@@ -1413,7 +1478,7 @@ impl Matcher<'_> {
                 {
                     (v, mm, k + 4)
                 } else {
-                    if !after_utc && !(n == 2 && self.adj(k)) {
+                    if !(after_utc || (n == 2 && self.adj(k))) {
                         return None;
                     }
                     (v, 0, k + 2)
@@ -1507,6 +1572,16 @@ impl Matcher<'_> {
 
     fn iana(&self, i: usize) -> Option<(Zv, usize)> {
         if !(self.ap(i + 1, b'/') && self.is_word(i + 2) && self.adj(i + 2)) {
+            return None;
+        }
+        // Zone names are capitalised on both sides of the slash (`Europe/Zurich`).
+        let cap = |k: usize| {
+            self.toks
+                .get(k)
+                .and_then(|t| self.text.as_bytes().get(t.s))
+                .is_some_and(|c| c.is_ascii_uppercase())
+        };
+        if !cap(i) || !cap(i + 2) {
             return None;
         }
         let mut k = i + 3;
@@ -1694,7 +1769,14 @@ impl Matcher<'_> {
                 }
                 T::P(_) => I::Other,
             };
-            out.push(El { i: el, pos });
+            // Runs of plain words only matter as one blocker (or one hint of context).
+            if !(matches!(el, I::Other | I::Ctx)
+                && out
+                    .last()
+                    .is_some_and(|l| std::mem::discriminant(&l.i) == std::mem::discriminant(&el)))
+            {
+                out.push(El { i: el, pos });
+            }
             i += 1;
         }
         out
@@ -1912,16 +1994,20 @@ impl Interp<'_> {
     fn run(&mut self, items: &[El]) {
         self.global = find_global_zone(items);
         let mut start = 0;
+        let mut sum = Summary::default();
         for (k, el) in items.iter().enumerate() {
             if matches!(el.i, I::Break | I::Line | I::Para) {
-                self.segment(items.get(start..k).unwrap_or(&[]));
+                self.segment(items.get(start..k).unwrap_or(&[]), &sum);
+                sum = Summary::default();
                 start = k + 1;
                 if matches!(el.i, I::Line | I::Para) {
                     self.line_no += 1;
                 }
+            } else {
+                sum.add(&el.i);
             }
         }
-        self.segment(items.get(start..).unwrap_or(&[]));
+        self.segment(items.get(start..).unwrap_or(&[]), &sum);
         self.flush();
     }
 
@@ -2125,28 +2211,13 @@ impl Interp<'_> {
         }
     }
 
-    fn segment(&mut self, seg: &[El]) {
-        let npts = seg.iter().filter(|e| matches!(e.i, I::Pt(_))).count();
-        let has_ctx = seg.iter().any(|e| match e.i {
-            I::Ctx | I::Start(_) | I::End(_) | I::Daily | I::Between | I::Times => true,
-            I::Pt(_) | I::Num(_) | I::Zone(_) => false,
-            _ => false,
-        });
-        let label = seg.iter().find_map(|e| match e.i {
-            I::Start(true) => Some(false),
-            I::End(true) => Some(true),
-            _ => None,
-        });
+    fn segment(&mut self, seg: &[El], sum: &Summary) {
+        let (npts, has_ctx, label, seg_zone) = (sum.npts, sum.has_ctx, sum.label, sum.zone);
         if npts == 0 {
-            self.after_segment(seg, has_ctx, 0);
+            self.after_segment(seg, sum);
             return;
         }
         let ctx_ok = has_ctx || self.heading_ctx || label.is_some();
-        let seg_zone = seg.iter().find_map(|e| match e.i {
-            I::Zone(z) => Some(z),
-            I::Pt(p) => p.zone,
-            _ => None,
-        });
         let sig: Vec<usize> = (0..seg.len())
             .filter(|&k| !matches!(seg.get(k).map(|e| e.i), Some(I::Fill | I::Colon)))
             .collect();
@@ -2158,9 +2229,9 @@ impl Interp<'_> {
             let (Some(cur), Some(&k)) = (at(p), sig.get(p)) else {
                 break;
             };
-            if cur == I::Between
+            if matches!(cur, I::Between)
                 && at(p + 1).as_ref().is_some_and(is_ep)
-                && at(p + 2) == Some(I::And)
+                && matches!(at(p + 2), Some(I::And))
                 && at(p + 3).as_ref().is_some_and(is_ep)
                 && let (Some(&a), Some(&b)) = (sig.get(p + 1), sig.get(p + 3))
             {
@@ -2171,7 +2242,7 @@ impl Interp<'_> {
                 continue;
             }
             if is_ep(&cur)
-                && at(p + 1) == Some(I::Conn)
+                && matches!(at(p + 1), Some(I::Conn))
                 && let Some(y) = at(p + 2)
                 && is_ep(&y)
                 && !(matches!(cur, I::Num(_)) && matches!(y, I::Num(_)))
@@ -2230,7 +2301,7 @@ impl Interp<'_> {
                 .iter()
                 .rev()
                 .take_while(|e| !matches!(e.i, I::Comma))
-                .any(|e| e.i == I::Neg)
+                .any(|e| matches!(e.i, I::Neg))
         };
         let real_dates = seg
             .iter()
@@ -2259,7 +2330,7 @@ impl Interp<'_> {
                     });
                 }
             }
-            self.after_segment(seg, has_ctx, npts);
+            self.after_segment(seg, sum);
             return;
         }
         let mut time_ranges: Vec<(usize, Pt, Pt)> = Vec::new();
@@ -2316,7 +2387,7 @@ impl Interp<'_> {
         let mut free: Vec<(usize, Pt)> = (0..seg.len())
             .filter(|&k| !used.get(k).copied().unwrap_or(true))
             .filter_map(|k| pt_at(k).map(|p| (k, p)))
-            .filter(|(_, p)| !p.amb && !(p.wd.is_some() && p.date.is_none() && real_dates))
+            .filter(|(_, p)| !(p.amb || (p.wd.is_some() && p.date.is_none() && real_dates)))
             .collect();
         let mut consumed = vec![false; free.len()];
         for (pos, x, y) in &time_ranges {
@@ -2447,7 +2518,7 @@ impl Interp<'_> {
             }
         }
         free.clear();
-        self.after_segment(seg, has_ctx, npts);
+        self.after_segment(seg, sum);
     }
 
     fn span_days(&self, a: &Pt, b: &Pt, seg_zone: Option<Zv>) -> Option<(NaiveDate, NaiveDate)> {
@@ -2471,18 +2542,10 @@ impl Interp<'_> {
         Some((first, last))
     }
 
-    fn after_segment(&mut self, seg: &[El], has_ctx: bool, npts: usize) {
-        let ends_colon = seg
-            .iter()
-            .rev()
-            .find(|e| !matches!(e.i, I::Fill))
-            .is_some_and(|e| e.i == I::Colon);
-        if npts == 0 && !seg.is_empty() {
-            self.heading_ctx = has_ctx && ends_colon;
-            let starts = seg.iter().any(|e| matches!(e.i, I::Start(_) | I::From));
-            let ends = seg.iter().any(|e| matches!(e.i, I::End(_) | I::Conn));
-            let tabs = seg.iter().filter(|e| e.i == I::Fill).count();
-            self.table_header = starts && ends && tabs >= 1;
+    fn after_segment(&mut self, seg: &[El], sum: &Summary) {
+        if sum.npts == 0 && !seg.is_empty() {
+            self.heading_ctx = sum.has_ctx && sum.ends_colon;
+            self.table_header = sum.starts && sum.ends && sum.fills >= 1;
         }
     }
 
@@ -2558,6 +2621,54 @@ impl Interp<'_> {
                 }
             }
             (None, None) => {}
+        }
+    }
+}
+
+/// What a segment holds, gathered while it is scanned for its end.
+#[derive(Default)]
+struct Summary {
+    npts: usize,
+    has_ctx: bool,
+    /// `Some(false)` for a start label, `Some(true)` for an end label.
+    label: Option<bool>,
+    zone: Option<Zv>,
+    ends_colon: bool,
+    starts: bool,
+    ends: bool,
+    fills: usize,
+}
+
+impl Summary {
+    fn add(&mut self, i: &I) {
+        match i {
+            I::Pt(p) => {
+                self.npts += 1;
+                self.zone = self.zone.or(p.zone);
+            }
+            I::Zone(z) => self.zone = self.zone.or(Some(*z)),
+            I::Ctx | I::Daily | I::Between | I::Times => self.has_ctx = true,
+            I::Start(l) => {
+                self.has_ctx = true;
+                self.starts = true;
+                if *l && self.label.is_none() {
+                    self.label = Some(false);
+                }
+            }
+            I::End(l) => {
+                self.has_ctx = true;
+                self.ends = true;
+                if *l && self.label.is_none() {
+                    self.label = Some(true);
+                }
+            }
+            I::From => self.starts = true,
+            I::Conn => self.ends = true,
+            I::Fill => self.fills += 1,
+            _ => {}
+        }
+        if !matches!(i, I::Fill) {
+            self.ends_colon = matches!(i, I::Colon);
         }
     }
 }
