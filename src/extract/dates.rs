@@ -76,6 +76,7 @@ pub fn find_windows(text: &str, ctx: &DateContext) -> DateFindings {
         heading_ctx: false,
         table_header: false,
         line_no: 0,
+        headers: header_blocks(text),
     };
     interp.run(&items);
     let mut findings = m.findings;
@@ -1972,6 +1973,8 @@ struct Interp<'a> {
     heading_ctx: bool,
     table_header: bool,
     line_no: usize,
+    /// Byte ranges of quoted mail headers (`From:`/`Subject:` blocks of a forward).
+    headers: Vec<(usize, usize)>,
 }
 
 fn is_ep(i: &I) -> bool {
@@ -2212,6 +2215,15 @@ impl Interp<'_> {
     }
 
     fn segment(&mut self, seg: &[El], sum: &Summary) {
+        // The `Date:` of a forwarded message is when it was sent, not a test window.
+        if let Some(first) = seg.first()
+            && self
+                .headers
+                .iter()
+                .any(|&(a, b)| first.pos >= a && first.pos < b)
+        {
+            return;
+        }
         let (npts, has_ctx, label, seg_zone) = (sum.npts, sum.has_ctx, sum.label, sum.zone);
         if npts == 0 {
             self.after_segment(seg, sum);
@@ -2600,7 +2612,11 @@ impl Interp<'_> {
                 let src = if s.has_day() || e.has_day() {
                     None
                 } else {
-                    pend.carry.and_then(|_| self.claim_carry()).or(pend.carry)
+                    match pend.carry {
+                        Some(_) => self.claim_carry().or(pend.carry),
+                        // `Start: 09:00 / End: 17:00 / Date: 14.12.2026`: the day came after.
+                        None => self.claim_carry(),
+                    }
                 };
                 let w = self.mk_range(&s, &e, None, src);
                 let _ = z;
@@ -2613,7 +2629,11 @@ impl Interp<'_> {
                 }
                 let d = match self.pt_date(&p) {
                     Some(d) => Some(d),
-                    None => pend.carry.and_then(|_| self.claim_carry()).or(pend.carry),
+                    None => match pend.carry {
+                        Some(_) => self.claim_carry().or(pend.carry),
+                        // `Start: 09:00 / End: 17:00 / Date: 14.12.2026`: the day came after.
+                        None => self.claim_carry(),
+                    },
                 };
                 if let Some(d) = d {
                     let w = self.mk_lone(&p, end_role, d, None);
@@ -2671,6 +2691,52 @@ impl Summary {
             self.ends_colon = matches!(i, I::Colon);
         }
     }
+}
+
+/// Byte ranges of mail header blocks left in the text by forwards: runs of `Name: value` lines
+/// with a `Subject:`/`Betreff:` line and a `From:`/`Von:` line.
+fn header_blocks(text: &str) -> Vec<(usize, usize)> {
+    const NAMES: [&str; 12] = [
+        "from", "von", "sent", "gesendet", "date", "datum", "to", "an", "cc", "subject", "betreff",
+        "reply-to",
+    ];
+    let mut out = Vec::new();
+    let mut block: Option<(usize, bool, bool)> = None;
+    let mut pos = 0usize;
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let trimmed = line.trim_start_matches(['>', ' ', '*']);
+        let name = trimmed
+            .split_once(':')
+            .map(|(n, _)| n.trim().to_ascii_lowercase())
+            .filter(|n| NAMES.contains(&n.as_str()));
+        match (name, block.as_mut()) {
+            (Some(n), Some(b)) => {
+                b.1 |= n == "subject" || n == "betreff";
+                b.2 |= n == "from" || n == "von";
+            }
+            (Some(n), None) => {
+                block = Some((
+                    start,
+                    n == "subject" || n == "betreff",
+                    n == "from" || n == "von",
+                ));
+            }
+            (None, _) => {
+                if let Some((a, subj, from)) = block.take()
+                    && subj
+                    && from
+                {
+                    out.push((a, start));
+                }
+            }
+        }
+    }
+    if let Some((a, true, true)) = block {
+        out.push((a, pos));
+    }
+    out
 }
 
 fn find_global_zone(items: &[El]) -> Option<Zv> {
@@ -3468,5 +3534,61 @@ mod tests {
         eprintln!("elements: {:?}", t0.elapsed() / n);
         // Generous bound so debug builds pass; release is measured separately.
         assert!(per < std::time::Duration::from_millis(20));
+    }
+
+    #[test]
+    fn forwarded_header_date_is_not_a_window() {
+        let text = "Please see below.\n\n---------- Forwarded message ---------\nFrom: Jane Doe <jane@example.com>\nDate: Mon, 2 Nov 2026 at 10:15\nSubject: Load test\nTo: ops@example.com\n\nWe will run the load test on 14.12.2026 from 09:00 to 17:00.";
+        assert_eq!(
+            wins(text),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn date_line_after_time_labels() {
+        assert_eq!(
+            wins("Startzeit: 09:00\nEndzeit: 17:00\nDatum: 14.12.2026"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn more_prose_forms() {
+        assert_eq!(
+            wins("The test will be on 14.12.2026.\nWe start at 09:00 and finish at 17:00."),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.12.2026 09:00-12:00 and 13:00-17:00"),
+            vec![
+                w("2026-12-14T08:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-14T12:00:00Z", "2026-12-14T16:00:00Z"),
+            ]
+        );
+        assert_eq!(
+            wins("Test on 14.12.2026, 1-3pm"),
+            vec![w("2026-12-14T12:00:00Z", "2026-12-14T14:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.12.2026 starting at 09:00"),
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test zwischen dem 14. und 18. Dezember 2026"),
+            vec![w("2026-12-13T23:00:00Z", "2026-12-18T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Zeitraum: 14.12.2026 bis 16.12.2026, jeweils 08:00 - 12:00 Uhr"),
+            vec![
+                w("2026-12-14T07:00:00Z", "2026-12-14T11:00:00Z"),
+                w("2026-12-15T07:00:00Z", "2026-12-15T11:00:00Z"),
+                w("2026-12-16T07:00:00Z", "2026-12-16T11:00:00Z"),
+            ]
+        );
+        assert_eq!(
+            wins("Test on 14.12.2026, 15.12.2026 and 16.12.2026"),
+            vec![day(2026, 12, 14), day(2026, 12, 15), day(2026, 12, 16)]
+        );
     }
 }
