@@ -17,6 +17,8 @@ pub struct Checked {
     pub extraction: Option<Extraction>,
     /// The zone replies repeat the window in.
     pub zone: Zone,
+    /// Days of notice required (standard, broad), for replies that explain the rule.
+    pub notice_rules: (u32, u32),
 }
 
 /// Where the arrival time comes from.
@@ -31,6 +33,7 @@ pub enum Arrival {
 /// Checks one raw message. Total: any bytes give a verdict.
 pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> Checked {
     let default_zone = Zone::Named(rules.timezone);
+    let notice_rules = (rules.standard_notice_days, rules.broad_notice_days);
     if raw.len() as u64 > rules.max_message_bytes {
         let letter = Letter::default();
         let received = match arrival {
@@ -54,6 +57,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
             letter,
             extraction: None,
             zone: default_zone,
+            notice_rules,
         };
     }
 
@@ -74,6 +78,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
             letter,
             extraction: None,
             zone: default_zone,
+            notice_rules,
         };
     }
 
@@ -95,6 +100,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
             letter,
             extraction: None,
             zone: default_zone,
+            notice_rules,
         };
     }
 
@@ -117,6 +123,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
             letter,
             extraction: Some(ex),
             zone: default_zone,
+            notice_rules,
         };
     }
 
@@ -148,6 +155,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         letter,
         extraction: Some(ex),
         zone,
+        notice_rules,
     }
 }
 

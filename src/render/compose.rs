@@ -222,19 +222,21 @@ fn build(
 /// The customer's message as a `message/rfc822` part: 7bit or 8bit as RFC 2046 wants; a
 /// message that fits neither (NUL bytes, overlong lines) is attached base64 as a file.
 fn original_part(original: &[u8]) -> Result<SinglePart> {
-    let rfc822 = ContentType::parse("message/rfc822").context("rfc822 content type")?;
-    for enc in [
-        ContentTransferEncoding::SevenBit,
-        ContentTransferEncoding::EightBit,
-    ] {
-        if let Ok(body) = Body::new_with_encoding(original.to_vec(), enc) {
-            return Ok(SinglePart::builder()
-                .header(rfc822.clone())
-                .header(lettre::message::header::ContentDisposition::attachment(
-                    "original.eml",
-                ))
-                .body(body));
-        }
+    let crlf = to_crlf(original);
+    let lines_fit = crlf.split(|&b| b == b'\n').all(|l| l.len() <= 999);
+    if lines_fit && !crlf.contains(&0) {
+        let enc = if crlf.is_ascii() {
+            ContentTransferEncoding::SevenBit
+        } else {
+            ContentTransferEncoding::EightBit
+        };
+        return Ok(SinglePart::builder()
+            .header(ContentType::parse("message/rfc822").context("rfc822 content type")?)
+            .header(lettre::message::header::ContentDisposition::attachment(
+                "original.eml",
+            ))
+            .header(enc)
+            .body(Body::dangerous_pre_encoded(crlf, enc)));
     }
     Ok(Attachment::new("original.eml".into()).body(
         original.to_vec(),
@@ -242,9 +244,28 @@ fn original_part(original: &[u8]) -> Result<SinglePart> {
     ))
 }
 
+/// Bare LF line ends (files saved on Unix) become CRLF, as a MIME part needs.
+fn to_crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+    let mut prev = 0u8;
+    for &b in raw {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_ends_become_crlf_once() {
+        assert_eq!(to_crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+    }
 
     #[test]
     fn daemons_and_ourselves_are_not_answered() {

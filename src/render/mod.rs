@@ -144,6 +144,8 @@ pub struct Context {
     pub test_class: String,
     pub test_word: String,
     pub required_notice_days: String,
+    pub standard_notice_days: u32,
+    pub broad_notice_days: u32,
     pub notice_days: String,
     pub zone: String,
     pub windows: Vec<WindowView>,
@@ -222,6 +224,8 @@ impl Context {
             required_notice_days: v
                 .required_notice_days
                 .map_or_else(|| "?".into(), |d| d.to_string()),
+            standard_notice_days: c.notice_rules.0,
+            broad_notice_days: c.notice_rules.1,
             notice_days: v
                 .notice_days
                 .map_or_else(|| "?".into(), |d| format!("{d:.1}")),
@@ -281,6 +285,8 @@ impl Context {
             test_class: "standard".into(),
             test_word: "penetration test".into(),
             required_notice_days: "14".into(),
+            standard_notice_days: 14,
+            broad_notice_days: 28,
             notice_days: "41.0".into(),
             zone: "Europe/Zurich".into(),
             windows: vec![w],

@@ -4,6 +4,8 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod cli;
 mod edges;
 mod golden;
 mod mailservers;
+mod render;

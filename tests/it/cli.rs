@@ -1,0 +1,301 @@
+//! The `intake check` contract as other tools see it: JSON Lines, exit statuses, error
+//! lines, help, configuration errors, and bad input that must still get a verdict.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn intake(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn corpus(name: &str) -> String {
+    format!("fixtures/corpus/{name}.eml")
+}
+
+#[test]
+fn json_lines_in_the_order_given_with_the_contract_keys() {
+    let files = [
+        corpus("016-short-notice-pentest-reject"),
+        corpus("001-pentest-plain-accept"),
+        corpus("041-out-of-office-ignore"),
+    ];
+    let mut args = vec!["check", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = intake(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = lines(&out);
+    assert_eq!(v.len(), 3);
+    for (line, file) in v.iter().zip(&files) {
+        assert_eq!(line["file"], file.as_str());
+        for key in [
+            "message_id",
+            "from",
+            "received",
+            "kind",
+            "decision",
+            "test_class",
+            "required_notice_days",
+            "notice_days",
+            "missing",
+            "problems",
+            "request",
+        ] {
+            assert!(line.get(key).is_some(), "{key} missing in {line}");
+        }
+        for key in [
+            "scope",
+            "contact",
+            "originating_ips",
+            "bandwidth_bps",
+            "requests_per_second",
+            "targets",
+            "windows",
+        ] {
+            assert!(line["request"].get(key).is_some(), "request.{key} missing");
+        }
+        assert!(line["received"].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(v[0]["decision"], "reject");
+    assert_eq!(v[1]["decision"], "accept");
+    assert_eq!(v[2]["decision"], "ignore");
+    assert_eq!(v[2]["kind"], "auto_reply");
+    assert_eq!(v[2]["test_class"], Value::Null);
+}
+
+#[test]
+fn received_overrides_the_headers() {
+    let out = intake(&[
+        "check",
+        "--json",
+        "--received",
+        "2026-09-27T08:00:00Z",
+        &corpus("001-pentest-plain-accept"),
+    ]);
+    let v = &lines(&out)[0];
+    assert_eq!(v["received"], "2026-09-27T08:00:00Z");
+    assert_eq!(v["decision"], "reject", "one day of notice is too little");
+    let problems: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems, vec!["notice_too_short"]);
+    assert!(
+        v["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("earliest start")
+    );
+}
+
+#[test]
+fn an_unreadable_file_is_reported_and_the_others_still_checked() {
+    let out = intake(&[
+        "check",
+        "--json",
+        "does/not/exist.eml",
+        &corpus("001-pentest-plain-accept"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = lines(&out);
+    assert_eq!(v[0]["file"], "does/not/exist.eml");
+    assert!(
+        v[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("does/not/exist.eml")
+    );
+    assert_eq!(v[1]["decision"], "accept");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does/not/exist.eml"));
+}
+
+#[test]
+fn bad_usage_and_bad_config_exit_1_with_a_clear_message() {
+    let out = intake(&[
+        "check",
+        "--json",
+        "--received",
+        "yesterday",
+        &corpus("001-pentest-plain-accept"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
+    let out = intake(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[rules]\nstandard_notice_dayz = 14\n").unwrap();
+    let out = intake(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        &corpus("001-pentest-plain-accept"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("standard_notice_dayz"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn help_explains_itself() {
+    let out = intake(&["check", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "--json",
+        "--received",
+        "--config",
+        "--render",
+        "Exit status",
+    ] {
+        assert!(help.contains(word), "{word} in {help}");
+    }
+}
+
+#[test]
+fn the_human_summary_names_decision_problems_and_items() {
+    let out = intake(&["check", &corpus("016-short-notice-pentest-reject")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("REJECT"), "{text}");
+    assert!(text.contains("notice_too_short"), "{text}");
+    assert!(text.contains("termine.example-clinic.ch"), "{text}");
+}
+
+#[test]
+fn render_prints_the_full_messages() {
+    let out = intake(&[
+        "check",
+        "--render",
+        "--received",
+        "2026-09-01T08:00:00Z",
+        &corpus("001-pentest-plain-accept"),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("=== reply to lukas.meier@bergbahnen-example.ch ==="),
+        "{text}"
+    );
+    assert!(text.contains("=== security to security@amazee.io ==="));
+    assert!(text.contains("BEGIN:VCALENDAR"));
+    assert!(text.contains("Content-Type: message/rfc822"));
+}
+
+/// Writes `bytes` to a temp file and checks it; the verdict line.
+fn check_bytes(dir: &Path, name: &str, bytes: &[u8]) -> Value {
+    let path: PathBuf = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let out = intake(&[
+        "check",
+        "--json",
+        "--received",
+        "2026-11-26T08:00:00Z",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines(&out).remove(0)
+}
+
+#[test]
+fn bad_input_gets_a_verdict_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let empty = check_bytes(d, "empty.eml", b"");
+    assert_eq!(empty["decision"], "review");
+    let mut seed = 0x2545F4914F6CDD1Du64;
+    let garbage: Vec<u8> = (0..100_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 32) as u8
+        })
+        .collect();
+    assert_eq!(
+        check_bytes(d, "garbage.eml", &garbage)["decision"],
+        "review"
+    );
+    let latin1 = b"From: a@example.ch\r\nSubject: Pentest\r\nContent-Type: text/plain; charset=x-unknown-8\r\n\r\nWir planen einen Penetrationstest f\xfcr shop.example.ch am 14.12.2026.\r\n";
+    let v = check_bytes(d, "charset.eml", latin1);
+    assert_eq!(v["kind"], "test_notification");
+    assert_eq!(v["decision"], "reject");
+    let truncated = b"From: a@example.ch\r\nSubject: Pen test\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nWe will run a penetration test of shop.example.ch from 14.12.2026 09:00 to";
+    assert_eq!(
+        check_bytes(d, "truncated.eml", truncated)["kind"],
+        "test_notification"
+    );
+    let mut many = b"From: a@example.ch\r\nSubject: parts\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n".to_vec();
+    for i in 0..1000 {
+        many.extend_from_slice(
+            format!("--p\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n").as_bytes(),
+        );
+    }
+    many.extend_from_slice(b"--p--\r\n");
+    let v = check_bytes(d, "many-parts.eml", &many);
+    assert!(v["decision"].is_string());
+    let mut line =
+        b"From: a@example.ch\r\nSubject: long\r\nContent-Type: text/html\r\n\r\n<p>".to_vec();
+    line.extend(std::iter::repeat_n(b'x', 1_000_000));
+    assert!(check_bytes(d, "long-line.eml", &line)["decision"].is_string());
+}
+
+#[test]
+fn a_message_above_the_size_limit_is_not_parsed_but_reviewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut big = b"From: a@example.ch\r\nSubject: Pentest\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nPen test, see attachment.\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+    let row = b"JVBERi0xLjcKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVyIC9GbGF0ZURlY29k\r\n";
+    while big.len() < 50 * 1024 * 1024 {
+        big.extend_from_slice(row);
+    }
+    big.extend_from_slice(b"--b--\r\n");
+    let v = check_bytes(dir.path(), "huge.eml", &big);
+    assert_eq!(v["decision"], "review");
+    assert_eq!(v["problems"][0]["code"], "too_large");
+    // Under a raised limit the same 50 MB message is read, attachment skipped, in bounded memory.
+    let cfg = dir.path().join("big.toml");
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[rules]\nmax_message_bytes = 104857600\n",
+            templates
+        ),
+    )
+    .unwrap();
+    let out = intake(&[
+        "check",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("huge.eml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = lines(&out).remove(0);
+    assert_eq!(v["kind"], "test_notification");
+    assert_ne!(v["problems"][0]["code"], "too_large");
+}
