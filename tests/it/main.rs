@@ -7,3 +7,4 @@
 mod edges;
 mod golden;
 mod mailservers;
+mod watch;
