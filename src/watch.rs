@@ -8,6 +8,7 @@
 //! recorded message again.
 
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -382,7 +383,7 @@ impl Service {
                 return Ok(());
             }
             match self
-                .imap_session(cfg, &source_key, once, &mut shutdown)
+                .imap_session(cfg, &source_key, once, &mut shutdown, &mut backoff)
                 .await
             {
                 Ok(()) => return Ok(()),
@@ -410,11 +411,18 @@ impl Service {
         source_key: &str,
         once: bool,
         shutdown: &mut Shutdown,
+        backoff: &mut Backoff,
     ) -> Result<(), SessionError> {
         let mut imap = ImapSource::connect(cfg)
             .await
             .map_err(SessionError::from_source)?;
         let state = imap.select().await.map_err(SessionError::from_source)?;
+        // Connected: the next outage starts again from the shortest delay instead of the
+        // one reached by earlier outages (which grows to five minutes). `--once` keeps
+        // counting, so a server that drops every session cannot keep it running forever.
+        if !once {
+            backoff.reset();
+        }
         let now = Utc::now();
         let mut pos = match self
             .store
@@ -582,10 +590,26 @@ impl SessionError {
     }
 }
 
-/// Retry delays for SMTP: 30 s doubling per attempt, at most an hour.
+/// Retry delays for SMTP: the base (30 s) doubling per attempt, at most an hour.
 fn retry_delay(attempts: u32) -> Duration {
-    let secs = 30i64.saturating_mul(1i64 << attempts.min(7));
-    Duration::seconds(secs.min(3600))
+    retry_delay_from(*RETRY_BASE, attempts)
+}
+
+/// The first SMTP retry delay: 30 s, or `INTAKE_RETRY_BASE_MS` milliseconds when set (read
+/// once). Tests and benchmarks lower it so a stopped mail server does not make them wait.
+static RETRY_BASE: LazyLock<Duration> = LazyLock::new(|| {
+    std::env::var("INTAKE_RETRY_BASE_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|ms| *ms > 0)
+        .and_then(Duration::try_milliseconds)
+        .unwrap_or(Duration::seconds(30))
+});
+
+fn retry_delay_from(base: Duration, attempts: u32) -> Duration {
+    let cap = Duration::seconds(3600);
+    base.checked_mul(1i32 << attempts.min(7))
+        .map_or(cap, |d| d.min(cap))
 }
 
 fn reply_limit_warning(max: u32) -> String {
@@ -744,9 +768,14 @@ mod tests {
 
     #[test]
     fn retry_delays_grow_and_are_capped() {
-        assert_eq!(retry_delay(0), Duration::seconds(30));
-        assert_eq!(retry_delay(1), Duration::seconds(60));
-        assert_eq!(retry_delay(20), Duration::seconds(3600));
+        let thirty = Duration::seconds(30);
+        assert_eq!(retry_delay_from(thirty, 0), thirty);
+        assert_eq!(retry_delay_from(thirty, 1), Duration::seconds(60));
+        assert_eq!(retry_delay_from(thirty, 20), Duration::seconds(3600));
+        let base = Duration::milliseconds(250);
+        assert_eq!(retry_delay_from(base, 0), base);
+        assert_eq!(retry_delay_from(base, 3), Duration::seconds(2));
+        assert_eq!(retry_delay_from(Duration::MAX, 7), Duration::seconds(3600));
     }
 
     #[test]

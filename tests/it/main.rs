@@ -9,3 +9,4 @@ mod edges;
 mod golden;
 mod mailservers;
 mod render;
+mod watch;

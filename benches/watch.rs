@@ -1,0 +1,238 @@
+//! Benchmark of `intake watch` against private Dovecot + Postfix (scripts/mailservers.sh):
+//! (a) delivery-to-reply latency, one notification at a time, p50/p95 over 50;
+//! (b) backlog throughput: 1,000 notifications waiting, `intake watch --once` until it exits.
+//!
+//! `cargo bench --bench watch` (needs root for the mail servers, like the e2e tests).
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../tests/it/mailservers.rs"]
+mod mailservers;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use mailservers::MailServers;
+
+const LATENCY_RUNS: usize = 50;
+const BACKLOG: usize = 1000;
+
+/// Kills the child when dropped, so an aborted benchmark leaves no process behind.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn write_config(ms: &MailServers, dir: &Path, folder: &str) -> PathBuf {
+    let config = dir.join(format!("{folder}.toml"));
+    let text = format!(
+        r#"templates = "{templates}"
+[rules]
+max_replies_per_sender_per_day = 1000000
+[addresses]
+from = "support@amazee.test"
+security_team = "security@amazee.test"
+staff = "staff@amazee.test"
+[mailbox]
+kind = "imap"
+host = "127.0.0.1"
+port = {imap}
+security = "starttls"
+ca_file = "{ca}"
+username = "support"
+password = "{password}"
+folder = "{folder}"
+idle_minutes = 1
+timeout_seconds = 30
+answer_since = "2000-01-01T00:00:00Z"
+[outbox]
+kind = "smtp"
+host = "127.0.0.1"
+port = {smtp}
+security = "starttls"
+ca_file = "{ca}"
+hello_name = "intake.amazee.test"
+timeout_seconds = 30
+[store]
+path = "{store}"
+"#,
+        templates = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("templates")
+            .display(),
+        imap = ms.imap_port,
+        smtp = ms.smtp_port,
+        ca = ms.ca_file.display(),
+        password = ms.password("support"),
+        store = dir.join(format!("{folder}.sqlite3")).display(),
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+fn intake(config: &Path, once: bool, log: &Path) -> Guard {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_intake"));
+    cmd.arg("watch").arg("--config").arg(config);
+    if once {
+        cmd.arg("--once");
+    }
+    let log = std::fs::File::create(log).unwrap();
+    Guard(
+        cmd.env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// A complete pen-test notification with a window 40 days out (accepted: reply, security
+/// forward with calendar, staff summary).
+fn notification(id: &str) -> Vec<u8> {
+    let start = (Utc::now() + chrono::Duration::days(40)).format("%d.%m.%Y");
+    let end = (Utc::now() + chrono::Duration::days(42)).format("%d.%m.%Y");
+    format!(
+        "Authentication-Results: mx.amazee.test; dkim=pass header.d=example.test; spf=pass smtp.mailfrom=example.test; dmarc=pass header.from=example.test\r\n\
+         From: Carla Kunde <customer@example.test>\r\n\
+         To: support@amazee.test\r\n\
+         Subject: Penetration test announcement shop.alpenshop-example.ch\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{id}>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Hello amazee.io support,\r\n\r\n\
+         we announce a penetration test of our online shop, hosted on Lagoon.\r\n\r\n\
+         Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
+         Point of contact: Carla Kunde, customer@example.test, +41 44 555 20 30\r\n\
+         Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
+         Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
+         Target website: https://shop.alpenshop-example.ch\r\n\
+         Start: {start} 09:00\r\n\
+         End: {end} 17:00\r\n\r\n\
+         Kind regards\r\nCarla Kunde\r\n",
+        date = Utc::now().to_rfc2822(),
+    )
+    .into_bytes()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn latency(ms: &MailServers, dir: &Path) {
+    let folder = "bench-latency";
+    ms.imap_create("support", folder).await;
+    let config = write_config(ms, dir, folder);
+    let _intake = intake(&config, false, &dir.join("latency.log"));
+    let mut support = ms.session("support").await;
+    let mut customer = ms.session("customer").await;
+    customer.select("INBOX").await.unwrap();
+    let mut times = Vec::with_capacity(LATENCY_RUNS);
+    // One warm-up round (intake connecting, first SMTP connection) not counted.
+    for i in 0..=LATENCY_RUNS {
+        let id = format!("lat{i}-{}@example.test", Utc::now().timestamp_micros());
+        let raw = notification(&id);
+        let t0 = Instant::now();
+        support.append(folder, None, None, &raw).await.unwrap();
+        let query = format!("HEADER In-Reply-To \"<{id}>\"");
+        loop {
+            customer.noop().await.unwrap();
+            if !customer.uid_search(&query).await.unwrap().is_empty() {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "no reply to {id} within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if i > 0 {
+            times.push(t0.elapsed());
+        }
+        // Let the forward and the summary go out before the next one.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    times.sort();
+    println!(
+        "watch/latency: APPEND -> reply in customer INBOX, {LATENCY_RUNS} notifications one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        percentile(&times, 0.50).as_secs_f64() * 1e3,
+        percentile(&times, 0.95).as_secs_f64() * 1e3,
+        times.last().unwrap().as_secs_f64() * 1e3,
+    );
+    let _ = support.logout().await;
+    let _ = customer.logout().await;
+}
+
+async fn backlog(ms: &MailServers, dir: &Path) {
+    let folder = "bench-backlog";
+    ms.imap_create("support", folder).await;
+    let mut support = ms.session("support").await;
+    let t_append = Instant::now();
+    for i in 0..BACKLOG {
+        let id = format!("backlog{i}-{}@example.test", Utc::now().timestamp_micros());
+        support
+            .append(folder, None, None, &notification(&id))
+            .await
+            .unwrap();
+    }
+    let _ = support.logout().await;
+    eprintln!(
+        "watch/backlog: {BACKLOG} notifications appended in {:.1} s",
+        t_append.elapsed().as_secs_f64()
+    );
+    let config = write_config(ms, dir, folder);
+    let log = dir.join("backlog.log");
+    let t0 = Instant::now();
+    let mut run = intake(&config, true, &log);
+    let status = loop {
+        if let Some(st) = run.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(900),
+            "--once did not finish in 15 min"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = t0.elapsed();
+    let summary = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "intake watch --once failed:\n{summary}");
+    assert!(
+        summary.contains(&format!("{BACKLOG} decided")),
+        "not everything was decided:\n{summary}"
+    );
+    println!(
+        "watch/backlog: {BACKLOG} waiting notifications (each: decide, 3 messages via SMTP, tag), intake watch --once: {:.1} s, {:.1} messages/s",
+        elapsed.as_secs_f64(),
+        BACKLOG as f64 / elapsed.as_secs_f64()
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: only run for real.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let ms = MailServers::start();
+    let dir = tempfile::Builder::new()
+        .prefix("intake-bench-")
+        .tempdir()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        latency(&ms, dir.path()).await;
+        backlog(&ms, dir.path()).await;
+    });
+    drop(ms);
+}

@@ -1,0 +1,989 @@
+//! End-to-end tests of `intake watch`: the real binary against the harness's Dovecot and
+//! Postfix, observed only from the outside (the mailboxes of customer, security and staff,
+//! and the keywords on the support side).
+//!
+//! Every test watches its own support folder (test 1 the INBOX itself) and recognises its
+//! replies by `In-Reply-To`, so tests sharing the servers cannot see each other's mail.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mail_parser::{MessageParser, MimeHeaders as _};
+
+use crate::mailservers::{DISRUPT, MailServers, shared};
+
+// ---------------------------------------------------------------------------------------
+// Running the binary
+
+/// A running `intake watch`; killed (SIGKILL) and reaped when dropped, so a failing test
+/// leaves no process behind.
+struct Intake {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Intake {
+    fn start(config: &Path, log: &Path, once: bool) -> Intake {
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_intake"));
+        cmd.arg("watch").arg("--config").arg(config);
+        if once {
+            cmd.arg("--once");
+        }
+        let child = cmd
+            .env("INTAKE_RETRY_BASE_MS", "300")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("start intake watch");
+        Intake {
+            child: Some(child),
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for the exit (at most 20 s, then SIGKILL).
+    fn terminate(&mut self) -> Option<ExitStatus> {
+        let mut c = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(c.id().to_string())
+            .status();
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(st)) = c.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+        None
+    }
+
+    /// Waits for the process to exit by itself (`--once`), at most `limit`.
+    fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let t0 = Instant::now();
+        while t0.elapsed() < limit {
+            if let Some(c) = self.child.as_mut()
+                && let Ok(Some(st)) = c.try_wait()
+            {
+                self.child = None;
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill9();
+        None
+    }
+
+    fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Intake {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A temp folder with a config for `intake watch` on `folder` of the support user.
+struct Setup {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    log: PathBuf,
+}
+
+impl Setup {
+    fn new(ms: &MailServers, folder: &str, max_replies: u32) -> Setup {
+        let dir = tempfile::Builder::new()
+            .prefix("intake-watch-")
+            .tempdir()
+            .unwrap();
+        let config = dir.path().join("intake.toml");
+        let text = format!(
+            r#"timezone = "Europe/Zurich"
+templates = "{templates}"
+
+[rules]
+max_replies_per_sender_per_day = {max_replies}
+
+[addresses]
+from = "{support}"
+security_team = "{security}"
+staff = "{staff}"
+
+[mailbox]
+kind = "imap"
+host = "127.0.0.1"
+port = {imap_port}
+security = "starttls"
+ca_file = "{ca}"
+username = "support"
+password = "{password}"
+folder = "{folder}"
+idle_minutes = 1
+timeout_seconds = 10
+answer_since = "2000-01-01T00:00:00Z"
+
+[outbox]
+kind = "smtp"
+host = "127.0.0.1"
+port = {smtp_port}
+security = "starttls"
+ca_file = "{ca}"
+hello_name = "intake.amazee.test"
+timeout_seconds = 10
+
+[store]
+path = "{store}"
+"#,
+            templates = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .display(),
+            support = ms.address("support"),
+            security = ms.address("security"),
+            staff = ms.address("staff"),
+            imap_port = ms.imap_port,
+            smtp_port = ms.smtp_port,
+            ca = ms.ca_file.display(),
+            password = ms.password("support"),
+            store = dir.path().join("intake.sqlite3").display(),
+        );
+        std::fs::write(&config, text).unwrap();
+        let log = dir.path().join("intake.log");
+        Setup {
+            _dir: dir,
+            config,
+            log,
+        }
+    }
+
+    fn start(&self) -> Intake {
+        Intake::start(&self.config, &self.log, false)
+    }
+
+    fn once(&self) -> Intake {
+        Intake::start(&self.config, &self.log, true)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Realistic mail, dated relative to today
+
+fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}-{n}")
+}
+
+/// The window used in notifications: 09:00 UTC `start_days` from today to 17:00 UTC two
+/// days later.
+fn window(start_days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+    let day = (Utc::now() + chrono::Duration::days(start_days)).date_naive();
+    let start = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
+    (start, start + chrono::Duration::hours(56))
+}
+
+/// A complete pen-test notification from the customer. `dmarc` is the verdict our MX wrote
+/// in Authentication-Results ("pass" or "fail").
+fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Vec<u8> {
+    let (start, end) = window(start_days);
+    format!(
+        "Return-Path: <customer@example.test>\r\n\
+         Authentication-Results: mx.amazee.test; dkim=pass header.d=example.test; spf=pass smtp.mailfrom=example.test; dmarc={dmarc} header.from=example.test\r\n\
+         From: Carla Kunde <customer@example.test>\r\n\
+         To: amazee.io Support <support@amazee.test>\r\n\
+         Subject: Penetration test announcement shop.alpenshop-example.ch\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{message_id}>\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Hello amazee.io support,\r\n\
+         \r\n\
+         we announce a penetration test of our online shop, hosted on Lagoon.\r\n\
+         \r\n\
+         Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
+         Point of contact: Carla Kunde, customer@example.test, +41 44 555 20 30\r\n\
+         Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
+         Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
+         Target website: https://shop.alpenshop-example.ch\r\n\
+         Start: {s} 09:00 UTC\r\n\
+         End: {e} 17:00 UTC\r\n\
+         \r\n\
+         Kind regards\r\n\
+         Carla Kunde\r\n",
+        date = Utc::now().to_rfc2822(),
+        s = start.format("%d.%m.%Y"),
+        e = end.format("%d.%m.%Y"),
+    )
+    .into_bytes()
+}
+
+fn out_of_office(message_id: &str) -> Vec<u8> {
+    format!(
+        "Return-Path: <customer@example.test>\r\n\
+         From: Carla Kunde <customer@example.test>\r\n\
+         To: support@amazee.test\r\n\
+         Subject: Automatische Antwort: Re: Penetration test announcement\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{message_id}>\r\n\
+         Auto-Submitted: auto-replied\r\n\
+         X-Auto-Response-Suppress: All\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Vielen Dank fuer Ihre Nachricht. Ich bin bis am Montag nicht im Buero.\r\n\
+         In dringenden Faellen wenden Sie sich bitte an it@example.test.\r\n",
+        date = Utc::now().to_rfc2822(),
+    )
+    .into_bytes()
+}
+
+/// A Postfix-style DSN bouncing one of our earlier replies.
+fn bounce(message_id: &str) -> Vec<u8> {
+    format!(
+        "Return-Path: <>\r\n\
+         From: Mail Delivery System <MAILER-DAEMON@mail.example.test>\r\n\
+         To: support@amazee.test\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{message_id}>\r\n\
+         Auto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B0UND\"\r\n\
+         \r\n\
+         --B0UND\r\n\
+         Content-Type: text/plain; charset=us-ascii\r\n\
+         \r\n\
+         I'm sorry to have to inform you that your message could not be delivered.\r\n\
+         <old@example.test>: user unknown\r\n\
+         \r\n\
+         --B0UND\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; mail.example.test\r\n\
+         \r\n\
+         Final-Recipient: rfc822; old@example.test\r\n\
+         Action: failed\r\n\
+         Status: 5.1.1\r\n\
+         \r\n\
+         --B0UND\r\n\
+         Content-Type: message/rfc822\r\n\
+         \r\n\
+         From: amazee.io Support <support@amazee.test>\r\n\
+         To: old@example.test\r\n\
+         Subject: Re: Penetration test announcement\r\n\
+         \r\n\
+         Your penetration test window was accepted.\r\n\
+         --B0UND--\r\n",
+        date = Utc::now().to_rfc2822(),
+    )
+    .into_bytes()
+}
+
+// ---------------------------------------------------------------------------------------
+// Looking at the mailboxes
+
+/// One delivered message with the headers the tests need.
+#[derive(Debug, Clone)]
+struct Got {
+    message_id: String,
+    in_reply_to: String,
+    references: String,
+    raw: Vec<u8>,
+}
+
+/// The unfolded value of the first header `name`, without angle brackets for ids.
+fn header(raw: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    let mut found: Option<String> = None;
+    for line in head.split("\r\n") {
+        if let Some(v) = found.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push(' ');
+                v.push_str(line.trim());
+                continue;
+            }
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case(name)
+        {
+            found = Some(v.trim().to_string());
+        }
+    }
+    found.unwrap_or_default()
+}
+
+fn bare(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
+}
+
+async fn mailbox(ms: &MailServers, user: &str) -> Vec<Got> {
+    ms.imap_fetch_all(user, "INBOX")
+        .await
+        .into_iter()
+        .map(|raw| Got {
+            message_id: bare(&header(&raw, "Message-ID")),
+            in_reply_to: bare(&header(&raw, "In-Reply-To")),
+            references: header(&raw, "References"),
+            raw,
+        })
+        .collect()
+}
+
+/// The messages in `user`'s INBOX answering each of `ids` (by In-Reply-To).
+async fn answers(ms: &MailServers, user: &str, ids: &[String]) -> BTreeMap<String, Vec<Got>> {
+    let mut by: BTreeMap<String, Vec<Got>> = ids.iter().map(|i| (i.clone(), vec![])).collect();
+    for g in mailbox(ms, user).await {
+        if let Some(v) = by.get_mut(&g.in_reply_to) {
+            v.push(g);
+        }
+    }
+    by
+}
+
+/// Polls until every id in `ids` has at least one answer in `user`'s INBOX; then waits
+/// `settle` more (so late duplicates are seen too) and returns the final picture.
+async fn wait_answers(
+    ms: &MailServers,
+    intake: &Intake,
+    user: &str,
+    ids: &[String],
+    timeout: Duration,
+    settle: Duration,
+) -> BTreeMap<String, Vec<Got>> {
+    let t0 = Instant::now();
+    loop {
+        let got = answers(ms, user, ids).await;
+        let missing: Vec<&String> = got
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < timeout,
+            "{user}: no answer to {} of {} messages after {timeout:?} (first: {})\n--- intake log ---\n{}",
+            missing.len(),
+            ids.len(),
+            missing[0],
+            intake.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(settle).await;
+    answers(ms, user, ids).await
+}
+
+/// Flags of every message in `folder` of the support user, by Message-ID.
+async fn support_flags(ms: &MailServers, folder: &str) -> BTreeMap<String, Vec<String>> {
+    let mut s = ms.session("support").await;
+    s.examine(folder).await.unwrap();
+    let fetched: Vec<_> = s
+        .uid_fetch("1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for f in &fetched {
+        let id = bare(&header(f.header().unwrap_or_default(), "Message-ID"));
+        let flags = f
+            .flags()
+            .map(|fl| match fl {
+                async_imap::types::Flag::Seen => "\\Seen".to_string(),
+                async_imap::types::Flag::Custom(c) => c.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        out.insert(id, flags);
+    }
+    let _ = s.logout().await;
+    out
+}
+
+/// Waits until each of `ids` in the support `folder` carries an `$intake-` keyword.
+async fn wait_tagged(ms: &MailServers, intake: &Intake, folder: &str, ids: &[String]) {
+    let t0 = Instant::now();
+    loop {
+        let flags = support_flags(ms, folder).await;
+        let untagged: Vec<&String> = ids
+            .iter()
+            .filter(|id| {
+                !flags
+                    .get(*id)
+                    .is_some_and(|f| f.iter().any(|x| x.starts_with("$intake-")))
+            })
+            .collect();
+        if untagged.is_empty() {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "not tagged after 30 s: {untagged:?}\n--- intake log ---\n{}",
+            intake.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Straight to stderr: the test harness captures `eprintln!`.
+fn say(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "{msg}");
+}
+
+fn text_of(raw: &[u8]) -> String {
+    let msg = MessageParser::default().parse(raw).unwrap();
+    msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Every decision, end to end
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_answers_each_decision_once_threaded_with_forward_and_tags() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let setup = Setup::new(ms, "INBOX", 1000);
+    let mut intake = setup.start();
+
+    let accept = format!("{}@example.test", unique("accept"));
+    let reject = format!("{}@example.test", unique("reject"));
+    let review = format!("{}@example.test", unique("review"));
+    let ooo = format!("{}@example.test", unique("ooo"));
+    let dsn = format!("{}@mail.example.test", unique("dsn"));
+    let mails = [
+        (accept.clone(), notification(&accept, 40, "pass")),
+        (reject.clone(), notification(&reject, 3, "pass")),
+        (review.clone(), notification(&review, 40, "fail")),
+        (ooo.clone(), out_of_office(&ooo)),
+        (dsn.clone(), bounce(&dsn)),
+    ];
+    for (_, raw) in &mails {
+        ms.imap_append("support", "INBOX", raw, None).await;
+    }
+    let all: Vec<String> = mails.iter().map(|(id, _)| id.clone()).collect();
+
+    // Staff hear about the three notifications; ignored mail causes nothing at all.
+    let notifications = [accept.clone(), reject.clone(), review.clone()];
+    let staff = wait_answers(
+        ms,
+        &intake,
+        "staff",
+        &notifications,
+        Duration::from_secs(45),
+        Duration::ZERO,
+    )
+    .await;
+    let customer = wait_answers(
+        ms,
+        &intake,
+        "customer",
+        &[accept.clone(), reject.clone()],
+        Duration::from_secs(30),
+        Duration::from_secs(2),
+    )
+    .await;
+    let customer_all = answers(ms, "customer", &all).await;
+    let staff_all = answers(ms, "staff", &all).await;
+    let security = answers(ms, "security", &all).await;
+
+    // Exactly one threaded reply per accept and reject.
+    for id in [&accept, &reject] {
+        let r = &customer[id];
+        assert_eq!(r.len(), 1, "replies to {id}: {r:?}");
+        assert!(
+            r[0].references.contains(&format!("<{id}>")),
+            "References carries the notification: {}",
+            r[0].references
+        );
+        assert!(
+            r[0].message_id.ends_with(".reply@amazee.test") && r[0].message_id.starts_with("INT-"),
+            "stable reply Message-ID: {}",
+            r[0].message_id
+        );
+        assert_eq!(header(&r[0].raw, "Auto-Submitted"), "auto-replied");
+    }
+    assert_eq!(
+        header(&customer[&accept][0].raw, "X-Intake-Decision"),
+        "accept"
+    );
+    assert_eq!(
+        header(&customer[&reject][0].raw, "X-Intake-Decision"),
+        "reject"
+    );
+    let rejection = text_of(&customer[&reject][0].raw);
+    assert!(
+        rejection.contains("14 days for this kind of test"),
+        "the rejection names the notice rule:\n{rejection}"
+    );
+    for id in [&review, &ooo, &dsn] {
+        assert!(
+            customer_all[id].is_empty(),
+            "nothing to the customer for {id}"
+        );
+    }
+    for id in [&ooo, &dsn] {
+        assert!(
+            staff_all[id].is_empty(),
+            "no staff summary for ignored {id}"
+        );
+    }
+    for id in &notifications {
+        assert_eq!(staff[id].len(), 1, "one staff summary for {id}");
+    }
+    let review_summary = text_of(&staff[&review][0].raw);
+    assert!(
+        review_summary.contains("review") && review_summary.contains("No reply was sent"),
+        "{review_summary}"
+    );
+
+    // One forward to security, for the accept only, with the calendar and the original.
+    for id in [&reject, &review, &ooo, &dsn] {
+        assert!(security[id].is_empty(), "no security forward for {id}");
+    }
+    let fwd = &security[&accept];
+    assert_eq!(fwd.len(), 1, "one security forward: {fwd:?}");
+    let parsed = MessageParser::default().parse(&fwd[0].raw).unwrap();
+    let ics = parsed
+        .attachments()
+        .find(|a| a.attachment_name() == Some("test-window.ics"))
+        .expect("test-window.ics attached");
+    let ics = String::from_utf8_lossy(ics.contents()).replace("\r\n", "\n");
+    let (start, end) = window(40);
+    assert!(ics.starts_with("BEGIN:VCALENDAR\n"), "{ics}");
+    assert!(ics.trim_end().ends_with("END:VCALENDAR"), "{ics}");
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1, "{ics}");
+    let line = |k: &str| {
+        ics.lines()
+            .find(|l| l.starts_with(k))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        line("DTSTART"),
+        format!("DTSTART:{}", start.format("%Y%m%dT%H%M%SZ"))
+    );
+    assert_eq!(
+        line("DTEND"),
+        format!("DTEND:{}", end.format("%Y%m%dT%H%M%SZ"))
+    );
+    // The customer's message travels along unchanged (today as an `original.eml` file
+    // part: lettre refuses 7bit/8bit for lines over 76 characters, so compose falls back).
+    let original = parsed
+        .attachments()
+        .find(|a| a.attachment_name() == Some("original.eml"))
+        .expect("original.eml attached");
+    assert!(
+        original.contents() == mails[0].1.as_slice()
+            || original
+                .message()
+                .is_some_and(|m| m.message_id() == Some(accept.as_str())),
+        "the attached original differs from what was sent:\n{}",
+        String::from_utf8_lossy(original.contents())
+    );
+
+    // Support's copies: tagged by decision, still unread.
+    wait_tagged(ms, &intake, "INBOX", &all).await;
+    let flags = support_flags(ms, "INBOX").await;
+    for (id, kw) in [
+        (&accept, "$intake-accepted"),
+        (&reject, "$intake-rejected"),
+        (&review, "$intake-review"),
+        (&ooo, "$intake-ignored"),
+        (&dsn, "$intake-ignored"),
+    ] {
+        let f = &flags[id];
+        assert!(f.iter().any(|x| x == kw), "{id}: {f:?} lacks {kw}");
+        assert_eq!(
+            f.iter().filter(|x| x.starts_with("$intake-")).count(),
+            1,
+            "{id}: one decision keyword: {f:?}"
+        );
+        assert!(!f.iter().any(|x| x == "\\Seen"), "{id} marked read: {f:?}");
+    }
+
+    // SIGTERM: a clean stop with status 0.
+    let log = intake.log.clone();
+    let status = intake.terminate();
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. kill -9 at random moments
+
+/// A small deterministic generator (Knuth's MMIX LCG), so a failing run can be repeated.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_survives_kill_9_without_losing_or_doubling_replies() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-kill");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    const N: usize = 50;
+    const SEED: u64 = 0x1A7A_4E5E_ED00_0001;
+
+    let ids: Vec<String> = (0..N)
+        .map(|i| format!("{}@example.test", unique(&format!("kill{i:02}"))))
+        .collect();
+    // Even ones are accepted (reply, forward, summary), odd ones rejected (reply, summary).
+    let accepts: Vec<String> = ids.iter().step_by(2).cloned().collect();
+    let appender = {
+        let ids = ids.clone();
+        let folder = folder.clone();
+        tokio::spawn(async move {
+            let mut rng = Lcg(SEED ^ 0xA5A5);
+            for (i, id) in ids.iter().enumerate() {
+                let days = if i % 2 == 0 { 40 } else { 3 };
+                ms.imap_append("support", &folder, &notification(id, days, "pass"), None)
+                    .await;
+                tokio::time::sleep(Duration::from_millis(rng.between(20, 160))).await;
+            }
+        })
+    };
+
+    let mut rng = Lcg(SEED);
+    let mut kills = 0u32;
+    let mut intake = setup.start();
+    while !appender.is_finished() {
+        tokio::time::sleep(Duration::from_millis(rng.between(80, 900))).await;
+        intake.kill9();
+        kills += 1;
+        intake = setup.start();
+    }
+    appender.await.unwrap();
+    // A few more kills after the last arrival, while the backlog is worked off.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(rng.between(50, 400))).await;
+        intake.kill9();
+        kills += 1;
+        intake = setup.start();
+    }
+
+    let replies = wait_answers(
+        ms,
+        &intake,
+        "customer",
+        &ids,
+        Duration::from_secs(60),
+        Duration::from_secs(3),
+    )
+    .await;
+    let forwards = wait_answers(
+        ms,
+        &intake,
+        "security",
+        &accepts,
+        Duration::from_secs(20),
+        Duration::ZERO,
+    )
+    .await;
+    assert!(intake.running(), "intake died:\n{}", intake.log_tail());
+
+    let mut copies = 0usize;
+    for (id, got) in &replies {
+        let distinct: BTreeSet<&str> = got.iter().map(|g| g.message_id.as_str()).collect();
+        assert_eq!(
+            distinct.len(),
+            1,
+            "{id}: replies with different Message-IDs (decided twice): {distinct:?}"
+        );
+        copies += got.len();
+    }
+    for (id, got) in &forwards {
+        let distinct: BTreeSet<&str> = got.iter().map(|g| g.message_id.as_str()).collect();
+        assert_eq!(distinct.len(), 1, "{id}: forwards {distinct:?}");
+    }
+    let doubled: Vec<&String> = replies
+        .iter()
+        .filter(|(_, g)| g.len() > 1)
+        .map(|(k, _)| k)
+        .collect();
+    // A resend after a kill between the server's "250 OK" and recording it as sent is the one
+    // duplicate intake cannot rule out (it carries the same Message-ID, so mail clients fold
+    // it). It takes a kill in that millisecond window, so it is rare; more duplicates than
+    // kills would mean sent replies are resent.
+    if !doubled.is_empty() {
+        say(&format!(
+            "kill -9 test: {} of {N} replies arrived twice (same Message-ID) after {kills} kills: {doubled:?}",
+            doubled.len()
+        ));
+    }
+    assert!(
+        copies - N <= kills as usize,
+        "{copies} reply copies for {N} notifications with only {kills} kills"
+    );
+    assert!(kills >= 5, "the schedule killed intake only {kills} times");
+    wait_tagged(ms, &intake, &folder, &ids).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Servers going away
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_recovers_from_dovecot_restart_and_postfix_outage() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.write().await;
+    let folder = unique("watch-outage");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    let intake = setup.start();
+
+    // Steady state first: intake is connected and idling.
+    let first = format!("{}@example.test", unique("before"));
+    ms.imap_append("support", &folder, &notification(&first, 40, "pass"), None)
+        .await;
+    let r = wait_answers(
+        ms,
+        &intake,
+        "customer",
+        std::slice::from_ref(&first),
+        Duration::from_secs(30),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(r[&first].len(), 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Dovecot goes away under the IDLE and comes back; intake must reconnect by itself.
+    ms.script("restart-dovecot");
+    let after = format!("{}@example.test", unique("after-restart"));
+    ms.imap_append("support", &folder, &notification(&after, 40, "pass"), None)
+        .await;
+    let r = wait_answers(
+        ms,
+        &intake,
+        "customer",
+        std::slice::from_ref(&after),
+        Duration::from_secs(30),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(r[&after].len(), 1);
+
+    // Postfix down while notifications arrive: decided and tagged, replies wait.
+    ms.script("stop-postfix");
+    let during: Vec<String> = (0..3)
+        .map(|i| format!("{}@example.test", unique(&format!("smtp-down{i}"))))
+        .collect();
+    for (i, id) in during.iter().enumerate() {
+        let days = if i == 1 { 3 } else { 40 };
+        ms.imap_append("support", &folder, &notification(id, days, "pass"), None)
+            .await;
+    }
+    wait_tagged(ms, &intake, &folder, &during).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let none = answers(ms, "customer", &during).await;
+    assert!(none.values().all(Vec::is_empty), "Postfix was down");
+    ms.script("start-postfix");
+    let r = wait_answers(
+        ms,
+        &intake,
+        "customer",
+        &during,
+        Duration::from_secs(45),
+        Duration::from_secs(1),
+    )
+    .await;
+    for (id, got) in &r {
+        assert_eq!(got.len(), 1, "{id}: {got:?}");
+    }
+    let staff = wait_answers(
+        ms,
+        &intake,
+        "staff",
+        &during,
+        Duration::from_secs(20),
+        Duration::ZERO,
+    )
+    .await;
+    assert!(staff.values().all(|v| v.len() == 1));
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Mail loop
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_breaks_a_mail_loop_after_five_replies() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-loop");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 5);
+    let intake = setup.start();
+
+    // An auto-responder without any marker: the same plain mail again and again, each with a
+    // new Message-ID (short notice, so each would get a rejection).
+    let ids: Vec<String> = (0..10)
+        .map(|i| format!("{}@example.test", unique(&format!("loop{i}"))))
+        .collect();
+    for id in &ids {
+        ms.imap_append("support", &folder, &notification(id, 3, "pass"), None)
+            .await;
+    }
+    let staff = wait_answers(
+        ms,
+        &intake,
+        "staff",
+        &ids,
+        Duration::from_secs(45),
+        Duration::from_secs(2),
+    )
+    .await;
+    let replies = answers(ms, "customer", &ids).await;
+    let answered: Vec<usize> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !replies[*id].is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        answered,
+        vec![0, 1, 2, 3, 4],
+        "the first five are answered, then intake stops"
+    );
+    assert!(replies.values().all(|v| v.len() <= 1));
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(staff[id].len(), 1, "{id}");
+        let text = text_of(&staff[id][0].raw);
+        let limited =
+            text.contains("reply limit") || text.contains("automated replies in the last 24 hours");
+        assert_eq!(
+            limited,
+            i >= 5,
+            "summary {i} mentions the limit: {limited}\n{text}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. --once
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_once_processes_the_backlog_and_exits() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-once");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    let accept = format!("{}@example.test", unique("once-accept"));
+    let reject = format!("{}@example.test", unique("once-reject"));
+    let ooo = format!("{}@example.test", unique("once-ooo"));
+    ms.imap_append("support", &folder, &notification(&accept, 40, "pass"), None)
+        .await;
+    ms.imap_append("support", &folder, &notification(&reject, 3, "pass"), None)
+        .await;
+    ms.imap_append("support", &folder, &out_of_office(&ooo), None)
+        .await;
+    let ids = [accept.clone(), reject.clone(), ooo.clone()];
+
+    let mut run = setup.once();
+    let status = run.wait_exit(Duration::from_secs(60));
+    assert_eq!(
+        status.map(|s| s.code()),
+        Some(Some(0)),
+        "--once exits 0 by itself:\n{}",
+        run.log_tail()
+    );
+    assert!(run.log_tail().contains("3 decided"), "{}", run.log_tail());
+    let flags = support_flags(ms, &folder).await;
+    for id in &ids {
+        assert!(
+            flags[id].iter().any(|f| f.starts_with("$intake-")),
+            "{id} tagged before exit: {:?}",
+            flags[id]
+        );
+    }
+    let first = wait_answers(
+        ms,
+        &run,
+        "customer",
+        &[accept.clone(), reject.clone()],
+        Duration::from_secs(20),
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(first.values().all(|v| v.len() == 1), "{first:?}");
+
+    let mut again = setup.once();
+    let status = again.wait_exit(Duration::from_secs(60));
+    assert_eq!(
+        status.map(|s| s.code()),
+        Some(Some(0)),
+        "{}",
+        again.log_tail()
+    );
+    assert!(
+        again
+            .log_tail()
+            .contains("0 decided, 0 skipped (older than answer_since), 0 sent"),
+        "{}",
+        again.log_tail()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let second = answers(ms, "customer", &ids).await;
+    assert_eq!(second[&accept].len(), 1);
+    assert_eq!(second[&reject].len(), 1);
+    assert!(second[&ooo].is_empty());
+}
