@@ -375,6 +375,12 @@ start_dovecot() {
 		[ -S "$d/run/dovecot/lmtp" ] && break
 		sleep 0.1
 	done
+	# Under load the master writes its pid file a moment after the socket is up: wait for it,
+	# or a failed start would leave an orphaned Dovecot nobody stops.
+	for _ in $(seq 1 100); do
+		[ -s "$d/run/dovecot/master.pid" ] && break
+		sleep 0.1
+	done
 	# A copy of the pid next to the others, for people looking; stop uses Dovecot's own file.
 	cp "$d/run/dovecot/master.pid" "$d/dovecot.pid"
 }

@@ -84,6 +84,7 @@ pub fn compose(
                     Template::Rejection
                 };
                 let r = templates.render(t, &ctx)?;
+                ctx.reply_sent = true;
                 out.push(build(c, Role::Reply, &addresses.from, &to, &r, None, now, own_domain)?);
             }
             None => ctx.warnings.push(

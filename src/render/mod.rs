@@ -161,6 +161,9 @@ pub struct Context {
     pub warnings: Vec<String>,
     pub review_checks: Vec<String>,
     pub rules_version: String,
+    /// Whether the customer got an automated reply (false for review, and when the reply
+    /// was suppressed).
+    pub reply_sent: bool,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
@@ -262,6 +265,7 @@ impl Context {
             warnings: v.warnings.clone(),
             review_checks: review_checks(c),
             rules_version: v.rules_version.to_string(),
+            reply_sent: false,
         }
     }
 
@@ -305,6 +309,7 @@ impl Context {
             warnings: vec!["sample".into()],
             review_checks: vec!["sample".into()],
             rules_version: "sample".into(),
+            reply_sent: true,
         }
     }
 }

@@ -135,7 +135,16 @@ fn the_reply_limit_suppresses_the_customer_reply_and_tells_staff() {
     let staff = mail_parser::MessageParser::default()
         .parse(&out[0].raw)
         .unwrap();
-    assert!(staff.body_text(0).unwrap().contains("reply limit"));
+    let text = staff.body_text(0).unwrap();
+    assert!(text.contains("reply limit"), "{text}");
+    assert!(
+        text.contains("No automated reply was sent to the customer"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("A rejection listing the problems above was sent"),
+        "{text}"
+    );
 }
 
 #[test]
