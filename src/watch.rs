@@ -28,6 +28,9 @@ use crate::source::{
 };
 use crate::store::{Identity, Position, Record, Seen, Store};
 
+/// Outgoing messages in flight at once (the SMTP outbox pools its connections).
+const SEND_CONCURRENCY: usize = 8;
+
 /// IMAP keywords set on handled mail, by decision.
 pub fn keyword(decision: &str) -> &'static str {
     match decision {
@@ -112,7 +115,6 @@ struct Service {
     store: Store,
     outbox: Box<dyn Outbox>,
     summary: Summary,
-    send_backoff: Backoff,
 }
 
 /// Runs `intake watch` until shutdown, or once over what is waiting.
@@ -138,11 +140,10 @@ pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summa
         store,
         outbox,
         summary: Summary::default(),
-        send_backoff: Backoff::new(StdDuration::from_secs(5), StdDuration::from_secs(600)),
     };
     info!(store = %store_path.display(), "intake watch starting");
     // Whatever a previous run queued but did not send goes out first.
-    svc.flush(&shutdown).await?;
+    svc.flush().await?;
     match mailbox {
         MailboxConfig::Imap(cfg) => svc.run_imap(&cfg, once, shutdown).await?,
         MailboxConfig::Maildir(cfg) => svc.run_maildir(&cfg, once, shutdown).await?,
@@ -266,36 +267,39 @@ impl Service {
 
     /// Sends every due outbox row. SMTP 4xx or a lost connection: retried later with
     /// backoff. 5xx: not retried, staff told.
-    async fn flush(&mut self, shutdown: &Shutdown) -> Result<()> {
-        let now = Utc::now();
-        let pending = self.store.pending(now)?;
-        for p in pending {
-            if shutdown.requested() {
-                break;
-            }
-            let envelope = Envelope {
-                // Automated replies go out with the null sender (RFC 3834), so a bounce of
-                // a bounce cannot start a loop.
-                from: (p.role != Role::Reply.as_str()).then(|| p.sender.clone()),
-                to: vec![p.recipient.clone()],
-            };
-            match self.outbox.send(&envelope, &p.raw).await {
+    async fn flush(&mut self) -> Result<()> {
+        use futures::StreamExt as _;
+        // Runs even during shutdown: what the message in hand queued is still sent.
+        let pending = self.store.pending(Utc::now())?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // Up to SEND_CONCURRENCY messages are in flight at once, over the outbox's pooled
+        // connections; each result is recorded as soon as it comes back.
+        let outbox = &self.outbox;
+        let mut results = futures::stream::iter(pending)
+            .map(|p| async move {
+                let envelope = Envelope {
+                    // Automated replies go out with the null sender (RFC 3834), so a bounce
+                    // of a bounce cannot start a loop.
+                    from: (p.role != Role::Reply.as_str()).then(|| p.sender.clone()),
+                    to: vec![p.recipient.clone()],
+                };
+                let result = outbox.send(&envelope, &p.raw).await;
+                (p, result)
+            })
+            .buffer_unordered(SEND_CONCURRENCY);
+        while let Some((p, result)) = results.next().await {
+            match result {
                 Ok(()) => {
                     self.store.mark_sent(p.id, Utc::now())?;
                     self.summary.sent += 1;
-                    self.send_backoff.reset();
                     info!(to = %p.recipient, role = %p.role, out_message_id = %p.out_message_id, "sent");
                 }
                 Err(SendError::Transient(e)) => {
                     let wait = retry_delay(p.attempts);
                     warn!(to = %p.recipient, error = %e, retry_in_s = wait.num_seconds(), "sending failed, will retry");
                     self.store.mark_retry(p.id, Utc::now(), wait)?;
-                    // The server is likely down: stop this round, the rest waits too.
-                    let rest = self.store.pending(Utc::now())?;
-                    for r in rest {
-                        self.store.mark_retry(r.id, Utc::now(), wait)?;
-                    }
-                    break;
                 }
                 Err(SendError::Permanent(e)) => {
                     error!(to = %p.recipient, error = %e, "sending refused permanently; staff told");
@@ -356,9 +360,8 @@ impl Service {
                     content_hash: raw.map_or_else(|| format!("size:{}", m.size), content_hash),
                 };
                 self.decide(&identity, raw, m.size, m.arrived, None)?;
-                self.flush(&shutdown).await?;
             }
-            self.flush(&shutdown).await?;
+            self.flush().await?;
             if once || shutdown.requested() {
                 return Ok(());
             }
@@ -395,7 +398,7 @@ impl Service {
                         bail!("mailbox unreachable: {e}");
                     }
                     // Keep sending what is queued while the mailbox is away.
-                    self.flush(&shutdown).await.map_err(|e| anyhow!("{e:#}"))?;
+                    self.flush().await.map_err(|e| anyhow!("{e:#}"))?;
                     if shutdown.sleep(wait).await {
                         return Ok(());
                     }
@@ -476,9 +479,12 @@ impl Service {
                 if batch.is_empty() {
                     break;
                 }
+                // Decide the whole batch (each decision with its replies in one
+                // transaction), send everything queued at once, then tag and advance.
+                let mut handled = Vec::with_capacity(batch.len());
                 for m in batch {
                     if shutdown.requested() {
-                        return Ok(());
+                        break;
                     }
                     let identity = Identity {
                         folder: folder.clone(),
@@ -506,10 +512,13 @@ impl Service {
                             .record_duplicate(&identity)
                             .map_err(SessionError::Fatal)?;
                     }
-                    self.flush(shutdown).await.map_err(SessionError::Fatal)?;
+                    handled.push(m.uid);
+                }
+                self.flush().await.map_err(SessionError::Fatal)?;
+                for uid in handled {
                     let decision = self
                         .store
-                        .decision_at(&folder, pos.uidvalidity, u64::from(m.uid))
+                        .decision_at(&folder, pos.uidvalidity, u64::from(uid))
                         .map_err(SessionError::Fatal)?
                         .unwrap_or_default();
                     self.tag(
@@ -517,17 +526,20 @@ impl Service {
                         cfg,
                         &folder,
                         pos.uidvalidity,
-                        u64::from(m.uid),
+                        u64::from(uid),
                         &decision,
                     )
                     .await?;
-                    pos.last_uid = pos.last_uid.max(u64::from(m.uid));
+                    pos.last_uid = pos.last_uid.max(u64::from(uid));
                     self.store
                         .save_position(source_key, pos)
                         .map_err(SessionError::Fatal)?;
                 }
+                if shutdown.requested() {
+                    return Ok(());
+                }
             }
-            self.flush(shutdown).await.map_err(SessionError::Fatal)?;
+            self.flush().await.map_err(SessionError::Fatal)?;
             if once || shutdown.requested() {
                 imap.logout().await;
                 return Ok(());

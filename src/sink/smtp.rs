@@ -46,7 +46,7 @@ impl SmtpOutbox {
         let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(cfg.effective_port())
             .timeout(Some(Duration::from_secs(cfg.timeout_seconds)))
-            .pool_config(PoolConfig::new().max_size(4).idle_timeout(POOL_IDLE));
+            .pool_config(PoolConfig::new().max_size(8).idle_timeout(POOL_IDLE));
 
         if cfg.security != Security::None {
             let mut params = TlsParameters::builder(host.to_string());
