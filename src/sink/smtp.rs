@@ -1,55 +1,70 @@
 //! Submits outgoing messages over SMTP with lettre: TLS or STARTTLS (rustls, web PKI roots plus
-//! an optional private CA), optional AUTH, and a connection pool so a burst of replies reuses
-//! one connection.
+//! an optional private CA), optional AUTH, and a small pool of open connections so a burst of
+//! replies reuses them.
+//!
+//! Connections are opened here rather than by lettre's pooled transport so that the socket can
+//! have `TCP_NODELAY`: lettre writes the closing `.` of the DATA phase on its own, and with Nagle's
+//! algorithm that small write waits for the server's delayed ACK (about 40 ms per message).
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tokio::sync::Mutex;
 
 use super::{Envelope, Outbox, SendError, SmtpConfig, lettre_envelope};
 use crate::source::Security;
 
-/// How long an unused pooled connection stays open.
+/// How long an unused connection stays open.
 const POOL_IDLE: Duration = Duration::from_secs(60);
+/// Open connections kept for reuse at most.
+const POOL_MAX: usize = 8;
 
 /// An SMTP outbox. Cheap to share: clone it or put it behind an `Arc`.
 #[derive(Clone)]
 pub struct SmtpOutbox {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     host: String,
+    port: u16,
+    security: Security,
+    tls: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    timeout: Duration,
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
 }
 
 impl std::fmt::Debug for SmtpOutbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The transport holds credentials: show only where it sends.
+        // The outbox holds credentials: show only where it sends.
         f.debug_struct("SmtpOutbox")
-            .field("host", &self.host)
+            .field("host", &self.inner.host)
+            .field("port", &self.inner.port)
             .finish()
     }
 }
 
 impl SmtpOutbox {
-    /// Builds the transport (reads the CA file and the password variable now). No connection is
-    /// made until the first send.
+    /// Reads the CA file and the password variable now. No connection is made until the
+    /// first send.
     pub fn new(cfg: &SmtpConfig) -> Result<Self, SendError> {
         cfg.validate()?;
         let host = cfg
             .host
             .trim()
             .trim_start_matches('[')
-            .trim_end_matches(']');
-        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(cfg.effective_port())
-            .timeout(Some(Duration::from_secs(cfg.timeout_seconds)))
-            .pool_config(PoolConfig::new().max_size(8).idle_timeout(POOL_IDLE));
-
-        if cfg.security != Security::None {
-            let mut params = TlsParameters::builder(host.to_string());
+            .trim_end_matches(']')
+            .to_string();
+        let tls = if cfg.security == Security::None {
+            None
+        } else {
+            let mut params = TlsParameters::builder(host.clone());
             if let Some(path) = &cfg.ca_file {
                 let pem = std::fs::read(path)
                     .map_err(|e| SendError::Permanent(format!("{}: {e}", path.display())))?;
@@ -57,34 +72,146 @@ impl SmtpOutbox {
                     .map_err(|e| SendError::Permanent(format!("{}: {e}", path.display())))?;
                 params = params.add_root_certificate(cert);
             }
-            let params = params
-                .build_rustls()
-                .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))?;
-            b = b.tls(match cfg.security {
-                Security::Tls => Tls::Wrapper(params),
-                _ => Tls::Required(params),
-            });
-        }
-
-        if let (Some(user), Some(var)) = (&cfg.username, &cfg.password_env) {
-            let password = std::env::var(var).map_err(|_| {
-                SendError::Permanent(format!("environment variable {var} is not set"))
-            })?;
-            b = b.credentials(Credentials::new(user.clone(), password));
-        }
-        if let Some(name) = &cfg.hello_name {
-            b = b.hello_name(ClientId::Domain(name.clone()));
-        }
+            Some(
+                params
+                    .build_rustls()
+                    .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))?,
+            )
+        };
+        let credentials = match (&cfg.username, &cfg.password_env) {
+            (Some(user), Some(var)) => {
+                let password = std::env::var(var).map_err(|_| {
+                    SendError::Permanent(format!("environment variable {var} is not set"))
+                })?;
+                Some(Credentials::new(user.clone(), password))
+            }
+            _ => None,
+        };
+        let hello = match &cfg.hello_name {
+            Some(name) => ClientId::Domain(name.clone()),
+            None => ClientId::default(),
+        };
         Ok(SmtpOutbox {
-            transport: b.build(),
-            host: host.to_string(),
+            inner: Arc::new(Inner {
+                host,
+                port: cfg.effective_port(),
+                security: cfg.security,
+                tls,
+                credentials,
+                hello,
+                timeout: Duration::from_secs(cfg.timeout_seconds),
+                idle: Mutex::new(Vec::new()),
+            }),
         })
     }
 
     /// Opens a connection and says EHLO (and STARTTLS/AUTH as configured) to prove the server
-    /// is reachable; meant for `intake check-config` style start-up checks.
+    /// is reachable.
     pub async fn test_connection(&self) -> Result<bool, SendError> {
-        self.transport.test_connection().await.map_err(classify)
+        let mut conn = self.inner.connect().await?;
+        let _ = conn.quit().await;
+        Ok(true)
+    }
+}
+
+impl Inner {
+    /// A new connection: TCP with `TCP_NODELAY`, then STARTTLS, EHLO and AUTH as configured.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let mut conn = match (self.security, &self.tls) {
+            (Security::Tls, Some(tls)) => {
+                // Implicit TLS: lettre opens the socket and wraps it before EHLO.
+                AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    Some(self.timeout),
+                    &self.hello,
+                    Some(tls.clone()),
+                    None,
+                )
+                .await
+                .map_err(classify)?
+            }
+            _ => {
+                let tcp = tokio::time::timeout(
+                    self.timeout,
+                    tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
+                )
+                .await
+                .map_err(|_| {
+                    SendError::Transient(format!(
+                        "connecting to {}:{} timed out",
+                        self.host, self.port
+                    ))
+                })?
+                .map_err(|e| {
+                    SendError::Transient(format!("connecting to {}:{}: {e}", self.host, self.port))
+                })?;
+                tcp.set_nodelay(true)
+                    .map_err(|e| SendError::Transient(format!("TCP_NODELAY: {e}")))?;
+                let mut conn =
+                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
+                        .await
+                        .map_err(classify)?;
+                if let Some(tls) = &self.tls {
+                    // Required, never silently skipped.
+                    conn.starttls(tls.clone(), &self.hello)
+                        .await
+                        .map_err(classify)?;
+                }
+                conn
+            }
+        };
+        if let Some(creds) = &self.credentials {
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+                .await
+                .map_err(classify)?;
+        }
+        Ok(conn)
+    }
+
+    /// An idle connection that is still fresh, if any.
+    async fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        let mut idle = self.idle.lock().await;
+        while let Some((conn, since)) = idle.pop() {
+            if since.elapsed() < POOL_IDLE && !conn.has_broken() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    async fn give_back(&self, conn: AsyncSmtpConnection) {
+        let mut idle = self.idle.lock().await;
+        if idle.len() < POOL_MAX && !conn.has_broken() {
+            idle.push((conn, Instant::now()));
+        }
+    }
+
+    async fn send_on(
+        &self,
+        mut conn: AsyncSmtpConnection,
+        env: &lettre::address::Envelope,
+        raw: &[u8],
+    ) -> Result<(), SendError> {
+        match tokio::time::timeout(self.timeout, conn.send(env, raw)).await {
+            Ok(Ok(_)) => {
+                self.give_back(conn).await;
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                let e = classify(e);
+                if e.is_transient() {
+                    conn.abort().await;
+                } else {
+                    // A refused message leaves the session usable: reset it for the next one.
+                    self.give_back(conn).await;
+                }
+                Err(e)
+            }
+            Err(_) => Err(SendError::Transient(format!(
+                "sending to {}:{} timed out",
+                self.host, self.port
+            ))),
+        }
     }
 }
 
@@ -107,11 +234,16 @@ impl Outbox for SmtpOutbox {
     ) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async move {
             let env = lettre_envelope(envelope)?;
-            self.transport
-                .send_raw(&env, raw)
-                .await
-                .map(|_| ())
-                .map_err(classify)
+            let inner = &self.inner;
+            if let Some(conn) = inner.take_idle().await {
+                match inner.send_on(conn, &env, raw).await {
+                    // A pooled connection the server closed meanwhile: try once on a new one.
+                    Err(e) if e.is_transient() => {}
+                    other => return other,
+                }
+            }
+            let conn = inner.connect().await?;
+            inner.send_on(conn, &env, raw).await
         })
     }
 }
