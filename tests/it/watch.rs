@@ -987,3 +987,233 @@ async fn watch_once_processes_the_backlog_and_exits() {
     assert_eq!(second[&reject].len(), 1);
     assert!(second[&ooo].is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// 6. UIDVALIDITY change, first start, permanent SMTP refusal
+
+/// Deletes a folder of the support user (the next CREATE gets a new UIDVALIDITY).
+async fn imap_delete(ms: &MailServers, folder: &str) {
+    let mut s = ms.session("support").await;
+    s.delete(folder).await.unwrap();
+    let _ = s.logout().await;
+}
+
+async fn uidvalidity(ms: &MailServers, folder: &str) -> u32 {
+    let mut s = ms.session("support").await;
+    let mb = s.examine(folder).await.unwrap();
+    let _ = s.logout().await;
+    mb.uid_validity.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_resynchronises_after_uidvalidity_changes_without_answering_twice() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-uidvalidity");
+    let setup = Setup::new(ms, &folder, 1000);
+    let a = format!("{}@example.test", unique("uv-a"));
+    let b = format!("{}@example.test", unique("uv-b"));
+    let (raw_a, raw_b) = (notification(&a, 40, "pass"), notification(&b, 3, "pass"));
+    ms.imap_append("support", &folder, &raw_a, None).await;
+    ms.imap_append("support", &folder, &raw_b, None).await;
+    let mut run = setup.once();
+    assert_eq!(
+        run.wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        run.log_tail()
+    );
+    let before = uidvalidity(ms, &folder).await;
+
+    // The server renumbers the folder: same messages, new UIDVALIDITY, plus one new one.
+    imap_delete(ms, &folder).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let c = format!("{}@example.test", unique("uv-c"));
+    ms.imap_append("support", &folder, &raw_a, None).await;
+    ms.imap_append("support", &folder, &raw_b, None).await;
+    ms.imap_append("support", &folder, &notification(&c, 40, "pass"), None)
+        .await;
+    assert_ne!(
+        uidvalidity(ms, &folder).await,
+        before,
+        "the test needs a new UIDVALIDITY"
+    );
+
+    let mut again = setup.once();
+    assert_eq!(
+        again
+            .wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        again.log_tail()
+    );
+    assert!(
+        again.log_tail().contains("UIDVALIDITY changed"),
+        "{}",
+        again.log_tail()
+    );
+    assert!(
+        again.log_tail().contains("1 decided"),
+        "only the new message is decided:\n{}",
+        again.log_tail()
+    );
+    let got = wait_answers(
+        ms,
+        &again,
+        "customer",
+        &[a.clone(), b.clone(), c.clone()],
+        Duration::from_secs(20),
+        Duration::from_secs(1),
+    )
+    .await;
+    for id in [&a, &b, &c] {
+        assert_eq!(got[id].len(), 1, "{id} answered exactly once");
+    }
+    // The re-appended copies are tagged again under the new UIDVALIDITY.
+    let flags = support_flags(ms, &folder).await;
+    for id in [&a, &b, &c] {
+        assert!(
+            flags[id].iter().any(|f| f.starts_with("$intake-")),
+            "{id}: {:?}",
+            flags[id]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_start_answers_nothing_that_arrived_before_it() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-first-start");
+    let setup = Setup::new(ms, &folder, 1000);
+    // No answer_since: the moment of the first start counts.
+    let text = std::fs::read_to_string(&setup.config).unwrap();
+    std::fs::write(
+        &setup.config,
+        text.replace("answer_since = \"2000-01-01T00:00:00Z\"\n", ""),
+    )
+    .unwrap();
+    let old = format!("{}@example.test", unique("first-old"));
+    ms.imap_append("support", &folder, &notification(&old, 40, "pass"), None)
+        .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let mut run = setup.once();
+    assert_eq!(
+        run.wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        run.log_tail()
+    );
+    assert!(
+        run.log_tail().contains("0 decided, 1 skipped"),
+        "{}",
+        run.log_tail()
+    );
+    let flags = support_flags(ms, &folder).await;
+    assert!(
+        flags[&old].contains(&"$intake-ignored".to_string()),
+        "{:?}",
+        flags[&old]
+    );
+
+    let new = format!("{}@example.test", unique("first-new"));
+    ms.imap_append("support", &folder, &notification(&new, 40, "pass"), None)
+        .await;
+    let mut again = setup.once();
+    assert_eq!(
+        again
+            .wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        again.log_tail()
+    );
+    assert!(
+        again.log_tail().contains("1 decided, 0 skipped"),
+        "{}",
+        again.log_tail()
+    );
+    let got = wait_answers(
+        ms,
+        &again,
+        "customer",
+        std::slice::from_ref(&new),
+        Duration::from_secs(20),
+        Duration::from_secs(1),
+    )
+    .await;
+    assert_eq!(got[&new].len(), 1);
+    assert!(
+        answers(ms, "customer", std::slice::from_ref(&old)).await[&old].is_empty(),
+        "the old message stays unanswered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-refused");
+    let setup = Setup::new(ms, &folder, 1000);
+    let id = format!("{}@example.test", unique("refused"));
+    // The customer's address does not exist: Postfix refuses it with 550 at RCPT TO.
+    let raw = String::from_utf8(notification(&id, 40, "pass"))
+        .unwrap()
+        .replace(
+            "From: Carla Kunde <customer@example.test>",
+            "From: Carla Kunde <nobody-here@example.test>",
+        );
+    ms.imap_append("support", &folder, raw.as_bytes(), None)
+        .await;
+    let mut run = setup.once();
+    assert_eq!(
+        run.wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        run.log_tail()
+    );
+    assert!(
+        run.log_tail().contains("sending refused permanently"),
+        "{}",
+        run.log_tail()
+    );
+    // The next run sends the staff notice queued for the failure, and does not retry the reply.
+    let mut again = setup.once();
+    assert_eq!(
+        again
+            .wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code()),
+        Some(0),
+        "{}",
+        again.log_tail()
+    );
+    let t0 = Instant::now();
+    loop {
+        let staff = mailbox(ms, "staff").await;
+        let notice = staff.iter().filter(|g| {
+            header(&g.raw, "Subject").contains("failed permanently")
+                && text_of(&g.raw).contains("nobody-here@example.test")
+        });
+        if notice.count() == 1 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no staff notice:\n{}",
+            again.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        !again
+            .log_tail()
+            .contains("to=nobody-here@example.test role=reply"),
+        "not retried:\n{}",
+        again.log_tail()
+    );
+}
