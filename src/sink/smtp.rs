@@ -117,6 +117,7 @@ impl SmtpOutbox {
 impl Inner {
     /// A new connection: TCP with `TCP_NODELAY`, then STARTTLS, EHLO and AUTH as configured.
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        tracing::debug!(host = %self.host, port = self.port, "opening an SMTP connection");
         let mut conn = match (self.security, &self.tls) {
             (Security::Tls, Some(tls)) => {
                 // Implicit TLS: lettre opens the socket and wraps it before EHLO.
