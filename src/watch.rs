@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use std::time::Duration as StdDuration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, Timelike as _, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch as signal_watch;
 use tracing::{error, info, warn};
@@ -438,7 +438,13 @@ impl Service {
                 let p = Position {
                     uidvalidity: state.uid_validity,
                     last_uid: 0,
-                    answer_since: cfg.answer_since.unwrap_or(now),
+                    // INTERNALDATE has whole seconds: a message in the same second as the first
+                    // start counts as after it.
+                    answer_since: cfg
+                        .answer_since
+                        .unwrap_or(now)
+                        .with_nanosecond(0)
+                        .unwrap_or(now),
                 };
                 info!(answer_since = %p.answer_since, "first start on this mailbox");
                 p
