@@ -253,38 +253,57 @@ fn negated(text: &str, at: usize) -> bool {
     })
 }
 
+/// Where the sentence ending at the end of `before` starts: just after the last `!`, `?`,
+/// `. `, `.\n` or blank line, or after the `- `/`* ` marker of a list item (one backward
+/// scan; the nearest delimiter wins, as every candidate lies at or just after its start).
+fn sentence_start(before: &[u8]) -> usize {
+    let mut i = before.len();
+    while i > 0 {
+        i -= 1;
+        let Some(&b) = before.get(i) else { break };
+        let next = before.get(i + 1).copied();
+        match b {
+            b'!' | b'?' => return i + 1,
+            b'.' if matches!(next, Some(b' ' | b'\n')) => return i + 1,
+            b'\n' => match next {
+                Some(b'-' | b'*') => return i + 2,
+                Some(b'\n') => return i + 1,
+                // "\n•": the bullet is three bytes, all inside `before`.
+                Some(0xe2) if before.get(i + 1..i + 4) == Some("•".as_bytes()) => return i + 1,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    0
+}
+
+/// Where the sentence starting at `after` ends (offset into `after`): after the first `!`,
+/// `?`, `. ` or `.\n`, or before the first blank line or list item; `None` at the end.
+fn sentence_end(after: &[u8]) -> Option<usize> {
+    for (i, &b) in after.iter().enumerate() {
+        let next = after.get(i + 1).copied();
+        match b {
+            b'!' | b'?' => return Some(i + 1),
+            b'.' if matches!(next, Some(b' ' | b'\n')) => return Some(i + 1),
+            b'\n' => match next {
+                Some(b'\n' | b'-' | b'*') => return Some(i),
+                Some(0xe2) if after.get(i + 1..i + 4) == Some("•".as_bytes()) => return Some(i),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The sentence containing `start..end`, trimmed, at most 400 characters. Sentences end
 /// at `.`, `!`, `?`, a blank line or a list item; a single line break (wrapped text) does
 /// not end one.
 fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
-    let before = text.get(..start)?;
-    let s = [
-        before.rfind(['!', '?']).map(|i| i + 1),
-        before.rfind(". ").map(|i| i + 1),
-        before.rfind(".\n").map(|i| i + 1),
-        before.rfind("\n\n").map(|i| i + 1),
-        before.rfind("\n-").map(|i| i + 2),
-        before.rfind("\n*").map(|i| i + 2),
-        before.rfind("\n•").map(|i| i + 1),
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0);
+    let s = sentence_start(text.get(..start)?.as_bytes());
     let after = text.get(end..)?;
-    let e = [
-        after.find(['!', '?']).map(|i| i + 1),
-        after.find(". ").map(|i| i + 1),
-        after.find(".\n").map(|i| i + 1),
-        after.find("\n\n"),
-        after.find("\n-"),
-        after.find("\n*"),
-        after.find("\n•"),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-    .map_or(text.len(), |i| end + i);
+    let e = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
     let sentence = text.get(s..e.min(text.len()))?.trim();
     let sentence: String = sentence
         .split_whitespace()
@@ -399,5 +418,57 @@ mod tests {
     fn no_test_words_in_billing_mail() {
         let m = mentions("Our invoice 2026-11 seems wrong, can you check the amount?");
         assert!(!m.any());
+    }
+
+    /// The former bound search (one `find`/`rfind` per delimiter), kept to check that the
+    /// single-scan version finds the same sentence.
+    fn bounds_reference(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+        let before = text.get(..start)?;
+        let s = [
+            before.rfind(['!', '?']).map(|i| i + 1),
+            before.rfind(". ").map(|i| i + 1),
+            before.rfind(".\n").map(|i| i + 1),
+            before.rfind("\n\n").map(|i| i + 1),
+            before.rfind("\n-").map(|i| i + 2),
+            before.rfind("\n*").map(|i| i + 2),
+            before.rfind("\n•").map(|i| i + 1),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
+        let after = text.get(end..)?;
+        let e = [
+            after.find(['!', '?']).map(|i| i + 1),
+            after.find(". ").map(|i| i + 1),
+            after.find(".\n").map(|i| i + 1),
+            after.find("\n\n"),
+            after.find("\n-"),
+            after.find("\n*"),
+            after.find("\n•"),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(text.len(), |i| end + i);
+        Some((s, e))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sentence_bounds_match_reference(
+            text in "[a-z .!?\\n*•-]{0,60}",
+            a in 0usize..64,
+            b in 0usize..64,
+        ) {
+            let (start, end) = (a.min(b), a.max(b));
+            if let Some((s, e)) = bounds_reference(&text, start, end) {
+                let before = text.get(..start).unwrap_or("");
+                let after = text.get(end..).unwrap_or("");
+                proptest::prop_assert_eq!(sentence_start(before.as_bytes()), s);
+                let e2 = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
+                proptest::prop_assert_eq!(e2, e);
+            }
+        }
     }
 }

@@ -243,20 +243,37 @@ pub(crate) fn decode_body(body: &[u8], enc: Encoding, cap: usize) -> Cow<'_, [u8
     }
 }
 
+/// Base64 digit values (standard and URL-safe alphabets), 0xff for bytes outside them.
+static BASE64: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0u8;
+    while i < 26 {
+        t[(b'A' + i) as usize] = i;
+        t[(b'a' + i) as usize] = i + 26;
+        i += 1;
+    }
+    let mut d = 0u8;
+    while d < 10 {
+        t[(b'0' + d) as usize] = d + 52;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t
+};
+
 /// Lenient base64: skips everything outside the alphabet (line breaks, padding, junk).
 fn decode_base64(input: &[u8], cap: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity((input.len() / 4 * 3).min(cap));
     let mut acc: u32 = 0;
     let mut bits = 0u32;
     for &b in input {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => continue,
-        };
+        let v = BASE64[usize::from(b)];
+        if v == 0xff {
+            continue;
+        }
         acc = (acc << 6) | u32::from(v);
         bits += 6;
         if bits >= 8 {
