@@ -7,21 +7,30 @@ use regex::Regex;
 
 use crate::model::TestClass;
 
-/// One pass finds every mention of a kind of test. Group names say which kind.
-static TEST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?xi)
-        (?P<load>\b(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?\b
+/// Load-like test words (the first alternative of [`TEST_WORDS`]).
+const LOAD_WORDS: &str = r"\b(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?\b
           |\blast[\s\-]?tests?\b|\blasttest\w*|\bbelastungstest\w*|\bperformance[\s\-]?tests?\w*|\bstresstest\w*
-          |\bddos\w*|\bdos[\s\-]?(?:attack|simulation|test)\w*|\bflood(?:ing)?\s+test\w*)
-        |(?P<sec>\bpen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?\b|\bpentest\w*|\bpenetrationstest\w*
+          |\bddos\w*|\bdos[\s\-]?(?:attack|simulation|test)\w*|\bflood(?:ing)?\s+test\w*";
+
+/// Security test words (the second alternative of [`TEST_WORDS`]).
+const SECURITY_WORDS: &str = r"\bpen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?\b|\bpentest\w*|\bpenetrationstest\w*
           |\bsecurity[\s\-]?(?:test(?:s|ing)?|scan(?:s|ning)?|assessment|audit)\b|\bsicherheits(?:test|prüfung|pruefung|überprüfung|scan)\w*
           |\bvulnerability[\s\-]?(?:scan(?:s|ning)?|assessment|test(?:s|ing)?)\b|\bschwachstellen\w*
-          |\bred[\s\-]team(?:ing)?\b|\bbug[\s\-]bounty\b|\bdast\b|\bowasp\b|\bburp\b|\bnessus\b|\bzap\s+scan\w*)
-        ",
-    )
-    .expect("static regex")
+          |\bred[\s\-]team(?:ing)?\b|\bbug[\s\-]bounty\b|\bdast\b|\bowasp\b|\bburp\b|\bnessus\b|\bzap\s+scan\w*";
+
+/// One pass finds every mention of a kind of test; load words are preferred where both
+/// could match at the same place.
+static TEST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("(?xi)(?:{LOAD_WORDS})|(?:{SECURITY_WORDS})")).expect("static regex")
 });
+
+/// The load words anchored at the start of the haystack: a match of [`TEST_WORDS`] is a
+/// load mention exactly when a load word starts where it starts (leftmost-first prefers
+/// the first alternative). Every test word begins with `\b` and a letter, so slicing the
+/// text at the match start does not change what matches. This avoids capture groups,
+/// whose bounded backtracker costs more than the whole scan.
+static LOAD_AT_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("(?xi)^(?:{LOAD_WORDS})")).expect("static regex"));
 
 /// Words that put a security test on the platform itself, not only the customer's app.
 static PLATFORM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -102,12 +111,12 @@ impl TestMentions {
 /// Scans `text` (subject and new text) once for test words.
 pub fn mentions(text: &str) -> TestMentions {
     let mut m = TestMentions::default();
-    for caps in TEST_WORDS.captures_iter(text) {
-        let Some(whole) = caps.get(0) else { continue };
+    for whole in TEST_WORDS.find_iter(text) {
         if negated(text, whole.start()) {
             continue;
         }
-        if caps.name("load").is_some() {
+        let at = text.get(whole.start()..).unwrap_or("");
+        if LOAD_AT_START.is_match(at) {
             m.load = true;
         } else {
             m.security = true;
@@ -469,6 +478,31 @@ mod tests {
                 let e2 = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
                 proptest::prop_assert_eq!(e2, e);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn load_or_security_as_with_capture_groups(
+            words in proptest::collection::vec(
+                "load|stress|test|tests|testing|pen|penetration|-|ddos|DoS|flood|flooding|security|scan|lasttest|Lasttests|ü|ä|perf|performance|owasp|red|team|bug|bounty| |\n|\\.|x|Sicherheitsprüfung|zap|vulnerability",
+                0..12,
+            )
+        ) {
+            static CAPS: LazyLock<Regex> = LazyLock::new(|| {
+                Regex::new(&format!("(?xi)(?P<load>{LOAD_WORDS})|(?P<sec>{SECURITY_WORDS})"))
+                    .expect("static regex")
+            });
+            let text = words.join(" ").replace(" - ", "-");
+            let with_caps: Vec<_> = CAPS
+                .captures_iter(&text)
+                .filter_map(|c| c.get(0).map(|m| (m.range(), c.name("load").is_some())))
+                .collect();
+            let without: Vec<_> = TEST_WORDS
+                .find_iter(&text)
+                .map(|m| (m.range(), LOAD_AT_START.is_match(&text[m.start()..])))
+                .collect();
+            proptest::prop_assert_eq!(with_caps, without);
         }
     }
 }

@@ -136,7 +136,7 @@ pub(crate) fn normalize(s: &str) -> String {
     let mut rest = s;
     loop {
         // A line ends at `\n`, `\r\n` or a lone `\r`.
-        let (raw, next) = match rest.find(['\r', '\n']) {
+        let (raw, next) = match rest.bytes().position(|b| b == b'\r' || b == b'\n') {
             Some(i) => {
                 let skip = if rest.as_bytes().get(i..i + 2) == Some(b"\r\n") {
                     2
