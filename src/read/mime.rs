@@ -5,6 +5,7 @@
 //! and copied), so the structure is walked here and mail-parser only parses header blocks.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use mail_parser::decoders::charsets::map::charset_decoder;
@@ -444,8 +445,11 @@ fn c1_1252(b: u8) -> char {
 pub(crate) struct Walk<'a> {
     /// Inline text/plain parts, concatenated.
     pub plain: String,
-    /// Inline text/html parts, concatenated.
-    pub html: String,
+    /// Inline text/html parts (body, encoding, charset), decoded only when the HTML is
+    /// read: most mail has a plain part, and the HTML twin is then never looked at.
+    html_parts: Vec<(&'a [u8], Encoding, Option<String>)>,
+    /// The decoded HTML and its suspicious/total byte counts, built on first use.
+    html_built: OnceCell<(String, (usize, usize))>,
     /// Text-like attachments, separated by blank lines.
     pub attachments: String,
     /// Attached messages (`message/rfc822`), raw.
@@ -456,7 +460,6 @@ pub(crate) struct Walk<'a> {
     pub parts_seen: usize,
     /// Suspicious and total bytes of the plain and HTML bodies (see [`suspicious`]).
     plain_stats: (usize, usize),
-    html_stats: (usize, usize),
 }
 
 /// Bytes that do not occur in text: control characters, and, when the bytes are not UTF-8,
@@ -495,7 +498,29 @@ impl<'a> Walk<'a> {
 
     /// Whether the HTML body looks like binary data rather than text.
     pub(crate) fn html_garbage(&self) -> bool {
-        garbage(self.html_stats)
+        garbage(self.html_decoded().1)
+    }
+
+    /// Inline text/html parts, decoded and concatenated.
+    pub(crate) fn html(&self) -> &str {
+        &self.html_decoded().0
+    }
+
+    fn html_decoded(&self) -> &(String, (usize, usize)) {
+        self.html_built.get_or_init(|| {
+            let mut html = String::new();
+            let mut stats = (0, 0);
+            for (body, encoding, charset) in &self.html_parts {
+                let room = HTML_CAP.saturating_sub(html.len());
+                if room > 0 {
+                    let bytes = decode_body(body, *encoding, room);
+                    stats.0 += suspicious(&bytes);
+                    stats.1 += bytes.len();
+                    push_sep(&mut html, &to_text(&bytes, charset.as_deref()), "\n<br>\n");
+                }
+            }
+            (html, stats)
+        })
     }
 
     fn entity(&mut self, entity: &'a [u8], depth: usize) {
@@ -548,17 +573,8 @@ impl<'a> Walk<'a> {
         if info.is_type("text", "plain") {
             self.add_plain(info, body);
         } else if info.is_type("text", "html") {
-            let room = HTML_CAP.saturating_sub(self.html.len());
-            if room > 0 {
-                let bytes = decode_body(body, info.encoding(), room);
-                self.html_stats.0 += suspicious(&bytes);
-                self.html_stats.1 += bytes.len();
-                push_sep(
-                    &mut self.html,
-                    &to_text(&bytes, info.charset.as_deref()),
-                    "\n<br>\n",
-                );
-            }
+            self.html_parts
+                .push((body, info.encoding(), info.charset.clone()));
         }
     }
 

@@ -106,8 +106,8 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
     // Plain text when there is any, else our own HTML conversion.
     let (chosen, garbage) = if !walk.plain.trim().is_empty() && !plain_is_stub(&walk) {
         (walk.plain.clone(), walk.plain_garbage())
-    } else if !walk.html.trim().is_empty() {
-        (html::html_to_text(&walk.html), walk.html_garbage())
+    } else if !walk.html().trim().is_empty() {
+        (html::html_to_text(walk.html()), walk.html_garbage())
     } else {
         (String::new(), false)
     };
@@ -158,11 +158,11 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
 /// A short plain part next to a much richer HTML part is a placeholder ("view this message
 /// in HTML") rather than the message: read the HTML then.
 fn plain_is_stub(walk: &Walk<'_>) -> bool {
-    if walk.plain.len() >= 300 || walk.html.trim().is_empty() {
+    if walk.plain.len() >= 300 || walk.html().trim().is_empty() {
         return false;
     }
     let plain_words = walk.plain.split_whitespace().count();
-    let html_words = html::html_to_text(&walk.html).split_whitespace().count();
+    let html_words = html::html_to_text(walk.html()).split_whitespace().count();
     html_words > plain_words * 2 + 15
 }
 

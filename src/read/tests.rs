@@ -785,12 +785,12 @@ fn speed() {
             println!("  split_multipart {sp:?} parse_head {ph:?} qp {qp:?} to_text {tt:?}");
         }
         let text = if w.plain.trim().is_empty() {
-            html::html_to_text(&w.html)
+            html::html_to_text(w.html())
         } else {
             w.plain.clone()
         };
         let conv = best(|| {
-            std::hint::black_box(html::html_to_text(std::hint::black_box(&w.html)));
+            std::hint::black_box(html::html_to_text(std::hint::black_box(w.html())));
         });
         let norm = best(|| {
             std::hint::black_box(quote::normalize(std::hint::black_box(&text)));
