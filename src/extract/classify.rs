@@ -314,13 +314,21 @@ fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
     let after = text.get(end..)?;
     let e = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
     let sentence = text.get(s..e.min(text.len()))?.trim();
-    let sentence: String = sentence
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(400)
-        .collect();
+    // Whitespace runs become one space; at most 400 characters are kept.
+    let mut joined = String::with_capacity(sentence.len().min(1600));
+    for word in sentence.split_whitespace() {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(word);
+        if joined.len() > 1600 {
+            break;
+        }
+    }
+    if let Some((cut, _)) = joined.char_indices().nth(400) {
+        joined.truncate(cut);
+    }
+    let sentence = joined;
     (!sentence.is_empty()).then_some(sentence)
 }
 
