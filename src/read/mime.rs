@@ -127,13 +127,40 @@ impl PartInfo {
     }
 }
 
+/// Position of the first `\n` in `bytes`, testing eight bytes at a time (multipart bodies
+/// are split line by line, and most of their bytes are in long lines).
+pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = LO * b'\n' as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A zero byte in `x` is a `\n` in the chunk (the test never misses one).
+        let x = u64::from_le_bytes(word) ^ NL;
+        if x.wrapping_sub(LO) & !x & HI != 0
+            && let Some(p) = chunk.iter().position(|&b| b == b'\n')
+        {
+            return Some(at + p);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|p| at + p)
+}
+
 /// Splits an entity into its header block and body at the first empty line.
 /// Without an empty line: all header when the first line looks like a header, else all body.
 pub(crate) fn split_head(entity: &[u8]) -> (&[u8], &[u8]) {
     let mut pos = 0usize;
     while pos < entity.len() {
         let rest = entity.get(pos..).unwrap_or_default();
-        let end = rest.iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let end = find_newline(rest).map(|i| pos + i);
         let line_end = end.unwrap_or(entity.len());
         let line = entity.get(pos..line_end).unwrap_or_default();
         if line.iter().all(|b| b.is_ascii_whitespace()) {
@@ -197,7 +224,7 @@ pub(crate) fn split_multipart<'a>(body: &'a [u8], boundary: &[u8], max: usize) -
     let mut pos = 0usize;
     while pos < body.len() {
         let rest = body.get(pos..).unwrap_or_default();
-        let end = rest.iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let end = find_newline(rest).map(|i| pos + i);
         let line_end = end.unwrap_or(body.len());
         let line = body.get(pos..line_end).unwrap_or_default();
         if let Some(after) = line
@@ -658,6 +685,21 @@ mod tests {
             }
         }
         out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_newline_finds_the_first(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"\n\r\x0a\x0b\x09\x8a\xff\x00a-".to_vec()),
+                0..40,
+            )
+        ) {
+            proptest::prop_assert_eq!(
+                find_newline(&bytes),
+                bytes.iter().position(|&b| b == b'\n')
+            );
+        }
     }
 
     proptest::proptest! {
