@@ -7,21 +7,30 @@ use regex::Regex;
 
 use crate::model::TestClass;
 
-/// One pass finds every mention of a kind of test. Group names say which kind.
-static TEST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?xi)
-        (?P<load>\b(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?\b
+/// Load-like test words (the first alternative of [`TEST_WORDS`]).
+const LOAD_WORDS: &str = r"\b(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?\b
           |\blast[\s\-]?tests?\b|\blasttest\w*|\bbelastungstest\w*|\bperformance[\s\-]?tests?\w*|\bstresstest\w*
-          |\bddos\w*|\bdos[\s\-]?(?:attack|simulation|test)\w*|\bflood(?:ing)?\s+test\w*)
-        |(?P<sec>\bpen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?\b|\bpentest\w*|\bpenetrationstest\w*
+          |\bddos\w*|\bdos[\s\-]?(?:attack|simulation|test)\w*|\bflood(?:ing)?\s+test\w*";
+
+/// Security test words (the second alternative of [`TEST_WORDS`]).
+const SECURITY_WORDS: &str = r"\bpen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?\b|\bpentest\w*|\bpenetrationstest\w*
           |\bsecurity[\s\-]?(?:test(?:s|ing)?|scan(?:s|ning)?|assessment|audit)\b|\bsicherheits(?:test|prüfung|pruefung|überprüfung|scan)\w*
           |\bvulnerability[\s\-]?(?:scan(?:s|ning)?|assessment|test(?:s|ing)?)\b|\bschwachstellen\w*
-          |\bred[\s\-]team(?:ing)?\b|\bbug[\s\-]bounty\b|\bdast\b|\bowasp\b|\bburp\b|\bnessus\b|\bzap\s+scan\w*)
-        ",
-    )
-    .expect("static regex")
+          |\bred[\s\-]team(?:ing)?\b|\bbug[\s\-]bounty\b|\bdast\b|\bowasp\b|\bburp\b|\bnessus\b|\bzap\s+scan\w*";
+
+/// One pass finds every mention of a kind of test; load words are preferred where both
+/// could match at the same place.
+static TEST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("(?xi)(?:{LOAD_WORDS})|(?:{SECURITY_WORDS})")).expect("static regex")
 });
+
+/// The load words anchored at the start of the haystack: a match of [`TEST_WORDS`] is a
+/// load mention exactly when a load word starts where it starts (leftmost-first prefers
+/// the first alternative). Every test word begins with `\b` and a letter, so slicing the
+/// text at the match start does not change what matches. This avoids capture groups,
+/// whose bounded backtracker costs more than the whole scan.
+static LOAD_AT_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("(?xi)^(?:{LOAD_WORDS})")).expect("static regex"));
 
 /// Words that put a security test on the platform itself, not only the customer's app.
 static PLATFORM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
@@ -102,12 +111,12 @@ impl TestMentions {
 /// Scans `text` (subject and new text) once for test words.
 pub fn mentions(text: &str) -> TestMentions {
     let mut m = TestMentions::default();
-    for caps in TEST_WORDS.captures_iter(text) {
-        let Some(whole) = caps.get(0) else { continue };
+    for whole in TEST_WORDS.find_iter(text) {
         if negated(text, whole.start()) {
             continue;
         }
-        if caps.name("load").is_some() {
+        let at = text.get(whole.start()..).unwrap_or("");
+        if LOAD_AT_START.is_match(at) {
             m.load = true;
         } else {
             m.security = true;
@@ -253,46 +262,73 @@ fn negated(text: &str, at: usize) -> bool {
     })
 }
 
+/// Where the sentence ending at the end of `before` starts: just after the last `!`, `?`,
+/// `. `, `.\n` or blank line, or after the `- `/`* ` marker of a list item (one backward
+/// scan; the nearest delimiter wins, as every candidate lies at or just after its start).
+fn sentence_start(before: &[u8]) -> usize {
+    let mut i = before.len();
+    while i > 0 {
+        i -= 1;
+        let Some(&b) = before.get(i) else { break };
+        let next = before.get(i + 1).copied();
+        match b {
+            b'!' | b'?' => return i + 1,
+            b'.' if matches!(next, Some(b' ' | b'\n')) => return i + 1,
+            b'\n' => match next {
+                Some(b'-' | b'*') => return i + 2,
+                Some(b'\n') => return i + 1,
+                // "\n•": the bullet is three bytes, all inside `before`.
+                Some(0xe2) if before.get(i + 1..i + 4) == Some("•".as_bytes()) => return i + 1,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    0
+}
+
+/// Where the sentence starting at `after` ends (offset into `after`): after the first `!`,
+/// `?`, `. ` or `.\n`, or before the first blank line or list item; `None` at the end.
+fn sentence_end(after: &[u8]) -> Option<usize> {
+    for (i, &b) in after.iter().enumerate() {
+        let next = after.get(i + 1).copied();
+        match b {
+            b'!' | b'?' => return Some(i + 1),
+            b'.' if matches!(next, Some(b' ' | b'\n')) => return Some(i + 1),
+            b'\n' => match next {
+                Some(b'\n' | b'-' | b'*') => return Some(i),
+                Some(0xe2) if after.get(i + 1..i + 4) == Some("•".as_bytes()) => return Some(i),
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The sentence containing `start..end`, trimmed, at most 400 characters. Sentences end
 /// at `.`, `!`, `?`, a blank line or a list item; a single line break (wrapped text) does
 /// not end one.
 fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
-    let before = text.get(..start)?;
-    let s = [
-        before.rfind(['!', '?']).map(|i| i + 1),
-        before.rfind(". ").map(|i| i + 1),
-        before.rfind(".\n").map(|i| i + 1),
-        before.rfind("\n\n").map(|i| i + 1),
-        before.rfind("\n-").map(|i| i + 2),
-        before.rfind("\n*").map(|i| i + 2),
-        before.rfind("\n•").map(|i| i + 1),
-    ]
-    .into_iter()
-    .flatten()
-    .max()
-    .unwrap_or(0);
+    let s = sentence_start(text.get(..start)?.as_bytes());
     let after = text.get(end..)?;
-    let e = [
-        after.find(['!', '?']).map(|i| i + 1),
-        after.find(". ").map(|i| i + 1),
-        after.find(".\n").map(|i| i + 1),
-        after.find("\n\n"),
-        after.find("\n-"),
-        after.find("\n*"),
-        after.find("\n•"),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-    .map_or(text.len(), |i| end + i);
+    let e = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
     let sentence = text.get(s..e.min(text.len()))?.trim();
-    let sentence: String = sentence
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(400)
-        .collect();
+    // Whitespace runs become one space; at most 400 characters are kept.
+    let mut joined = String::with_capacity(sentence.len().min(1600));
+    for word in sentence.split_whitespace() {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(word);
+        if joined.len() > 1600 {
+            break;
+        }
+    }
+    if let Some((cut, _)) = joined.char_indices().nth(400) {
+        joined.truncate(cut);
+    }
+    let sentence = joined;
     (!sentence.is_empty()).then_some(sentence)
 }
 
@@ -399,5 +435,82 @@ mod tests {
     fn no_test_words_in_billing_mail() {
         let m = mentions("Our invoice 2026-11 seems wrong, can you check the amount?");
         assert!(!m.any());
+    }
+
+    /// The former bound search (one `find`/`rfind` per delimiter), kept to check that the
+    /// single-scan version finds the same sentence.
+    fn bounds_reference(text: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+        let before = text.get(..start)?;
+        let s = [
+            before.rfind(['!', '?']).map(|i| i + 1),
+            before.rfind(". ").map(|i| i + 1),
+            before.rfind(".\n").map(|i| i + 1),
+            before.rfind("\n\n").map(|i| i + 1),
+            before.rfind("\n-").map(|i| i + 2),
+            before.rfind("\n*").map(|i| i + 2),
+            before.rfind("\n•").map(|i| i + 1),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
+        let after = text.get(end..)?;
+        let e = [
+            after.find(['!', '?']).map(|i| i + 1),
+            after.find(". ").map(|i| i + 1),
+            after.find(".\n").map(|i| i + 1),
+            after.find("\n\n"),
+            after.find("\n-"),
+            after.find("\n*"),
+            after.find("\n•"),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(text.len(), |i| end + i);
+        Some((s, e))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sentence_bounds_match_reference(
+            text in "[a-z .!?\\n*•-]{0,60}",
+            a in 0usize..64,
+            b in 0usize..64,
+        ) {
+            let (start, end) = (a.min(b), a.max(b));
+            if let Some((s, e)) = bounds_reference(&text, start, end) {
+                let before = text.get(..start).unwrap_or("");
+                let after = text.get(end..).unwrap_or("");
+                proptest::prop_assert_eq!(sentence_start(before.as_bytes()), s);
+                let e2 = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
+                proptest::prop_assert_eq!(e2, e);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn load_or_security_as_with_capture_groups(
+            words in proptest::collection::vec(
+                "load|stress|test|tests|testing|pen|penetration|-|ddos|DoS|flood|flooding|security|scan|lasttest|Lasttests|ü|ä|perf|performance|owasp|red|team|bug|bounty| |\n|\\.|x|Sicherheitsprüfung|zap|vulnerability",
+                0..12,
+            )
+        ) {
+            static CAPS: LazyLock<Regex> = LazyLock::new(|| {
+                Regex::new(&format!("(?xi)(?P<load>{LOAD_WORDS})|(?P<sec>{SECURITY_WORDS})"))
+                    .expect("static regex")
+            });
+            let text = words.join(" ").replace(" - ", "-");
+            let with_caps: Vec<_> = CAPS
+                .captures_iter(&text)
+                .filter_map(|c| c.get(0).map(|m| (m.range(), c.name("load").is_some())))
+                .collect();
+            let without: Vec<_> = TEST_WORDS
+                .find_iter(&text)
+                .map(|m| (m.range(), LOAD_AT_START.is_match(&text[m.start()..])))
+                .collect();
+            proptest::prop_assert_eq!(with_caps, without);
+        }
     }
 }

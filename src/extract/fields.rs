@@ -56,41 +56,70 @@ impl Fields {
 /// Splits `text` into labelled fields. One pass over the lines.
 pub fn find_fields(text: &str) -> Fields {
     let mut fields = Fields::default();
-    let mut current: Option<(Field, String)> = None;
+    // The entry being built and what its first line's label is (kept so the label is not
+    // classified again for every following line).
+    let mut current: Option<(Field, String, Head)> = None;
     for line in text.lines() {
         let trimmed = line.trim();
-        if let Some(field) = label_of(trimmed)
-            .map(|(f, _)| f)
-            .or_else(|| bare_label(trimmed))
-        {
-            if let Some(done) = current.take() {
-                fields.entries.push(done);
+        let label = label_of(trimmed);
+        if let Some(field) = label.map(|(f, _)| f).or_else(|| bare_label(trimmed)) {
+            if let Some((f, v, _)) = current.take() {
+                fields.entries.push((f, v));
             }
-            current = Some((field, trimmed.to_string()));
+            // `trimmed` is one non-empty line: it is the entry's first line.
+            let head = Head {
+                label,
+                bare: label.is_none(),
+            };
+            current = Some((field, trimmed.to_string(), head));
             continue;
         }
         match current.as_mut() {
             // A label alone on its line (HTML table cells, Outlook): its value follows,
             // maybe after blank lines.
-            Some((_, value)) if trimmed.is_empty() && strip_label(value).is_empty() => {}
-            Some((_, value)) if !trimmed.is_empty() && is_continuation(trimmed, value) => {
+            Some((_, value, head)) if trimmed.is_empty() && strip_with(value, head).is_empty() => {}
+            Some((_, value, head))
+                if !trimmed.is_empty() && is_continuation(trimmed, value, head) =>
+            {
                 // "Start" + "09.11.2026 20:00" from table cells reads as "Start: 09.11.2026 20:00".
-                let bare = !value.contains('\n') && label_of(value).is_none();
+                // Without a line break the value is its first line, whose label is `head`'s.
+                let bare = !value.contains('\n') && head.label.is_none();
                 value.push_str(if bare { ": " } else { "\n" });
                 value.push_str(trimmed);
+                if bare {
+                    // The first line changed.
+                    *head = head_of(value);
+                }
             }
             Some(_) => {
-                if let Some(done) = current.take() {
-                    fields.entries.push(done);
+                if let Some((f, v, _)) = current.take() {
+                    fields.entries.push((f, v));
                 }
             }
             None => {}
         }
     }
-    if let Some(done) = current.take() {
-        fields.entries.push(done);
+    if let Some((f, v, _)) = current.take() {
+        fields.entries.push((f, v));
     }
     fields
+}
+
+/// What the first line of an entry is: a label with its value offset, or a bare label.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    label: Option<(Field, usize)>,
+    /// No `label`, and the line is a bare label.
+    bare: bool,
+}
+
+fn head_of(entry: &str) -> Head {
+    let first = entry.lines().next().unwrap_or("");
+    let label = label_of(first);
+    Head {
+        label,
+        bare: label.is_none() && bare_label(first.trim()).is_some(),
+    }
 }
 
 /// A line that is nothing but a label ("Start", "Target website(s)"), as HTML tables
@@ -104,8 +133,8 @@ fn bare_label(line: &str) -> Option<Field> {
 
 /// A line after a label belongs to it while it looks like a list item or short value; a
 /// new paragraph of prose ends the field.
-fn is_continuation(line: &str, value_so_far: &str) -> bool {
-    let label_only = strip_label(value_so_far).trim().is_empty();
+fn is_continuation(line: &str, value_so_far: &str, head: &Head) -> bool {
+    let label_only = strip_with(value_so_far, head).trim().is_empty();
     label_only
         || line.starts_with(['-', '*', '•', '–', '·'])
         || line.chars().next().is_some_and(|c| c.is_ascii_digit())
@@ -114,14 +143,21 @@ fn is_continuation(line: &str, value_so_far: &str) -> bool {
 
 /// The part of a field line after its label.
 fn strip_label(entry: &str) -> &str {
-    let first = entry.lines().next().unwrap_or("");
-    match label_of(first) {
+    strip_with(entry, &head_of(entry))
+}
+
+/// [`strip_label`] with the entry's [`Head`] already known.
+fn strip_with<'a>(entry: &'a str, head: &Head) -> &'a str {
+    match head.label {
         Some((_, rest_at)) => entry
             .get(rest_at..)
             .unwrap_or("")
             .trim_start_matches(['*', '_', ' ', '\t'])
             .trim(),
-        None if bare_label(first.trim()).is_some() => entry.get(first.len()..).unwrap_or("").trim(),
+        None if head.bare => {
+            let first = entry.lines().next().unwrap_or("");
+            entry.get(first.len()..).unwrap_or("").trim()
+        }
         None => entry,
     }
 }
@@ -393,5 +429,64 @@ mod tests {
             "Targets: shop.example.ch\nPlease let us know if anything is missing from this request, we are happy to provide more details on the setup.\n",
         );
         assert_eq!(f.get(Field::Targets).unwrap(), "Targets: shop.example.ch");
+    }
+
+    /// The former loop, which classified an entry's first line again for every line after
+    /// it; kept to check the cached version against.
+    fn find_fields_reference(text: &str) -> Vec<(Field, String)> {
+        fn cont(line: &str, value_so_far: &str) -> bool {
+            let label_only = strip_label(value_so_far).trim().is_empty();
+            label_only
+                || line.starts_with(['-', '*', '•', '–', '·'])
+                || line.chars().next().is_some_and(|c| c.is_ascii_digit())
+                || line.chars().count() <= 60
+        }
+        let mut entries = Vec::new();
+        let mut current: Option<(Field, String)> = None;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if let Some(field) = label_of(trimmed)
+                .map(|(f, _)| f)
+                .or_else(|| bare_label(trimmed))
+            {
+                if let Some(done) = current.take() {
+                    entries.push(done);
+                }
+                current = Some((field, trimmed.to_string()));
+                continue;
+            }
+            match current.as_mut() {
+                Some((_, value)) if trimmed.is_empty() && strip_label(value).is_empty() => {}
+                Some((_, value)) if !trimmed.is_empty() && cont(trimmed, value) => {
+                    let bare = !value.contains('\n') && label_of(value).is_none();
+                    value.push_str(if bare { ": " } else { "\n" });
+                    value.push_str(trimmed);
+                }
+                Some(_) => {
+                    if let Some(done) = current.take() {
+                        entries.push(done);
+                    }
+                }
+                None => {}
+            }
+        }
+        if let Some(done) = current.take() {
+            entries.push(done);
+        }
+        entries
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cached_labels_give_the_same_fields(
+            lines in proptest::collection::vec(
+                "Start|End|Start:|Ziel|Target website\\(s\\)|Contact|IPs:|Zeitraum\t|Bandwidth: 10 Mbit/s|- 1.2.3.4|09.11.2026 20:00||  |\r|Note: x|https://a.ch|We will test the shop next week with many requests from our office.|\\* Scope: web|Phone|Kontakt: Hans|17:00",
+                0..12,
+            )
+        ) {
+            let text = lines.join("\n");
+            let got: Vec<(Field, String)> = find_fields(&text).entries;
+            proptest::prop_assert_eq!(got, find_fields_reference(&text));
+        }
     }
 }

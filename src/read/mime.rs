@@ -5,6 +5,7 @@
 //! and copied), so the structure is walked here and mail-parser only parses header blocks.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 use mail_parser::decoders::charsets::map::charset_decoder;
@@ -126,13 +127,40 @@ impl PartInfo {
     }
 }
 
+/// Position of the first `\n` in `bytes`, testing eight bytes at a time (multipart bodies
+/// are split line by line, and most of their bytes are in long lines).
+pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = LO * b'\n' as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0usize;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A zero byte in `x` is a `\n` in the chunk (the test never misses one).
+        let x = u64::from_le_bytes(word) ^ NL;
+        if x.wrapping_sub(LO) & !x & HI != 0
+            && let Some(p) = chunk.iter().position(|&b| b == b'\n')
+        {
+            return Some(at + p);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|p| at + p)
+}
+
 /// Splits an entity into its header block and body at the first empty line.
 /// Without an empty line: all header when the first line looks like a header, else all body.
 pub(crate) fn split_head(entity: &[u8]) -> (&[u8], &[u8]) {
     let mut pos = 0usize;
     while pos < entity.len() {
         let rest = entity.get(pos..).unwrap_or_default();
-        let end = rest.iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let end = find_newline(rest).map(|i| pos + i);
         let line_end = end.unwrap_or(entity.len());
         let line = entity.get(pos..line_end).unwrap_or_default();
         if line.iter().all(|b| b.is_ascii_whitespace()) {
@@ -196,7 +224,7 @@ pub(crate) fn split_multipart<'a>(body: &'a [u8], boundary: &[u8], max: usize) -
     let mut pos = 0usize;
     while pos < body.len() {
         let rest = body.get(pos..).unwrap_or_default();
-        let end = rest.iter().position(|&b| b == b'\n').map(|i| pos + i);
+        let end = find_newline(rest).map(|i| pos + i);
         let line_end = end.unwrap_or(body.len());
         let line = body.get(pos..line_end).unwrap_or_default();
         if let Some(after) = line
@@ -243,31 +271,64 @@ pub(crate) fn decode_body(body: &[u8], enc: Encoding, cap: usize) -> Cow<'_, [u8
     }
 }
 
+/// Base64 digit values (standard and URL-safe alphabets), 0xff for bytes outside them.
+static BASE64: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0u8;
+    while i < 26 {
+        t[(b'A' + i) as usize] = i;
+        t[(b'a' + i) as usize] = i + 26;
+        i += 1;
+    }
+    let mut d = 0u8;
+    while d < 10 {
+        t[(b'0' + d) as usize] = d + 52;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t
+};
+
 /// Lenient base64: skips everything outside the alphabet (line breaks, padding, junk).
 fn decode_base64(input: &[u8], cap: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity((input.len() / 4 * 3).min(cap));
+    // Four digits make three bytes; digits are gathered in groups of four so the bytes are
+    // written three at a time.
     let mut acc: u32 = 0;
-    let mut bits = 0u32;
+    let mut n = 0u32;
     for &b in input {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => continue,
-        };
+        let v = BASE64[usize::from(b)];
+        if v == 0xff {
+            continue;
+        }
         acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-            acc &= (1 << bits) - 1;
+        n += 1;
+        if n == 4 {
+            let [_, x, y, z] = acc.to_be_bytes();
+            out.extend_from_slice(&[x, y, z]);
+            acc = 0;
+            n = 0;
             if out.len() >= cap {
                 break;
             }
         }
     }
+    // A short last group: two digits make one byte, three make two.
+    if out.len() < cap {
+        match n {
+            2 => out.push((acc >> 4) as u8),
+            3 => {
+                let [_, _, x, y] = (acc >> 2).to_be_bytes();
+                out.extend_from_slice(&[x, y]);
+            }
+            _ => {}
+        }
+    }
+    // At most `cap` bytes (and the first byte even for a zero cap, as ever).
+    out.truncate(cap.max(1));
     out
 }
 
@@ -427,8 +488,11 @@ fn c1_1252(b: u8) -> char {
 pub(crate) struct Walk<'a> {
     /// Inline text/plain parts, concatenated.
     pub plain: String,
-    /// Inline text/html parts, concatenated.
-    pub html: String,
+    /// Inline text/html parts (body, encoding, charset), decoded only when the HTML is
+    /// read: most mail has a plain part, and the HTML twin is then never looked at.
+    html_parts: Vec<(&'a [u8], Encoding, Option<String>)>,
+    /// The decoded HTML and its suspicious/total byte counts, built on first use.
+    html_built: OnceCell<(String, (usize, usize))>,
     /// Text-like attachments, separated by blank lines.
     pub attachments: String,
     /// Attached messages (`message/rfc822`), raw.
@@ -439,7 +503,6 @@ pub(crate) struct Walk<'a> {
     pub parts_seen: usize,
     /// Suspicious and total bytes of the plain and HTML bodies (see [`suspicious`]).
     plain_stats: (usize, usize),
-    html_stats: (usize, usize),
 }
 
 /// Bytes that do not occur in text: control characters, and, when the bytes are not UTF-8,
@@ -478,7 +541,29 @@ impl<'a> Walk<'a> {
 
     /// Whether the HTML body looks like binary data rather than text.
     pub(crate) fn html_garbage(&self) -> bool {
-        garbage(self.html_stats)
+        garbage(self.html_decoded().1)
+    }
+
+    /// Inline text/html parts, decoded and concatenated.
+    pub(crate) fn html(&self) -> &str {
+        &self.html_decoded().0
+    }
+
+    fn html_decoded(&self) -> &(String, (usize, usize)) {
+        self.html_built.get_or_init(|| {
+            let mut html = String::new();
+            let mut stats = (0, 0);
+            for (body, encoding, charset) in &self.html_parts {
+                let room = HTML_CAP.saturating_sub(html.len());
+                if room > 0 {
+                    let bytes = decode_body(body, *encoding, room);
+                    stats.0 += suspicious(&bytes);
+                    stats.1 += bytes.len();
+                    push_sep(&mut html, &to_text(&bytes, charset.as_deref()), "\n<br>\n");
+                }
+            }
+            (html, stats)
+        })
     }
 
     fn entity(&mut self, entity: &'a [u8], depth: usize) {
@@ -531,17 +616,8 @@ impl<'a> Walk<'a> {
         if info.is_type("text", "plain") {
             self.add_plain(info, body);
         } else if info.is_type("text", "html") {
-            let room = HTML_CAP.saturating_sub(self.html.len());
-            if room > 0 {
-                let bytes = decode_body(body, info.encoding(), room);
-                self.html_stats.0 += suspicious(&bytes);
-                self.html_stats.1 += bytes.len();
-                push_sep(
-                    &mut self.html,
-                    &to_text(&bytes, info.charset.as_deref()),
-                    "\n<br>\n",
-                );
-            }
+            self.html_parts
+                .push((body, info.encoding(), info.charset.clone()));
         }
     }
 
@@ -586,6 +662,58 @@ fn push_sep(dst: &mut String, text: &str, sep: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The former bit-by-bit decoder, kept to check the grouped one against.
+    fn decode_base64_reference(input: &[u8], cap: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut acc: u32 = 0;
+        let mut bits = 0u32;
+        for &b in input {
+            let v = BASE64[usize::from(b)];
+            if v == 0xff {
+                continue;
+            }
+            acc = (acc << 6) | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push(((acc >> bits) & 0xff) as u8);
+                acc &= (1 << bits) - 1;
+                if out.len() >= cap {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_newline_finds_the_first(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"\n\r\x0a\x0b\x09\x8a\xff\x00a-".to_vec()),
+                0..40,
+            )
+        ) {
+            proptest::prop_assert_eq!(
+                find_newline(&bytes),
+                bytes.iter().position(|&b| b == b'\n')
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn base64_matches_reference(
+            input in proptest::collection::vec(
+                proptest::sample::select(b"AZaz09+/-_=\r\n .\xc3".to_vec()),
+                0..64,
+            ),
+            cap in 0usize..40,
+        ) {
+            proptest::prop_assert_eq!(decode_base64(&input, cap), decode_base64_reference(&input, cap));
+        }
+    }
 
     #[test]
     fn split_head_finds_blank_line_crlf_and_lf() {

@@ -106,8 +106,8 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
     // Plain text when there is any, else our own HTML conversion.
     let (chosen, garbage) = if !walk.plain.trim().is_empty() && !plain_is_stub(&walk) {
         (walk.plain.clone(), walk.plain_garbage())
-    } else if !walk.html.trim().is_empty() {
-        (html::html_to_text(&walk.html), walk.html_garbage())
+    } else if !walk.html().trim().is_empty() {
+        (html::html_to_text(walk.html()), walk.html_garbage())
     } else {
         (String::new(), false)
     };
@@ -158,11 +158,11 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
 /// A short plain part next to a much richer HTML part is a placeholder ("view this message
 /// in HTML") rather than the message: read the HTML then.
 fn plain_is_stub(walk: &Walk<'_>) -> bool {
-    if walk.plain.len() >= 300 || walk.html.trim().is_empty() {
+    if walk.plain.len() >= 300 || walk.html().trim().is_empty() {
         return false;
     }
     let plain_words = walk.plain.split_whitespace().count();
-    let html_words = html::html_to_text(&walk.html).split_whitespace().count();
+    let html_words = html::html_to_text(walk.html()).split_whitespace().count();
     html_words > plain_words * 2 + 15
 }
 
@@ -246,12 +246,26 @@ fn cap(mut s: String, max: usize) -> String {
 
 /// Share of U+FFFD and control characters (a charset decoder's verdict on binary data).
 fn replacement_share(s: &str) -> f64 {
+    // Counted on the UTF-8 bytes: a character starts at every non-continuation byte, U+FFFD
+    // is EF BF BD, and the control characters are C0, DEL and C1 (C2 80..C2 9F).
+    let b = s.as_bytes();
     let (mut bad, mut total) = (0usize, 0usize);
-    for c in s.chars().take(1 << 16) {
-        total += 1;
-        if c == '\u{fffd}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c')) {
-            bad += 1;
+    for (i, &x) in b.iter().enumerate() {
+        if x & 0xc0 == 0x80 {
+            continue;
         }
+        if total == 1 << 16 {
+            break;
+        }
+        total += 1;
+        let is_bad = match x {
+            b'\n' | b'\r' | b'\t' | 0x0c => false,
+            0x00..=0x1f | 0x7f => true,
+            0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+            0xef => b.get(i + 1..i + 3) == Some(&[0xbf, 0xbd]),
+            _ => false,
+        };
+        bad += usize::from(is_bad);
     }
     if total == 0 {
         0.0

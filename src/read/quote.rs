@@ -118,8 +118,7 @@ pub(crate) fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut line = String::new();
     let mut blank_run = 0usize;
-    let mut chars = s.chars().peekable();
-    let flush = |line: &mut String, out: &mut String, blank_run: &mut usize| {
+    let flush = |line: &str, out: &mut String, blank_run: &mut usize| {
         let trimmed = line.trim_end();
         if trimmed.is_empty() {
             *blank_run += 1;
@@ -133,27 +132,47 @@ pub(crate) fn normalize(s: &str) -> String {
             out.push_str(trimmed);
             *blank_run = 0;
         }
-        line.clear();
     };
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
+    let mut rest = s;
+    loop {
+        // A line ends at `\n`, `\r\n` or a lone `\r`.
+        let (raw, next) = match rest.bytes().position(|b| b == b'\r' || b == b'\n') {
+            Some(i) => {
+                let skip = if rest.as_bytes().get(i..i + 2) == Some(b"\r\n") {
+                    2
+                } else {
+                    1
+                };
+                (
+                    rest.get(..i).unwrap_or(""),
+                    Some(rest.get(i + skip..).unwrap_or("")),
+                )
+            }
+            None => (rest, None),
+        };
+        // Most lines are printable ASCII and are kept as they are.
+        if raw.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+            flush(raw, &mut out, &mut blank_run);
+        } else {
+            line.clear();
+            for c in raw.chars() {
+                match c {
+                    '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
+                        line.push(' ')
+                    }
+                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
+                    '\t' => line.push('\t'),
+                    c if c.is_control() => {}
+                    c => line.push(c),
                 }
-                flush(&mut line, &mut out, &mut blank_run);
             }
-            '\n' => flush(&mut line, &mut out, &mut blank_run),
-            '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
-                line.push(' ')
-            }
-            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
-            '\t' => line.push('\t'),
-            c if c.is_control() => {}
-            c => line.push(c),
+            flush(&line, &mut out, &mut blank_run);
+        }
+        match next {
+            Some(n) => rest = n,
+            None => break,
         }
     }
-    flush(&mut line, &mut out, &mut blank_run);
     out
 }
 
@@ -732,5 +751,61 @@ mod tests {
         assert!(is_bare("Hallo zusammen\nzur Info, siehe unten."));
         assert!(is_bare(""));
         assert!(!is_bare(&"word ".repeat(30)));
+    }
+
+    /// The former char-by-char normalisation, kept to check the line-wise one against.
+    fn normalize_reference(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut line = String::new();
+        let mut blank_run = 0usize;
+        let mut chars = s.chars().peekable();
+        let flush = |line: &mut String, out: &mut String, blank_run: &mut usize| {
+            let trimmed = line.trim_end();
+            if trimmed.is_empty() {
+                *blank_run += 1;
+            } else {
+                if !out.is_empty() {
+                    out.push('\n');
+                    if *blank_run > 0 {
+                        out.push('\n');
+                    }
+                }
+                out.push_str(trimmed);
+                *blank_run = 0;
+            }
+            line.clear();
+        };
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' => {
+                    if chars.peek() == Some(&'\n') {
+                        chars.next();
+                    }
+                    flush(&mut line, &mut out, &mut blank_run);
+                }
+                '\n' => flush(&mut line, &mut out, &mut blank_run),
+                '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
+                    line.push(' ')
+                }
+                '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
+                '\t' => line.push('\t'),
+                c if c.is_control() => {}
+                c => line.push(c),
+            }
+        }
+        flush(&mut line, &mut out, &mut blank_run);
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_matches_reference(s in "[a ü\t\r\n\u{a0}\u{200b}\u{7}\u{85}.>-]{0,40}") {
+            proptest::prop_assert_eq!(normalize(&s), normalize_reference(&s));
+        }
+
+        #[test]
+        fn normalize_matches_reference_any(s in "\\PC{0,40}|.{0,40}") {
+            proptest::prop_assert_eq!(normalize(&s), normalize_reference(&s));
+        }
     }
 }

@@ -785,12 +785,12 @@ fn speed() {
             println!("  split_multipart {sp:?} parse_head {ph:?} qp {qp:?} to_text {tt:?}");
         }
         let text = if w.plain.trim().is_empty() {
-            html::html_to_text(&w.html)
+            html::html_to_text(w.html())
         } else {
             w.plain.clone()
         };
         let conv = best(|| {
-            std::hint::black_box(html::html_to_text(std::hint::black_box(&w.html)));
+            std::hint::black_box(html::html_to_text(std::hint::black_box(w.html())));
         });
         let norm = best(|| {
             std::hint::black_box(quote::normalize(std::hint::black_box(&text)));
@@ -804,4 +804,34 @@ fn speed() {
             raw.len()
         );
     }
+}
+
+/// The former char-by-char count, kept to check the byte-wise one against.
+fn replacement_share_reference(s: &str) -> f64 {
+    let (mut bad, mut total) = (0usize, 0usize);
+    for c in s.chars().take(1 << 16) {
+        total += 1;
+        if c == '\u{fffd}' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c')) {
+            bad += 1;
+        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        bad as f64 / total as f64
+    }
+}
+
+proptest! {
+    #[test]
+    fn replacement_share_matches_reference(s in "\\PC{0,40}|[a\u{fffd}\u{85}\u{9f}\u{a0}\u{7f}\u{1}\t\n\r\u{c}\u{fffc}€ü]{0,40}") {
+        prop_assert_eq!(replacement_share(&s), replacement_share_reference(&s));
+    }
+}
+
+#[test]
+fn replacement_share_stops_after_65536_characters() {
+    let s = format!("{}{}", "ü".repeat(1 << 16), "\u{1}".repeat(100));
+    assert_eq!(replacement_share(&s), 0.0);
+    assert_eq!(replacement_share(&s), replacement_share_reference(&s));
 }
