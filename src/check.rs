@@ -35,30 +35,10 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
     let default_zone = Zone::Named(rules.timezone);
     let notice_rules = (rules.standard_notice_days, rules.broad_notice_days);
     if raw.len() as u64 > rules.max_message_bytes {
-        let letter = Letter::default();
         let received = match arrival {
-            Arrival::Known(t) => t,
-            Arrival::FromHeaders { fallback } => fallback,
+            Arrival::Known(t) | Arrival::FromHeaders { fallback: t } => t,
         };
-        let mut v = blank_verdict(&letter, raw, received, default_zone);
-        v.kind = Kind::TestNotification;
-        v.decision = Decision::Review;
-        v.reason = Some("message too large to read".into());
-        v.problems.push(Problem::new(
-            ProblemCode::TooLarge,
-            format!(
-                "The message is {} bytes, above the limit of {} bytes; it was not read. A person must look at it.",
-                raw.len(),
-                rules.max_message_bytes
-            ),
-        ));
-        return Checked {
-            verdict: v,
-            letter,
-            extraction: None,
-            zone: default_zone,
-            notice_rules,
-        };
+        return too_large(raw.len() as u64, received, rules);
     }
 
     let letter = read::read(raw);
@@ -73,13 +53,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         v.kind = Kind::AutoReply;
         v.decision = Decision::Ignore;
         v.reason = Some(why);
-        return Checked {
-            verdict: v,
-            letter,
-            extraction: None,
-            zone: default_zone,
-            notice_rules,
-        };
+        return finish(v, letter, None, default_zone, notice_rules);
     }
 
     let text = extract::body_text(&letter);
@@ -95,13 +69,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
             ProblemCode::Unreadable,
             format!("Nothing sensible could be read from this message ({why}). A person must look at it."),
         ));
-        return Checked {
-            verdict: v,
-            letter,
-            extraction: None,
-            zone: default_zone,
-            notice_rules,
-        };
+        return finish(v, letter, None, default_zone, notice_rules);
     }
 
     let ctx = DateContext {
@@ -118,13 +86,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         } else {
             "not a test notification".into()
         });
-        return Checked {
-            verdict: v,
-            letter,
-            extraction: Some(ex),
-            zone: default_zone,
-            notice_rules,
-        };
+        return finish(v, letter, Some(ex), default_zone, notice_rules);
     }
 
     let zone = ex.zone.unwrap_or(default_zone);
@@ -156,6 +118,48 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         extraction: Some(ex),
         zone,
         notice_rules,
+    }
+}
+
+fn finish(
+    verdict: Verdict,
+    letter: Letter,
+    extraction: Option<Extraction>,
+    zone: Zone,
+    notice_rules: (u32, u32),
+) -> Checked {
+    Checked {
+        verdict,
+        letter,
+        extraction,
+        zone,
+        notice_rules,
+    }
+}
+
+/// The verdict for a message of `size` bytes above `max_message_bytes`: not read at all (the
+/// watch loop does not even fetch its body), sent to a person.
+pub fn too_large(size: u64, received: DateTime<Utc>, rules: &Rules) -> Checked {
+    let default_zone = Zone::Named(rules.timezone);
+    let letter = Letter::default();
+    let mut v = blank_verdict(&letter, &[], received, default_zone);
+    v.reference = reference(None, format!("size:{size}:{received}").as_bytes());
+    v.kind = Kind::TestNotification;
+    v.decision = Decision::Review;
+    v.reason = Some("message too large to read".into());
+    v.problems.push(Problem::new(
+        ProblemCode::TooLarge,
+        format!(
+            "The message is {size} bytes, above the limit of {} bytes; it was not read. A person must look at it.",
+            rules.max_message_bytes
+        ),
+    ));
+    Checked {
+        verdict: v,
+        letter,
+        extraction: None,
+        zone: default_zone,
+        notice_rules: (rules.standard_notice_days, rules.broad_notice_days),
     }
 }
 

@@ -19,7 +19,7 @@ use tracing::{error, info, warn};
 
 use crate::check::{Arrival, Checked, check};
 use crate::config::Config;
-use crate::model::{Decision, Kind};
+use crate::model::Decision;
 use crate::render::Templates;
 use crate::render::compose::{Outgoing, Role, compose};
 use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
@@ -182,7 +182,7 @@ impl Service {
         // A body over the limit was not fetched.
         let raw = raw.unwrap_or_default();
         let mut checked = if raw.is_empty() && size > rules.max_message_bytes {
-            oversized_verdict(size, arrival, rules, &self.config.addresses.from)
+            crate::check::too_large(size, arrival, rules)
         } else {
             check(
                 raw,
@@ -634,29 +634,6 @@ fn reply_limit_warning(max: u32) -> String {
     format!(
         "No automated reply was sent: this address already got {max} automated replies in the last 24 hours (possible mail loop)."
     )
-}
-
-/// The verdict for a message whose body was not fetched because of its size.
-fn oversized_verdict(
-    size: u64,
-    arrival: DateTime<Utc>,
-    rules: &crate::config::Rules,
-    own: &str,
-) -> Checked {
-    // `check` refuses anything above the limit before reading it; a stand-in of the same
-    // length would cost the memory we avoided, so the size goes in directly.
-    let mut c = check(b"", Arrival::Known(arrival), rules, own);
-    c.verdict.kind = Kind::TestNotification;
-    c.verdict.decision = Decision::Review;
-    c.verdict.reason = Some("message too large to read".into());
-    c.verdict.problems = vec![crate::model::Problem::new(
-        crate::model::ProblemCode::TooLarge,
-        format!(
-            "The message is {size} bytes, above the limit of {} bytes; it was not read. A person must look at it.",
-            rules.max_message_bytes
-        ),
-    )];
-    c
 }
 
 /// Tells staff that a message could not be delivered and will not be retried.
