@@ -8,15 +8,15 @@ use regex::Regex;
 use crate::model::TestClass;
 
 /// Load-like test words (the first alternative of [`TEST_WORDS`]).
-const LOAD_WORDS: &str = r"\b(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?\b
-          |\blast[\s\-]?tests?\b|\blasttest\w*|\bbelastungstest\w*|\bperformance[\s\-]?tests?\w*|\bstresstest\w*
-          |\bddos\w*|\bdos[\s\-]?(?:attack|simulation|test)\w*|\bflood(?:ing)?\s+test\w*";
+const LOAD_WORDS: &str = r"(?-u:\b)(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?(?-u:\b)
+          |(?-u:\b)last[\s\-]?tests?(?-u:\b)|(?-u:\b)lasttest\w*|(?-u:\b)belastungstest\w*|(?-u:\b)performance[\s\-]?tests?\w*|(?-u:\b)stresstest\w*
+          |(?-u:\b)ddos\w*|(?-u:\b)dos[\s\-]?(?:attack|simulation|test)\w*|(?-u:\b)flood(?:ing)?\s+test\w*";
 
 /// Security test words (the second alternative of [`TEST_WORDS`]).
-const SECURITY_WORDS: &str = r"\bpen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?\b|\bpentest\w*|\bpenetrationstest\w*
-          |\bsecurity[\s\-]?(?:test(?:s|ing)?|scan(?:s|ning)?|assessment|audit)\b|\bsicherheits(?:test|prüfung|pruefung|überprüfung|scan)\w*
-          |\bvulnerability[\s\-]?(?:scan(?:s|ning)?|assessment|test(?:s|ing)?)\b|\bschwachstellen\w*
-          |\bred[\s\-]team(?:ing)?\b|\bbug[\s\-]bounty\b|\bdast\b|\bowasp\b|\bburp\b|\bnessus\b|\bzap\s+scan\w*";
+const SECURITY_WORDS: &str = r"(?-u:\b)pen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?(?-u:\b)|(?-u:\b)pentest\w*|(?-u:\b)penetrationstest\w*
+          |(?-u:\b)security[\s\-]?(?:test(?:s|ing)?|scan(?:s|ning)?|assessment|audit)(?-u:\b)|(?-u:\b)sicherheits(?:test|prüfung|pruefung|überprüfung|scan)\w*
+          |(?-u:\b)vulnerability[\s\-]?(?:scan(?:s|ning)?|assessment|test(?:s|ing)?)(?-u:\b)|(?-u:\b)schwachstellen\w*
+          |(?-u:\b)red[\s\-]team(?:ing)?(?-u:\b)|(?-u:\b)bug[\s\-]bounty(?-u:\b)|(?-u:\b)dast(?-u:\b)|(?-u:\b)owasp(?-u:\b)|(?-u:\b)burp(?-u:\b)|(?-u:\b)nessus(?-u:\b)|(?-u:\b)zap\s+scan\w*";
 
 /// One pass finds every mention of a kind of test; load words are preferred where both
 /// could match at the same place.
@@ -26,7 +26,7 @@ static TEST_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The load words anchored at the start of the haystack: a match of [`TEST_WORDS`] is a
 /// load mention exactly when a load word starts where it starts (leftmost-first prefers
-/// the first alternative). Every test word begins with `\b` and a letter, so slicing the
+/// the first alternative). Every test word begins with `(?-u:\b)` and a letter, so slicing the
 /// text at the match start does not change what matches. This avoids capture groups,
 /// whose bounded backtracker costs more than the whole scan.
 static LOAD_AT_START: LazyLock<Regex> =
@@ -35,7 +35,7 @@ static LOAD_AT_START: LazyLock<Regex> =
 /// Words that put a security test on the platform itself, not only the customer's app.
 static PLATFORM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\blagoon\b|\bkubernetes\b|\bk8s\b|\bcluster\b|\bplatform\b|\bplattform\b|\binfrastructure\b|\binfrastruktur\b|\bshared (?:infra|hosting|services)|\bcontrol plane\b|\bingress\b|\bamazee\.io (?:infra|platform|cluster)",
+        r"(?i)(?-u:\b)lagoon(?-u:\b)|(?-u:\b)kubernetes(?-u:\b)|(?-u:\b)k8s(?-u:\b)|(?-u:\b)cluster(?-u:\b)|(?-u:\b)platform(?-u:\b)|(?-u:\b)plattform(?-u:\b)|(?-u:\b)infrastructure(?-u:\b)|(?-u:\b)infrastruktur(?-u:\b)|(?-u:\b)shared (?:infra|hosting|services)|(?-u:\b)control plane(?-u:\b)|(?-u:\b)ingress(?-u:\b)|(?-u:\b)amazee\.io (?:infra|platform|cluster)",
     )
     .expect("static regex")
 });
@@ -47,6 +47,12 @@ static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+/// Whether `text` reads as a question about how to announce a test. Separate from
+/// [`mentions`] because only messages without concrete items need it.
+pub fn asks_how(text: &str) -> bool {
+    HOW_TO_ASK.is_match(text)
+}
 
 /// Negations that, just before a test word, mean no such test happens.
 const NEGATIONS: &[&str] = &[
@@ -77,8 +83,6 @@ pub struct TestMentions {
     pub security: bool,
     /// The platform itself is named.
     pub platform: bool,
-    /// The text reads as a question about how to announce a test.
-    pub asks_how: bool,
     /// A test is named outside a question: the text announces rather than asks.
     pub announces: bool,
     /// The first sentence naming a test, as the scope fallback.
@@ -133,7 +137,6 @@ pub fn mentions(text: &str) -> TestMentions {
     m.platform = PLATFORM_WORDS
         .find_iter(text)
         .any(|w| names_the_platform_itself(text, w.start(), w.end()));
-    m.asks_how = HOW_TO_ASK.is_match(text);
     m
 }
 
@@ -416,9 +419,11 @@ mod tests {
 
     #[test]
     fn questions_about_how_to_announce_are_recognised() {
-        assert!(mentions("What information do you need before we run a pen test?").asks_how);
-        assert!(mentions("Wie viel Vorlauf braucht ihr für einen Pentest?").asks_how);
-        assert!(!mentions("We will run a pen test from 14 Dec.").asks_how);
+        assert!(asks_how(
+            "What information do you need before we run a pen test?"
+        ));
+        assert!(asks_how("Wie viel Vorlauf braucht ihr für einen Pentest?"));
+        assert!(!asks_how("We will run a pen test from 14 Dec."));
     }
 
     #[test]

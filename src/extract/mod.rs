@@ -127,7 +127,7 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
     // Concrete items that only a real announcement carries.
     let concrete =
         !originating_ips.is_empty() || (!found.windows.is_empty() && !targets.is_empty());
-    let is_notification = (!mentions.asks_how || concrete)
+    let is_notification = (concrete || !classify::asks_how(text))
         && (mentions.announces
             || (mentions.any() && concrete)
             || (subject_mentions.any() && concrete));
