@@ -201,35 +201,27 @@ fn merge_attached(letter: &mut Letter, text: &mut Text, inner: Letter) {
             std::mem::replace(&mut text.signature, inner.text.signature)
         };
         let own_quoted = std::mem::take(&mut text.quoted);
-        text.quoted = join_blocks(&[&own_new, &own_sig, &own_quoted, &header, &inner.text.quoted]);
+        text.quoted = quote::join_blocks([
+            own_new.as_str(),
+            own_sig.as_str(),
+            own_quoted.as_str(),
+            header.as_str(),
+            inner.text.quoted.as_str(),
+        ]);
         text.new = inner.text.new;
         letter.forwarded_from = inner_from;
     } else {
         let own_quoted = std::mem::take(&mut text.quoted);
-        text.quoted = join_blocks(&[
-            &own_quoted,
-            &header,
-            &inner.text.new,
-            &inner.text.signature,
-            &inner.text.quoted,
+        text.quoted = quote::join_blocks([
+            own_quoted.as_str(),
+            header.as_str(),
+            inner.text.new.as_str(),
+            inner.text.signature.as_str(),
+            inner.text.quoted.as_str(),
         ]);
     }
-    text.attachments = join_blocks(&[&text.attachments, &inner.text.attachments]);
-}
-
-fn join_blocks(blocks: &[&str]) -> String {
-    let mut out = String::new();
-    for b in blocks {
-        let b = b.trim_matches('\n');
-        if b.trim().is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str("\n\n");
-        }
-        out.push_str(b);
-    }
-    out
+    text.attachments =
+        quote::join_blocks([text.attachments.as_str(), inner.text.attachments.as_str()]);
 }
 
 /// Truncates to at most `max` bytes at a character boundary.

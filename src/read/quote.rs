@@ -371,7 +371,7 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
 }
 
 /// Joins non-empty blocks with a blank line between them.
-fn join_blocks<'a>(blocks: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn join_blocks<'a>(blocks: impl IntoIterator<Item = &'a str>) -> String {
     let mut out = String::new();
     for b in blocks {
         let b = b.trim_matches('\n');
