@@ -299,3 +299,86 @@ fn a_message_above_the_size_limit_is_not_parsed_but_reviewed() {
     assert_eq!(v["kind"], "test_notification");
     assert_ne!(v["problems"][0]["code"], "too_large");
 }
+
+#[test]
+fn watch_stops_with_a_clear_error_when_the_store_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // A regular file where the store's folder should be: nothing can be created below it.
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"").unwrap();
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\nseed_from = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
+            root.join("templates"),
+            dir.path().join("maildir"),
+            root.join("fixtures/demo"),
+            dir.path().join("outbox"),
+            blocker.join("intake.sqlite3"),
+        ),
+    )
+    .unwrap();
+    let out = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("store"), "{err}");
+    assert!(
+        !dir.path().join("outbox").exists()
+            || std::fs::read_dir(dir.path().join("outbox"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "nothing answered without a record"
+    );
+}
+
+#[test]
+fn watch_once_on_the_demo_maildir_decides_each_message_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = dir.path().join("demo.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\nseed_from = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
+            root.join("templates"),
+            dir.path().join("maildir"),
+            root.join("fixtures/demo"),
+            dir.path().join("outbox"),
+            dir.path().join("intake.sqlite3"),
+        ),
+    )
+    .unwrap();
+    let out = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for d in [
+        "decision=accept",
+        "decision=reject",
+        "decision=review",
+        "decision=ignore",
+    ] {
+        assert!(err.contains(d), "{d} in the demo:\n{err}");
+    }
+    // accept: reply + security + staff; reject: reply + staff; review: staff.
+    let written = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(written, 6);
+    let again = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 decided"));
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .count(),
+        6,
+        "nothing answered twice"
+    );
+}
