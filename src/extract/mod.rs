@@ -133,6 +133,11 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
             || (subject_mentions.any() && concrete));
     let mut mentions = mentions;
     mentions.merge(&subject_mentions);
+    // Targets that are the platform's own services make it a test of the platform itself,
+    // whatever the words around them say.
+    if targets.iter().any(|t| is_platform_service(t)) {
+        mentions.platform = true;
+    }
 
     Extraction {
         is_notification,
@@ -152,6 +157,39 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
     }
 }
 
+/// Host names of the platform's own services (not customer routes, which sit deeper under
+/// cluster domains such as `nginx-shop-prod.ch4.amazee.io`).
+fn is_platform_service(host: &str) -> bool {
+    const DOMAINS: &[&str] = &["amazee.io", "amazeeio.cloud", "lagoon.sh"];
+    const SERVICES: &[&str] = &[
+        "api",
+        "dashboard",
+        "ui",
+        "ssh",
+        "git",
+        "keycloak",
+        "auth",
+        "harbor",
+        "registry",
+        "logs",
+        "grafana",
+        "kibana",
+        "status",
+        "lagoon",
+        "backup",
+        "webhook",
+        "webhooks",
+    ];
+    DOMAINS.iter().any(|d| {
+        host.strip_suffix(d)
+            .and_then(|rest| rest.strip_suffix('.'))
+            .is_some_and(|sub| {
+                let labels: Vec<&str> = sub.split('.').collect();
+                labels.len() <= 2 && labels.first().is_some_and(|l| SERVICES.contains(l))
+            })
+    })
+}
+
 /// The text without lines that are only about reaching people (their mail domains and
 /// web sites are not targets).
 fn without_mail_lines(text: &str) -> String {
@@ -166,4 +204,30 @@ fn without_mail_lines(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_platform_service;
+
+    #[test]
+    fn platform_services_are_told_from_customer_routes() {
+        for h in [
+            "dashboard.amazee.io",
+            "api.lagoon.amazeeio.cloud",
+            "ssh.lagoon.amazeeio.cloud",
+            "keycloak.amazee.io",
+        ] {
+            assert!(is_platform_service(h), "{h}");
+        }
+        for h in [
+            "nginx-shop-prod.ch4.amazee.io",
+            "www.example.ch",
+            "amazee.io",
+            "shop.amazeeio.cloud",
+            "api.example.ch",
+        ] {
+            assert!(!is_platform_service(h), "{h}");
+        }
+    }
 }
