@@ -196,13 +196,7 @@ impl Store {
         let tx = self.conn.transaction().context("Starting a transaction")?;
         let id = insert_message(&tx, rec, now)?;
         for o in outgoing {
-            tx.execute(
-                "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-                 ON CONFLICT (out_message_id) DO NOTHING",
-                params![id, o.role.as_str(), o.to, o.from, o.message_id, o.raw, ts(now)],
-            )
-            .context("Queueing a reply")?;
+            insert_outbox(&tx, id, o, now)?;
         }
         tx.commit().context("Committing a decision")?;
         Ok(id)
@@ -210,15 +204,7 @@ impl Store {
 
     /// Queues one more message for a recorded decision (a notice to staff).
     pub fn queue(&self, message: i64, o: &Outgoing, now: DateTime<Utc>) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-                 ON CONFLICT (out_message_id) DO NOTHING",
-                params![message, o.role.as_str(), o.to, o.from, o.message_id, o.raw, ts(now)],
-            )
-            .context("Queueing a message")?;
-        Ok(())
+        insert_outbox(&self.conn, message, o, now)
     }
 
     /// Records a mailbox position holding a message decided before under another position
@@ -408,21 +394,18 @@ impl Store {
             .context("Saving the mailbox position")?;
         Ok(())
     }
+}
 
-    /// Counts of decisions, for logs and tests.
-    pub fn decision_counts(&self) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT decision, count(*) FROM messages GROUP BY decision ORDER BY decision")
-            .context("Preparing the count query")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get::<_, i64>(1)?.try_into().unwrap_or(0)))
-            })
-            .context("Counting decisions")?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .context("Counting decisions")
-    }
+/// Queues `o` for the decision `message`; a Message-ID already queued is kept as it is.
+fn insert_outbox(conn: &Connection, message: i64, o: &Outgoing, now: DateTime<Utc>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+         ON CONFLICT (out_message_id) DO NOTHING",
+        params![message, o.role.as_str(), o.to, o.from, o.message_id, o.raw, ts(now)],
+    )
+    .context("Queueing a message")?;
+    Ok(())
 }
 
 fn insert_message(tx: &Transaction<'_>, rec: &Record<'_>, now: DateTime<Utc>) -> Result<i64> {

@@ -110,13 +110,6 @@ pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender
     }
 }
 
-/// Every e-mail address in `text`, lowercase, in order.
-pub fn emails_in(text: &str) -> impl Iterator<Item = String> + '_ {
-    EMAIL
-        .find_iter(text)
-        .map(|m| m.as_str().to_ascii_lowercase())
-}
-
 fn is_role_address_of_ours(e: &str) -> bool {
     e.ends_with("@amazee.io")
 }

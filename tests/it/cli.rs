@@ -300,26 +300,33 @@ fn a_message_above_the_size_limit_is_not_parsed_but_reviewed() {
     assert_ne!(v["problems"][0]["code"], "too_large");
 }
 
-#[test]
-fn watch_stops_with_a_clear_error_when_the_store_cannot_be_written() {
-    let dir = tempfile::tempdir().unwrap();
+/// A config in `dir` for `intake watch` on the demo Maildir (seeded into `dir/maildir`), with
+/// the file outbox `dir/outbox` and the store at `store`.
+fn demo_watch_config(dir: &Path, store: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    // A regular file where the store's folder should be: nothing can be created below it.
-    let blocker = dir.path().join("not-a-folder");
-    std::fs::write(&blocker, b"").unwrap();
-    let cfg = dir.path().join("watch.toml");
+    let cfg = dir.join("watch.toml");
     std::fs::write(
         &cfg,
         format!(
             "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\nseed_from = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
             root.join("templates"),
-            dir.path().join("maildir"),
+            dir.join("maildir"),
             root.join("fixtures/demo"),
-            dir.path().join("outbox"),
-            blocker.join("intake.sqlite3"),
+            dir.join("outbox"),
+            store,
         ),
     )
     .unwrap();
+    cfg
+}
+
+#[test]
+fn watch_stops_with_a_clear_error_when_the_store_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the store's folder should be: nothing can be created below it.
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, b"").unwrap();
+    let cfg = demo_watch_config(dir.path(), &blocker.join("intake.sqlite3"));
     let out = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -337,20 +344,7 @@ fn watch_stops_with_a_clear_error_when_the_store_cannot_be_written() {
 #[test]
 fn watch_once_on_the_demo_maildir_decides_each_message_once() {
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cfg = dir.path().join("demo.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\nseed_from = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
-            root.join("templates"),
-            dir.path().join("maildir"),
-            root.join("fixtures/demo"),
-            dir.path().join("outbox"),
-            dir.path().join("intake.sqlite3"),
-        ),
-    )
-    .unwrap();
+    let cfg = demo_watch_config(dir.path(), &dir.path().join("intake.sqlite3"));
     let out = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use intake::check::{Arrival, check};
+use intake::check::{Arrival, Checked, check};
 use intake::config::Config;
 use intake::render::Templates;
 use intake::render::compose::{Role, compose};
@@ -16,26 +16,53 @@ const CASES: &[&str] = &[
     "041-out-of-office-ignore",
 ];
 
+/// The shipped configuration and templates, with the fixed clock every test renders at.
+struct Shipped {
+    config: Config,
+    templates: Templates,
+    now: chrono::DateTime<Utc>,
+}
+
+impl Shipped {
+    fn load() -> Shipped {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::from_file(&root.join("config.toml")).unwrap();
+        let templates = Templates::load(&config.templates_dir).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        Shipped {
+            config,
+            templates,
+            now,
+        }
+    }
+
+    /// A corpus fixture's bytes and its checked verdict.
+    fn check(&self, case: &str) -> (Vec<u8>, Checked) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let raw = std::fs::read(root.join(format!("fixtures/corpus/{case}.eml"))).unwrap();
+        let checked = check(
+            &raw,
+            Arrival::FromHeaders { fallback: self.now },
+            &self.config.rules,
+            &self.config.addresses.from,
+        );
+        (raw, checked)
+    }
+}
+
 #[test]
 fn rendered_messages_match_byte_for_byte() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config::from_file(&root.join("config.toml")).unwrap();
-    let templates = Templates::load(&config.templates_dir).unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+    let shipped = Shipped::load();
+    let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let dir = root.join("fixtures/render");
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
     for case in CASES {
-        let raw = std::fs::read(root.join(format!("fixtures/corpus/{case}.eml"))).unwrap();
-        let checked = check(
-            &raw,
-            Arrival::FromHeaders { fallback: now },
-            &config.rules,
-            &config.addresses.from,
-        );
-        let out = compose(&checked, &raw, &templates, &config.addresses, now, true).unwrap();
+        let (raw, checked) = shipped.check(case);
+        let out = compose(&checked, &raw, templates, &config.addresses, now, true).unwrap();
         let roles: Vec<Role> = out.iter().map(|o| o.role).collect();
         match checked.verdict.decision.as_str() {
             "accept" => assert_eq!(
@@ -72,19 +99,10 @@ fn rendered_messages_match_byte_for_byte() {
 
 #[test]
 fn replies_are_threaded_and_marked_automatic() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config::from_file(&root.join("config.toml")).unwrap();
-    let templates = Templates::load(&config.templates_dir).unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
-    let raw =
-        std::fs::read(root.join("fixtures/corpus/016-short-notice-pentest-reject.eml")).unwrap();
-    let checked = check(
-        &raw,
-        Arrival::FromHeaders { fallback: now },
-        &config.rules,
-        &config.addresses.from,
-    );
-    let out = compose(&checked, &raw, &templates, &config.addresses, now, true).unwrap();
+    let shipped = Shipped::load();
+    let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
+    let (raw, checked) = shipped.check("016-short-notice-pentest-reject");
+    let out = compose(&checked, &raw, templates, &config.addresses, now, true).unwrap();
     let reply = String::from_utf8(out[0].raw.clone()).unwrap();
     let id = checked.verdict.message_id.clone().unwrap();
     assert!(reply.contains(&format!("In-Reply-To: <{id}>")), "{reply}");
@@ -96,7 +114,7 @@ fn replies_are_threaded_and_marked_automatic() {
     let again = compose(
         &checked,
         &raw,
-        &templates,
+        templates,
         &config.addresses,
         now + chrono::Duration::hours(1),
         true,
@@ -117,19 +135,10 @@ fn replies_are_threaded_and_marked_automatic() {
 
 #[test]
 fn the_reply_limit_suppresses_the_customer_reply_and_tells_staff() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = Config::from_file(&root.join("config.toml")).unwrap();
-    let templates = Templates::load(&config.templates_dir).unwrap();
-    let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
-    let raw =
-        std::fs::read(root.join("fixtures/corpus/016-short-notice-pentest-reject.eml")).unwrap();
-    let checked = check(
-        &raw,
-        Arrival::FromHeaders { fallback: now },
-        &config.rules,
-        &config.addresses.from,
-    );
-    let out = compose(&checked, &raw, &templates, &config.addresses, now, false).unwrap();
+    let shipped = Shipped::load();
+    let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
+    let (raw, checked) = shipped.check("016-short-notice-pentest-reject");
+    let out = compose(&checked, &raw, templates, &config.addresses, now, false).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].role, Role::Staff);
     let staff = mail_parser::MessageParser::default()

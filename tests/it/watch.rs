@@ -194,6 +194,16 @@ path = "{store}"
     fn once(&self) -> Intake {
         Intake::start(&self.config, &self.log, true)
     }
+
+    /// `intake watch --once`, which must exit 0 by itself within a minute.
+    fn run_once(&self) -> Intake {
+        let mut run = self.once();
+        let code = run
+            .wait_exit(Duration::from_secs(60))
+            .and_then(|s| s.code());
+        assert_eq!(code, Some(0), "--once exits 0:\n{}", run.log_tail());
+        run
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1016,14 +1026,7 @@ async fn watch_resynchronises_after_uidvalidity_changes_without_answering_twice(
     let (raw_a, raw_b) = (notification(&a, 40, "pass"), notification(&b, 3, "pass"));
     ms.imap_append("support", &folder, &raw_a, None).await;
     ms.imap_append("support", &folder, &raw_b, None).await;
-    let mut run = setup.once();
-    assert_eq!(
-        run.wait_exit(Duration::from_secs(60))
-            .and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        run.log_tail()
-    );
+    setup.run_once();
     let before = uidvalidity(ms, &folder).await;
 
     // The server renumbers the folder: same messages, new UIDVALIDITY, plus one new one.
@@ -1040,15 +1043,7 @@ async fn watch_resynchronises_after_uidvalidity_changes_without_answering_twice(
         "the test needs a new UIDVALIDITY"
     );
 
-    let mut again = setup.once();
-    assert_eq!(
-        again
-            .wait_exit(Duration::from_secs(60))
-            .and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        again.log_tail()
-    );
+    let again = setup.run_once();
     assert!(
         again.log_tail().contains("UIDVALIDITY changed"),
         "{}",
@@ -1100,14 +1095,7 @@ async fn first_start_answers_nothing_that_arrived_before_it() {
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    let mut run = setup.once();
-    assert_eq!(
-        run.wait_exit(Duration::from_secs(60))
-            .and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        run.log_tail()
-    );
+    let run = setup.run_once();
     assert!(
         run.log_tail().contains("0 decided, 1 skipped"),
         "{}",
@@ -1123,15 +1111,7 @@ async fn first_start_answers_nothing_that_arrived_before_it() {
     let new = format!("{}@example.test", unique("first-new"));
     ms.imap_append("support", &folder, &notification(&new, 40, "pass"), None)
         .await;
-    let mut again = setup.once();
-    assert_eq!(
-        again
-            .wait_exit(Duration::from_secs(60))
-            .and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        again.log_tail()
-    );
+    let again = setup.run_once();
     assert!(
         again.log_tail().contains("1 decided, 0 skipped"),
         "{}",
@@ -1169,29 +1149,14 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
         );
     ms.imap_append("support", &folder, raw.as_bytes(), None)
         .await;
-    let mut run = setup.once();
-    assert_eq!(
-        run.wait_exit(Duration::from_secs(60))
-            .and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        run.log_tail()
-    );
+    let run = setup.run_once();
     assert!(
         run.log_tail().contains("sending refused permanently"),
         "{}",
         run.log_tail()
     );
     // The next run sends the staff notice queued for the failure, and does not retry the reply.
-    let mut again = setup.once();
-    assert_eq!(
-        again
-            .wait_exit(Duration::from_secs(60))
-            .and_then(|s| s.code()),
-        Some(0),
-        "{}",
-        again.log_tail()
-    );
+    let again = setup.run_once();
     let t0 = Instant::now();
     loop {
         let staff = mailbox(ms, "staff").await;
