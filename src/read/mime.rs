@@ -316,8 +316,9 @@ fn decode_base64(input: &[u8], cap: usize) -> Vec<u8> {
             }
         }
     }
-    // A short last group: two digits make one byte, three make two.
-    if out.len() < cap {
+    // A short last group: two digits make one byte, three make two. Even a zero cap keeps
+    // the first byte, so the group is decoded whenever fewer than `max(cap, 1)` are out.
+    if out.len() < cap.max(1) {
         match n {
             2 => out.push((acc >> 4) as u8),
             3 => {
