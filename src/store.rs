@@ -1,9 +1,12 @@
 //! The SQLite store: which messages were decided, their verdicts, the outbox of replies
 //! they cause, the mailbox position, and per-sender reply counts.
 //!
-//! Exactly-once rests on one rule: a verdict and every message it causes are written in one
-//! transaction, before anything is sent. Sending then marks each outbox row sent; on restart
-//! unsent rows go out, and a message already decided is never decided again.
+//! Exactly-once rests on two rules. A verdict and every message it causes are written in one
+//! transaction, before anything is sent; a message already decided is never decided again.
+//! And the moment a message's content starts going to the mail server is written down (the
+//! hand-over) before it happens: after a crash, an unsent row without a hand-over is sent
+//! again safely, while a customer reply with one may have been delivered, so it is given to
+//! staff instead of being sent a second time.
 
 use std::path::Path;
 
@@ -54,11 +57,36 @@ const MIGRATIONS: &[&str] = &[
         last_uid INTEGER NOT NULL,
         answer_since TEXT NOT NULL
     ) STRICT;",
+    // 2: when each message's content was last handed to the mail server.
+    "ALTER TABLE outbox ADD COLUMN handed_over_at TEXT;",
 ];
 
 /// A handle on the store file.
 pub struct Store {
     conn: Connection,
+    path: std::path::PathBuf,
+}
+
+/// A second connection to the store, only for recording hand-overs. It can be shared between
+/// the sends in flight (the main connection cannot: it is not `Sync`).
+pub struct HandOverLog {
+    conn: std::sync::Mutex<Connection>,
+}
+
+impl HandOverLog {
+    /// Durably records that the content of outbox row `id` is about to go to the server.
+    pub fn record(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the hand-over log's lock is poisoned"))?;
+        conn.execute(
+            "UPDATE outbox SET handed_over_at = ?2 WHERE id = ?1",
+            params![id, ts(now)],
+        )
+        .context("Recording a hand-over")?;
+        Ok(())
+    }
 }
 
 /// A message's identity in its mailbox.
@@ -124,19 +152,20 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("Creating the store folder {}", dir.display()))?;
         }
-        let conn = Connection::open(path)
-            .with_context(|| format!("Opening the store {}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .context("Setting WAL journal mode")?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .context("Setting synchronous=FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .context("Enabling foreign keys")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .context("Setting the busy timeout")?;
-        let mut store = Store { conn };
+        let conn = connect(path)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// A second connection for recording hand-overs while sends are in flight.
+    pub fn hand_over_log(&self) -> Result<HandOverLog> {
+        Ok(HandOverLog {
+            conn: std::sync::Mutex::new(connect(&self.path)?),
+        })
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -202,11 +231,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Queues one more message for a recorded decision (a notice to staff).
-    pub fn queue(&self, message: i64, o: &Outgoing, now: DateTime<Utc>) -> Result<()> {
-        insert_outbox(&self.conn, message, o, now)
-    }
-
     /// Records a mailbox position holding a message decided before under another position
     /// (same Message-ID and content): same decision and verdict, nothing queued.
     pub fn record_duplicate(&self, id: &Identity) -> Result<()> {
@@ -236,15 +260,20 @@ impl Store {
 
     /// Outbox rows due for sending at `now`, oldest first.
     pub fn pending(&self, now: DateTime<Utc>) -> Result<Vec<Pending>> {
+        self.select_pending(
+            "SELECT id, role, sender, recipient, out_message_id, raw, attempts, message FROM outbox
+             WHERE sent_at IS NULL AND failed IS NULL AND next_attempt_at <= ?1 ORDER BY id",
+            params![ts(now)],
+        )
+    }
+
+    fn select_pending(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Pending>> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, role, sender, recipient, out_message_id, raw, attempts, message FROM outbox
-                 WHERE sent_at IS NULL AND failed IS NULL AND next_attempt_at <= ?1 ORDER BY id",
-            )
+            .prepare_cached(sql)
             .context("Preparing the outbox query")?;
         let rows = stmt
-            .query_map(params![ts(now)], |r| {
+            .query_map(args, |r| {
                 Ok(Pending {
                     id: r.get(0)?,
                     role: r.get(1)?,
@@ -301,11 +330,12 @@ impl Store {
         Ok(())
     }
 
-    /// A temporary failure: try again after `retry_in`.
+    /// A temporary failure, known not to have delivered the message: try again after
+    /// `retry_in`. The hand-over is cleared, as nothing was delivered.
     pub fn mark_retry(&self, id: i64, now: DateTime<Utc>, retry_in: Duration) -> Result<()> {
         self.conn
             .execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, handed_over_at = NULL WHERE id = ?1",
                 params![id, ts(now + retry_in)],
             )
             .context("Scheduling a retry")?;
@@ -314,13 +344,48 @@ impl Store {
 
     /// A permanent failure: never retried.
     pub fn mark_failed(&self, id: i64, reason: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET attempts = attempts + 1, failed = ?2 WHERE id = ?1",
-                params![id, reason],
-            )
-            .context("Marking a reply failed")?;
+        self.give_up(id, reason, None, Utc::now())
+    }
+
+    /// Stops sending row `id` for `reason` and, in the same transaction, queues `notice`
+    /// (to staff) for the row's decision: a crash cannot leave the one without the other.
+    pub fn give_up(
+        &self,
+        id: i64,
+        reason: &str,
+        notice: Option<&Outgoing>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .context("Starting a transaction")?;
+        tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, failed = ?2 WHERE id = ?1",
+            params![id, reason],
+        )
+        .context("Marking a message failed")?;
+        if let Some(o) = notice {
+            let message: i64 = tx
+                .query_row("SELECT message FROM outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .context("Reading a message's decision")?;
+            insert_outbox(&tx, message, o, now)?;
+        }
+        tx.commit().context("Committing a failure")?;
         Ok(())
+    }
+
+    /// Customer replies handed to the mail server but never confirmed sent: a previous run
+    /// stopped (crash, kill, power loss) while sending them, so they may have been delivered.
+    pub fn replies_in_doubt(&self) -> Result<Vec<Pending>> {
+        self.select_pending(
+            "SELECT id, role, sender, recipient, out_message_id, raw, attempts, message FROM outbox
+             WHERE sent_at IS NULL AND failed IS NULL AND handed_over_at IS NOT NULL AND role = 'reply'
+             ORDER BY id",
+            [],
+        )
     }
 
     /// Customer replies queued to `recipient` since `since`: the loop breaker's count.
@@ -394,6 +459,21 @@ impl Store {
             .context("Saving the mailbox position")?;
         Ok(())
     }
+}
+
+/// Opens one connection with the store's settings.
+fn connect(path: &Path) -> Result<Connection> {
+    let conn =
+        Connection::open(path).with_context(|| format!("Opening the store {}", path.display()))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .context("Setting WAL journal mode")?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .context("Setting synchronous=FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .context("Enabling foreign keys")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .context("Setting the busy timeout")?;
+    Ok(conn)
 }
 
 /// Queues `o` for the decision `message`; a Message-ID already queued is kept as it is.
@@ -651,5 +731,106 @@ mod tests {
         drop(c);
         let err = Store::open(&path).err().unwrap().to_string();
         assert!(err.contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn a_handed_over_reply_is_in_doubt_after_reopening_but_not_internal_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let mut s = Store::open(&path).unwrap();
+            record(
+                &mut s,
+                &ident(1, "a"),
+                &[
+                    out("r1@amazee.io", Role::Reply),
+                    out("f1@amazee.io", Role::Security),
+                ],
+            );
+            record(&mut s, &ident(2, "b"), &[out("r2@amazee.io", Role::Reply)]);
+            record(&mut s, &ident(3, "c"), &[out("r3@amazee.io", Role::Reply)]);
+            let rows = s.pending(t0()).unwrap();
+            let id = |m: &str| rows.iter().find(|p| p.out_message_id == m).unwrap().id;
+            let log = s.hand_over_log().unwrap();
+            // r1 and f1 handed over, then the process dies; r2 handed over and confirmed;
+            // r3 handed over but refused with a 4xx (known not delivered).
+            for m in [
+                "r1@amazee.io",
+                "f1@amazee.io",
+                "r2@amazee.io",
+                "r3@amazee.io",
+            ] {
+                log.record(id(m), t0()).unwrap();
+            }
+            s.mark_sent(id("r2@amazee.io"), t0()).unwrap();
+            s.mark_retry(id("r3@amazee.io"), t0(), Duration::seconds(30))
+                .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let doubt: Vec<String> = s
+            .replies_in_doubt()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.out_message_id)
+            .collect();
+        assert_eq!(doubt, ["r1@amazee.io"]);
+        // The forward is still pending: internal mail is sent again rather than lost.
+        let pending: Vec<String> = s
+            .pending(t0() + Duration::minutes(1))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.out_message_id)
+            .collect();
+        assert_eq!(pending, ["r1@amazee.io", "f1@amazee.io", "r3@amazee.io"]);
+        let notice = out("doubt.r1@amazee.io", Role::Staff);
+        s.give_up(
+            s.replies_in_doubt().unwrap()[0].id,
+            "in doubt",
+            Some(&notice),
+            t0(),
+        )
+        .unwrap();
+        assert!(s.replies_in_doubt().unwrap().is_empty());
+        // The notice is queued for the same decision, the reply is not sent again.
+        let pending: Vec<String> = s
+            .pending(t0() + Duration::minutes(1))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.out_message_id)
+            .collect();
+        assert_eq!(
+            pending,
+            ["f1@amazee.io", "r3@amazee.io", "doubt.r1@amazee.io"]
+        );
+    }
+
+    #[test]
+    fn a_store_of_schema_1_is_migrated_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute(
+                "INSERT INTO messages (folder, uidvalidity, uid, content_hash, arrival, decided_at, decision, rules_version, verdict)
+                 VALUES ('INBOX', 7, 1, 'a', 'x', 'x', 'accept', 'v', '{}')",
+                [],
+            )
+            .unwrap();
+            c.execute(
+                "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
+                 VALUES (1, 'reply', 'jane@example.ch', 'support@amazee.io', 'old@amazee.io', x'00', 'x', '2000-01-01T00:00:00.000Z')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.pending(t0()).unwrap().len(), 1);
+        assert!(s.replies_in_doubt().unwrap().is_empty());
+        assert_eq!(
+            s.decision_at("INBOX", 7, 1).unwrap().as_deref(),
+            Some("accept")
+        );
     }
 }

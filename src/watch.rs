@@ -21,12 +21,12 @@ use crate::check::{Arrival, Checked, check};
 use crate::config::Config;
 use crate::model::Decision;
 use crate::render::Templates;
-use crate::render::compose::{Outgoing, Role, compose};
+use crate::render::compose::{Role, Trouble, compose, delivery_notice};
 use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
 use crate::source::{
     Backoff, ImapConfig, ImapSource, MailboxConfig, MaildirConfig, MaildirSource, Wake,
 };
-use crate::store::{Identity, Position, Record, Seen, Store};
+use crate::store::{HandOverLog, Identity, Pending, Position, Record, Seen, Store};
 
 /// Outgoing messages in flight at once (the SMTP outbox pools its connections).
 const SEND_CONCURRENCY: usize = 8;
@@ -113,6 +113,7 @@ struct Service {
     config: Config,
     templates: Templates,
     store: Store,
+    hand_over: HandOverLog,
     outbox: Box<dyn Outbox>,
     summary: Summary,
 }
@@ -133,16 +134,20 @@ pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summa
         .clone()
         .ok_or_else(|| anyhow!("config has no [store] section: intake watch needs one"))?;
     let store = Store::open(&store_path)?;
+    let hand_over = store.hand_over_log()?;
     let outbox = build_outbox(&outbox_cfg)?;
     let mut svc = Service {
         config,
         templates,
         store,
+        hand_over,
         outbox,
         summary: Summary::default(),
     };
     info!(store = %store_path.display(), "intake watch starting");
-    // Whatever a previous run queued but did not send goes out first.
+    // Whatever a previous run queued but did not send goes out first, except replies it may
+    // have delivered already.
+    svc.recover_in_doubt()?;
     svc.flush().await?;
     match mailbox {
         MailboxConfig::Imap(cfg) => svc.run_imap(&cfg, once, shutdown).await?,
@@ -265,8 +270,9 @@ impl Service {
         Ok(true)
     }
 
-    /// Sends every due outbox row. SMTP 4xx or a lost connection: retried later with
-    /// backoff. 5xx: not retried, staff told.
+    /// Sends every due outbox row. SMTP 4xx or a lost connection before the content went
+    /// out: retried later with backoff. 5xx: not retried, staff told. A customer reply whose
+    /// delivery is in doubt: not retried, staff told; internal mail in doubt is retried.
     async fn flush(&mut self) -> Result<()> {
         use futures::StreamExt as _;
         // Runs even during shutdown: what the message in hand queued is still sent.
@@ -277,6 +283,7 @@ impl Service {
         // Up to SEND_CONCURRENCY messages are in flight at once, over the outbox's pooled
         // connections; each result is recorded as soon as it comes back.
         let outbox = &self.outbox;
+        let log = &self.hand_over;
         let mut results = futures::stream::iter(pending)
             .map(|p| async move {
                 let envelope = Envelope {
@@ -285,7 +292,11 @@ impl Service {
                     from: (p.role != Role::Reply.as_str()).then(|| p.sender.clone()),
                     to: vec![p.recipient.clone()],
                 };
-                let result = outbox.send(&envelope, &p.raw).await;
+                // Written (and synced) before the content goes out, on the runtime thread:
+                // a few milliseconds, and it must be on disk before the server can deliver.
+                let id = p.id;
+                let hand_over = move || log.record(id, Utc::now()).map_err(|e| format!("{e:#}"));
+                let result = outbox.send_with(&envelope, &p.raw, &hand_over).await;
                 (p, result)
             })
             .buffer_unordered(SEND_CONCURRENCY);
@@ -296,26 +307,36 @@ impl Service {
                     self.summary.sent += 1;
                     info!(to = %p.recipient, role = %p.role, out_message_id = %p.out_message_id, "sent");
                 }
-                Err(SendError::Transient(e)) => {
+                Err(SendError::InDoubt(e)) if p.role == Role::Reply.as_str() => {
+                    error!(to = %p.recipient, error = %e, out_message_id = %p.out_message_id, "reply may or may not have been delivered; not resent, staff told");
+                    give_to_staff(&self.store, &self.config, &p, Trouble::InDoubt, &e)?;
+                }
+                Err(SendError::Transient(e) | SendError::InDoubt(e)) => {
                     let wait = retry_delay(p.attempts);
                     warn!(to = %p.recipient, error = %e, retry_in_s = wait.num_seconds(), "sending failed, will retry");
                     self.store.mark_retry(p.id, Utc::now(), wait)?;
                 }
                 Err(SendError::Permanent(e)) => {
                     error!(to = %p.recipient, error = %e, "sending refused permanently; staff told");
-                    self.store.mark_failed(p.id, &e)?;
-                    if p.role != Role::Staff.as_str() {
-                        let notice = failure_notice(
-                            &self.config,
-                            &p.recipient,
-                            &p.out_message_id,
-                            &e,
-                            Utc::now(),
-                        )?;
-                        self.store.queue(p.message, &notice, Utc::now())?;
-                    }
+                    give_to_staff(&self.store, &self.config, &p, Trouble::Refused, &e)?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// After a crash: customer replies that were being handed to the server when the last
+    /// run stopped go to staff instead of being sent a second time.
+    fn recover_in_doubt(&self) -> Result<()> {
+        for p in self.store.replies_in_doubt()? {
+            error!(to = %p.recipient, out_message_id = %p.out_message_id, "the last run stopped while handing this reply to the server; not resent, staff told");
+            give_to_staff(
+                &self.store,
+                &self.config,
+                &p,
+                Trouble::InDoubt,
+                "intake stopped (crash, kill or power loss) before the server's answer came back",
+            )?;
         }
         Ok(())
     }
@@ -637,31 +658,29 @@ fn reply_limit_warning(max: u32) -> String {
 }
 
 /// Tells staff that a message could not be delivered and will not be retried.
-fn failure_notice(
+/// Stops sending `p` and queues a notice to staff with `p` attached (none about a notice to
+/// staff itself, which would only queue another for the same address).
+fn give_to_staff(
+    store: &Store,
     config: &Config,
-    recipient: &str,
-    out_id: &str,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<Outgoing> {
-    let subject = format!("[intake] Delivery to {recipient} failed permanently");
-    let body = format!(
-        "intake could not deliver message <{out_id}> to {recipient}; the server refused it permanently:\r\n\r\n  {error}\r\n\r\nIt will not be retried. Please contact the customer by hand.\r\n"
-    );
-    let message_id = format!("failed.{out_id}");
-    let raw = format!(
-        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{message_id}>\r\nAuto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}",
-        from = config.addresses.from,
-        to = config.addresses.staff,
-        date = now.to_rfc2822(),
-    );
-    Ok(Outgoing {
-        role: Role::Staff,
-        from: config.addresses.from.clone(),
-        to: config.addresses.staff.clone(),
-        message_id,
-        raw: raw.into_bytes(),
-    })
+    p: &Pending,
+    trouble: Trouble,
+    detail: &str,
+) -> Result<()> {
+    let notice = if p.role == Role::Staff.as_str() {
+        None
+    } else {
+        Some(delivery_notice(
+            &config.addresses,
+            trouble,
+            &p.recipient,
+            &p.out_message_id,
+            detail,
+            &p.raw,
+            Utc::now(),
+        )?)
+    };
+    store.give_up(p.id, detail, notice.as_ref(), Utc::now())
 }
 
 /// SHA-256 of the raw bytes, hex.

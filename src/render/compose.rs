@@ -220,9 +220,83 @@ fn build(
     })
 }
 
+/// Why staff are told about an outgoing message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The server refused it permanently (5xx); it is not retried.
+    Refused,
+    /// It was being handed to the server when the connection or intake itself failed, so it
+    /// may or may not have been delivered; intake does not send it again on its own.
+    InDoubt,
+}
+
+/// A notice to staff about outgoing message `out_id` to `recipient`, with that message
+/// attached so it can be forwarded by hand.
+pub fn delivery_notice(
+    addresses: &Addresses,
+    trouble: Trouble,
+    recipient: &str,
+    out_id: &str,
+    detail: &str,
+    message: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Outgoing> {
+    let (subject, body, prefix) = match trouble {
+        Trouble::Refused => (
+            format!("[intake] Delivery to {recipient} failed permanently"),
+            format!(
+                "intake could not deliver message <{out_id}> to {recipient}; the server refused it permanently:\r\n\r\n  {detail}\r\n\r\nIt will not be retried. Please contact the customer by hand; the message is attached.\r\n"
+            ),
+            "failed",
+        ),
+        Trouble::InDoubt => (
+            format!("[intake] Please check: reply to {recipient} may not have been delivered"),
+            format!(
+                "intake was handing its reply <{out_id}> to the mail server when this happened:\r\n\r\n  {detail}\r\n\r\nThe server may or may not have accepted it. Sending it again could give the customer two answers, so intake does not resend it on its own.\r\n\r\nPlease check whether {recipient} received it (the mail server's log shows the Message-ID above). If not, forward the attached reply to them.\r\n"
+            ),
+            "doubt",
+        ),
+    };
+    let message_id = format!("{prefix}.{out_id}");
+    let from_mb: Mailbox = format!("intake <{}>", addresses.from)
+        .parse()
+        .with_context(|| format!("Invalid from address {}", addresses.from))?;
+    let to_mb: Mailbox = addresses
+        .staff
+        .parse()
+        .with_context(|| format!("Invalid staff address {}", addresses.staff))?;
+    let msg = Message::builder()
+        .from(from_mb)
+        .to(to_mb)
+        .subject(subject)
+        .date(SystemTime::from(now))
+        .message_id(Some(format!("<{message_id}>")))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(message_part(message, "message.eml")?),
+        )?;
+    Ok(Outgoing {
+        role: Role::Staff,
+        from: addresses.from.clone(),
+        to: addresses.staff.clone(),
+        message_id,
+        raw: msg.formatted(),
+    })
+}
+
 /// The customer's message as a `message/rfc822` part: 7bit or 8bit as RFC 2046 wants; a
 /// message that fits neither (NUL bytes, overlong lines) is attached base64 as a file.
 fn original_part(original: &[u8]) -> Result<SinglePart> {
+    message_part(original, "original.eml")
+}
+
+/// `raw` as a `message/rfc822` part named `name`; see [`original_part`].
+fn message_part(original: &[u8], name: &str) -> Result<SinglePart> {
     let crlf = to_crlf(original);
     let lines_fit = crlf.split(|&b| b == b'\n').all(|l| l.len() <= 999);
     if lines_fit && !crlf.contains(&0) {
@@ -234,12 +308,12 @@ fn original_part(original: &[u8]) -> Result<SinglePart> {
         return Ok(SinglePart::builder()
             .header(ContentType::parse("message/rfc822").context("rfc822 content type")?)
             .header(lettre::message::header::ContentDisposition::attachment(
-                "original.eml",
+                name,
             ))
             .header(enc)
             .body(Body::dangerous_pre_encoded(crlf, enc)));
     }
-    Ok(Attachment::new("original.eml".into()).body(
+    Ok(Attachment::new(name.into()).body(
         original.to_vec(),
         ContentType::parse("application/octet-stream").context("octet-stream content type")?,
     ))

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use futures::future::BoxFuture;
 use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor};
 
-use super::{Envelope, Outbox, SendError, lettre_envelope};
+use super::{Envelope, HandOver, Outbox, SendError, lettre_envelope};
 
 /// An outbox that writes `<uuid>.eml` files.
 #[derive(Debug, Clone)]
@@ -43,12 +43,18 @@ impl FileOutbox {
 }
 
 impl Outbox for FileOutbox {
-    fn send<'a>(
+    fn send_with<'a>(
         &'a self,
         envelope: &'a Envelope,
         raw: &'a [u8],
+        hand_over: &'a HandOver<'a>,
     ) -> BoxFuture<'a, Result<(), SendError>> {
-        Box::pin(async move { self.write(envelope, raw).await.map(|_| ()) })
+        Box::pin(async move {
+            // Checked before the hand-over, so a bad address fails with nothing in doubt.
+            lettre_envelope(envelope)?;
+            hand_over().map_err(SendError::Transient)?;
+            self.write(envelope, raw).await.map(|_| ())
+        })
     }
 }
 
@@ -73,5 +79,41 @@ mod tests {
         let dynamic: &dyn Outbox = &out;
         dynamic.send(&env, raw).await.unwrap();
         assert_eq!(std::fs::read_dir(d.path().join("sub")).unwrap().count(), 2);
+    }
+
+    #[tokio::test]
+    async fn hand_over_comes_first_and_its_failure_writes_nothing() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let d = tempfile::tempdir().unwrap();
+        let out = FileOutbox::new(d.path()).unwrap();
+        let env = Envelope {
+            from: None,
+            to: vec!["c@example.test".into()],
+        };
+        let calls = AtomicUsize::new(0);
+        let counting = || {
+            // Nothing may be written before the hand-over is recorded.
+            assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        };
+        out.send_with(&env, b"Subject: x\r\n\r\nx\r\n", &counting)
+            .await
+            .unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let refusing = || Err("disk full".to_string());
+        let r = out
+            .send_with(&env, b"Subject: y\r\n\r\ny\r\n", &refusing)
+            .await;
+        assert_eq!(r, Err(SendError::Transient("disk full".into())));
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        // A bad address fails before the hand-over: nothing is in doubt.
+        let bad = Envelope {
+            from: None,
+            to: vec!["not an address".into()],
+        };
+        let r = out.send_with(&bad, b"x", &counting).await;
+        assert!(matches!(r, Err(SendError::Permanent(_))), "{r:?}");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -34,6 +34,11 @@ pub enum SendError {
     /// Retrying will not help: 5xx answer, invalid address, unusable configuration.
     #[error("permanent send failure: {0}")]
     Permanent(String),
+    /// The message's content had gone to the server when the connection failed or timed out,
+    /// before the server's answer: it may or may not have been accepted. Sending it again
+    /// could deliver it twice.
+    #[error("delivery in doubt: {0}")]
+    InDoubt(String),
 }
 
 impl SendError {
@@ -43,15 +48,35 @@ impl SendError {
     }
 }
 
+/// Called once per send, just before the message's content starts going out: after this
+/// point a failure may leave the message delivered. An error stops the send, which then
+/// fails as [`SendError::Transient`] with nothing delivered.
+pub type HandOver<'a> = dyn Fn() -> Result<(), String> + Send + Sync + 'a;
+
+fn no_hand_over() -> Result<(), String> {
+    Ok(())
+}
+
 /// Something that delivers finished messages. Object safe, so the watch loop can hold a
 /// `Box<dyn Outbox>` built from [`OutboxConfig`].
 pub trait Outbox: Send + Sync {
-    /// Sends `raw` (a complete RFC 5322 message, CRLF line ends) to `envelope.to`, unchanged.
+    /// Sends `raw` (a complete RFC 5322 message, CRLF line ends) to `envelope.to`, unchanged,
+    /// calling `hand_over` just before the content goes out.
+    fn send_with<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+        raw: &'a [u8],
+        hand_over: &'a HandOver<'a>,
+    ) -> BoxFuture<'a, Result<(), SendError>>;
+
+    /// [`Outbox::send_with`] without a hand-over callback.
     fn send<'a>(
         &'a self,
         envelope: &'a Envelope,
         raw: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), SendError>>;
+    ) -> BoxFuture<'a, Result<(), SendError>> {
+        self.send_with(envelope, raw, &no_hand_over)
+    }
 }
 
 /// Where replies go, as written in the configuration file (`[outbox]` with `kind = "smtp"` or

@@ -7,6 +7,7 @@
 //! algorithm that small write waits for the server's delayed ACK (about 40 ms per message).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -15,7 +16,10 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParam
 use lettre::transport::smtp::extension::ClientId;
 use tokio::sync::Mutex;
 
-use super::{Envelope, Outbox, SendError, SmtpConfig, lettre_envelope};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
+
+use super::{Envelope, HandOver, Outbox, SendError, SmtpConfig, lettre_envelope};
 use crate::source::Security;
 
 /// How long an unused connection stays open.
@@ -187,32 +191,90 @@ impl Inner {
         }
     }
 
+    /// One SMTP transaction on `conn`. A connection that failed is closed; one that worked
+    /// goes back to the pool.
     async fn send_on(
         &self,
         mut conn: AsyncSmtpConnection,
         env: &lettre::address::Envelope,
         raw: &[u8],
+        hand_over: &HandOver<'_>,
     ) -> Result<(), SendError> {
-        match tokio::time::timeout(self.timeout, conn.send(env, raw)).await {
-            Ok(Ok(_)) => {
-                self.give_back(conn).await;
-                Ok(())
-            }
-            Ok(Err(e)) => {
-                let e = classify(e);
-                if e.is_transient() {
-                    conn.abort().await;
+        let handed = AtomicBool::new(false);
+        let result = match tokio::time::timeout(
+            self.timeout,
+            transact(&mut conn, env, raw, hand_over, &handed),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => {
+                let what = format!("sending to {}:{} timed out", self.host, self.port);
+                Err(if handed.load(Ordering::SeqCst) {
+                    SendError::InDoubt(what)
                 } else {
-                    // A refused message leaves the session usable: reset it for the next one.
-                    self.give_back(conn).await;
-                }
-                Err(e)
+                    SendError::Transient(what)
+                })
             }
-            Err(_) => Err(SendError::Transient(format!(
-                "sending to {}:{} timed out",
-                self.host, self.port
-            ))),
+        };
+        // After a failure the session is mid-transaction, perhaps inside DATA where a QUIT
+        // would only be read as content: the connection is closed without one, which also
+        // makes the server discard any content it got without the final dot.
+        if result.is_ok() {
+            self.give_back(conn).await;
         }
+        result
+    }
+}
+
+/// MAIL, RCPT, DATA, then the content, as lettre's `send` does, but with the hand-over
+/// recorded between DATA's go-ahead and the content. Before that point any failure leaves
+/// nothing delivered. After it, the server's own answer (2xx, 4xx, 5xx) is definite, while a
+/// lost connection or garbled answer leaves the message in doubt.
+async fn transact(
+    conn: &mut AsyncSmtpConnection,
+    env: &lettre::address::Envelope,
+    raw: &[u8],
+    hand_over: &HandOver<'_>,
+    handed: &AtomicBool,
+) -> Result<(), SendError> {
+    let mut options = Vec::new();
+    let non_ascii = env
+        .to()
+        .iter()
+        .chain(env.from())
+        .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+    if non_ascii {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(SendError::Permanent(
+                "an address is not ASCII and the server does not offer SMTPUTF8".into(),
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !raw.is_ascii() {
+        if !conn.server_info().supports_feature(Extension::EightBitMime) {
+            return Err(SendError::Permanent(
+                "the message is not ASCII and the server does not offer 8BITMIME".into(),
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    conn.command(Mail::new(env.from().cloned(), options))
+        .await
+        .map_err(classify)?;
+    for to in env.to() {
+        conn.command(Rcpt::new(to.clone(), vec![]))
+            .await
+            .map_err(classify)?;
+    }
+    conn.command(Data).await.map_err(classify)?;
+    hand_over().map_err(SendError::Transient)?;
+    handed.store(true, Ordering::SeqCst);
+    match conn.message(raw).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.status().is_some() => Err(classify(e)),
+        Err(e) => Err(SendError::InDoubt(e.to_string())),
     }
 }
 
@@ -228,23 +290,26 @@ fn classify(e: lettre::transport::smtp::Error) -> SendError {
 }
 
 impl Outbox for SmtpOutbox {
-    fn send<'a>(
+    fn send_with<'a>(
         &'a self,
         envelope: &'a Envelope,
         raw: &'a [u8],
+        hand_over: &'a HandOver<'a>,
     ) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async move {
             let env = lettre_envelope(envelope)?;
             let inner = &self.inner;
             if let Some(conn) = inner.take_idle().await {
-                match inner.send_on(conn, &env, raw).await {
-                    // A pooled connection the server closed meanwhile: try once on a new one.
+                match inner.send_on(conn, &env, raw, hand_over).await {
+                    // A pooled connection the server closed meanwhile: try once on a new
+                    // one. Only a transient failure, known to have delivered nothing; never
+                    // a message in doubt.
                     Err(e) if e.is_transient() => {}
                     other => return other,
                 }
             }
             let conn = inner.connect().await?;
-            inner.send_on(conn, &env, raw).await
+            inner.send_on(conn, &env, raw, hand_over).await
         })
     }
 }
@@ -288,5 +353,162 @@ mod tests {
         c.username = Some("u".into());
         c.password_env = Some("INTAKE_TEST_SURELY_UNSET_VARIABLE".into());
         assert!(matches!(SmtpOutbox::new(&c), Err(SendError::Permanent(_))));
+    }
+
+    /// How the scripted peer ends the transaction once the content has arrived.
+    #[derive(Clone, Copy)]
+    enum AfterDot {
+        Accept,
+        Answer451,
+        Hangup,
+        Silence,
+    }
+
+    /// A scripted SMTP peer on loopback, for the faults a real server cannot be made to
+    /// produce on cue. Returns the port and what it received, in the end.
+    async fn peer(
+        hang_up_after_mail: bool,
+        after: AfterDot,
+    ) -> (u16, tokio::task::JoinHandle<String>) {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let (sock, _) = l.accept().await.unwrap();
+            let (r, mut w) = sock.into_split();
+            let mut r = BufReader::new(r);
+            let mut seen = String::new();
+            w.write_all(b"220 peer ESMTP\r\n").await.unwrap();
+            let mut in_data = false;
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    return seen;
+                }
+                seen.push_str(&line);
+                if in_data {
+                    if line == ".\r\n" {
+                        match after {
+                            AfterDot::Accept => w.write_all(b"250 2.0.0 queued\r\n").await.unwrap(),
+                            AfterDot::Answer451 => {
+                                w.write_all(b"451 4.3.0 try later\r\n").await.unwrap()
+                            }
+                            AfterDot::Hangup => return seen,
+                            AfterDot::Silence => {
+                                // No answer; wait until the client gives up and closes.
+                                let mut rest = String::new();
+                                let _ = r.read_line(&mut rest).await;
+                                return seen;
+                            }
+                        }
+                        in_data = false;
+                    }
+                    continue;
+                }
+                let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                let answer: &[u8] = match verb.as_str() {
+                    "EHLO" => b"250-peer\r\n250 8BITMIME\r\n",
+                    "MAIL" if hang_up_after_mail => return seen,
+                    "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 2.1.0 ok\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return seen;
+                    }
+                    _ => b"502 5.5.2 what\r\n",
+                };
+                w.write_all(answer).await.unwrap();
+            }
+        });
+        (port, task)
+    }
+
+    /// Sends one message to a scripted peer; the result, hand-over calls, what it received.
+    async fn send_to_peer(
+        hang_up_after_mail: bool,
+        after: AfterDot,
+        refuse_hand_over: bool,
+    ) -> (Result<(), SendError>, usize, String) {
+        use std::sync::atomic::AtomicUsize;
+        let (port, task) = peer(hang_up_after_mail, after).await;
+        let mut c = SmtpConfig::new("127.0.0.1");
+        c.security = Security::None;
+        c.port = Some(port);
+        c.timeout_seconds = 2;
+        let out = SmtpOutbox::new(&c).unwrap();
+        let env = Envelope {
+            from: Some("support@amazee.test".into()),
+            to: vec!["customer@example.test".into()],
+        };
+        let calls = AtomicUsize::new(0);
+        let hand_over = || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            if refuse_hand_over {
+                Err("store unavailable".to_string())
+            } else {
+                Ok(())
+            }
+        };
+        let r = out
+            .send_with(&env, b"Subject: x\r\n\r\nthe content\r\n", &hand_over)
+            .await;
+        drop(out);
+        // The outbox closed or pooled the connection; dropped, it closes it either way.
+        let seen = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        (r, calls.load(Ordering::SeqCst), seen)
+    }
+
+    #[tokio::test]
+    async fn an_accepted_message_is_handed_over_once() {
+        let (r, calls, _) = send_to_peer(false, AfterDot::Accept, false).await;
+        assert_eq!(r, Ok(()));
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn a_hangup_after_the_content_leaves_the_message_in_doubt() {
+        let (r, calls, _) = send_to_peer(false, AfterDot::Hangup, false).await;
+        assert!(matches!(r, Err(SendError::InDoubt(_))), "{r:?}");
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn silence_after_the_content_is_in_doubt_not_retried() {
+        let (r, calls, _) = send_to_peer(false, AfterDot::Silence, false).await;
+        assert!(matches!(r, Err(SendError::InDoubt(_))), "{r:?}");
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn a_4xx_answer_to_the_content_is_a_plain_retry() {
+        let (r, calls, _) = send_to_peer(false, AfterDot::Answer451, false).await;
+        assert!(
+            matches!(r, Err(SendError::Transient(ref e)) if e.contains("451")),
+            "{r:?}"
+        );
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn a_hangup_before_data_is_transient_and_never_handed_over() {
+        let (r, calls, _) = send_to_peer(true, AfterDot::Accept, false).await;
+        assert!(matches!(r, Err(SendError::Transient(_))), "{r:?}");
+        assert_eq!(calls, 0);
+    }
+
+    #[tokio::test]
+    async fn a_failed_hand_over_sends_no_content() {
+        let (r, calls, seen) = send_to_peer(false, AfterDot::Accept, true).await;
+        assert_eq!(r, Err(SendError::Transient("store unavailable".into())));
+        assert_eq!(calls, 1);
+        assert!(seen.contains("DATA"), "{seen}");
+        assert!(!seen.contains("the content"), "{seen}");
     }
 }
