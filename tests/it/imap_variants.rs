@@ -309,6 +309,16 @@ async fn xoauth2_logs_in_with_a_token_from_env_or_command_and_refuses_a_wrong_on
         .await
         .expect("XOAUTH2 with the token from the command");
     src.logout().await;
+    // Dovecot logged these logins as XOAUTH2 (checked by the token endpoint), not as
+    // anything that would work without it.
+    let log = std::fs::read_to_string(ms.dir.join("dovecot.log")).unwrap();
+    assert!(
+        log.lines()
+            .filter(|l| l.contains("Login: user=<customer>, method=XOAUTH2"))
+            .count()
+            >= 2,
+        "dovecot.log has no XOAUTH2 logins of customer"
+    );
 
     std::fs::write(&file, "revoked-or-expired-token\n").unwrap();
     let t0 = Instant::now();
@@ -453,6 +463,32 @@ async fn watch_with_move_to(ms: &MailServers, listener: Listener, tag: &str) {
     );
     wait_moved(ms, &again, &handled, &second).await;
     assert!(again.terminate().is_some_and(|s| s.success()));
+
+    if listener == Listener::Minimal {
+        // Both runs polled and copied: no IDLE, no MOVE, no EXPUNGE ever went over the wire.
+        let t0 = Instant::now();
+        let sessions = loop {
+            let s: Vec<Vec<String>> = ms
+                .rawlog_sessions("support", &folder)
+                .iter()
+                .map(|s| commands(s))
+                .collect();
+            // (No LOGOUT to wait for: a SIGTERM'd watch mid-wait just closes the connection.)
+            if s.len() >= 2
+                && s.iter().any(|c| sent(c, "UID COPY"))
+                && s.iter().any(|c| sent(c, "NOOP"))
+            {
+                break s;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(5), "rawlogs: {s:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        for c in &sessions {
+            for verb in ["IDLE", "MOVE", "UID MOVE", "EXPUNGE", "UID EXPUNGE"] {
+                assert!(!sent(c, verb), "{verb} sent: {c:#?}");
+            }
+        }
+    }
 }
 
 /// Waits until the message `id` is in the support user's `folder` with `$intake-accepted`.
