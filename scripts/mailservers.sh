@@ -14,27 +14,41 @@
 #                              so a test process that dies (or never runs destructors) leaks no daemons.
 #   MAILSERVERS_CLEANUP=1      the watchdog also removes DIR after stopping.
 #
-# Installs dovecot-imapd, dovecot-lmtpd and postfix with apt-get when they are missing.
+# Installs dovecot-imapd, dovecot-lmtpd, postfix and python3 with apt-get when they are missing.
 #
 # What runs:
 #   Dovecot  IMAP on 127.0.0.1:$IMAP_PORT, STARTTLS offered, plaintext LOGIN/PLAIN allowed too
 #            (loopback tests), IDLE, MOVE, UIDPLUS; LMTP on the unix socket $LMTP_SOCKET.
 #            Users in DIR/passwd (passwd-file, plain passwords), maildirs under DIR/mail/USER,
 #            auth_failure_delay = 0. The logins are the bare user names below.
+#            Variants of the same instance (same users, same mail):
+#              127.0.0.1:$IMAPS_PORT                 implicit TLS (like port 993).
+#              $IMAP_NOIDLE_HOST:$IMAP_NOIDLE_PORT   STARTTLS; CAPABILITY without IDLE and MOVE
+#                                                    (UIDPLUS kept): clients must poll and COPY.
+#              $IMAP_MINIMAL_HOST:$IMAP_MINIMAL_PORT STARTTLS; without IDLE, MOVE and UIDPLUS.
+#            (Dovecot only stops advertising them; the commands still work. Sessions on the
+#            two reduced listeners are recorded in $RAWLOG_DIR/USER/*.in and *.out, so tests
+#            can check what a client really sent.)
+#            XOAUTH2 and OAUTHBEARER logins are checked by the oauth2 passdb against
+#            $OAUTH2_URL (scripts/oauth2-tokeninfo.py, Python 3), which knows exactly one
+#            token per user: <NAME>_OAUTH_TOKEN. Password logins never reach it.
 #   Postfix  SMTP on 127.0.0.1:$SMTP_PORT (STARTTLS offered, not required). Accepts mail for the
 #            users below at both test domains and hands it to Dovecot over LMTP. Any other
 #            recipient gets 550 (unknown user) or 554 (relay denied); nothing is relayed anywhere.
-#   TLS      A throwaway CA ($CA_FILE) signs a certificate for `localhost` and 127.0.0.1 used by
-#            both servers (rustls refuses a self-signed server certificate used as its own CA).
+#   TLS      A throwaway CA ($CA_FILE) signs a certificate for `localhost`, 127.0.0.1, 127.0.0.2
+#            and 127.0.0.3 used by both servers (rustls refuses a self-signed server certificate used as its own CA).
 #
 # Domains: amazee.test (the support side) and example.test (customers). Every user exists at both.
 # Users (login = password prefix): support, customer, security, staff, loop.
 #
 # DIR/env (shell syntax, also parsed by tests/it/mailservers.rs):
 #   IMAP_HOST=127.0.0.1  IMAP_PORT=...  SMTP_HOST=127.0.0.1  SMTP_PORT=...  CA_FILE=DIR/tls/ca.pem
-#   LMTP_SOCKET=...  MAIL_DIR=DIR/mail  SUPPORT_DOMAIN=amazee.test  CUSTOMER_DOMAIN=example.test
-#   USERS="support customer security staff loop"
-#   <NAME>_USER, <NAME>_PASSWORD, <NAME>_ADDRESS for NAME in SUPPORT CUSTOMER SECURITY STAFF LOOP
+#   IMAPS_PORT=...  IMAP_NOIDLE_HOST=127.0.0.2  IMAP_NOIDLE_PORT=...  IMAP_MINIMAL_HOST=127.0.0.3
+#   IMAP_MINIMAL_PORT=...  OAUTH2_PORT=...  OAUTH2_URL=http://127.0.0.1:PORT/tokeninfo
+#   RAWLOG_DIR=DIR/rawlog  LMTP_SOCKET=...  MAIL_DIR=DIR/mail  SUPPORT_DOMAIN=amazee.test
+#   CUSTOMER_DOMAIN=example.test  USERS="support customer security staff loop"
+#   <NAME>_USER, <NAME>_PASSWORD, <NAME>_ADDRESS, <NAME>_OAUTH_TOKEN for NAME in SUPPORT CUSTOMER
+#   SECURITY STAFF LOOP
 #   (addresses: support@amazee.test, customer@example.test, security@amazee.test,
 #   staff@amazee.test, loop@amazee.test)
 set -euo pipefail
@@ -55,20 +69,25 @@ usage() {
 
 password_of() { echo "$1-secret"; }
 
+# The one access token the test token endpoint accepts for a user (random per folder, so a
+# token from another run is wrong).
+oauth_token_of() { echo "oauth-$1-$(cat "$2/oauth-salt")"; }
+
 domain_of() {
 	if [ "$1" = customer ]; then echo "$CUSTOMER_DOMAIN"; else echo "$SUPPORT_DOMAIN"; fi
 }
 
 ensure_packages() {
 	if command -v dovecot >/dev/null 2>&1 && command -v postfix >/dev/null 2>&1 &&
-		[ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ]; then
+		[ -x /usr/lib/dovecot/imap ] && [ -x /usr/lib/dovecot/lmtp ] &&
+		python3 -c 'import http.server' >/dev/null 2>&1; then
 		return 0
 	fi
 	[ "$(id -u)" = 0 ] || die "dovecot/postfix missing and not root: cannot install"
-	echo "mailservers.sh: installing dovecot-imapd dovecot-lmtpd postfix" >&2
+	echo "mailservers.sh: installing dovecot-imapd dovecot-lmtpd postfix python3" >&2
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	export DEBIAN_FRONTEND=noninteractive
-	local pkgs="dovecot-imapd dovecot-lmtpd postfix"
+	local pkgs="dovecot-imapd dovecot-lmtpd postfix python3"
 	# shellcheck disable=SC2086
 	if ! apt-get install -y -q $pkgs >/dev/null 2>&1; then
 		apt-get update -q >/dev/null 2>&1 || true
@@ -77,17 +96,18 @@ ensure_packages() {
 	fi
 }
 
-# A free TCP port on 127.0.0.1 (asks the kernel; falls back to probing random ports).
+# A free TCP port on 127.0.0.1, or on the address given (asks the kernel; falls back to probing
+# random ports).
 free_port() {
-	local p
+	local p host="${1:-127.0.0.1}"
 	if command -v python3 >/dev/null 2>&1 &&
-		p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null); then
+		p=$(python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$host" 2>/dev/null); then
 		echo "$p"
 		return
 	fi
 	for _ in $(seq 1 200); do
 		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		if ! (exec 3<>"/dev/tcp/$host/$p") 2>/dev/null; then
 			echo "$p"
 			return
 		fi
@@ -110,7 +130,7 @@ make_tls() {
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1
+subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3
 EOF
 	openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
 		-days 3650 -extfile "$t/server.ext" -out "$t/server.pem" >/dev/null 2>&1 ||
@@ -119,15 +139,25 @@ EOF
 }
 
 write_config() {
-	local d="$1" imap_port smtp_port u
-	imap_port=$(free_port)
-	smtp_port=$(free_port)
-	while [ "$smtp_port" = "$imap_port" ]; do smtp_port=$(free_port); done
+	local d="$1" imap_port smtp_port imaps_port noidle_port minimal_port oauth_port u p v taken
+	# Ask until the four ports on 127.0.0.1 differ (the kernel may hand a freed port out again).
+	taken=" "
+	for v in imap_port smtp_port imaps_port oauth_port; do
+		p=$(free_port)
+		while [[ "$taken" == *" $p "* ]]; do p=$(free_port); done
+		taken="$taken$p "
+		printf -v "$v" '%s' "$p"
+	done
+	noidle_port=$(free_port 127.0.0.2)
+	minimal_port=$(free_port 127.0.0.3)
 
 	# mktemp -d gives 0700; the dovecot, postfix and mail users must be able to enter.
 	chmod 755 "$d"
 	mkdir -p "$d/mail" "$d/run" "$d/state" "$d/postfix" "$d/postfix-spool" "$d/postfix-data"
 	chown mail:mail "$d/mail"
+	openssl rand -hex 12 >"$d/oauth-salt"
+	for u in $USERS; do mkdir -p "$d/rawlog/$u"; done
+	chown -R mail:mail "$d/rawlog"
 	chmod 755 "$d/run" "$d/state"
 	chown postfix:postfix "$d/postfix-data"
 	make_tls "$d"
@@ -152,7 +182,7 @@ ssl = yes
 ssl_cert = <$d/tls/server.pem
 ssl_key = <$d/tls/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 auth_username_format = %Ln
 first_valid_uid = 1
@@ -163,6 +193,15 @@ mailbox_idle_check_interval = 1 secs
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $d/passwd
+  # "none": the lookups without a login (LMTP's userdb check that the user exists).
+  mechanisms = plain login none
+}
+# Tokens go to the token endpoint, passwords never do (so a stopped endpoint cannot turn a
+# wrong password into a temporary failure).
+passdb {
+  driver = oauth2
+  args = $d/dovecot-oauth2.conf.ext
+  mechanisms = xoauth2 oauthbearer
 }
 userdb {
   driver = static
@@ -181,7 +220,17 @@ service imap-login {
     port = $imap_port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $imaps_port
+    ssl = yes
+  }
+  inet_listener imap_noidle {
+    address = 127.0.0.2
+    port = $noidle_port
+  }
+  inet_listener imap_minimal {
+    address = 127.0.0.3
+    port = $minimal_port
   }
 }
 service lmtp {
@@ -197,6 +246,26 @@ service anvil {
 protocol imap {
   imap_idle_notify_interval = 1 mins
 }
+# The reduced servers: the same mail behind a shorter CAPABILITY list, with raw session logs.
+local 127.0.0.2 {
+  protocol imap {
+    imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ NAMESPACE UNSELECT CHILDREN UIDPLUS
+    rawlog_dir = $d/rawlog/%n
+  }
+}
+local 127.0.0.3 {
+  protocol imap {
+    imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ NAMESPACE UNSELECT CHILDREN
+    rawlog_dir = $d/rawlog/%n
+  }
+}
+EOF
+
+	cat >"$d/dovecot-oauth2.conf.ext" <<EOF
+# Generated by scripts/mailservers.sh: tokens are checked by scripts/oauth2-tokeninfo.py.
+tokeninfo_url = http://127.0.0.1:$oauth_port/tokeninfo?access_token=
+username_attribute = username
+timeout_msecs = 5000
 EOF
 
 	cat >"$d/postfix/main.cf" <<EOF
@@ -276,6 +345,14 @@ EOF
 		echo "IMAP_PORT=$imap_port"
 		echo "SMTP_HOST=127.0.0.1"
 		echo "SMTP_PORT=$smtp_port"
+		echo "IMAPS_PORT=$imaps_port"
+		echo "IMAP_NOIDLE_HOST=127.0.0.2"
+		echo "IMAP_NOIDLE_PORT=$noidle_port"
+		echo "IMAP_MINIMAL_HOST=127.0.0.3"
+		echo "IMAP_MINIMAL_PORT=$minimal_port"
+		echo "OAUTH2_PORT=$oauth_port"
+		echo "OAUTH2_URL=http://127.0.0.1:$oauth_port/tokeninfo"
+		echo "RAWLOG_DIR=$d/rawlog"
 		echo "CA_FILE=$d/tls/ca.pem"
 		echo "LMTP_SOCKET=$d/run/dovecot/lmtp"
 		echo "MAIL_DIR=$d/mail"
@@ -288,6 +365,7 @@ EOF
 			echo "${up}_USER=$u"
 			echo "${up}_PASSWORD=$(password_of "$u")"
 			echo "${up}_ADDRESS=$u@$(domain_of "$u")"
+			echo "${up}_OAUTH_TOKEN=$(oauth_token_of "$u" "$d")"
 		done
 	} >"$d/env"
 	# Postfix waits ~2 s at start when main.cf is younger than 2 s; backdate it.
@@ -297,12 +375,12 @@ EOF
 env_value() { sed -n "s/^$2=//p" "$1/env"; }
 
 wait_port() {
-	local port="$1" what="$2"
+	local port="$1" what="$2" host="${3:-127.0.0.1}"
 	for _ in $(seq 1 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
 		sleep 0.1
 	done
-	die "$what did not open 127.0.0.1:$port (see logs in the folder)"
+	die "$what did not open $host:$port (see logs in the folder)"
 }
 
 wait_gone() {
@@ -316,7 +394,7 @@ wait_gone() {
 # True while a process exists and is not a zombie (nobody may reap it in a container).
 alive() {
 	local line rest
-	read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
 	rest="${line##*) }"
 	[ "${rest%% *}" != Z ]
 }
@@ -325,7 +403,7 @@ alive() {
 children_of() {
 	local parent="$1" f line rest
 	for f in /proc/[0-9]*/stat; do
-		read -r line <"$f" 2>/dev/null || continue
+		read -r line 2>/dev/null <"$f" || continue
 		rest="${line##*) }" # after "pid (comm) "
 		set -- $rest
 		if [ "${2:-}" = "$parent" ]; then
@@ -366,6 +444,35 @@ kill_pidfile() {
 	rm -f "$f"
 }
 
+oauth2_pidfile() { echo "$1/oauth2.pid"; }
+
+# The token endpoint Dovecot's oauth2 passdb asks (setsid + closed stdio, like the watchdog,
+# so it holds no pipes of the caller).
+start_oauth2() {
+	local d="$1" pf port args u
+	pf=$(oauth2_pidfile "$d")
+	if [ -s "$pf" ] && alive "$(cat "$pf")"; then
+		return 0
+	fi
+	rm -f "$pf"
+	port=$(env_value "$d" OAUTH2_PORT)
+	args=()
+	for u in $USERS; do args+=("$(oauth_token_of "$u" "$d")=$u"); done
+	setsid python3 "$(dirname "$(readlink -f "$0")")/oauth2-tokeninfo.py" "$port" "$pf" "${args[@]}" \
+		</dev/null >>"$d/oauth2.log" 2>&1 &
+	wait_port "$port" "oauth2-tokeninfo.py"
+	for _ in $(seq 1 50); do
+		[ -s "$pf" ] && break
+		sleep 0.1
+	done
+}
+
+stop_oauth2() {
+	local d="$1"
+	kill_pidfile "$(oauth2_pidfile "$d")"
+	return 0
+}
+
 start_dovecot() {
 	local d="$1"
 	if [ -s "$d/run/dovecot/master.pid" ] && alive "$(cat "$d/run/dovecot/master.pid")"; then
@@ -374,6 +481,9 @@ start_dovecot() {
 	dovecot -c "$d/dovecot.conf" </dev/null >>"$d/dovecot.start.log" 2>&1 ||
 		die "dovecot failed to start: $(tail -n 5 "$d/dovecot.start.log" "$d/dovecot.log" 2>/dev/null)"
 	wait_port "$(env_value "$d" IMAP_PORT)" dovecot
+	wait_port "$(env_value "$d" IMAPS_PORT)" dovecot
+	wait_port "$(env_value "$d" IMAP_NOIDLE_PORT)" dovecot 127.0.0.2
+	wait_port "$(env_value "$d" IMAP_MINIMAL_PORT)" dovecot 127.0.0.3
 	for _ in $(seq 1 50); do
 		[ -S "$d/run/dovecot/lmtp" ] && break
 		sleep 0.1
@@ -461,6 +571,7 @@ start)
 	[ "$(id -u)" = 0 ] || die "must run as root (dovecot and postfix require it)"
 	ensure_packages
 	[ -s "$dir/env" ] || write_config "$dir"
+	start_oauth2 "$dir"
 	start_dovecot "$dir"
 	start_postfix "$dir"
 	if [ -n "${MAILSERVERS_WATCH_PID:-}" ]; then start_watchdog "$dir" "$MAILSERVERS_WATCH_PID"; fi
@@ -470,6 +581,7 @@ stop)
 	stop_watchdog "$dir"
 	stop_postfix "$dir"
 	stop_dovecot "$dir"
+	stop_oauth2 "$dir"
 	;;
 env)
 	[ -s "$dir/env" ] || die "$dir/env missing: run start first"

@@ -24,6 +24,19 @@ pub static DISRUPT: RwLock<()> = RwLock::const_new(());
 
 static SHARED: OnceLock<Option<MailServers>> = OnceLock::new();
 
+/// The IMAP listeners of the one private Dovecot (scripts/mailservers.sh).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// 127.0.0.1:IMAP_PORT, STARTTLS, everything advertised (IDLE, MOVE, UIDPLUS).
+    Starttls,
+    /// 127.0.0.1:IMAPS_PORT, TLS from the first byte (like port 993).
+    ImplicitTls,
+    /// 127.0.0.2, STARTTLS, CAPABILITY without IDLE and MOVE (UIDPLUS kept); rawlogged.
+    NoIdle,
+    /// 127.0.0.3, STARTTLS, CAPABILITY without IDLE, MOVE and UIDPLUS; rawlogged.
+    Minimal,
+}
+
 /// The running servers and the facts from DIR/env.
 #[derive(Debug)]
 pub struct MailServers {
@@ -149,6 +162,67 @@ impl MailServers {
         c.folder = folder.to_string();
         c.timeout_seconds = 10;
         c
+    }
+
+    /// A port from DIR/env (`IMAPS_PORT`, `IMAP_NOIDLE_PORT`, ...).
+    pub fn env_port(&self, key: &str) -> u16 {
+        self.env[key].parse::<u16>().expect(key)
+    }
+
+    /// A source configuration like [`MailServers::imap_config`] for one of the listeners of
+    /// the same Dovecot (same users, same mail).
+    pub fn listener_config(
+        &self,
+        listener: Listener,
+        user: &str,
+        folder: &str,
+    ) -> intake::source::ImapConfig {
+        use intake::source::Security;
+        let mut c = self.imap_config(user, folder);
+        let (host, port, security) = match listener {
+            Listener::Starttls => ("127.0.0.1".to_string(), self.imap_port, Security::Starttls),
+            Listener::ImplicitTls => (
+                "127.0.0.1".to_string(),
+                self.env_port("IMAPS_PORT"),
+                Security::Tls,
+            ),
+            Listener::NoIdle => (
+                self.env["IMAP_NOIDLE_HOST"].clone(),
+                self.env_port("IMAP_NOIDLE_PORT"),
+                Security::Starttls,
+            ),
+            Listener::Minimal => (
+                self.env["IMAP_MINIMAL_HOST"].clone(),
+                self.env_port("IMAP_MINIMAL_PORT"),
+                Security::Starttls,
+            ),
+        };
+        c.host = host;
+        c.port = Some(port);
+        c.security = security;
+        c
+    }
+
+    /// The one OAuth 2 access token the test token endpoint accepts for `user`.
+    pub fn oauth_token(&self, user: &str) -> String {
+        self.env[&format!("{}_OAUTH_TOKEN", user.to_uppercase())].clone()
+    }
+
+    /// What clients sent (the `*.in` rawlogs) in each session of `user` on the reduced
+    /// listeners that mentions `needle` (for example a test's unique folder name).
+    pub fn rawlog_sessions(&self, user: &str, needle: &str) -> Vec<String> {
+        let dir = PathBuf::from(&self.env["RAWLOG_DIR"]).join(user);
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&dir).expect("rawlog dir").flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "in")
+                && let Ok(text) = std::fs::read_to_string(&p)
+                && text.contains(needle)
+            {
+                out.push(text);
+            }
+        }
+        out
     }
 
     /// A plaintext loopback session for the helpers below (no TLS: the helpers test nothing).

@@ -7,6 +7,7 @@
 mod cli;
 mod edges;
 mod golden;
+mod imap_variants;
 mod mailservers;
 mod render;
 mod watch;

@@ -22,13 +22,13 @@ use crate::mailservers::{DISRUPT, MailServers, shared};
 
 /// A running `intake watch`; killed (SIGKILL) and reaped when dropped, so a failing test
 /// leaves no process behind.
-struct Intake {
+pub(crate) struct Intake {
     child: Option<Child>,
     log: PathBuf,
 }
 
 impl Intake {
-    fn start(config: &Path, log: &Path, once: bool) -> Intake {
+    pub(crate) fn start(config: &Path, log: &Path, once: bool) -> Intake {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -62,7 +62,7 @@ impl Intake {
     }
 
     /// SIGTERM and wait for the exit (at most 20 s, then SIGKILL).
-    fn terminate(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn terminate(&mut self) -> Option<ExitStatus> {
         let mut c = self.child.take()?;
         let _ = Command::new("kill")
             .arg("-TERM")
@@ -102,7 +102,7 @@ impl Intake {
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
-    fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
@@ -116,14 +116,14 @@ impl Drop for Intake {
 }
 
 /// A temp folder with a config for `intake watch` on `folder` of the support user.
-struct Setup {
+pub(crate) struct Setup {
     _dir: tempfile::TempDir,
-    config: PathBuf,
+    pub(crate) config: PathBuf,
     log: PathBuf,
 }
 
 impl Setup {
-    fn new(ms: &MailServers, folder: &str, max_replies: u32) -> Setup {
+    pub(crate) fn new(ms: &MailServers, folder: &str, max_replies: u32) -> Setup {
         let dir = tempfile::Builder::new()
             .prefix("intake-watch-")
             .tempdir()
@@ -187,7 +187,7 @@ path = "{store}"
         }
     }
 
-    fn start(&self) -> Intake {
+    pub(crate) fn start(&self) -> Intake {
         Intake::start(&self.config, &self.log, false)
     }
 
@@ -209,7 +209,7 @@ path = "{store}"
 // ---------------------------------------------------------------------------------------
 // Realistic mail, dated relative to today
 
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let n = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -227,7 +227,7 @@ fn window(start_days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// A complete pen-test notification from the customer. `dmarc` is the verdict our MX wrote
 /// in Authentication-Results ("pass" or "fail").
-fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Vec<u8> {
+pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Vec<u8> {
     let (start, end) = window(start_days);
     format!(
         "Return-Path: <customer@example.test>\r\n\
@@ -261,7 +261,7 @@ fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn out_of_office(message_id: &str) -> Vec<u8> {
+pub(crate) fn out_of_office(message_id: &str) -> Vec<u8> {
     format!(
         "Return-Path: <customer@example.test>\r\n\
          From: Carla Kunde <customer@example.test>\r\n\
@@ -328,7 +328,7 @@ fn bounce(message_id: &str) -> Vec<u8> {
 
 /// One delivered message with the headers the tests need.
 #[derive(Debug, Clone)]
-struct Got {
+pub(crate) struct Got {
     message_id: String,
     in_reply_to: String,
     references: String,
@@ -379,7 +379,11 @@ async fn mailbox(ms: &MailServers, user: &str) -> Vec<Got> {
 }
 
 /// The messages in `user`'s INBOX answering each of `ids` (by In-Reply-To).
-async fn answers(ms: &MailServers, user: &str, ids: &[String]) -> BTreeMap<String, Vec<Got>> {
+pub(crate) async fn answers(
+    ms: &MailServers,
+    user: &str,
+    ids: &[String],
+) -> BTreeMap<String, Vec<Got>> {
     let mut by: BTreeMap<String, Vec<Got>> = ids.iter().map(|i| (i.clone(), vec![])).collect();
     for g in mailbox(ms, user).await {
         if let Some(v) = by.get_mut(&g.in_reply_to) {
@@ -391,7 +395,7 @@ async fn answers(ms: &MailServers, user: &str, ids: &[String]) -> BTreeMap<Strin
 
 /// Polls until every id in `ids` has at least one answer in `user`'s INBOX; then waits
 /// `settle` more (so late duplicates are seen too) and returns the final picture.
-async fn wait_answers(
+pub(crate) async fn wait_answers(
     ms: &MailServers,
     intake: &Intake,
     user: &str,
@@ -425,7 +429,7 @@ async fn wait_answers(
 }
 
 /// Flags of every message in `folder` of the support user, by Message-ID.
-async fn support_flags(ms: &MailServers, folder: &str) -> BTreeMap<String, Vec<String>> {
+pub(crate) async fn support_flags(ms: &MailServers, folder: &str) -> BTreeMap<String, Vec<String>> {
     let mut s = ms.session("support").await;
     s.examine(folder).await.unwrap();
     let fetched: Vec<_> = s
