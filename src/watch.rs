@@ -573,14 +573,16 @@ impl Service {
             }
             let max = StdDuration::from_secs(cfg.idle_minutes.clamp(1, 10) * 60);
             let wait = self.outbox_wait(max).map_err(SessionError::Fatal)?;
-            let woke = tokio::select! {
-                r = imap.wait(wait) => Some(r),
-                _ = shutdown.0.changed() => None,
+            let stop = async {
+                let _ = shutdown.0.changed().await;
             };
-            match woke {
-                None => return Ok(()),
-                Some(Ok(Wake::Changed | Wake::Quiet)) => {}
-                Some(Err(e)) => return Err(SessionError::from_source(e)),
+            match imap.wait_unless(wait, stop).await {
+                Ok(None) => {
+                    imap.logout().await;
+                    return Ok(());
+                }
+                Ok(Some(Wake::Changed | Wake::Quiet)) => {}
+                Err(e) => return Err(SessionError::from_source(e)),
             }
         }
     }

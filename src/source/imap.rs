@@ -355,24 +355,41 @@ impl ImapSource {
     /// Waits for the folder to change, at most `max` (and at most `idle_minutes` per IDLE, so a
     /// long wait is made of re-issued IDLEs; the caller simply calls again). Without IDLE it
     /// sleeps `poll_seconds` (or `max` if shorter) and sends a NOOP, which also proves the
-    /// connection alive. Dropping the returned future mid-IDLE leaves the source disconnected.
+    /// connection alive. Dropping the returned future mid-IDLE leaves the source disconnected;
+    /// [`ImapSource::wait_unless`] ends a wait cleanly.
     pub async fn wait(&mut self, max: Duration) -> Result<Wake> {
+        Ok(self
+            .wait_unless(max, std::future::pending())
+            .await?
+            .unwrap_or(Wake::Quiet))
+    }
+
+    /// [`ImapSource::wait`] that ends early, with `None`, when `stop` completes. An IDLE in
+    /// progress is ended with DONE first, so the session stays usable (for a clean LOGOUT).
+    pub async fn wait_unless(
+        &mut self,
+        max: Duration,
+        stop: impl Future<Output = ()>,
+    ) -> Result<Option<Wake>> {
         if self.session.is_none() {
             return Err(SourceError::NotConnected);
         }
         if self.drain_unsolicited() {
-            return Ok(Wake::Changed);
+            return Ok(Some(Wake::Changed));
         }
         if !self.caps.idle {
             let nap = max.min(Duration::from_secs(self.cfg.poll_seconds));
-            tokio::time::sleep(nap).await;
+            tokio::select! {
+                _ = tokio::time::sleep(nap) => {}
+                _ = stop => return Ok(None),
+            }
             let limit = self.limit();
             self.run(limit, "NOOP", async |s| s.noop().await).await?;
-            return Ok(if self.drain_unsolicited() {
+            return Ok(Some(if self.drain_unsolicited() {
                 Wake::Changed
             } else {
                 Wake::Quiet
-            });
+            }));
         }
 
         let limit = self.limit();
@@ -386,11 +403,16 @@ impl ImapSource {
             // async-imap's own timeout restarts on every server keepalive, so bound the whole
             // wait from outside; dropping the future (and its stop source) ends the wait.
             let (fut, _stop) = handle.wait_with_timeout(idle_for);
-            match tokio::time::timeout(idle_for, fut).await {
-                Err(_) => Wake::Quiet,
-                Ok(Ok(async_imap::extensions::idle::IdleResponse::NewData(_))) => Wake::Changed,
-                Ok(Ok(_)) => Wake::Quiet,
-                Ok(Err(e)) => return Err(map_imap_error("IDLE", e)),
+            tokio::select! {
+                r = tokio::time::timeout(idle_for, fut) => match r {
+                    Err(_) => Some(Wake::Quiet),
+                    Ok(Ok(async_imap::extensions::idle::IdleResponse::NewData(_))) => {
+                        Some(Wake::Changed)
+                    }
+                    Ok(Ok(_)) => Some(Wake::Quiet),
+                    Ok(Err(e)) => return Err(map_imap_error("IDLE", e)),
+                },
+                _ = stop => None,
             }
         };
         let session = timed(limit, "DONE", handle.done()).await?;

@@ -473,8 +473,10 @@ async fn watch_with_move_to(ms: &MailServers, listener: Listener, tag: &str) {
                 .iter()
                 .map(|s| commands(s))
                 .collect();
-            // (No LOGOUT to wait for: a SIGTERM'd watch mid-wait just closes the connection.)
-            if s.len() >= 2
+            // Both runs were stopped by SIGTERM while waiting, and each still logged out.
+            let watches: Vec<&Vec<String>> = s.iter().filter(|c| sent(c, "SELECT")).collect();
+            if watches.len() >= 2
+                && watches.iter().all(|c| sent(c, "LOGOUT"))
                 && s.iter().any(|c| sent(c, "UID COPY"))
                 && s.iter().any(|c| sent(c, "NOOP"))
             {
