@@ -252,7 +252,7 @@ pub fn delivery_notice(
         Trouble::InDoubt => (
             format!("[intake] Please check: reply to {recipient} may not have been delivered"),
             format!(
-                "intake was handing its reply <{out_id}> to the mail server when this happened:\r\n\r\n  {detail}\r\n\r\nThe server may or may not have accepted it. Sending it again could give the customer two answers, so intake does not resend it on its own.\r\n\r\nPlease check whether {recipient} received it (the mail server's log shows the Message-ID above). If not, forward the attached reply to them.\r\n"
+                "intake was handing its reply <{out_id}> to the mail server when this happened:\r\n\r\n  {detail}\r\n\r\nThe reply had gone to the server but its answer never came back, so it was probably delivered; but that cannot be known, and sending it again could give the customer two answers, so intake does not resend it on its own.\r\n\r\nPlease check whether {recipient} received it (the mail server's log shows the Message-ID above). If not, forward the attached reply to them.\r\n"
             ),
             "doubt",
         ),
@@ -351,5 +351,55 @@ mod tests {
         assert!(!answerable("postmaster@example.ch", "amazee.io"));
         assert!(!answerable("support@amazee.io", "amazee.io"));
         assert!(!answerable("not an address", "amazee.io"));
+    }
+
+    #[test]
+    fn a_notice_in_doubt_carries_the_reply_for_staff_to_forward() {
+        use mail_parser::{MessageParser, MimeHeaders as _};
+        let reply = b"From: support@amazee.io\r\nTo: jane@example.ch\r\nSubject: Re: Pentest\r\nMessage-ID: <INT-1.reply@amazee.io>\r\nIn-Reply-To: <n1@example.ch>\r\n\r\nAccepted.\r\n";
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 26, 8, 0, 0).unwrap();
+        let n = delivery_notice(
+            &Addresses::default(),
+            Trouble::InDoubt,
+            "jane@example.ch",
+            "INT-1.reply@amazee.io",
+            "connection reset",
+            reply,
+            now,
+        )
+        .unwrap();
+        assert_eq!(n.role, Role::Staff);
+        assert_eq!(n.to, "support-staff@amazee.io");
+        assert_eq!(n.message_id, "doubt.INT-1.reply@amazee.io");
+        let m = MessageParser::default().parse(&n.raw).unwrap();
+        assert!(m.subject().unwrap().contains("may not have been delivered"));
+        assert_eq!(
+            m.header_raw("Auto-Submitted").map(str::trim),
+            Some("auto-generated")
+        );
+        let text = m.body_text(0).unwrap();
+        assert!(text.contains("<INT-1.reply@amazee.io>"), "{text}");
+        assert!(text.contains("connection reset"), "{text}");
+        assert!(text.contains("jane@example.ch"), "{text}");
+        let att = m.attachment(0).unwrap();
+        assert_eq!(att.attachment_name(), Some("message.eml"));
+        let inner = att.message().unwrap();
+        assert_eq!(inner.message_id(), Some("INT-1.reply@amazee.io"));
+        assert_eq!(inner.body_text(0).unwrap().trim(), "Accepted.");
+
+        let refused = delivery_notice(
+            &Addresses::default(),
+            Trouble::Refused,
+            "jane@example.ch",
+            "INT-1.reply@amazee.io",
+            "550 5.1.1 no such user",
+            reply,
+            now,
+        )
+        .unwrap();
+        let m = MessageParser::default().parse(&refused.raw).unwrap();
+        assert!(m.subject().unwrap().contains("failed permanently"));
+        assert!(m.body_text(0).unwrap().contains("550 5.1.1"));
+        assert_ne!(refused.message_id, n.message_id);
     }
 }
