@@ -75,15 +75,16 @@ path = "{store}"
     config
 }
 
-fn intake(config: &Path, once: bool, log: &Path) -> Guard {
+fn intake(config: &Path, once: bool, log: &Path, level: &str) -> Guard {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_intake"));
-    cmd.arg("watch").arg("--config").arg(config);
+    cmd.args(["--log-format", "json", "watch", "--config"])
+        .arg(config);
     if once {
         cmd.arg("--once");
     }
     let log = std::fs::File::create(log).unwrap();
     Guard(
-        cmd.env("RUST_LOG", "warn")
+        cmd.env("RUST_LOG", level)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -131,7 +132,7 @@ async fn latency(ms: &MailServers, dir: &Path) {
     let folder = "bench-latency";
     ms.imap_create("support", folder).await;
     let config = write_config(ms, dir, folder);
-    let _intake = intake(&config, false, &dir.join("latency.log"));
+    let _intake = intake(&config, false, &dir.join("latency.log"), "warn");
     let mut support = ms.session("support").await;
     let mut customer = ms.session("customer").await;
     customer.select("INBOX").await.unwrap();
@@ -191,7 +192,7 @@ async fn backlog(ms: &MailServers, dir: &Path) {
     let config = write_config(ms, dir, folder);
     let log = dir.join("backlog.log");
     let t0 = Instant::now();
-    let mut run = intake(&config, true, &log);
+    let mut run = intake(&config, true, &log, "info");
     let status = loop {
         if let Some(st) = run.0.try_wait().unwrap() {
             break st;
@@ -213,6 +214,47 @@ async fn backlog(ms: &MailServers, dir: &Path) {
         "watch/backlog: {BACKLOG} waiting notifications (each: decide, 3 messages via SMTP, tag), intake watch --once: {:.1} s, {:.1} messages/s",
         elapsed.as_secs_f64(),
         BACKLOG as f64 / elapsed.as_secs_f64()
+    );
+    phases(&summary);
+}
+
+/// Where the backlog's time went, from the JSON log: when the first and last message was
+/// decided and sent, relative to the start.
+fn phases(log: &str) {
+    let mut start = None;
+    let mut spans: std::collections::BTreeMap<&str, (f64, f64, usize)> = Default::default();
+    let mut end = 0.0;
+    for line in log.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(t) = v["timestamp"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        else {
+            continue;
+        };
+        let t0 = *start.get_or_insert(t);
+        let at = (t - t0).num_microseconds().unwrap_or(0) as f64 / 1e6;
+        end = at;
+        let what = v["fields"]["message"].as_str().unwrap_or("");
+        for phase in ["decided", "sent"] {
+            if what == phase {
+                let e = spans.entry(phase).or_insert((at, at, 0));
+                e.1 = at;
+                e.2 += 1;
+            }
+        }
+    }
+    let show = |p: &str| {
+        spans.get(p).map_or("none".to_string(), |(a, b, n)| {
+            format!("{n} between {a:.1} s and {b:.1} s")
+        })
+    };
+    println!(
+        "watch/backlog phases: decided {}; sent {}; stopped at {end:.1} s",
+        show("decided"),
+        show("sent")
     );
 }
 
