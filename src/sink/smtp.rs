@@ -5,16 +5,29 @@
 //! Connections are opened here rather than by lettre's pooled transport so that the socket can
 //! have `TCP_NODELAY`: lettre writes the closing `.` of the DATA phase on its own, and with Nagle's
 //! algorithm that small write waits for the server's delayed ACK (about 40 ms per message).
+//! That holds for implicit TLS too: the TLS handshake is done here (tokio-rustls) on our own
+//! socket and the encrypted stream handed to lettre.
 
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::sync::Mutex;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
@@ -36,12 +49,24 @@ pub struct SmtpOutbox {
 struct Inner {
     host: String,
     port: u16,
-    security: Security,
-    tls: Option<TlsParameters>,
+    tls: Tls,
     credentials: Option<Credentials>,
     hello: ClientId,
     timeout: Duration,
     idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+}
+
+/// How the connection is secured.
+enum Tls {
+    /// `security = "none"` (loopback only).
+    Plain,
+    /// `security = "starttls"`: lettre upgrades the connection after the first EHLO.
+    Starttls(TlsParameters),
+    /// `security = "tls"`: TLS from the first byte, handshake done here.
+    Implicit {
+        connector: TlsConnector,
+        name: ServerName<'static>,
+    },
 }
 
 impl std::fmt::Debug for SmtpOutbox {
@@ -65,22 +90,36 @@ impl SmtpOutbox {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
-        let tls = if cfg.security == Security::None {
-            None
-        } else {
-            let mut params = TlsParameters::builder(host.clone());
-            if let Some(path) = &cfg.ca_file {
-                let pem = std::fs::read(path)
-                    .map_err(|e| SendError::Permanent(format!("{}: {e}", path.display())))?;
-                let cert = Certificate::from_pem(&pem)
-                    .map_err(|e| SendError::Permanent(format!("{}: {e}", path.display())))?;
-                params = params.add_root_certificate(cert);
+        let tls = match cfg.security {
+            Security::None => Tls::Plain,
+            // The same trust anchors as the STARTTLS branch below and the IMAP source: the web
+            // PKI roots plus the certificates in `ca_file`.
+            Security::Tls => Tls::Implicit {
+                connector: TlsConnector::from(Arc::new(
+                    crate::source::imap::tls_config(cfg.ca_file.as_deref())
+                        .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))?,
+                )),
+                // An IP address is a valid name too (checked against the certificate's
+                // IP address entries).
+                name: ServerName::try_from(host.clone()).map_err(|e| {
+                    SendError::Permanent(format!("{host:?} is not a valid TLS server name: {e}"))
+                })?,
+            },
+            Security::Starttls => {
+                let mut params = TlsParameters::builder(host.clone());
+                if let Some(path) = &cfg.ca_file {
+                    let pem = std::fs::read(path)
+                        .map_err(|e| SendError::Permanent(format!("{}: {e}", path.display())))?;
+                    let cert = Certificate::from_pem(&pem)
+                        .map_err(|e| SendError::Permanent(format!("{}: {e}", path.display())))?;
+                    params = params.add_root_certificate(cert);
+                }
+                Tls::Starttls(
+                    params
+                        .build_rustls()
+                        .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))?,
+                )
             }
-            Some(
-                params
-                    .build_rustls()
-                    .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))?,
-            )
         };
         let credentials = match (&cfg.username, &cfg.password_env) {
             (Some(user), Some(var)) => {
@@ -99,7 +138,6 @@ impl SmtpOutbox {
             inner: Arc::new(Inner {
                 host,
                 port: cfg.effective_port(),
-                security: cfg.security,
                 tls,
                 credentials,
                 hello,
@@ -119,58 +157,68 @@ impl SmtpOutbox {
 }
 
 impl Inner {
-    /// A new connection: TCP with `TCP_NODELAY`, then STARTTLS, EHLO and AUTH as configured.
+    /// A new connection: TCP with `TCP_NODELAY`, then TLS, EHLO, STARTTLS and AUTH as
+    /// configured, each step within the timeout.
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         tracing::debug!(host = %self.host, port = self.port, "opening an SMTP connection");
-        let mut conn = match (self.security, &self.tls) {
-            (Security::Tls, Some(tls)) => {
-                // Implicit TLS: lettre opens the socket and wraps it before EHLO.
-                AsyncSmtpConnection::connect_tokio1(
-                    (self.host.as_str(), self.port),
-                    Some(self.timeout),
-                    &self.hello,
-                    Some(tls.clone()),
-                    None,
+        let tcp = open_tcp(&self.host, self.port, self.timeout).await?;
+        let mut conn = match &self.tls {
+            Tls::Implicit { connector, name } => {
+                let tls = self
+                    .within("TLS handshake", connector.connect(name.clone(), tcp))
+                    .await?
+                    .map_err(|e| {
+                        // Transient, like a failed STARTTLS handshake (lettre's connection
+                        // error) and the IMAP source's TLS errors: see `tls_failure`.
+                        tls_failure(&self.host, self.port, &e)
+                    })?;
+                // lettre sees an unencrypted stream (`is_encrypted` is false); that only
+                // matters to its `can_starttls`, which is never asked here, and to nothing
+                // in AUTH, which the server offers because it sees TLS.
+                self.within(
+                    "greeting and EHLO",
+                    AsyncSmtpConnection::connect_with_transport(
+                        Box::new(ImplicitTls(tls)),
+                        &self.hello,
+                    ),
                 )
-                .await
+                .await?
                 .map_err(classify)?
             }
-            _ => {
-                let tcp = tokio::time::timeout(
-                    self.timeout,
-                    tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
-                )
-                .await
-                .map_err(|_| {
-                    SendError::Transient(format!(
-                        "connecting to {}:{} timed out",
-                        self.host, self.port
-                    ))
-                })?
-                .map_err(|e| {
-                    SendError::Transient(format!("connecting to {}:{}: {e}", self.host, self.port))
-                })?;
-                tcp.set_nodelay(true)
-                    .map_err(|e| SendError::Transient(format!("TCP_NODELAY: {e}")))?;
-                let mut conn =
-                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello)
-                        .await
-                        .map_err(classify)?;
-                if let Some(tls) = &self.tls {
+            Tls::Plain | Tls::Starttls(_) => {
+                let mut conn = self
+                    .within(
+                        "greeting and EHLO",
+                        AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello),
+                    )
+                    .await?
+                    .map_err(classify)?;
+                if let Tls::Starttls(tls) = &self.tls {
                     // Required, never silently skipped.
-                    conn.starttls(tls.clone(), &self.hello)
-                        .await
+                    self.within("STARTTLS", conn.starttls(tls.clone(), &self.hello))
+                        .await?
                         .map_err(classify)?;
                 }
                 conn
             }
         };
         if let Some(creds) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
-                .await
-                .map_err(classify)?;
+            self.within(
+                "AUTH",
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], creds),
+            )
+            .await?
+            .map_err(classify)?;
         }
         Ok(conn)
+    }
+
+    /// `step` bounded by the timeout. Nothing has been sent when a step of opening a
+    /// connection times out, so that is transient.
+    async fn within<T>(&self, step: &str, fut: impl Future<Output = T>) -> Result<T, SendError> {
+        tokio::time::timeout(self.timeout, fut).await.map_err(|_| {
+            SendError::Transient(format!("{step} with {}:{} timed out", self.host, self.port))
+        })
     }
 
     /// An idle connection that is still fresh, if any.
@@ -278,6 +326,77 @@ async fn transact(
     }
 }
 
+/// A TCP connection with `TCP_NODELAY`, within `limit`.
+async fn open_tcp(host: &str, port: u16, limit: Duration) -> Result<TcpStream, SendError> {
+    let tcp = tokio::time::timeout(limit, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| SendError::Transient(format!("connecting to {host}:{port} timed out")))?
+        .map_err(|e| SendError::Transient(format!("connecting to {host}:{port}: {e}")))?;
+    tcp.set_nodelay(true)
+        .map_err(|e| SendError::Transient(format!("TCP_NODELAY: {e}")))?;
+    Ok(tcp)
+}
+
+/// A failed TLS handshake, certificate errors included, is transient: the reply stays queued
+/// and is retried with growing pauses (capped at an hour), so renewing an expired certificate
+/// or fixing `ca_file` delivers it. A permanent error would give the reply up and route it to
+/// staff through this same server, where the notice fails the same way. This is also what a
+/// failed STARTTLS handshake is (lettre reports it as a connection error) and what the IMAP
+/// source does. The text names the cause (`invalid peer certificate: UnknownIssuer`, ...).
+fn tls_failure(host: &str, port: u16, e: &io::Error) -> SendError {
+    SendError::Transient(format!("TLS handshake with {host}:{port} failed: {e}"))
+}
+
+/// The implicit-TLS stream as lettre takes it (its stream trait needs `peer_addr`).
+#[derive(Debug)]
+struct ImplicitTls(TlsStream<TcpStream>);
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl AsyncRead for ImplicitTls {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ImplicitTls {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
 /// lettre's error to ours: 5xx answers, malformed addresses and local client errors are
 /// permanent; 4xx answers, network, TLS and timeout trouble are transient.
 fn classify(e: lettre::transport::smtp::Error) -> SendError {
@@ -353,6 +472,87 @@ mod tests {
         c.username = Some("u".into());
         c.password_env = Some("INTAKE_TEST_SURELY_UNSET_VARIABLE".into());
         assert!(matches!(SmtpOutbox::new(&c), Err(SendError::Permanent(_))));
+    }
+
+    #[tokio::test]
+    async fn connections_are_opened_with_nodelay() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let tcp = open_tcp("127.0.0.1", port, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(tcp.nodelay().unwrap());
+    }
+
+    #[test]
+    fn implicit_tls_set_up() {
+        let mut c = SmtpConfig::new("127.0.0.1");
+        c.security = Security::Tls;
+        let out = SmtpOutbox::new(&c).unwrap();
+        assert!(matches!(out.inner.tls, Tls::Implicit { .. }));
+        assert_eq!(out.inner.port, 465);
+        c.host = "[::1]".into();
+        SmtpOutbox::new(&c).unwrap();
+        c.host = "smtp.example.com".into();
+        SmtpOutbox::new(&c).unwrap();
+        c.host = "not a name".into();
+        assert!(matches!(SmtpOutbox::new(&c), Err(SendError::Permanent(_))));
+        c.host = "smtp.example.com".into();
+        c.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(matches!(SmtpOutbox::new(&c), Err(SendError::Permanent(_))));
+        let empty = tempfile::NamedTempFile::new().unwrap();
+        c.ca_file = Some(empty.path().to_path_buf());
+        assert!(matches!(SmtpOutbox::new(&c), Err(SendError::Permanent(_))));
+    }
+
+    #[tokio::test]
+    async fn implicit_tls_to_a_plaintext_server_is_transient_and_hands_nothing_over() {
+        use std::sync::atomic::AtomicUsize;
+        let (port, _peer) = peer(false, AfterDot::Accept).await;
+        let mut c = SmtpConfig::new("127.0.0.1");
+        c.security = Security::Tls;
+        c.port = Some(port);
+        c.timeout_seconds = 2;
+        let out = SmtpOutbox::new(&c).unwrap();
+        let env = Envelope {
+            from: Some("support@amazee.test".into()),
+            to: vec!["customer@example.test".into()],
+        };
+        let calls = AtomicUsize::new(0);
+        let hand_over = || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        };
+        let r = out
+            .send_with(&env, b"Subject: x\r\n\r\nx\r\n", &hand_over)
+            .await;
+        assert!(
+            matches!(&r, Err(SendError::Transient(e)) if e.contains("TLS handshake")),
+            "{r:?}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_while_opening_transiently() {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        for security in [Security::None, Security::Tls] {
+            let mut c = SmtpConfig::new("127.0.0.1");
+            c.security = security;
+            c.port = Some(port);
+            c.timeout_seconds = 1;
+            let out = SmtpOutbox::new(&c).unwrap();
+            // Accepted by the kernel's backlog, never answered: no greeting, no handshake.
+            let r = tokio::time::timeout(Duration::from_secs(10), out.test_connection())
+                .await
+                .expect("bounded by the timeout");
+            assert!(
+                matches!(&r, Err(SendError::Transient(e)) if e.contains("timed out")),
+                "{r:?}"
+            );
+        }
+        drop(l);
     }
 
     /// How the scripted peer ends the transaction once the content has arrived.

@@ -320,6 +320,15 @@ impl MailServers {
         c
     }
 
+    /// An SMTP outbox to the test Postfix's implicit-TLS listener (`SMTPS_PORT`, like port
+    /// 465), trusting the test CA, without AUTH (the listener offers it, but it is optional).
+    pub fn smtps_config(&self) -> intake::sink::SmtpConfig {
+        let mut c = self.smtp_config();
+        c.port = Some(self.env_port("SMTPS_PORT"));
+        c.security = intake::source::Security::Tls;
+        c
+    }
+
     /// Submits a message through Postfix with the crate's own SMTP outbox.
     pub async fn smtp_send(
         &self,

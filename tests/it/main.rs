@@ -10,4 +10,5 @@ mod golden;
 mod imap_variants;
 mod mailservers;
 mod render;
+mod smtp_variants;
 mod watch;
