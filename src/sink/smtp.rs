@@ -319,7 +319,10 @@ async fn transact(
     conn.command(Data).await.map_err(classify)?;
     hand_over().map_err(SendError::Transient)?;
     handed.store(true, Ordering::SeqCst);
-    match conn.message(raw).await {
+    // lettre ends the content with CRLF "." CRLF itself: a message that already ends in CRLF
+    // would otherwise arrive with an extra empty line.
+    let content = raw.strip_suffix(b"\r\n").unwrap_or(raw);
+    match conn.message(content).await {
         Ok(_) => Ok(()),
         Err(e) if e.status().is_some() => Err(classify(e)),
         Err(e) => Err(SendError::InDoubt(e.to_string())),

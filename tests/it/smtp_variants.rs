@@ -62,12 +62,10 @@ async fn wait_for(ms: &MailServers, user: &str, needle: &str, n: usize) -> Vec<V
     }
 }
 
-/// True when `raw` arrived as the end of the delivered message `m`, after the trace headers
-/// Postfix and Dovecot prepend. lettre ends the DATA phase with CRLF.CRLF even when the content
-/// already ends in CRLF, so one empty line may follow (a known quirk of lettre's `message`,
-/// the same on every connection type; the bytes intake wrote are otherwise untouched).
+/// True when `raw` arrived byte for byte as the end of the delivered message `m`, after the
+/// trace headers Postfix and Dovecot prepend (no empty line added at the end either).
 fn arrived_unchanged(m: &[u8], raw: &[u8]) -> bool {
-    m.ends_with(raw) || m.strip_suffix(b"\r\n").is_some_and(|m| m.ends_with(raw))
+    m.ends_with(raw)
 }
 
 /// The `Received:` header Postfix added (Dovecot's LMTP adds another above it), unfolded.
