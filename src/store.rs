@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::render::compose::Outgoing;
 
@@ -214,6 +214,22 @@ impl Store {
         Ok(by_content.map_or(Seen::New, Seen::Decided))
     }
 
+    /// Starts a batch: what is recorded until [`Store::commit_batch`] is committed together,
+    /// with one sync to disk instead of one per decision. Nothing may be sent before the
+    /// commit. Dropping the store without it rolls the batch back.
+    pub fn begin_batch(&self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .context("Starting a batch")
+    }
+
+    /// Commits the batch started by [`Store::begin_batch`].
+    pub fn commit_batch(&self) -> Result<()> {
+        self.conn
+            .execute_batch("COMMIT")
+            .context("Committing a batch")
+    }
+
     /// Records a decision and queues the messages it causes, in one transaction.
     /// Returns the message's row id.
     pub fn record(
@@ -222,7 +238,8 @@ impl Store {
         outgoing: &[Outgoing],
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let tx = self.conn.transaction().context("Starting a transaction")?;
+        // A savepoint: its own transaction, or part of the batch around it.
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
         let id = insert_message(&tx, rec, now)?;
         for o in outgoing {
             insert_outbox(&tx, id, o, now)?;
@@ -321,12 +338,31 @@ impl Store {
     }
 
     pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-                params![id, ts(now)],
-            )
-            .context("Marking a reply sent")?;
+        self.mark_sent_all(&[id], now)
+    }
+
+    /// Marks the rows `ids` sent, in one transaction.
+    pub fn mark_sent_all(&self, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .context("Starting a transaction")?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                )
+                .context("Preparing to mark messages sent")?;
+            let now = ts(now);
+            for id in ids {
+                stmt.execute(params![id, now])
+                    .context("Marking a message sent")?;
+            }
+        }
+        tx.commit().context("Committing sent messages")?;
         Ok(())
     }
 
@@ -419,12 +455,36 @@ impl Store {
     }
 
     pub fn mark_tagged(&self, folder: &str, uidvalidity: u32, uid: u64) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE messages SET tagged = 1 WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
-                params![folder, uidvalidity, uid as i64],
-            )
-            .context("Marking a message tagged")?;
+        self.mark_tagged_all(folder, uidvalidity, &[uid], None)
+    }
+
+    /// Marks `uids` tagged and, in the same transaction, saves the position `advance` to.
+    pub fn mark_tagged_all(
+        &self,
+        folder: &str,
+        uidvalidity: u32,
+        uids: &[u64],
+        advance: Option<(&str, Position)>,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .context("Starting a transaction")?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE messages SET tagged = 1 WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+                )
+                .context("Preparing to mark messages tagged")?;
+            for &uid in uids {
+                stmt.execute(params![folder, uidvalidity, uid as i64])
+                    .context("Marking a message tagged")?;
+            }
+        }
+        if let Some((source, p)) = advance {
+            save_position(&tx, source, p)?;
+        }
+        tx.commit().context("Committing tags")?;
         Ok(())
     }
 
@@ -450,15 +510,18 @@ impl Store {
     }
 
     pub fn save_position(&self, source: &str, p: Position) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT INTO mailbox_state (source, uidvalidity, last_uid, answer_since) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (source) DO UPDATE SET uidvalidity = ?2, last_uid = ?3",
-                params![source, p.uidvalidity, p.last_uid as i64, ts(p.answer_since)],
-            )
-            .context("Saving the mailbox position")?;
-        Ok(())
+        save_position(&self.conn, source, p)
     }
+}
+
+fn save_position(conn: &Connection, source: &str, p: Position) -> Result<()> {
+    conn.execute(
+        "INSERT INTO mailbox_state (source, uidvalidity, last_uid, answer_since) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (source) DO UPDATE SET uidvalidity = ?2, last_uid = ?3",
+        params![source, p.uidvalidity, p.last_uid as i64, ts(p.answer_since)],
+    )
+    .context("Saving the mailbox position")?;
+    Ok(())
 }
 
 /// Opens one connection with the store's settings.
@@ -488,7 +551,7 @@ fn insert_outbox(conn: &Connection, message: i64, o: &Outgoing, now: DateTime<Ut
     Ok(())
 }
 
-fn insert_message(tx: &Transaction<'_>, rec: &Record<'_>, now: DateTime<Utc>) -> Result<i64> {
+fn insert_message(tx: &Connection, rec: &Record<'_>, now: DateTime<Utc>) -> Result<i64> {
     let id = rec.identity;
     tx.execute(
         "INSERT INTO messages (folder, uidvalidity, uid, message_id, content_hash, sender, arrival, decided_at, decision, rules_version, verdict)
@@ -831,6 +894,38 @@ mod tests {
         assert_eq!(
             s.decision_at("INBOX", 7, 1).unwrap().as_deref(),
             Some("accept")
+        );
+    }
+
+    #[test]
+    fn a_batch_is_committed_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.begin_batch().unwrap();
+            record(&mut s, &ident(1, "a"), &[out("r1@amazee.io", Role::Reply)]);
+            record(&mut s, &ident(2, "b"), &[out("r2@amazee.io", Role::Reply)]);
+            // Inside the batch the decisions are already visible to the same connection.
+            assert_eq!(
+                s.seen(&ident(2, "b")).unwrap(),
+                Seen::Decided("accept".into())
+            );
+            // The process dies before the commit.
+        }
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.seen(&ident(1, "a")).unwrap(), Seen::New);
+        assert!(s.pending(t0()).unwrap().is_empty());
+        s.begin_batch().unwrap();
+        record(&mut s, &ident(1, "a"), &[out("r1@amazee.io", Role::Reply)]);
+        record(&mut s, &ident(2, "b"), &[out("r2@amazee.io", Role::Reply)]);
+        s.commit_batch().unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.pending(t0()).unwrap().len(), 2);
+        assert_eq!(
+            s.seen(&ident(1, "a")).unwrap(),
+            Seen::Decided("accept".into())
         );
     }
 }

@@ -300,26 +300,21 @@ impl Service {
                 (p, result)
             })
             .buffer_unordered(SEND_CONCURRENCY);
-        while let Some((p, result)) = results.next().await {
-            match result {
-                Ok(()) => {
-                    self.store.mark_sent(p.id, Utc::now())?;
-                    self.summary.sent += 1;
-                    info!(to = %p.recipient, role = %p.role, out_message_id = %p.out_message_id, "sent");
-                }
-                Err(SendError::InDoubt(e)) if p.role == Role::Reply.as_str() => {
-                    error!(to = %p.recipient, error = %e, out_message_id = %p.out_message_id, "reply may or may not have been delivered; not resent, staff told");
-                    give_to_staff(&self.store, &self.config, &p, Trouble::InDoubt, &e)?;
-                }
-                Err(SendError::Transient(e) | SendError::InDoubt(e)) => {
-                    let wait = retry_delay(p.attempts);
-                    warn!(to = %p.recipient, error = %e, retry_in_s = wait.num_seconds(), "sending failed, will retry");
-                    self.store.mark_retry(p.id, Utc::now(), wait)?;
-                }
-                Err(SendError::Permanent(e)) => {
-                    error!(to = %p.recipient, error = %e, "sending refused permanently; staff told");
-                    give_to_staff(&self.store, &self.config, &p, Trouble::Refused, &e)?;
-                }
+        while let Some(first) = results.next().await {
+            // Whatever else finished meanwhile is recorded with it: one commit (one fsync) for
+            // all the messages sent while the previous commit was being written.
+            let mut done = vec![first];
+            while let Some(Some(more)) = futures::FutureExt::now_or_never(results.next()) {
+                done.push(more);
+            }
+            let sent: Vec<i64> = done
+                .iter()
+                .filter(|(_, r)| r.is_ok())
+                .map(|(p, _)| p.id)
+                .collect();
+            self.store.mark_sent_all(&sent, Utc::now())?;
+            for (p, result) in done {
+                record_result(&self.store, &self.config, &mut self.summary, p, result)?;
             }
         }
         Ok(())
@@ -368,9 +363,10 @@ impl Service {
                 .fetch_new(self.config.rules.max_message_bytes)
                 .await
                 .map_err(|e| anyhow!("reading the Maildir: {e}"))?;
+            self.store.begin_batch()?;
             for m in batch {
                 if shutdown.requested() {
-                    return Ok(());
+                    break;
                 }
                 let raw = m.raw.as_deref();
                 let identity = Identity {
@@ -382,6 +378,7 @@ impl Service {
                 };
                 self.decide(&identity, raw, m.size, m.arrived, None)?;
             }
+            self.store.commit_batch()?;
             self.flush().await?;
             if once || shutdown.requested() {
                 return Ok(());
@@ -492,10 +489,8 @@ impl Service {
                 .store
                 .untagged(&folder, pos.uidvalidity)
                 .map_err(SessionError::Fatal)?;
-            for (uid, decision) in untagged {
-                self.tag(&mut imap, cfg, &folder, pos.uidvalidity, uid, &decision)
-                    .await?;
-            }
+            self.tag_all(&mut imap, cfg, &folder, pos.uidvalidity, &untagged, None)
+                .await?;
             // Everything above the last UID seen, never trusting EXISTS alone.
             loop {
                 let last = u32::try_from(pos.last_uid).unwrap_or(u32::MAX);
@@ -506,9 +501,10 @@ impl Service {
                 if batch.is_empty() {
                     break;
                 }
-                // Decide the whole batch (each decision with its replies in one
-                // transaction), send everything queued at once, then tag and advance.
+                // Decide the whole batch (each decision with its replies, all committed
+                // together), send everything queued at once, then tag and advance.
                 let mut handled = Vec::with_capacity(batch.len());
+                self.store.begin_batch().map_err(SessionError::Fatal)?;
                 for m in batch {
                     if shutdown.requested() {
                         break;
@@ -541,27 +537,27 @@ impl Service {
                     }
                     handled.push(m.uid);
                 }
+                self.store.commit_batch().map_err(SessionError::Fatal)?;
                 self.flush().await.map_err(SessionError::Fatal)?;
+                let mut decided = Vec::with_capacity(handled.len());
                 for uid in handled {
                     let decision = self
                         .store
                         .decision_at(&folder, pos.uidvalidity, u64::from(uid))
                         .map_err(SessionError::Fatal)?
                         .unwrap_or_default();
-                    self.tag(
-                        &mut imap,
-                        cfg,
-                        &folder,
-                        pos.uidvalidity,
-                        u64::from(uid),
-                        &decision,
-                    )
-                    .await?;
                     pos.last_uid = pos.last_uid.max(u64::from(uid));
-                    self.store
-                        .save_position(source_key, pos)
-                        .map_err(SessionError::Fatal)?;
+                    decided.push((u64::from(uid), decision));
                 }
+                self.tag_all(
+                    &mut imap,
+                    cfg,
+                    &folder,
+                    pos.uidvalidity,
+                    &decided,
+                    Some((source_key, pos)),
+                )
+                .await?;
                 if shutdown.requested() {
                     return Ok(());
                 }
@@ -587,29 +583,43 @@ impl Service {
         }
     }
 
-    async fn tag(
+    /// Tags decided messages with their decision's keyword (one `UID STORE` per decision),
+    /// moves the notifications to `move_to` if configured, then records them tagged and the
+    /// position `advance`, in one transaction. A crash in between only tags again.
+    async fn tag_all(
         &mut self,
         imap: &mut ImapSource,
         cfg: &ImapConfig,
         folder: &str,
         uidvalidity: u32,
-        uid: u64,
-        decision: &str,
+        decided: &[(u64, String)],
+        advance: Option<(&str, Position)>,
     ) -> Result<(), SessionError> {
-        let uid32 = u32::try_from(uid).unwrap_or(u32::MAX);
-        imap.tag(uid32, keyword(decision))
-            .await
-            .map_err(SessionError::from_source)?;
-        let notification = matches!(decision, "accept" | "reject" | "review");
-        if let (Some(target), true) = (&cfg.move_to, notification) {
-            imap.move_to(uid32, target)
+        let mut by_decision: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+        for (uid, decision) in decided {
+            by_decision
+                .entry(decision.as_str())
+                .or_default()
+                .push(u32::try_from(*uid).unwrap_or(u32::MAX));
+        }
+        let mut to_move = Vec::new();
+        for (decision, uids) in &by_decision {
+            imap.tag_all(uids, keyword(decision))
+                .await
+                .map_err(SessionError::from_source)?;
+            if matches!(*decision, "accept" | "reject" | "review") {
+                to_move.extend_from_slice(uids);
+            }
+        }
+        if let Some(target) = &cfg.move_to {
+            imap.move_all(&to_move, target)
                 .await
                 .map_err(SessionError::from_source)?;
         }
+        let uids: Vec<u64> = decided.iter().map(|(uid, _)| *uid).collect();
         self.store
-            .mark_tagged(folder, uidvalidity, uid)
-            .map_err(SessionError::Fatal)?;
-        Ok(())
+            .mark_tagged_all(folder, uidvalidity, &uids, advance)
+            .map_err(SessionError::Fatal)
     }
 }
 
@@ -660,6 +670,36 @@ fn reply_limit_warning(max: u32) -> String {
 }
 
 /// Tells staff that a message could not be delivered and will not be retried.
+/// Logs a send's result and records what it means (a success is already marked sent).
+fn record_result(
+    store: &Store,
+    config: &Config,
+    summary: &mut Summary,
+    p: Pending,
+    result: Result<(), SendError>,
+) -> Result<()> {
+    match result {
+        Ok(()) => {
+            summary.sent += 1;
+            info!(to = %p.recipient, role = %p.role, out_message_id = %p.out_message_id, "sent");
+        }
+        Err(SendError::InDoubt(e)) if p.role == Role::Reply.as_str() => {
+            error!(to = %p.recipient, error = %e, out_message_id = %p.out_message_id, "reply may or may not have been delivered; not resent, staff told");
+            give_to_staff(store, config, &p, Trouble::InDoubt, &e)?;
+        }
+        Err(SendError::Transient(e) | SendError::InDoubt(e)) => {
+            let wait = retry_delay(p.attempts);
+            warn!(to = %p.recipient, error = %e, retry_in_s = wait.num_seconds(), "sending failed, will retry");
+            store.mark_retry(p.id, Utc::now(), wait)?;
+        }
+        Err(SendError::Permanent(e)) => {
+            error!(to = %p.recipient, error = %e, "sending refused permanently; staff told");
+            give_to_staff(store, config, &p, Trouble::Refused, &e)?;
+        }
+    }
+    Ok(())
+}
+
 /// Stops sending `p` and queues a notice to staff with `p` attached (none about a notice to
 /// staff itself, which would only queue another for the same address).
 fn give_to_staff(

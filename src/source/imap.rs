@@ -425,16 +425,24 @@ impl ImapSource {
     /// people looking at the mailbox see what intake did. Keywords must be IMAP atoms; the
     /// system flags `\Answered`, `\Flagged`, `\Seen`, `\Draft`, `\Deleted` are allowed too.
     pub async fn tag(&mut self, uid: u32, keyword: &str) -> Result<()> {
+        self.tag_all(&[uid], keyword).await
+    }
+
+    /// [`ImapSource::tag`] for many messages in one `UID STORE` (nothing to do for none).
+    pub async fn tag_all(&mut self, uids: &[u32], keyword: &str) -> Result<()> {
         if !is_settable_flag(keyword) {
             return Err(SourceError::Config(format!(
                 "{keyword:?} is not a valid IMAP keyword"
             )));
         }
+        if uids.is_empty() {
+            return Ok(());
+        }
         let limit = self.limit();
         let query = format!("+FLAGS.SILENT ({keyword})");
-        let uid = uid.to_string();
+        let set = uid_set(uids);
         self.run(limit, "UID STORE", async move |s| {
-            s.uid_store(&uid, &query)
+            s.uid_store(&set, &query)
                 .await?
                 .try_collect::<Vec<_>>()
                 .await
@@ -464,7 +472,16 @@ impl ImapSource {
     /// only, leaving the expunge to the mail client (a plain EXPUNGE would also remove other
     /// people's deleted mail).
     pub async fn move_to(&mut self, uid: u32, folder: &str) -> Result<()> {
-        match self.move_once(uid, folder).await {
+        self.move_all(&[uid], folder).await
+    }
+
+    /// [`ImapSource::move_to`] for many messages in one command each (nothing for none).
+    pub async fn move_all(&mut self, uids: &[u32], folder: &str) -> Result<()> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        match self.move_once(&set, folder).await {
             Err(SourceError::No { text, .. })
                 if text.to_ascii_uppercase().contains("TRYCREATE") =>
             {
@@ -472,15 +489,15 @@ impl ImapSource {
                 let name = folder.to_string();
                 self.run(limit, "CREATE", async move |s| s.create(&name).await)
                     .await?;
-                self.move_once(uid, folder).await
+                self.move_once(&set, folder).await
             }
             other => other,
         }
     }
 
-    async fn move_once(&mut self, uid: u32, folder: &str) -> Result<()> {
+    async fn move_once(&mut self, set: &str, folder: &str) -> Result<()> {
         let limit = self.limit();
-        let set = uid.to_string();
+        let set = set.to_string();
         let to = folder.to_string();
         if self.caps.moves {
             return self
@@ -605,6 +622,36 @@ where
             text: format!("unexpected {other:?}"),
         }),
     }
+}
+
+/// A UID set for a command: sorted, duplicates dropped, runs written as ranges
+/// (`3,5:9,12`), so a thousand consecutive messages are one short argument.
+pub fn uid_set(uids: &[u32]) -> String {
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&start) = sorted.get(i) {
+        let mut end = start;
+        while sorted
+            .get(i + 1)
+            .is_some_and(|&n| Some(n) == end.checked_add(1))
+        {
+            i += 1;
+            end = sorted[i];
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        if end == start {
+            out.push_str(&start.to_string());
+        } else {
+            out.push_str(&format!("{start}:{end}"));
+        }
+        i += 1;
+    }
+    out
 }
 
 /// rustls client config: the web PKI roots plus the certificates in `ca_file`.
@@ -841,6 +888,36 @@ pub fn message_id_from_header(header: &[u8]) -> Option<String> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[test]
+    fn uid_sets_are_sorted_ranges() {
+        assert_eq!(uid_set(&[]), "");
+        assert_eq!(uid_set(&[7]), "7");
+        assert_eq!(uid_set(&[9, 3, 5, 6, 7, 8, 12, 5]), "3,5:9,12");
+        assert_eq!(
+            uid_set(&[u32::MAX, u32::MAX - 1, 1]),
+            "1,4294967294:4294967295"
+        );
+        let many: Vec<u32> = (1..=1000).collect();
+        assert_eq!(uid_set(&many), "1:1000");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn uid_set_names_exactly_the_uids(uids in proptest::collection::vec(0u32..60, 0..40)) {
+            let mut expanded = Vec::new();
+            for part in uid_set(&uids).split(',').filter(|p| !p.is_empty()) {
+                let (a, b) = part.split_once(':').unwrap_or((part, part));
+                let (a, b): (u32, u32) = (a.parse().unwrap(), b.parse().unwrap());
+                proptest::prop_assert!(a <= b);
+                expanded.extend(a..=b);
+            }
+            let mut want = uids.clone();
+            want.sort_unstable();
+            want.dedup();
+            proptest::prop_assert_eq!(expanded, want);
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 
