@@ -154,6 +154,23 @@ pub(crate) fn find_newline(bytes: &[u8]) -> Option<usize> {
         .map(|p| at + p)
 }
 
+/// Eight bytes as a little-endian word, or `None` past the end (for the word-at-a-time
+/// fast paths below and in the text normaliser).
+pub(crate) fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// Whether all eight bytes of `x` are printable ASCII (0x20..=0x7e): the common case that
+/// text scans can skip eight bytes at a time.
+pub(crate) fn all_printable_ascii(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    // No high bit; no byte below 0x20 (exact when no high bit is set: no borrow crosses
+    // bytes); no 0x7f (adding one sets its high bit, and no byte can carry).
+    x & HI == 0 && x.wrapping_sub(LO * 0x20) & !x & HI == 0 && x.wrapping_add(LO) & HI == 0
+}
+
 /// Splits an entity into its header block and body at the first empty line.
 /// Without an empty line: all header when the first line looks like a header, else all body.
 pub(crate) fn split_head(entity: &[u8]) -> (&[u8], &[u8]) {
