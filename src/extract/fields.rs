@@ -204,6 +204,7 @@ fn classify_label(label: &str) -> Option<Field> {
         .map(|c| match c {
             '*' | '_' | '(' | ')' | '[' | ']' | '"' => ' ',
             '-' | '/' => ' ',
+            c if c.is_ascii() => c.to_ascii_lowercase(),
             c => c.to_lowercase().next().unwrap_or(c),
         })
         .collect();
@@ -212,6 +213,14 @@ fn classify_label(label: &str) -> Option<Field> {
         return None;
     }
     let joined = words.join(" ");
+    // Labels are a few words long: a plain scan beats `str::contains`, whose searcher
+    // set-up costs more than the search (this runs for most lines of every message).
+    let contains = |p: &str| {
+        joined
+            .as_bytes()
+            .windows(p.len())
+            .any(|w| w == p.as_bytes())
+    };
     let has = |w: &str| words.contains(&w);
     let starts = |p: &str| words.iter().any(|x| x.starts_with(p));
 
@@ -239,7 +248,7 @@ fn classify_label(label: &str) -> Option<Field> {
         || starts("kontakt")
         || starts("contact")
         || has("poc")
-        || joined.contains("point of contact")
+        || contains("point of contact")
         || starts("notfallkontakt")
         || joined == "emergency contact"
     {
@@ -247,13 +256,13 @@ fn classify_label(label: &str) -> Option<Field> {
     }
     if starts("ip")
         || starts("quell")
-        || joined.contains("source address")
-        || joined.contains("originating")
-        || joined.contains("source ip")
-        || joined.contains("absender ip")
+        || contains("source address")
+        || contains("originating")
+        || contains("source ip")
+        || contains("absender ip")
         || starts("ipv")
-        || joined.contains("addresses")
-        || joined.contains("adressen")
+        || contains("addresses")
+        || contains("adressen")
     {
         return Some(Field::Ips);
     }
@@ -264,13 +273,13 @@ fn classify_label(label: &str) -> Option<Field> {
     {
         return Some(Field::Bandwidth);
     }
-    if joined.contains("per second")
+    if contains("per second")
         || joined == "rps"
-        || joined.contains("request rate")
-        || joined.contains("pro sekunde")
+        || contains("request rate")
+        || contains("pro sekunde")
         || joined == "req s"
         || joined == "requests s"
-        || joined.contains("per minute")
+        || contains("per minute")
         || joined == "rpm"
     {
         return Some(Field::Rate);
@@ -281,7 +290,7 @@ fn classify_label(label: &str) -> Option<Field> {
         || joined == "last"
         || joined == "load"
         || joined == "verkehr"
-        || joined.contains("traffic volume")
+        || contains("traffic volume")
         || joined == "expected load"
     {
         return Some(Field::Traffic);
@@ -296,7 +305,7 @@ fn classify_label(label: &str) -> Option<Field> {
         || has("hosts")
         || has("hostnames")
         || has("sites")
-        || joined.contains("in scope")
+        || contains("in scope")
         || starts("webseite")
         || starts("systems")
         || has("applications")
@@ -311,10 +320,10 @@ fn classify_label(label: &str) -> Option<Field> {
         || starts("vektor")
         || starts("umfang")
         || starts("testumfang")
-        || joined.contains("type of test")
+        || contains("type of test")
         || joined == "test type"
         || starts("testart")
-        || joined.contains("art des tests")
+        || contains("art des tests")
         || starts("methodolog")
         || starts("beschreibung")
         || joined == "description"

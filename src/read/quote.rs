@@ -232,9 +232,11 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
 fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     let l = key(lines.get(i)?);
-    let starts_on = l
-        .get(..3)
-        .is_some_and(|p| matches!(p.to_ascii_lowercase().as_str(), "on " | "am " | "le "));
+    let starts_on = l.get(..3).is_some_and(|p| {
+        ["on ", "am ", "le "]
+            .iter()
+            .any(|w| p.eq_ignore_ascii_case(w))
+    });
     if l.len() > 400 || !(starts_on || l.ends_with(':')) {
         return None;
     }
@@ -471,6 +473,20 @@ pub(crate) fn is_bare(own: &str) -> bool {
     words < BARE_WORDS
 }
 
+/// Cheap test before [`SIG_START`], which runs on every own line: its alternatives are
+/// anchored and start with one of these letters (either case). A non-ASCII first byte
+/// always goes to the regex, as Unicode case folding maps a few non-ASCII letters to ASCII
+/// ones (`ſ` is an `s`).
+fn may_start_signature(k: &str) -> bool {
+    k.as_bytes().first().is_some_and(|&b| {
+        !b.is_ascii()
+            || matches!(
+                b.to_ascii_lowercase(),
+                b's' | b'v' | b'g' | b'e' | b'c' | b'n' | b'd' | b'i' | b'l' | b't' | b'h'
+            )
+    })
+}
+
 /// Splits own lines into body and signature (closing phrase, `-- `, mobile footer or legal
 /// disclaimer, whichever comes first among those that qualify).
 pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
@@ -482,7 +498,12 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
     for (i, l) in lines.iter().enumerate() {
         let t = l.trim_end();
         let k = key(l);
-        if t == "--" || t == "-- " || (is(&SIG_START, k) && (i > first_content || is(&MOBILE, k))) {
+        if t == "--"
+            || t == "-- "
+            || (may_start_signature(k)
+                && is(&SIG_START, k)
+                && (i > first_content || is(&MOBILE, k)))
+        {
             hard_cut = Some(i);
             break;
         }
@@ -542,6 +563,70 @@ mod tests {
                 "{}",
                 r.as_str()
             );
+        }
+    }
+
+    /// The first-letter test before `SIG_START` lets every footer and disclaimer through.
+    #[test]
+    fn signature_prefilter_keeps_every_footer() {
+        for line in [
+            "Sent from my iPhone",
+            "Von meinem iPhone gesendet",
+            "Gesendet von meinem Galaxy",
+            "Get Outlook for iOS",
+            "Envoyé de mon iPhone",
+            "CONFIDENTIALITY NOTICE: this message",
+            "Notice of confidentiality",
+            "Disclaimer: none",
+            "Important notice: x",
+            "Legal notice: y",
+            "This e-mail and any attachments are confidential",
+            "This message is confidential",
+            "The information in this email is private",
+            "Diese E-Mail enthält vertrauliche Informationen",
+            "Dieses Mail ist vertrauliche",
+            "Vertraulichkeitshinweis",
+            "Haftungsausschluss",
+            "Ce message et ses pièces jointes",
+            "ſent from my phone",
+        ] {
+            let k = key(line);
+            assert!(is(&SIG_START, k) || line.starts_with('ſ'), "{line}");
+            assert!(may_start_signature(k), "{line}");
+        }
+        assert!(!may_start_signature("Best regards"));
+        assert!(!may_start_signature(""));
+    }
+
+    /// No line the prefilter turns away could have matched: every alternative of the
+    /// pattern starts with one of its letters.
+    #[test]
+    fn signature_prefilter_matches_the_pattern_alternatives() {
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            for rest in [
+                "ent from my x",
+                "on meinem x y gesendet",
+                "esendet von meinem x",
+                "et outlook for x",
+                "nvoyé de mon x",
+                "onfidentiality notice",
+                "otice of confidentiality",
+                "isclaimer:",
+                "mportant notice:",
+                "egal notice:",
+                "his email and any files",
+                "he information in this email",
+                "iese email enthält vertrauliche",
+                "ertraulichkeitshinweis",
+                "aftungsausschluss",
+                "e message et",
+            ] {
+                let line = format!("{c}{rest}");
+                if is(&SIG_START, &line) {
+                    assert!(may_start_signature(&line), "{line}");
+                }
+            }
         }
     }
 
