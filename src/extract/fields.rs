@@ -196,20 +196,52 @@ fn label_of(line: &str) -> Option<(Field, usize)> {
     Some((field, offset + end + 1))
 }
 
+/// A label lowercased with its punctuation turned into spaces, so "Target website(s)" and
+/// "Ziel-URL" both read as words.
+fn normalise_label(label: &str) -> String {
+    let punct = |c: char| matches!(c, '*' | '_' | '(' | ')' | '[' | ']' | '"' | '-' | '/');
+    if label.is_ascii() {
+        // Byte by byte: mapped ASCII stays ASCII, so the bytes are valid UTF-8.
+        let bytes: Vec<u8> = label
+            .bytes()
+            .map(|b| {
+                if punct(char::from(b)) {
+                    b' '
+                } else {
+                    b.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        if let Ok(s) = String::from_utf8(bytes) {
+            return s;
+        }
+    }
+    label
+        .chars()
+        .map(|c| {
+            if punct(c) {
+                ' '
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        })
+        .collect()
+}
+
 /// Maps a label text to its field. Labels are matched after lowercasing and dropping
 /// punctuation, so "Target website(s)" and "Ziel-URL" both work.
 fn classify_label(label: &str) -> Option<Field> {
-    let norm: String = label
-        .chars()
-        .map(|c| match c {
-            '*' | '_' | '(' | ')' | '[' | ']' | '"' => ' ',
-            '-' | '/' => ' ',
-            c if c.is_ascii() => c.to_ascii_lowercase(),
-            c => c.to_lowercase().next().unwrap_or(c),
-        })
-        .collect();
-    let words: Vec<&str> = norm.split_whitespace().collect();
-    if words.is_empty() || words.len() > 6 {
+    let norm = normalise_label(label);
+    // At most six words, kept on the stack (this runs for most lines of every message).
+    let mut slots = [""; 6];
+    let mut count = 0usize;
+    for w in norm.split_whitespace() {
+        let slot = slots.get_mut(count)?;
+        *slot = w;
+        count += 1;
+    }
+    let words = slots.get(..count)?;
+    if words.is_empty() {
         return None;
     }
     let joined = words.join(" ");
@@ -414,6 +446,20 @@ mod tests {
     }
 
     #[test]
+    fn labels_have_at_most_six_words() {
+        assert_eq!(
+            classify_label("Our (main) point-of-contact"),
+            Some(Field::Contact)
+        );
+        assert_eq!(
+            classify_label("the one point of contact here"),
+            Some(Field::Contact)
+        );
+        assert_eq!(classify_label("the one and only point of contact"), None);
+        assert_eq!(classify_label(" ** "), None);
+    }
+
+    #[test]
     fn numbered_and_bold_labels() {
         let f = find_fields("1. **Scope:** login and checkout\n2) Targets: a.example.com\n");
         assert_eq!(f.value(Field::Scope), Some("login and checkout"));
@@ -496,6 +542,19 @@ mod tests {
             let text = lines.join("\n");
             let got: Vec<(Field, String)> = find_fields(&text).entries;
             proptest::prop_assert_eq!(got, find_fields_reference(&text));
+        }
+
+        /// The byte-wise ASCII path gives what the character-wise lowercasing gives.
+        #[test]
+        fn label_normalisation_matches_charwise(label in "[ -~]{0,30}|\\PC{0,20}") {
+            let charwise: String = label
+                .chars()
+                .map(|c| match c {
+                    '*' | '_' | '(' | ')' | '[' | ']' | '"' | '-' | '/' => ' ',
+                    c => c.to_lowercase().next().unwrap_or(c),
+                })
+                .collect();
+            proptest::prop_assert_eq!(normalise_label(&label), charwise);
         }
     }
 }
