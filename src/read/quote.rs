@@ -198,6 +198,16 @@ pub(crate) fn normalize(s: &str) -> String {
 
 /// Removes `*` bold markers and spaces at the start so markers match plain-text bold too.
 fn key(line: &str) -> &str {
+    // Most lines start and end with a printable ASCII character other than `*`: nothing
+    // to trim (a non-ASCII end byte may belong to Unicode whitespace, so it takes the
+    // general path). Lines are keyed several times each, so this pays.
+    if let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last())
+        && first.is_ascii_graphic()
+        && first != b'*'
+        && last.is_ascii_graphic()
+    {
+        return line;
+    }
     line.trim().trim_start_matches('*').trim_start()
 }
 
@@ -627,6 +637,24 @@ mod tests {
                     assert!(may_start_signature(&line), "{line}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn key_strips_spaces_and_bold_markers() {
+        for (line, k) in [
+            ("From: a", "From: a"),
+            ("  From: a  ", "From: a"),
+            ("**From:** a", "From:** a"),
+            ("* * From: a", "* From: a"),
+            ("From: a\u{3000}", "From: a"),
+            ("\u{a0}From: a", "From: a"),
+            ("*", ""),
+            ("", ""),
+            ("x", "x"),
+        ] {
+            assert_eq!(key(line), k, "{line:?}");
+            assert_eq!(key(line), line.trim().trim_start_matches('*').trim_start());
         }
     }
 
