@@ -143,18 +143,22 @@ pub(crate) fn normalize(s: &str) -> String {
         let bytes = rest.as_bytes();
         let mut end = 0usize;
         let mut plain = true;
-        let line_end = loop {
+        let line_end = 'scan: loop {
             if word_at(bytes, end).is_some_and(all_printable_ascii) {
                 end += 8;
                 continue;
             }
-            match bytes.get(end) {
-                None => break None,
-                Some(b'\r' | b'\n') => break Some(end),
-                Some(b'\t' | 0x20..=0x7e) => {}
-                Some(_) => plain = false,
+            // The next eight bytes one by one (retrying the word test at every byte would
+            // test the same odd byte eight times).
+            for _ in 0..8 {
+                match bytes.get(end) {
+                    None => break 'scan None,
+                    Some(b'\r' | b'\n') => break 'scan Some(end),
+                    Some(b'\t' | 0x20..=0x7e) => {}
+                    Some(_) => plain = false,
+                }
+                end += 1;
             }
-            end += 1;
         };
         let (raw, next) = match line_end {
             Some(i) => {
