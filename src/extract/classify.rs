@@ -329,6 +329,32 @@ fn sentence_span(text: &str, start: usize, end: usize) -> Option<&str> {
 
 /// A sentence as reported: whitespace runs become one space, at most 400 characters.
 fn collapse_sentence(sentence: &str) -> Option<String> {
+    if sentence.is_ascii() {
+        // Byte-wise: ASCII whitespace (as `char::is_whitespace` has it) is tab, LF, VT, FF,
+        // CR and space, and 400 characters are 400 bytes.
+        let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+        let mut out: Vec<u8> = Vec::with_capacity(sentence.len().min(1600));
+        for word in sentence
+            .as_bytes()
+            .split(is_space)
+            .filter(|w| !w.is_empty())
+        {
+            if !out.is_empty() {
+                out.push(b' ');
+            }
+            out.extend_from_slice(word);
+            if out.len() > 1600 {
+                break;
+            }
+        }
+        out.truncate(400);
+        return String::from_utf8(out).ok().filter(|s| !s.is_empty());
+    }
+    collapse_any(sentence)
+}
+
+/// [`collapse_sentence`] for any text.
+fn collapse_any(sentence: &str) -> Option<String> {
     let mut joined = String::with_capacity(sentence.len().min(1600));
     for word in sentence.split_whitespace() {
         if !joined.is_empty() {
@@ -391,6 +417,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn ascii_sentences_collapse_like_any(s in "[a-z?. \t\n\r\u{b}\u{c}]{0,40}|([a-z]{1,30}[ \t\n\u{b}]{1,3}){0,40}") {
+            proptest::prop_assert_eq!(collapse_sentence(&s), collapse_any(&s));
+        }
+
         #[test]
         fn mentions_matches_reference(
             words in proptest::collection::vec(
