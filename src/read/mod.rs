@@ -279,7 +279,11 @@ fn replacement_share(s: &str) -> f64 {
 /// Raw value of a header (its bytes in `head`), unfolded and trimmed.
 fn raw_value(head: &[u8], start: u32, end: u32) -> String {
     let bytes = head.get(start as usize..end as usize).unwrap_or_default();
-    let s = String::from_utf8_lossy(bytes);
+    // `from_utf8` checks ASCII a word at a time; the lossy decoder goes byte by byte.
+    let s = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut out = String::with_capacity(s.len());
     for (i, line) in s.split('\n').enumerate() {
         let line = line.trim_end_matches('\r');
