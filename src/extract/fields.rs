@@ -182,11 +182,7 @@ fn label_of(line: &str) -> Option<(Field, usize)> {
     };
     let offset = line.len() - rest.len();
     // The label ends at the first ':' or tab within a short distance.
-    let end = rest
-        .char_indices()
-        .take(48)
-        .find(|&(_, c)| c == ':' || c == '\t')
-        .map(|(i, _)| i)?;
+    let end = label_end(rest)?;
     let label = rest.get(..end)?;
     let field = classify_label(label)?;
     // "Note: …" style prose is not a label; URLs ("https:") are not either.
@@ -194,6 +190,26 @@ fn label_of(line: &str) -> Option<(Field, usize)> {
         return None;
     }
     Some((field, offset + end + 1))
+}
+
+/// Byte offset of the first `:` or tab among the first 48 characters of `rest`. Scanned
+/// on the bytes (both are ASCII, and a character starts at every non-continuation byte),
+/// which runs for every line and is cheaper than decoding characters.
+fn label_end(rest: &str) -> Option<usize> {
+    let mut chars = 0usize;
+    for (i, &b) in rest.as_bytes().iter().enumerate() {
+        if b & 0xc0 == 0x80 {
+            continue;
+        }
+        if chars == 48 {
+            return None;
+        }
+        chars += 1;
+        if b == b':' || b == b'\t' {
+            return Some(i);
+        }
+    }
+    None
 }
 
 /// A label lowercased with its punctuation turned into spaces, so "Target website(s)" and
@@ -542,6 +558,16 @@ mod tests {
             let text = lines.join("\n");
             let got: Vec<(Field, String)> = find_fields(&text).entries;
             proptest::prop_assert_eq!(got, find_fields_reference(&text));
+        }
+
+        #[test]
+        fn label_end_is_within_48_characters(rest in "[a :\t]{0,60}|[aü€😀:\t]{0,60}") {
+            let reference = rest
+                .char_indices()
+                .take(48)
+                .find(|&(_, c)| c == ':' || c == '\t')
+                .map(|(i, _)| i);
+            proptest::prop_assert_eq!(label_end(&rest), reference);
         }
 
         /// The byte-wise ASCII path gives what the character-wise lowercasing gives.
