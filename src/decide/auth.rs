@@ -43,23 +43,22 @@ pub fn check_sender(
         };
         let method = method.to_ascii_lowercase();
         let value = value.to_ascii_lowercase();
-        let props: Vec<(String, String)> = words
-            .filter_map(|w| w.split_once('='))
-            .map(|(k, v)| {
-                (
-                    k.to_ascii_lowercase(),
-                    v.trim_matches('"').to_ascii_lowercase(),
-                )
-            })
-            .collect();
         match method.as_str() {
             "dmarc" if dmarc.is_none() => dmarc = Some(value),
             "spf" if spf.is_none() => spf = Some(value),
             "dkim" => {
-                let signer = props
-                    .iter()
-                    .find(|(k, _)| k == "header.d" || k == "header.i")
-                    .map(|(_, v)| v.trim_start_matches('@').to_string());
+                // Only DKIM results need their properties.
+                let signer = words
+                    .filter_map(|w| w.split_once('='))
+                    .find(|(k, _)| {
+                        k.eq_ignore_ascii_case("header.d") || k.eq_ignore_ascii_case("header.i")
+                    })
+                    .map(|(_, v)| {
+                        v.trim_matches('"')
+                            .to_ascii_lowercase()
+                            .trim_start_matches('@')
+                            .to_string()
+                    });
                 let aligned = signer
                     .as_deref()
                     .is_some_and(|d| aligned_domains(d, &from_domain));
@@ -105,7 +104,11 @@ fn aligned_domains(a: &str, b: &str) -> bool {
 }
 
 /// Removes RFC 5322 comments `( … )`, which may hold `;` and `=`.
-fn strip_comments(s: &str) -> String {
+fn strip_comments(s: &str) -> std::borrow::Cow<'_, str> {
+    // Most headers have no comment at all.
+    if !s.contains('(') {
+        return s.into();
+    }
     let mut out = String::with_capacity(s.len());
     let mut depth = 0u32;
     for c in s.chars() {
@@ -116,7 +119,7 @@ fn strip_comments(s: &str) -> String {
             _ => {}
         }
     }
-    out
+    out.into()
 }
 
 #[cfg(test)]

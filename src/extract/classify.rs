@@ -125,12 +125,16 @@ pub fn mentions(text: &str) -> TestMentions {
         } else {
             m.security = true;
         }
-        let sentence = sentence_around(text, whole.start(), whole.end());
-        let question = sentence.as_deref().is_some_and(|s| s.ends_with('?'));
+        // The sentence is only built when it is kept or may be a question: a `?` can only
+        // end a sentence (it ends one), so one not ending in `?` is no question.
+        let span = sentence_span(text, whole.start(), whole.end());
+        let question = span.is_some_and(|s| {
+            s.ends_with('?') && collapse_sentence(s).is_some_and(|s| s.ends_with('?'))
+        });
         if !question {
             m.announces = true;
             if m.first_sentence.is_none() {
-                m.first_sentence = sentence;
+                m.first_sentence = span.and_then(collapse_sentence);
             }
         }
     }
@@ -257,11 +261,16 @@ fn negated(text: &str, at: usize) -> bool {
         .rfind(['.', ';', '\n', ':', '!', '?', ','])
         .map_or(0, |i| i + 1);
     let clause = before.get(clause_start..).unwrap_or("");
+    let keep = |c: char| c.is_alphanumeric() || c == '\'';
     clause.split_whitespace().rev().take(4).any(|w| {
-        NEGATIONS.contains(
-            &w.to_lowercase()
-                .trim_matches(|c: char| !c.is_alphanumeric() && c != '\''),
-        )
+        if w.is_ascii() {
+            // Lowercasing ASCII changes no character class, so trimming first and comparing
+            // without case gives the same answer without a copy.
+            let w = w.trim_matches(|c: char| !keep(c));
+            NEGATIONS.iter().any(|n| n.eq_ignore_ascii_case(w))
+        } else {
+            NEGATIONS.contains(&w.to_lowercase().trim_matches(|c: char| !keep(c)))
+        }
     })
 }
 
@@ -309,15 +318,43 @@ fn sentence_end(after: &[u8]) -> Option<usize> {
     None
 }
 
-/// The sentence containing `start..end`, trimmed, at most 400 characters. Sentences end
-/// at `.`, `!`, `?`, a blank line or a list item; a single line break (wrapped text) does
-/// not end one.
-fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
+/// The text of the sentence containing `start..end`, trimmed. Sentences end at `.`, `!`,
+/// `?`, a blank line or a list item; a single line break (wrapped text) does not end one.
+fn sentence_span(text: &str, start: usize, end: usize) -> Option<&str> {
     let s = sentence_start(text.get(..start)?.as_bytes());
     let after = text.get(end..)?;
     let e = sentence_end(after.as_bytes()).map_or(text.len(), |i| end + i);
-    let sentence = text.get(s..e.min(text.len()))?.trim();
-    // Whitespace runs become one space; at most 400 characters are kept.
+    Some(text.get(s..e.min(text.len()))?.trim())
+}
+
+/// A sentence as reported: whitespace runs become one space, at most 400 characters.
+fn collapse_sentence(sentence: &str) -> Option<String> {
+    if sentence.is_ascii() {
+        // Byte-wise: ASCII whitespace (as `char::is_whitespace` has it) is tab, LF, VT, FF,
+        // CR and space, and 400 characters are 400 bytes.
+        let is_space = |b: &u8| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+        let mut out: Vec<u8> = Vec::with_capacity(sentence.len().min(1600));
+        for word in sentence
+            .as_bytes()
+            .split(is_space)
+            .filter(|w| !w.is_empty())
+        {
+            if !out.is_empty() {
+                out.push(b' ');
+            }
+            out.extend_from_slice(word);
+            if out.len() > 1600 {
+                break;
+            }
+        }
+        out.truncate(400);
+        return String::from_utf8(out).ok().filter(|s| !s.is_empty());
+    }
+    collapse_any(sentence)
+}
+
+/// [`collapse_sentence`] for any text.
+fn collapse_any(sentence: &str) -> Option<String> {
     let mut joined = String::with_capacity(sentence.len().min(1600));
     for word in sentence.split_whitespace() {
         if !joined.is_empty() {
@@ -338,6 +375,68 @@ fn sentence_around(text: &str, start: usize, end: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`mentions`] as first written: every sentence built, every word lowercased.
+    fn mentions_reference(text: &str) -> TestMentions {
+        let negated = |at: usize| {
+            let before = text.get(..at).unwrap_or("");
+            let clause_start = before
+                .rfind(['.', ';', '\n', ':', '!', '?', ','])
+                .map_or(0, |i| i + 1);
+            let clause = before.get(clause_start..).unwrap_or("");
+            clause.split_whitespace().rev().take(4).any(|w| {
+                NEGATIONS.contains(
+                    &w.to_lowercase()
+                        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\''),
+                )
+            })
+        };
+        let mut m = TestMentions::default();
+        for whole in TEST_WORDS.find_iter(text) {
+            if negated(whole.start()) {
+                continue;
+            }
+            let at = text.get(whole.start()..).unwrap_or("");
+            if LOAD_AT_START.is_match(at) {
+                m.load = true;
+            } else {
+                m.security = true;
+            }
+            let sentence =
+                sentence_span(text, whole.start(), whole.end()).and_then(collapse_sentence);
+            let question = sentence.as_deref().is_some_and(|s| s.ends_with('?'));
+            if !question {
+                m.announces = true;
+                if m.first_sentence.is_none() {
+                    m.first_sentence = sentence;
+                }
+            }
+        }
+        m.platform = mentions(text).platform;
+        m
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_sentences_collapse_like_any(s in "[a-z?. \t\n\r\u{b}\u{c}]{0,40}|([a-z]{1,30}[ \t\n\u{b}]{1,3}){0,40}") {
+            proptest::prop_assert_eq!(collapse_sentence(&s), collapse_any(&s));
+        }
+
+        #[test]
+        fn mentions_matches_reference(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "load test", "pentest", "Pentest?", "security scan", "No", "KEIN", "nicht",
+                    "won't", "İNOT", "not,", "(no)", "we", "plan", "a", "the", "platform",
+                    "?", ".", "!", ",", "\n", "\n\n", "\n- ", "\n• ", "  ", "ü", "x".repeat(90).leak(),
+                ]),
+                0..60,
+            )
+        ) {
+            let text = words.join(" ");
+            proptest::prop_assert_eq!(mentions(&text), mentions_reference(&text));
+        }
+    }
 
     #[test]
     fn pen_test_of_own_app_is_standard() {

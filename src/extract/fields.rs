@@ -182,11 +182,7 @@ fn label_of(line: &str) -> Option<(Field, usize)> {
     };
     let offset = line.len() - rest.len();
     // The label ends at the first ':' or tab within a short distance.
-    let end = rest
-        .char_indices()
-        .take(48)
-        .find(|&(_, c)| c == ':' || c == '\t')
-        .map(|(i, _)| i)?;
+    let end = label_end(rest)?;
     let label = rest.get(..end)?;
     let field = classify_label(label)?;
     // "Note: …" style prose is not a label; URLs ("https:") are not either.
@@ -196,22 +192,83 @@ fn label_of(line: &str) -> Option<(Field, usize)> {
     Some((field, offset + end + 1))
 }
 
+/// Byte offset of the first `:` or tab among the first 48 characters of `rest`. Scanned
+/// on the bytes (both are ASCII, and a character starts at every non-continuation byte),
+/// which runs for every line and is cheaper than decoding characters.
+fn label_end(rest: &str) -> Option<usize> {
+    let mut chars = 0usize;
+    for (i, &b) in rest.as_bytes().iter().enumerate() {
+        if b & 0xc0 == 0x80 {
+            continue;
+        }
+        if chars == 48 {
+            return None;
+        }
+        chars += 1;
+        if b == b':' || b == b'\t' {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// A label lowercased with its punctuation turned into spaces, so "Target website(s)" and
+/// "Ziel-URL" both read as words.
+fn normalise_label(label: &str) -> String {
+    let punct = |c: char| matches!(c, '*' | '_' | '(' | ')' | '[' | ']' | '"' | '-' | '/');
+    if label.is_ascii() {
+        // Byte by byte: mapped ASCII stays ASCII, so the bytes are valid UTF-8.
+        let bytes: Vec<u8> = label
+            .bytes()
+            .map(|b| {
+                if punct(char::from(b)) {
+                    b' '
+                } else {
+                    b.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        if let Ok(s) = String::from_utf8(bytes) {
+            return s;
+        }
+    }
+    label
+        .chars()
+        .map(|c| {
+            if punct(c) {
+                ' '
+            } else {
+                c.to_lowercase().next().unwrap_or(c)
+            }
+        })
+        .collect()
+}
+
 /// Maps a label text to its field. Labels are matched after lowercasing and dropping
 /// punctuation, so "Target website(s)" and "Ziel-URL" both work.
 fn classify_label(label: &str) -> Option<Field> {
-    let norm: String = label
-        .chars()
-        .map(|c| match c {
-            '*' | '_' | '(' | ')' | '[' | ']' | '"' => ' ',
-            '-' | '/' => ' ',
-            c => c.to_lowercase().next().unwrap_or(c),
-        })
-        .collect();
-    let words: Vec<&str> = norm.split_whitespace().collect();
-    if words.is_empty() || words.len() > 6 {
+    let norm = normalise_label(label);
+    // At most six words, kept on the stack (this runs for most lines of every message).
+    let mut slots = [""; 6];
+    let mut count = 0usize;
+    for w in norm.split_whitespace() {
+        let slot = slots.get_mut(count)?;
+        *slot = w;
+        count += 1;
+    }
+    let words = slots.get(..count)?;
+    if words.is_empty() {
         return None;
     }
     let joined = words.join(" ");
+    // Labels are a few words long: a plain scan beats `str::contains`, whose searcher
+    // set-up costs more than the search (this runs for most lines of every message).
+    let contains = |p: &str| {
+        joined
+            .as_bytes()
+            .windows(p.len())
+            .any(|w| w == p.as_bytes())
+    };
     let has = |w: &str| words.contains(&w);
     let starts = |p: &str| words.iter().any(|x| x.starts_with(p));
 
@@ -239,7 +296,7 @@ fn classify_label(label: &str) -> Option<Field> {
         || starts("kontakt")
         || starts("contact")
         || has("poc")
-        || joined.contains("point of contact")
+        || contains("point of contact")
         || starts("notfallkontakt")
         || joined == "emergency contact"
     {
@@ -247,13 +304,13 @@ fn classify_label(label: &str) -> Option<Field> {
     }
     if starts("ip")
         || starts("quell")
-        || joined.contains("source address")
-        || joined.contains("originating")
-        || joined.contains("source ip")
-        || joined.contains("absender ip")
+        || contains("source address")
+        || contains("originating")
+        || contains("source ip")
+        || contains("absender ip")
         || starts("ipv")
-        || joined.contains("addresses")
-        || joined.contains("adressen")
+        || contains("addresses")
+        || contains("adressen")
     {
         return Some(Field::Ips);
     }
@@ -264,13 +321,13 @@ fn classify_label(label: &str) -> Option<Field> {
     {
         return Some(Field::Bandwidth);
     }
-    if joined.contains("per second")
+    if contains("per second")
         || joined == "rps"
-        || joined.contains("request rate")
-        || joined.contains("pro sekunde")
+        || contains("request rate")
+        || contains("pro sekunde")
         || joined == "req s"
         || joined == "requests s"
-        || joined.contains("per minute")
+        || contains("per minute")
         || joined == "rpm"
     {
         return Some(Field::Rate);
@@ -281,7 +338,7 @@ fn classify_label(label: &str) -> Option<Field> {
         || joined == "last"
         || joined == "load"
         || joined == "verkehr"
-        || joined.contains("traffic volume")
+        || contains("traffic volume")
         || joined == "expected load"
     {
         return Some(Field::Traffic);
@@ -296,7 +353,7 @@ fn classify_label(label: &str) -> Option<Field> {
         || has("hosts")
         || has("hostnames")
         || has("sites")
-        || joined.contains("in scope")
+        || contains("in scope")
         || starts("webseite")
         || starts("systems")
         || has("applications")
@@ -311,10 +368,10 @@ fn classify_label(label: &str) -> Option<Field> {
         || starts("vektor")
         || starts("umfang")
         || starts("testumfang")
-        || joined.contains("type of test")
+        || contains("type of test")
         || joined == "test type"
         || starts("testart")
-        || joined.contains("art des tests")
+        || contains("art des tests")
         || starts("methodolog")
         || starts("beschreibung")
         || joined == "description"
@@ -405,6 +462,20 @@ mod tests {
     }
 
     #[test]
+    fn labels_have_at_most_six_words() {
+        assert_eq!(
+            classify_label("Our (main) point-of-contact"),
+            Some(Field::Contact)
+        );
+        assert_eq!(
+            classify_label("the one point of contact here"),
+            Some(Field::Contact)
+        );
+        assert_eq!(classify_label("the one and only point of contact"), None);
+        assert_eq!(classify_label(" ** "), None);
+    }
+
+    #[test]
     fn numbered_and_bold_labels() {
         let f = find_fields("1. **Scope:** login and checkout\n2) Targets: a.example.com\n");
         assert_eq!(f.value(Field::Scope), Some("login and checkout"));
@@ -487,6 +558,29 @@ mod tests {
             let text = lines.join("\n");
             let got: Vec<(Field, String)> = find_fields(&text).entries;
             proptest::prop_assert_eq!(got, find_fields_reference(&text));
+        }
+
+        #[test]
+        fn label_end_is_within_48_characters(rest in "[a :\t]{0,60}|[aü€😀:\t]{0,60}") {
+            let reference = rest
+                .char_indices()
+                .take(48)
+                .find(|&(_, c)| c == ':' || c == '\t')
+                .map(|(i, _)| i);
+            proptest::prop_assert_eq!(label_end(&rest), reference);
+        }
+
+        /// The byte-wise ASCII path gives what the character-wise lowercasing gives.
+        #[test]
+        fn label_normalisation_matches_charwise(label in "[ -~]{0,30}|\\PC{0,20}") {
+            let charwise: String = label
+                .chars()
+                .map(|c| match c {
+                    '*' | '_' | '(' | ')' | '[' | ']' | '"' | '-' | '/' => ' ',
+                    c => c.to_lowercase().next().unwrap_or(c),
+                })
+                .collect();
+            proptest::prop_assert_eq!(normalise_label(&label), charwise);
         }
     }
 }

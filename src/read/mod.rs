@@ -240,21 +240,31 @@ fn cap(mut s: String, max: usize) -> String {
 fn replacement_share(s: &str) -> f64 {
     // Counted on the UTF-8 bytes: a character starts at every non-continuation byte, U+FFFD
     // is EF BF BD, and the control characters are C0, DEL and C1 (C2 80..C2 9F).
+    // Runs of eight printable ASCII bytes (most of any text) are eight good characters and
+    // are skipped a word at a time; everything else goes byte by byte.
+    const MAX_CHARS: usize = 1 << 16;
     let b = s.as_bytes();
     let (mut bad, mut total) = (0usize, 0usize);
-    for (i, &x) in b.iter().enumerate() {
+    let mut i = 0usize;
+    while let Some(&x) = b.get(i) {
+        if total + 8 <= MAX_CHARS && mime::word_at(b, i).is_some_and(mime::all_printable_ascii) {
+            total += 8;
+            i += 8;
+            continue;
+        }
+        i += 1;
         if x & 0xc0 == 0x80 {
             continue;
         }
-        if total == 1 << 16 {
+        if total == MAX_CHARS {
             break;
         }
         total += 1;
         let is_bad = match x {
             b'\n' | b'\r' | b'\t' | 0x0c => false,
             0x00..=0x1f | 0x7f => true,
-            0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
-            0xef => b.get(i + 1..i + 3) == Some(&[0xbf, 0xbd]),
+            0xc2 => matches!(b.get(i), Some(0x80..=0x9f)),
+            0xef => b.get(i..i + 2) == Some(&[0xbf, 0xbd]),
             _ => false,
         };
         bad += usize::from(is_bad);
@@ -269,7 +279,11 @@ fn replacement_share(s: &str) -> f64 {
 /// Raw value of a header (its bytes in `head`), unfolded and trimmed.
 fn raw_value(head: &[u8], start: u32, end: u32) -> String {
     let bytes = head.get(start as usize..end as usize).unwrap_or_default();
-    let s = String::from_utf8_lossy(bytes);
+    // `from_utf8` checks ASCII a word at a time; the lossy decoder goes byte by byte.
+    let s = match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let mut out = String::with_capacity(s.len());
     for (i, line) in s.split('\n').enumerate() {
         let line = line.trim_end_matches('\r');

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::mime::{all_printable_ascii, word_at};
+
 /// How deep forwards of forwards are unpacked.
 const MAX_FORWARD_DEPTH: usize = 4;
 /// A closing phrase starts the signature only when at most this many non-empty lines follow.
@@ -135,8 +137,30 @@ pub(crate) fn normalize(s: &str) -> String {
     };
     let mut rest = s;
     loop {
-        // A line ends at `\n`, `\r\n` or a lone `\r`.
-        let (raw, next) = match rest.bytes().position(|b| b == b'\r' || b == b'\n') {
+        // A line ends at `\n`, `\r\n` or a lone `\r`. One scan finds the end and tells
+        // whether the line is plain (printable ASCII and tabs), skipping eight bytes at a
+        // time where they are printable ASCII.
+        let bytes = rest.as_bytes();
+        let mut end = 0usize;
+        let mut plain = true;
+        let line_end = 'scan: loop {
+            if word_at(bytes, end).is_some_and(all_printable_ascii) {
+                end += 8;
+                continue;
+            }
+            // The next eight bytes one by one (retrying the word test at every byte would
+            // test the same odd byte eight times).
+            for _ in 0..8 {
+                match bytes.get(end) {
+                    None => break 'scan None,
+                    Some(b'\r' | b'\n') => break 'scan Some(end),
+                    Some(b'\t' | 0x20..=0x7e) => {}
+                    Some(_) => plain = false,
+                }
+                end += 1;
+            }
+        };
+        let (raw, next) = match line_end {
             Some(i) => {
                 let skip = if rest.as_bytes().get(i..i + 2) == Some(b"\r\n") {
                     2
@@ -151,7 +175,7 @@ pub(crate) fn normalize(s: &str) -> String {
             None => (rest, None),
         };
         // Most lines are printable ASCII and are kept as they are.
-        if raw.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+        if plain {
             flush(raw, &mut out, &mut blank_run);
         } else {
             line.clear();
@@ -178,6 +202,16 @@ pub(crate) fn normalize(s: &str) -> String {
 
 /// Removes `*` bold markers and spaces at the start so markers match plain-text bold too.
 fn key(line: &str) -> &str {
+    // Most lines start and end with a printable ASCII character other than `*`: nothing
+    // to trim (a non-ASCII end byte may belong to Unicode whitespace, so it takes the
+    // general path). Lines are keyed several times each, so this pays.
+    if let (Some(&first), Some(&last)) = (line.as_bytes().first(), line.as_bytes().last())
+        && first.is_ascii_graphic()
+        && first != b'*'
+        && last.is_ascii_graphic()
+    {
+        return line;
+    }
     line.trim().trim_start_matches('*').trim_start()
 }
 
@@ -212,9 +246,11 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
 fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     let l = key(lines.get(i)?);
-    let starts_on = l
-        .get(..3)
-        .is_some_and(|p| matches!(p.to_ascii_lowercase().as_str(), "on " | "am " | "le "));
+    let starts_on = l.get(..3).is_some_and(|p| {
+        ["on ", "am ", "le "]
+            .iter()
+            .any(|w| p.eq_ignore_ascii_case(w))
+    });
     if l.len() > 400 || !(starts_on || l.ends_with(':')) {
         return None;
     }
@@ -451,6 +487,20 @@ pub(crate) fn is_bare(own: &str) -> bool {
     words < BARE_WORDS
 }
 
+/// Cheap test before [`SIG_START`], which runs on every own line: its alternatives are
+/// anchored and start with one of these letters (either case). A non-ASCII first byte
+/// always goes to the regex, as Unicode case folding maps a few non-ASCII letters to ASCII
+/// ones (`ſ` is an `s`).
+fn may_start_signature(k: &str) -> bool {
+    k.as_bytes().first().is_some_and(|&b| {
+        !b.is_ascii()
+            || matches!(
+                b.to_ascii_lowercase(),
+                b's' | b'v' | b'g' | b'e' | b'c' | b'n' | b'd' | b'i' | b'l' | b't' | b'h'
+            )
+    })
+}
+
 /// Splits own lines into body and signature (closing phrase, `-- `, mobile footer or legal
 /// disclaimer, whichever comes first among those that qualify).
 pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
@@ -462,7 +512,12 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
     for (i, l) in lines.iter().enumerate() {
         let t = l.trim_end();
         let k = key(l);
-        if t == "--" || t == "-- " || (is(&SIG_START, k) && (i > first_content || is(&MOBILE, k))) {
+        if t == "--"
+            || t == "-- "
+            || (may_start_signature(k)
+                && is(&SIG_START, k)
+                && (i > first_content || is(&MOBILE, k)))
+        {
             hard_cut = Some(i);
             break;
         }
@@ -522,6 +577,88 @@ mod tests {
                 "{}",
                 r.as_str()
             );
+        }
+    }
+
+    /// The first-letter test before `SIG_START` lets every footer and disclaimer through.
+    #[test]
+    fn signature_prefilter_keeps_every_footer() {
+        for line in [
+            "Sent from my iPhone",
+            "Von meinem iPhone gesendet",
+            "Gesendet von meinem Galaxy",
+            "Get Outlook for iOS",
+            "Envoyé de mon iPhone",
+            "CONFIDENTIALITY NOTICE: this message",
+            "Notice of confidentiality",
+            "Disclaimer: none",
+            "Important notice: x",
+            "Legal notice: y",
+            "This e-mail and any attachments are confidential",
+            "This message is confidential",
+            "The information in this email is private",
+            "Diese E-Mail enthält vertrauliche Informationen",
+            "Dieses Mail ist vertrauliche",
+            "Vertraulichkeitshinweis",
+            "Haftungsausschluss",
+            "Ce message et ses pièces jointes",
+            "ſent from my phone",
+        ] {
+            let k = key(line);
+            assert!(is(&SIG_START, k) || line.starts_with('ſ'), "{line}");
+            assert!(may_start_signature(k), "{line}");
+        }
+        assert!(!may_start_signature("Best regards"));
+        assert!(!may_start_signature(""));
+    }
+
+    /// No line the prefilter turns away could have matched: every alternative of the
+    /// pattern starts with one of its letters.
+    #[test]
+    fn signature_prefilter_matches_the_pattern_alternatives() {
+        for b in 0u8..0x80 {
+            let c = char::from(b);
+            for rest in [
+                "ent from my x",
+                "on meinem x y gesendet",
+                "esendet von meinem x",
+                "et outlook for x",
+                "nvoyé de mon x",
+                "onfidentiality notice",
+                "otice of confidentiality",
+                "isclaimer:",
+                "mportant notice:",
+                "egal notice:",
+                "his email and any files",
+                "he information in this email",
+                "iese email enthält vertrauliche",
+                "ertraulichkeitshinweis",
+                "aftungsausschluss",
+                "e message et",
+            ] {
+                let line = format!("{c}{rest}");
+                if is(&SIG_START, &line) {
+                    assert!(may_start_signature(&line), "{line}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_strips_spaces_and_bold_markers() {
+        for (line, k) in [
+            ("From: a", "From: a"),
+            ("  From: a  ", "From: a"),
+            ("**From:** a", "From:** a"),
+            ("* * From: a", "* From: a"),
+            ("From: a\u{3000}", "From: a"),
+            ("\u{a0}From: a", "From: a"),
+            ("*", ""),
+            ("", ""),
+            ("x", "x"),
+        ] {
+            assert_eq!(key(line), k, "{line:?}");
+            assert_eq!(key(line), line.trim().trim_start_matches('*').trim_start());
         }
     }
 
@@ -805,6 +942,13 @@ mod tests {
 
         #[test]
         fn normalize_matches_reference_any(s in "\\PC{0,40}|.{0,40}") {
+            proptest::prop_assert_eq!(normalize(&s), normalize_reference(&s));
+        }
+
+        /// Long printable runs, so the eight-bytes-at-a-time scan meets every kind of
+        /// line end and odd byte at every offset.
+        #[test]
+        fn normalize_matches_reference_ascii_runs(s in "([ -~]{0,19}[\t\r\n\u{a0}\u{200b}\u{7}\u{7f}\u{85}ü]{0,2}){0,10}") {
             proptest::prop_assert_eq!(normalize(&s), normalize_reference(&s));
         }
     }

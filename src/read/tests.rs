@@ -735,6 +735,30 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Mostly printable ASCII, so the eight-bytes-at-a-time path and its hand-over to the
+    /// byte loop are exercised.
+    #[test]
+    fn replacement_share_matches_reference_on_ascii_runs(s in "([ -~]{0,20}[\u{0}-\u{1f}\u{7f}\u{85}\u{fffd}ü]?){0,12}") {
+        prop_assert_eq!(replacement_share(&s), replacement_share_reference(&s));
+    }
+}
+
+#[test]
+fn replacement_share_ascii_stops_after_65536_characters() {
+    for pad in 0..9 {
+        let s = format!("{}{}", "a".repeat((1 << 16) - pad), "\u{1}".repeat(100));
+        assert_eq!(
+            replacement_share(&s),
+            replacement_share_reference(&s),
+            "{pad}"
+        );
+    }
+    let s = format!("{}\u{1}{}", "a".repeat(1 << 15), "b".repeat(1 << 16));
+    assert!(replacement_share(&s) > 0.0);
+    assert_eq!(replacement_share(&s), replacement_share_reference(&s));
+}
+
 #[test]
 fn replacement_share_stops_after_65536_characters() {
     let s = format!("{}{}", "ü".repeat(1 << 16), "\u{1}".repeat(100));
