@@ -76,7 +76,7 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         default_tz: rules.timezone,
         reference: received,
     };
-    let ex = extract::extract(&letter, &text, &ctx, own_domain);
+    let ex = extract::extract(&letter, &text, &ctx, own_domain, &rules.platform_domains);
 
     if !ex.is_notification {
         v.kind = Kind::Other;

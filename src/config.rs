@@ -51,6 +51,9 @@ pub struct RulesFile {
     pub trusted_authserv_id: Option<String>,
     /// Automated replies to one address per 24 hours at most (a mail-loop breaker). Default 5.
     pub max_replies_per_sender_per_day: Option<u32>,
+    /// Domains of the platform's own services: a test aimed at one of their service hosts
+    /// (`dashboard.`, `api.`, `ssh.`, ...) is a test of the platform, so broad.
+    pub platform_domains: Option<Vec<String>>,
 }
 
 /// `[addresses]`: who we are and whom we tell.
@@ -74,6 +77,8 @@ pub struct Rules {
     pub max_message_bytes: u64,
     pub trusted_authserv_id: Option<String>,
     pub max_replies_per_sender_per_day: u32,
+    /// Lowercase, without a leading dot.
+    pub platform_domains: Vec<String>,
 }
 
 impl Default for Rules {
@@ -85,6 +90,9 @@ impl Default for Rules {
             max_message_bytes: 25 * 1024 * 1024,
             trusted_authserv_id: None,
             max_replies_per_sender_per_day: 5,
+            platform_domains: ["amazee.io", "amazeeio.cloud", "lagoon.sh"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -232,6 +240,30 @@ impl Config {
             None => defaults.max_replies_per_sender_per_day,
         };
 
+        let platform_domains = match file.rules.platform_domains {
+            Some(list) => {
+                let mut out = Vec::with_capacity(list.len());
+                for d in list {
+                    let d = d.trim().trim_start_matches('.').to_ascii_lowercase();
+                    let valid = d.contains('.')
+                        && !d.ends_with('.')
+                        && d.split('.').all(|l| {
+                            !l.is_empty()
+                                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        });
+                    if valid {
+                        out.push(d);
+                    } else {
+                        errors.push(format!(
+                            "rules.platform_domains: {d:?} is not a domain name such as \"amazee.io\""
+                        ));
+                    }
+                }
+                out
+            }
+            None => defaults.platform_domains.clone(),
+        };
+
         let mut mailbox = file.mailbox;
         if let Some(m) = &mut mailbox {
             if let Err(e) = m.validate() {
@@ -299,6 +331,7 @@ impl Config {
                 max_message_bytes,
                 trusted_authserv_id,
                 max_replies_per_sender_per_day,
+                platform_domains,
             },
             addresses,
             templates_dir: base.join(file.templates.unwrap_or_else(|| "templates".into())),
@@ -343,6 +376,24 @@ mod tests {
         assert_eq!(cfg.rules.trusted_authserv_id, None);
         assert_eq!(cfg.templates_dir, Path::new("/etc/intake/templates"));
         assert_eq!(cfg.addresses.own_domain(), "amazee.io");
+        assert_eq!(
+            cfg.rules.platform_domains,
+            ["amazee.io", "amazeeio.cloud", "lagoon.sh"]
+        );
+    }
+
+    #[test]
+    fn platform_domains_are_normalised_and_checked() {
+        let cfg =
+            parse("[rules]\nplatform_domains = [\"Hosting.Example\", \".lagoon.sh\"]\n").unwrap();
+        assert_eq!(cfg.rules.platform_domains, ["hosting.example", "lagoon.sh"]);
+        let err = parse("[rules]\nplatform_domains = [\"amazee.io\", \"not a domain\", \"io\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rules.platform_domains"), "{err}");
+        assert!(err.contains("not a domain"), "{err}");
+        assert!(err.contains("\"io\""), "{err}");
+        assert!(!err.contains("\"amazee.io\" is not"), "{err}");
     }
 
     #[test]

@@ -41,8 +41,15 @@ pub fn body_text(letter: &Letter) -> String {
     text
 }
 
-/// Finds the six items in `letter`. `ctx` anchors dates; `own_domain` is never a target.
-pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str) -> Extraction {
+/// Finds the six items in `letter`. `ctx` anchors dates; `own_domain` is never a target;
+/// service hosts under `platform_domains` make the test one of the platform itself.
+pub fn extract(
+    letter: &Letter,
+    text: &str,
+    ctx: &DateContext,
+    own_domain: &str,
+    platform_domains: &[String],
+) -> Extraction {
     let fields = fields::find_fields(text);
 
     let mentions = classify::mentions(text);
@@ -135,7 +142,10 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
     mentions.merge(&subject_mentions);
     // Targets that are the platform's own services make it a test of the platform itself,
     // whatever the words around them say.
-    if targets.iter().any(|t| is_platform_service(t)) {
+    if targets
+        .iter()
+        .any(|t| is_platform_service(t, platform_domains))
+    {
         mentions.platform = true;
     }
 
@@ -159,8 +169,7 @@ pub fn extract(letter: &Letter, text: &str, ctx: &DateContext, own_domain: &str)
 
 /// Host names of the platform's own services (not customer routes, which sit deeper under
 /// cluster domains such as `nginx-shop-prod.ch4.amazee.io`).
-fn is_platform_service(host: &str) -> bool {
-    const DOMAINS: &[&str] = &["amazee.io", "amazeeio.cloud", "lagoon.sh"];
+fn is_platform_service(host: &str, domains: &[String]) -> bool {
     const SERVICES: &[&str] = &[
         "api",
         "dashboard",
@@ -180,8 +189,8 @@ fn is_platform_service(host: &str) -> bool {
         "webhook",
         "webhooks",
     ];
-    DOMAINS.iter().any(|d| {
-        host.strip_suffix(d)
+    domains.iter().any(|d| {
+        host.strip_suffix(d.as_str())
             .and_then(|rest| rest.strip_suffix('.'))
             .is_some_and(|sub| {
                 let labels: Vec<&str> = sub.split('.').collect();
@@ -209,16 +218,18 @@ fn without_mail_lines(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::is_platform_service;
+    use crate::config::Rules;
 
     #[test]
     fn platform_services_are_told_from_customer_routes() {
+        let domains = Rules::default().platform_domains;
         for h in [
             "dashboard.amazee.io",
             "api.lagoon.amazeeio.cloud",
             "ssh.lagoon.amazeeio.cloud",
             "keycloak.amazee.io",
         ] {
-            assert!(is_platform_service(h), "{h}");
+            assert!(is_platform_service(h, &domains), "{h}");
         }
         for h in [
             "nginx-shop-prod.ch4.amazee.io",
@@ -226,8 +237,18 @@ mod tests {
             "amazee.io",
             "shop.amazeeio.cloud",
             "api.example.ch",
+            "api.notamazee.io",
         ] {
-            assert!(!is_platform_service(h), "{h}");
+            assert!(!is_platform_service(h, &domains), "{h}");
         }
+    }
+
+    #[test]
+    fn platform_domains_come_from_the_rules() {
+        let domains = vec!["hosting.example".to_string()];
+        assert!(is_platform_service("api.hosting.example", &domains));
+        assert!(is_platform_service("git.eu.hosting.example", &domains));
+        assert!(!is_platform_service("dashboard.amazee.io", &domains));
+        assert!(!is_platform_service("dashboard.amazee.io", &[]));
     }
 }
