@@ -65,6 +65,8 @@ const MIGRATIONS: &[&str] = &[
 pub struct Store {
     conn: Connection,
     path: std::path::PathBuf,
+    /// Held (with an exclusive lock) while the store is open: one intake per store.
+    _lock: std::fs::File,
 }
 
 /// A second connection to the store, only for recording hand-overs. It can be shared between
@@ -152,10 +154,31 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("Creating the store folder {}", dir.display()))?;
         }
+        // Two processes on one store would send the same rows, and each would take the
+        // other's sends in flight for a crash's leftovers.
+        let lock_path = std::path::PathBuf::from(format!("{}.lock", path.display()));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("Opening the lock file {}", lock_path.display()))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "Another intake is already using the store {} (it holds {}); stop it first",
+                path.display(),
+                lock_path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("Locking {}", lock_path.display()));
+            }
+        }
         let conn = connect(path)?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            _lock: lock,
         };
         store.migrate()?;
         Ok(store)
@@ -163,8 +186,13 @@ impl Store {
 
     /// A second connection for recording hand-overs while sends are in flight.
     pub fn hand_over_log(&self) -> Result<HandOverLog> {
+        let conn = connect(&self.path)?;
+        // It writes on the runtime thread: better a quick failure (the send then waits and
+        // is retried) than a long stall of everything else.
+        conn.busy_timeout(std::time::Duration::from_secs(1))
+            .context("Setting the busy timeout")?;
         Ok(HandOverLog {
-            conn: std::sync::Mutex::new(connect(&self.path)?),
+            conn: std::sync::Mutex::new(conn),
         })
     }
 
@@ -218,6 +246,13 @@ impl Store {
     /// with one sync to disk instead of one per decision. Nothing may be sent before the
     /// commit. Dropping the store without it rolls the batch back.
     pub fn begin_batch(&self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            // A batch left open by an error: nothing of it was sent or tagged, so it is
+            // dropped and its messages are decided again.
+            self.conn
+                .execute_batch("ROLLBACK")
+                .context("Rolling back an unfinished batch")?;
+        }
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .context("Starting a batch")
@@ -920,6 +955,12 @@ mod tests {
         record(&mut s, &ident(1, "a"), &[out("r1@amazee.io", Role::Reply)]);
         record(&mut s, &ident(2, "b"), &[out("r2@amazee.io", Role::Reply)]);
         s.commit_batch().unwrap();
+        // A batch an error left open is dropped by the next one.
+        s.begin_batch().unwrap();
+        record(&mut s, &ident(3, "c"), &[out("r3@amazee.io", Role::Reply)]);
+        s.begin_batch().unwrap();
+        s.commit_batch().unwrap();
+        assert_eq!(s.seen(&ident(3, "c")).unwrap(), Seen::New);
         drop(s);
         let s = Store::open(&path).unwrap();
         assert_eq!(s.pending(t0()).unwrap().len(), 2);
@@ -927,5 +968,16 @@ mod tests {
             s.seen(&ident(1, "a")).unwrap(),
             Seen::Decided("accept".into())
         );
+    }
+
+    #[test]
+    fn one_store_one_intake() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = Store::open(&path).unwrap();
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("Another intake"), "{err}");
+        drop(first);
+        Store::open(&path).unwrap();
     }
 }

@@ -363,8 +363,10 @@ impl Service {
                 .fetch_new(self.config.rules.max_message_bytes)
                 .await
                 .map_err(|e| anyhow!("reading the Maildir: {e}"))?;
-            self.store.begin_batch()?;
-            for m in batch {
+            if !batch.is_empty() {
+                self.store.begin_batch()?;
+            }
+            for m in batch.iter() {
                 if shutdown.requested() {
                     break;
                 }
@@ -378,7 +380,9 @@ impl Service {
                 };
                 self.decide(&identity, raw, m.size, m.arrived, None)?;
             }
-            self.store.commit_batch()?;
+            if !batch.is_empty() {
+                self.store.commit_batch()?;
+            }
             self.flush().await?;
             if once || shutdown.requested() {
                 return Ok(());
@@ -559,6 +563,7 @@ impl Service {
                 )
                 .await?;
                 if shutdown.requested() {
+                    imap.logout().await;
                     return Ok(());
                 }
             }
@@ -595,21 +600,19 @@ impl Service {
         decided: &[(u64, String)],
         advance: Option<(&str, Position)>,
     ) -> Result<(), SessionError> {
-        let mut by_decision: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-        for (uid, decision) in decided {
-            by_decision
-                .entry(decision.as_str())
-                .or_default()
-                .push(u32::try_from(*uid).unwrap_or(u32::MAX));
-        }
+        let mut by_keyword: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
         let mut to_move = Vec::new();
-        for (decision, uids) in &by_decision {
-            imap.tag_all(uids, keyword(decision))
+        for (uid, decision) in decided {
+            let uid = u32::try_from(*uid).unwrap_or(u32::MAX);
+            by_keyword.entry(keyword(decision)).or_default().push(uid);
+            if matches!(decision.as_str(), "accept" | "reject" | "review") {
+                to_move.push(uid);
+            }
+        }
+        for (keyword, uids) in &by_keyword {
+            imap.tag_all(uids, keyword)
                 .await
                 .map_err(SessionError::from_source)?;
-            if matches!(*decision, "accept" | "reject" | "review") {
-                to_move.extend_from_slice(uids);
-            }
         }
         if let Some(target) = &cfg.move_to {
             imap.move_all(&to_move, target)

@@ -183,7 +183,7 @@ impl Inner {
                     ),
                 )
                 .await?
-                .map_err(classify)?
+                .map_err(|e| self.setup_failure("greeting and EHLO", e))?
             }
             Tls::Plain | Tls::Starttls(_) => {
                 let mut conn = self
@@ -192,12 +192,12 @@ impl Inner {
                         AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello),
                     )
                     .await?
-                    .map_err(classify)?;
+                    .map_err(|e| self.setup_failure("greeting and EHLO", e))?;
                 if let Tls::Starttls(tls) = &self.tls {
                     // Required, never silently skipped.
                     self.within("STARTTLS", conn.starttls(tls.clone(), &self.hello))
                         .await?
-                        .map_err(classify)?;
+                        .map_err(|e| self.setup_failure("STARTTLS", e))?;
                 }
                 conn
             }
@@ -208,9 +208,20 @@ impl Inner {
                 conn.auth(&[Mechanism::Plain, Mechanism::Login], creds),
             )
             .await?
-            .map_err(classify)?;
+            .map_err(|e| self.setup_failure("AUTH", e))?;
         }
         Ok(conn)
+    }
+
+    /// A failure while opening a connection (greeting, EHLO, STARTTLS, AUTH: even a 5xx such as
+    /// a wrong password) is transient. It is about the server or the `[outbox]` settings, not
+    /// about any message: were it permanent, every queued message would be given up, and the
+    /// notice to staff would fail the same way. Kept, the messages go out once it is fixed.
+    fn setup_failure(&self, step: &str, e: lettre::transport::smtp::Error) -> SendError {
+        SendError::Transient(format!(
+            "{step} with {}:{} failed: {e} (a server or [outbox] configuration problem; messages are kept and retried)",
+            self.host, self.port
+        ))
     }
 
     /// `step` bounded by the timeout. Nothing has been sent when a step of opening a
