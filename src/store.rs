@@ -59,7 +59,21 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 2: when each message's content was last handed to the mail server.
     "ALTER TABLE outbox ADD COLUMN handed_over_at TEXT;",
+    // 3: message bytes in a table of their own. SQLite rewrites a whole row on UPDATE, so
+    // with the bytes in `outbox` every hand-over and every "sent" rewrote them too.
+    "CREATE TABLE outbox_content (
+        outbox INTEGER PRIMARY KEY REFERENCES outbox (id),
+        raw BLOB NOT NULL
+    ) STRICT;
+    INSERT INTO outbox_content (outbox, raw) SELECT id, raw FROM outbox;
+    ALTER TABLE outbox DROP COLUMN raw;",
+    // 4: the loop breaker counts a sender's recent replies on every decision: indexed, or
+    // that count scans the whole outbox, which only grows.
+    "CREATE INDEX outbox_replies ON outbox (lower(recipient), created_at) WHERE role = 'reply';",
 ];
+
+/// Customer replies to one address (`?1`, any case) queued since `?2`; see `outbox_replies`.
+const REPLIES_TO: &str = "SELECT count(*) FROM outbox WHERE role = 'reply' AND lower(recipient) = lower(?1) AND created_at >= ?2";
 
 /// A handle on the store file.
 pub struct Store {
@@ -313,7 +327,8 @@ impl Store {
     /// Outbox rows due for sending at `now`, oldest first.
     pub fn pending(&self, now: DateTime<Utc>) -> Result<Vec<Pending>> {
         self.select_pending(
-            "SELECT id, role, sender, recipient, out_message_id, raw, attempts, message FROM outbox
+            "SELECT id, role, sender, recipient, out_message_id, c.raw, attempts, message
+             FROM outbox JOIN outbox_content c ON c.outbox = outbox.id
              WHERE sent_at IS NULL AND failed IS NULL AND next_attempt_at <= ?1 ORDER BY id",
             params![ts(now)],
         )
@@ -452,7 +467,8 @@ impl Store {
     /// stopped (crash, kill, power loss) while sending them, so they may have been delivered.
     pub fn replies_in_doubt(&self) -> Result<Vec<Pending>> {
         self.select_pending(
-            "SELECT id, role, sender, recipient, out_message_id, raw, attempts, message FROM outbox
+            "SELECT id, role, sender, recipient, out_message_id, c.raw, attempts, message
+             FROM outbox JOIN outbox_content c ON c.outbox = outbox.id
              WHERE sent_at IS NULL AND failed IS NULL AND handed_over_at IS NOT NULL AND role = 'reply'
              ORDER BY id",
             [],
@@ -463,11 +479,7 @@ impl Store {
     pub fn replies_to(&self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
         let n: i64 = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM outbox WHERE role = 'reply' AND lower(recipient) = lower(?1) AND created_at >= ?2",
-                params![recipient, ts(since)],
-                |r| r.get(0),
-            )
+            .query_row(REPLIES_TO, params![recipient, ts(since)], |r| r.get(0))
             .context("Counting replies to a sender")?;
         Ok(n.try_into().unwrap_or(u32::MAX))
     }
@@ -577,12 +589,19 @@ fn connect(path: &Path) -> Result<Connection> {
 /// Queues `o` for the decision `message`; a Message-ID already queued is kept as it is.
 fn insert_outbox(conn: &Connection, message: i64, o: &Outgoing, now: DateTime<Utc>) -> Result<()> {
     conn.execute(
-        "INSERT INTO outbox (message, role, recipient, sender, out_message_id, raw, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+        "INSERT INTO outbox (message, role, recipient, sender, out_message_id, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
          ON CONFLICT (out_message_id) DO NOTHING",
-        params![message, o.role.as_str(), o.to, o.from, o.message_id, o.raw, ts(now)],
+        params![message, o.role.as_str(), o.to, o.from, o.message_id, ts(now)],
     )
     .context("Queueing a message")?;
+    if conn.changes() == 1 {
+        conn.execute(
+            "INSERT INTO outbox_content (outbox, raw) VALUES (?1, ?2)",
+            params![conn.last_insert_rowid(), o.raw],
+        )
+        .context("Queueing a message's content")?;
+    }
     Ok(())
 }
 
@@ -903,7 +922,7 @@ mod tests {
     }
 
     #[test]
-    fn a_store_of_schema_1_is_migrated_keeping_its_rows() {
+    fn a_store_of_schema_1_is_migrated_keeping_its_rows_and_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         {
@@ -924,7 +943,10 @@ mod tests {
             .unwrap();
         }
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.pending(t0()).unwrap().len(), 1);
+        let pending = s.pending(t0()).unwrap();
+        assert_eq!(pending.len(), 1);
+        // The bytes moved to their own table (migration 3) unchanged.
+        assert_eq!(pending[0].raw, [0]);
         assert!(s.replies_in_doubt().unwrap().is_empty());
         assert_eq!(
             s.decision_at("INBOX", 7, 1).unwrap().as_deref(),
@@ -979,5 +1001,26 @@ mod tests {
         assert!(err.contains("Another intake"), "{err}");
         drop(first);
         Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn the_reply_count_uses_its_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("s.db")).unwrap();
+        let plan: Vec<String> = s
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {REPLIES_TO}"))
+            .unwrap()
+            .query_map(params!["jane@example.ch", ts(t0())], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING INDEX outbox_replies")),
+            "{plan:?}"
+        );
     }
 }
