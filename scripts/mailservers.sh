@@ -38,6 +38,9 @@
 #            A second listener of the same Postfix on 127.0.0.1:$SMTPS_PORT speaks implicit TLS
 #            (wrapper mode, like port 465) and offers AUTH PLAIN/LOGIN, checked by Dovecot
 #            (same users and passwords as IMAP); AUTH is optional there, as on the first.
+#            A third, on 127.0.0.1:$SMTP_SLOW_PORT, waits 4 s before answering the end of a
+#            message's content (smtpd_end_of_data_restrictions = sleep 4): a server whose
+#            answer does not come in time.
 #   TLS      A throwaway CA ($CA_FILE) signs a certificate for `localhost`, 127.0.0.1, 127.0.0.2
 #            and 127.0.0.3 used by both servers (rustls refuses a self-signed server certificate used as its own CA).
 #
@@ -46,7 +49,7 @@
 #
 # DIR/env (shell syntax, also parsed by tests/it/mailservers.rs):
 #   IMAP_HOST=127.0.0.1  IMAP_PORT=...  SMTP_HOST=127.0.0.1  SMTP_PORT=...  CA_FILE=DIR/tls/ca.pem
-#   SMTPS_PORT=...
+#   SMTPS_PORT=...  SMTP_SLOW_PORT=...
 #   IMAPS_PORT=...  IMAP_NOIDLE_HOST=127.0.0.2  IMAP_NOIDLE_PORT=...  IMAP_MINIMAL_HOST=127.0.0.3
 #   IMAP_MINIMAL_PORT=...  OAUTH2_PORT=...  OAUTH2_URL=http://127.0.0.1:PORT/tokeninfo
 #   RAWLOG_DIR=DIR/rawlog  LMTP_SOCKET=...  MAIL_DIR=DIR/mail  SUPPORT_DOMAIN=amazee.test
@@ -143,10 +146,10 @@ EOF
 }
 
 write_config() {
-	local d="$1" imap_port smtp_port smtps_port imaps_port noidle_port minimal_port oauth_port u p v taken
-	# Ask until the five ports on 127.0.0.1 differ (the kernel may hand a freed port out again).
+	local d="$1" imap_port smtp_port smtps_port slow_port imaps_port noidle_port minimal_port oauth_port u p v taken
+	# Ask until the six ports on 127.0.0.1 differ (the kernel may hand a freed port out again).
 	taken=" "
-	for v in imap_port smtp_port smtps_port imaps_port oauth_port; do
+	for v in imap_port smtp_port smtps_port slow_port imaps_port oauth_port; do
 		p=$(free_port)
 		while [[ "$taken" == *" $p "* ]]; do p=$(free_port); done
 		taken="$taken$p "
@@ -331,6 +334,9 @@ EOF
   -o syslog_name=postfix/smtps
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
+127.0.0.1:$slow_port inet n - n - - smtpd
+  -o syslog_name=postfix/slow
+  -o smtpd_end_of_data_restrictions=sleep,4
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -363,6 +369,7 @@ EOF
 		echo "SMTP_HOST=127.0.0.1"
 		echo "SMTP_PORT=$smtp_port"
 		echo "SMTPS_PORT=$smtps_port"
+		echo "SMTP_SLOW_PORT=$slow_port"
 		echo "IMAPS_PORT=$imaps_port"
 		echo "IMAP_NOIDLE_HOST=127.0.0.2"
 		echo "IMAP_NOIDLE_PORT=$noidle_port"
@@ -539,6 +546,9 @@ start_postfix() {
 	local smtps
 	smtps=$(env_value "$d" SMTPS_PORT)
 	if [ -n "$smtps" ]; then wait_port "$smtps" postfix; fi
+	local slow
+	slow=$(env_value "$d" SMTP_SLOW_PORT)
+	if [ -n "$slow" ]; then wait_port "$slow" postfix; fi
 	cp "$pf" "$d/postfix.pid" 2>/dev/null || true
 }
 

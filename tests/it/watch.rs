@@ -1215,3 +1215,75 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
         again.log_tail()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// A server that takes the content but answers too late
+
+/// Postfix's slow listener answers the end of a message's content only after 4 s; intake
+/// gives up after 2. Postfix still delivers. The customer reply is in doubt: it goes to staff
+/// with a request to check, and is never sent a second time, in this run or the next.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_whose_answer_times_out_goes_to_staff_and_is_never_sent_twice() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-doubt");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    let slow = ms.env_port("SMTP_SLOW_PORT");
+    let text = std::fs::read_to_string(&setup.config)
+        .unwrap()
+        .replace(
+            &format!("port = {}\nsecurity", ms.smtp_port),
+            &format!("port = {slow}\nsecurity"),
+        )
+        .replace(
+            "timeout_seconds = 10\n\n[store]",
+            "timeout_seconds = 2\n\n[store]",
+        );
+    assert!(text.contains(&format!("port = {slow}\n")), "{text}");
+    assert!(text.contains("timeout_seconds = 2\n\n[store]"), "{text}");
+    std::fs::write(&setup.config, text).unwrap();
+
+    let id = format!("{}@example.test", unique("doubt"));
+    ms.imap_append("support", &folder, &notification(&id, 40, "pass"), None)
+        .await;
+    let first = setup.run_once();
+    assert!(
+        first
+            .log_tail()
+            .contains("reply may or may not have been delivered"),
+        "{}",
+        first.log_tail()
+    );
+    let ids = [id.clone()];
+    let t0 = Instant::now();
+    loop {
+        let replies = answers(ms, "customer", &ids).await;
+        let notices = doubt_notices(ms, &ids).await;
+        if replies[&id].len() == 1 && !notices[&id].is_empty() {
+            let text = text_of(&notices[&id][0].raw);
+            assert!(text.contains("probably delivered"), "{text}");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "replies {}, notices {}\n{}",
+            replies[&id].len(),
+            notices[&id].len(),
+            first.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // The next run retries the internal mail that timed out too, never the reply.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = setup.run_once();
+    assert!(
+        !again.log_tail().contains("role=reply"),
+        "the reply was tried again:\n{}",
+        again.log_tail()
+    );
+    // Anything Postfix took in the second run has landed after its pause.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(answers(ms, "customer", &ids).await[&id].len(), 1);
+}
