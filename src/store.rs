@@ -312,7 +312,9 @@ impl Store {
         Ok(())
     }
 
-    /// The decision recorded at a mailbox position.
+    /// The decision recorded at a mailbox position (for tests: the service knows each
+    /// decision when it makes or finds it).
+    #[cfg(test)]
     pub fn decision_at(&self, folder: &str, uidvalidity: u32, uid: u64) -> Result<Option<String>> {
         self.conn
             .query_row(
@@ -387,10 +389,6 @@ impl Store {
         }))
     }
 
-    pub fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.mark_sent_all(&[id], now)
-    }
-
     /// Marks the rows `ids` sent, in one transaction.
     pub fn mark_sent_all(&self, ids: &[i64], now: DateTime<Utc>) -> Result<()> {
         if ids.is_empty() {
@@ -428,12 +426,8 @@ impl Store {
         Ok(())
     }
 
-    /// A permanent failure: never retried.
-    pub fn mark_failed(&self, id: i64, reason: &str) -> Result<()> {
-        self.give_up(id, reason, None, Utc::now())
-    }
-
-    /// Stops sending row `id` for `reason` and, in the same transaction, queues `notice`
+    /// Stops sending row `id` for `reason` (a permanent failure, or a reply in doubt: never
+    /// retried) and, in the same transaction, queues `notice`
     /// (to staff) for the row's decision: a crash cannot leave the one without the other.
     pub fn give_up(
         &self,
@@ -499,10 +493,6 @@ impl Store {
             .context("Reading untagged messages")?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("Reading untagged messages")
-    }
-
-    pub fn mark_tagged(&self, folder: &str, uidvalidity: u32, uid: u64) -> Result<()> {
-        self.mark_tagged_all(folder, uidvalidity, &[uid], None)
     }
 
     /// Marks `uids` tagged and, in the same transaction, saves the position `advance` to.
@@ -703,7 +693,7 @@ mod tests {
         );
         let p = s.pending(t0()).unwrap();
         assert_eq!(p.len(), 2);
-        s.mark_sent(p[0].id, t0()).unwrap();
+        s.mark_sent_all(&[p[0].id], t0()).unwrap();
         assert_eq!(s.unsent_count().unwrap(), 1);
         let mode: String = s
             .conn
@@ -762,7 +752,7 @@ mod tests {
         );
         let p = s.pending(t0()).unwrap();
         s.mark_retry(p[0].id, t0(), Duration::minutes(5)).unwrap();
-        s.mark_failed(p[1].id, "550 no such user").unwrap();
+        s.give_up(p[1].id, "550 no such user", None, t0()).unwrap();
         assert!(s.pending(t0()).unwrap().is_empty());
         let later = s.pending(t0() + Duration::minutes(6)).unwrap();
         assert_eq!(later.len(), 1);
@@ -879,7 +869,7 @@ mod tests {
             ] {
                 log.record(id(m), t0()).unwrap();
             }
-            s.mark_sent(id("r2@amazee.io"), t0()).unwrap();
+            s.mark_sent_all(&[id("r2@amazee.io")], t0()).unwrap();
             s.mark_retry(id("r3@amazee.io"), t0(), Duration::seconds(30))
                 .unwrap();
         }

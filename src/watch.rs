@@ -169,8 +169,9 @@ fn build_outbox(cfg: &OutboxConfig) -> Result<Box<dyn Outbox>> {
 }
 
 impl Service {
-    /// Decides one message and queues its replies. Returns the decision, or `None` when the
-    /// message had been decided before (nothing is done again).
+    /// Decides one message and queues its replies. Returns the decision, and whether it was
+    /// made now (`false`: decided before, under this or another position; nothing is done
+    /// again).
     fn decide(
         &mut self,
         identity: &Identity,
@@ -178,9 +179,9 @@ impl Service {
         size: u64,
         arrival: DateTime<Utc>,
         answer_since: Option<DateTime<Utc>>,
-    ) -> Result<Option<String>> {
-        if let Seen::Decided(_) = self.store.seen(identity)? {
-            return Ok(None);
+    ) -> Result<(String, bool)> {
+        if let Seen::Decided(decision) = self.store.seen(identity)? {
+            return Ok((decision, false));
         }
         let now = Utc::now();
         let rules = &self.config.rules;
@@ -244,7 +245,7 @@ impl Service {
             queued = outgoing.len(),
             "decided"
         );
-        Ok(Some(decision))
+        Ok((decision, true))
     }
 
     /// The loop breaker: at most `max_replies_per_sender_per_day` customer replies to one
@@ -507,7 +508,7 @@ impl Service {
                 }
                 // Decide the whole batch (each decision with its replies, all committed
                 // together), send everything queued at once, then tag and advance.
-                let mut handled = Vec::with_capacity(batch.len());
+                let mut decided = Vec::with_capacity(batch.len());
                 self.store.begin_batch().map_err(SessionError::Fatal)?;
                 for m in batch {
                     if shutdown.requested() {
@@ -523,7 +524,7 @@ impl Service {
                             .as_deref()
                             .map_or_else(|| format!("size:{}", m.size), content_hash),
                     };
-                    let decision = self
+                    let (decision, new) = self
                         .decide(
                             &identity,
                             m.raw.as_deref(),
@@ -532,27 +533,18 @@ impl Service {
                             Some(pos.answer_since),
                         )
                         .map_err(SessionError::Fatal)?;
-                    if decision.is_none() {
+                    if !new {
                         // Decided in an earlier run (or under an older UIDVALIDITY): record
                         // this position so it is tagged, never answered again.
                         self.store
                             .record_duplicate(&identity)
                             .map_err(SessionError::Fatal)?;
                     }
-                    handled.push(m.uid);
+                    pos.last_uid = pos.last_uid.max(u64::from(m.uid));
+                    decided.push((u64::from(m.uid), decision));
                 }
                 self.store.commit_batch().map_err(SessionError::Fatal)?;
                 self.flush().await.map_err(SessionError::Fatal)?;
-                let mut decided = Vec::with_capacity(handled.len());
-                for uid in handled {
-                    let decision = self
-                        .store
-                        .decision_at(&folder, pos.uidvalidity, u64::from(uid))
-                        .map_err(SessionError::Fatal)?
-                        .unwrap_or_default();
-                    pos.last_uid = pos.last_uid.max(u64::from(uid));
-                    decided.push((u64::from(uid), decision));
-                }
                 self.tag_all(
                     &mut imap,
                     cfg,

@@ -33,9 +33,16 @@ impl FileOutbox {
 
     /// Writes the message and returns the file's id (its name without `.eml`).
     pub async fn write(&self, envelope: &Envelope, raw: &[u8]) -> Result<String, SendError> {
-        let env = lettre_envelope(envelope)?;
+        self.write_checked(&lettre_envelope(envelope)?, raw).await
+    }
+
+    async fn write_checked(
+        &self,
+        env: &lettre::address::Envelope,
+        raw: &[u8],
+    ) -> Result<String, SendError> {
         self.transport
-            .send_raw(&env, raw)
+            .send_raw(env, raw)
             .await
             // A full or read-only disk may be fixed without touching the configuration.
             .map_err(|e| SendError::Transient(format!("{}: {e}", self.path.display())))
@@ -51,9 +58,9 @@ impl Outbox for FileOutbox {
     ) -> BoxFuture<'a, Result<(), SendError>> {
         Box::pin(async move {
             // Checked before the hand-over, so a bad address fails with nothing in doubt.
-            lettre_envelope(envelope)?;
+            let env = lettre_envelope(envelope)?;
             hand_over().map_err(SendError::Transient)?;
-            self.write(envelope, raw).await.map(|_| ())
+            self.write_checked(&env, raw).await.map(|_| ())
         })
     }
 }
