@@ -19,6 +19,9 @@ pub struct Checked {
     pub zone: Zone,
     /// Days of notice required (standard, broad), for replies that explain the rule.
     pub notice_rules: (u32, u32),
+    /// The one address an automated reply may go to: the verified From, or a Reply-To in
+    /// the same organizational domain. `None`: nobody gets a reply.
+    pub reply_address: Option<String>,
 }
 
 /// Where the arrival time comes from.
@@ -112,12 +115,15 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
     v.reason = f.reason;
     v.request = ex.request.clone();
     v.customer_zone = zone.label();
+    // Until sender verification decides it: the old addressing.
+    let reply_address = letter.reply_to.clone().or_else(|| v.from.clone());
     Checked {
         verdict: v,
         letter,
         extraction: Some(ex),
         zone,
         notice_rules,
+        reply_address,
     }
 }
 
@@ -134,6 +140,7 @@ fn finish(
         extraction,
         zone,
         notice_rules,
+        reply_address: None,
     }
 }
 
@@ -160,6 +167,7 @@ pub fn too_large(size: u64, received: DateTime<Utc>, rules: &Rules) -> Checked {
         extraction: None,
         zone: default_zone,
         notice_rules: (rules.standard_notice_days, rules.broad_notice_days),
+        reply_address: None,
     }
 }
 
@@ -196,6 +204,7 @@ fn blank_verdict(letter: &Letter, raw: &[u8], received: DateTime<Utc>, zone: Zon
         customer_zone: zone.label(),
         reason: None,
         rules_version: RULES_VERSION,
+        sender_verified: false,
     }
 }
 

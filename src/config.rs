@@ -54,6 +54,41 @@ pub struct RulesFile {
     /// Domains of the platform's own services: a test aimed at one of their service hosts
     /// (`dashboard.`, `api.`, `ssh.`, ...) is a test of the platform, so broad.
     pub platform_domains: Option<Vec<String>>,
+    /// `"dmarc"` (default): only a From domain authenticated by the trusted
+    /// `Authentication-Results` is accepted or answered. `"off"`: for an MX that writes no
+    /// `Authentication-Results`; intake warns at every start.
+    pub sender_verification: Option<SenderVerification>,
+    /// Automated replies to one organizational domain per 24 hours at most. Default 20.
+    pub max_replies_per_domain_per_day: Option<u32>,
+    /// Automated customer replies per hour at most, all senders together. Default 100.
+    pub max_replies_per_hour: Option<u32>,
+    /// CPU time one message may take to read and decide, in milliseconds; beyond it the
+    /// message goes to review as too complex to read safely. Default 2000.
+    pub cpu_budget_ms: Option<u64>,
+    /// The largest plausible IPv4 source block, as a prefix length: a larger block (a
+    /// shorter prefix) goes to review. Default 16.
+    pub max_source_prefix_v4: Option<u8>,
+    /// The same for IPv6. Default 32.
+    pub max_source_prefix_v6: Option<u8>,
+    /// The longest plausible window, in days. Default 31.
+    pub max_window_days: Option<u32>,
+    /// How far ahead a plausible start lies at most, in days after arrival. Default 365.
+    pub max_start_days_ahead: Option<u32>,
+    /// The highest plausible bandwidth, bits per second. Default 10 Gbit/s.
+    pub max_bandwidth_bps: Option<f64>,
+    /// The highest plausible request rate per second. Default 100,000.
+    pub max_requests_per_second: Option<f64>,
+}
+
+/// `[rules] sender_verification`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SenderVerification {
+    /// DMARC, or an aligned DKIM/SPF pass where the domain publishes no DMARC policy.
+    #[default]
+    Dmarc,
+    /// No verification (an MX that writes no `Authentication-Results`).
+    Off,
 }
 
 /// `[addresses]`: who we are and whom we tell.
@@ -79,6 +114,16 @@ pub struct Rules {
     pub max_replies_per_sender_per_day: u32,
     /// Lowercase, without a leading dot.
     pub platform_domains: Vec<String>,
+    pub sender_verification: SenderVerification,
+    pub max_replies_per_domain_per_day: u32,
+    pub max_replies_per_hour: u32,
+    pub cpu_budget_ms: u64,
+    pub max_source_prefix_v4: u8,
+    pub max_source_prefix_v6: u8,
+    pub max_window_days: u32,
+    pub max_start_days_ahead: u32,
+    pub max_bandwidth_bps: f64,
+    pub max_requests_per_second: f64,
 }
 
 impl Default for Rules {
@@ -93,6 +138,16 @@ impl Default for Rules {
             platform_domains: ["amazee.io", "amazeeio.cloud", "lagoon.sh"]
                 .map(String::from)
                 .to_vec(),
+            sender_verification: SenderVerification::Dmarc,
+            max_replies_per_domain_per_day: 20,
+            max_replies_per_hour: 100,
+            cpu_budget_ms: 2000,
+            max_source_prefix_v4: 16,
+            max_source_prefix_v6: 32,
+            max_window_days: 31,
+            max_start_days_ahead: 365,
+            max_bandwidth_bps: 10e9,
+            max_requests_per_second: 100_000.0,
         }
     }
 }
@@ -264,6 +319,84 @@ impl Config {
             None => defaults.platform_domains.clone(),
         };
 
+        let mut at_least_one = |key: &str, v: Option<u32>, default: u32| match v {
+            Some(0) => {
+                errors.push(format!("rules.{key}: must be at least 1"));
+                default
+            }
+            Some(n) => n,
+            None => default,
+        };
+        let max_replies_per_domain_per_day = at_least_one(
+            "max_replies_per_domain_per_day",
+            file.rules.max_replies_per_domain_per_day,
+            defaults.max_replies_per_domain_per_day,
+        );
+        let max_replies_per_hour = at_least_one(
+            "max_replies_per_hour",
+            file.rules.max_replies_per_hour,
+            defaults.max_replies_per_hour,
+        );
+        let max_window_days = at_least_one(
+            "max_window_days",
+            file.rules.max_window_days,
+            defaults.max_window_days,
+        );
+        let max_start_days_ahead = at_least_one(
+            "max_start_days_ahead",
+            file.rules.max_start_days_ahead,
+            defaults.max_start_days_ahead,
+        );
+        let cpu_budget_ms = match file.rules.cpu_budget_ms {
+            Some(n) if !(10..=600_000).contains(&n) => {
+                errors.push(format!(
+                    "rules.cpu_budget_ms: {n} is outside 10..=600000 milliseconds"
+                ));
+                defaults.cpu_budget_ms
+            }
+            Some(n) => n,
+            None => defaults.cpu_budget_ms,
+        };
+        let mut prefix = |key: &str, v: Option<u8>, max: u8, default: u8| match v {
+            Some(p) if p > max => {
+                errors.push(format!("rules.{key}: {p} is longer than /{max}"));
+                default
+            }
+            Some(p) => p,
+            None => default,
+        };
+        let max_source_prefix_v4 = prefix(
+            "max_source_prefix_v4",
+            file.rules.max_source_prefix_v4,
+            32,
+            defaults.max_source_prefix_v4,
+        );
+        let max_source_prefix_v6 = prefix(
+            "max_source_prefix_v6",
+            file.rules.max_source_prefix_v6,
+            128,
+            defaults.max_source_prefix_v6,
+        );
+        let mut positive = |key: &str, v: Option<f64>, default: f64| match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => {
+                errors.push(format!("rules.{key}: must be a positive number"));
+                default
+            }
+            Some(x) => x,
+            None => default,
+        };
+        let max_bandwidth_bps = positive(
+            "max_bandwidth_bps",
+            file.rules.max_bandwidth_bps,
+            defaults.max_bandwidth_bps,
+        );
+        let max_requests_per_second = positive(
+            "max_requests_per_second",
+            file.rules.max_requests_per_second,
+            defaults.max_requests_per_second,
+        );
+        let sender_verification = file.rules.sender_verification.unwrap_or_default();
+
         let mut mailbox = file.mailbox;
         if let Some(m) = &mut mailbox {
             if let Err(e) = m.validate() {
@@ -332,6 +465,16 @@ impl Config {
                 trusted_authserv_id,
                 max_replies_per_sender_per_day,
                 platform_domains,
+                sender_verification,
+                max_replies_per_domain_per_day,
+                max_replies_per_hour,
+                cpu_budget_ms,
+                max_source_prefix_v4,
+                max_source_prefix_v6,
+                max_window_days,
+                max_start_days_ahead,
+                max_bandwidth_bps,
+                max_requests_per_second,
             },
             addresses,
             templates_dir: base.join(file.templates.unwrap_or_else(|| "templates".into())),

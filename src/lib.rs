@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod domain;
 pub mod extract;
 pub mod model;
 pub mod read;

@@ -164,6 +164,19 @@ pub enum ProblemCode {
     TooLarge,
     Unreadable,
     ReplyLimit,
+    /// A value beyond the plausibility limits of `[rules]` (huge source block, very long
+    /// window, start far ahead, zero or enormous traffic).
+    ImplausibleValue,
+    /// A target not known to belong to the verified sender.
+    TargetNotOwned,
+    /// The text calls the test off or postpones it.
+    Cancellation,
+    /// The text/plain and text/html renderings say different things.
+    AlternativesDisagree,
+    /// Reading the message took longer than the CPU budget.
+    TooComplex,
+    /// Sent by a machine (ticketing tool, bulk sender): never answered automatically.
+    AutomatedSender,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,6 +223,9 @@ pub struct Verdict {
     pub reason: Option<String>,
     /// Version of the rules that decided, recorded with every verdict.
     pub rules_version: &'static str,
+    /// The one From domain is authenticated by the trusted `Authentication-Results` (or
+    /// verification is off). Only then may the sender get a reply or an acceptance.
+    pub sender_verified: bool,
 }
 
 impl Verdict {

@@ -11,7 +11,7 @@ pub mod hosts;
 pub mod net;
 pub mod traffic;
 
-use crate::model::{Request, Zone};
+use crate::model::{Problem, Request, Zone};
 use crate::read::Letter;
 use classify::TestMentions;
 use dates::{DateContext, DateFindings};
@@ -28,6 +28,13 @@ pub struct Extraction {
     pub ambiguous_dates: Vec<String>,
     pub ambiguous_zones: Vec<String>,
     pub zone: Option<Zone>,
+    /// Findings that make the message doubtful enough for a person to look at it (unknown
+    /// zone abbreviation, cancellation wording, activity dated before the window, ...). Each
+    /// becomes a problem and the decision `review`.
+    pub doubts: Vec<Problem>,
+    /// Windows that cannot be taken as written (no end time, impossible date), for people:
+    /// each becomes a `window_invalid` problem.
+    pub invalid_windows: Vec<String>,
 }
 
 /// The text the items are read from: the new text plus text-like attachments.
@@ -164,6 +171,8 @@ pub fn extract(
         ambiguous_dates: found.ambiguous_dates,
         ambiguous_zones: found.ambiguous_zones,
         zone: found.zone,
+        doubts: Vec::new(),
+        invalid_windows: Vec::new(),
     }
 }
 

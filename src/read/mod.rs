@@ -26,6 +26,9 @@ pub struct Letter {
     pub from_name: Option<String>,
     /// First Reply-To address, lowercase.
     pub reply_to: Option<String>,
+    /// Why the message has no single author: no From, several From headers, or several
+    /// mailboxes in From (RFC 7489 §6.6.1). `None` for exactly one From mailbox.
+    pub from_problem: Option<String>,
     pub subject: String,
     /// `Date:` header.
     pub date: Option<DateTime<Utc>>,
@@ -39,6 +42,9 @@ pub struct Letter {
     /// from headers, content type, sender address and subject; `None` for mail a person wrote.
     pub automated: Option<String>,
     pub text: Text,
+    /// The new text of the other rendering when a message has both text/plain and text/html
+    /// (the one `text` was not read from), so the two can be compared.
+    pub alt_new: Option<String>,
     /// Original sender address when this message is a bare forward (the forwarder added no
     /// text of their own) and `text.new` is the forwarded message's body.
     pub forwarded_from: Option<String>,
@@ -350,6 +356,19 @@ fn read_headers(letter: &mut Letter, m: &Message<'_>, head: &[u8]) {
                 .to_string()
         })
         .filter(|id| !id.is_empty());
+    let from_headers = m
+        .headers()
+        .iter()
+        .filter(|h| h.name == HeaderName::From)
+        .count();
+    let from_mailboxes = m.from().map_or(0, |a| a.iter().count());
+    letter.from_problem = match (from_headers, from_mailboxes) {
+        (0, _) => Some("the message has no From header".into()),
+        (1, 1) => None,
+        (1, 0) => Some("the From header holds no address".into()),
+        (1, _) => Some("the From header names several mailboxes".into()),
+        _ => Some("the message has several From headers".into()),
+    };
     if let Some(a) = m.from().and_then(|a| a.first()) {
         letter.from = a
             .address

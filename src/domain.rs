@@ -1,0 +1,112 @@
+//! Domain names and addresses as trust decisions need them: organizational domains from the
+//! Public Suffix List (the `psl` crate), never "the last two labels".
+
+/// The organizational domain of `name` (RFC 7489 §3.2): one label below its public suffix,
+/// lowercase. `mail.shop.example.co.uk` → `example.co.uk`. `None` when `name` is a public
+/// suffix itself or not a domain name.
+pub fn org_domain(name: &str) -> Option<String> {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() || name.starts_with('.') || name.contains("..") {
+        return None;
+    }
+    let d = psl::domain(name.as_bytes())?;
+    // psl answers for unknown suffixes with the default rule `*`; a domain needs a known
+    // suffix to have an owner we can reason about.
+    if !d.suffix().is_known() {
+        return None;
+    }
+    std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
+}
+
+/// `a` and `b` share an organizational domain (DMARC relaxed alignment).
+pub fn same_org(a: &str, b: &str) -> bool {
+    match (org_domain(a), org_domain(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// `host` is `domain` or a name under it (label-wise, case-insensitive).
+pub fn is_under(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    let domain = domain.trim_end_matches('.');
+    if host.eq_ignore_ascii_case(domain) {
+        return true;
+    }
+    host.len() > domain.len()
+        && host
+            .get(host.len() - domain.len()..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
+        && host.as_bytes().get(host.len() - domain.len() - 1) == Some(&b'.')
+}
+
+/// The domain part of an address, lowercase.
+pub fn domain_of(address: &str) -> Option<String> {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim().trim_end_matches('>').to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+}
+
+/// An address as the loop breaker counts it: lowercase, `+tag` removed from the local part.
+pub fn normalize_address(address: &str) -> String {
+    let a = address.trim().to_lowercase();
+    match a.rsplit_once('@') {
+        Some((local, domain)) => {
+            let local = local.split_once('+').map_or(local, |(base, _)| base);
+            format!("{local}@{domain}")
+        }
+        None => a,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organizational_domains_follow_the_public_suffix_list() {
+        assert_eq!(
+            org_domain("mail.shop.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(org_domain("Example.CH").as_deref(), Some("example.ch"));
+        assert_eq!(org_domain("a.b.example.ch").as_deref(), Some("example.ch"));
+        assert_eq!(org_domain("foo.lagoon.sh").as_deref(), Some("lagoon.sh"));
+        assert_eq!(org_domain("co.uk"), None);
+        assert_eq!(org_domain("ch"), None);
+        assert_eq!(org_domain(""), None);
+        assert_eq!(org_domain("example.invalidtld"), None);
+        // Private suffixes of the list count as suffixes: each GitHub Pages site is its own.
+        assert_eq!(
+            org_domain("evil.github.io").as_deref(),
+            Some("evil.github.io")
+        );
+    }
+
+    #[test]
+    fn same_org_is_not_a_suffix_match() {
+        assert!(same_org("mail.example.ch", "example.ch"));
+        assert!(!same_org("example.ch", "notexample.ch"));
+        assert!(!same_org("evil.github.io", "good.github.io"));
+        assert!(!same_org("co.uk", "co.uk"));
+    }
+
+    #[test]
+    fn under_is_label_wise() {
+        assert!(is_under("api.lagoon.sh", "lagoon.sh"));
+        assert!(is_under("LAGOON.SH", "lagoon.sh"));
+        assert!(!is_under("notlagoon.sh", "lagoon.sh"));
+        assert!(!is_under("sh", "lagoon.sh"));
+    }
+
+    #[test]
+    fn addresses_are_normalized_for_counting() {
+        assert_eq!(
+            normalize_address("Jane+Tests@Example.CH"),
+            "jane@example.ch"
+        );
+        assert_eq!(normalize_address("jane@example.ch"), "jane@example.ch");
+        assert_eq!(domain_of("Jane@Example.CH").as_deref(), Some("example.ch"));
+    }
+}
