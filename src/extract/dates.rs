@@ -52,6 +52,12 @@ pub struct DateFindings {
     pub ambiguous_zones: Vec<String>,
     /// The first zone the customer wrote explicitly, if any.
     pub zone: Option<Zone>,
+    /// Windows that cannot be taken as written (no end time, impossible date), described
+    /// for people; they become `window_invalid`.
+    pub invalid: Vec<String>,
+    /// Findings a person must look at (an unknown zone abbreviation, activity dated before
+    /// the window, ...); they send the message to review.
+    pub doubts: Vec<crate::model::Problem>,
 }
 
 /// Finds every test window in `text`.

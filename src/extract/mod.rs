@@ -129,6 +129,8 @@ pub fn extract(
         found.ambiguous_dates.extend(whole.ambiguous_dates);
         found.ambiguous_zones.extend(whole.ambiguous_zones);
         found.zone = found.zone.or(whole.zone);
+        found.invalid.extend(whole.invalid);
+        found.doubts.extend(whole.doubts);
     }
     found.ambiguous_dates.dedup();
     found.ambiguous_zones.dedup();
@@ -171,8 +173,8 @@ pub fn extract(
         ambiguous_dates: found.ambiguous_dates,
         ambiguous_zones: found.ambiguous_zones,
         zone: found.zone,
-        doubts: Vec::new(),
-        invalid_windows: Vec::new(),
+        doubts: found.doubts,
+        invalid_windows: found.invalid,
     }
 }
 
