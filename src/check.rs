@@ -1,10 +1,14 @@
-//! The pure core: one message in, one verdict out. No I/O, no clock: arrival comes in.
+//! The pure core: one message in, one verdict out. No I/O, no calendar clock: arrival comes
+//! in. The only clock read is a monotonic one for the CPU budget.
+
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::config::Rules;
 use crate::decide::{self, RULES_VERSION, auth};
+use crate::domain::{domain_of, same_org};
 use crate::extract::{self, Extraction, dates::DateContext};
 use crate::model::{Decision, Kind, Problem, ProblemCode, Request, Verdict, Zone};
 use crate::read::{self, Letter};
@@ -33,10 +37,55 @@ pub enum Arrival {
     FromHeaders { fallback: DateTime<Utc> },
 }
 
+/// The time one message may take to read, extract and decide (`rules.cpu_budget_ms`).
+/// Checked cooperatively at every stage boundary, so no stage's work outlives the message;
+/// `Copy` and cheap (one monotonic clock read per check) so long loops can take it along.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    start: Instant,
+    limit: Duration,
+}
+
+impl Budget {
+    /// A budget of `ms` milliseconds from now.
+    pub fn start_ms(ms: u64) -> Budget {
+        Budget {
+            start: Instant::now(),
+            limit: Duration::from_millis(ms),
+        }
+    }
+
+    /// The budget is spent. Wall time on a monotonic clock: never less than the CPU time
+    /// the message took, so the budget can run out early on a busy machine, never late.
+    pub fn exceeded(&self) -> bool {
+        self.start.elapsed() > self.limit
+    }
+
+    pub fn limit_ms(&self) -> u128 {
+        self.limit.as_millis()
+    }
+}
+
 /// Checks one raw message. Total: any bytes give a verdict.
 pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> Checked {
-    let default_zone = Zone::Named(rules.timezone);
-    let notice_rules = (rules.standard_notice_days, rules.broad_notice_days);
+    check_within(
+        raw,
+        arrival,
+        rules,
+        own_address,
+        Budget::start_ms(rules.cpu_budget_ms),
+    )
+}
+
+/// [`check`] within a given CPU budget: once it is spent, the message goes to review as too
+/// complex to read safely, and no further stage runs.
+pub fn check_within(
+    raw: &[u8],
+    arrival: Arrival,
+    rules: &Rules,
+    own_address: &str,
+    budget: Budget,
+) -> Checked {
     if raw.len() as u64 > rules.max_message_bytes {
         let received = match arrival {
             Arrival::Known(t) | Arrival::FromHeaders { fallback: t } => t,
@@ -45,18 +94,74 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
     }
 
     let letter = read::read(raw);
+    check_letter(letter, raw, arrival, rules, own_address, budget)
+}
+
+/// The stages after reading: verification, extraction, the rules. `raw` is only hashed for
+/// the reference.
+fn check_letter(
+    letter: Letter,
+    raw: &[u8],
+    arrival: Arrival,
+    rules: &Rules,
+    own_address: &str,
+    budget: Budget,
+) -> Checked {
+    let default_zone = Zone::Named(rules.timezone);
+    let notice_rules = (rules.standard_notice_days, rules.broad_notice_days);
     let received = match arrival {
         Arrival::Known(t) => t,
         Arrival::FromHeaders { fallback } => letter.received.or(letter.date).unwrap_or(fallback),
     };
     let mut v = blank_verdict(&letter, raw, received, default_zone);
+    if budget.exceeded() {
+        return too_complex(v, letter, None, budget, default_zone, notice_rules);
+    }
     let own_domain = own_address.rsplit_once('@').map_or("", |(_, d)| d);
+    let sender = auth::verify(&letter, rules, own_address);
+    v.sender_verified = sender.verified();
 
     if let Some(why) = automated(&letter, own_address) {
         v.kind = Kind::AutoReply;
         v.decision = Decision::Ignore;
         v.reason = Some(why);
-        return finish(v, letter, None, default_zone, notice_rules);
+        if letter.automated.is_none() {
+            return finish(v, letter, None, default_zone, notice_rules);
+        }
+        // A machine may relay a complete notification (a ticketing tool, a bulk sender):
+        // a person looks at it; it never gets an automated reply (RFC 3834).
+        let text = extract::body_text(&letter);
+        if text.trim().is_empty() {
+            return finish(v, letter, None, default_zone, notice_rules);
+        }
+        let ctx = DateContext {
+            default_tz: rules.timezone,
+            reference: received,
+        };
+        let ex = extract::extract(&letter, &text, &ctx, own_domain, &rules.platform_domains);
+        if budget.exceeded() {
+            return too_complex(v, letter, Some(ex), budget, default_zone, notice_rules);
+        }
+        if !is_complete_notification(&ex) {
+            return finish(v, letter, Some(ex), default_zone, notice_rules);
+        }
+        let zone = ex.zone.unwrap_or(default_zone);
+        let f = decide::judge(&ex, &sender, rules, received, zone);
+        fill(&mut v, f, &ex, zone);
+        v.kind = Kind::TestNotification;
+        v.decision = Decision::Review;
+        v.reason = Some("sent by a machine".into());
+        v.problems.insert(
+            0,
+            Problem::new(
+                ProblemCode::AutomatedSender,
+                format!(
+                    "This notification was sent by a machine ({}); it gets no automated reply. A person must confirm it with the customer.",
+                    letter.automated.as_deref().unwrap_or("automated")
+                ),
+            ),
+        );
+        return finish(v, letter, Some(ex), zone, notice_rules);
     }
 
     let text = extract::body_text(&letter);
@@ -79,7 +184,10 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         default_tz: rules.timezone,
         reference: received,
     };
-    let ex = extract::extract(&letter, &text, &ctx, own_domain, &rules.platform_domains);
+    let mut ex = extract::extract(&letter, &text, &ctx, own_domain, &rules.platform_domains);
+    if budget.exceeded() {
+        return too_complex(v, letter, Some(ex), budget, default_zone, notice_rules);
+    }
 
     if !ex.is_notification {
         v.kind = Kind::Other;
@@ -92,19 +200,52 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
         return finish(v, letter, Some(ex), default_zone, notice_rules);
     }
 
+    // The other MIME alternative must say the same: a reader sees one, intake reads one.
+    if let Some(alt) = letter.alt_new.as_deref()
+        && !alt.trim().is_empty()
+        && !letter.text.new.trim().is_empty()
+    {
+        let mut alt_text = String::with_capacity(alt.len() + letter.text.attachments.len() + 1);
+        alt_text.push_str(alt);
+        if !letter.text.attachments.is_empty() {
+            alt_text.push('\n');
+            alt_text.push_str(&letter.text.attachments);
+        }
+        let other = extract::extract(
+            &letter,
+            &alt_text,
+            &ctx,
+            own_domain,
+            &rules.platform_domains,
+        );
+        if budget.exceeded() {
+            return too_complex(v, letter, Some(ex), budget, default_zone, notice_rules);
+        }
+        if let Some(p) = alternatives_disagree(&ex, &other) {
+            ex.doubts.push(p);
+        }
+    }
+
     let zone = ex.zone.unwrap_or(default_zone);
-    let from_domain = letter
-        .from
-        .as_deref()
-        .and_then(|f| f.rsplit_once('@'))
-        .map_or("", |(_, d)| d);
-    let sender = auth::check_sender(
-        &letter.authentication_results,
-        rules.trusted_authserv_id.as_deref(),
-        from_domain,
-    );
-    let f = decide::judge(&ex, sender, rules, received, zone);
+    let f = decide::judge(&ex, &sender, rules, received, zone);
+    if budget.exceeded() {
+        return too_complex(v, letter, Some(ex), budget, default_zone, notice_rules);
+    }
+    fill(&mut v, f, &ex, zone);
     v.kind = Kind::TestNotification;
+    let reply_address = reply_address(&letter, &sender, rules, own_address);
+    Checked {
+        verdict: v,
+        letter,
+        extraction: Some(ex),
+        zone,
+        notice_rules,
+        reply_address,
+    }
+}
+
+/// Copies the rules' findings and the request into the verdict.
+fn fill(v: &mut Verdict, f: decide::Findings, ex: &Extraction, zone: Zone) {
     v.decision = f.decision;
     v.test_class = Some(f.test_class);
     v.required_notice_days = Some(f.required_notice_days);
@@ -115,16 +256,118 @@ pub fn check(raw: &[u8], arrival: Arrival, rules: &Rules, own_address: &str) -> 
     v.reason = f.reason;
     v.request = ex.request.clone();
     v.customer_zone = zone.label();
-    // Until sender verification decides it: the old addressing.
-    let reply_address = letter.reply_to.clone().or_else(|| v.from.clone());
-    Checked {
-        verdict: v,
-        letter,
-        extraction: Some(ex),
-        zone,
-        notice_rules,
-        reply_address,
+}
+
+/// A notification with every required item: what a ticketing tool relays, as opposed to an
+/// out-of-office reply or a bounce that only mentions or quotes one.
+fn is_complete_notification(ex: &Extraction) -> bool {
+    ex.is_notification && decide::missing_items(&ex.request).is_empty()
+}
+
+/// The one address a reply may go to: the verified From, or its Reply-To when that is in
+/// the same organizational domain. Never an unverified sender, never a message without a
+/// single From, never one of our own addresses. A bare forward's author is not asked:
+/// the forwarder (the From) is who wrote to us.
+fn reply_address(
+    letter: &Letter,
+    sender: &auth::Sender,
+    rules: &Rules,
+    own_address: &str,
+) -> Option<String> {
+    if !sender.verified() || letter.from_problem.is_some() {
+        return None;
     }
+    let from = letter.from.as_deref()?;
+    let from_domain = domain_of(from)?;
+    if auth::is_own(&from_domain, rules, own_address) || from.eq_ignore_ascii_case(own_address) {
+        return None;
+    }
+    let reply_to = letter.reply_to.as_deref().filter(|r| {
+        domain_of(r).is_some_and(|d| {
+            (same_org(&d, &from_domain) || d == from_domain)
+                && !auth::is_own(&d, rules, own_address)
+        })
+    });
+    Some(reply_to.unwrap_or(from).to_string())
+}
+
+/// The `alternatives_disagree` problem when the text/plain and text/html renderings give
+/// different items (or only one of them calls the test off).
+fn alternatives_disagree(a: &Extraction, b: &Extraction) -> Option<Problem> {
+    fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
+        let mut v = v.to_vec();
+        v.sort();
+        v.dedup();
+        v
+    }
+    fn same_number(x: Option<f64>, y: Option<f64>) -> bool {
+        match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+    let (ra, rb) = (&a.request, &b.request);
+    let mut differ = Vec::new();
+    if sorted(&ra.originating_ips) != sorted(&rb.originating_ips) {
+        differ.push("originating IPs");
+    }
+    let lower =
+        |v: &[String]| sorted(&v.iter().map(|t| t.to_ascii_lowercase()).collect::<Vec<_>>());
+    if lower(&ra.targets) != lower(&rb.targets) {
+        differ.push("targets");
+    }
+    if sorted(&ra.windows) != sorted(&rb.windows) {
+        differ.push("window");
+    }
+    if !same_number(ra.bandwidth_bps, rb.bandwidth_bps) {
+        differ.push("bandwidth");
+    }
+    if !same_number(ra.requests_per_second, rb.requests_per_second) {
+        differ.push("requests per second");
+    }
+    let email = |r: &Request| r.contact.email.as_deref().map(str::to_ascii_lowercase);
+    if email(ra) != email(rb) {
+        differ.push("contact e-mail");
+    }
+    let cancelled = |e: &Extraction| e.doubts.iter().any(|d| d.code == ProblemCode::Cancellation);
+    if cancelled(a) != cancelled(b) {
+        differ.push("cancellation");
+    }
+    if differ.is_empty() {
+        return None;
+    }
+    Some(Problem::new(
+        ProblemCode::AlternativesDisagree,
+        format!(
+            "The plain-text and HTML versions of this message say different things ({}): a reader may see something else than intake read.",
+            differ.join(", ")
+        ),
+    ))
+}
+
+/// The verdict for a message whose reading ran out of `budget`: review, reply to nobody.
+fn too_complex(
+    mut v: Verdict,
+    letter: Letter,
+    extraction: Option<Extraction>,
+    budget: Budget,
+    zone: Zone,
+    notice_rules: (u32, u32),
+) -> Checked {
+    v.kind = Kind::TestNotification;
+    v.decision = Decision::Review;
+    v.reason = Some("too complex to read safely".into());
+    v.missing.clear();
+    v.request = Request::default();
+    v.problems = vec![Problem::new(
+        ProblemCode::TooComplex,
+        format!(
+            "Reading this message took longer than the CPU budget of {} ms ([rules] cpu_budget_ms); it was not read to the end. A person must look at it.",
+            budget.limit_ms()
+        ),
+    )];
+    finish(v, letter, extraction, zone, notice_rules)
 }
 
 fn finish(
@@ -226,4 +469,359 @@ pub fn reference(message_id: Option<&str>, raw: &[u8]) -> String {
         out.push(char::from(ALPHABET.get(idx).copied().unwrap_or(b'X')));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::config::{Config, Customer, SenderVerification};
+    use crate::model::Window;
+
+    const OWN: &str = "support@amazee.io";
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/fixtures/corpus/{name}.eml", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn fallback() -> Arrival {
+        Arrival::FromHeaders {
+            fallback: Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap(),
+        }
+    }
+
+    fn run(name: &str, rules: &Rules) -> Checked {
+        check(&fixture(name), fallback(), rules, OWN)
+    }
+
+    /// Fixture `name` read, changed by `edit`, then checked.
+    fn run_edited(name: &str, rules: &Rules, edit: impl FnOnce(&mut Letter)) -> Checked {
+        let raw = fixture(name);
+        let mut letter = read::read(&raw);
+        edit(&mut letter);
+        check_letter(
+            letter,
+            &raw,
+            fallback(),
+            rules,
+            OWN,
+            Budget::start_ms(rules.cpu_budget_ms),
+        )
+    }
+
+    const PLAIN: &str = "001-pentest-plain-accept";
+
+    // --- Who gets a reply ---
+
+    #[test]
+    fn a_verified_sender_is_answered_at_its_from_address() {
+        let c = run(PLAIN, &Rules::default());
+        assert_eq!(c.verdict.decision, Decision::Accept);
+        assert!(c.verdict.sender_verified);
+        assert_eq!(
+            c.reply_address.as_deref(),
+            Some("lukas.meier@bergbahnen-example.ch")
+        );
+    }
+
+    #[test]
+    fn reply_to_in_the_same_organization_is_used() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.reply_to = Some("it-tests@shop.bergbahnen-example.ch".into());
+        });
+        assert_eq!(
+            c.reply_address.as_deref(),
+            Some("it-tests@shop.bergbahnen-example.ch")
+        );
+    }
+
+    #[test]
+    fn reply_to_outside_the_senders_organization_is_never_used() {
+        for foreign in [
+            "victim@other-company.ch",
+            "x@bergbahnen-example.ch.evil.com",
+            "staff@amazee.io",
+        ] {
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.reply_to = Some(foreign.into());
+            });
+            assert_eq!(
+                c.reply_address.as_deref(),
+                Some("lukas.meier@bergbahnen-example.ch"),
+                "{foreign}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unverified_sender_gets_no_reply() {
+        let c = run("031-spoofed-dmarc-fail-review", &Rules::default());
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert!(!c.verdict.sender_verified);
+        assert_eq!(c.reply_address, None);
+    }
+
+    #[test]
+    fn a_message_without_a_single_from_gets_no_reply_and_is_reviewed() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.from_problem = Some("the From header names several mailboxes".into());
+        });
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert!(c.verdict.has(ProblemCode::SenderUnverified));
+        assert!(!c.verdict.sender_verified);
+        assert_eq!(c.reply_address, None);
+    }
+
+    #[test]
+    fn our_own_domain_is_never_answered_even_when_verified() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.from = Some("ops@amazee.io".into());
+            l.authentication_results = vec![
+                "mx.amazee.io; dkim=pass header.d=amazee.io; dmarc=pass header.from=amazee.io"
+                    .into(),
+            ];
+        });
+        assert_eq!(c.reply_address, None);
+    }
+
+    #[test]
+    fn a_bare_forward_answers_the_verified_forwarder_not_the_author() {
+        let c = run("005-forward-bare-accept", &Rules::default());
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Accept,
+            "{:?}",
+            c.verdict.problems
+        );
+        assert!(c.letter.forwarded_from.is_some());
+        assert_eq!(
+            c.reply_address.as_deref(),
+            Some("it-helpdesk@example-insurance.ch")
+        );
+    }
+
+    #[test]
+    fn a_forwarded_author_does_not_lend_ownership() {
+        // Only the From (the forwarder) counts for ownership: an unrelated forwarder of
+        // someone else's notice owns none of its targets.
+        let c = run_edited("005-forward-bare-accept", &Rules::default(), |l| {
+            l.from = Some("someone@unrelated-example.ch".into());
+            l.authentication_results = vec![
+                "mx.amazee.io; dkim=pass header.d=unrelated-example.ch; dmarc=pass header.from=unrelated-example.ch".into(),
+            ];
+        });
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert!(c.verdict.has(ProblemCode::TargetNotOwned));
+    }
+
+    // --- Machines ---
+
+    #[test]
+    fn a_ticketing_tool_relaying_a_complete_notification_goes_to_review_without_reply() {
+        for why in ["Auto-Submitted: auto-generated", "Precedence: bulk"] {
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.automated = Some(why.into());
+            });
+            assert_eq!(c.verdict.kind, Kind::TestNotification, "{why}");
+            assert_eq!(c.verdict.decision, Decision::Review, "{why}");
+            assert!(c.verdict.has(ProblemCode::AutomatedSender), "{why}");
+            assert_eq!(c.verdict.reason.as_deref(), Some("sent by a machine"));
+            assert_eq!(c.reply_address, None, "{why}");
+            assert!(!c.verdict.request.targets.is_empty());
+        }
+    }
+
+    #[test]
+    fn out_of_office_replies_and_bounces_stay_ignored() {
+        for name in [
+            "041-out-of-office-ignore",
+            "042-abwesenheitsnotiz-ignore",
+            "043-dsn-bounce-ignore",
+            "044-newsletter-list-ignore",
+        ] {
+            let c = run(name, &Rules::default());
+            assert_eq!(c.verdict.decision, Decision::Ignore, "{name}");
+            assert_eq!(c.verdict.kind, Kind::AutoReply, "{name}");
+            assert_eq!(c.reply_address, None, "{name}");
+        }
+    }
+
+    // --- Plain and HTML ---
+
+    #[test]
+    fn alternatives_that_agree_are_accepted() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.alt_new = Some(l.text.new.clone());
+        });
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Accept,
+            "{:?}",
+            c.verdict.problems
+        );
+    }
+
+    #[test]
+    fn alternatives_that_disagree_go_to_review_naming_the_item() {
+        for (from, to, item) in [
+            ("185.199.110.17", "185.199.111.99", "originating IPs"),
+            (
+                "https://api.bergbahnen-example.ch",
+                "https://admin.bergbahnen-example.ch",
+                "targets",
+            ),
+            ("End: 02.10.2026", "End: 03.10.2026", "window"),
+            ("max. 20 Mbit/s", "max. 200 Mbit/s", "bandwidth"),
+            (
+                "Requests per second: max. 50",
+                "Requests per second: max. 5000",
+                "requests per second",
+            ),
+            (
+                "lukas.meier@bergbahnen-example.ch, +41",
+                "helpdesk@bergbahnen-example.ch, +41",
+                "contact e-mail",
+            ),
+        ] {
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                assert!(l.text.new.contains(from), "{from}");
+                l.alt_new = Some(l.text.new.replace(from, to));
+            });
+            assert_eq!(c.verdict.decision, Decision::Review, "{item}");
+            let p = c
+                .verdict
+                .problems
+                .iter()
+                .find(|p| p.code == ProblemCode::AlternativesDisagree)
+                .unwrap_or_else(|| panic!("{item}: {:?}", c.verdict.problems));
+            assert!(p.message.contains(item), "{item}: {}", p.message);
+            assert_eq!(
+                c.verdict.reason.as_deref(),
+                Some("plain and HTML text disagree")
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_alternative_is_not_compared() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.alt_new = Some("  \n".into());
+        });
+        assert_eq!(c.verdict.decision, Decision::Accept);
+    }
+
+    #[test]
+    fn a_cancellation_in_only_one_alternative_is_a_disagreement() {
+        let base = Extraction::default();
+        let mut cancelled = Extraction::default();
+        cancelled.doubts.push(Problem::new(
+            ProblemCode::Cancellation,
+            "The text says the test is cancelled.",
+        ));
+        let p = alternatives_disagree(&base, &cancelled).unwrap();
+        assert!(p.message.contains("cancellation"), "{}", p.message);
+        assert!(alternatives_disagree(&cancelled, &cancelled.clone()).is_none());
+        // The same items in another order agree.
+        let w = |d: u32| Window {
+            start: Utc.with_ymd_and_hms(2027, 1, d, 8, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2027, 1, d, 17, 0, 0).unwrap(),
+        };
+        let mut a = Extraction::default();
+        a.request.windows = vec![w(1), w(2)];
+        a.request.targets = vec!["a.example.ch".into(), "B.example.ch".into()];
+        let mut b = Extraction::default();
+        b.request.windows = vec![w(2), w(1)];
+        b.request.targets = vec!["b.example.ch".into(), "a.example.ch".into()];
+        assert!(alternatives_disagree(&a, &b).is_none());
+    }
+
+    // --- CPU budget ---
+
+    #[test]
+    fn a_spent_budget_is_too_complex_and_answers_nobody() {
+        let raw = fixture(PLAIN);
+        let spent = Budget {
+            start: Instant::now()
+                .checked_sub(Duration::from_secs(1))
+                .unwrap_or_else(Instant::now),
+            limit: Duration::ZERO,
+        };
+        let c = check_within(&raw, fallback(), &Rules::default(), OWN, spent);
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert_eq!(
+            c.verdict.reason.as_deref(),
+            Some("too complex to read safely")
+        );
+        assert!(c.verdict.has(ProblemCode::TooComplex));
+        assert_eq!(c.reply_address, None);
+    }
+
+    #[test]
+    fn a_tiny_budget_from_the_config_stops_a_huge_message() {
+        let cfg = Config::from_str(
+            "[rules]\ncpu_budget_ms = 10\n",
+            std::path::Path::new("/tmp"),
+        )
+        .unwrap();
+        let mut raw = fixture(PLAIN);
+        let line = b"Load test penetration test 185.199.110.17 shop.bergbahnen-example.ch 28.09.2026 08:00 50 rps\n";
+        while raw.len() < 4 << 20 {
+            raw.extend_from_slice(line);
+        }
+        let c = check(&raw, fallback(), &cfg.rules, OWN);
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert!(
+            c.verdict.has(ProblemCode::TooComplex),
+            "{:?}",
+            c.verdict.problems
+        );
+    }
+
+    #[test]
+    fn a_typical_message_fits_the_default_budget() {
+        let c = run(PLAIN, &Rules::default());
+        assert!(!c.verdict.has(ProblemCode::TooComplex));
+    }
+
+    // --- Registry and verification mode ---
+
+    #[test]
+    fn an_agency_is_accepted_for_hosts_the_registry_gives_it() {
+        let name = "012-prose-agency-unregistered-target-review";
+        let c = run(name, &Rules::default());
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert!(c.verdict.has(ProblemCode::TargetNotOwned));
+        let rules = Rules {
+            customers: vec![Customer {
+                name: "Example Foundation (via Webagentur Example)".into(),
+                sender_domains: vec!["webagentur-example.ch".into()],
+                target_domains: vec!["example-foundation.org".into()],
+            }],
+            ..Rules::default()
+        };
+        let c = run(name, &rules);
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Accept,
+            "{:?}",
+            c.verdict.problems
+        );
+    }
+
+    #[test]
+    fn verification_off_accepts_mail_without_authentication_results() {
+        let off = Rules {
+            sender_verification: SenderVerification::Off,
+            ..Rules::default()
+        };
+        let strip = |l: &mut Letter| l.authentication_results.clear();
+        let c = run_edited(PLAIN, &Rules::default(), strip);
+        assert_eq!(c.verdict.decision, Decision::Review);
+        assert!(c.verdict.has(ProblemCode::SenderUnverified));
+        let c = run_edited(PLAIN, &off, strip);
+        assert_eq!(c.verdict.decision, Decision::Accept);
+        assert!(c.verdict.sender_verified);
+    }
 }

@@ -27,6 +27,110 @@ pub struct FileConfig {
     pub outbox: Option<OutboxConfig>,
     /// The SQLite store (`intake watch`).
     pub store: Option<StoreFile>,
+    /// The optional customer registry.
+    pub customers: Option<CustomersFile>,
+}
+
+/// `[customers]`: where the customer registry is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomersFile {
+    /// TOML file of `[[customer]]` entries, relative to the config file.
+    pub file: PathBuf,
+}
+
+/// One customer of the registry: whose mail may announce tests of which hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// For people (staff summaries, error messages).
+    pub name: String,
+    /// Verified mail from these domains (or hosts under them) speaks for the customer.
+    pub sender_domains: Vec<String>,
+    /// The customer's hosts: these domains and every host under them.
+    pub target_domains: Vec<String>,
+}
+
+/// The registry file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    #[serde(default)]
+    customer: Vec<Customer>,
+}
+
+/// Parses and validates a registry (`origin` names it in errors). Domains come back
+/// lowercase without a leading `*.` or dot. Every error is reported, not only the first.
+pub fn parse_registry(text: &str, origin: &str) -> Result<Vec<Customer>, Vec<String>> {
+    let file: RegistryFile = toml::from_str(text).map_err(|e| vec![format!("{origin}: {e}")])?;
+    let mut errors = Vec::new();
+    let mut out: Vec<Customer> = Vec::with_capacity(file.customer.len());
+    for (i, c) in file.customer.into_iter().enumerate() {
+        let name = c.name.trim().to_string();
+        let at = if name.is_empty() {
+            errors.push(format!(
+                "{origin}: customer #{}: name must not be empty",
+                i + 1
+            ));
+            format!("customer #{}", i + 1)
+        } else {
+            format!("customer #{} ({name})", i + 1)
+        };
+        if out.iter().any(|o| o.name.eq_ignore_ascii_case(&name)) && !name.is_empty() {
+            errors.push(format!("{origin}: {at}: the name is used twice"));
+        }
+        let mut domains = |key: &str, list: Vec<String>| -> Vec<String> {
+            if list.is_empty() {
+                errors.push(format!(
+                    "{origin}: {at}: {key} must list at least one domain"
+                ));
+            }
+            let mut kept = Vec::with_capacity(list.len());
+            for d in list {
+                let norm = d
+                    .trim()
+                    .trim_start_matches("*.")
+                    .trim_start_matches('.')
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase();
+                if !is_domain_name(&norm) {
+                    errors.push(format!(
+                        "{origin}: {at}: {key}: {d:?} is not a domain name such as \"example.ch\""
+                    ));
+                } else if crate::domain::org_domain(&norm).is_none() {
+                    errors.push(format!(
+                        "{origin}: {at}: {key}: {d:?} is a public suffix (or not under a known one) and would cover strangers"
+                    ));
+                } else {
+                    kept.push(norm);
+                }
+            }
+            kept
+        };
+        let sender_domains = domains("sender_domains", c.sender_domains);
+        let target_domains = domains("target_domains", c.target_domains);
+        out.push(Customer {
+            name,
+            sender_domains,
+            target_domains,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Labels of letters, digits and hyphens, at least two of them.
+fn is_domain_name(d: &str) -> bool {
+    d.contains('.')
+        && d.len() <= 253
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// `[store]`: where decisions are kept.
@@ -124,6 +228,8 @@ pub struct Rules {
     pub max_start_days_ahead: u32,
     pub max_bandwidth_bps: f64,
     pub max_requests_per_second: f64,
+    /// The customer registry (`[customers] file`); empty without one.
+    pub customers: Vec<Customer>,
 }
 
 impl Default for Rules {
@@ -148,6 +254,7 @@ impl Default for Rules {
             max_start_days_ahead: 365,
             max_bandwidth_bps: 10e9,
             max_requests_per_second: 100_000.0,
+            customers: Vec::new(),
         }
     }
 }
@@ -396,6 +503,28 @@ impl Config {
             defaults.max_requests_per_second,
         );
         let sender_verification = file.rules.sender_verification.unwrap_or_default();
+        let customers = match &file.customers {
+            Some(c) => {
+                let path = base.join(&c.file);
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        parse_registry(&text, &format!("customers.file {}", path.display()))
+                            .unwrap_or_else(|e| {
+                                errors.extend(e);
+                                Vec::new()
+                            })
+                    }
+                    Err(e) => {
+                        errors.push(format!(
+                            "customers.file: cannot read {}: {e}",
+                            path.display()
+                        ));
+                        Vec::new()
+                    }
+                }
+            }
+            None => Vec::new(),
+        };
 
         let mut mailbox = file.mailbox;
         if let Some(m) = &mut mailbox {
@@ -475,6 +604,7 @@ impl Config {
                 max_start_days_ahead,
                 max_bandwidth_bps,
                 max_requests_per_second,
+                customers,
             },
             addresses,
             templates_dir: base.join(file.templates.unwrap_or_else(|| "templates".into())),
@@ -609,5 +739,116 @@ mod tests {
             Some("mx.example.com")
         );
         assert_eq!(cfg.templates_dir, Path::new("/srv/t"));
+    }
+
+    #[test]
+    fn sender_verification_and_plausibility_keys_are_read() {
+        let cfg = parse(
+            "[rules]\nsender_verification = \"off\"\ncpu_budget_ms = 500\nmax_source_prefix_v4 = 20\nmax_bandwidth_bps = 1e9\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.rules.sender_verification, SenderVerification::Off);
+        assert_eq!(cfg.rules.cpu_budget_ms, 500);
+        assert_eq!(cfg.rules.max_source_prefix_v4, 20);
+        assert_eq!(cfg.rules.max_bandwidth_bps, 1e9);
+        let err = parse("[rules]\nsender_verification = \"spf\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sender_verification"), "{err}");
+    }
+
+    const REGISTRY: &str = r#"
+[[customer]]
+name = "Example Foundation (via Webagentur Example)"
+sender_domains = ["webagentur-example.ch", "*.Example-Foundation.org."]
+target_domains = ["example-foundation.org"]
+
+[[customer]]
+name = "Bergbahnen Example AG"
+sender_domains = ["bergbahnen-example.ch"]
+target_domains = ["bergbahnen-example.ch", "skipass-example.com"]
+"#;
+
+    #[test]
+    fn a_registry_is_parsed_and_normalised() {
+        let list = parse_registry(REGISTRY, "customers.toml").unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            list[0].sender_domains,
+            ["webagentur-example.ch", "example-foundation.org"]
+        );
+        assert_eq!(list[1].target_domains[1], "skipass-example.com");
+        assert_eq!(parse_registry("", "customers.toml").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn every_registry_error_is_named() {
+        let bad = r#"
+[[customer]]
+name = ""
+sender_domains = []
+target_domains = ["github.io", "not a domain"]
+
+[[customer]]
+name = "Twice"
+sender_domains = ["co.uk"]
+target_domains = ["example.ch"]
+
+[[customer]]
+name = "twice"
+sender_domains = ["example.ch"]
+target_domains = ["example.ch"]
+"#;
+        let errors = parse_registry(bad, "customers.toml").unwrap_err();
+        let all = errors.join("\n");
+        for needle in [
+            "customer #1: name must not be empty",
+            "customer #1: sender_domains must list at least one domain",
+            "\"github.io\" is a public suffix",
+            "\"not a domain\" is not a domain name",
+            "customer #2 (Twice): sender_domains: \"co.uk\" is a public suffix",
+            "customer #3 (twice): the name is used twice",
+        ] {
+            assert!(all.contains(needle), "{needle} in:\n{all}");
+        }
+        let err = parse_registry(
+            "[[customer]]\nname = \"x\"\nsender_domain = []\n",
+            "customers.toml",
+        )
+        .unwrap_err()
+        .join("\n");
+        assert!(err.contains("sender_domain"), "{err}");
+    }
+
+    #[test]
+    fn the_registry_file_is_loaded_relative_to_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("customers.toml"), REGISTRY).unwrap();
+        let cfg = Config::from_str("[customers]\nfile = \"customers.toml\"\n", dir.path()).unwrap();
+        assert_eq!(cfg.rules.customers.len(), 2);
+        let err = Config::from_str("[customers]\nfile = \"missing.toml\"\n", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("customers.file") && err.contains("missing.toml"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("bad.toml"),
+            "[[customer]]\nname = \"x\"\nsender_domains = [\"com\"]\ntarget_domains = [\"x.ch\"]\n",
+        )
+        .unwrap();
+        let err = Config::from_str("[customers]\nfile = \"bad.toml\"\n", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bad.toml") && err.contains("\"com\""), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_example_registry_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("customers.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let list = parse_registry(&text, "customers.example.toml").unwrap();
+        assert!(!list.is_empty());
     }
 }

@@ -1,17 +1,22 @@
 //! Rules and decision: completeness, notice, window sanity, originating addresses, sender
-//! verification and ambiguity, turned into one decision with every problem listed.
+//! verification, plausibility, ownership of targets and doubts, turned into one decision
+//! with every problem listed. Review (a person must look) outranks reject.
 
 pub mod auth;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::Rules;
+use crate::config::{Customer, Rules};
+use crate::domain::{is_under, org_domain};
 use crate::extract::Extraction;
 use crate::extract::net;
 use crate::model::{Decision, Item, Problem, ProblemCode, Request, TestClass, Zone};
 
 /// Bumped whenever a rule changes meaning; stored with every decision.
-pub const RULES_VERSION: &str = "2026-11-26.1";
+pub const RULES_VERSION: &str = "2026-12-04.1";
+
+/// Targets named at most in one `target_not_owned` problem.
+const MAX_TARGETS_LISTED: usize = 10;
 
 /// The rules' findings for one notification.
 #[derive(Debug, Clone)]
@@ -26,10 +31,10 @@ pub struct Findings {
     pub reason: Option<String>,
 }
 
-/// Applies the rules to an extracted notification that arrived at `arrival`.
+/// Applies the rules to an extracted notification from `sender` that arrived at `arrival`.
 pub fn judge(
     ex: &Extraction,
-    sender: auth::SenderCheck,
+    sender: &auth::Sender,
     rules: &Rules,
     arrival: DateTime<Utc>,
     zone: Zone,
@@ -42,6 +47,21 @@ pub fn judge(
     };
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
+    // Review causes in the order they are found; the first names the reason.
+    let mut review: Vec<&'static str> = Vec::new();
+
+    if let auth::SenderCheck::Unverified(why) = &sender.check {
+        problems.push(Problem::new(
+            ProblemCode::SenderUnverified,
+            format!("The sender could not be verified: {why}."),
+        ));
+        review.push("sender not verified");
+    }
+
+    for d in &ex.doubts {
+        problems.push(d.clone());
+        review.push(review_reason(d.code));
+    }
 
     let missing = missing_items(r);
     if !missing.is_empty() {
@@ -87,21 +107,10 @@ pub fn judge(
                     zone.format(w.end)
                 ),
             ));
-        } else if w.end - w.start > Duration::days(31) {
-            warnings.push(format!(
-                "The window from {} to {} is longer than a month.",
-                zone.format(w.start),
-                zone.format(w.end)
-            ));
         }
     }
-    if let Some(start) = earliest
-        && start - arrival > Duration::days(366)
-    {
-        warnings.push(format!(
-            "The test starts more than a year from now ({}).",
-            zone.format(start)
-        ));
+    for w in &ex.invalid_windows {
+        problems.push(Problem::new(ProblemCode::WindowInvalid, w.clone()));
     }
 
     for ip in &r.originating_ips {
@@ -120,40 +129,33 @@ pub fn judge(
             ProblemCode::AmbiguousDate,
             format!("The date \"{d}\" could be read day-first or month-first."),
         ));
+        review.push("ambiguous date or zone");
     }
     for z in &ex.ambiguous_zones {
         problems.push(Problem::new(
             ProblemCode::AmbiguousDate,
             format!("The time zone \"{z}\" has more than one meaning."),
         ));
+        review.push("ambiguous date or zone");
     }
-    if let auth::SenderCheck::Failed(why) = &sender {
-        problems.push(Problem::new(
-            ProblemCode::SenderUnverified,
-            format!("The sender could not be verified: {why}."),
-        ));
+
+    let implausible = implausible_values(r, rules, arrival, zone);
+    if !implausible.is_empty() {
+        review.push("implausible value");
+    }
+    problems.extend(implausible);
+
+    if let Some(p) = unowned_targets(&r.targets, sender.domain.as_deref(), rules) {
+        problems.push(p);
+        review.push("target not known to belong to the sender");
     }
 
     if r.contact.phone.is_none() {
         warnings.push("No phone number for the contact (asked for if possible).".into());
     }
 
-    let review = problems.iter().any(|p| {
-        matches!(
-            p.code,
-            ProblemCode::SenderUnverified | ProblemCode::AmbiguousDate
-        )
-    });
-    let (decision, reason) = if review {
-        let why = if problems
-            .iter()
-            .any(|p| p.code == ProblemCode::SenderUnverified)
-        {
-            "sender not verified"
-        } else {
-            "ambiguous date or zone"
-        };
-        (Decision::Review, Some(why.to_string()))
+    let (decision, reason) = if let Some(why) = review.first() {
+        (Decision::Review, Some((*why).to_string()))
     } else if problems.is_empty() {
         (Decision::Accept, None)
     } else {
@@ -170,6 +172,153 @@ pub fn judge(
         warnings,
         reason,
     }
+}
+
+/// A few words for staff on why a doubt sends the message to review.
+pub fn review_reason(code: ProblemCode) -> &'static str {
+    match code {
+        ProblemCode::Cancellation => "cancelled or postponed",
+        ProblemCode::AlternativesDisagree => "plain and HTML text disagree",
+        ProblemCode::AmbiguousDate => "ambiguous date or zone",
+        ProblemCode::WindowInvalid => "unclear window",
+        ProblemCode::ImplausibleValue => "implausible value",
+        ProblemCode::TargetNotOwned => "target not known to belong to the sender",
+        ProblemCode::SenderUnverified => "sender not verified",
+        ProblemCode::TooComplex => "too complex to read safely",
+        ProblemCode::AutomatedSender => "sent by a machine",
+        ProblemCode::Unreadable | ProblemCode::TooLarge => "unreadable",
+        ProblemCode::MissingInformation
+        | ProblemCode::NoticeTooShort
+        | ProblemCode::IpNotPublic
+        | ProblemCode::ReplyLimit => "doubtful content",
+    }
+}
+
+/// Values beyond the plausibility limits of `[rules]`: each an `implausible_value` problem
+/// saying which limit, so staff see why. At a limit is plausible; beyond it is not.
+pub fn implausible_values(
+    r: &Request,
+    rules: &Rules,
+    arrival: DateTime<Utc>,
+    zone: Zone,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut push = |m: String| out.push(Problem::new(ProblemCode::ImplausibleValue, m));
+    for ip in &r.originating_ips {
+        let (limit, family) = match ip {
+            ipnet::IpNet::V4(_) => (rules.max_source_prefix_v4, "IPv4"),
+            ipnet::IpNet::V6(_) => (rules.max_source_prefix_v6, "IPv6"),
+        };
+        if ip.prefix_len() < limit {
+            push(format!(
+                "The originating block {ip} is larger than the largest plausible {family} source block (/{limit}): nobody tests from that many addresses; ask for the addresses actually used."
+            ));
+        }
+    }
+    let max_window = Duration::days(i64::from(rules.max_window_days));
+    for w in &r.windows {
+        if w.end - w.start > max_window {
+            push(format!(
+                "The window from {} to {} is longer than {} days: announce each test period separately.",
+                zone.format(w.start),
+                zone.format(w.end),
+                rules.max_window_days
+            ));
+        }
+    }
+    if let Some(start) = r.windows.iter().map(|w| w.start).min()
+        && start - arrival > Duration::days(i64::from(rules.max_start_days_ahead))
+    {
+        push(format!(
+            "The test starts {}, more than {} days after this message arrived: probably a wrong year.",
+            zone.format(start),
+            rules.max_start_days_ahead
+        ));
+    }
+    let zero = |x: Option<f64>| x.is_some_and(|v| v <= 0.0);
+    if zero(r.bandwidth_bps) || zero(r.requests_per_second) {
+        push("The announced traffic is zero: a test without traffic needs no announcement, so the figures are probably wrong.".into());
+    }
+    if let Some(b) = r.bandwidth_bps
+        && b > rules.max_bandwidth_bps
+    {
+        push(format!(
+            "The bandwidth of {} bit/s is above the plausible ceiling of {} bit/s.",
+            b, rules.max_bandwidth_bps
+        ));
+    }
+    if let Some(q) = r.requests_per_second
+        && q > rules.max_requests_per_second
+    {
+        push(format!(
+            "The request rate of {q} per second is above the plausible ceiling of {} per second.",
+            rules.max_requests_per_second
+        ));
+    }
+    out
+}
+
+/// The `target_not_owned` problem for targets that are not under the sender's
+/// organizational domain, not platform hosts and not registered for the sender; `None` when
+/// every target is owned.
+pub fn unowned_targets(targets: &[String], sender: Option<&str>, rules: &Rules) -> Option<Problem> {
+    let unowned: Vec<&String> = targets
+        .iter()
+        .filter(|t| !owned(t, sender, rules))
+        .collect();
+    if unowned.is_empty() {
+        return None;
+    }
+    let mut list: Vec<&str> = unowned
+        .iter()
+        .take(MAX_TARGETS_LISTED)
+        .map(|t| t.as_str())
+        .collect();
+    let more = unowned.len().saturating_sub(MAX_TARGETS_LISTED);
+    let more_text = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    list.sort_unstable();
+    let who = sender.unwrap_or("no single sender");
+    Some(Problem::new(
+        ProblemCode::TargetNotOwned,
+        format!(
+            "Target not known to belong to the sender ({who}): {}{more_text}. It is not under the sender's domain, not a platform host, and not listed for the sender in the customer registry; confirm the sender may announce tests of it.",
+            list.join(", ")
+        ),
+    ))
+}
+
+/// `target` belongs to `sender`'s organization, to the platform, or to the sender in the
+/// customer registry. A wildcard `*.shop.example.ch` is owned like `shop.example.ch`.
+pub fn owned(target: &str, sender: Option<&str>, rules: &Rules) -> bool {
+    let host = target.trim().trim_start_matches("*.").trim_end_matches('.');
+    if host.is_empty() || host.contains('*') {
+        return false;
+    }
+    if rules.platform_domains.iter().any(|p| is_under(host, p)) {
+        return true;
+    }
+    let Some(sender) = sender else {
+        return false;
+    };
+    // The sender's organization; a domain outside the Public Suffix List owns only itself.
+    let org = org_domain(sender).unwrap_or_else(|| sender.to_ascii_lowercase());
+    if is_under(host, &org) {
+        return true;
+    }
+    rules
+        .customers
+        .iter()
+        .any(|c| customer_owns(c, sender, host))
+}
+
+/// `customer` lists `sender` (or a parent domain of it) and `host` (or a parent of it).
+fn customer_owns(customer: &Customer, sender: &str, host: &str) -> bool {
+    customer.sender_domains.iter().any(|s| is_under(sender, s))
+        && customer.target_domains.iter().any(|t| is_under(host, t))
 }
 
 /// Required items not found, in the contract's order.
@@ -228,8 +377,13 @@ mod tests {
         Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
     }
 
+    fn zurich() -> Zone {
+        Zone::Named(chrono_tz::Europe::Zurich)
+    }
+
     fn complete(start: DateTime<Utc>) -> Extraction {
         Extraction {
+            is_notification: true,
             request: Request {
                 scope: Some("OWASP top 10 on the shop".into()),
                 contact: Contact {
@@ -254,14 +408,20 @@ mod tests {
         }
     }
 
+    fn jane() -> auth::Sender {
+        auth::Sender::verified_for("example.ch")
+    }
+
+    fn judge_with(ex: &Extraction, rules: &Rules, arrival: DateTime<Utc>) -> Findings {
+        judge(ex, &jane(), rules, arrival, zurich())
+    }
+
     fn judge_at(ex: &Extraction, arrival: DateTime<Utc>) -> Findings {
-        judge(
-            ex,
-            auth::SenderCheck::Verified,
-            &Rules::default(),
-            arrival,
-            Zone::Named(chrono_tz::Europe::Zurich),
-        )
+        judge_with(ex, &Rules::default(), arrival)
+    }
+
+    fn codes(f: &Findings) -> Vec<ProblemCode> {
+        f.problems.iter().map(|p| p.code).collect()
     }
 
     #[test]
@@ -270,6 +430,7 @@ mod tests {
         assert_eq!(f.decision, Decision::Accept, "{:?}", f.problems);
         assert_eq!(f.notice_days, Some(18.0));
         assert_eq!(f.required_notice_days, 14);
+        assert_eq!(f.reason, None);
     }
 
     #[test]
@@ -282,11 +443,7 @@ mod tests {
             arrival,
         );
         assert_eq!(f.decision, Decision::Reject);
-        assert!(
-            f.problems
-                .iter()
-                .any(|p| p.code == ProblemCode::NoticeTooShort)
-        );
+        assert!(codes(&f).contains(&ProblemCode::NoticeTooShort));
     }
 
     #[test]
@@ -309,11 +466,7 @@ mod tests {
     fn window_before_arrival_is_too_short() {
         let f = judge_at(&complete(at(2026, 11, 20, 8)), at(2026, 11, 26, 8));
         assert!(f.notice_days.unwrap() < 0.0);
-        assert!(
-            f.problems
-                .iter()
-                .any(|p| p.code == ProblemCode::NoticeTooShort)
-        );
+        assert!(codes(&f).contains(&ProblemCode::NoticeTooShort));
     }
 
     #[test]
@@ -329,50 +482,149 @@ mod tests {
             .originating_ips
             .push("10.0.0.0/8".parse().unwrap());
         let f = judge_at(&ex, at(2026, 11, 26, 8));
-        assert_eq!(f.decision, Decision::Reject);
+        // 10.0.0.0/8 is also larger than a /16: review outranks the rejections.
+        assert_eq!(f.decision, Decision::Review);
         assert_eq!(f.missing, vec![Item::Bandwidth, Item::Targets]);
-        let codes: Vec<ProblemCode> = f.problems.iter().map(|p| p.code).collect();
         for c in [
             ProblemCode::MissingInformation,
             ProblemCode::NoticeTooShort,
             ProblemCode::WindowInvalid,
+            ProblemCode::IpNotPublic,
+            ProblemCode::ImplausibleValue,
         ] {
-            assert!(codes.contains(&c), "{c:?} in {codes:?}");
+            assert!(codes(&f).contains(&c), "{c:?} in {:?}", codes(&f));
         }
     }
 
+    /// One test per item, so a rule that never reports one of them is caught.
+    macro_rules! missing_alone {
+        ($($name:ident: $item:expr, $clear:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let mut ex = complete(at(2026, 12, 14, 8));
+                let clear: fn(&mut Request) = $clear;
+                clear(&mut ex.request);
+                let f = judge_at(&ex, at(2026, 11, 26, 8));
+                assert_eq!(f.missing, vec![$item]);
+                assert_eq!(f.decision, Decision::Reject);
+                let p = f
+                    .problems
+                    .iter()
+                    .find(|p| p.code == ProblemCode::MissingInformation)
+                    .expect("missing_information");
+                assert!(p.message.contains(describe($item)), "{}", p.message);
+            }
+        )*};
+    }
+
+    missing_alone! {
+        missing_scope_alone_is_reported: Item::Scope, |r| r.scope = None;
+        missing_contact_name_alone_is_reported: Item::ContactName, |r| r.contact.name = None;
+        missing_contact_email_alone_is_reported: Item::ContactEmail, |r| r.contact.email = None;
+        missing_originating_ips_alone_is_reported: Item::OriginatingIps, |r| r.originating_ips.clear();
+        missing_bandwidth_alone_is_reported: Item::Bandwidth, |r| r.bandwidth_bps = None;
+        missing_requests_per_second_alone_is_reported: Item::RequestsPerSecond, |r| r.requests_per_second = None;
+        missing_targets_alone_is_reported: Item::Targets, |r| r.targets.clear();
+        missing_window_alone_is_reported: Item::Window, |r| r.windows.clear();
+    }
+
     #[test]
-    fn unverified_sender_and_ambiguity_go_to_review_with_other_problems_listed() {
-        let mut ex = complete(at(2026, 11, 28, 8));
+    fn unverified_sender_goes_to_review_with_other_problems_listed() {
+        let ex = complete(at(2026, 11, 28, 8));
+        let sender = auth::Sender {
+            domain: Some("example.ch".into()),
+            check: auth::SenderCheck::Unverified("DMARC fail for example.ch".into()),
+        };
         let f = judge(
             &ex,
-            auth::SenderCheck::Failed("DMARC failed".into()),
+            &sender,
             &Rules::default(),
             at(2026, 11, 26, 8),
-            Zone::Named(chrono_tz::Europe::Zurich),
+            zurich(),
         );
         assert_eq!(f.decision, Decision::Review);
-        assert!(
-            f.problems
-                .iter()
-                .any(|p| p.code == ProblemCode::NoticeTooShort)
+        assert_eq!(f.reason.as_deref(), Some("sender not verified"));
+        assert!(codes(&f).contains(&ProblemCode::NoticeTooShort));
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::SenderUnverified)
+            .unwrap();
+        assert!(p.message.contains("DMARC fail"), "{}", p.message);
+    }
+
+    #[test]
+    fn a_complete_notification_from_an_unverified_sender_is_never_accepted() {
+        let ex = complete(at(2026, 12, 14, 8));
+        let sender = auth::Sender {
+            domain: Some("example.ch".into()),
+            check: auth::SenderCheck::Unverified("no Authentication-Results".into()),
+        };
+        let f = judge(
+            &ex,
+            &sender,
+            &Rules::default(),
+            at(2026, 11, 26, 8),
+            zurich(),
         );
-        ex.ambiguous_dates.push("03/04/2027".into());
-        let f = judge_at(&ex, at(2026, 11, 26, 8));
         assert_eq!(f.decision, Decision::Review);
     }
 
     #[test]
-    fn unknown_sender_check_is_not_a_problem() {
-        let ex = complete(at(2026, 12, 14, 8));
-        let f = judge(
-            &ex,
-            auth::SenderCheck::Unknown,
-            &Rules::default(),
-            at(2026, 11, 26, 8),
-            Zone::Named(chrono_tz::Europe::Zurich),
-        );
-        assert_eq!(f.decision, Decision::Accept);
+    fn ambiguity_goes_to_review() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.ambiguous_dates.push("03/04/2027".into());
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Review);
+        assert_eq!(f.reason.as_deref(), Some("ambiguous date or zone"));
+    }
+
+    #[test]
+    fn every_doubt_is_listed_and_goes_to_review() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.doubts.push(Problem::new(
+            ProblemCode::Cancellation,
+            "The text says the test is cancelled.",
+        ));
+        ex.doubts.push(Problem::new(
+            ProblemCode::AmbiguousDate,
+            "The zone \"YEKT\" is not known.",
+        ));
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Review);
+        assert_eq!(f.reason.as_deref(), Some("cancelled or postponed"));
+        assert!(codes(&f).contains(&ProblemCode::Cancellation));
+        assert!(codes(&f).contains(&ProblemCode::AmbiguousDate));
+    }
+
+    #[test]
+    fn review_outranks_reject_and_the_rejections_stay_listed() {
+        let mut ex = complete(at(2026, 11, 28, 8));
+        ex.request.contact.email = None;
+        ex.doubts.push(Problem::new(
+            ProblemCode::AlternativesDisagree,
+            "plain and HTML differ",
+        ));
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Review);
+        assert_eq!(f.reason.as_deref(), Some("plain and HTML text disagree"));
+        assert!(codes(&f).contains(&ProblemCode::MissingInformation));
+        assert!(codes(&f).contains(&ProblemCode::NoticeTooShort));
+    }
+
+    #[test]
+    fn invalid_windows_are_window_invalid_and_reject() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.invalid_windows
+            .push("31 April 2027 does not exist.".into());
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Reject);
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::WindowInvalid)
+            .unwrap();
+        assert!(p.message.contains("31 April"), "{}", p.message);
     }
 
     #[test]
@@ -382,5 +634,242 @@ mod tests {
         let f = judge_at(&ex, at(2026, 11, 26, 8));
         assert_eq!(f.decision, Decision::Accept);
         assert!(f.warnings.iter().any(|w| w.contains("phone")));
+    }
+
+    // --- Plausibility: at each limit is fine, just beyond it is review ---
+
+    fn implausible(f: &Findings) -> Vec<&str> {
+        f.problems
+            .iter()
+            .filter(|p| p.code == ProblemCode::ImplausibleValue)
+            .map(|p| p.message.as_str())
+            .collect()
+    }
+
+    fn assert_plausible(f: &Findings) {
+        assert_eq!(f.decision, Decision::Accept, "{:?}", f.problems);
+    }
+
+    fn assert_implausible(f: &Findings, says: &str) {
+        assert_eq!(f.decision, Decision::Review, "{:?}", f.problems);
+        assert_eq!(f.reason.as_deref(), Some("implausible value"));
+        let m = implausible(f);
+        assert!(m.iter().any(|m| m.contains(says)), "{says} in {m:?}");
+    }
+
+    #[test]
+    fn ipv4_source_block_limit_is_a_slash_16() {
+        let arrival = at(2026, 11, 26, 8);
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.originating_ips = vec!["85.195.0.0/16".parse().unwrap()];
+        assert_plausible(&judge_at(&ex, arrival));
+        ex.request.originating_ips = vec!["85.194.0.0/15".parse().unwrap()];
+        assert_implausible(&judge_at(&ex, arrival), "85.194.0.0/15");
+    }
+
+    #[test]
+    fn ipv6_source_block_limit_is_a_slash_32() {
+        let arrival = at(2026, 11, 26, 8);
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.originating_ips = vec!["2a02:1210::/32".parse().unwrap()];
+        assert_plausible(&judge_at(&ex, arrival));
+        ex.request.originating_ips = vec!["2a02:1210::/31".parse().unwrap()];
+        assert_implausible(&judge_at(&ex, arrival), "/32");
+    }
+
+    #[test]
+    fn a_window_may_last_31_days_and_not_a_second_more() {
+        let arrival = at(2026, 11, 26, 8);
+        let start = at(2026, 12, 14, 8);
+        let mut ex = complete(start);
+        ex.request.windows[0].end = start + Duration::days(31);
+        assert_plausible(&judge_at(&ex, arrival));
+        ex.request.windows[0].end = start + Duration::days(31) + Duration::seconds(1);
+        assert_implausible(&judge_at(&ex, arrival), "longer than 31 days");
+    }
+
+    #[test]
+    fn a_start_may_lie_365_days_ahead_and_not_a_second_more() {
+        let arrival = at(2026, 11, 26, 8);
+        let ex = complete(arrival + Duration::days(365));
+        assert_plausible(&judge_at(&ex, arrival));
+        let ex = complete(arrival + Duration::days(365) + Duration::seconds(1));
+        assert_implausible(&judge_at(&ex, arrival), "more than 365 days");
+    }
+
+    #[test]
+    fn zero_traffic_is_implausible() {
+        let arrival = at(2026, 11, 26, 8);
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.bandwidth_bps = Some(0.0);
+        assert_implausible(&judge_at(&ex, arrival), "zero");
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.requests_per_second = Some(0.0);
+        assert_implausible(&judge_at(&ex, arrival), "zero");
+        // The smallest real figures are fine.
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.bandwidth_bps = Some(1.0);
+        ex.request.requests_per_second = Some(0.1);
+        assert_plausible(&judge_at(&ex, arrival));
+    }
+
+    #[test]
+    fn bandwidth_ceiling_is_10_gbit() {
+        let arrival = at(2026, 11, 26, 8);
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.bandwidth_bps = Some(10e9);
+        assert_plausible(&judge_at(&ex, arrival));
+        ex.request.bandwidth_bps = Some(10e9 + 1.0);
+        assert_implausible(&judge_at(&ex, arrival), "bandwidth");
+    }
+
+    #[test]
+    fn request_rate_ceiling_is_100000_per_second() {
+        let arrival = at(2026, 11, 26, 8);
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.requests_per_second = Some(100_000.0);
+        assert_plausible(&judge_at(&ex, arrival));
+        ex.request.requests_per_second = Some(100_001.0);
+        assert_implausible(&judge_at(&ex, arrival), "request rate");
+    }
+
+    #[test]
+    fn plausibility_limits_come_from_the_rules() {
+        let arrival = at(2026, 11, 26, 8);
+        let rules = Rules {
+            max_source_prefix_v4: 24,
+            max_requests_per_second: 100.0,
+            ..Rules::default()
+        };
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.originating_ips = vec!["85.195.240.0/23".parse().unwrap()];
+        let f = judge_with(&ex, &rules, arrival);
+        assert_eq!(implausible(&f).len(), 2, "{:?}", f.problems);
+    }
+
+    // --- Ownership of targets ---
+
+    fn owner_rules() -> Rules {
+        Rules {
+            customers: vec![Customer {
+                name: "Webagentur Example".into(),
+                sender_domains: vec!["webagentur-example.ch".into()],
+                target_domains: vec!["example-foundation.org".into()],
+            }],
+            ..Rules::default()
+        }
+    }
+
+    fn owns(sender: &str, target: &str) -> bool {
+        owned(target, Some(sender), &owner_rules())
+    }
+
+    #[test]
+    fn the_senders_own_domain_and_subdomains_are_owned() {
+        assert!(owns("example.ch", "example.ch"));
+        assert!(owns("example.ch", "shop.example.ch"));
+        assert!(owns("example.ch", "a.b.shop.example.ch"));
+        // A sender on a subdomain speaks for its organization.
+        assert!(owns("mail.example.ch", "www.example.ch"));
+        assert!(owns("example.co.uk", "shop.example.co.uk"));
+    }
+
+    #[test]
+    fn look_alikes_are_not_owned() {
+        assert!(!owns("example.ch", "example.ch.evil.com"));
+        assert!(!owns("example.ch", "shop.example.ch.evil.com"));
+        assert!(!owns("example.ch", "notexample.ch"));
+        assert!(!owns("example.ch", "example.com"));
+        assert!(!owns("example.co.uk", "other.co.uk"));
+    }
+
+    #[test]
+    fn private_public_suffixes_separate_their_tenants() {
+        assert!(!owns("attacker.github.io", "victim.github.io"));
+        assert!(owns("victim.github.io", "www.victim.github.io"));
+        assert!(!owns("evil.herokuapp.com", "shop.herokuapp.com"));
+    }
+
+    #[test]
+    fn platform_hosts_are_owned_by_everyone() {
+        assert!(owns("example.ch", "nginx-shop-prod.ch4.amazee.io"));
+        assert!(owns("example.ch", "dashboard.amazeeio.cloud"));
+        assert!(owns("example.ch", "lagoon.sh"));
+        assert!(!owns("example.ch", "amazee.io.evil.com"));
+        assert!(!owns("example.ch", "notamazee.io"));
+    }
+
+    #[test]
+    fn the_registry_lists_hosts_for_their_senders_only() {
+        assert!(owns("webagentur-example.ch", "www.example-foundation.org"));
+        assert!(owns("mail.webagentur-example.ch", "example-foundation.org"));
+        assert!(!owns("example.ch", "www.example-foundation.org"));
+        assert!(!owns("webagentur-example.ch", "www.other-foundation.org"));
+        assert!(!owns(
+            "webagentur-example.ch.evil.com",
+            "www.example-foundation.org"
+        ));
+    }
+
+    #[test]
+    fn a_wildcard_target_is_owned_like_its_base() {
+        assert!(owns("example.ch", "*.shop.example.ch"));
+        assert!(owns("example.ch", "*.example.ch"));
+        assert!(!owns("example.ch", "*.example.ch.evil.com"));
+        assert!(!owns("example.ch", "*.ch"));
+        assert!(!owns("example.ch", "*"));
+        assert!(owns("webagentur-example.ch", "*.example-foundation.org"));
+    }
+
+    #[test]
+    fn without_a_single_sender_only_platform_hosts_are_owned() {
+        assert!(!owned("shop.example.ch", None, &Rules::default()));
+        assert!(owned("shop.ch4.amazee.io", None, &Rules::default()));
+    }
+
+    #[test]
+    fn a_target_not_owned_goes_to_review_and_names_the_targets() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.targets = vec![
+            "shop.example.ch".into(),
+            "www.victim-bank.ch".into(),
+            "*.example.ch.evil.com".into(),
+        ];
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        assert_eq!(f.decision, Decision::Review);
+        assert_eq!(
+            f.reason.as_deref(),
+            Some("target not known to belong to the sender")
+        );
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::TargetNotOwned)
+            .unwrap();
+        assert!(p.message.contains("www.victim-bank.ch"), "{}", p.message);
+        assert!(p.message.contains("*.example.ch.evil.com"), "{}", p.message);
+        assert!(!p.message.contains("shop.example.ch,"), "{}", p.message);
+        assert!(
+            p.message
+                .to_lowercase()
+                .contains("target not known to belong to the sender")
+        );
+    }
+
+    #[test]
+    fn an_agency_announcing_a_registered_customers_hosts_is_accepted() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.targets = vec!["spenden.example-foundation.org".into()];
+        let sender = auth::Sender::verified_for("webagentur-example.ch");
+        let f = judge(&ex, &sender, &owner_rules(), at(2026, 11, 26, 8), zurich());
+        assert_eq!(f.decision, Decision::Accept, "{:?}", f.problems);
+        let f = judge(
+            &ex,
+            &sender,
+            &Rules::default(),
+            at(2026, 11, 26, 8),
+            zurich(),
+        );
+        assert_eq!(f.decision, Decision::Review);
     }
 }
