@@ -203,18 +203,50 @@ pub fn implausible_values(
     zone: Zone,
 ) -> Vec<Problem> {
     let mut out = Vec::new();
-    let mut push = |m: String| out.push(Problem::new(ProblemCode::ImplausibleValue, m));
     for ip in &r.originating_ips {
         let (limit, family) = match ip {
             ipnet::IpNet::V4(_) => (rules.max_source_prefix_v4, "IPv4"),
             ipnet::IpNet::V6(_) => (rules.max_source_prefix_v6, "IPv6"),
         };
         if ip.prefix_len() < limit {
-            push(format!(
+            out.push(Problem::new(ProblemCode::ImplausibleValue, format!(
                 "The originating block {ip} is larger than the largest plausible {family} source block (/{limit}): nobody tests from that many addresses; ask for the addresses actually used."
-            ));
+            )));
         }
     }
+    // A range is written as the fewest covering blocks, which may all be small: the
+    // addresses together must not exceed one largest plausible block either.
+    if out.is_empty() {
+        let (mut v4, mut v6) = (0u128, 0u128);
+        for ip in &r.originating_ips {
+            let size = |bits: u8, len: u8| 1u128.checked_shl(u32::from(bits.saturating_sub(len)));
+            match ip {
+                ipnet::IpNet::V4(n) => {
+                    v4 = v4.saturating_add(size(32, n.prefix_len()).unwrap_or(u128::MAX))
+                }
+                ipnet::IpNet::V6(n) => {
+                    v6 = v6.saturating_add(size(128, n.prefix_len()).unwrap_or(u128::MAX))
+                }
+            }
+        }
+        for (total, bits, limit, family) in [
+            (v4, 32u8, rules.max_source_prefix_v4, "IPv4"),
+            (v6, 128u8, rules.max_source_prefix_v6, "IPv6"),
+        ] {
+            let cap = 1u128
+                .checked_shl(u32::from(bits - limit.min(bits)))
+                .unwrap_or(u128::MAX);
+            if total > cap {
+                out.push(Problem::new(
+                    ProblemCode::ImplausibleValue,
+                    format!(
+                        "The originating {family} addresses together cover {total} addresses, more than the largest plausible source block (/{limit}): ask for the addresses actually used."
+                    ),
+                ));
+            }
+        }
+    }
+    let mut push = |m: String| out.push(Problem::new(ProblemCode::ImplausibleValue, m));
     let max_window = Duration::days(i64::from(rules.max_window_days));
     for w in &r.windows {
         if w.end - w.start > max_window {
@@ -243,8 +275,9 @@ pub fn implausible_values(
         && b > rules.max_bandwidth_bps
     {
         push(format!(
-            "The bandwidth of {} bit/s is above the plausible ceiling of {} bit/s.",
-            b, rules.max_bandwidth_bps
+            "The bandwidth of {} is above the plausible ceiling of {}.",
+            bits_per_second(b),
+            bits_per_second(rules.max_bandwidth_bps)
         ));
     }
     if let Some(q) = r.requests_per_second
@@ -256,6 +289,19 @@ pub fn implausible_values(
         ));
     }
     out
+}
+
+/// `10 Gbit/s`, `200 Mbit/s`: a bandwidth for people.
+fn bits_per_second(b: f64) -> String {
+    let (v, unit) = if b >= 1e9 {
+        (b / 1e9, "Gbit/s")
+    } else if b >= 1e6 {
+        (b / 1e6, "Mbit/s")
+    } else {
+        (b, "bit/s")
+    };
+    let v = (v * 1000.0).round() / 1000.0;
+    format!("{v} {unit}")
 }
 
 /// The `target_not_owned` problem for targets that are not under the sender's
@@ -678,6 +724,33 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_range_split_into_small_blocks_is_still_implausible() {
+        // 1.0.0.1 - 1.1.255.254 as covering blocks: none larger than a /17, together a /15.
+        let arrival = at(2026, 11, 26, 8);
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.originating_ips = [
+            "85.0.0.0/17",
+            "85.0.128.0/17",
+            "85.1.0.0/17",
+            "85.1.128.0/17",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        assert_implausible(&judge_at(&ex, arrival), "together cover 131072 addresses");
+        // Exactly one /16 worth in two halves is fine.
+        ex.request.originating_ips.truncate(2);
+        assert_plausible(&judge_at(&ex, arrival));
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.originating_ips = vec![
+            "2a02:1210::/33".parse().unwrap(),
+            "2a02:1211::/33".parse().unwrap(),
+            "2a02:1212::/33".parse().unwrap(),
+        ];
+        assert_implausible(&judge_at(&ex, arrival), "IPv6 addresses together");
+    }
+
+    #[test]
     fn a_window_may_last_31_days_and_not_a_second_more() {
         let arrival = at(2026, 11, 26, 8);
         let start = at(2026, 12, 14, 8);
@@ -720,7 +793,7 @@ mod tests {
         ex.request.bandwidth_bps = Some(10e9);
         assert_plausible(&judge_at(&ex, arrival));
         ex.request.bandwidth_bps = Some(10e9 + 1.0);
-        assert_implausible(&judge_at(&ex, arrival), "bandwidth");
+        assert_implausible(&judge_at(&ex, arrival), "ceiling of 10 Gbit/s");
     }
 
     #[test]
