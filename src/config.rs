@@ -97,9 +97,9 @@ pub fn parse_registry(text: &str, origin: &str) -> Result<Vec<Customer>, Vec<Str
                     errors.push(format!(
                         "{origin}: {at}: {key}: {d:?} is not a domain name such as \"example.ch\""
                     ));
-                } else if crate::domain::org_domain(&norm).is_none() {
+                } else if is_public_suffix(&norm) {
                     errors.push(format!(
-                        "{origin}: {at}: {key}: {d:?} is a public suffix (or not under a known one) and would cover strangers"
+                        "{origin}: {at}: {key}: {d:?} is a public suffix and would cover strangers"
                     ));
                 } else {
                     kept.push(norm);
@@ -120,6 +120,14 @@ pub fn parse_registry(text: &str, origin: &str) -> Result<Vec<Customer>, Vec<Str
     } else {
         Err(errors)
     }
+}
+
+/// `name` is itself on the Public Suffix List (`co.uk`, `github.io`): registering it would
+/// hand every domain below it to one customer. Names under suffixes the list does not know
+/// (`example.test`, `corp.internal`) are private names and allowed.
+fn is_public_suffix(name: &str) -> bool {
+    let s = psl::suffix(name.as_bytes());
+    s.is_some_and(|s| s.is_known() && s.as_bytes() == name.as_bytes())
 }
 
 /// Labels of letters, digits and hyphens, at least two of them.
@@ -842,6 +850,16 @@ target_domains = ["example.ch"]
             .unwrap_err()
             .to_string();
         assert!(err.contains("bad.toml") && err.contains("\"com\""), "{err}");
+    }
+
+    #[test]
+    fn private_names_under_unknown_suffixes_may_be_registered() {
+        let list = parse_registry(
+            "[[customer]]\nname = \"Lab\"\nsender_domains = [\"example.test\"]\ntarget_domains = [\"shop.corp.internal\", \"alpenshop-example.ch\"]\n",
+            "customers.toml",
+        )
+        .unwrap();
+        assert_eq!(list[0].sender_domains, ["example.test"]);
     }
 
     #[test]
