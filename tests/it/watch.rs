@@ -234,7 +234,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          Authentication-Results: mx.amazee.test; dkim=pass header.d=example.test; spf=pass smtp.mailfrom=example.test; dmarc={dmarc} header.from=example.test\r\n\
          From: Carla Kunde <customer@example.test>\r\n\
          To: amazee.io Support <support@amazee.test>\r\n\
-         Subject: Penetration test announcement shop.alpenshop-example.ch\r\n\
+         Subject: Penetration test announcement alpenshop-prod.ch4.amazee.io\r\n\
          Date: {date}\r\n\
          Message-ID: <{message_id}>\r\n\
          MIME-Version: 1.0\r\n\
@@ -248,7 +248,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          Point of contact: Carla Kunde, customer@example.test, +41 44 555 20 30\r\n\
          Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
-         Target website: https://shop.alpenshop-example.ch\r\n\
+         Target website: https://alpenshop-prod.ch4.amazee.io\r\n\
          Start: {s} 09:00 UTC\r\n\
          End: {e} 17:00 UTC\r\n\
          \r\n\
