@@ -727,6 +727,40 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_look_alike_authserv_id_is_not_ours() {
+        let h = one("mx.amazee.io.evil.com; dmarc=pass header.from=example.ch");
+        assert!(!verified(&check_sender(
+            &h,
+            Some("mx.amazee.io"),
+            "example.ch"
+        )));
+        let h = one("evil-mx.amazee.io; dmarc=pass header.from=example.ch");
+        assert!(!verified(&check_sender(
+            &h,
+            Some("mx.amazee.io"),
+            "example.ch"
+        )));
+    }
+
+    proptest::proptest! {
+        /// Any header text: no panic, and a pass hidden in a comment never verifies.
+        #[test]
+        fn arbitrary_headers_never_panic_and_comments_never_verify(
+            junk in "\\PC{0,300}",
+            inner in "[a-z=;. \"]{0,40}",
+        ) {
+            let _ = check_sender(&one(&junk), None, "example.ch");
+            let _ = check_sender(&one(&junk), Some("mx.amazee.io"), "example.ch");
+            let h = one(&format!(
+                "mx.amazee.io; spf=none ({inner} dmarc=pass header.from=example.ch {inner})"
+            ));
+            // A comment's content may close early only through an unbalanced `)`, which the
+            // generator cannot produce; so nothing in it may count.
+            proptest::prop_assert!(!check_sender(&h, None, "example.ch").is_verified());
+        }
+    }
+
     // --- From problems, own domains, verification off ---
 
     fn letter(from: &str, ar: &[&str]) -> Letter {
