@@ -636,6 +636,13 @@ def echo_cases():
     case("echo", "message-id-1500-chars",
          message(c, "Penetration test announcement booking shop", body, message_id="<" + "a" * 1500 + "@bergbahnen-example.ch>"),
          "a Message-ID longer than a header line may be: In-Reply-To must stay within 998", decision=ok, reply_to=c.address)
+    case("echo", "display-name-lastname-comma-firstname",
+         message(c, "Penetration test announcement booking shop", body, from_header=f'From: "Meier, Lukas" <{c.address}>'),
+         "greet 'Lastname, Firstname' as 'Firstname Lastname'", decision=ok, reply_to=c.address, greeting="Lukas Meier")
+    case("echo", "display-name-is-an-address",
+         message(c, "Penetration test announcement booking shop", body_en(c, contact=f"{c.address}, {c.phone}"),
+                 from_header=f'From: "{c.address}" <{c.address}>'),
+         "never greet an e-mail address as a name", decision=["accept", "review", "reject"], reply_to=c.address)
     refs = "\n ".join(f"<ref{i:04d}.{'x' * 40}@bergbahnen-example.ch>" for i in range(400))
     case("echo", "references-400",
          message(c, "Penetration test announcement booking shop", body, extra_headers=["References: " + refs, "In-Reply-To: <ref0399." + "x" * 40 + "@bergbahnen-example.ch>"]),
@@ -805,7 +812,8 @@ def hidden_cases():
 # ---------------------------------------------------------------------------------------
 def quote_cases():
     c = BERG
-    old = body_en(c, start="07.12.2026 08:00", end="11.12.2026 18:00")
+    # The older mail had a window with enough notice too: if it counts, nothing is missing.
+    old = body_en(c, start="15.12.2026 08:00", end="19.12.2026 18:00")
     # The new text announces a new window with enough notice and leaves everything else to
     # the quoted older mail: if the quote counts, the message looks complete.
     new_en = ("Hi,\n\nhere is the update for our penetration test of the booking shop: the new window is\n"
@@ -1100,6 +1108,7 @@ def main():
         "#             reply may go only there",
         "# window_start = if accepted, the earliest window must start here (UTC, optional)",
         "# target    = if accepted, this target must be among the targets (optional)",
+        "# greeting  = if a reply is sent, its greeting line is \"Hello <greeting>,\" (optional)",
         "",
         f'arrival = "{ARRIVAL}"',
         "",
@@ -1109,7 +1118,7 @@ def main():
             f.write(data)
         lines.append(f'["{name}"]')
         lines.append(f"category = {toml_value(cat)}")
-        for k in ["why", "decision", "problem", "reply_to", "window_start", "target"]:
+        for k in ["why", "decision", "problem", "reply_to", "window_start", "target", "greeting"]:
             if k in exp:
                 lines.append(f"{k} = {toml_value(exp[k])}")
         lines.append("")

@@ -71,6 +71,8 @@ struct Expect {
     reply_to: Option<Vec<String>>,
     window_start: Option<DateTime<Utc>>,
     target: Option<String>,
+    /// The name a reply must greet.
+    greeting: Option<String>,
 }
 
 fn strings(v: &toml::Value) -> Vec<String> {
@@ -113,6 +115,7 @@ fn manifest(dir: &Path) -> (DateTime<Utc>, BTreeMap<String, Expect>) {
                 reply_to,
                 window_start: s("window_start").map(|x| x.parse().unwrap()),
                 target: s("target"),
+                greeting: s("greeting"),
             },
         );
     }
@@ -163,6 +166,15 @@ impl Findings {
     fn count(&self) -> usize {
         self.all().iter().map(|(_, v)| v.len()).sum()
     }
+}
+
+/// The outcome of one category of cases.
+#[derive(Debug, Default)]
+struct Tally {
+    cases: usize,
+    failing: usize,
+    clean: BTreeMap<String, usize>,
+    kinds: BTreeMap<&'static str, usize>,
 }
 
 /// Problems with one outgoing message's bytes: headers, lines, controls, size.
@@ -455,6 +467,28 @@ fn walk_one(
             }
             _ => {}
         }
+        let greeting = MessageParser::default()
+            .parse(&r.raw)
+            .and_then(|m| m.body_text(0).map(|t| t.to_string()))
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("Hello") || l.starts_with("Hallo"))
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        if greeting.contains('@') {
+            f.injected
+                .push(format!("{name}: the reply greets an address: {greeting:?}"));
+        }
+        if let Some(g) = exp
+            .greeting
+            .as_ref()
+            .filter(|g| greeting != format!("Hello {g},"))
+        {
+            f.other.push(format!(
+                "{name}: reply greets {greeting:?}, not \"Hello {g},\""
+            ));
+        }
         if !why.is_empty() {
             f.bad_reply
                 .push(format!("{name}: reply to {to}: {}", why.join("; ")));
@@ -515,7 +549,8 @@ fn adversarial_corpus() {
     std::panic::set_hook(Box::new(|_| {}));
 
     let mut f = Findings::default();
-    let mut per_category: BTreeMap<String, (usize, BTreeMap<String, usize>)> = BTreeMap::new();
+    // Per category: cases, decisions of the clean ones, and cases with each kind of finding.
+    let mut per_category: BTreeMap<String, Tally> = BTreeMap::new();
     let mut slowest = (Duration::ZERO, String::new());
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
@@ -524,21 +559,31 @@ fn adversarial_corpus() {
             continue;
         };
         let raw = Arc::new(std::fs::read(path).unwrap());
-        let before = f.count();
+        let before: Vec<usize> = f.all().iter().map(|(_, v)| v.len()).collect();
         let t0 = Instant::now();
         let decision = walk_one(&name, &raw, exp, &setup, limits, &mut f);
         let took = t0.elapsed();
         if took > slowest.0 {
             slowest = (took, name.clone());
         }
-        let entry = per_category.entry(exp.category.clone()).or_default();
-        entry.0 += 1;
-        let key = if f.count() > before {
-            "failing".to_string()
+        let t = per_category.entry(exp.category.clone()).or_default();
+        t.cases += 1;
+        let grew: Vec<&'static str> = f
+            .all()
+            .iter()
+            .zip(&before)
+            .filter(|((_, v), n)| v.len() > **n)
+            .map(|((kind, _), _)| *kind)
+            .collect();
+        if grew.is_empty() {
+            let d = decision.unwrap_or_else(|| "?".into());
+            *t.clean.entry(d).or_default() += 1;
         } else {
-            decision.unwrap_or_else(|| "crash".into())
-        };
-        *entry.1.entry(key).or_default() += 1;
+            t.failing += 1;
+            for kind in grew {
+                *t.kinds.entry(kind).or_default() += 1;
+            }
+        }
     }
     std::panic::set_hook(hook);
     for name in expect.keys() {
@@ -554,9 +599,17 @@ fn adversarial_corpus() {
         slowest.0,
         slowest.1
     );
-    for (cat, (n, outcomes)) in &per_category {
-        let detail: Vec<String> = outcomes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        report.push_str(&format!("  {cat:<10} {n:>3}: {}\n", detail.join(", ")));
+    report.push_str("per category: cases, failing; clean decisions; cases per kind of finding\n");
+    for (cat, t) in &per_category {
+        let clean: Vec<String> = t.clean.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let kinds: Vec<String> = t.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        report.push_str(&format!(
+            "  {cat:<10} {:>3}, {:>3} failing; clean: {}; findings: {}\n",
+            t.cases,
+            t.failing,
+            clean.join(", "),
+            kinds.join(", ")
+        ));
     }
     for (kind, items) in f.all() {
         report.push_str(&format!("{kind}: {}\n", items.len()));
