@@ -356,6 +356,26 @@ def message(
     return out
 
 
+def gmail_html(text):
+    esc = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return '<div dir="ltr">' + "".join(f"<div>{l or '<br>'}</div>" for l in esc.split("\n")) + "</div>\n"
+
+
+ROTATION = [0]
+
+
+def styled(c, subject, text, **kw):
+    """The same message as Thunderbird plain text, Outlook multipart or Gmail multipart, in
+    turn, so the tricks are tried across the MIME shapes customers really send."""
+    ROTATION[0] += 1
+    k = ROTATION[0] % 3
+    if k == 0:
+        return message(c, subject, text, **kw)
+    if k == 1:
+        return message(c, subject, plain=text, html=html_of(text), style="outlook", **kw)
+    return message(c, subject, plain=text, html=gmail_html(text), style="gmail", **kw)
+
+
 def b64word(s):
     return "=?utf-8?b?" + base64.b64encode(s.encode("utf-8")).decode() + "?="
 
@@ -447,7 +467,7 @@ def auth_cases():
     body = body_en(c)
 
     def bad(trick, why, **kw):
-        case("auth", trick, message(c, subj, body, **kw), why, decision="review",
+        case("auth", trick, styled(c, subj, body, **kw), why, decision="review",
              problem="sender_unverified", reply_to="none")
 
     bad("no-authentication-results", "no A-R at all", auth=[])
@@ -875,7 +895,7 @@ def retract_cases():
     subj = "Penetration test announcement booking shop"
 
     def rej(trick, why, **kw):
-        case("retract", trick, message(c, subj, body_en(c, **kw)), why, decision=["reject", "review"], reply_to=c.address)
+        case("retract", trick, styled(c, subj, body_en(c, **kw)), why, decision=["reject", "review"], reply_to=c.address)
 
     rej("not-from-these-ips", "a negated IP list", ips="we will NOT test from 185.199.110.17 or 185.199.110.18 this time; new IPs will follow")
     rej("ips-not-yet-known", "IPs not yet known, old ones named", ips="not yet known (not 185.199.110.17 as last year)")
@@ -915,7 +935,7 @@ def date_cases():
     subj = "Penetration test announcement booking shop"
 
     def d(trick, why, decision, **kw):
-        case("dates", trick, message(c, subj, body_en(c, **kw)), why, decision=decision, reply_to=c.address if decision != "review" else "none")
+        case("dates", trick, styled(c, subj, body_en(c, **kw)), why, decision=decision, reply_to=c.address if decision != "review" else "none")
 
     d("no-end-time", "start without an end", ["reject", "review"], end=None)
     d("end-open-ended", "end: open ended", ["reject", "review"], end="open-ended, until all findings are verified")
@@ -990,7 +1010,7 @@ def limit_cases():
     subj = "Penetration test announcement booking shop"
 
     def lim(trick, why, **kw):
-        case("limits", trick, message(c, subj, body_en(c, **kw)), why, decision=["review", "reject"], reply_to=c.address)
+        case("limits", trick, styled(c, subj, body_en(c, **kw)), why, decision=["review", "reject"], reply_to=c.address)
 
     lim("source-slash-8", "a /8 source block", ips="44.0.0.0/8")
     lim("source-range-slash-12", "a range as wide as a /12", ips="100.128.0.0 - 100.143.255.255")
@@ -1011,7 +1031,7 @@ def owner_cases():
     subj = "Penetration test announcement booking shop"
 
     def own(trick, why, targets, **kw):
-        case("owner", trick, message(c, subj, body_en(c, targets=targets), **kw), why, decision="review", reply_to="none")
+        case("owner", trick, styled(c, subj, body_en(c, targets=targets), **kw), why, decision="review", reply_to="none")
 
     own("other-company", "target at another company's domain", "https://www.example-retail.com")
     own("lookalike", "target at a look-alike domain", "https://shop.bergbahnen-examp1e.ch")
