@@ -1021,6 +1021,8 @@ def limit_cases():
     lim("50-gbit", "50 Gbit/s", bandwidth="50 Gbit/s")
     lim("1m-rps", "a million requests per second", rps="1,000,000")
     lim("10-tbit", "10 Tbit/s", bandwidth="10 Tbit/s", rps="5,000")
+    lim("bytes-per-second", "5 GB/s is 40 Gbit/s", bandwidth="5 GB/s")
+    lim("per-minute-rate", "10 million requests per minute is 166,667 per second", rps="10,000,000 requests per minute")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1040,6 +1042,13 @@ def owner_cases():
     u = UK
     case("owner", "psl-co-uk-other-org", message(u, "Pentest notification store", body_en(u, targets="store.evil.co.uk"), style="gmail"),
          "evil.co.uk is not shop-example.co.uk", decision="review", reply_to="none")
+    gm = Customer("Lukas Meier", "lukas.meier.bergbahnen@gmail.com", "-", "+41 27 555 01 23",
+                  "https://shop.bergbahnen-example.ch", "185.199.110.17", ("mail-sor-f41.google.com", "209.85.220.41"))
+    case("owner", "verified-freemail-sender",
+         message(gm, "Penetration test announcement booking shop", body_en(gm), style="gmail"),
+         "a verified gmail.com sender proves nothing about bergbahnen-example.ch",
+         decision="review", reply_to="none")
+    own("sister-tld", "the sender's name under another TLD", "https://shop.bergbahnen-example.com")
     agency = Customer("Nina Graf", "nina.graf@agency-example.ch", "Agency Example GmbH", "+41 31 555 00 11",
                       "-", "185.199.110.90", ("mail.agency-example.ch", "185.199.110.91"))
     fwd = ("Hi amazee.io,\n\nplease see the notification of our client below.\n\nNina\n\n"
@@ -1066,6 +1075,11 @@ def dup_cases():
          "same Message-ID, IPs missing: decided on its own", decision=["reject", "review"], reply_to=c.address)
     case("dupes", "same-id-forged", message(c, subj, body_en(c, ips="185.199.111.0/28"), message_id=mid, auth=[]),
          "same Message-ID, no A-R, other IPs", decision="review", reply_to="none")
+    r = RETAIL
+    case("dupes", "same-id-other-customer", message(r, "Pen test checkout December", plain=body_en(r), html=html_of(body_en(r)),
+                                                    style="outlook", message_id=mid),
+         "same Message-ID from another verified customer: its own complete notification",
+         decision="accept", reply_to=r.address)
     case("dupes", "same-id-cancelled", message(c, subj, "The test is cancelled.\n\n" + body_en(c), message_id=mid),
          "same Message-ID, cancellation", decision="review", reply_to="none")
 
@@ -1083,6 +1097,14 @@ def automated_cases():
          "Freshdesk with a Reply-To at the ticketing tool", decision="review", reply_to="none")
     case("automated", "auto-replied-complete", message(c, subj, body, extra_headers=["Auto-Submitted: auto-replied"]),
          "auto-replied with a complete notification", decision=["review", "ignore"], reply_to="none")
+    case("automated", "null-return-path",
+         message(c, subj, body).replace(f"Return-Path: <{c.address}>", "Return-Path: <>", 1),
+         "a complete notification with an empty envelope sender", decision=["review", "ignore"], reply_to="none")
+    text = body_en(c)
+    case("automated", "servicenow-html-auto-generated",
+         message(c, "INC0012345 | Penetration test announcement", plain=text, html=html_of(text), style="outlook",
+                 extra_headers=["Auto-Submitted: auto-generated", "X-ServiceNow-Source: EmailNotification"]),
+         "ServiceNow notification in Outlook HTML", decision="review", reply_to="none")
     case("automated", "precedence-list", message(c, subj, body, extra_headers=["Precedence: list", "List-Id: <sec.bergbahnen-example.ch>"]),
          "list mail with a complete notification", decision=["review", "ignore"], reply_to="none")
 
@@ -1147,6 +1169,40 @@ def main():
     counts = {}
     for _, cat, _, _ in CASES:
         counts[cat] = counts.get(cat, 0) + 1
+    sections = {
+        "control": "honest notifications from verified customers about their own hosts (must be accepted or, for the two rejects, rejected)",
+        "auth": "§1 sender verification: missing, foreign, duplicated and forged Authentication-Results, several or no From, PSL traps, our own domains",
+        "reflect": "§2 who gets a reply: Reply-To at third parties, unverified senders with Reply-To",
+        "echo": "§2 attacker text echoed: CR/LF and controls in encoded-words, bidi, 5 KB subjects, 500 problems, overlong Message-ID/References, greetings",
+        "poison": "§3 addresses lettre cannot build in From, Reply-To and the contact",
+        "bounded": "§4 bounded work: 1.5 MB of test words, 40,000 addresses, deep MIME, 10^5 HTML tags, many quote markers",
+        "hidden": "§5 hidden HTML (each trick) and text/plain vs text/html disagreeing",
+        "quotes": "§5 older complete notifications quoted under an incomplete new text: attributions in EN/DE/FR/IT/ES/NL/PT, Outlook header blocks, text attachments",
+        "retract": "§5 retractions, placeholders, addresses written as targets, cancellations",
+        "dates": "§6 windows without an end, impossible dates, ambiguous and foreign zone abbreviations, activity before the window",
+        "broad": "§6 load tests in any wording and platform hosts, with 20 days notice (broad needs 28)",
+        "limits": "§7 plausibility limits",
+        "owner": "§8 targets the verified sender does not own, forwards",
+        "dupes": "§9 several messages with one Message-ID, each decided on its own",
+        "automated": "§9 complete notifications from ticketing tools and bulk senders",
+    }
+    readme = [
+        "# Adversarial corpus",
+        "",
+        "Crafted messages for issue 6 (\"Trust\"), each a small mutation of an honest notification,",
+        "named `NNN-category-trick.eml`, with the safe outcome in `expect.toml`. Generated by",
+        "`scripts/gen-adversarial.py` (edit the script, rerun it, commit both); walked by",
+        "`tests/it/adversarial.rs` (`cargo test --test it adversarial`). Every message arrives at",
+        f"{ARRIVAL}; dates inside are absolute and fit that arrival.",
+        "",
+        "| category | cases | what it tries |",
+        "|---|---|---|",
+    ]
+    for cat, n in counts.items():
+        readme.append(f"| {cat} | {n} | {sections.get(cat, '')} |")
+    readme.append(f"| total | {len(CASES)} | |")
+    with open(os.path.join(OUT, "README.md"), "w") as f:
+        f.write("\n".join(readme) + "\n")
     print(f"{len(CASES)} cases: " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
 
 

@@ -41,6 +41,26 @@ const HANG_LIMIT: Duration = Duration::from_secs(10);
 /// The largest body a message of ours may have.
 const MAX_BODY: usize = 64 * 1024;
 
+/// The categories of issue 6 (sections 1-9) the corpus must cover, plus the honest
+/// controls that prove the walk does not pass by rejecting everything.
+const CATEGORIES: &[&str] = &[
+    "control",
+    "auth",
+    "reflect",
+    "echo",
+    "poison",
+    "bounded",
+    "hidden",
+    "quotes",
+    "retract",
+    "dates",
+    "broad",
+    "limits",
+    "owner",
+    "dupes",
+    "automated",
+];
+
 /// The headers intake sets on its own messages; nothing else may appear at the top level.
 const OUR_HEADERS: &[&str] = &[
     "from",
@@ -620,6 +640,15 @@ fn adversarial_corpus() {
             details.push_str(&format!("  [{kind}] {i}\n"));
         }
     }
+    let thin: Vec<String> = CATEGORIES
+        .iter()
+        .filter(|c| per_category.get(**c).is_none_or(|t| t.cases < 3))
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        thin.is_empty(),
+        "every category needs at least 3 cases; too few in {thin:?}"
+    );
     assert!(
         files.len() >= 150,
         "the adversarial corpus must hold at least 150 cases, found {}",
