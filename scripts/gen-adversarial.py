@@ -686,12 +686,15 @@ def poison_cases():
         ("trailing-dot", "lukas.@bergbahnen-example.ch"),
         ("address-literal", "lukas@[185.199.110.2]"),
         ("local-part-300", "l" * 300 + "@bergbahnen-example.ch"),
-        ("backslash-local", "lukas\\meier@bergbahnen-example.ch"),
     ]:
         case("poison", f"from-{trick}",
              message(c, subj, body, from_header=f"From: Lukas Meier <{addr}>"),
              f"From {addr!r} that lettre may not build: review, the batch goes on",
              decision=["review", "accept", "reject"], reply_to=["none"])
+    case("poison", "from-backslash-local",
+         message(c, subj, body, from_header="From: Lukas Meier <lukas\\meier@bergbahnen-example.ch>"),
+         "a backslash outside quotes: a parser may drop it; any reply stays in the verified organization",
+         decision=["review", "accept", "reject"])
     case("poison", "from-idn",
          message(c, subj, body, from_header="From: =?utf-8?q?J=C3=B6rg?= <jörg@bergbahnen-exämple.ch>",
                  auth=[ar_pass("xn--bergbahnen-exmple-5qb.ch")]),
@@ -884,7 +887,7 @@ def quote_cases():
                  attachments=[("forward.txt", "text/plain; charset=utf-8",
                                "---------- Forwarded message ---------\nFrom: Lukas Meier <lukas.meier@bergbahnen-example.ch>\nDate: Mon, 9 Nov 2026 at 10:12\nSubject: Penetration test\nTo: <support@amazee.io>\n\n" + old)]),
          "an old forwarded notification in a text attachment under an incomplete new text",
-         decision=["reject", "review", "accept"], reply_to=c.address)
+         decision=["reject", "review", "accept", "ignore"], reply_to=c.address)
 
 
 # ---------------------------------------------------------------------------------------

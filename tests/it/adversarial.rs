@@ -31,8 +31,14 @@ use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 const OUR_MX: &str = "mx.amazee.io";
 
 /// At most this long per case (check and compose), unless `ADVERSARIAL_CASE_LIMIT_MS` says
-/// otherwise.
-const CASE_LIMIT: Duration = Duration::from_secs(1);
+/// otherwise: 1 s in an optimized build (the issue's limit), 5 s in a debug build, which
+/// runs this code several times slower. A quadratic stage still takes far longer than either
+/// on the large cases.
+const CASE_LIMIT: Duration = if cfg!(debug_assertions) {
+    Duration::from_secs(5)
+} else {
+    Duration::from_secs(1)
+};
 
 /// A case still running after this long is abandoned and reported as a hang
 /// (`ADVERSARIAL_HANG_LIMIT_MS`).
@@ -143,9 +149,10 @@ fn manifest(dir: &Path) -> (DateTime<Utc>, BTreeMap<String, Expect>) {
 }
 
 /// Compose the outgoing messages. Kept in one place so a change of `compose`'s signature
-/// is a one-line change here.
+/// is a one-line change here. It takes the checked message mutably: composing that fails
+/// may turn the message into a review (issue 6 §3), and the walk judges the final decision.
 fn outgoing(
-    checked: &Checked,
+    checked: &mut Checked,
     raw: &[u8],
     templates: &Templates,
     config: &Config,
@@ -353,14 +360,14 @@ fn run_case(setup: &Arc<Setup>, raw: &Arc<Vec<u8>>, hang: Duration) -> Result<Pr
     let (setup, raw) = (Arc::clone(setup), Arc::clone(raw));
     std::thread::spawn(move || {
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let checked = check(
+            let mut checked = check(
                 &raw,
                 Arrival::Known(setup.arrival),
                 &setup.config.rules,
                 &setup.config.addresses.from,
             );
             let out = outgoing(
-                &checked,
+                &mut checked,
                 &raw,
                 &setup.templates,
                 &setup.config,
