@@ -3,7 +3,8 @@
 //! Compared: the contract keys of `intake check --json`. Problem messages are for people and
 //! are not compared (codes are, as a set); `notice_days` within 0.01; the expected `scope`
 //! must appear in the extracted one. On mismatch the actual verdict is written beside the
-//! fixture as `*.actual.json`; `UPDATE_GOLDEN=1` rewrites the expectations instead.
+//! fixture as `*.actual.json`; `UPDATE_GOLDEN=1` rewrites the expectations instead (only the
+//! value `1`, and never under `CI`: see [`update_golden`]).
 
 use std::path::{Path, PathBuf};
 
@@ -102,12 +103,51 @@ fn differences(expected: &Value, actual: &Value) -> Vec<String> {
     diffs
 }
 
+/// Whether to rewrite golden files instead of comparing: only with `UPDATE_GOLDEN=1`
+/// exactly (`0`, `false` or empty compare as usual), and never under `CI`, where a request to
+/// rewrite is a failure rather than a pass. Shared by every golden-file test.
+pub fn update_golden() -> bool {
+    let var = |k: &str| std::env::var(k).ok();
+    update_wanted(var("UPDATE_GOLDEN").as_deref(), var("CI").as_deref())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`update_golden`] on given values of `UPDATE_GOLDEN` and `CI`.
+fn update_wanted(update: Option<&str>, ci: Option<&str>) -> Result<bool, String> {
+    let update = update == Some("1");
+    let ci = ci.is_some_and(|v| !v.is_empty());
+    if update && ci {
+        return Err(
+            "UPDATE_GOLDEN=1 under CI: golden files are never rewritten in CI; compare them instead"
+                .into(),
+        );
+    }
+    Ok(update)
+}
+
+#[test]
+fn update_golden_0_compares_instead_of_rewriting() {
+    assert_eq!(update_wanted(Some("0"), None), Ok(false));
+    assert_eq!(update_wanted(Some(""), None), Ok(false));
+    assert_eq!(update_wanted(Some("true"), None), Ok(false));
+    assert_eq!(update_wanted(None, None), Ok(false));
+    assert_eq!(update_wanted(Some("1"), None), Ok(true));
+    assert_eq!(update_wanted(Some("1"), Some("")), Ok(true));
+}
+
+#[test]
+fn update_golden_under_ci_fails() {
+    assert!(update_wanted(Some("1"), Some("true")).is_err());
+    assert_eq!(update_wanted(Some("0"), Some("true")), Ok(false));
+    assert_eq!(update_wanted(None, Some("1")), Ok(false));
+}
+
 #[test]
 fn golden_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = Config::from_file(&root.join("config.toml")).expect("shipped config loads");
     let fallback = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let update = update_golden();
     let files = corpus();
     let mut failures = Vec::new();
     for eml in &files {

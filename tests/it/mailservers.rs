@@ -4,7 +4,10 @@
 //! One instance is shared by all tests of the binary ([`shared`]); the script's watchdog stops
 //! it (and deletes the folder) within a second of this test process exiting, because statics
 //! are never dropped. A [`MailServers`] owned by a test is stopped in `Drop`.
-//! Set `INTAKE_SKIP_E2E=1` to skip these tests on machines that cannot run the servers.
+//! Set `INTAKE_SKIP_E2E=1` to skip these tests on machines that cannot run the servers. A
+//! skip is never silent: every skipped test prints `SKIPPED: <test name>` to stderr and, when
+//! `INTAKE_SKIP_LOG` names a file, appends that line to it; scripts/test counts those lines
+//! into its closing "N passed, N failed, N skipped" and fails under CI when any test skipped.
 
 #![allow(dead_code)]
 
@@ -48,13 +51,13 @@ pub struct MailServers {
     owned: bool,
 }
 
-/// The shared instance, started on first use; `None` (after printing why) when
-/// `INTAKE_SKIP_E2E=1`.
+/// The shared instance, started on first use; `None` when `INTAKE_SKIP_E2E=1`, after
+/// recording the calling test as skipped ([`note_skipped`]).
 pub fn shared() -> Option<&'static MailServers> {
-    SHARED
+    let servers = SHARED
         .get_or_init(|| {
             if std::env::var("INTAKE_SKIP_E2E").as_deref() == Ok("1") {
-                say("INTAKE_SKIP_E2E=1: skipping the end-to-end mail server tests (they pass vacuously)");
+                say("INTAKE_SKIP_E2E=1: the end-to-end mail server tests are skipped (each reported as SKIPPED)");
                 return None;
             }
             let mut s = MailServers::start();
@@ -62,7 +65,37 @@ pub fn shared() -> Option<&'static MailServers> {
             s.owned = false;
             Some(s)
         })
-        .as_ref()
+        .as_ref();
+    if servers.is_none() {
+        note_skipped();
+    }
+    servers
+}
+
+/// Records the running test as skipped: a `SKIPPED: <name>` line on stderr (unaffected by
+/// the harness's capture) and in the file `INTAKE_SKIP_LOG` names, for scripts/test to
+/// count. The name is the test thread's: libtest names each test's thread after the test.
+pub fn note_skipped() {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("<unnamed test>");
+    let line = format!("SKIPPED: {name}");
+    say(&line);
+    if let Some(path) = std::env::var_os("INTAKE_SKIP_LOG") {
+        // One write of one short line with O_APPEND: lines of tests running in parallel
+        // do not interleave.
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(format!("{line}\n").as_bytes()));
+        if let Err(e) = written {
+            say(&format!(
+                "cannot record the skip in {}: {e}",
+                Path::new(&path).display()
+            ));
+        }
+    }
 }
 
 /// Writes straight to stderr: `eprintln!` would be swallowed by the test harness's capture.

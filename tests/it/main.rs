@@ -4,6 +4,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod adversarial;
 mod cli;
 mod edges;
 mod golden;
