@@ -28,33 +28,52 @@ pub(crate) struct Split {
 /// with leading `*` (plain-text bold) removed, so the whole scan is linear.
 static REPLY_SEP: Re = LazyLock::new(|| {
     re(
-        r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original)\s*-{2,}$",
+        r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|messaggio originale|mensaje original|oorspronkelijk bericht|origineel bericht|mensagem original)\s*-{2,}$",
     )
 });
 static FWD_SEP: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|original-nachricht)\s*-{2,}|begin forwarded message:?|anfang der weitergeleiteten nachricht:?|début du message réexpédié\s*:?)$",
+        r"(?i)^(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|original-nachricht|messaggio inoltrato|mensaje reenviado|doorgestuurd bericht|mensagem encaminhada|mensagem reencaminhada)\s*-{2,}|begin forwarded message:?|anfang der weitergeleiteten nachricht:?|début du message réexpédié\s*:?|inizio messaggio inoltrato:?|comienzo del mensaje reenviado:?|begin doorgestuurd bericht:?|início da mensagem reencaminhada:?|mensagem encaminhada:?)$",
     )
 });
-/// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :".
-static ATTRIBUTION: Re =
-    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
-/// First half of an attribution that Gmail wrapped over two lines.
-static ATTRIBUTION_START: Re = LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}$"));
-static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
-/// "<name> wrote:" without a date; only counted when `>` lines follow.
-static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}(?-u:\b)(wrote|schrieb|a écrit)\s?:$"));
-/// Header lines of a quoted/forwarded message block.
-static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de)\s?:\s*\S"));
-static HDR_SENT: Re = LazyLock::new(|| re(r"(?i)^(sent|gesendet|envoyé|date|datum)\s?:"));
-static HDR_OTHER: Re = LazyLock::new(|| re(r"(?i)^(to|an|à|subject|betreff|objet|cc)\s?:"));
+/// The verbs that end an attribution, in EN, DE, FR, IT, ES, NL and PT (Gmail, Apple Mail,
+/// Outlook for Mac, Thunderbird), with what may follow them before the colon.
+const WROTE_VERBS: &str = r"(wrote|schrieb(?-u:\b).*|a écrit|ha scritto|escribió|schreef(?-u:\b).*|het volgende geschreven|escreveu(\s*\(.*\))?)";
+/// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :" /
+/// "Il giorno ... ha scritto:" / "El ... escribió:" / "Op ... schreef ...:" / "Em ... escreveu:".
+static ATTRIBUTION: Re = LazyLock::new(|| {
+    re(&format!(
+        r"(?i)^({ATTR_START})\s.{{4,}}{WROTE_VERBS}\s?:$"
+    ))
+});
+/// Words an attribution starts with: on, am, le, il (giorno), el, op, em, a (PT: "A 10/11/2026
+/// às 09:12, ... escreveu:").
+const ATTR_START: &str = "on|am|le|il giorno|il|el|op|em|a";
+/// First line of an attribution that a client wrapped over two or three lines.
+static ATTRIBUTION_START: Re = LazyLock::new(|| re(&format!(r"(?i)^({ATTR_START})\s.{{4,}}$")));
+/// "<name> wrote:" without a date; only counted when `>` lines follow. Also "<name> schrieb
+/// am <date>:" (Thunderbird, Gmail on phones) and "<name> escreveu (<date>):".
+static WROTE: Re = LazyLock::new(|| re(&format!(r"(?i)^.{{1,200}}(?-u:\b){WROTE_VERBS}\s?:$")));
+/// "<name> schrieb am <date>:", "<name> wrote on <date>:": an attribution with a date.
+static WROTE_ON: Re = LazyLock::new(|| {
+    re(r"(?i)^.{1,200}(?-u:\b)(wrote on|schrieb am|a écrit le|ha scritto il|escribió el|schreef op|escreveu em|escreveu no dia)\s.{4,}:$")
+});
+/// Header lines of a quoted/forwarded message block (Outlook in EN, DE, FR, IT, ES, NL, PT).
+static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de|da|van)\s?:\s*\S"));
+static HDR_SENT: Re = LazyLock::new(|| {
+    re(r"(?i)^(sent|gesendet|envoyé|inviato|enviado( el| em)?|enviada( em)?|verzonden|date|datum|data|fecha)\s?:")
+});
+static HDR_OTHER: Re = LazyLock::new(|| {
+    re(r"(?i)^(to|an|à|a|para|aan|subject|betreff|objet|oggetto|asunto|onderwerp|assunto|cc)\s?:")
+});
 static HDR_ANY: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(from|von|de|sent|gesendet|envoyé|date|datum|to|an|à|subject|betreff|objet|cc|bcc|reply-to|antwort an|importance|wichtigkeit|priorität)\s?:",
+        r"(?i)^(from|von|de|da|van|sent|gesendet|envoyé|inviato|enviado( el| em)?|enviada( em)?|verzonden|date|datum|data|fecha|to|an|à|a|para|aan|subject|betreff|objet|oggetto|asunto|onderwerp|assunto|cc|ccn|bcc|reply-to|antwort an|répondre à|rispondi a|responder a|importance|wichtigkeit|priorität|priorità|importancia|urgentie|prioridade)\s?:",
     )
 });
-static FWD_SUBJECT: Re =
-    LazyLock::new(|| re(r"(?i)^\s*((re|aw|antw)\s*:\s*)*(fw|fwd|wg|wtr|tr|weiterleitung)\s*:"));
+static FWD_SUBJECT: Re = LazyLock::new(|| {
+    re(r"(?i)^\s*((re|aw|antw|r|rif|ref|res|rv)\s*:\s*)*(fw|fwd|wg|wtr|tr|weiterleitung|i|inoltro|rv|enc|doorst)\s*:")
+});
 static EMAIL: Re =
     LazyLock::new(|| re(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"));
 /// Closing phrases; a name may follow on the same line except after thanks-like phrases.
@@ -179,14 +198,20 @@ pub(crate) fn normalize(s: &str) -> String {
             flush(raw, &mut out, &mut blank_run);
         } else {
             line.clear();
+            let mut overridden = false;
             for c in raw.chars() {
                 match c {
+                    // Text under a bidi override is shown reversed ("1.2.3.4" reads
+                    // "4.3.2.1"): what a reader sees is not what the characters say, so it
+                    // is left out up to the end of the override or of the line.
+                    '\u{202d}' | '\u{202e}' => overridden = true,
+                    '\u{202c}' => overridden = false,
+                    _ if overridden => {}
                     '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
                         line.push(' ')
                     }
-                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
                     '\t' => line.push('\t'),
-                    c if c.is_control() => {}
+                    c if c.is_control() || invisible(c) => {}
                     c => line.push(c),
                 }
             }
@@ -198,6 +223,34 @@ pub(crate) fn normalize(s: &str) -> String {
         }
     }
     out
+}
+
+/// Characters that take no room on screen (zero-width spaces and joiners, soft hyphen,
+/// word joiner, BOM, bidi marks and embeddings, invisible operators, variation selectors,
+/// tag characters): they are dropped, so a word split by one reads as the word a person sees.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202c}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e007f}'
+            | '\u{e0100}'..='\u{e01ef}'
+    )
 }
 
 /// Removes `*` bold markers and spaces at the start so markers match plain-text bold too.
@@ -246,26 +299,38 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
 fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     let l = key(lines.get(i)?);
-    let starts_on = l.get(..3).is_some_and(|p| {
-        ["on ", "am ", "le "]
-            .iter()
-            .any(|w| p.eq_ignore_ascii_case(w))
-    });
-    if l.len() > 400 || !(starts_on || l.ends_with(':')) {
+    let first = l.split(' ').next().unwrap_or("");
+    let starts = ["on", "am", "le", "il", "el", "op", "em", "a"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w));
+    if l.len() > 400 || !(starts || l.ends_with(':')) {
         return None;
     }
-    if is(&ATTRIBUTION, l) {
+    if starts && is(&ATTRIBUTION, l) {
         return Some(1);
     }
-    if is(&ATTRIBUTION_START, l)
-        && let Some(next) = lines.get(i + 1)
-    {
-        let n = key(next);
-        if n.len() <= 200 && is(&ATTRIBUTION_END, n) {
-            return Some(2);
+    if is(&WROTE_ON, l) {
+        return Some(1);
+    }
+    // Wrapped over two or three lines (Gmail wraps plain text at 76 characters, often in
+    // the middle of the name or address): the joined lines make one attribution.
+    if starts && !l.ends_with(':') && is(&ATTRIBUTION_START, l) {
+        let mut joined = l.to_string();
+        for n in 1..=2 {
+            let Some(next) = lines.get(i + n).map(|x| key(x)) else {
+                break;
+            };
+            if next.is_empty() || next.len() > 200 {
+                break;
+            }
+            joined.push(' ');
+            joined.push_str(next);
+            if next.ends_with(':') {
+                return is(&ATTRIBUTION, &joined).then_some(n + 1);
+            }
         }
     }
-    if is(&WROTE, l) && next_nonempty(lines, i + 1).is_some_and(is_quote_line) {
+    if l.ends_with(':') && is(&WROTE, l) && next_nonempty(lines, i + 1).is_some_and(is_quote_line) {
         return Some(1);
     }
     None
@@ -290,6 +355,12 @@ pub(crate) fn split(text: &str, subject: &str) -> Split {
     split_at_depth(text, subject, 0)
 }
 
+/// Splits the normalised text of a text attachment. Forwarded mail inside it is never
+/// unpacked as new text: everything from a reply or forward marker on is quoted.
+pub(crate) fn split_attachment(text: &str) -> Split {
+    split_at_depth(text, "", MAX_FORWARD_DEPTH)
+}
+
 fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
     let lines: Vec<&str> = text.lines().collect();
     let fwd_subject = is(&FWD_SUBJECT, subject);
@@ -311,7 +382,10 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
             continue;
         }
         let first = k.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
-        let may_sep = first == b'-' || (k.len() < 80 && matches!(first, b'a' | b'b' | b'd'));
+        // Separators start with `-` or a letter of "Anfang", "Begin", "Début", "Inizio",
+        // "Início", "Comienzo", "Mensagem" (non-ASCII first letters go to the pattern).
+        let may_sep = first == b'-'
+            || (k.len() < 80 && (matches!(first, b'a' | b'b' | b'd' | b'i' | b'c' | b'm') || first >= 0x80));
         if may_sep && is(&FWD_SEP, k) {
             marker = Some((i, Marker::Forward));
             break;
@@ -557,8 +631,8 @@ mod tests {
             &FWD_SEP,
             &ATTRIBUTION,
             &ATTRIBUTION_START,
-            &ATTRIBUTION_END,
             &WROTE,
+            &WROTE_ON,
             &HDR_FROM,
             &HDR_SENT,
             &HDR_OTHER,
@@ -912,6 +986,7 @@ mod tests {
             }
             line.clear();
         };
+        let mut overridden = false;
         while let Some(c) = chars.next() {
             match c {
                 '\r' => {
@@ -919,14 +994,20 @@ mod tests {
                         chars.next();
                     }
                     flush(&mut line, &mut out, &mut blank_run);
+                    overridden = false;
                 }
-                '\n' => flush(&mut line, &mut out, &mut blank_run),
+                '\n' => {
+                    flush(&mut line, &mut out, &mut blank_run);
+                    overridden = false;
+                }
+                '\u{202d}' | '\u{202e}' => overridden = true,
+                '\u{202c}' => overridden = false,
+                _ if overridden => {}
                 '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
                     line.push(' ')
                 }
-                '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
                 '\t' => line.push('\t'),
-                c if c.is_control() => {}
+                c if c.is_control() || invisible(c) => {}
                 c => line.push(c),
             }
         }
