@@ -342,9 +342,7 @@ impl Vis {
             v.color = Some(LINK_BLUE);
         }
         let display = c.get(Prop::Display);
-        if display.is_some_and(|d| first_word(d) == "none")
-            || (hidden_attr && display.is_none())
-        {
+        if display.is_some_and(|d| first_word(d) == "none") || (hidden_attr && display.is_none()) {
             v.gone = true;
         }
         if let Some(x) = c.get(Prop::Visibility) {
@@ -354,7 +352,10 @@ impl Vis {
                 _ => {}
             }
         }
-        if c.get(Prop::Opacity).and_then(number_or_percent).is_some_and(|o| o < 0.05) {
+        if c.get(Prop::Opacity)
+            .and_then(number_or_percent)
+            .is_some_and(|o| o < 0.05)
+        {
             v.gone = true;
         }
         if c.get(Prop::Filter)
@@ -485,7 +486,8 @@ fn number(s: &str) -> Option<(f32, &str)> {
         .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0)))
         .map_or(s.len(), |(i, _)| i);
     let n: f32 = s.get(..end)?.parse().ok()?;
-    n.is_finite().then_some((n, s.get(end..).unwrap_or("").trim_start()))
+    n.is_finite()
+        .then_some((n, s.get(end..).unwrap_or("").trim_start()))
 }
 
 fn number_or_percent(s: &str) -> Option<f32> {
@@ -586,9 +588,15 @@ fn clip_path_is_empty(value: &str) -> bool {
             .split([' ', ')'])
             .find_map(percent)
             .is_some_and(|p| p >= 50.0)
-            || inner.split([' ', ')']).find_map(px_length).is_some_and(|l| l >= 5_000.0);
+            || inner
+                .split([' ', ')'])
+                .find_map(px_length)
+                .is_some_and(|l| l >= 5_000.0);
     }
-    if let Some(inner) = v.strip_prefix("circle(").or_else(|| v.strip_prefix("ellipse(")) {
+    if let Some(inner) = v
+        .strip_prefix("circle(")
+        .or_else(|| v.strip_prefix("ellipse("))
+    {
         return inner
             .split([' ', ')'])
             .next()
@@ -596,7 +604,10 @@ fn clip_path_is_empty(value: &str) -> bool {
             .is_some_and(|r| r <= 0.5);
     }
     if let Some(inner) = v.strip_prefix("polygon(") {
-        let digits: String = inner.chars().filter(|c| c.is_ascii_digit() && *c != '0').collect();
+        let digits: String = inner
+            .chars()
+            .filter(|c| c.is_ascii_digit() && *c != '0')
+            .collect();
         return digits.is_empty();
     }
     false
@@ -949,7 +960,10 @@ impl Compound {
     fn matches(&self, el: &Element<'_>) -> bool {
         self.tag.as_deref().is_none_or(|t| t == el.tag)
             && self.id.as_deref().is_none_or(|i| Some(i) == el.id)
-            && self.classes.iter().all(|c| el.classes.contains(&c.as_str()))
+            && self
+                .classes
+                .iter()
+                .all(|c| el.classes.contains(&c.as_str()))
     }
 }
 
@@ -1031,7 +1045,10 @@ impl Sheet {
             let selectors = trimmed.get(..open).unwrap_or("");
             let after_open = trimmed.get(open + 1..).unwrap_or("");
             let (block, after) = match after_open.find('}') {
-                Some(c) => (after_open.get(..c).unwrap_or(""), after_open.get(c + 1..).unwrap_or("")),
+                Some(c) => (
+                    after_open.get(..c).unwrap_or(""),
+                    after_open.get(c + 1..).unwrap_or(""),
+                ),
                 None => (after_open, ""),
             };
             self.add_rule(selectors, block);
@@ -1259,14 +1276,14 @@ fn parse_compound(s: &str) -> Option<(Compound, bool)> {
     let mut c = Compound::default();
     let mut exact = true;
     let mut rest = s;
-    let name_end = |r: &str| {
-        r.find(|ch: char| matches!(ch, '.' | '#' | '[' | ':'))
-            .unwrap_or(r.len())
-    };
+    let name_end = |r: &str| r.find(['.', '#', '[', ':']).unwrap_or(r.len());
     let end = name_end(rest);
     let tag = rest.get(..end).unwrap_or("");
     if !tag.is_empty() && tag != "*" {
-        if !tag.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == ':') {
+        if !tag
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == ':')
+        {
             return None;
         }
         c.tag = Some(tag.to_string());
@@ -1297,9 +1314,7 @@ fn parse_compound(s: &str) -> Option<(Compound, bool)> {
             ':' => {
                 exact = false;
                 // `:not(...)` and friends: skip the argument.
-                let e = body
-                    .find(|ch: char| matches!(ch, '.' | '#' | '[' | ':' | '('))
-                    .unwrap_or(body.len());
+                let e = body.find(['.', '#', '[', ':', '(']).unwrap_or(body.len());
                 rest = body.get(e..).unwrap_or("");
                 if rest.starts_with('(') {
                     rest = rest.find(')').and_then(|e| rest.get(e + 1..)).unwrap_or("");
@@ -1336,7 +1351,15 @@ mod tests {
         }
         assert_eq!(parse_color("transparent").map(|c| c.a), Some(0));
         assert_eq!(parse_color("rgba(0,0,0,0)").map(|c| c.a), Some(0));
-        assert_eq!(parse_color("snow"), Some(Rgba { r: 255, g: 250, b: 250, a: 255 }));
+        assert_eq!(
+            parse_color("snow"),
+            Some(Rgba {
+                r: 255,
+                g: 250,
+                b: 250,
+                a: 255
+            })
+        );
         assert_eq!(parse_color("var(--x)"), None);
         assert_eq!(parse_color("#ggg"), None);
     }

@@ -451,9 +451,10 @@ impl Conv {
                 let closing = c == b'/';
                 let start = if closing { i + 2 } else { i + 1 };
                 let mut end = start;
-                while bytes.get(end).is_some_and(|b| {
-                    !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>')
-                }) {
+                while bytes
+                    .get(end)
+                    .is_some_and(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
+                {
                     end += 1;
                 }
                 let raw_name = html.get(start..end).unwrap_or("");
@@ -466,7 +467,13 @@ impl Conv {
                     && !self_closing
                     && matches!(
                         name,
-                        "script" | "style" | "title" | "noscript" | "iframe" | "noembed" | "noframes"
+                        "script"
+                            | "style"
+                            | "title"
+                            | "noscript"
+                            | "iframe"
+                            | "noembed"
+                            | "noframes"
                     )
                 {
                     // Raw text: skip to the matching end tag; without one, like a browser,
@@ -474,7 +481,9 @@ impl Conv {
                     let needle = format!("</{name}");
                     let end_tag = find_ci(bytes, after, needle.as_bytes());
                     if self.collecting && name == "style" && self.template == 0 {
-                        let css = html.get(after..end_tag.unwrap_or(bytes.len())).unwrap_or("");
+                        let css = html
+                            .get(after..end_tag.unwrap_or(bytes.len()))
+                            .unwrap_or("");
                         self.sheet.add(css);
                     }
                     return end_tag.and_then(|p| find(bytes, p, b">").map(|q| q + 1));
@@ -556,7 +565,11 @@ impl Conv {
             id: attrs.id.as_deref(),
             classes: &classes,
         };
-        let inline = attrs.style.as_deref().map(css::parse_inline).unwrap_or_default();
+        let inline = attrs
+            .style
+            .as_deref()
+            .map(css::parse_inline)
+            .unwrap_or_default();
         let mut cascade = Cascade::new();
         let font_size = attrs.size.as_deref().and_then(font_size_attr);
         if matches!(name, "font" | "basefont") {
@@ -659,15 +672,17 @@ impl Conv {
                 }
                 if name == "tr"
                     && let Some(&tr) = self.open.get("tr").and_then(|v| v.last())
-                    && self.stack.last().and_then(|f| f.table).is_none_or(|t| tr > t)
+                    && self
+                        .stack
+                        .last()
+                        .and_then(|f| f.table)
+                        .is_none_or(|t| tr > t)
                 {
                     self.pop_to(tr);
                 }
             }
-            _ if closes_p(name) => {
-                if self.top_is("p") {
-                    self.pop();
-                }
+            _ if closes_p(name) && self.top_is("p") => {
+                self.pop();
             }
             _ => {}
         }
@@ -682,10 +697,7 @@ impl Conv {
     fn close_element(&mut self, name: &str) {
         if self.overflow > 0 {
             self.overflow -= 1;
-            if self
-                .overflow_hidden_at
-                .is_some_and(|h| h > self.overflow)
-            {
+            if self.overflow_hidden_at.is_some_and(|h| h > self.overflow) {
                 self.overflow_hidden_at = None;
             }
             return;
@@ -708,10 +720,8 @@ impl Conv {
             return;
         }
         let special_above = top.special.is_some_and(|s| s > at);
-        if is_formatting(name) || !(is_special(name) || table_part) {
-            if special_above {
-                return;
-            }
+        if (is_formatting(name) || !(is_special(name) || table_part)) && special_above {
+            return;
         }
         let reopen = self.pop_to(at);
         if !table_part && !matches!(name, "template" | "caption") {
@@ -747,7 +757,11 @@ impl<'a> Attrs<'a> {
         let mut a = Attrs::default();
         let mut i = from;
         while i < to {
-            while i < to && bytes.get(i).is_some_and(|b| b.is_ascii_whitespace() || *b == b'/') {
+            while i < to
+                && bytes
+                    .get(i)
+                    .is_some_and(|b| b.is_ascii_whitespace() || *b == b'/')
+            {
                 i += 1;
             }
             let name_start = i;
@@ -1284,9 +1298,17 @@ mod tests {
         let t = html_to_text(&unit.repeat(n));
         let expected = "word & bold ".repeat(n);
         let differs = t.bytes().zip(expected.bytes()).position(|(a, b)| a != b);
-        assert_eq!((differs, t.len()), (None, expected.len()), "{:?}", t.get(t.len().saturating_sub(40)..));
+        assert_eq!(
+            (differs, t.len()),
+            (None, expected.len()),
+            "{:?}",
+            t.get(t.len().saturating_sub(40)..)
+        );
         // An unclosed title hides the rest of the document, as in a browser.
-        assert_eq!(html_to_text(&("VISIBLE <title>x ".to_string() + &"<title>x ".repeat(100_000))), "VISIBLE ");
+        assert_eq!(
+            html_to_text(&("VISIBLE <title>x ".to_string() + &"<title>x ".repeat(100_000))),
+            "VISIBLE "
+        );
         // Unbalanced quotes in tags: each tag still ends at its `>`, the text between them
         // is read.
         let t = html_to_text(&"<a href=\"x>y ".repeat(50_000));
@@ -1301,15 +1323,22 @@ mod tests {
 
     fn assert_hidden(html: &str) {
         let t = seen(html);
-        assert!(t.contains("VISIBLE"), "visible text lost: {t:?} from {html}");
+        assert!(
+            t.contains("VISIBLE"),
+            "visible text lost: {t:?} from {html}"
+        );
         assert!(!t.contains("SECRET"), "hidden text read: {t:?} from {html}");
     }
 
     #[test]
     fn display_none_inline_nested_and_important() {
         assert_hidden(r#"<p>VISIBLE</p><div style="display:none">SECRET <b>SECRET</b></div>"#);
-        assert_hidden(r#"<div style="DISPLAY: NONE !important"><table><tr><td>SECRET</td></tr></table></div><p>VISIBLE</p>"#);
-        assert_hidden(r#"<div style="display :none"><span style="display:block">SECRET</span></div>VISIBLE"#);
+        assert_hidden(
+            r#"<div style="DISPLAY: NONE !important"><table><tr><td>SECRET</td></tr></table></div><p>VISIBLE</p>"#,
+        );
+        assert_hidden(
+            r#"<div style="display :none"><span style="display:block">SECRET</span></div>VISIBLE"#,
+        );
         assert_hidden(r#"<div style="display&#58;none">SECRET</div>VISIBLE"#);
         assert_hidden(r#"<div style="color:red;/* x */display:/**/none">SECRET</div>VISIBLE"#);
     }
@@ -1319,13 +1348,25 @@ mod tests {
         assert_hidden(r#"<span style="visibility:hidden">SECRET</span>VISIBLE"#);
         assert_hidden(r#"<tr style="visibility:collapse"><td>SECRET</td></tr><p>VISIBLE</p>"#);
         // A child may make itself visible again (CSS inheritance).
-        let t = seen(r#"<div style="visibility:hidden">SECRET<span style="visibility:visible">VISIBLE</span>SECRET</div>"#);
+        let t = seen(
+            r#"<div style="visibility:hidden">SECRET<span style="visibility:visible">VISIBLE</span>SECRET</div>"#,
+        );
         assert_eq!(t.trim(), "VISIBLE");
     }
 
     #[test]
     fn zero_and_tiny_font_sizes() {
-        for size in ["0", "0px", "0pt", "0em", "0%", "0rem", "1px", "0.1em", "xx-small;font-size:0"] {
+        for size in [
+            "0",
+            "0px",
+            "0pt",
+            "0em",
+            "0%",
+            "0rem",
+            "1px",
+            "0.1em",
+            "xx-small;font-size:0",
+        ] {
             assert_hidden(&format!(
                 r#"<p>VISIBLE</p><span style="font-size:{size}">SECRET</span>"#
             ));
@@ -1333,10 +1374,14 @@ mod tests {
         assert_hidden(r#"<div style="font:0/0 a">SECRET</div>VISIBLE"#);
         assert_hidden(r#"<font size="0">SECRET</font>VISIBLE"#);
         // A readable size inside a zero-size parent is readable.
-        let t = seen(r#"<div style="font-size:0">SECRET<span style="font-size:14px">VISIBLE</span></div>"#);
+        let t = seen(
+            r#"<div style="font-size:0">SECRET<span style="font-size:14px">VISIBLE</span></div>"#,
+        );
         assert_eq!(t.trim(), "VISIBLE");
         // Relative sizes of zero stay zero.
-        assert_hidden(r#"<div style="font-size:0"><span style="font-size:200%">SECRET</span></div>VISIBLE"#);
+        assert_hidden(
+            r#"<div style="font-size:0"><span style="font-size:200%">SECRET</span></div>VISIBLE"#,
+        );
     }
 
     #[test]
@@ -1357,10 +1402,18 @@ mod tests {
             ));
         }
         // Legacy attributes: bgcolor on the table, <font color>.
-        assert_hidden(r##"<table bgcolor="#1a1a1a"><tr><td><font color="#1A1A1A">SECRET</font></td><td><font color="#ffffff">VISIBLE</font></td></tr></table>"##);
-        assert_hidden(r#"<body text="white" bgcolor="white">SECRET</body>"#.replace("</body>", "<p style=\"color:black\">VISIBLE</p>").as_str());
+        assert_hidden(
+            r##"<table bgcolor="#1a1a1a"><tr><td><font color="#1A1A1A">SECRET</font></td><td><font color="#ffffff">VISIBLE</font></td></tr></table>"##,
+        );
+        assert_hidden(
+            r#"<body text="white" bgcolor="white">SECRET</body>"#
+                .replace("</body>", "<p style=\"color:black\">VISIBLE</p>")
+                .as_str(),
+        );
         // White on a dark cell is visible; white on an image is not judged.
-        let t = seen(r##"<td style="background:#003366;color:#fff">VISIBLE</td><td style="background:url(x.png) #fff;color:#fff">IMAGE</td>"##);
+        let t = seen(
+            r##"<td style="background:#003366;color:#fff">VISIBLE</td><td style="background:url(x.png) #fff;color:#fff">IMAGE</td>"##,
+        );
         assert!(t.contains("VISIBLE") && t.contains("IMAGE"), "{t}");
         // A link inside white text is drawn in link colour.
         let t = seen(r#"<div style="color:#fff">SECRET <a href="https://x">VISIBLE</a></div>"#);
@@ -1395,7 +1448,12 @@ mod tests {
         }
         // Not hidden: a zero height without overflow hidden, a small offset, left without
         // positioning.
-        for style in ["height:0", "position:relative;left:-10px", "left:-9999px", "opacity:0.8"] {
+        for style in [
+            "height:0",
+            "position:relative;left:-10px",
+            "left:-9999px",
+            "opacity:0.8",
+        ] {
             let t = seen(&format!(r#"<div style="{style}">VISIBLE</div>"#));
             assert_eq!(t.trim(), "VISIBLE", "{style}");
         }
@@ -1407,10 +1465,14 @@ mod tests {
         assert_hidden("<template><p>SECRET</p></template>VISIBLE");
         assert_hidden("<noscript>SECRET</noscript>VISIBLE");
         assert_hidden("<iframe>SECRET</iframe>VISIBLE");
-        assert_hidden("<html><head><title>SECRET</title><meta name=x></head><body>VISIBLE</body></html>");
+        assert_hidden(
+            "<html><head><title>SECRET</title><meta name=x></head><body>VISIBLE</body></html>",
+        );
         assert_hidden("<p>VISIBLE</p><script>var x='SECRET';</script><style>p{}</style>");
         // `display` in CSS wins over the attribute; aria-hidden is shown.
-        let t = seen(r#"<div hidden style="display:block">VISIBLE</div><div aria-hidden="true">SHOWN</div>"#);
+        let t = seen(
+            r#"<div hidden style="display:block">VISIBLE</div><div aria-hidden="true">SHOWN</div>"#,
+        );
         assert!(t.contains("VISIBLE") && t.contains("SHOWN"), "{t}");
         // An unclosed title hides the rest, as in a browser.
         assert_eq!(seen("VISIBLE<title>SECRET <p>SECRET").trim(), "VISIBLE");
@@ -1423,7 +1485,9 @@ mod tests {
         // `<!-->` is an empty comment: what follows is shown.
         assert_eq!(seen("<!-->VISIBLE<!--->VISIBLE").trim(), "VISIBLEVISIBLE");
         // Outlook-only content is not read; the content for all other clients is.
-        let t = seen("<!--[if mso]><p>SECRET</p><![endif]--><!--[if !mso]><!--><p>VISIBLE</p><!--<![endif]-->");
+        let t = seen(
+            "<!--[if mso]><p>SECRET</p><![endif]--><!--[if !mso]><!--><p>VISIBLE</p><!--<![endif]-->",
+        );
         assert_eq!(t.trim(), "VISIBLE");
     }
 
@@ -1447,12 +1511,24 @@ mod tests {
         // A style block at the end still applies to what came before it.
         assert_hidden(&format!("{body}{css}"));
         // A more specific or important rule wins over a later, less specific one.
-        assert_hidden("<style>.a{display:none} div{display:block}</style><div class=a>SECRET</div><div>VISIBLE</div>");
-        assert_hidden("<style>div{display:block !important}</style><div style=\"display:none\">VISIBLE</div>".replace("VISIBLE", "SHOWN").as_str().replace("SHOWN", "VISIBLE").as_str());
+        assert_hidden(
+            "<style>.a{display:none} div{display:block}</style><div class=a>SECRET</div><div>VISIBLE</div>",
+        );
+        assert_hidden(
+            "<style>div{display:block !important}</style><div style=\"display:none\">VISIBLE</div>"
+                .replace("VISIBLE", "SHOWN")
+                .as_str()
+                .replace("SHOWN", "VISIBLE")
+                .as_str(),
+        );
         // A descendant selector is matched by its last compound, and only hides.
-        assert_hidden("<style>.wrap .inner{display:none} .wrap .other{display:block}</style><div class=wrap><p class=inner>SECRET</p><p class=other>VISIBLE</p></div>");
+        assert_hidden(
+            "<style>.wrap .inner{display:none} .wrap .other{display:block}</style><div class=wrap><p class=inner>SECRET</p><p class=other>VISIBLE</p></div>",
+        );
         // Styles inside a template do not apply.
-        let t = seen("<template><style>.x{display:block!important}</style></template><div class=x style=display:none>SECRET</div>VISIBLE");
+        let t = seen(
+            "<template><style>.x{display:block!important}</style></template><div class=x style=display:none>SECRET</div>VISIBLE",
+        );
         assert_eq!(t.trim(), "VISIBLE");
     }
 
@@ -1470,18 +1546,24 @@ mod tests {
         // `</span>` across a block is ignored by browsers; so is `</div>` across a cell and
         // `</body>`.
         assert_hidden(r#"<span style="display:none"><div>SECRET</span>SECRET</div></span>VISIBLE"#);
-        assert_hidden(r#"<div style="display:none"><table><tr><td></div>SECRET</td></tr></table></div>VISIBLE"#);
+        assert_hidden(
+            r#"<div style="display:none"><table><tr><td></div>SECRET</td></tr></table></div>VISIBLE"#,
+        );
         assert_hidden(r#"<body><div style="display:none">SECRET</body>SECRET</html></div>VISIBLE"#);
         // A hidden formatting element closed by a block end tag is reopened for what follows.
         assert_hidden(r#"<div><font style="display:none">SECRET</div>SECRET</font>VISIBLE"#);
         // A formatting end tag across a block leaves the block where it is.
         assert_hidden(r#"<b><div style="display:none">SECRET</b>SECRET</div>VISIBLE"#);
         // Unclosed cells and paragraphs end where HTML ends them.
-        let t = seen(r#"<table><tr><td style="display:none">SECRET<td>VISIBLE</table><p style="display:none">SECRET<p>VISIBLE"#);
+        let t = seen(
+            r#"<table><tr><td style="display:none">SECRET<td>VISIBLE</table><p style="display:none">SECRET<p>VISIBLE"#,
+        );
         assert_eq!(t.matches("VISIBLE").count(), 2, "{t}");
         assert!(!t.contains("SECRET"), "{t}");
         // In quirks mode a table does not close a paragraph.
-        assert_hidden(r#"<p style="display:none"><table><tr><td>SECRET</td></tr></table></p>VISIBLE"#);
+        assert_hidden(
+            r#"<p style="display:none"><table><tr><td>SECRET</td></tr></table></p>VISIBLE"#,
+        );
     }
 
     #[test]
@@ -1502,7 +1584,8 @@ mod tests {
             "<span>".repeat(50_000) + &"</div>".repeat(50_000),
             "<table><tr>".to_string() + &"<span>".repeat(500) + &"<td>a</td>".repeat(50_000),
             "<p><b style=display:none>".repeat(20_000) + &"</p>".repeat(20_000),
-            format!("<style>{many_rules}</style>") + &"<div class=\"x a b c d e f g h i j k l m n o\">t</div>".repeat(5_000),
+            format!("<style>{many_rules}</style>")
+                + &"<div class=\"x a b c d e f g h i j k l m n o\">t</div>".repeat(5_000),
             format!("<a {}>x</a>", "a=b ".repeat(100_000)),
             format!("<style>{}</style>x", "@media screen{".repeat(10_000)),
             "<!-- -- -- -- ".repeat(20_000),
@@ -1521,7 +1604,10 @@ mod tests {
             assert!(c.stack.len() <= MAX_STACK);
         }
         // 100,000 unclosed hidden elements: past the tracked depth, still hidden.
-        let html = "<div style=\"display:none\">".repeat(1000) + "SECRET" + &"<span>".repeat(100_000) + "SECRET";
+        let html = "<div style=\"display:none\">".repeat(1000)
+            + "SECRET"
+            + &"<span>".repeat(100_000)
+            + "SECRET";
         assert!(!html_to_text(&html).contains("SECRET"));
     }
 

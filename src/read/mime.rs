@@ -718,7 +718,10 @@ impl<'a> Walk<'a> {
         self.attachments_read += bytes.len();
         let text = to_text(&bytes, info.charset.as_deref());
         if info.is_type("text", "calendar")
-            || info.filename.as_deref().is_some_and(|n| n.ends_with(".ics"))
+            || info
+                .filename
+                .as_deref()
+                .is_some_and(|n| n.ends_with(".ics"))
         {
             push_sep(&mut self.attachments, &text, "\n\n");
             return;

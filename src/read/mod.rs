@@ -126,7 +126,10 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
         Some(html::html_to_text(walk.html()))
     };
     let has_plain = !walk.plain.trim().is_empty();
-    let plain_stub = has_plain && html_text.as_deref().is_some_and(|h| plain_is_stub(&walk, h));
+    let plain_stub = has_plain
+        && html_text
+            .as_deref()
+            .is_some_and(|h| plain_is_stub(&walk, h));
     let (chosen, garbage, other) = if has_plain && !plain_stub {
         let other = html_text.map(|h| (h, walk.html_garbage()));
         (walk.plain.clone(), walk.plain_garbage(), other)
@@ -149,7 +152,10 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
         if other_garbage || replacement_share(&text) > GARBAGE_RATIO {
             String::new()
         } else {
-            cap(quote::split(&quote::normalize(&text), &letter.subject).new, NEW_CAP)
+            cap(
+                quote::split(&quote::normalize(&text), &letter.subject).new,
+                NEW_CAP,
+            )
         }
     });
     let mut text = Text {
