@@ -15,8 +15,8 @@ use std::collections::HashMap;
 const MAX_RULES: usize = 4096;
 /// Selectors longer than this are not parsed; if their rule hides, it hides by key.
 const MAX_SELECTOR_LEN: usize = 256;
-/// Declarations read per block (inline style or rule).
-const MAX_DECLS: usize = 64;
+/// Bytes of a declaration value kept.
+const MAX_VALUE: usize = 200;
 /// Exact compound selectors checked per element; beyond, a candidate bucket that could hide
 /// hides the element (only documents built to be slow get there).
 const MAX_CANDIDATES: usize = 64;
@@ -236,16 +236,19 @@ fn strip_comments(css: &str) -> String {
     out.replace("<!--", " ").replace("-->", " ")
 }
 
-/// Calls `f` for each declaration we read in `name: value [!important]; ...`.
+/// The declarations we read in `name: value [!important]; ...`: one per property (the one
+/// that wins within the block), so a block costs at most `PROPS` entries however long it is.
 fn parse_block(block: &str, f: &mut dyn FnMut(Decl)) {
-    for part in block.split(';').take(MAX_DECLS * 4) {
+    let mut winners: [Option<Decl>; PROPS] = Default::default();
+    for part in block.split(';') {
         let Some((name, value)) = part.split_once(':') else {
             continue;
         };
-        let Some(prop) = Prop::parse(name) else {
+        let name = unescape(name);
+        let Some(prop) = Prop::parse(&name) else {
             continue;
         };
-        let mut value = value.trim().to_ascii_lowercase();
+        let mut value = unescape(value).trim().to_ascii_lowercase();
         let mut important = false;
         if let Some(p) = value.find('!') {
             important = value
@@ -253,16 +256,69 @@ fn parse_block(block: &str, f: &mut dyn FnMut(Decl)) {
                 .is_some_and(|r| r.trim().starts_with("important"));
             value.truncate(p);
         }
-        let value = value.trim().to_string();
-        if value.len() > 400 {
+        // Whitespace runs collapsed, and only the start kept: every value we read is
+        // decided by its first words, and a sheet value is looked at once per element.
+        let mut value: String = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        if value.len() > MAX_VALUE {
+            let mut end = MAX_VALUE;
+            while !value.is_char_boundary(end) {
+                end -= 1;
+            }
+            value.truncate(end);
+        }
+        if let Some(slot) = winners.get_mut(prop as usize)
+            && slot.as_ref().is_none_or(|w| important || !w.important)
+        {
+            *slot = Some(Decl {
+                prop,
+                important,
+                value,
+            });
+        }
+    }
+    for d in winners.into_iter().flatten() {
+        f(d);
+    }
+}
+
+/// Resolves CSS escapes (`n\6f ne` is `none`, `\:` is `:`), which browsers apply to
+/// property names and values.
+fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
             continue;
         }
-        f(Decl {
-            prop,
-            important,
-            value,
-        });
+        let mut hex = String::new();
+        while hex.len() < 6
+            && let Some(&h) = chars.peek()
+            && h.is_ascii_hexdigit()
+        {
+            hex.push(h);
+            chars.next();
+        }
+        if hex.is_empty() {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            if chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+                chars.next();
+            }
+            let n = u32::from_str_radix(&hex, 16).unwrap_or(0xfffd);
+            out.push(
+                char::from_u32(n)
+                    .filter(|&c| c != '\0')
+                    .unwrap_or('\u{fffd}'),
+            );
+        }
     }
+    std::borrow::Cow::Owned(out)
 }
 
 /// An RGB colour with alpha (0..=255).
@@ -977,7 +1033,7 @@ enum Key {
 
 #[derive(Debug, Default)]
 struct Bucket {
-    /// Rules whose whole selector is this key, in cascade form.
+    /// Rules whose whole selector is this key, merged: the winning declaration per property.
     simple: Vec<(Decl, Rank)>,
     /// Exact compound selectors filed here.
     compound: Vec<(Compound, Vec<(Decl, Rank)>)>,
@@ -1022,10 +1078,13 @@ impl Sheet {
             let trimmed = rest.trim_start();
             if let Some(at) = trimmed.strip_prefix('@') {
                 // `@media q { rules }`, `@supports`, `@font-face {..}`, `@import ...;`.
-                let brace = at.find('{');
-                let semi = at.find(';');
+                // One scan for whichever comes first (two `find`s would each run to the
+                // end of the sheet for every `@x;`).
+                let stop = at.find(['{', ';']);
+                let brace = stop.filter(|&p| at.as_bytes().get(p) == Some(&b'{'));
+                let semi = stop.filter(|&p| at.as_bytes().get(p) == Some(&b';'));
                 match (brace, semi) {
-                    (Some(b), s) if s.is_none_or(|s| b < s) => {
+                    (Some(b), _) => {
                         let prelude = at.get(..b).unwrap_or("").to_ascii_lowercase();
                         let body_start = at.get(b + 1..).unwrap_or("");
                         let (body, after) = matching_brace(body_start);
@@ -1069,7 +1128,7 @@ impl Sheet {
                 continue;
             }
             self.order = self.order.saturating_add(1);
-            match parse_selector(sel) {
+            match parse_selector(&unescape(sel)) {
                 Parsed::Skip => {}
                 Parsed::Loose(c) => {
                     if hides {
@@ -1099,7 +1158,13 @@ impl Sheet {
                         .collect();
                     let bucket = self.buckets.entry(c.key()).or_default();
                     if c.is_simple() {
-                        bucket.simple.extend(ranked);
+                        for (d, rank) in ranked {
+                            match bucket.simple.iter_mut().find(|(x, _)| x.prop == d.prop) {
+                                Some(slot) if slot.1 <= rank => *slot = (d, rank),
+                                Some(_) => {}
+                                None => bucket.simple.push((d, rank)),
+                            }
+                        }
                     } else {
                         bucket.compound_hides |= hides;
                         bucket.compound.push((c, ranked));

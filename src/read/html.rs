@@ -107,6 +107,8 @@ struct Frame {
     cell: Option<usize>,
     scope: Option<usize>,
     special: Option<usize>,
+    /// For a `<details>` without `open`: how it would be seen, for its `<summary>`.
+    closed_details: Option<Vis>,
 }
 
 impl Conv {
@@ -596,9 +598,28 @@ impl Conv {
             gone = self.sheet.apply(&el, &mut cascade);
         }
         cascade.inline(&inline);
+        // A closed `<details>` shows only its `<summary>`: its other content is hidden, and
+        // the summary is seen as the details element itself is.
+        let closed_details = self
+            .stack
+            .last()
+            .filter(|f| f.name == "details" && f.closed_details.is_some());
+        let parent = match closed_details.and_then(|f| f.closed_details) {
+            Some(open_vis) if name == "summary" => open_vis,
+            _ => parent,
+        };
         let mut vis = parent.child(&cascade, name == "a" && attrs.href, attrs.hidden);
         vis.gone |= gone || name == "template";
+        let closed = (name == "details" && !attrs.open).then_some(vis);
+        if closed.is_some() {
+            vis.gone = true;
+        }
         self.push(name, vis);
+        if let Some(f) = self.stack.last_mut()
+            && f.name == "details"
+        {
+            f.closed_details = closed;
+        }
     }
 
     fn push(&mut self, name: &str, vis: Vis) {
@@ -622,6 +643,7 @@ impl Conv {
             cell: mark(matches!(name, "td" | "th"), below.and_then(|f| f.cell)),
             scope: mark(is_scope_boundary(name), below.and_then(|f| f.scope)),
             special: mark(is_special(name), below.and_then(|f| f.special)),
+            closed_details: None,
         };
         self.open.entry(frame.name.clone()).or_default().push(at);
         self.stack.push(frame);
@@ -748,6 +770,7 @@ struct Attrs<'a> {
     background: bool,
     hidden: bool,
     href: bool,
+    open: bool,
 }
 
 impl<'a> Attrs<'a> {
@@ -817,6 +840,7 @@ impl<'a> Attrs<'a> {
                 "background" => a.background = value.is_some_and(|s| !s.trim().is_empty()),
                 "hidden" => a.hidden = true,
                 "href" => a.href = true,
+                "open" => a.open = true,
                 _ => {}
             }
         }
@@ -1479,6 +1503,30 @@ mod tests {
     }
 
     #[test]
+    fn closed_details_show_only_the_summary() {
+        assert_hidden("<details><summary>VISIBLE</summary><p>SECRET</p>SECRET</details>");
+        let t = seen("<details open><summary>VISIBLE</summary><p>SHOWN</p></details>");
+        assert!(t.contains("VISIBLE") && t.contains("SHOWN"), "{t}");
+        assert_hidden(
+            r#"<details><summary style="display:none">SECRET</summary></details>VISIBLE"#,
+        );
+    }
+
+    #[test]
+    fn css_escapes_are_resolved() {
+        assert_hidden(r#"<div style="display:n\6f ne">SECRET</div>VISIBLE"#);
+        assert_hidden(r#"<div style="dis\play:none">SECRET</div>VISIBLE"#);
+        assert_hidden(
+            r#"<style>.pre\68 eader{display:none}</style><div class=preheader>SECRET</div>VISIBLE"#,
+        );
+        // Hundreds of declarations before the one that hides.
+        let padding = "color:red;".repeat(500);
+        assert_hidden(&format!(
+            r#"<div style="{padding}display:none">SECRET</div>VISIBLE"#
+        ));
+    }
+
+    #[test]
     fn comments_cdata_and_conditional_comments() {
         assert_hidden("VISIBLE<!-- SECRET --><![CDATA[SECRET]]>");
         assert_hidden("VISIBLE<!-- a --!> <p>VISIBLE</p>");
@@ -1627,6 +1675,48 @@ mod tests {
                 Just("'"), Just("\""), Just("&#"), Just("ü"),
             ], 0..60)) {
             let _ = html_to_text(&parts.concat());
+        }
+
+        /// Whatever tag soup stands inside a hidden element (short of its own end tag),
+        /// none of its text is read.
+        #[test]
+        fn nothing_inside_a_hidden_element_leaks(
+            hider in prop_oneof![
+                Just(r#"<div style="display:none">"#),
+                Just(r#"<div class=h>"#),
+                Just(r#"<div style="font-size:0">"#),
+                Just(r#"<div style="color:#fff">"#),
+                Just(r#"<div style="max-height:0;overflow:hidden">"#),
+                Just(r#"<div hidden>"#),
+            ],
+            parts in proptest::collection::vec(
+            prop_oneof![
+                Just("<p>"), Just("</p>"), Just("<span>"), Just("</span>"), Just("<b>"),
+                Just("</b>"), Just("<font>"), Just("</font>"), Just("<table>"), Just("</table>"),
+                Just("<tr>"), Just("</tr>"), Just("<td>"), Just("</td>"), Just("<li>"),
+                Just("</li>"), Just("<br>"), Just("<blockquote>"), Just("</blockquote>"),
+                Just("<div>"), Just("<!-- x -->"), Just("SECRET"), Just(" "),
+                Just("<template>"), Just("</template>"), Just("<a href=x>"), Just("</a>"),
+                Just("<pre>"), Just("</pre>"), Just("</body>"), Just("</html>"), Just("<p/>"),
+                Just("<details>"), Just("</details>"), Just("<summary>"), Just("</summary>"),
+                Just("<ul>"), Just("</ul>"), Just("<h1>"), Just("</h1>"), Just("<o:p>"),
+                Just("</o:p>"), Just("<center>"), Just("</center>"), Just("&nbsp;"),
+                Just("<span style=\"display:block\">"), Just("<i style=\"font-size:12px\">"),
+            ], 0..60)) {
+            // A link has its own colour and a child may set a readable size: those two
+            // reveal text legitimately under the colour and size hiders.
+            let soup: String = parts
+                .iter()
+                .filter(|p| {
+                    !((hider.contains("color") && p.starts_with("<a "))
+                        || (hider.contains("font-size") && p.starts_with("<i ")))
+                })
+                .copied()
+                .collect();
+            let html = format!("<style>.h{{display:none}}</style>VISIBLE{hider}{soup}</div>");
+            let t = html_to_text(&html);
+            prop_assert!(!t.contains("SECRET"), "{t:?} from {html}");
+            prop_assert!(t.contains("VISIBLE"));
         }
 
         #[test]
