@@ -61,9 +61,15 @@ pub(crate) enum Prop {
     Filter,
     /// The `font` shorthand (its size).
     Font,
+    /// `-webkit-text-fill-color`: paints the text instead of `color` in WebKit and Blink
+    /// (Apple Mail, Gmail in Chrome).
+    TextFill,
+    Zoom,
+    ContentVisibility,
+    LetterSpacing,
 }
 
-const PROPS: usize = 25;
+const PROPS: usize = 29;
 
 impl Prop {
     fn parse(name: &str) -> Option<Prop> {
@@ -119,6 +125,14 @@ impl Prop {
             Prop::Transform
         } else if eq("filter") {
             Prop::Filter
+        } else if eq("-webkit-text-fill-color") {
+            Prop::TextFill
+        } else if eq("zoom") {
+            Prop::Zoom
+        } else if eq("content-visibility") {
+            Prop::ContentVisibility
+        } else if eq("letter-spacing") {
+            Prop::LetterSpacing
         } else {
             return None;
         })
@@ -362,6 +376,8 @@ pub(crate) struct Vis {
     pub font_px: f32,
     /// Text colour; `None` when unknown (then never taken as hidden).
     pub color: Option<Rgba>,
+    /// `-webkit-text-fill-color`, where set: text is hidden if either paint is.
+    pub fill: Option<Rgba>,
     /// Background behind the element; `None` when it is an image or unknown.
     pub bg: Option<Rgba>,
 }
@@ -374,6 +390,7 @@ impl Vis {
             invisible: false,
             font_px: 16.0,
             color: Some(BLACK),
+            fill: None,
             bg: Some(WHITE),
         }
     }
@@ -384,6 +401,10 @@ impl Vis {
             || self.invisible
             || self.font_px < MIN_FONT_PX
             || match (self.color, self.bg) {
+                (Some(c), Some(bg)) => same_looking(c, bg),
+                _ => false,
+            }
+            || match (self.fill, self.bg) {
                 (Some(c), Some(bg)) => same_looking(c, bg),
                 _ => false,
             }
@@ -419,8 +440,24 @@ impl Vis {
         {
             v.gone = true;
         }
-        if c.get(Prop::MsoHide).is_some_and(|x| first_word(x) == "all") {
+        if c.get(Prop::MsoHide).is_some_and(|x| first_word(x) == "all")
+            || c.get(Prop::ContentVisibility)
+                .is_some_and(|x| first_word(x) == "hidden")
+            || c.get(Prop::Zoom)
+                .and_then(number_or_percent)
+                .is_some_and(|z| z < 0.2)
+            || c.get(Prop::LetterSpacing)
+                .and_then(px_length)
+                .is_some_and(|l| l <= -5.0)
+        {
             v.gone = true;
+        }
+        if let Some(fill) = c.get(Prop::TextFill) {
+            match first_word(fill) {
+                "inherit" => {}
+                "currentcolor" => v.fill = None,
+                w => v.fill = parse_color(w),
+            }
         }
         let font = c
             .get(Prop::FontSize)
@@ -530,8 +567,26 @@ fn luminance(c: Rgba) -> f32 {
     0.2126 * ch(c.r) + 0.7152 * ch(c.g) + 0.0722 * ch(c.b)
 }
 
+/// The first word of a value; for CSS math (`calc()`, `min()`, `max()`, `clamp()`) the
+/// smallest term, so `calc(0 * 1px)` or `min(0px, 1em)` reads as the zero it may be.
 fn first_word(s: &str) -> &str {
-    s.split_whitespace().next().unwrap_or("")
+    let w = s.split_whitespace().next().unwrap_or("");
+    if !["calc(", "min(", "max(", "clamp(", "-webkit-calc("]
+        .iter()
+        .any(|f| s.starts_with(f))
+    {
+        return w;
+    }
+    let size = |t: &str| {
+        px_length(t)
+            .or_else(|| number(t).map(|(n, _)| n))
+            .unwrap_or(f32::MAX)
+    };
+    s.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '*' | '/'))
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '.' | '-' | '+')))
+        .filter(|t| number(t).is_some())
+        .min_by(|a, b| size(a).total_cmp(&size(b)))
+        .unwrap_or(w)
 }
 
 /// Leading number of a value (`0.5`, `-9999px` → -9999, `.5em` → 0.5) and the rest.
@@ -685,7 +740,7 @@ fn transform_hides(value: &str) -> bool {
             let args = rest.get(p + name.len()..).unwrap_or("");
             let first = args.split([',', ')', ' ']).next().unwrap_or("");
             if zero {
-                if number(first).is_some_and(|(n, _)| n.abs() < 0.05) {
+                if number(first).is_some_and(|(n, _)| n.abs() < 0.2) {
                     return true;
                 }
             } else if px_length(first).is_some_and(|l| l <= -OFFSCREEN_PX) {

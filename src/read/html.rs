@@ -1464,7 +1464,16 @@ mod tests {
             "clip-path:inset(50%)",
             "clip-path:circle(0)",
             "transform:scale(0)",
+            "transform:scale(0.1)",
             "mso-hide:all",
+            "font-size:calc(0 * 1px)",
+            "font-size:min(0px, 1em)",
+            "opacity:calc(0)",
+            "zoom:0.01",
+            "content-visibility:hidden",
+            "letter-spacing:-20px",
+            "color:#000;-webkit-text-fill-color:#fff",
+            "-webkit-text-fill-color:transparent",
         ] {
             assert_hidden(&format!(
                 r#"<p>VISIBLE</p><div style="{style}"><p>SECRET</p></div>"#
