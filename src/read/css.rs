@@ -67,9 +67,11 @@ pub(crate) enum Prop {
     Zoom,
     ContentVisibility,
     LetterSpacing,
+    /// `unicode-bidi: bidi-override` shows text reversed: what is seen is not what is read.
+    UnicodeBidi,
 }
 
-const PROPS: usize = 29;
+const PROPS: usize = 30;
 
 impl Prop {
     fn parse(name: &str) -> Option<Prop> {
@@ -133,6 +135,8 @@ impl Prop {
             Prop::ContentVisibility
         } else if eq("letter-spacing") {
             Prop::LetterSpacing
+        } else if eq("unicode-bidi") {
+            Prop::UnicodeBidi
         } else {
             return None;
         })
@@ -449,6 +453,8 @@ impl Vis {
             || c.get(Prop::LetterSpacing)
                 .and_then(px_length)
                 .is_some_and(|l| l <= -5.0)
+            || c.get(Prop::UnicodeBidi)
+                .is_some_and(|x| x.contains("override"))
         {
             v.gone = true;
         }
