@@ -236,7 +236,10 @@ pub(crate) fn parse_inline(style: &str) -> Vec<InlineDecl> {
 }
 
 /// Removes `/* */` comments and the `<!--`/`-->` that mail HTML wraps style blocks in.
-fn strip_comments(css: &str) -> String {
+fn strip_comments(css: &str) -> std::borrow::Cow<'_, str> {
+    if !css.contains("/*") && !css.contains("<!--") && !css.contains("-->") {
+        return std::borrow::Cow::Borrowed(css);
+    }
     let mut out = String::with_capacity(css.len());
     let mut rest = css;
     while let Some(p) = rest.find("/*") {
@@ -251,7 +254,7 @@ fn strip_comments(css: &str) -> String {
         }
     }
     out.push_str(rest);
-    out.replace("<!--", " ").replace("-->", " ")
+    std::borrow::Cow::Owned(out.replace("<!--", " ").replace("-->", " "))
 }
 
 /// The declarations we read in `name: value [!important]; ...`: one per property (the one
@@ -276,7 +279,11 @@ fn parse_block(block: &str, f: &mut dyn FnMut(Decl)) {
         }
         // Whitespace runs collapsed, and only the start kept: every value we read is
         // decided by its first words, and a sheet value is looked at once per element.
-        let mut value: String = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut value = if value.contains(['\t', '\n', '\r', '\x0c']) || value.contains("  ") {
+            value.split_whitespace().collect::<Vec<_>>().join(" ")
+        } else {
+            value.trim().to_string()
+        };
         if value.len() > MAX_VALUE {
             let mut end = MAX_VALUE;
             while !value.is_char_boundary(end) {
@@ -1084,7 +1091,7 @@ impl Compound {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Key {
     Tag(String),
     Class(String),
@@ -1115,7 +1122,10 @@ pub(crate) struct Element<'a> {
 /// The rules of all `<style>` blocks of a document, indexed by key.
 #[derive(Debug, Default)]
 pub(crate) struct Sheet {
-    buckets: HashMap<Key, Bucket>,
+    tags: HashMap<String, Bucket>,
+    classes: HashMap<String, Bucket>,
+    ids: HashMap<String, Bucket>,
+    any: Option<Bucket>,
     rules: usize,
     order: u32,
     /// Compound candidates examined (for tests that pin the work done).
@@ -1124,7 +1134,16 @@ pub(crate) struct Sheet {
 
 impl Sheet {
     pub(crate) fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.tags.is_empty() && self.classes.is_empty() && self.ids.is_empty() && self.any.is_none()
+    }
+
+    fn bucket(&mut self, key: Key) -> &mut Bucket {
+        match key {
+            Key::Tag(k) => self.tags.entry(k).or_default(),
+            Key::Class(k) => self.classes.entry(k).or_default(),
+            Key::Id(k) => self.ids.entry(k).or_default(),
+            Key::Any => self.any.get_or_insert_with(Bucket::default),
+        }
     }
 
     /// Adds the rules of one `<style>` block.
@@ -1193,14 +1212,14 @@ impl Sheet {
                 Parsed::Skip => {}
                 Parsed::Loose(c) => {
                     if hides {
-                        self.buckets.entry(c.key()).or_default().force_gone = true;
+                        self.bucket(c.key()).force_gone = true;
                     }
                 }
                 Parsed::Exact(c) => {
                     self.rules += 1;
                     if self.rules > MAX_RULES {
                         if hides {
-                            self.buckets.entry(c.key()).or_default().force_gone = true;
+                            self.bucket(c.key()).force_gone = true;
                         }
                         continue;
                     }
@@ -1217,7 +1236,7 @@ impl Sheet {
                             (d.clone(), rank)
                         })
                         .collect();
-                    let bucket = self.buckets.entry(c.key()).or_default();
+                    let bucket = self.bucket(c.key());
                     if c.is_simple() {
                         for (d, rank) in ranked {
                             match bucket.simple.iter_mut().find(|(x, _)| x.prop == d.prop) {
@@ -1240,8 +1259,8 @@ impl Sheet {
     pub(crate) fn apply<'s>(&'s self, el: &Element<'_>, cascade: &mut Cascade<'s>) -> bool {
         let mut gone = false;
         let mut budget = MAX_CANDIDATES;
-        let mut visit = |key: &Key, cascade: &mut Cascade<'s>| {
-            let Some(b) = self.buckets.get(key) else {
+        let mut visit = |bucket: Option<&'s Bucket>, cascade: &mut Cascade<'s>| {
+            let Some(b) = bucket else {
                 return;
             };
             gone |= b.force_gone;
@@ -1262,13 +1281,13 @@ impl Sheet {
                 }
             }
         };
-        visit(&Key::Any, cascade);
-        visit(&Key::Tag(el.tag.to_string()), cascade);
+        visit(self.any.as_ref(), cascade);
+        visit(self.tags.get(el.tag), cascade);
         if let Some(id) = el.id {
-            visit(&Key::Id(id.to_string()), cascade);
+            visit(self.ids.get(id), cascade);
         }
         for c in el.classes {
-            visit(&Key::Class((*c).to_string()), cascade);
+            visit(self.classes.get(*c), cascade);
         }
         gone
     }

@@ -467,8 +467,19 @@ impl Conv {
                     end += 1;
                 }
                 let raw_name = html.get(start..end).unwrap_or("");
-                let lower = raw_name.to_ascii_lowercase();
-                let name = lower.as_str();
+                // Lowercase without allocating for the usual short names.
+                let mut small = [0u8; 32];
+                let long;
+                let name = if raw_name.len() <= small.len() {
+                    for (d, s) in small.iter_mut().zip(raw_name.bytes()) {
+                        *d = s.to_ascii_lowercase();
+                    }
+                    std::str::from_utf8(small.get(..raw_name.len()).unwrap_or_default())
+                        .unwrap_or("")
+                } else {
+                    long = raw_name.to_ascii_lowercase();
+                    long.as_str()
+                };
                 let close = self.tag_end(bytes, end)?;
                 let self_closing = close > 0 && bytes.get(close - 1) == Some(&b'/');
                 let after = close + 1;
@@ -654,7 +665,12 @@ impl Conv {
             special: mark(is_special(name), below.and_then(|f| f.special)),
             closed_details: None,
         };
-        self.open.entry(frame.name.clone()).or_default().push(at);
+        match self.open.get_mut(name) {
+            Some(v) => v.push(at),
+            None => {
+                self.open.insert(frame.name.clone(), vec![at]);
+            }
+        }
         self.stack.push(frame);
     }
 
@@ -804,7 +820,24 @@ impl<'a> Attrs<'a> {
             {
                 i += 1;
             }
-            let name = html.get(name_start..i).unwrap_or("").to_ascii_lowercase();
+            let raw = html.get(name_start..i).unwrap_or("");
+            // The names we read, matched without allocating.
+            let name = [
+                "style",
+                "class",
+                "id",
+                "bgcolor",
+                "color",
+                "text",
+                "size",
+                "background",
+                "hidden",
+                "href",
+                "open",
+            ]
+            .into_iter()
+            .find(|n| raw.eq_ignore_ascii_case(n))
+            .unwrap_or(if raw.is_empty() { "" } else { "-" });
             while i < to && bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
                 i += 1;
             }
@@ -838,7 +871,7 @@ impl<'a> Attrs<'a> {
                 continue;
             }
             let v = || value.map(decode_attr);
-            match name.as_str() {
+            match name {
                 "style" if a.style.is_none() => a.style = v(),
                 "class" if a.class.is_none() => a.class = v(),
                 "id" if a.id.is_none() => a.id = v().map(|s| s.trim().to_ascii_lowercase()),
