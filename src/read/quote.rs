@@ -53,8 +53,10 @@ static ATTRIBUTION_START: Re = LazyLock::new(|| re(&format!(r"(?i)^({ATTR_START}
 static WROTE: Re = LazyLock::new(|| re(&format!(r"(?i)^.{{1,200}}(?-u:\b){WROTE_VERBS}\s?:$")));
 /// "<name> schrieb am <date>:", "<name> wrote on <date>:": an attribution with a date.
 static WROTE_ON: Re = LazyLock::new(|| {
+    // Ends with the time of the quoted mail, so "As I wrote on Monday, our IPs are:" is not
+    // taken for one.
     re(
-        r"(?i)^.{1,200}(?-u:\b)((wrote on|schrieb am|a écrit le|ha scritto il|escribió el|schreef op|escreveu em|escreveu no dia)\s.{4,}|escreveu\s*\(.{4,}\))\s?:$",
+        r"(?i)^.{1,200}(?-u:\b)((wrote on|schrieb am|a écrit le|ha scritto il|escribió el|schreef op|escreveu em|escreveu no dia)\s|escreveu\s*\()\s*.{0,80}\d{1,2}[:.h]\d{2}(\s*(am|pm|uhr))?\)?\s?:$",
     )
 });
 /// Header lines of a quoted/forwarded message block (Outlook in EN, DE, FR, IT, ES, NL, PT).
@@ -1022,6 +1024,17 @@ mod tests {
         }
         let three = "Neue IPs: 192.0.2.10\n\nAm Di., 10. Nov. 2026 um 09:12 Uhr schrieb\nSupport Team <\nsupport@example.com>:\n\nalt 198.51.100.1";
         assert_eq!(split(three, "AW: x").new, "Neue IPs: 192.0.2.10");
+    }
+
+    #[test]
+    fn wrote_on_in_own_text_is_no_attribution() {
+        for line in [
+            "As I wrote on Monday, our source IPs are:",
+            "Wie ich schrieb am Montag, die IPs sind:",
+        ] {
+            let s = split(&format!("Hello,\n{line}\n192.0.2.10\n192.0.2.11"), "Re: x");
+            assert!(s.new.ends_with("192.0.2.11"), "{line}");
+        }
     }
 
     /// Outlook's header blocks in each language, as HTML gives them and as Outlook's plain
