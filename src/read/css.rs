@@ -31,6 +31,8 @@ const MIN_FONT_PX: f32 = 3.0;
 const MIN_CONTRAST: f32 = 1.1;
 /// A box moved further than this (px) up or left is off screen.
 const OFFSCREEN_PX: f32 = 300.0;
+/// A box pushed further right than this (px) is outside any mail window.
+const FAR_RIGHT_PX: f32 = 3_000.0;
 
 /// The properties read; everything else is ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,7 @@ pub(crate) enum Prop {
     TextIndent,
     MarginLeft,
     MarginTop,
+    PaddingLeft,
     Clip,
     ClipPath,
     MsoHide,
@@ -71,7 +74,7 @@ pub(crate) enum Prop {
     UnicodeBidi,
 }
 
-const PROPS: usize = 30;
+const PROPS: usize = 31;
 
 impl Prop {
     fn parse(name: &str) -> Option<Prop> {
@@ -115,6 +118,8 @@ impl Prop {
             Prop::TextIndent
         } else if eq("margin-left") || eq("margin-right") {
             Prop::MarginLeft
+        } else if eq("padding-left") {
+            Prop::PaddingLeft
         } else if eq("margin-top") {
             Prop::MarginTop
         } else if eq("clip") {
@@ -442,7 +447,7 @@ impl Vis {
         }
         if c.get(Prop::Opacity)
             .and_then(number_or_percent)
-            .is_some_and(|o| o < 0.05)
+            .is_some_and(|o| o < 0.1)
         {
             v.gone = true;
         }
@@ -521,7 +526,7 @@ impl Vis {
         }
         let far = |p: Prop| {
             c.get(p).is_some_and(|x| {
-                px_length(x).is_some_and(|l| l <= -OFFSCREEN_PX || l >= 20_000.0)
+                px_length(x).is_some_and(|l| l <= -OFFSCREEN_PX || l >= FAR_RIGHT_PX)
                     || percent(x).is_some_and(|p| p <= -100.0)
             })
         };
@@ -532,6 +537,7 @@ impl Vis {
             || far(Prop::TextIndent)
             || far(Prop::MarginLeft)
             || far(Prop::MarginTop)
+            || far(Prop::PaddingLeft)
         {
             v.gone = true;
         }
