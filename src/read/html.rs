@@ -1733,6 +1733,17 @@ mod tests {
             let _ = html_to_text(&parts.concat());
         }
 
+        /// Any style attribute or style sheet text is read without a panic.
+        #[test]
+        fn never_panics_on_styles(
+            style in "[a-z:;#()%.,0-9 !/*\\{}@<>-]{0,120}",
+            sheet in "[a-z:;#()%.,0-9 !/*\\{}@<>-]{0,200}",
+        ) {
+            let html = format!("<style>{sheet}</style><div style=\"{style}\" class=a id=b><p class=a>x</p></div>");
+            let _ = html_to_text(&html);
+            let _ = css::parse_color(&style);
+        }
+
         /// Whatever tag soup stands inside a hidden element (short of its own end tag),
         /// none of its text is read.
         #[test]
