@@ -629,7 +629,8 @@ impl Conv {
         let mut vis = parent.child(&cascade, name == "a" && attrs.href, attrs.hidden);
         // `<bdo>` shows its text in a forced direction (reversed, for `dir=rtl`): like a
         // bidi override character, what a reader sees is not what the characters say.
-        vis.gone |= gone || name == "template" || name == "bdo";
+        vis.gone |=
+            gone || name == "template" || name == "bdo" || (name == "svg" && attrs.zero_size);
         let closed = (name == "details" && !attrs.open).then_some(vis);
         if closed.is_some() {
             vis.gone = true;
@@ -796,6 +797,7 @@ struct Attrs<'a> {
     hidden: bool,
     href: bool,
     open: bool,
+    zero_size: bool,
 }
 
 impl<'a> Attrs<'a> {
@@ -834,6 +836,8 @@ impl<'a> Attrs<'a> {
                 "hidden",
                 "href",
                 "open",
+                "width",
+                "height",
             ]
             .into_iter()
             .find(|n| raw.eq_ignore_ascii_case(n))
@@ -883,6 +887,13 @@ impl<'a> Attrs<'a> {
                 "hidden" => a.hidden = true,
                 "href" => a.href = true,
                 "open" => a.open = true,
+                "width" | "height" => {
+                    // Only read on `<svg>`, which clips its content to its box.
+                    a.zero_size |= value.is_some_and(|v| {
+                        let v = v.trim().trim_end_matches("px");
+                        v.parse::<f32>().is_ok_and(|n| n <= 1.0)
+                    });
+                }
                 _ => {}
             }
         }
@@ -1545,6 +1556,7 @@ mod tests {
         assert_hidden("<noscript>SECRET</noscript>VISIBLE");
         assert_hidden("<iframe>SECRET</iframe>VISIBLE");
         assert_hidden("<bdo dir=rtl>SECRET</bdo>VISIBLE");
+        assert_hidden(r#"<svg width="0" height="0"><text>SECRET</text></svg>VISIBLE"#);
         assert_hidden(
             "<html><head><title>SECRET</title><meta name=x></head><body>VISIBLE</body></html>",
         );
