@@ -549,8 +549,12 @@ pub(crate) struct Walk<'a> {
     html_parts: Vec<(&'a [u8], Encoding, Option<String>)>,
     /// The decoded HTML and its suspicious/total byte counts, built on first use.
     html_built: OnceCell<(String, (usize, usize))>,
-    /// Text-like attachments, separated by blank lines.
+    /// Text-like attachments (their new text and signature), separated by blank lines.
     pub attachments: String,
+    /// Earlier mail quoted inside text attachments.
+    pub attachments_quoted: String,
+    /// Decoded bytes of text attachments read so far (bounded by `ATTACHMENTS_CAP`).
+    attachments_read: usize,
     /// Attached messages (`message/rfc822`), raw.
     pub messages: Vec<Cow<'a, [u8]>>,
     /// Content-Type of the root entity, `type/subtype`.
@@ -705,14 +709,29 @@ impl<'a> Walk<'a> {
 
     fn add_attachment(&mut self, info: &PartInfo, body: &[u8]) {
         let room = ATTACHMENTS_CAP
-            .saturating_sub(self.attachments.len())
+            .saturating_sub(self.attachments_read)
             .min(ATTACHMENT_CAP);
         if room == 0 {
             return;
         }
         let bytes = decode_body(body, info.encoding(), room);
+        self.attachments_read += bytes.len();
         let text = to_text(&bytes, info.charset.as_deref());
-        push_sep(&mut self.attachments, &text, "\n\n");
+        if info.is_type("text", "calendar")
+            || info
+                .filename
+                .as_deref()
+                .is_some_and(|n| n.ends_with(".ics"))
+        {
+            push_sep(&mut self.attachments, &text, "\n\n");
+            return;
+        }
+        // A text attachment may hold an earlier mail (a saved thread, an `.eml` as text):
+        // only what is new in it counts, as in a body.
+        let split = super::quote::split_attachment(&super::quote::normalize(&text));
+        let own = super::quote::join_blocks([split.new.as_str(), split.signature.as_str()]);
+        push_sep(&mut self.attachments, &own, "\n\n");
+        push_sep(&mut self.attachments_quoted, &split.quoted, "\n\n");
     }
 }
 

@@ -3,6 +3,7 @@
 //! The text is split into what the sender wrote now (`Text::new`), what they quoted from
 //! earlier messages, their signature and disclaimers, and text-like attachments.
 
+mod css;
 mod html;
 mod mime;
 mod quote;
@@ -43,7 +44,12 @@ pub struct Letter {
     pub automated: Option<String>,
     pub text: Text,
     /// The new text of the other rendering when a message has both text/plain and text/html
-    /// (the one `text` was not read from), so the two can be compared.
+    /// (the one `text` was not read from), so the two can be compared: normalised and split
+    /// like `text.new` (quotes and signature removed; hidden HTML left out), without the
+    /// attachments. `None` when there is only one rendering or the plain part is a stub
+    /// ("view this message in HTML"); `Some("")` when the other rendering has no readable
+    /// text (binary, or only images). For a bare forward as attachment, the attached
+    /// message's.
     pub alt_new: Option<String>,
     /// Original sender address when this message is a bare forward (the forwarder added no
     /// text of their own) and `text.new` is the forwarded message's body.
@@ -57,11 +63,14 @@ pub struct Letter {
 pub struct Text {
     /// What the sender wrote in this message (or, for a bare forward, the forwarded content).
     pub new: String,
-    /// Quoted text of earlier messages (`>` lines, "On ... wrote:", Outlook header blocks).
+    /// Quoted text of earlier messages (`>` lines, "On ... wrote:", Outlook header blocks),
+    /// including the quoted parts of text attachments.
     pub quoted: String,
     /// Signature and legal disclaimer of the new text.
     pub signature: String,
     /// Text of text-like attachments (`.txt`, `.csv`, `.ics`), each separated by a blank line.
+    /// Each attachment is split like a body: an earlier mail quoted in it (or an `.eml` saved
+    /// as text) goes to `quoted`, its new text and signature stay here.
     pub attachments: String,
 }
 
@@ -109,13 +118,26 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
         letter.automated = automated(&letter, m, head, &walk.root_type);
     }
 
-    // Plain text when there is any, else our own HTML conversion.
-    let (chosen, garbage) = if !walk.plain.trim().is_empty() && !plain_is_stub(&walk) {
-        (walk.plain.clone(), walk.plain_garbage())
-    } else if !walk.html().trim().is_empty() {
-        (html::html_to_text(walk.html()), walk.html_garbage())
+    // Plain text when there is any, else our own HTML conversion. The HTML is converted
+    // once and serves the stub test, the text, or the other rendering (`alt_new`).
+    let html_text = if walk.html().trim().is_empty() {
+        None
     } else {
-        (String::new(), false)
+        Some(html::html_to_text(walk.html()))
+    };
+    let has_plain = !walk.plain.trim().is_empty();
+    let plain_stub = has_plain
+        && html_text
+            .as_deref()
+            .is_some_and(|h| plain_is_stub(&walk, h));
+    let (chosen, garbage, other) = if has_plain && !plain_stub {
+        let other = html_text.map(|h| (h, walk.html_garbage()));
+        (walk.plain.clone(), walk.plain_garbage(), other)
+    } else if let Some(h) = html_text {
+        // A stub plain part ("view this message in HTML") is no rendering of the message.
+        (h, walk.html_garbage(), None)
+    } else {
+        (String::new(), false, None)
     };
     let garbage = garbage || replacement_share(&chosen) > GARBAGE_RATIO;
     let body_text = if garbage {
@@ -124,12 +146,27 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
         quote::normalize(&chosen)
     };
     let split = quote::split(&body_text, &letter.subject);
+    // The other rendering gets the same normalisation and split; binary garbage there
+    // reads as no text, which disagrees with a message that says something.
+    letter.alt_new = other.map(|(text, other_garbage)| {
+        if other_garbage || replacement_share(&text) > GARBAGE_RATIO {
+            String::new()
+        } else {
+            cap(
+                quote::split(&quote::normalize(&text), &letter.subject).new,
+                NEW_CAP,
+            )
+        }
+    });
     let mut text = Text {
         new: split.new,
         quoted: split.quoted,
         signature: split.signature,
         attachments: quote::normalize(&walk.attachments),
     };
+    if !walk.attachments_quoted.is_empty() {
+        text.quoted = quote::join_blocks([text.quoted.as_str(), walk.attachments_quoted.as_str()]);
+    }
     letter.forwarded_from = split.forwarded_from;
 
     if depth < MAX_MESSAGE_DEPTH {
@@ -163,12 +200,12 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
 
 /// A short plain part next to a much richer HTML part is a placeholder ("view this message
 /// in HTML") rather than the message: read the HTML then.
-fn plain_is_stub(walk: &Walk<'_>) -> bool {
-    if walk.plain.len() >= 300 || walk.html().trim().is_empty() {
+fn plain_is_stub(walk: &Walk<'_>, html_text: &str) -> bool {
+    if walk.plain.len() >= 300 {
         return false;
     }
     let plain_words = walk.plain.split_whitespace().count();
-    let html_words = html::html_to_text(walk.html()).split_whitespace().count();
+    let html_words = html_text.split_whitespace().count();
     html_words > plain_words * 2 + 15
 }
 
@@ -216,6 +253,8 @@ fn merge_attached(letter: &mut Letter, text: &mut Text, inner: Letter) {
         ]);
         text.new = inner.text.new;
         letter.forwarded_from = inner_from;
+        // The new text is now the attached message's: so is the other rendering.
+        letter.alt_new = inner.alt_new;
     } else {
         let own_quoted = std::mem::take(&mut text.quoted);
         text.quoted = quote::join_blocks([
@@ -335,7 +374,8 @@ fn push_ids(out: &mut Vec<String>, value: Option<&HeaderValue<'_>>) {
             .trim_start_matches('<')
             .trim_end_matches('>')
             .trim();
-        if !id.is_empty() && !out.iter().any(|x| x == id) && out.len() < 500 {
+        // The length test first: the duplicate test is linear in `out`.
+        if !id.is_empty() && out.len() < 500 && !out.iter().any(|x| x == id) {
             out.push(id.to_string());
         }
     };

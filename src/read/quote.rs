@@ -28,33 +28,57 @@ pub(crate) struct Split {
 /// with leading `*` (plain-text bold) removed, so the whole scan is linear.
 static REPLY_SEP: Re = LazyLock::new(|| {
     re(
-        r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|mensaje original)\s*-{2,}$",
+        r"(?i)^-{2,}\s*(original message|ursprüngliche nachricht|originalnachricht|message d'origine|messaggio originale|mensaje original|oorspronkelijk bericht|origineel bericht|mensagem original)\s*-{2,}$",
     )
 });
 static FWD_SEP: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|original-nachricht)\s*-{2,}|begin forwarded message:?|anfang der weitergeleiteten nachricht:?|début du message réexpédié\s*:?)$",
+        r"(?i)^(-{2,}\s*(forwarded message|weitergeleitete nachricht|message transféré|original-nachricht|messaggio inoltrato|mensaje reenviado|doorgestuurd bericht|mensagem encaminhada|mensagem reencaminhada)\s*-{2,}|begin forwarded message:?|anfang der weitergeleiteten nachricht:?|début du message réexpédié\s*:?|inizio messaggio inoltrato:?|comienzo del mensaje reenviado:?|begin doorgestuurd bericht:?|início da mensagem reencaminhada:?|mensagem encaminhada:?)$",
     )
 });
-/// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :".
+/// The verbs that end an attribution, in EN, DE, FR, IT, ES, NL and PT (Gmail, Apple Mail,
+/// Outlook for Mac, Thunderbird), with what may follow them before the colon.
+const WROTE_VERBS: &str = r"(wrote|schrieb(?-u:\b).*|a écrit|ha scritto|escribió|schreef(?-u:\b).*|het volgende geschreven|escreveu(\s*\(.*\))?)";
+/// "On <date>, <name> wrote:" / "Am <date> um <time> schrieb <name>:" / "Le ... a écrit :" /
+/// "Il giorno ... ha scritto:" / "El ... escribió:" / "Op ... schreef ...:" / "Em ... escreveu:".
 static ATTRIBUTION: Re =
-    LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
-/// First half of an attribution that Gmail wrapped over two lines.
-static ATTRIBUTION_START: Re = LazyLock::new(|| re(r"(?i)^(on|am|le)\s.{4,}$"));
-static ATTRIBUTION_END: Re = LazyLock::new(|| re(r"(?i)(wrote|schrieb(?-u:\b).*|a écrit)\s?:$"));
-/// "<name> wrote:" without a date; only counted when `>` lines follow.
-static WROTE: Re = LazyLock::new(|| re(r"(?i)^.{1,160}(?-u:\b)(wrote|schrieb|a écrit)\s?:$"));
-/// Header lines of a quoted/forwarded message block.
-static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de)\s?:\s*\S"));
-static HDR_SENT: Re = LazyLock::new(|| re(r"(?i)^(sent|gesendet|envoyé|date|datum)\s?:"));
-static HDR_OTHER: Re = LazyLock::new(|| re(r"(?i)^(to|an|à|subject|betreff|objet|cc)\s?:"));
+    LazyLock::new(|| re(&format!(r"(?i)^({ATTR_START})\s.{{4,}}{WROTE_VERBS}\s?:$")));
+/// Words an attribution starts with: on, am, le, il (giorno), el, op, em, a (PT: "A 10/11/2026
+/// às 09:12, ... escreveu:").
+const ATTR_START: &str = "on|am|le|il giorno|il|el|op|em|a";
+/// First line of an attribution that a client wrapped over two or three lines.
+static ATTRIBUTION_START: Re = LazyLock::new(|| re(&format!(r"(?i)^({ATTR_START})\s.{{4,}}$")));
+/// "<name> wrote:" without a date; only counted when `>` lines follow. Also "<name> schrieb
+/// am <date>:" (Thunderbird, Gmail on phones) and "<name> escreveu (<date>):".
+static WROTE: Re = LazyLock::new(|| re(&format!(r"(?i)^.{{1,200}}(?-u:\b){WROTE_VERBS}\s?:$")));
+/// "<name> schrieb am <date>:", "<name> wrote on <date>:": an attribution with a date.
+static WROTE_ON: Re = LazyLock::new(|| {
+    // Ends with the time of the quoted mail, so "As I wrote on Monday, our IPs are:" is not
+    // taken for one.
+    re(
+        r"(?i)^.{1,200}(?-u:\b)((wrote on|schrieb am|a écrit le|ha scritto il|escribió el|schreef op|escreveu em|escreveu no dia)\s|escreveu\s*\()\s*.{0,80}\d{1,2}[:.h]\d{2}(\s*(am|pm|uhr))?\)?\s?:$",
+    )
+});
+/// Header lines of a quoted/forwarded message block (Outlook in EN, DE, FR, IT, ES, NL, PT).
+static HDR_FROM: Re = LazyLock::new(|| re(r"(?i)^(from|von|de|da|van)\s?:\s*\S"));
+static HDR_SENT: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^(sent|gesendet|envoyé|inviato|enviado( el| em)?|enviada( em)?|verzonden|date|datum|data|fecha)\s?:",
+    )
+});
+static HDR_OTHER: Re = LazyLock::new(|| {
+    re(r"(?i)^(to|an|à|a|para|aan|subject|betreff|objet|oggetto|asunto|onderwerp|assunto|cc)\s?:")
+});
 static HDR_ANY: Re = LazyLock::new(|| {
     re(
-        r"(?i)^(from|von|de|sent|gesendet|envoyé|date|datum|to|an|à|subject|betreff|objet|cc|bcc|reply-to|antwort an|importance|wichtigkeit|priorität)\s?:",
+        r"(?i)^(from|von|de|da|van|sent|gesendet|envoyé|inviato|enviado( el| em)?|enviada( em)?|verzonden|date|datum|data|fecha|to|an|à|a|para|aan|subject|betreff|objet|oggetto|asunto|onderwerp|assunto|cc|ccn|bcc|reply-to|antwort an|répondre à|rispondi a|responder a|importance|wichtigkeit|priorität|priorità|importancia|urgentie|prioridade)\s?:",
     )
 });
-static FWD_SUBJECT: Re =
-    LazyLock::new(|| re(r"(?i)^\s*((re|aw|antw)\s*:\s*)*(fw|fwd|wg|wtr|tr|weiterleitung)\s*:"));
+static FWD_SUBJECT: Re = LazyLock::new(|| {
+    re(
+        r"(?i)^\s*((re|aw|antw|r|rif|ref|res|rv)\s*:\s*)*(fw|fwd|wg|wtr|tr|weiterleitung|i|inoltro|rv|enc|doorst)\s*:",
+    )
+});
 static EMAIL: Re =
     LazyLock::new(|| re(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"));
 /// Closing phrases; a name may follow on the same line except after thanks-like phrases.
@@ -179,14 +203,20 @@ pub(crate) fn normalize(s: &str) -> String {
             flush(raw, &mut out, &mut blank_run);
         } else {
             line.clear();
+            let mut overridden = false;
             for c in raw.chars() {
                 match c {
+                    // Text under a bidi override is shown reversed ("1.2.3.4" reads
+                    // "4.3.2.1"): what a reader sees is not what the characters say, so it
+                    // is left out up to the end of the override or of the line.
+                    '\u{202d}' | '\u{202e}' => overridden = true,
+                    '\u{202c}' => overridden = false,
+                    _ if overridden => {}
                     '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
                         line.push(' ')
                     }
-                    '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
                     '\t' => line.push('\t'),
-                    c if c.is_control() => {}
+                    c if c.is_control() || invisible(c) => {}
                     c => line.push(c),
                 }
             }
@@ -198,6 +228,34 @@ pub(crate) fn normalize(s: &str) -> String {
         }
     }
     out
+}
+
+/// Characters that take no room on screen (zero-width spaces and joiners, soft hyphen,
+/// word joiner, BOM, bidi marks and embeddings, invisible operators, variation selectors,
+/// tag characters): they are dropped, so a word split by one reads as the word a person sees.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202c}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e007f}'
+            | '\u{e0100}'..='\u{e01ef}'
+    )
 }
 
 /// Removes `*` bold markers and spaces at the start so markers match plain-text bold too.
@@ -246,26 +304,42 @@ fn header_block_at(lines: &[&str], i: usize) -> bool {
 /// Length in lines of an attribution ("On … wrote:") starting at `i`, if any.
 fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     let l = key(lines.get(i)?);
-    let starts_on = l.get(..3).is_some_and(|p| {
-        ["on ", "am ", "le "]
-            .iter()
-            .any(|w| p.eq_ignore_ascii_case(w))
-    });
-    if l.len() > 400 || !(starts_on || l.ends_with(':')) {
+    let first = l.split(' ').next().unwrap_or("");
+    let starts = ["on", "am", "le", "il", "el", "op", "em", "a"]
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w));
+    if l.len() > 400 {
         return None;
     }
-    if is(&ATTRIBUTION, l) {
+    if starts && is(&ATTRIBUTION, l) {
         return Some(1);
     }
-    if is(&ATTRIBUTION_START, l)
-        && let Some(next) = lines.get(i + 1)
-    {
-        let n = key(next);
-        if n.len() <= 200 && is(&ATTRIBUTION_END, n) {
-            return Some(2);
+    if l.ends_with(':') && is(&WROTE_ON, l) {
+        return Some(1);
+    }
+    // Wrapped over two or three lines (Gmail wraps plain text at 76 characters, often in
+    // the middle of the name or address): the joined lines make one attribution. Only
+    // tried when one of the next two lines ends with a colon, so most lines cost nothing.
+    if !l.ends_with(':') && l.len() <= 200 {
+        let next: Vec<&str> = lines.iter().skip(i + 1).take(2).map(|x| key(x)).collect();
+        let end = next
+            .iter()
+            .take_while(|n| !n.is_empty() && n.len() <= 200)
+            .position(|n| n.ends_with(':'));
+        if let Some(end) = end {
+            let mut joined = l.to_string();
+            for n in next.iter().take(end + 1) {
+                joined.push(' ');
+                joined.push_str(n);
+            }
+            if (starts && is(&ATTRIBUTION_START, l) && is(&ATTRIBUTION, &joined))
+                || is(&WROTE_ON, &joined)
+            {
+                return Some(end + 2);
+            }
         }
     }
-    if is(&WROTE, l) && next_nonempty(lines, i + 1).is_some_and(is_quote_line) {
+    if l.ends_with(':') && is(&WROTE, l) && next_nonempty(lines, i + 1).is_some_and(is_quote_line) {
         return Some(1);
     }
     None
@@ -290,6 +364,12 @@ pub(crate) fn split(text: &str, subject: &str) -> Split {
     split_at_depth(text, subject, 0)
 }
 
+/// Splits the normalised text of a text attachment. Forwarded mail inside it is never
+/// unpacked as new text: everything from a reply or forward marker on is quoted.
+pub(crate) fn split_attachment(text: &str) -> Split {
+    split_at_depth(text, "", MAX_FORWARD_DEPTH)
+}
+
 fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
     let lines: Vec<&str> = text.lines().collect();
     let fwd_subject = is(&FWD_SUBJECT, subject);
@@ -311,7 +391,11 @@ fn split_at_depth(text: &str, subject: &str, depth: usize) -> Split {
             continue;
         }
         let first = k.as_bytes().first().map_or(0, u8::to_ascii_lowercase);
-        let may_sep = first == b'-' || (k.len() < 80 && matches!(first, b'a' | b'b' | b'd'));
+        // Separators start with `-` or a letter of "Anfang", "Begin", "Début", "Inizio",
+        // "Início", "Comienzo", "Mensagem" (non-ASCII first letters go to the pattern).
+        let may_sep = first == b'-'
+            || (k.len() < 80
+                && (matches!(first, b'a' | b'b' | b'd' | b'i' | b'c' | b'm') || first >= 0x80));
         if may_sep && is(&FWD_SEP, k) {
             marker = Some((i, Marker::Forward));
             break;
@@ -557,8 +641,8 @@ mod tests {
             &FWD_SEP,
             &ATTRIBUTION,
             &ATTRIBUTION_START,
-            &ATTRIBUTION_END,
             &WROTE,
+            &WROTE_ON,
             &HDR_FROM,
             &HDR_SENT,
             &HDR_OTHER,
@@ -890,6 +974,182 @@ mod tests {
         assert!(!is_bare(&"word ".repeat(30)));
     }
 
+    /// Attributions of Gmail, Apple Mail, Outlook for Mac and Thunderbird in the seven
+    /// languages customers write in, on one line and wrapped.
+    #[test]
+    fn attributions_in_seven_languages() {
+        let attributions = [
+            "On Tue, Nov 10, 2026 at 9:12 AM Support Team <support@example.com> wrote:",
+            "On 10 Nov 2026, at 09:12, Support Team <support@example.com> wrote:",
+            "On 11/10/26 9:12 AM, Support Team wrote:",
+            "Support Team <support@example.com> wrote on Tue, 10 Nov 2026 09:12:",
+            "Am Di., 10. Nov. 2026 um 09:12 Uhr schrieb Support Team <support@example.com>:",
+            "Am 10.11.2026 um 09:12 schrieb Support Team <support@example.com>:",
+            "Support Team <support@example.com> schrieb am Di., 10. Nov. 2026, 09:12:",
+            "Le mar. 10 nov. 2026 à 09:12, Support Team <support@example.com> a écrit :",
+            "Le 10 nov. 2026 à 09:12, Support Team <support@example.com> a écrit :",
+            "Il giorno mar 10 nov 2026 alle ore 09:12 Support Team <support@example.com> ha scritto:",
+            "Il 10/11/26 09:12, Support Team ha scritto:",
+            "El mar, 10 nov 2026 a las 9:12, Support Team (<support@example.com>) escribió:",
+            "El 10 nov 2026, a las 9:12, Support Team <support@example.com> escribió:",
+            "Op di 10 nov 2026 om 09:12 schreef Support Team <support@example.com>:",
+            "Op 10 nov. 2026 om 09:12 heeft Support Team <support@example.com> het volgende geschreven:",
+            "Em ter., 10 de nov. de 2026 às 09:12, Support Team <support@example.com> escreveu:",
+            "Em 10 de nov. de 2026, à(s) 09:12, Support Team <support@example.com> escreveu:",
+            "A 10/11/2026 às 09:12, Support Team escreveu:",
+            "Support Team <support@example.com> escreveu (terça, 10/11/2026 à(s) 09:12):",
+        ];
+        for a in attributions {
+            let t = format!(
+                "Our IPs are 192.0.2.10 and 192.0.2.11.\n\n{a}\n\nPlease send IPs 198.51.100.1."
+            );
+            let s = split(&t, "Re: Test");
+            assert_eq!(s.new, "Our IPs are 192.0.2.10 and 192.0.2.11.", "{a}");
+            assert!(s.quoted.contains("198.51.100.1"), "{a}");
+            // Gmail wraps long attributions; so do narrow clients, over two or three lines.
+            for cut in [a.len() / 3, a.len() / 2, 2 * a.len() / 3] {
+                let Some(cut) =
+                    (cut..a.len()).find(|&c| a.is_char_boundary(c) && a.get(c..c + 1) == Some(" "))
+                else {
+                    continue;
+                };
+                let (first, rest) = a.split_at(cut);
+                let wrapped = format!(
+                    "Our IPs are 192.0.2.10.\n\n{first}\n{}\n\nold 198.51.100.1",
+                    rest.trim()
+                );
+                let s = split(&wrapped, "Re: Test");
+                assert_eq!(s.new, "Our IPs are 192.0.2.10.", "{wrapped}");
+            }
+        }
+        let three = "Neue IPs: 192.0.2.10\n\nAm Di., 10. Nov. 2026 um 09:12 Uhr schrieb\nSupport Team <\nsupport@example.com>:\n\nalt 198.51.100.1";
+        assert_eq!(split(three, "AW: x").new, "Neue IPs: 192.0.2.10");
+    }
+
+    #[test]
+    fn wrote_on_in_own_text_is_no_attribution() {
+        for line in [
+            "As I wrote on Monday, our source IPs are:",
+            "Wie ich schrieb am Montag, die IPs sind:",
+        ] {
+            let s = split(&format!("Hello,\n{line}\n192.0.2.10\n192.0.2.11"), "Re: x");
+            assert!(s.new.ends_with("192.0.2.11"), "{line}");
+        }
+    }
+
+    /// Outlook's header blocks in each language, as HTML gives them and as Outlook's plain
+    /// text gives them (`*From:*` in bold), and the "Original Message" separators.
+    #[test]
+    fn outlook_blocks_and_separators_in_seven_languages() {
+        let blocks = [
+            "From: Support <support@example.com>\nSent: Tuesday, November 10, 2026 9:12 AM\nTo: Jane <jane@customer.ch>\nSubject: Test",
+            "*From:* Support <support@example.com>\n*Sent:* Tuesday, November 10, 2026 9:12 AM\n*To:* Jane\n*Subject:* Test",
+            "Von: Support <support@example.com>\nGesendet: Dienstag, 10. November 2026 09:12\nAn: Jane\nBetreff: Test",
+            "De : Support <support@example.com>\nEnvoyé : mardi 10 novembre 2026 09:12\nÀ : Jane\nObjet : Test",
+            "Da: Support <support@example.com>\nInviato: martedì 10 novembre 2026 09:12\nA: Jane\nOggetto: Test",
+            "De: Support <support@example.com>\nEnviado el: martes, 10 de noviembre de 2026 9:12\nPara: Jane\nAsunto: Test",
+            "De: Support <support@example.com>\nEnviado: martes, 10 de noviembre de 2026 9:12\nPara: Jane\nAsunto: Test",
+            "Van: Support <support@example.com>\nVerzonden: dinsdag 10 november 2026 09:12\nAan: Jane\nOnderwerp: Test",
+            "De: Support <support@example.com>\nEnviada em: terça-feira, 10 de novembro de 2026 09:12\nPara: Jane\nAssunto: Test",
+            "-----Original Message-----\nold",
+            "-----Ursprüngliche Nachricht-----\nalt",
+            "-------- Message d'origine --------\nancien",
+            "----- Messaggio originale -----\nvecchio",
+            "-----Mensaje original-----\nantiguo",
+            "-----Oorspronkelijk bericht-----\noud",
+            "-----Mensagem original-----\nantigo",
+        ];
+        for b in blocks {
+            let t = format!("New IPs: 192.0.2.10\n\n{b}\n\nOld IPs: 198.51.100.1");
+            // (Reply prefixes; "RV:" and "I:" are forwards in Spanish and Italian Outlook.)
+            for subject in ["RE: Test", "AW: Test", "R: Test", "Res: Test", "Antw: Test"] {
+                let s = split(&t, subject);
+                assert_eq!(s.new, "New IPs: 192.0.2.10", "{b}");
+                assert!(s.quoted.contains("198.51.100.1"), "{b}");
+            }
+        }
+    }
+
+    #[test]
+    fn forward_separators_in_more_languages() {
+        for sep in [
+            "---------- Messaggio inoltrato ---------",
+            "---------- Mensaje reenviado ---------",
+            "---------- Doorgestuurd bericht ---------",
+            "---------- Mensagem encaminhada ---------",
+            "Inizio messaggio inoltrato:",
+            "Comienzo del mensaje reenviado:",
+            "Begin doorgestuurd bericht:",
+            "Início da mensagem reencaminhada:",
+        ] {
+            let t = format!(
+                "FYI\n\n{sep}\nFrom: Jane <jane@customer.ch>\nDate: 9 Nov 2026\nSubject: Pentest\nTo: Peter <p@agency.ch>\n\nWe test on 1.12.2026."
+            );
+            let s = split(&t, "Fwd: Pentest");
+            assert_eq!(s.new, "We test on 1.12.2026.", "{sep}");
+            assert_eq!(
+                s.forwarded_from.as_deref(),
+                Some("jane@customer.ch"),
+                "{sep}"
+            );
+        }
+    }
+
+    #[test]
+    fn attachment_with_a_quoted_thread_keeps_only_its_new_part() {
+        let s = split_attachment(
+            "Test plan\nSources: 192.0.2.10\n\nOn Tue, 10 Nov 2026, Bob wrote:\n> Sources: 198.51.100.1",
+        );
+        assert_eq!(s.new, "Test plan\nSources: 192.0.2.10");
+        assert!(s.quoted.contains("198.51.100.1"));
+        // An e-mail saved as text is an earlier mail as a whole.
+        let s = split_attachment(
+            "From: Bob <bob@x.ch>\nSent: Monday\nTo: Jane\nSubject: plan\n\nSources: 198.51.100.1",
+        );
+        assert_eq!(s.new, "");
+        // A forward inside an attachment is not unpacked into new text.
+        let s = split_attachment(
+            "FYI\n\n---------- Forwarded message ---------\nFrom: a@b.ch\nDate: x\nSubject: y\n\nSources: 198.51.100.1",
+        );
+        assert_eq!(s.new, "FYI");
+        assert!(s.quoted.contains("198.51.100.1"));
+    }
+
+    #[test]
+    fn invisible_characters_and_bidi_overrides() {
+        // Zero-width characters and soft hyphens split words for a program, not for a reader.
+        assert_eq!(
+            normalize("19\u{200b}2.0.\u{2060}2.1\u{ad}0 Last\u{200c}test\u{feff}\u{e0041}"),
+            "192.0.2.10 Lasttest"
+        );
+        // Text under a bidi override reads reversed on screen: it is left out.
+        assert_eq!(
+            normalize("IP: \u{202e}01.2.0.291\u{202c} ok\nnext"),
+            "IP:  ok\nnext"
+        );
+        assert_eq!(normalize("IP: \u{202d}x\nnext"), "IP:\nnext");
+    }
+
+    /// Many quote markers in a row: each line is looked at a bounded number of times, and
+    /// the split is still exact.
+    #[test]
+    fn many_markers_split_exactly() {
+        let mut t = String::from("New: 192.0.2.10\n");
+        for i in 0..20_000 {
+            t.push_str(&format!("On day {i}, Bob wrote:\n> old {i}\n"));
+        }
+        let s = split(&t, "Re: x");
+        assert_eq!(s.new, "New: 192.0.2.10");
+        assert_eq!(s.quoted.lines().count(), 40_000);
+        // From lines without Sent and To are no header block; the last ones before them are.
+        let t = "From: a\n".repeat(50_000) + "Sent: x\nTo: y\n";
+        let s = split(&format!("New.\n{t}"), "RE: x");
+        assert_eq!(s.new.lines().count(), 49_996);
+        assert_eq!(s.quoted.lines().count(), 7);
+        let long = format!("On {} wrote:\nnew", "x".repeat(1 << 20));
+        assert!(split(&long, "x").new.ends_with("new"));
+    }
+
     /// The former char-by-char normalisation, kept to check the line-wise one against.
     fn normalize_reference(s: &str) -> String {
         let mut out = String::with_capacity(s.len());
@@ -912,6 +1172,7 @@ mod tests {
             }
             line.clear();
         };
+        let mut overridden = false;
         while let Some(c) = chars.next() {
             match c {
                 '\r' => {
@@ -919,14 +1180,20 @@ mod tests {
                         chars.next();
                     }
                     flush(&mut line, &mut out, &mut blank_run);
+                    overridden = false;
                 }
-                '\n' => flush(&mut line, &mut out, &mut blank_run),
+                '\n' => {
+                    flush(&mut line, &mut out, &mut blank_run);
+                    overridden = false;
+                }
+                '\u{202d}' | '\u{202e}' => overridden = true,
+                '\u{202c}' => overridden = false,
+                _ if overridden => {}
                 '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => {
                     line.push(' ')
                 }
-                '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}' => {}
                 '\t' => line.push('\t'),
-                c if c.is_control() => {}
+                c if c.is_control() || invisible(c) => {}
                 c => line.push(c),
             }
         }

@@ -765,3 +765,147 @@ fn replacement_share_stops_after_65536_characters() {
     assert_eq!(replacement_share(&s), 0.0);
     assert_eq!(replacement_share(&s), replacement_share_reference(&s));
 }
+
+/// An Outlook message whose visible table names two source IPs while a preheader, a
+/// zero-size span, a class hidden by the style block, white text and an Outlook-only
+/// conditional block name others: only the visible ones may reach `text.new`.
+const OUTLOOK_HIDDEN_IPS: &[u8] = include_bytes!("../../fixtures/read/outlook-hidden-ips.eml");
+
+#[test]
+fn outlook_hidden_source_ips_never_reach_the_new_text() {
+    let l = read(OUTLOOK_HIDDEN_IPS);
+    assert_eq!(l.unreadable, None);
+    assert_eq!(l.subject, "Ankündigung Lasttest");
+    assert_eq!(
+        l.text.new,
+        "Guten Tag\n\nWir führen einen Lasttest auf www.kunde-beispiel.ch durch:\n\nQuell-IPs\t192.0.2.10, 192.0.2.11\nStart\t01.02.2027 09:00 MEZ\nEnde\t01.02.2027 11:00 MEZ\nLast\t500 Anfragen/s, 200 Mbit/s\n\nKontakt während des Tests: Anna Muster, +41 44 555 66 77"
+    );
+    let everything = format!(
+        "{}\n{}\n{}\n{}",
+        l.text.new, l.text.quoted, l.text.signature, l.text.attachments
+    );
+    for hidden in [
+        "198.51.100",
+        "203.0.113",
+        "Zusätzliche",
+        "Weitere Quelle",
+        "Outlook-Quelle",
+        "MsoNormal",
+        "Ankündigung Lasttest\n",
+    ] {
+        assert!(
+            !everything.contains(hidden),
+            "{hidden} read from hidden HTML"
+        );
+    }
+    assert_eq!(
+        l.text.signature,
+        "Freundliche Grüsse\nAnna Muster\nKunde Beispiel AG"
+    );
+    // Only one rendering: nothing to compare.
+    assert_eq!(l.alt_new, None);
+}
+
+fn alternative(plain: &str, html: &str) -> Vec<u8> {
+    crlf(&format!(
+        "From: Jane <jane@customer.ch>\nTo: support@example.com\nSubject: Pentest\nDate: Tue, 10 Nov 2026 10:00:00 +0100\nContent-Type: multipart/alternative; boundary=\"alt\"\n\n--alt\nContent-Type: text/plain; charset=utf-8\n\n{plain}\n--alt\nContent-Type: text/html; charset=utf-8\n\n{html}\n--alt--\n"
+    ))
+}
+
+#[test]
+fn plain_and_html_disagreeing_exposes_the_html_new_text() {
+    // The plain part (read by intake) names sources the HTML (read by people) hides.
+    let raw = alternative(
+        "Hello,\n\nour pentest runs from 198.51.100.7 on 1 Dec 2026.\n\nBest regards\nJane\n\nOn Mon, 9 Nov 2026, Support wrote:\n> Which IPs?",
+        r#"<div>Hello,</div><div><br></div><div>our pentest runs from 192.0.2.10<span style="display:none"> 198.51.100.7</span> on 1 Dec 2026.</div><div><br></div><div>Best regards<br>Jane</div><div class="gmail_quote">On Mon, 9 Nov 2026, Support wrote:<blockquote>Which IPs?</blockquote></div>"#,
+    );
+    let l = read(&raw);
+    assert_eq!(
+        l.text.new,
+        "Hello,\n\nour pentest runs from 198.51.100.7 on 1 Dec 2026."
+    );
+    assert_eq!(
+        l.alt_new.as_deref(),
+        Some("Hello,\n\nour pentest runs from 192.0.2.10 on 1 Dec 2026.")
+    );
+}
+
+#[test]
+fn plain_and_html_agreeing_give_the_same_new_text() {
+    let l = read(&crlf(GMAIL));
+    assert_eq!(
+        l.alt_new.as_deref(),
+        Some("HTML: our scanners run from 198.51.100.0/28.")
+    );
+    assert_eq!(l.text.new, "PLAIN: our scanners run from 198.51.100.0/28.");
+}
+
+#[test]
+fn alt_new_absent_for_single_renderings_and_stub_plain_parts() {
+    assert_eq!(read(&crlf(PLAIN)).alt_new, None);
+    let raw = alternative(
+        "Please view this message in an HTML capable client.",
+        "<p>We plan a load test of www.b.ch on 1 December 2026 from 09:00 to 11:00 CET with 500 requests per second and 200 Mbit/s from 192.0.2.1, contact Anna Muster, +41 44 000 00 00.</p>",
+    );
+    let l = read(&raw);
+    assert!(l.text.new.starts_with("We plan a load test"));
+    assert_eq!(l.alt_new, None);
+    // An HTML part with only an image says nothing: that disagrees with a plain part that
+    // does.
+    let l = read(&alternative(
+        "Load test from 192.0.2.1 on 1 Dec 2026.",
+        "<img src=\"cid:x\"><p style=\"display:none\">x</p>",
+    ));
+    assert_eq!(l.alt_new.as_deref(), Some(""));
+}
+
+#[test]
+fn bare_forward_as_attachment_takes_the_attached_alt_new() {
+    let inner = String::from_utf8(alternative(
+        "We test from 198.51.100.7 on 1 Dec 2026.",
+        "<p>We test from 192.0.2.10 on 1 Dec 2026.</p>",
+    ))
+    .unwrap();
+    let raw = format!(
+        "From: peter@agency.ch\r\nSubject: Fwd: Pentest\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nFYI\r\n--m\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--m--\r\n"
+    );
+    let l = read(raw.as_bytes());
+    assert_eq!(l.text.new, "We test from 198.51.100.7 on 1 Dec 2026.");
+    assert_eq!(
+        l.alt_new.as_deref(),
+        Some("We test from 192.0.2.10 on 1 Dec 2026.")
+    );
+}
+
+#[test]
+fn quoted_thread_in_a_text_attachment_does_not_count() {
+    let attachment = "Test plan load test www.customer.ch\r\nSources: 192.0.2.10\r\n\r\n-----Ursprüngliche Nachricht-----\r\nVon: Bob <bob@customer.ch>\r\nGesendet: Montag, 9. November 2026 08:00\r\nAn: Jane\r\nBetreff: plan\r\n\r\nSources: 198.51.100.7\r\n";
+    let saved_mail = "From: Bob <bob@customer.ch>\r\nSent: Monday, November 9, 2026 8:00 AM\r\nTo: Jane\r\nSubject: old plan\r\n\r\nSources: 203.0.113.5\r\n";
+    let raw = format!(
+        "From: jane@customer.ch\r\nSubject: Load test\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q\r\nContent-Type: text/plain\r\n\r\nSee the attached plan.\r\n--q\r\nContent-Type: text/plain; name=plan.txt\r\nContent-Disposition: attachment; filename=plan.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n{}--q\r\nContent-Type: text/plain; name=old.eml\r\nContent-Disposition: attachment; filename=old.txt\r\n\r\n{saved_mail}--q--\r\n",
+        b64(attachment.as_bytes())
+    );
+    let l = read(raw.as_bytes());
+    assert_eq!(l.text.new, "See the attached plan.");
+    assert_eq!(
+        l.text.attachments,
+        "Test plan load test www.customer.ch\nSources: 192.0.2.10"
+    );
+    assert!(l.text.quoted.contains("Sources: 198.51.100.7"));
+    assert!(l.text.quoted.contains("Sources: 203.0.113.5"));
+}
+
+/// Header blocks built to be slow: 100,000 Message-IDs in References, a Content-Type
+/// with 100,000 parameters. The results stay bounded and exact.
+#[test]
+fn huge_reference_lists_and_parameter_lists_stay_bounded() {
+    let ids: String = (0..100_000).map(|i| format!(" <id{i}@x.ch>")).collect();
+    let params: String = (0..100_000).map(|i| format!("; p{i}=v")).collect();
+    let raw = format!(
+        "From: a@b.ch\r\nReferences:{ids}\r\nSubject: x\r\nContent-Type: text/plain{params}; charset=utf-8\r\n\r\nBody 192.0.2.1\r\n"
+    );
+    let l = read(raw.as_bytes());
+    assert_eq!(l.references.len(), 500);
+    assert_eq!(l.references.first().map(String::as_str), Some("id0@x.ch"));
+    assert_eq!(l.text.new, "Body 192.0.2.1");
+}
