@@ -62,7 +62,7 @@ fn rendered_messages_match_byte_for_byte() {
     let mut compared = 0;
     for case in CASES {
         let (raw, checked) = shipped.check(case);
-        let out = compose(&checked, &raw, templates, &config.addresses, now, true).unwrap();
+        let out = compose(&checked, &raw, templates, &config.addresses, now, None).unwrap();
         let roles: Vec<Role> = out.iter().map(|o| o.role).collect();
         match checked.verdict.decision.as_str() {
             "accept" => assert_eq!(
@@ -102,7 +102,7 @@ fn replies_are_threaded_and_marked_automatic() {
     let shipped = Shipped::load();
     let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
     let (raw, checked) = shipped.check("016-short-notice-pentest-reject");
-    let out = compose(&checked, &raw, templates, &config.addresses, now, true).unwrap();
+    let out = compose(&checked, &raw, templates, &config.addresses, now, None).unwrap();
     let reply = String::from_utf8(out[0].raw.clone()).unwrap();
     let id = checked.verdict.message_id.clone().unwrap();
     assert!(reply.contains(&format!("In-Reply-To: <{id}>")), "{reply}");
@@ -117,7 +117,7 @@ fn replies_are_threaded_and_marked_automatic() {
         templates,
         &config.addresses,
         now + chrono::Duration::hours(1),
-        true,
+        None,
     )
     .unwrap();
     assert_eq!(again[0].message_id, out[0].message_id);
@@ -138,7 +138,7 @@ fn the_reply_limit_suppresses_the_customer_reply_and_tells_staff() {
     let shipped = Shipped::load();
     let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
     let (raw, checked) = shipped.check("016-short-notice-pentest-reject");
-    let out = compose(&checked, &raw, templates, &config.addresses, now, false).unwrap();
+    let out = compose(&checked, &raw, templates, &config.addresses, now, Some("No automated reply was sent: jane@example.ch already got 5 automated replies in the last 24 hours (limit 5; possible mail loop).")).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].role, Role::Staff);
     let staff = mail_parser::MessageParser::default()
