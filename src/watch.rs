@@ -699,7 +699,7 @@ pub fn reply_hold(
     if sent >= max {
         warn!(sender = %address, replies = sent, max, "reply limit per address reached; no automated reply (possible mail loop)");
         return Ok(Some(format!(
-            "No automated reply was sent: {address} already got {sent} automated replies in the last 24 hours (limit {max}; possible mail loop)."
+            "No automated reply was sent (reply limit per address): {address} already got {sent} automated replies in the last 24 hours (limit {max}; possible mail loop)."
         )));
     }
     let sent = store.replies_to_org(to, day)?;
@@ -708,7 +708,7 @@ pub fn reply_hold(
         let domain = crate::domain::domain_of(to).unwrap_or_default();
         warn!(sender = %address, domain = %domain, replies = sent, max, "reply limit per organization reached; no automated reply");
         return Ok(Some(format!(
-            "No automated reply was sent: the organization of {address} already got {sent} automated replies in the last 24 hours (limit {max} per organizational domain)."
+            "No automated reply was sent (reply limit per organization): the organization of {address} already got {sent} automated replies in the last 24 hours (limit {max} per organizational domain)."
         )));
     }
     let sent = store.replies_since(now - Duration::hours(1))?;
@@ -716,7 +716,7 @@ pub fn reply_hold(
     if sent >= max {
         warn!(sender = %address, replies = sent, max, "global reply limit per hour reached; no automated reply");
         return Ok(Some(format!(
-            "No automated reply was sent: intake already sent {sent} automated replies in the last hour (global limit {max})."
+            "No automated reply was sent (global reply limit): intake already sent {sent} automated replies in the last hour (global limit {max})."
         )));
     }
     Ok(None)
