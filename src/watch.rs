@@ -887,6 +887,182 @@ mod tests {
         assert_eq!(retry_delay_from(Duration::MAX, 7), Duration::seconds(3600));
     }
 
+    /// Records one customer reply to `to`, queued at `at`.
+    fn reply_at(store: &mut Store, n: u64, to: &str, at: DateTime<Utc>) {
+        let id = Identity {
+            folder: "INBOX".into(),
+            uidvalidity: 1,
+            uid: n,
+            message_id: Some(format!("m{n}@example.ch")),
+            content_hash: format!("h{n}"),
+        };
+        let out = crate::render::compose::Outgoing {
+            role: Role::Reply,
+            from: "support@amazee.io".into(),
+            to: to.into(),
+            message_id: format!("INT-{n}.reply@amazee.io"),
+            raw: b"Subject: x\r\n\r\nx".to_vec(),
+        };
+        store
+            .record(
+                &Record {
+                    identity: &id,
+                    sender: Some(to),
+                    arrival: at,
+                    decision: "reject",
+                    rules_version: "test",
+                    verdict_json: "{}",
+                },
+                &[out],
+                at,
+            )
+            .unwrap();
+    }
+
+    fn rules(per_sender: u32, per_domain: u32, per_hour: u32) -> crate::config::Rules {
+        crate::config::Rules {
+            max_replies_per_sender_per_day: per_sender,
+            max_replies_per_domain_per_day: per_domain,
+            max_replies_per_hour: per_hour,
+            ..crate::config::Rules::default()
+        }
+    }
+
+    #[test]
+    fn the_loop_breaker_counts_24_hours_to_the_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(1, 100, 100);
+        // A reply 24h01m ago is outside the window: no hold.
+        reply_at(
+            &mut store,
+            1,
+            "jane@example.ch",
+            now - Duration::minutes(24 * 60 + 1),
+        );
+        assert_eq!(
+            reply_hold(&store, &rules, "jane@example.ch", now).unwrap(),
+            None
+        );
+        // One 23h59m ago is inside: held.
+        reply_at(
+            &mut store,
+            2,
+            "jane@example.ch",
+            now - Duration::minutes(24 * 60 - 1),
+        );
+        let why = reply_hold(&store, &rules, "jane@example.ch", now).unwrap();
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("reply limit per address")),
+            "{why:?}"
+        );
+        // Two minutes later the one from 23h59m ago has left the window as well.
+        assert_eq!(
+            reply_hold(
+                &store,
+                &rules,
+                "jane@example.ch",
+                now + Duration::minutes(2)
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_breaker_sees_through_case_and_plus_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(2, 100, 100);
+        reply_at(&mut store, 1, "Jane+a@Example.CH", now - Duration::hours(3));
+        assert_eq!(
+            reply_hold(&store, &rules, "jane@example.ch", now).unwrap(),
+            None
+        );
+        reply_at(&mut store, 2, "jane+b@example.ch", now - Duration::hours(2));
+        for variant in ["jane@example.ch", "JANE+c@EXAMPLE.CH", "jane+@example.ch"] {
+            assert!(
+                reply_hold(&store, &rules, variant, now).unwrap().is_some(),
+                "{variant}"
+            );
+        }
+        assert_eq!(
+            reply_hold(&store, &rules, "joe@example.ch", now).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_breaker_counts_an_organization_across_its_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(5, 3, 100);
+        reply_at(&mut store, 1, "a@example.co.uk", now - Duration::hours(5));
+        reply_at(
+            &mut store,
+            2,
+            "b@mail.example.co.uk",
+            now - Duration::hours(4),
+        );
+        assert_eq!(
+            reply_hold(&store, &rules, "c@example.co.uk", now).unwrap(),
+            None
+        );
+        reply_at(
+            &mut store,
+            3,
+            "c@shop.example.co.uk",
+            now - Duration::hours(3),
+        );
+        let why = reply_hold(&store, &rules, "d@example.co.uk", now).unwrap();
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("reply limit per organization")),
+            "{why:?}"
+        );
+        // Another organization under the same public suffix is not held.
+        assert_eq!(
+            reply_hold(&store, &rules, "d@other.co.uk", now).unwrap(),
+            None
+        );
+        // The organization's window is 24 hours too.
+        assert_eq!(
+            reply_hold(&store, &rules, "d@example.co.uk", now + Duration::hours(20)).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_breaker_has_a_global_hourly_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(5, 20, 3);
+        reply_at(&mut store, 1, "a@one.example", now - Duration::minutes(61));
+        reply_at(&mut store, 2, "b@two.example", now - Duration::minutes(50));
+        reply_at(
+            &mut store,
+            3,
+            "c@three.example",
+            now - Duration::minutes(30),
+        );
+        assert_eq!(
+            reply_hold(&store, &rules, "d@four.example", now).unwrap(),
+            None
+        );
+        reply_at(&mut store, 4, "e@five.example", now - Duration::minutes(1));
+        let why = reply_hold(&store, &rules, "d@four.example", now).unwrap();
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("global reply limit")),
+            "{why:?}"
+        );
+    }
+
     #[test]
     fn keywords_by_decision() {
         assert_eq!(keyword("accept"), "$intake-accepted");
