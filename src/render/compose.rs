@@ -230,7 +230,14 @@ fn failure_notice(
     if !original.is_empty() {
         mp = mp.singlepart(original_part(original)?);
     }
-    let msg = Message::builder()
+    let mut b = Message::builder();
+    // Threaded under the message it is about, as every summary is.
+    if let Some(id) = v.message_id.as_deref().filter(|id| echoable_id(id)) {
+        b = b
+            .in_reply_to(format!("<{id}>"))
+            .references(format!("<{id}>"));
+    }
+    let msg = b
         .from(from_mb)
         .to(to_mb)
         .subject(format!(
