@@ -161,7 +161,7 @@ templates = "{templates}"
 
 [rules]
 max_replies_per_sender_per_day = {max_replies}
-# Every test customer writes from example.test: the organization's limit is the sender's.
+# Every test customer writes from alpenshop-example.ch: the organization's limit is the sender's.
 max_replies_per_domain_per_day = {max_replies}
 max_replies_per_hour = 100000
 
@@ -247,9 +247,9 @@ fn window(start_days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
 pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Vec<u8> {
     let (start, end) = window(start_days);
     format!(
-        "Return-Path: <customer@example.test>\r\n\
-         Authentication-Results: mx.amazee.test; dkim=pass header.d=example.test; spf=pass smtp.mailfrom=example.test; dmarc={dmarc} header.from=example.test\r\n\
-         From: Carla Kunde <customer@example.test>\r\n\
+        "Return-Path: <customer@alpenshop-example.ch>\r\n\
+         Authentication-Results: mx.amazee.test; dkim=pass header.d=alpenshop-example.ch; spf=pass smtp.mailfrom=alpenshop-example.ch; dmarc={dmarc} header.from=alpenshop-example.ch\r\n\
+         From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
          To: amazee.io Support <support@amazee.test>\r\n\
          Subject: Penetration test announcement shop.alpenshop-example.ch\r\n\
          Date: {date}\r\n\
@@ -262,7 +262,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          we announce a penetration test of our online shop, hosted on Lagoon.\r\n\
          \r\n\
          Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
-         Point of contact: Carla Kunde, customer@example.test, +41 44 555 20 30\r\n\
+         Point of contact: Carla Kunde, customer@alpenshop-example.ch, +41 44 555 20 30\r\n\
          Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
          Target website: https://shop.alpenshop-example.ch\r\n\
@@ -280,8 +280,8 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
 
 pub(crate) fn out_of_office(message_id: &str) -> Vec<u8> {
     format!(
-        "Return-Path: <customer@example.test>\r\n\
-         From: Carla Kunde <customer@example.test>\r\n\
+        "Return-Path: <customer@alpenshop-example.ch>\r\n\
+         From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
          To: support@amazee.test\r\n\
          Subject: Automatische Antwort: Re: Penetration test announcement\r\n\
          Date: {date}\r\n\
@@ -1219,8 +1219,8 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
     let raw = String::from_utf8(notification(&id, 40, "pass"))
         .unwrap()
         .replace(
-            "From: Carla Kunde <customer@example.test>",
-            "From: Carla Kunde <nobody-here@example.test>",
+            "From: Carla Kunde <customer@alpenshop-example.ch>",
+            "From: Carla Kunde <nobody-here@alpenshop-example.ch>",
         );
     ms.imap_append("support", &folder, raw.as_bytes(), None)
         .await;
@@ -1237,7 +1237,7 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
         let staff = mailbox(ms, "staff").await;
         let notice = staff.iter().filter(|g| {
             header(&g.raw, "Subject").contains("failed permanently")
-                && text_of(&g.raw).contains("nobody-here@example.test")
+                && text_of(&g.raw).contains("nobody-here@alpenshop-example.ch")
         });
         if notice.count() == 1 {
             break;
@@ -1252,7 +1252,7 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
     assert!(
         !again
             .log_tail()
-            .contains("to=nobody-here@example.test role=reply"),
+            .contains("to=nobody-here@alpenshop-example.ch role=reply"),
         "not retried:\n{}",
         again.log_tail()
     );
@@ -1337,7 +1337,7 @@ async fn a_reply_whose_answer_times_out_goes_to_staff_and_is_never_sent_twice() 
 fn with_from(raw: Vec<u8>, from: &str) -> Vec<u8> {
     String::from_utf8(raw)
         .unwrap()
-        .replacen("From: Carla Kunde <customer@example.test>", from, 1)
+        .replacen("From: Carla Kunde <customer@alpenshop-example.ch>", from, 1)
         .into_bytes()
 }
 
@@ -1346,7 +1346,7 @@ fn with_from(raw: Vec<u8>, from: &str) -> Vec<u8> {
 fn poison(message_id: &str) -> Vec<u8> {
     with_from(
         notification(message_id, 3, "pass"),
-        "From: Carla Kunde <carla..kunde@example.test>",
+        "From: Carla Kunde <carla..kunde@alpenshop-example.ch>",
     )
 }
 
@@ -1517,11 +1517,12 @@ async fn reflection_through_a_forged_from_and_a_third_party_reply_to_reaches_nob
     let folder = unique("watch-reflect");
     ms.imap_create("support", &folder).await;
     let setup = Setup::new(ms, &folder, 1000);
-    // Another mailbox than the From's (Postfix delivers only amazee.test, ours, and
-    // example.test). `.test` is no public suffix, so no two of its names share an
-    // organizational domain: to the trust rules this Reply-To is a third party.
-    let victim = ms.address("loop").replace("@amazee.test", "@example.test");
-    assert_eq!(victim, "loop@example.test");
+    // A bystander's mailbox in another organization (Postfix delivers every test user at
+    // third-party-example.org too).
+    let victim = ms
+        .address("loop")
+        .replace("@amazee.test", "@third-party-example.org");
+    assert_eq!(victim, "loop@third-party-example.org");
     let reply_to = |raw: Vec<u8>| {
         String::from_utf8(raw)
             .unwrap()
@@ -1564,7 +1565,7 @@ async fn reflection_through_a_forged_from_and_a_third_party_reply_to_reaches_nob
         // DMARC passes, for a different domain than the From's.
         reply_to(with_from(
             notification(&ids[3], 3, "pass"),
-            "From: Carla Kunde <ceo@bank-victim.test>",
+            "From: Carla Kunde <ceo@bank-victim-example.ch>",
         )),
         // Verified sender, third-party Reply-To: answered at the From, never the Reply-To.
         reply_to(notification(&ids[4], 3, "pass")),
@@ -1585,6 +1586,7 @@ async fn reflection_through_a_forged_from_and_a_third_party_reply_to_reaches_nob
     for id in &ids {
         assert_eq!(staff[id].len(), 1, "staff summary for {id}");
     }
+    say(&run.log_tail());
     let victim_got = answers(ms, "loop", &ids).await;
     for id in &ids {
         assert!(victim_got[id].is_empty(), "reflected to {victim} for {id}");
