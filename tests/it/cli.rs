@@ -240,7 +240,9 @@ fn bad_input_gets_a_verdict_never_a_crash() {
         check_bytes(d, "garbage.eml", &garbage)["decision"],
         "review"
     );
-    let latin1 = b"From: a@example.ch\r\nSubject: Pentest\r\nContent-Type: text/plain; charset=x-unknown-8\r\n\r\nWir planen einen Penetrationstest f\xfcr shop.example.ch am 14.12.2026.\r\n";
+    // A verified sender (once sender verification lands, the verdict is then still the
+    // rejection for missing items, not a review for an unverified sender).
+    let latin1 = b"Authentication-Results: mx.amazee.io; dmarc=pass header.from=example.ch\r\nFrom: a@example.ch\r\nSubject: Pentest\r\nContent-Type: text/plain; charset=x-unknown-8\r\n\r\nWir planen einen Penetrationstest f\xfcr shop.example.ch am 14.12.2026.\r\n";
     let v = check_bytes(d, "charset.eml", latin1);
     assert_eq!(v["kind"], "test_notification");
     assert_eq!(v["decision"], "reject");
