@@ -1,6 +1,7 @@
 //! The `intake check` contract as other tools see it: JSON Lines, exit statuses, error
 //! lines, help, configuration errors, and bad input that must still get a verdict.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -515,4 +516,74 @@ fn render_reports_a_poison_message_and_renders_the_others() {
     );
     assert!(stdout.contains("could not answer"), "the staff notice");
     assert!(!stdout.contains("=== reply to anna..vogel"));
+}
+
+/// Two different messages under one Message-ID (a sender's broken tool, or an attacker
+/// reusing a real notification's id): each is decided and answered as its own request,
+/// under its own reference, instead of the second one's replies colliding with the first
+/// one's and vanishing. A second run decides nothing again.
+#[test]
+fn a_second_message_with_a_known_message_id_is_answered_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let maildir = dir.path().join("maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let text =
+        std::fs::read_to_string(root.join(corpus("016-short-notice-pentest-reject"))).unwrap();
+    let second = text.replace(
+        "Window: Thursday 3 December 2026",
+        "Window: Friday 4 December 2026",
+    );
+    assert_ne!(text, second);
+    std::fs::write(maildir.join("new/1700000000.M1P1.test"), &text).unwrap();
+    std::fs::write(maildir.join("new/1700000001.M2P1.test"), &second).unwrap();
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
+            root.join("templates"),
+            maildir,
+            dir.path().join("outbox"),
+            dir.path().join("intake.sqlite3"),
+        ),
+    )
+    .unwrap();
+    let out = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("2 decided"), "{err}");
+    let written: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    // Two requests, each with its own staff summary (and, for a verified sender, reply).
+    let staff: BTreeSet<String> = written
+        .iter()
+        .filter(|m| {
+            m.contains("\nTo: support-staff@amazee.io") || m.starts_with("To: support-staff")
+        })
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("X-Intake-Reference:"))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(staff.len(), 2, "two references: {staff:?}");
+    assert!(
+        err.contains("a different message with a Message-ID seen before"),
+        "{err}"
+    );
+    let again = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("0 decided"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .count(),
+        written.len(),
+        "nothing answered twice"
+    );
 }
