@@ -587,3 +587,40 @@ fn a_second_message_with_a_known_message_id_is_answered_on_its_own() {
         "nothing answered twice"
     );
 }
+
+/// `sender_verification = "off"` trusts any From: every start says so in the log.
+#[test]
+fn watch_warns_at_every_start_when_sender_verification_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let maildir = dir.path().join("maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let cfg = dir.path().join("watch.toml");
+    let write = |mode: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "templates = {:?}\n[rules]\nsender_verification = \"{mode}\"\n[mailbox]\nkind = \"maildir\"\npath = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
+                root.join("templates"),
+                maildir,
+                dir.path().join("outbox"),
+                dir.path().join("intake.sqlite3"),
+            ),
+        )
+        .unwrap();
+    };
+    write("off");
+    for _ in 0..2 {
+        let out = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("sender_verification is off"), "{err}");
+    }
+    write("dmarc");
+    let out = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("sender_verification is off"), "{err}");
+}
