@@ -44,7 +44,10 @@
 #   TLS      A throwaway CA ($CA_FILE) signs a certificate for `localhost`, 127.0.0.1, 127.0.0.2
 #            and 127.0.0.3 used by both servers (rustls refuses a self-signed server certificate used as its own CA).
 #
-# Domains: amazee.test (the support side) and example.test (customers). Every user exists at both.
+# Domains: amazee.test (the support side) and example.test (customers). Every user exists at both,
+# and also at alpenshop-example.ch (a customer whose domain is under a real public suffix, so
+# sender verification and target ownership can hold for it: `.test` has no organizational
+# domain) and third-party-example.org (a bystander, for reflection tests).
 # Users (login = password prefix): support, customer, security, staff, loop.
 #
 # DIR/env (shell syntax, also parsed by tests/it/mailservers.rs):
@@ -53,7 +56,8 @@
 #   IMAPS_PORT=...  IMAP_NOIDLE_HOST=127.0.0.2  IMAP_NOIDLE_PORT=...  IMAP_MINIMAL_HOST=127.0.0.3
 #   IMAP_MINIMAL_PORT=...  OAUTH2_PORT=...  OAUTH2_URL=http://127.0.0.1:PORT/tokeninfo
 #   RAWLOG_DIR=DIR/rawlog  LMTP_SOCKET=...  MAIL_DIR=DIR/mail  SUPPORT_DOMAIN=amazee.test
-#   CUSTOMER_DOMAIN=example.test  USERS="support customer security staff loop"
+#   CUSTOMER_DOMAIN=example.test  EXTRA_DOMAINS="alpenshop-example.ch third-party-example.org"
+#   USERS="support customer security staff loop"
 #   <NAME>_USER, <NAME>_PASSWORD, <NAME>_ADDRESS, <NAME>_OAUTH_TOKEN for NAME in SUPPORT CUSTOMER
 #   SECURITY STAFF LOOP
 #   (addresses: support@amazee.test, customer@example.test, security@amazee.test,
@@ -62,6 +66,7 @@ set -euo pipefail
 
 SUPPORT_DOMAIN=amazee.test
 CUSTOMER_DOMAIN=example.test
+EXTRA_DOMAINS="alpenshop-example.ch third-party-example.org"
 USERS="support customer security staff loop"
 
 die() {
@@ -174,6 +179,7 @@ write_config() {
 	for u in $USERS; do
 		echo "$u:{PLAIN}$(password_of "$u")::::::" >>"$d/passwd"
 		printf '%s@%s OK\n%s@%s OK\n' "$u" "$SUPPORT_DOMAIN" "$u" "$CUSTOMER_DOMAIN" >>"$d/postfix/vmailbox"
+		for x in $EXTRA_DOMAINS; do printf '%s@%s OK\n' "$u" "$x" >>"$d/postfix/vmailbox"; done
 	done
 	chmod 644 "$d/passwd"
 
@@ -302,7 +308,7 @@ alias_database =
 local_recipient_maps =
 virtual_alias_domains =
 virtual_alias_maps =
-virtual_mailbox_domains = $SUPPORT_DOMAIN $CUSTOMER_DOMAIN
+virtual_mailbox_domains = $SUPPORT_DOMAIN $CUSTOMER_DOMAIN $EXTRA_DOMAINS
 virtual_mailbox_maps = texthash:$d/postfix/vmailbox
 virtual_transport = lmtp:unix:$d/run/dovecot/lmtp
 default_transport = error:no relaying from the intake test server
@@ -383,6 +389,7 @@ EOF
 		echo "MAIL_DIR=$d/mail"
 		echo "SUPPORT_DOMAIN=$SUPPORT_DOMAIN"
 		echo "CUSTOMER_DOMAIN=$CUSTOMER_DOMAIN"
+		echo "EXTRA_DOMAINS=\"$EXTRA_DOMAINS\""
 		echo "USERS=\"$USERS\""
 		for u in $USERS; do
 			local up

@@ -7,17 +7,18 @@ use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::check::{Arrival, Checked, check};
+use crate::check::{Arrival, check};
 use crate::config::Config;
 use crate::model::{Decision, Verdict};
 use crate::render::Templates;
-use crate::render::compose::compose;
+use crate::render::compose::compose_or_notice;
 
 /// Exit status: everything checked.
 pub const EXIT_OK: u8 = 0;
 /// Exit status: bad usage or configuration.
 pub const EXIT_USAGE: u8 = 1;
-/// Exit status: at least one file could not be read (the others were still checked).
+/// Exit status: at least one file could not be read, or (`--render`) its replies could not
+/// be built (the others were still checked).
 pub const EXIT_UNREADABLE: u8 = 2;
 
 /// intake reads load-, security- and penetration-test notifications sent to support,
@@ -42,10 +43,12 @@ pub enum LogFormat {
 pub enum Command {
     /// Check .eml files and print each verdict (no mail is sent).
     ///
-    /// Each FILE is read as one RFC 5322 message. The notice is measured from --received,
-    /// else the topmost Received: header, else the Date: header. Exit status: 0 when every
-    /// file was checked, 2 when a file could not be read (the others are still checked),
-    /// 1 for bad usage or configuration.
+    /// Each FILE is read as one RFC 5322 message (regular files only; at most
+    /// max_message_bytes are read). The notice is measured from --received, else the topmost
+    /// Received: header, else the Date: header. Exit status: 0 when every file was checked,
+    /// 2 when a file could not be read (a directory, FIFO or device among them) or, with
+    /// --render, its replies could not be built (that file is then a review; the others
+    /// are still checked), 1 for bad usage or configuration.
     Check(CheckArgs),
     /// Watch the support mailbox: decide every new message once, answer, forward approved
     /// windows to security, summarise for staff.
@@ -174,40 +177,75 @@ fn run_check(args: CheckArgs) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut status = EXIT_OK;
+    let max = config.rules.max_message_bytes;
     for path in &args.files {
         let shown = path.display().to_string();
-        match std::fs::read(path) {
-            Ok(raw) => {
-                let mut checked = check(&raw, arrival, &config.rules, &config.addresses.from);
-                checked.verdict.file = Some(shown);
+        let mut report_error = |msg: String, out: &mut BufWriter<_>| -> Result<()> {
+            status = EXIT_UNREADABLE;
+            if let Some(bar) = &progress {
+                bar.suspend(|| eprintln!("intake: {msg}"));
+            } else {
+                eprintln!("intake: {msg}");
+            }
+            if args.json {
+                serde_json::to_writer(
+                    &mut *out,
+                    &serde_json::json!({"file": shown, "error": msg}),
+                )?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "{shown}: ERROR {msg}\n")?;
+            }
+            Ok(())
+        };
+        match read_message(path, max) {
+            Ok((raw, size)) => {
+                let mut checked = if raw.len() as u64 > max {
+                    let received = match arrival {
+                        Arrival::Known(t) | Arrival::FromHeaders { fallback: t } => t,
+                    };
+                    crate::check::too_large(size, received, &config.rules)
+                } else {
+                    check(&raw, arrival, &config.rules, &config.addresses.from)
+                };
+                checked.verdict.file = Some(shown.clone());
+                // Rendered first: a message whose replies cannot be built becomes a review,
+                // as in `watch`, and its verdict says so.
+                let rendered = if args.render {
+                    let (outputs, failure) = compose_or_notice(
+                        &mut checked,
+                        &raw,
+                        &templates,
+                        &config.addresses,
+                        now,
+                        None,
+                    )?;
+                    if let Some(e) = failure {
+                        let msg = format!("cannot render the replies of {shown}: {e}");
+                        status = EXIT_UNREADABLE;
+                        if let Some(bar) = &progress {
+                            bar.suspend(|| eprintln!("intake: {msg}"));
+                        } else {
+                            eprintln!("intake: {msg}");
+                        }
+                    }
+                    outputs
+                } else {
+                    Vec::new()
+                };
                 if args.json {
                     serde_json::to_writer(&mut out, &checked.verdict)?;
                     writeln!(out)?;
                 } else {
                     write_human(&mut out, &checked.verdict)?;
                 }
-                if args.render {
-                    write_rendered(&mut out, &checked, &raw, &templates, &config, now)?;
-                }
-            }
-            Err(e) => {
-                status = EXIT_UNREADABLE;
-                let msg = format!("cannot read {shown}: {e}");
-                if let Some(bar) = &progress {
-                    bar.suspend(|| eprintln!("intake: {msg}"));
-                } else {
-                    eprintln!("intake: {msg}");
-                }
-                if args.json {
-                    serde_json::to_writer(
-                        &mut out,
-                        &serde_json::json!({"file": shown, "error": msg}),
-                    )?;
+                for m in rendered {
+                    writeln!(out, "=== {} to {} ===", m.role.as_str(), m.to)?;
+                    out.write_all(&m.raw)?;
                     writeln!(out)?;
-                } else {
-                    writeln!(out, "{shown}: ERROR {msg}\n")?;
                 }
             }
+            Err(e) => report_error(format!("cannot read {shown}: {e}"), &mut out)?,
         }
         if let Some(bar) = &progress {
             bar.inc(1);
@@ -319,18 +357,54 @@ fn write_human(out: &mut impl Write, v: &Verdict) -> Result<()> {
     Ok(())
 }
 
-fn write_rendered(
-    out: &mut impl Write,
-    c: &Checked,
-    raw: &[u8],
-    templates: &Templates,
-    config: &Config,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    for m in compose(c, raw, templates, &config.addresses, now, true)? {
-        writeln!(out, "=== {} to {} ===", m.role.as_str(), m.to)?;
-        out.write_all(&m.raw)?;
-        writeln!(out)?;
+/// A FILE argument's bytes, at most `max + 1` of them, and its size. Only regular files
+/// are read: a directory, FIFO or device (`/dev/zero`, a terminal) is an error before any
+/// read, so nothing can block or run forever.
+fn read_message(path: &std::path::Path, max: u64) -> std::io::Result<(Vec<u8>, u64)> {
+    use std::io::Read as _;
+    let not_a_file = |meta: &std::fs::Metadata| {
+        let t = meta.file_type();
+        let kind = if t.is_dir() {
+            "a directory"
+        } else {
+            special_kind(&t)
+        };
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({kind})"),
+        )
+    };
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_a_file(&meta));
     }
-    Ok(())
+    let file = std::fs::File::open(path)?;
+    // Checked again on what was opened: the path may have been swapped meanwhile.
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_a_file(&meta));
+    }
+    let mut raw = Vec::with_capacity(usize::try_from(meta.len().min(max + 1)).unwrap_or(0));
+    file.take(max.saturating_add(1)).read_to_end(&mut raw)?;
+    let size = meta.len().max(raw.len() as u64);
+    Ok((raw, size))
+}
+
+#[cfg(unix)]
+fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_kind(_: &std::fs::FileType) -> &'static str {
+    "a special file"
 }

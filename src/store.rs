@@ -14,7 +14,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::render::compose::Outgoing;
+use crate::domain::{domain_of, normalize_address, org_domain};
+use crate::render::compose::{Outgoing, Role};
 
 /// Numbered migrations; `user_version` says how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -70,10 +71,35 @@ const MIGRATIONS: &[&str] = &[
     // 4: the loop breaker counts a sender's recent replies on every decision: indexed, or
     // that count scans the whole outbox, which only grows.
     "CREATE INDEX outbox_replies ON outbox (lower(recipient), created_at) WHERE role = 'reply';",
+    // 5: the loop breaker counts per normalized address (lowercase, no +tag), per
+    // organizational domain, and all replies of the last hour; each count has its index.
+    // Old replies are carried over with the address lowercased and the domain as written
+    // (the Public Suffix List is not in SQL); they leave the 24-hour window within a day.
+    // Also Message-IDs alone are indexed: a new message reusing a known Message-ID with
+    // other content is found without a scan, and gets its own reference.
+    "CREATE TABLE reply_log (
+        outbox INTEGER PRIMARY KEY REFERENCES outbox (id),
+        address TEXT NOT NULL,
+        org_domain TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX reply_log_address ON reply_log (address, created_at);
+    CREATE INDEX reply_log_org ON reply_log (org_domain, created_at);
+    CREATE INDEX reply_log_time ON reply_log (created_at);
+    INSERT INTO reply_log (outbox, address, org_domain, created_at)
+        SELECT id, lower(recipient), lower(substr(recipient, instr(recipient, '@') + 1)), created_at
+        FROM outbox WHERE role = 'reply';
+    CREATE INDEX messages_message_id ON messages (message_id);",
 ];
 
-/// Customer replies to one address (`?1`, any case) queued since `?2`; see `outbox_replies`.
-const REPLIES_TO: &str = "SELECT count(*) FROM outbox WHERE role = 'reply' AND lower(recipient) = lower(?1) AND created_at >= ?2";
+/// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
+const REPLIES_TO_ADDRESS: &str =
+    "SELECT count(*) FROM reply_log WHERE address = ?1 AND created_at >= ?2";
+/// Replies queued to one organizational domain (`?1`) since `?2`; see `reply_log_org`.
+const REPLIES_TO_ORG: &str =
+    "SELECT count(*) FROM reply_log WHERE org_domain = ?1 AND created_at >= ?2";
+/// All replies queued since `?1`; see `reply_log_time`.
+const REPLIES_SINCE: &str = "SELECT count(*) FROM reply_log WHERE created_at >= ?1";
 
 /// A handle on the store file.
 pub struct Store {
@@ -469,13 +495,48 @@ impl Store {
         )
     }
 
-    /// Customer replies queued to `recipient` since `since`: the loop breaker's count.
-    pub fn replies_to(&self, recipient: &str, since: DateTime<Utc>) -> Result<u32> {
+    /// Customer replies queued since `since` to `address` (any case, any `+tag`): the loop
+    /// breaker's count per address.
+    pub fn replies_to(&self, address: &str, since: DateTime<Utc>) -> Result<u32> {
+        self.count(
+            REPLIES_TO_ADDRESS,
+            params![normalize_address(address), ts(since)],
+        )
+    }
+
+    /// Customer replies queued since `since` to any address in the organizational domain
+    /// of `address`.
+    pub fn replies_to_org(&self, address: &str, since: DateTime<Utc>) -> Result<u32> {
+        self.count(REPLIES_TO_ORG, params![org_of_address(address), ts(since)])
+    }
+
+    /// Customer replies queued since `since`, to anyone.
+    pub fn replies_since(&self, since: DateTime<Utc>) -> Result<u32> {
+        self.count(REPLIES_SINCE, params![ts(since)])
+    }
+
+    fn count(&self, sql: &str, args: impl rusqlite::Params) -> Result<u32> {
         let n: i64 = self
             .conn
-            .query_row(REPLIES_TO, params![recipient, ts(since)], |r| r.get(0))
-            .context("Counting replies to a sender")?;
+            .prepare_cached(sql)
+            .context("Preparing a reply count")?
+            .query_row(args, |r| r.get(0))
+            .context("Counting replies")?;
         Ok(n.try_into().unwrap_or(u32::MAX))
+    }
+
+    /// Whether another message with Message-ID `message_id` but other content was recorded:
+    /// the new one is then its own request and must not share the first one's reference.
+    pub fn message_id_taken(&self, message_id: &str, content_hash: &str) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT 1 FROM messages WHERE message_id = ?1 AND content_hash != ?2 LIMIT 1",
+            )
+            .context("Preparing the Message-ID lookup")?
+            .query_row(params![message_id, content_hash], |_| Ok(()))
+            .optional()
+            .context("Looking up a Message-ID")
+            .map(|x| x.is_some())
     }
 
     /// Messages decided but not yet tagged in the mailbox, with their decision.
@@ -586,13 +647,28 @@ fn insert_outbox(conn: &Connection, message: i64, o: &Outgoing, now: DateTime<Ut
     )
     .context("Queueing a message")?;
     if conn.changes() == 1 {
+        let row = conn.last_insert_rowid();
         conn.execute(
             "INSERT INTO outbox_content (outbox, raw) VALUES (?1, ?2)",
-            params![conn.last_insert_rowid(), o.raw],
+            params![row, o.raw],
         )
         .context("Queueing a message's content")?;
+        if o.role == Role::Reply {
+            conn.execute(
+                "INSERT INTO reply_log (outbox, address, org_domain, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![row, normalize_address(&o.to), org_of_address(&o.to), ts(now)],
+            )
+            .context("Counting a reply")?;
+        }
     }
     Ok(())
+}
+
+/// The organizational domain the loop breaker counts an address under (its domain as
+/// written when the Public Suffix List knows no owner for it).
+fn org_of_address(address: &str) -> String {
+    let domain = domain_of(address).unwrap_or_default();
+    org_domain(&domain).unwrap_or(domain)
 }
 
 fn insert_message(tx: &Connection, rec: &Record<'_>, now: DateTime<Utc>) -> Result<i64> {
@@ -628,7 +704,6 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::render::compose::Role;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
@@ -758,6 +833,46 @@ mod tests {
         assert_eq!(later.len(), 1);
         assert_eq!(later[0].attempts, 1);
         assert_eq!(s.next_due().unwrap(), Some(t0() + Duration::minutes(5)));
+    }
+
+    #[test]
+    fn replies_are_counted_per_normalized_address_per_organization_and_in_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        for (i, to) in [
+            "Jane+one@Example.CH",
+            "jane@mail.example.ch",
+            "bob@example.ch",
+            "eve@other.co.uk",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut o = out(&format!("r{i}@amazee.io"), Role::Reply);
+            o.to = (*to).into();
+            record(&mut s, &ident(i as u64, &format!("h{i}")), &[o]);
+        }
+        // Staff mail is not counted.
+        record(&mut s, &ident(9, "h9"), &[out("s9@amazee.io", Role::Staff)]);
+        let since = t0() - Duration::hours(1);
+        assert_eq!(s.replies_to("jane+other@example.ch", since).unwrap(), 1);
+        assert_eq!(s.replies_to("JANE@EXAMPLE.CH", since).unwrap(), 1);
+        assert_eq!(s.replies_to("bob@example.ch", since).unwrap(), 1);
+        assert_eq!(s.replies_to_org("carol@shop.example.ch", since).unwrap(), 3);
+        assert_eq!(s.replies_to_org("x@other.co.uk", since).unwrap(), 1);
+        assert_eq!(s.replies_to_org("x@co.uk", since).unwrap(), 0);
+        assert_eq!(s.replies_since(since).unwrap(), 4);
+        assert_eq!(s.replies_since(t0() + Duration::seconds(1)).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_message_id_reused_with_other_content_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        record(&mut s, &ident(1, "a"), &[]);
+        assert!(!s.message_id_taken("ma@example.ch", "a").unwrap());
+        assert!(s.message_id_taken("ma@example.ch", "b").unwrap());
+        assert!(!s.message_id_taken("mb@example.ch", "b").unwrap());
     }
 
     #[test]
@@ -942,6 +1057,14 @@ mod tests {
             s.decision_at("INBOX", 7, 1).unwrap().as_deref(),
             Some("accept")
         );
+        // The old reply is counted by the loop breaker (migration 5).
+        let logged: (String, String) = s
+            .conn
+            .query_row("SELECT address, org_domain FROM reply_log", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(logged, ("jane@example.ch".into(), "example.ch".into()));
     }
 
     #[test]
@@ -994,23 +1117,34 @@ mod tests {
     }
 
     #[test]
-    fn the_reply_count_uses_its_index() {
+    fn every_reply_count_uses_its_index() {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(&dir.path().join("s.db")).unwrap();
-        let plan: Vec<String> = s
-            .conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {REPLIES_TO}"))
-            .unwrap()
-            .query_map(params!["jane@example.ch", ts(t0())], |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert!(
-            plan.iter()
-                .any(|step| step.contains("USING INDEX outbox_replies")),
-            "{plan:?}"
+        let plan = |sql: &str, index: &str, n: usize| {
+            let args: Vec<String> = ["jane@example.ch".to_string(), ts(t0())]
+                .into_iter()
+                .skip(2 - n)
+                .collect();
+            let plan: Vec<String> = s
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|step| step.contains(index)),
+                "{sql}: {plan:?}"
+            );
+        };
+        plan(REPLIES_TO_ADDRESS, "reply_log_address", 2);
+        plan(REPLIES_TO_ORG, "reply_log_org", 2);
+        plan(REPLIES_SINCE, "reply_log_time", 1);
+        plan(
+            "SELECT 1 FROM messages WHERE message_id = ?1 AND content_hash != ?2 LIMIT 1",
+            "messages_message_id",
+            2,
         );
     }
 }

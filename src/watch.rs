@@ -21,7 +21,7 @@ use crate::check::{Arrival, Checked, check};
 use crate::config::Config;
 use crate::model::Decision;
 use crate::render::Templates;
-use crate::render::compose::{Role, Trouble, compose, delivery_notice};
+use crate::render::compose::{Role, Trouble, compose_or_notice, delivery_notice};
 use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
 use crate::source::{
     Backoff, ImapConfig, ImapSource, MailboxConfig, MaildirConfig, MaildirSource, Wake,
@@ -145,6 +145,11 @@ pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summa
         summary: Summary::default(),
     };
     info!(store = %store_path.display(), "intake watch starting");
+    if svc.config.rules.sender_verification == crate::config::SenderVerification::Off {
+        warn!(
+            "rules.sender_verification is off: senders are not verified, so acceptances and replies rest on a From header anyone can write; use it only for an MX that writes no Authentication-Results"
+        );
+    }
     // Whatever a previous run queued but did not send goes out first, except replies it may
     // have delivered already.
     svc.recover_in_doubt()?;
@@ -202,20 +207,29 @@ impl Service {
             self.summary.skipped += 1;
             ("skipped".to_string(), Vec::new())
         } else {
-            let allow_reply = self.reply_allowed(&checked, now)?;
-            let outgoing = compose(
-                &checked,
+            self.own_reference(&mut checked, identity)?;
+            let hold = self.loop_breaker(&checked, now)?;
+            // One message's outputs failing to build (an address lettre refuses, a template
+            // failing on its data) makes that message a review with a notice to staff; it
+            // never stops the batch or the next start.
+            let (outgoing, failure) = compose_or_notice(
+                &mut checked,
                 raw,
                 &self.templates,
                 &self.config.addresses,
                 now,
-                allow_reply,
+                hold.as_deref(),
             )?;
-            if !allow_reply {
-                checked
-                    .verdict
-                    .warnings
-                    .push(reply_limit_warning(rules.max_replies_per_sender_per_day));
+            if let Some(why) = hold {
+                checked.verdict.warnings.push(why);
+            }
+            if let Some(e) = failure {
+                error!(
+                    reference = %checked.verdict.reference,
+                    uid = identity.uid,
+                    error = %e,
+                    "could not build this message's outputs; review, staff told"
+                );
             }
             (checked.verdict.decision.as_str().to_string(), outgoing)
         };
@@ -248,27 +262,37 @@ impl Service {
         Ok((decision, true))
     }
 
-    /// The loop breaker: at most `max_replies_per_sender_per_day` customer replies to one
-    /// address per 24 hours.
-    fn reply_allowed(&self, c: &Checked, now: DateTime<Utc>) -> Result<bool> {
-        if !matches!(c.verdict.decision, Decision::Accept | Decision::Reject) {
-            return Ok(true);
-        }
-        let Some(to) = c.letter.reply_to.as_deref().or(c.verdict.from.as_deref()) else {
-            return Ok(true);
+    /// A message reusing the Message-ID of another, different message already recorded is
+    /// its own request: its reference (and so every outgoing Message-ID) is derived from
+    /// the Message-ID and its content, or its outputs would collide with the first one's
+    /// and vanish. Stable: re-reading it after a crash or a UIDVALIDITY change gives the same.
+    fn own_reference(&self, c: &mut Checked, identity: &Identity) -> Result<()> {
+        let Some(id) = c.verdict.message_id.clone() else {
+            return Ok(());
         };
-        let sent = self.store.replies_to(to, now - Duration::hours(24))?;
-        let max = self.config.rules.max_replies_per_sender_per_day;
-        if sent >= max {
-            warn!(
-                sender = to,
-                replies = sent,
-                max,
-                "reply limit reached; no automated reply (possible mail loop)"
-            );
-            return Ok(false);
+        if !self.store.message_id_taken(&id, &identity.content_hash)? {
+            return Ok(());
         }
-        Ok(true)
+        let reference =
+            crate::check::reference(None, format!("{id}\n{}", identity.content_hash).as_bytes());
+        warn!(message_id = %id, reference = %reference, "a different message with a Message-ID seen before; handled as its own request");
+        c.verdict.warnings.push(format!(
+            "Another, different message with the same Message-ID was received before; this one is handled on its own under reference {reference}."
+        ));
+        c.verdict.reference = reference;
+        Ok(())
+    }
+
+    /// The loop breaker for the reply `c` would cause; `Some(why)` holds it back.
+    fn loop_breaker(&self, c: &Checked, now: DateTime<Utc>) -> Result<Option<String>> {
+        if !matches!(c.verdict.decision, Decision::Accept | Decision::Reject) {
+            return Ok(None);
+        }
+        // Only the address a reply would go to counts; no address, no reply to count.
+        let Some(to) = c.reply_address.as_deref() else {
+            return Ok(None);
+        };
+        reply_hold(&self.store, &self.config.rules, to, now)
     }
 
     /// Sends every due outbox row. SMTP 4xx or a lost connection before the content went
@@ -658,10 +682,44 @@ fn retry_delay_from(base: Duration, attempts: u32) -> Duration {
         .map_or(cap, |d| d.min(cap))
 }
 
-fn reply_limit_warning(max: u32) -> String {
-    format!(
-        "No automated reply was sent: this address already got {max} automated replies in the last 24 hours (possible mail loop)."
-    )
+/// The loop breaker: no automated reply to `to` when, counting the replies queued before
+/// `now`, its normalized address (lowercase, no `+tag`) had `max_replies_per_sender_per_day`
+/// in the last 24 hours, its organizational domain `max_replies_per_domain_per_day`, or
+/// everyone together `max_replies_per_hour` in the last hour. `Some(why)` for staff.
+pub fn reply_hold(
+    store: &Store,
+    rules: &crate::config::Rules,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>> {
+    let day = now - Duration::hours(24);
+    let address = crate::domain::normalize_address(to);
+    let sent = store.replies_to(to, day)?;
+    let max = rules.max_replies_per_sender_per_day;
+    if sent >= max {
+        warn!(sender = %address, replies = sent, max, "reply limit per address reached; no automated reply (possible mail loop)");
+        return Ok(Some(format!(
+            "No automated reply was sent (reply limit per address): {address} already got {sent} automated replies in the last 24 hours (limit {max}; possible mail loop)."
+        )));
+    }
+    let sent = store.replies_to_org(to, day)?;
+    let max = rules.max_replies_per_domain_per_day;
+    if sent >= max {
+        let domain = crate::domain::domain_of(to).unwrap_or_default();
+        warn!(sender = %address, domain = %domain, replies = sent, max, "reply limit per organization reached; no automated reply");
+        return Ok(Some(format!(
+            "No automated reply was sent (reply limit per organization): the organization of {address} already got {sent} automated replies in the last 24 hours (limit {max} per organizational domain)."
+        )));
+    }
+    let sent = store.replies_since(now - Duration::hours(1))?;
+    let max = rules.max_replies_per_hour;
+    if sent >= max {
+        warn!(sender = %address, replies = sent, max, "global reply limit per hour reached; no automated reply");
+        return Ok(Some(format!(
+            "No automated reply was sent (global reply limit): intake already sent {sent} automated replies in the last hour (global limit {max})."
+        )));
+    }
+    Ok(None)
 }
 
 /// Tells staff that a message could not be delivered and will not be retried.
@@ -827,6 +885,182 @@ mod tests {
         assert_eq!(retry_delay_from(base, 0), base);
         assert_eq!(retry_delay_from(base, 3), Duration::seconds(2));
         assert_eq!(retry_delay_from(Duration::MAX, 7), Duration::seconds(3600));
+    }
+
+    /// Records one customer reply to `to`, queued at `at`.
+    fn reply_at(store: &mut Store, n: u64, to: &str, at: DateTime<Utc>) {
+        let id = Identity {
+            folder: "INBOX".into(),
+            uidvalidity: 1,
+            uid: n,
+            message_id: Some(format!("m{n}@example.ch")),
+            content_hash: format!("h{n}"),
+        };
+        let out = crate::render::compose::Outgoing {
+            role: Role::Reply,
+            from: "support@amazee.io".into(),
+            to: to.into(),
+            message_id: format!("INT-{n}.reply@amazee.io"),
+            raw: b"Subject: x\r\n\r\nx".to_vec(),
+        };
+        store
+            .record(
+                &Record {
+                    identity: &id,
+                    sender: Some(to),
+                    arrival: at,
+                    decision: "reject",
+                    rules_version: "test",
+                    verdict_json: "{}",
+                },
+                &[out],
+                at,
+            )
+            .unwrap();
+    }
+
+    fn rules(per_sender: u32, per_domain: u32, per_hour: u32) -> crate::config::Rules {
+        crate::config::Rules {
+            max_replies_per_sender_per_day: per_sender,
+            max_replies_per_domain_per_day: per_domain,
+            max_replies_per_hour: per_hour,
+            ..crate::config::Rules::default()
+        }
+    }
+
+    #[test]
+    fn the_loop_breaker_counts_24_hours_to_the_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(1, 100, 100);
+        // A reply 24h01m ago is outside the window: no hold.
+        reply_at(
+            &mut store,
+            1,
+            "jane@example.ch",
+            now - Duration::minutes(24 * 60 + 1),
+        );
+        assert_eq!(
+            reply_hold(&store, &rules, "jane@example.ch", now).unwrap(),
+            None
+        );
+        // One 23h59m ago is inside: held.
+        reply_at(
+            &mut store,
+            2,
+            "jane@example.ch",
+            now - Duration::minutes(24 * 60 - 1),
+        );
+        let why = reply_hold(&store, &rules, "jane@example.ch", now).unwrap();
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("reply limit per address")),
+            "{why:?}"
+        );
+        // Two minutes later the one from 23h59m ago has left the window as well.
+        assert_eq!(
+            reply_hold(
+                &store,
+                &rules,
+                "jane@example.ch",
+                now + Duration::minutes(2)
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_breaker_sees_through_case_and_plus_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(2, 100, 100);
+        reply_at(&mut store, 1, "Jane+a@Example.CH", now - Duration::hours(3));
+        assert_eq!(
+            reply_hold(&store, &rules, "jane@example.ch", now).unwrap(),
+            None
+        );
+        reply_at(&mut store, 2, "jane+b@example.ch", now - Duration::hours(2));
+        for variant in ["jane@example.ch", "JANE+c@EXAMPLE.CH", "jane+@example.ch"] {
+            assert!(
+                reply_hold(&store, &rules, variant, now).unwrap().is_some(),
+                "{variant}"
+            );
+        }
+        assert_eq!(
+            reply_hold(&store, &rules, "joe@example.ch", now).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_breaker_counts_an_organization_across_its_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(5, 3, 100);
+        reply_at(&mut store, 1, "a@example.co.uk", now - Duration::hours(5));
+        reply_at(
+            &mut store,
+            2,
+            "b@mail.example.co.uk",
+            now - Duration::hours(4),
+        );
+        assert_eq!(
+            reply_hold(&store, &rules, "c@example.co.uk", now).unwrap(),
+            None
+        );
+        reply_at(
+            &mut store,
+            3,
+            "c@shop.example.co.uk",
+            now - Duration::hours(3),
+        );
+        let why = reply_hold(&store, &rules, "d@example.co.uk", now).unwrap();
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("reply limit per organization")),
+            "{why:?}"
+        );
+        // Another organization under the same public suffix is not held.
+        assert_eq!(
+            reply_hold(&store, &rules, "d@other.co.uk", now).unwrap(),
+            None
+        );
+        // The organization's window is 24 hours too.
+        assert_eq!(
+            reply_hold(&store, &rules, "d@example.co.uk", now + Duration::hours(20)).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_loop_breaker_has_a_global_hourly_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let rules = rules(5, 20, 3);
+        reply_at(&mut store, 1, "a@one.example", now - Duration::minutes(61));
+        reply_at(&mut store, 2, "b@two.example", now - Duration::minutes(50));
+        reply_at(
+            &mut store,
+            3,
+            "c@three.example",
+            now - Duration::minutes(30),
+        );
+        assert_eq!(
+            reply_hold(&store, &rules, "d@four.example", now).unwrap(),
+            None
+        );
+        reply_at(&mut store, 4, "e@five.example", now - Duration::minutes(1));
+        let why = reply_hold(&store, &rules, "d@four.example", now).unwrap();
+        assert!(
+            why.as_deref()
+                .is_some_and(|w| w.contains("global reply limit")),
+            "{why:?}"
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@ use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 
-use super::{Context, Rendered, Template, Templates, ics};
+use super::{Context, Rendered, Template, Templates, clean, ics};
 use crate::check::Checked;
 use crate::config::Addresses;
-use crate::model::Decision;
+use crate::model::{Decision, Problem, ProblemCode};
 
 /// Who a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,35 +46,39 @@ pub struct Outgoing {
     pub raw: Vec<u8>,
 }
 
-/// The messages a verdict causes: nothing for `ignore`; a staff summary for every
-/// notification; the customer reply for `accept`/`reject` (unless the address must not be
-/// answered); the security forward for `accept`.
+/// The messages a verdict causes: a staff summary for every message intake does not answer
+/// (a short one for ignored mail, none for our own mail: that would loop when staff and
+/// support share a mailbox); the customer reply for `accept`/`reject`, only to
+/// [`Checked::reply_address`] and only when `hold` is `None`; the security forward for
+/// `accept`. `hold` says why the reply is held back (the loop breaker).
 pub fn compose(
     c: &Checked,
     original: &[u8],
     templates: &Templates,
     addresses: &Addresses,
     now: DateTime<Utc>,
-    allow_reply: bool,
+    hold: Option<&str>,
 ) -> Result<Vec<Outgoing>> {
     let v = &c.verdict;
-    if v.decision == Decision::Ignore {
-        return Ok(Vec::new());
-    }
     let own_domain = addresses.own_domain();
+    if v.decision == Decision::Ignore {
+        if is_own_mail(c, original, addresses) {
+            return Ok(Vec::new());
+        }
+        return Ok(vec![ignore_summary(c, addresses, now)?]);
+    }
     let mut ctx = Context::of(c, now);
     let mut out = Vec::new();
 
-    if !allow_reply && matches!(v.decision, Decision::Accept | Decision::Reject) {
-        ctx.warnings.push(
-            "No automated reply was sent: the per-sender reply limit for the last 24 hours is reached (possible mail loop).".into(),
-        );
-    } else if matches!(v.decision, Decision::Accept | Decision::Reject) {
+    let answers = matches!(v.decision, Decision::Accept | Decision::Reject);
+    if let (true, Some(why)) = (answers, hold) {
+        ctx.warnings.push(clean::one_line(why, 500));
+    } else if answers {
+        // The one address trust allows (the verified From, or a Reply-To of the same
+        // organization); never Reply-To or From on their own.
         let to = c
-            .letter
-            .reply_to
+            .reply_address
             .clone()
-            .or_else(|| v.from.clone())
             .filter(|a| answerable(a, own_domain));
         match to {
             Some(to) => {
@@ -88,7 +92,7 @@ pub fn compose(
                 out.push(build(c, Role::Reply, &addresses.from, &to, &r, None, now, own_domain)?);
             }
             None => ctx.warnings.push(
-                "No automated reply was sent: the sender's address must not be answered (missing, our own, or a no-reply/daemon address).".into(),
+                "No automated reply was sent: there is no address intake may answer (the sender is not verified, the Reply-To is outside the sender's organization, or the address is missing, our own, or a no-reply/daemon address).".into(),
             ),
         }
     }
@@ -118,6 +122,176 @@ pub fn compose(
         own_domain,
     )?);
     Ok(out)
+}
+
+/// [`compose`], but one message's failure (an address lettre cannot build, a template that
+/// fails on its data) never stops the caller: the message becomes `review` and staff get a
+/// notice with the original attached. Returns the error text when that happened.
+pub fn compose_or_notice(
+    c: &mut Checked,
+    original: &[u8],
+    templates: &Templates,
+    addresses: &Addresses,
+    now: DateTime<Utc>,
+    hold: Option<&str>,
+) -> Result<(Vec<Outgoing>, Option<String>)> {
+    let e = match compose(c, original, templates, addresses, now, hold) {
+        Ok(out) => return Ok((out, None)),
+        Err(e) => clean::one_line(&format!("{e:#}"), 500),
+    };
+    let v = &mut c.verdict;
+    v.decision = Decision::Review;
+    v.reason = Some("intake could not write its messages for this one".into());
+    v.problems.push(Problem::new(
+        ProblemCode::Unreadable,
+        format!("intake could not build its reply or summary for this message ({e}); nothing was sent to the sender. A person must answer by hand."),
+    ));
+    let notice = failure_notice(c, original, addresses, &e, now)?;
+    Ok((vec![notice], Some(e)))
+}
+
+/// Mail intake wrote itself (its replies, summaries and notices), or a bounce or
+/// auto-reply carrying one of them: never summarised, or staff and support sharing a
+/// mailbox would get a summary of the summary, forever.
+fn is_own_mail(c: &Checked, original: &[u8], addresses: &Addresses) -> bool {
+    let from_us = c
+        .letter
+        .from
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case(&addresses.from));
+    // Every message intake sends carries this header; a bounce quotes it.
+    const MARK: &[u8] = b"X-Intake-Reference:";
+    from_us
+        || original
+            .windows(MARK.len())
+            .any(|w| w.eq_ignore_ascii_case(MARK))
+}
+
+/// The short staff summary of an ignored message (auto-reply, bounce, ordinary mail).
+fn ignore_summary(c: &Checked, addresses: &Addresses, now: DateTime<Utc>) -> Result<Outgoing> {
+    let v = &c.verdict;
+    let ctx = Context::of(c, now);
+    let subject = format!("[intake] IGNORE {}: {}", v.reference, ctx.subject);
+    let body = format!(
+        "Decision: ignore ({})\r\nReference: {}\r\nFrom: {}\r\nMessage-ID: {}\r\nSubject: {}\r\nReceived: {}\r\n\r\nNot a test notification intake answers; no reply was sent. It stays in the support mailbox.\r\n",
+        if ctx.reason.is_empty() {
+            "no reason given"
+        } else {
+            &ctx.reason
+        },
+        v.reference,
+        ctx.from,
+        ctx.message_id,
+        ctx.subject,
+        ctx.received,
+    );
+    let r = Rendered { subject, body };
+    build(
+        c,
+        Role::Staff,
+        &addresses.from,
+        &addresses.staff,
+        &r,
+        None,
+        now,
+        addresses.own_domain(),
+    )
+}
+
+/// The notice to staff when a message's own outputs could not be built: only our own
+/// text and cleaned values, so it cannot fail the way the outputs did, with the original
+/// attached.
+fn failure_notice(
+    c: &Checked,
+    original: &[u8],
+    addresses: &Addresses,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<Outgoing> {
+    let v = &c.verdict;
+    let from = v.from.as_deref().map_or_else(
+        || "(unknown sender)".into(),
+        |f| clean::one_line(f, clean::ITEM_CHARS),
+    );
+    let subject = clean::one_line(&v.subject, clean::FIELD_CHARS);
+    let message_id = format!("{}.failed@{}", v.reference, addresses.own_domain());
+    let body = format!(
+        "intake could not write its messages for this e-mail, so it goes to review and nothing was sent to the sender:\r\n\r\n  {error}\r\n\r\nReference: {}\r\nFrom: {from}\r\nSubject: {subject}\r\n\r\nPlease read the attached original and answer by hand. The other messages were handled as usual.\r\n",
+        v.reference
+    );
+    let from_mb: Mailbox = format!("intake <{}>", addresses.from)
+        .parse()
+        .with_context(|| format!("Invalid from address {}", addresses.from))?;
+    let to_mb: Mailbox = addresses
+        .staff
+        .parse()
+        .with_context(|| format!("Invalid staff address {}", addresses.staff))?;
+    let mut mp = MultiPart::mixed().singlepart(SinglePart::plain(body));
+    if !original.is_empty() {
+        mp = mp.singlepart(original_part(original)?);
+    }
+    let mut b = Message::builder();
+    // Threaded under the message it is about, as every summary is.
+    if let Some(id) = v.message_id.as_deref().filter(|id| echoable_id(id)) {
+        b = b
+            .in_reply_to(format!("<{id}>"))
+            .references(format!("<{id}>"));
+    }
+    let msg = b
+        .from(from_mb)
+        .to(to_mb)
+        .subject(format!(
+            "[intake] REVIEW {}: could not answer {subject}",
+            v.reference
+        ))
+        .date(SystemTime::from(now))
+        .message_id(Some(format!("<{message_id}>")))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Intake-Reference"),
+            v.reference.clone(),
+        ))
+        .multipart(mp)?;
+    Ok(Outgoing {
+        role: Role::Staff,
+        from: addresses.from.clone(),
+        to: addresses.staff.clone(),
+        message_id,
+        raw: msg.formatted(),
+    })
+}
+
+/// A Message-ID from the sender's mail that may be repeated in our headers: printable
+/// ASCII without brackets or spaces, and not absurdly long (a header line stays below
+/// 998 octets).
+fn echoable_id(id: &str) -> bool {
+    (1..=250).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'\\' | b','))
+}
+
+/// References of the thread kept in a reply, the newest ones.
+const MAX_REFERENCES: usize = 10;
+/// A body beyond this is cut, so a whole message stays below 64 KB.
+const MAX_BODY_BYTES: usize = 60 * 1024;
+
+/// `body` cut at a character boundary below [`MAX_BODY_BYTES`], saying so.
+fn bounded_body(body: &str) -> String {
+    if body.len() <= MAX_BODY_BYTES {
+        return body.to_string();
+    }
+    let mut end = MAX_BODY_BYTES;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n\n[... cut here: the message would have been longer than 64 KB]\n",
+        body.get(..end).unwrap_or("")
+    )
 }
 
 /// Addresses we never answer automatically: daemons, no-reply boxes and ourselves.
@@ -181,19 +355,25 @@ fn build(
             HeaderName::new_from_ascii_str("X-Intake-Decision"),
             v.decision.as_str().into(),
         ));
-    if let Some(id) = &v.message_id {
-        let mut refs: Vec<String> = c
+    if let Some(id) = v.message_id.as_deref().filter(|id| echoable_id(id)) {
+        // The thread as the sender had it, newest last, then the message answered: its
+        // In-Reply-To is that message, never the thread's root.
+        let mut refs: Vec<&str> = c
             .letter
             .references
             .iter()
-            .map(|r| format!("<{r}>"))
+            .map(String::as_str)
+            .filter(|r| echoable_id(r) && *r != id)
             .collect();
+        let mut seen = std::collections::HashSet::new();
+        refs.retain(|r| seen.insert(*r));
+        let skip = refs.len().saturating_sub(MAX_REFERENCES - 1);
+        let mut refs: Vec<String> = refs.iter().skip(skip).map(|r| format!("<{r}>")).collect();
         refs.push(format!("<{id}>"));
-        refs.dedup();
         b = b.in_reply_to(format!("<{id}>")).references(refs.join(" "));
     }
     let msg = match attach {
-        None => b.singlepart(SinglePart::plain(r.body.clone()))?,
+        None => b.singlepart(SinglePart::plain(bounded_body(&r.body)))?,
         Some((cal, original)) => {
             let boundary = format!("intake-{}", v.reference);
             let calendar = Attachment::new("test-window.ics".into()).body(
@@ -203,7 +383,7 @@ fn build(
             );
             let mut mp = MultiPart::mixed()
                 .boundary(boundary)
-                .singlepart(SinglePart::plain(r.body.clone()))
+                .singlepart(SinglePart::plain(bounded_body(&r.body)))
                 .singlepart(calendar);
             if !original.is_empty() {
                 mp = mp.singlepart(original_part(original)?);

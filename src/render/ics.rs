@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::{MAX_LISTED, clean};
 use crate::model::Verdict;
 
 /// Builds the calendar for an accepted request. UIDs are stable per request and window,
@@ -15,19 +16,28 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>) -> String {
         "CALSCALE:GREGORIAN".into(),
         "METHOD:PUBLISH".into(),
     ];
+    // The sender's text, cleaned and bounded as in every other output.
     let contact = [&r.contact.name, &r.contact.email, &r.contact.phone]
         .iter()
         .filter_map(|x| x.as_deref())
+        .map(|x| clean::one_line(x, clean::ITEM_CHARS))
         .collect::<Vec<_>>()
         .join(", ");
-    let ips = r
-        .originating_ips
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let targets = r.targets.join(", ");
-    for (i, w) in r.windows.iter().enumerate() {
+    let ips = clean::list(
+        r.originating_ips.iter().map(ToString::to_string),
+        MAX_LISTED,
+    )
+    .join(", ");
+    let targets = clean::list(r.targets.iter().cloned(), MAX_LISTED).join(", ");
+    let scope = r.scope.as_deref().map_or_else(
+        || "(not stated)".into(),
+        |s| clean::one_line(s, clean::FIELD_CHARS),
+    );
+    let from = v.from.as_deref().map_or_else(
+        || "(unknown)".into(),
+        |f| clean::one_line(f, clean::ITEM_CHARS),
+    );
+    for (i, w) in r.windows.iter().take(MAX_LISTED).enumerate() {
         lines.push("BEGIN:VEVENT".into());
         lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
         lines.push(format!("DTSTAMP:{}", ical_time(stamp)));
@@ -45,8 +55,8 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>) -> String {
                 targets,
                 ips,
                 contact,
-                r.scope.as_deref().unwrap_or("(not stated)"),
-                v.from.as_deref().unwrap_or("(unknown)")
+                scope,
+                from
             ))
         ));
         lines.push("TRANSP:TRANSPARENT".into());

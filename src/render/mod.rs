@@ -4,6 +4,7 @@
 //! are loaded and test-rendered at start, so a missing or broken template is an error
 //! before any mail is read.
 
+pub mod clean;
 pub mod compose;
 pub mod ics;
 
@@ -110,10 +111,16 @@ impl Templates {
     }
 }
 
-/// Subjects are one line whatever the customer's subject held.
+/// Subjects are one line whatever the customer's subject held, and bounded, so the
+/// header stays far below 998 octets.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    clean::one_line(s, clean::FIELD_CHARS + 100)
 }
+
+/// Problems, targets, addresses and windows listed at most, then "and N more".
+pub const MAX_LISTED: usize = 20;
+/// Warnings and problems are ours, but they quote what the sender wrote.
+const MAX_PROBLEM_CHARS: usize = 500;
 
 /// A window as the templates show it.
 #[derive(Debug, Clone, Serialize)]
@@ -156,6 +163,8 @@ pub struct Context {
     pub scope: String,
     pub contact_line: String,
     pub problems: Vec<ProblemView>,
+    /// Problems beyond the first [`MAX_LISTED`], not listed.
+    pub more_problems: usize,
     pub missing: Vec<String>,
     pub earliest_start: String,
     pub warnings: Vec<String>,
@@ -175,9 +184,10 @@ impl Context {
         let v = &c.verdict;
         let r = &v.request;
         let zone = c.zone;
-        let windows = r
+        let windows: Vec<WindowView> = r
             .windows
             .iter()
+            .take(MAX_LISTED + 1)
             .map(|w| WindowView {
                 start_utc: w.start.format(UTC_FMT).to_string(),
                 end_utc: w.end.format(UTC_FMT).to_string(),
@@ -192,20 +202,49 @@ impl Context {
             String::new()
         };
         let contact = &r.contact;
+        // Everything below that came from the message is cleaned and bounded here, once,
+        // so no template can echo raw attacker text.
         let contact_line = [&contact.name, &contact.email, &contact.phone]
             .iter()
             .filter_map(|x| x.as_deref())
+            .map(|x| clean::one_line(x, clean::ITEM_CHARS))
+            .filter(|x| !x.is_empty())
             .collect::<Vec<_>>()
             .join(", ");
+        let total_windows = r.windows.len();
+        let mut windows: Vec<WindowView> = windows;
+        windows.truncate(MAX_LISTED);
+        let mut warnings: Vec<String> = v
+            .warnings
+            .iter()
+            .take(MAX_LISTED)
+            .map(|w| clean::one_line(w, MAX_PROBLEM_CHARS))
+            .collect();
+        if total_windows > MAX_LISTED {
+            warnings.push(format!(
+                "Only the first {MAX_LISTED} of {total_windows} windows are listed."
+            ));
+        }
         Context {
             reference: v.reference.clone(),
             subject: if v.subject.trim().is_empty() {
                 "Your test notification".into()
             } else {
-                one_line(&v.subject)
+                let s = one_line(&v.subject);
+                if s.is_empty() {
+                    "Your test notification".into()
+                } else {
+                    s
+                }
             },
-            from: v.from.clone().unwrap_or_else(|| "(unknown sender)".into()),
-            message_id: v.message_id.clone().unwrap_or_else(|| "(none)".into()),
+            from: v.from.as_deref().map_or_else(
+                || "(unknown sender)".into(),
+                |f| clean::one_line(f, clean::ITEM_CHARS),
+            ),
+            message_id: v.message_id.as_deref().map_or_else(
+                || "(none)".into(),
+                |m| clean::one_line(m, clean::ITEM_CHARS),
+            ),
             received: v
                 .received
                 .map(|t| format!("{} UTC ({})", t.format(UTC_FMT), zone.format(t)))
@@ -213,11 +252,16 @@ impl Context {
             customer_name: c
                 .letter
                 .from_name
-                .clone()
-                .or_else(|| contact.name.clone())
+                .as_deref()
+                .and_then(clean::greeting_name)
+                .or_else(|| contact.name.as_deref().and_then(clean::greeting_name))
                 .unwrap_or_default(),
             decision: v.decision.as_str().into(),
-            reason: v.reason.clone().unwrap_or_default(),
+            reason: v
+                .reason
+                .as_deref()
+                .map(|r| clean::one_line(r, clean::FIELD_CHARS))
+                .unwrap_or_default(),
             test_class: match v.test_class {
                 Some(TestClass::Standard) => "standard".into(),
                 Some(TestClass::Broad) => "broad".into(),
@@ -234,8 +278,11 @@ impl Context {
                 .map_or_else(|| "?".into(), |d| format!("{d:.1}")),
             zone: zone.label(),
             windows,
-            targets: r.targets.clone(),
-            ips: r.originating_ips.iter().map(ToString::to_string).collect(),
+            targets: clean::list(r.targets.iter().cloned(), MAX_LISTED),
+            ips: clean::list(
+                r.originating_ips.iter().map(ToString::to_string),
+                MAX_LISTED,
+            ),
             bandwidth: r
                 .bandwidth_bps
                 .map_or_else(|| "bandwidth not stated".into(), human_bps),
@@ -243,7 +290,12 @@ impl Context {
                 || "request rate not stated".into(),
                 |x| format!("{} requests/s", trim_num(x)),
             ),
-            scope: r.scope.clone().unwrap_or_else(|| "(not stated)".into()),
+            scope: r
+                .scope
+                .as_deref()
+                .map(|s| clean::one_line(s, clean::FIELD_CHARS))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "(not stated)".into()),
             contact_line: if contact_line.is_empty() {
                 "(not stated)".into()
             } else {
@@ -252,17 +304,19 @@ impl Context {
             problems: v
                 .problems
                 .iter()
+                .take(MAX_LISTED)
                 .map(|p| ProblemView {
                     code: serde_json::to_value(p.code)
                         .ok()
                         .and_then(|x| x.as_str().map(str::to_string))
                         .unwrap_or_default(),
-                    message: p.message.clone(),
+                    message: clean::one_line(&p.message, MAX_PROBLEM_CHARS),
                 })
                 .collect(),
+            more_problems: v.problems.len().saturating_sub(MAX_LISTED),
             missing: v.missing.iter().map(|i| describe(*i).to_string()).collect(),
             earliest_start,
-            warnings: v.warnings.clone(),
+            warnings,
             review_checks: review_checks(c),
             rules_version: v.rules_version.to_string(),
             reply_sent: false,
@@ -304,6 +358,7 @@ impl Context {
                 code: "notice_too_short".into(),
                 message: "sample".into(),
             }],
+            more_problems: 1,
             missing: vec![describe(crate::model::Item::Bandwidth).into()],
             earliest_start: "2026-12-15 10:00 CET".into(),
             warnings: vec!["sample".into()],
@@ -336,18 +391,24 @@ fn review_checks(c: &Checked) -> Vec<String> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    for p in &v.problems {
+    for p in v.problems.iter().take(MAX_LISTED) {
         let check = match p.code {
             ProblemCode::SenderUnverified => format!(
                 "Confirm with the customer through a known channel that {} really sent this ({})",
-                v.from.as_deref().unwrap_or("the sender"),
-                p.message
+                v.from.as_deref().map_or_else(
+                    || "the sender".into(),
+                    |f| clean::one_line(f, clean::ITEM_CHARS)
+                ),
+                clean::one_line(&p.message, MAX_PROBLEM_CHARS)
             ),
-            ProblemCode::AmbiguousDate => format!("Ask which date or zone is meant: {}", p.message),
+            ProblemCode::AmbiguousDate => format!(
+                "Ask which date or zone is meant: {}",
+                clean::one_line(&p.message, MAX_PROBLEM_CHARS)
+            ),
             ProblemCode::TooLarge | ProblemCode::Unreadable => {
                 format!(
                     "Open the original message and read it by hand: {}",
-                    p.message
+                    clean::one_line(&p.message, MAX_PROBLEM_CHARS)
                 )
             }
             _ => continue,

@@ -1,6 +1,7 @@
 //! The `intake check` contract as other tools see it: JSON Lines, exit statuses, error
 //! lines, help, configuration errors, and bad input that must still get a verdict.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -240,6 +241,8 @@ fn bad_input_gets_a_verdict_never_a_crash() {
         check_bytes(d, "garbage.eml", &garbage)["decision"],
         "review"
     );
+    // A verified sender: the verdict is the rejection for missing items, not a review for an
+    // unverified sender.
     let latin1 = b"Authentication-Results: mx.amazee.io; dmarc=pass header.from=example.ch\r\nFrom: a@example.ch\r\nSubject: Pentest\r\nContent-Type: text/plain; charset=x-unknown-8\r\n\r\nWir planen einen Penetrationstest f\xfcr shop.example.ch am 14.12.2026.\r\n";
     let v = check_bytes(d, "charset.eml", latin1);
     assert_eq!(v["kind"], "test_notification");
@@ -361,18 +364,263 @@ fn watch_once_on_the_demo_maildir_decides_each_message_once() {
     ] {
         assert!(err.contains(d), "{d} in the demo:\n{err}");
     }
-    // accept: reply + security + staff; reject: reply + staff; review: staff.
+    // accept: reply + security + staff; reject: reply + staff; review: staff...
     let written = std::fs::read_dir(dir.path().join("outbox"))
         .unwrap()
         .count();
-    assert_eq!(written, 6);
+    // ...and the ignored out-of-office a short staff summary.
+    assert_eq!(written, 7);
     let again = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("0 decided"));
     assert_eq!(
         std::fs::read_dir(dir.path().join("outbox"))
             .unwrap()
             .count(),
-        6,
+        7,
         "nothing answered twice"
     );
+}
+
+/// Runs intake with `args`, failing the test (instead of hanging it) after 20 s.
+fn intake_within_20s(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("intake {args:?} still running after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A directory, a FIFO and a device are refused before any read (a FIFO would block, a
+/// device never end); each gets an error line, the files around them are still checked.
+#[test]
+fn a_directory_fifo_or_device_is_an_error_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.eml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let sub = dir.path().join("folder.eml");
+    std::fs::create_dir(&sub).unwrap();
+    let good = corpus("016-short-notice-pentest-reject");
+    for bad in [
+        sub.to_str().unwrap(),
+        fifo.to_str().unwrap(),
+        "/dev/zero",
+        "/dev/null",
+    ] {
+        let out = intake_within_20s(&["check", "--json", &good, bad, &good]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        let v = lines(&out);
+        assert_eq!(v.len(), 3, "{bad}");
+        assert_eq!(v[0]["decision"], "reject");
+        assert_eq!(v[1]["file"], bad);
+        let err = v[1]["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{bad}: {}", v[1]));
+        assert!(err.contains("not a regular file"), "{bad}: {err}");
+        assert_eq!(v[2]["decision"], "reject");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(bad));
+        // The same for people.
+        let out = intake_within_20s(&["check", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("ERROR"),
+            "{bad}"
+        );
+    }
+}
+
+/// A 64 GB sparse file: read up to the limit and one byte more, never further, so the
+/// verdict comes at once and says how large the file is.
+#[test]
+fn a_huge_file_is_read_only_to_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.eml");
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len(64 << 30).unwrap();
+    drop(f);
+    let start = std::time::Instant::now();
+    let out = intake_within_20s(&["check", "--json", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = lines(&out).remove(0);
+    assert_eq!(v["decision"], "review");
+    assert_eq!(v["problems"][0]["code"], "too_large");
+    let msg = v["problems"][0]["message"].as_str().unwrap();
+    assert!(msg.contains(&(64u64 << 30).to_string()), "{msg}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// `check --render` with a message whose reply address lettre refuses, between two good
+/// ones: that file is reported (exit 2) and becomes a review with a notice to staff; the
+/// others are rendered as usual.
+#[test]
+fn render_reports_a_poison_message_and_renders_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(root.join(corpus("016-short-notice-pentest-reject"))).unwrap();
+    let poison = dir.path().join("poison.eml");
+    std::fs::write(
+        &poison,
+        text.replace(
+            "From: Anna Vogel <anna.vogel@example-clinic.ch>",
+            "From: Anna Vogel <anna..vogel@example-clinic.ch>",
+        ),
+    )
+    .unwrap();
+    let good = corpus("016-short-notice-pentest-reject");
+    let out = intake_within_20s(&[
+        "check",
+        "--json",
+        "--render",
+        &good,
+        poison.to_str().unwrap(),
+        &good,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("poison.eml"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let verdicts: Vec<Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let decisions: Vec<&str> = verdicts
+        .iter()
+        .map(|v| v["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["reject", "review", "reject"]);
+    assert_eq!(
+        stdout
+            .matches("=== reply to anna.vogel@example-clinic.ch ===")
+            .count(),
+        2
+    );
+    assert!(stdout.contains("could not answer"), "the staff notice");
+    assert!(!stdout.contains("=== reply to anna..vogel"));
+}
+
+/// Two different messages under one Message-ID (a sender's broken tool, or an attacker
+/// reusing a real notification's id): each is decided and answered as its own request,
+/// under its own reference, instead of the second one's replies colliding with the first
+/// one's and vanishing. A second run decides nothing again.
+#[test]
+fn a_second_message_with_a_known_message_id_is_answered_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let maildir = dir.path().join("maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let text =
+        std::fs::read_to_string(root.join(corpus("016-short-notice-pentest-reject"))).unwrap();
+    let second = text.replace(
+        "Window: Thursday 3 December 2026",
+        "Window: Friday 4 December 2026",
+    );
+    assert_ne!(text, second);
+    std::fs::write(maildir.join("new/1700000000.M1P1.test"), &text).unwrap();
+    std::fs::write(maildir.join("new/1700000001.M2P1.test"), &second).unwrap();
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
+            root.join("templates"),
+            maildir,
+            dir.path().join("outbox"),
+            dir.path().join("intake.sqlite3"),
+        ),
+    )
+    .unwrap();
+    let out = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("2 decided"), "{err}");
+    let written: Vec<String> = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    // Two requests, each with its own staff summary (and, for a verified sender, reply).
+    let staff: BTreeSet<String> = written
+        .iter()
+        .filter(|m| {
+            m.contains("\nTo: support-staff@amazee.io") || m.starts_with("To: support-staff")
+        })
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("X-Intake-Reference:"))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(staff.len(), 2, "two references: {staff:?}");
+    assert!(
+        err.contains("a different message with a Message-ID seen before"),
+        "{err}"
+    );
+    let again = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("0 decided"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("outbox"))
+            .unwrap()
+            .count(),
+        written.len(),
+        "nothing answered twice"
+    );
+}
+
+/// `sender_verification = "off"` trusts any From: every start says so in the log.
+#[test]
+fn watch_warns_at_every_start_when_sender_verification_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let maildir = dir.path().join("maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let cfg = dir.path().join("watch.toml");
+    let write = |mode: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "templates = {:?}\n[rules]\nsender_verification = \"{mode}\"\n[mailbox]\nkind = \"maildir\"\npath = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n",
+                root.join("templates"),
+                maildir,
+                dir.path().join("outbox"),
+                dir.path().join("intake.sqlite3"),
+            ),
+        )
+        .unwrap();
+    };
+    write("off");
+    for _ in 0..2 {
+        let out = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(err.contains("sender_verification is off"), "{err}");
+    }
+    write("dmarc");
+    let out = intake_within_20s(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("sender_verification is off"), "{err}");
 }

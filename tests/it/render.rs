@@ -7,7 +7,8 @@ use chrono::{TimeZone, Utc};
 use intake::check::{Arrival, Checked, check};
 use intake::config::Config;
 use intake::render::Templates;
-use intake::render::compose::{Role, compose};
+use intake::render::compose::{Outgoing, Role, compose, compose_or_notice};
+use mail_parser::MessageParser;
 
 const CASES: &[&str] = &[
     "001-pentest-plain-accept",
@@ -55,14 +56,16 @@ fn rendered_messages_match_byte_for_byte() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shipped = Shipped::load();
     let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    // Only `UPDATE_GOLDEN=1` rewrites, and never under CI, where a rewrite would pass.
+    let update =
+        std::env::var("UPDATE_GOLDEN").as_deref() == Ok("1") && std::env::var_os("CI").is_none();
     let dir = root.join("fixtures/render");
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
     for case in CASES {
         let (raw, checked) = shipped.check(case);
-        let out = compose(&checked, &raw, templates, &config.addresses, now, true).unwrap();
+        let out = compose(&checked, &raw, templates, &config.addresses, now, None).unwrap();
         let roles: Vec<Role> = out.iter().map(|o| o.role).collect();
         match checked.verdict.decision.as_str() {
             "accept" => assert_eq!(
@@ -72,7 +75,11 @@ fn rendered_messages_match_byte_for_byte() {
             ),
             "reject" => assert_eq!(roles, vec![Role::Reply, Role::Staff], "{case}"),
             "review" => assert_eq!(roles, vec![Role::Staff], "{case}"),
-            _ => assert!(out.is_empty(), "{case}: ignored mail causes no message"),
+            _ => assert_eq!(
+                roles,
+                vec![Role::Staff],
+                "{case}: ignored mail gets a short staff summary"
+            ),
         }
         for o in out {
             let path = dir.join(format!("{case}.{}.eml", o.role.as_str()));
@@ -93,7 +100,7 @@ fn rendered_messages_match_byte_for_byte() {
             }
         }
     }
-    assert!(update || compared >= 6, "only {compared} messages compared");
+    assert!(update || compared >= 7, "only {compared} messages compared");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -102,7 +109,7 @@ fn replies_are_threaded_and_marked_automatic() {
     let shipped = Shipped::load();
     let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
     let (raw, checked) = shipped.check("016-short-notice-pentest-reject");
-    let out = compose(&checked, &raw, templates, &config.addresses, now, true).unwrap();
+    let out = compose(&checked, &raw, templates, &config.addresses, now, None).unwrap();
     let reply = String::from_utf8(out[0].raw.clone()).unwrap();
     let id = checked.verdict.message_id.clone().unwrap();
     assert!(reply.contains(&format!("In-Reply-To: <{id}>")), "{reply}");
@@ -117,7 +124,7 @@ fn replies_are_threaded_and_marked_automatic() {
         templates,
         &config.addresses,
         now + chrono::Duration::hours(1),
-        true,
+        None,
     )
     .unwrap();
     assert_eq!(again[0].message_id, out[0].message_id);
@@ -138,7 +145,7 @@ fn the_reply_limit_suppresses_the_customer_reply_and_tells_staff() {
     let shipped = Shipped::load();
     let (config, templates, now) = (&shipped.config, &shipped.templates, shipped.now);
     let (raw, checked) = shipped.check("016-short-notice-pentest-reject");
-    let out = compose(&checked, &raw, templates, &config.addresses, now, false).unwrap();
+    let out = compose(&checked, &raw, templates, &config.addresses, now, Some("No automated reply was sent (reply limit per address): anna.vogel@example-clinic.ch already got 5 automated replies in the last 24 hours (limit 5; possible mail loop).")).unwrap();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].role, Role::Staff);
     let staff = mail_parser::MessageParser::default()
@@ -178,4 +185,463 @@ fn a_broken_template_is_a_clear_error_at_start() {
     std::fs::remove_file(dir.path().join("rejection.txt")).unwrap();
     let err = Templates::load(dir.path()).unwrap_err();
     assert!(format!("{err:#}").contains("rejection.txt"), "{err:#}");
+}
+
+/// The 016 rejection (a verified sender) with `f` applied to its text.
+fn variant(shipped: &Shipped, f: impl Fn(&str) -> String) -> (Vec<u8>, Checked) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(root.join("fixtures/corpus/016-short-notice-pentest-reject.eml"))
+            .unwrap();
+    let raw = f(&text).into_bytes();
+    let checked = check(
+        &raw,
+        Arrival::FromHeaders {
+            fallback: shipped.now,
+        },
+        &shipped.config.rules,
+        &shipped.config.addresses.from,
+    );
+    (raw, checked)
+}
+
+fn outputs(shipped: &Shipped, raw: &[u8], c: &Checked) -> Vec<Outgoing> {
+    compose(
+        c,
+        raw,
+        &shipped.templates,
+        &shipped.config.addresses,
+        shipped.now,
+        None,
+    )
+    .unwrap()
+}
+
+fn texts(h: &mail_parser::HeaderValue<'_>) -> Option<Vec<String>> {
+    h.as_text_list()
+        .map(|l| l.iter().map(|s| s.to_string()).collect())
+}
+
+fn header_block(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    text.split("\r\n\r\n").next().unwrap_or("").to_string()
+}
+
+#[test]
+fn the_reply_goes_only_to_the_reply_address_never_to_reply_to_or_from_on_their_own() {
+    let shipped = Shipped::load();
+    let (raw, mut c) = variant(&shipped, |t| {
+        t.replace(
+            "To: amazee.io Support",
+            "Reply-To: victim@third-party.example\r\nTo: amazee.io Support",
+        )
+    });
+    assert_eq!(c.verdict.decision.as_str(), "reject");
+    // What trust decided is the only thing that counts: here the verified From.
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out[0].role, Role::Reply);
+    assert_eq!(out[0].to, "anna.vogel@example-clinic.ch");
+    assert!(
+        !out.iter()
+            .any(|o| o.to.contains("third-party") && o.role == Role::Reply),
+        "{:?}",
+        out.iter().map(|o| &o.to).collect::<Vec<_>>()
+    );
+    // A Reply-To of the same organization, when trust allows it.
+    c.reply_address = Some("pentest@it.example-clinic.ch".into());
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out[0].to, "pentest@it.example-clinic.ch");
+    let to = MessageParser::default().parse(&out[0].raw).unwrap();
+    assert_eq!(
+        to.to().and_then(|a| a.first()).and_then(|a| a.address()),
+        Some("pentest@it.example-clinic.ch")
+    );
+    // No verified address: nobody outside gets anything; staff are told why.
+    c.reply_address = None;
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].role, Role::Staff);
+    assert_eq!(out[0].to, shipped.config.addresses.staff);
+    let staff = MessageParser::default().parse(&out[0].raw).unwrap();
+    let text = staff.body_text(0).unwrap();
+    assert!(text.contains("No automated reply was sent"), "{text}");
+    assert!(text.contains("please answer by hand"), "{text}");
+}
+
+/// After the trust merge: `check` itself picks the address. A verified From with a Reply-To
+/// of its own organization is answered at the Reply-To; one at a third party is not, the
+/// From is; an unverified sender with a Reply-To at a third party gets nothing at all (the
+/// reflection attack).
+#[test]
+fn reply_to_inside_the_organization_is_used_and_outside_it_is_not() {
+    let shipped = Shipped::load();
+    let with_reply_to = |addr: &'static str| {
+        move |t: &str| {
+            t.replace(
+                "To: amazee.io Support",
+                &format!("Reply-To: {addr}\r\nTo: amazee.io Support"),
+            )
+        }
+    };
+    let (raw, c) = variant(
+        &shipped,
+        with_reply_to("Pentest <pentest@it.example-clinic.ch>"),
+    );
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out[0].role, Role::Reply);
+    assert_eq!(out[0].to, "pentest@it.example-clinic.ch");
+
+    let (raw, c) = variant(&shipped, with_reply_to("victim@third-party.example"));
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out[0].role, Role::Reply);
+    assert_eq!(out[0].to, "anna.vogel@example-clinic.ch");
+
+    let (raw, c) = variant(&shipped, |t| {
+        with_reply_to("victim@third-party.example")(t)
+            .replace(
+                "dmarc=pass header.from=example-clinic.ch",
+                "dmarc=fail header.from=example-clinic.ch",
+            )
+            .replace("dkim=pass", "dkim=fail")
+            .replace("spf=pass", "spf=fail")
+    });
+    let out = outputs(&shipped, &raw, &c);
+    assert!(
+        out.iter().all(|o| o.role != Role::Reply),
+        "reflected to {:?}",
+        out.iter().map(|o| &o.to).collect::<Vec<_>>()
+    );
+    assert!(out.iter().any(|o| o.role == Role::Staff));
+}
+
+#[test]
+fn a_reply_in_a_thread_answers_the_message_itself_and_keeps_the_chain() {
+    let shipped = Shipped::load();
+    let (raw, mut c) = variant(&shipped, |t| {
+        t.replace(
+            "Message-ID: <CAM9vX2pQ4nL7rT1yB5cZ8wD3hF6jK0gE2aU4iO7sN1pM5qR9t@mail.gmail.com>",
+            "Message-ID: <third@mail.example-clinic.ch>\r\nIn-Reply-To: <second@amazee.io>\r\nReferences: <root@mail.example-clinic.ch>\r\n <second@amazee.io>",
+        )
+    });
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    let out = outputs(&shipped, &raw, &c);
+    let reply = MessageParser::default().parse(&out[0].raw).unwrap();
+    assert_eq!(out[0].role, Role::Reply);
+    assert_eq!(
+        texts(reply.in_reply_to()),
+        Some(vec!["third@mail.example-clinic.ch".into()]),
+        "In-Reply-To is the message answered, not the thread's root"
+    );
+    assert_eq!(
+        texts(reply.references()),
+        Some(vec![
+            "root@mail.example-clinic.ch".into(),
+            "second@amazee.io".into(),
+            "third@mail.example-clinic.ch".into()
+        ]),
+        "References keep the chain in order and end with the message answered"
+    );
+    // The staff summary threads the same way.
+    let staff = MessageParser::default()
+        .parse(&out.last().unwrap().raw)
+        .unwrap();
+    assert_eq!(
+        staff.in_reply_to().as_text(),
+        Some("third@mail.example-clinic.ch")
+    );
+}
+
+#[test]
+fn a_long_thread_keeps_the_newest_references_and_stays_in_bounds() {
+    let shipped = Shipped::load();
+    let refs: Vec<String> = (0..5000).map(|i| format!("<r{i}@x.example>")).collect();
+    let refs = refs.join("\r\n ");
+    let (raw, mut c) = variant(&shipped, |t| {
+        t.replace(
+            "X-Gm-Message-State",
+            &format!("References: {refs}\r\nX-Gm-Message-State"),
+        )
+    });
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    let out = outputs(&shipped, &raw, &c);
+    let reply = MessageParser::default().parse(&out[0].raw).unwrap();
+    let list = texts(reply.references()).unwrap();
+    assert!(list.len() <= 10, "{}", list.len());
+    // The newest reference the sender's header held comes just before the message itself.
+    assert_eq!(
+        list.get(list.len() - 2),
+        c.letter
+            .references
+            .iter()
+            .rev()
+            .find(|r| r.as_str()
+                != "CAM9vX2pQ4nL7rT1yB5cZ8wD3hF6jK0gE2aU4iO7sN1pM5qR9t@mail.gmail.com")
+    );
+    assert!(
+        c.letter.references.len() > 100,
+        "{}",
+        c.letter.references.len()
+    );
+    assert_eq!(
+        list.last().map(String::as_str),
+        c.verdict.message_id.as_deref()
+    );
+}
+
+/// Every header line of every output is at most 998 octets, and no line the attacker wrote
+/// became a header of ours.
+fn assert_headers_sound(out: &[Outgoing]) {
+    for o in out {
+        let head = header_block(&o.raw);
+        for line in head.split("\r\n") {
+            assert!(line.len() <= 998, "{} octets: {line:.120}", line.len());
+            assert!(
+                !line.to_ascii_lowercase().starts_with("bcc:")
+                    && !line.to_ascii_lowercase().starts_with("x-injected"),
+                "injected header in {:?}: {line}",
+                o.role
+            );
+        }
+        assert!(
+            o.raw.len() <= 64 * 1024,
+            "{:?} is {} bytes",
+            o.role,
+            o.raw.len()
+        );
+    }
+}
+
+#[test]
+fn an_encoded_word_subject_with_line_breaks_injects_no_header() {
+    use base64::Engine as _;
+    let shipped = Shipped::load();
+    let evil = "Pen test\r\nBcc: everyone@victim.example\r\nX-Injected: 1\u{202e}\u{2028}\u{85}";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(evil);
+    let name = base64::engine::general_purpose::STANDARD.encode("Vogel\r\nBcc: x@y.example, Anna");
+    let (raw, mut c) = variant(&shipped, |t| {
+        t.replace(
+            "Subject: Pen test next week",
+            &format!("Subject: =?utf-8?b?{b64}?="),
+        )
+        .replace("From: Anna Vogel <", &format!("From: =?utf-8?b?{name}?= <"))
+    });
+    assert!(
+        c.verdict.subject.contains('\n'),
+        "the decoded subject carries the break"
+    );
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out.len(), 2);
+    assert_headers_sound(&out);
+    for o in &out {
+        let m = MessageParser::default().parse(&o.raw).unwrap();
+        let subject = m.subject().unwrap();
+        assert!(
+            !subject.chars().any(intake::render::clean::is_unsafe),
+            "{subject:?}"
+        );
+        assert!(
+            subject.contains("Bcc: everyone@victim.example"),
+            "kept as text: {subject}"
+        );
+        let body = m.body_text(0).unwrap();
+        assert!(
+            !body
+                .chars()
+                .any(|ch| matches!(ch, '\u{202e}' | '\u{2028}' | '\u{85}')),
+            "{body:?}"
+        );
+    }
+}
+
+#[test]
+fn attacker_text_is_bounded_in_every_output() {
+    let shipped = Shipped::load();
+    let (raw, mut c) = variant(&shipped, |t| {
+        t.replace(
+            "Subject: Pen test next week",
+            &format!("Subject: {}", "Pentest ".repeat(400)),
+        )
+    });
+    let v = &mut c.verdict;
+    v.decision = intake::model::Decision::Accept;
+    v.request.scope = Some(format!("{}\u{1b}[2J", "OWASP ".repeat(5000)));
+    v.request.targets = (0..40_000)
+        .map(|i| format!("h{i}.example-clinic.ch"))
+        .collect();
+    v.request.originating_ips = (0..40_000u32)
+        .map(|i| {
+            ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(0x0b00_0000 + i), 32)
+                .unwrap()
+                .into()
+        })
+        .collect();
+    v.request.contact.name = Some("x".repeat(100_000));
+    v.problems = (0..200)
+        .map(|i| {
+            intake::model::Problem::new(
+                intake::model::ProblemCode::MissingInformation,
+                format!("problem {i} {}", "y".repeat(2000)),
+            )
+        })
+        .collect();
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out.len(), 3);
+    assert_headers_sound(&out);
+    let staff = MessageParser::default().parse(&out[2].raw).unwrap();
+    let text = staff.body_text(0).unwrap();
+    assert!(text.contains("... and 180 more"), "{text:.3000}");
+    assert!(
+        text.contains("and 39980 more"),
+        "targets and addresses say how many more"
+    );
+    assert!(!text.contains('\u{1b}'));
+    assert!(!text.contains(&"y".repeat(600)), "problem texts are cut");
+    assert!(!text.contains(&"x".repeat(400)), "contact names are cut");
+
+    c.verdict.decision = intake::model::Decision::Reject;
+    let out = outputs(&shipped, &raw, &c);
+    let reply = MessageParser::default().parse(&out[0].raw).unwrap();
+    let text = reply.body_text(0).unwrap();
+    assert!(text.contains("... and 180 more"), "{text:.3000}");
+    assert!(text.contains("  20. problem 19"), "{text:.3000}");
+    assert!(!text.contains("21. problem 20"));
+}
+
+#[test]
+fn a_person_is_greeted_by_name_an_address_never() {
+    let shipped = Shipped::load();
+    for (from, contact, greeting) in [
+        ("\"Vogel, Anna\" <", "Anna Vogel, ", "Hello Anna Vogel,"),
+        ("Anna Vogel <", "", "Hello Anna Vogel,"),
+        ("\"anna.vogel@example-clinic.ch\" <", "", ""),
+        // The display name is an address: the contact's name is used instead.
+        (
+            "\"anna.vogel@example-clinic.ch\" <",
+            "Anna Vogel, ",
+            "Hello Anna Vogel,",
+        ),
+        ("\"https://evil.example/login\" <", "", ""),
+        ("\"www.example-clinic.ch\" <", "", ""),
+        ("<", "", ""),
+        ("<", "Anna Vogel, ", "Hello Anna Vogel,"),
+    ] {
+        let (raw, mut c) = variant(&shipped, |t| {
+            t.replace("From: Anna Vogel <", &format!("From: {from}"))
+                .replace("Contact: Anna Vogel, ", &format!("Contact: {contact}"))
+        });
+        c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+        let out = outputs(&shipped, &raw, &c);
+        let m = MessageParser::default().parse(&out[0].raw).unwrap();
+        let text = m.body_text(0).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        if greeting.is_empty() {
+            // Without a usable name: a neutral greeting (or the signature's first name),
+            // never the address or the link.
+            assert!(first.starts_with("Hello"), "{first}");
+            assert!(
+                !first.contains(['@', '/', '.']) && !first.contains("www"),
+                "{from} / {contact}: {first}"
+            );
+        } else {
+            assert_eq!(first, greeting, "{from} / {contact}");
+        }
+    }
+}
+
+/// Addresses lettre may refuse: whatever happens to the reply, the caller gets outputs,
+/// never an error; a refused one makes the message a review with a notice to staff that
+/// carries the original.
+#[test]
+fn an_address_lettre_refuses_makes_a_review_with_a_notice_not_an_error() {
+    let shipped = Shipped::load();
+    let mut refused = 0;
+    for addr in [
+        "jane..doe@example-clinic.ch",
+        ".jane@example-clinic.ch",
+        "jane.@example-clinic.ch",
+        "\"jane doe\"@example-clinic.ch",
+        "jane@[192.0.2.1]",
+        "jane@exämple-clinic.ch",
+        "jäne@example-clinic.ch",
+        &format!("{}@example-clinic.ch", "a".repeat(300)),
+        &format!("jane@{}.example-clinic.ch", "b".repeat(300)),
+        "jane@example-clinic.ch\r\nBcc: x@y.example",
+    ] {
+        let (raw, mut c) = variant(&shipped, |t| t.to_string());
+        c.reply_address = Some(addr.to_string());
+        let (out, failure) = compose_or_notice(
+            &mut c,
+            &raw,
+            &shipped.templates,
+            &shipped.config.addresses,
+            shipped.now,
+            None,
+        )
+        .unwrap();
+        assert_headers_sound(&out);
+        match failure {
+            None => {
+                assert_eq!(out[0].role, Role::Reply, "{addr}");
+                assert_eq!(c.verdict.decision.as_str(), "reject");
+            }
+            Some(e) => {
+                refused += 1;
+                assert_eq!(c.verdict.decision.as_str(), "review", "{addr}");
+                assert_eq!(out.len(), 1, "{addr}");
+                assert_eq!(out[0].role, Role::Staff);
+                assert_eq!(out[0].to, shipped.config.addresses.staff);
+                let m = MessageParser::default().parse(&out[0].raw).unwrap();
+                assert!(m.subject().unwrap().contains("REVIEW"), "{addr}");
+                assert!(m.body_text(0).unwrap().contains(&e[..e.len().min(40)]));
+                let att = m.attachment(0).expect("the original is attached");
+                let inner = att.message().expect("as message/rfc822");
+                assert_eq!(inner.message_id(), c.verdict.message_id.as_deref());
+            }
+        }
+    }
+    assert!(refused >= 3, "only {refused} addresses were refused");
+}
+
+#[test]
+fn ignored_mail_gets_a_short_summary_but_our_own_mail_none() {
+    let shipped = Shipped::load();
+    let (raw, c) = shipped.check("041-out-of-office-ignore");
+    assert_eq!(c.verdict.decision.as_str(), "ignore");
+    let out = outputs(&shipped, &raw, &c);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].role, Role::Staff);
+    let m = MessageParser::default().parse(&out[0].raw).unwrap();
+    assert!(m.subject().unwrap().starts_with("[intake] IGNORE"));
+
+    // Our own summary coming back (staff and support share a mailbox): nothing, or it
+    // would loop.
+    let (raw, c) = {
+        let raw = out[0].raw.clone();
+        let c = check(
+            &raw,
+            Arrival::Known(shipped.now),
+            &shipped.config.rules,
+            &shipped.config.addresses.from,
+        );
+        (raw, c)
+    };
+    assert_eq!(c.verdict.decision.as_str(), "ignore");
+    assert!(outputs(&shipped, &raw, &c).is_empty());
+
+    // A bounce of one of our messages (it quotes our headers): nothing either.
+    let bounce = format!(
+        "From: MAILER-DAEMON@mx.example-clinic.ch\r\nTo: support@amazee.io\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@mx.example-clinic.ch>\r\nAuto-Submitted: auto-replied\r\nContent-Type: text/plain\r\n\r\nThis is the mail system.\r\n\r\n{}\r\n",
+        header_block(&out[0].raw)
+    );
+    let c = check(
+        bounce.as_bytes(),
+        Arrival::Known(shipped.now),
+        &shipped.config.rules,
+        &shipped.config.addresses.from,
+    );
+    assert_eq!(c.verdict.decision.as_str(), "ignore");
+    assert!(outputs(&shipped, bounce.as_bytes(), &c).is_empty());
 }

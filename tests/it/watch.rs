@@ -124,6 +124,32 @@ pub(crate) struct Setup {
 
 impl Setup {
     pub(crate) fn new(ms: &MailServers, folder: &str, max_replies: u32) -> Setup {
+        let mailbox = format!(
+            r#"kind = "imap"
+host = "127.0.0.1"
+port = {imap_port}
+security = "starttls"
+ca_file = "{ca}"
+username = "support"
+password = "{password}"
+folder = "{folder}"
+idle_minutes = 1
+timeout_seconds = 10
+answer_since = "2000-01-01T00:00:00Z""#,
+            imap_port = ms.imap_port,
+            ca = ms.ca_file.display(),
+            password = ms.password("support"),
+        );
+        Setup::with_mailbox(ms, &mailbox, max_replies)
+    }
+
+    /// A config reading the Maildir `path` instead of IMAP, sending through Postfix.
+    fn maildir(ms: &MailServers, path: &Path) -> Setup {
+        let mailbox = format!("kind = \"maildir\"\npath = \"{}\"", path.display());
+        Setup::with_mailbox(ms, &mailbox, 1000)
+    }
+
+    fn with_mailbox(ms: &MailServers, mailbox: &str, max_replies: u32) -> Setup {
         let dir = tempfile::Builder::new()
             .prefix("intake-watch-")
             .tempdir()
@@ -135,6 +161,9 @@ templates = "{templates}"
 
 [rules]
 max_replies_per_sender_per_day = {max_replies}
+# Every test customer writes from alpenshop-example.ch: the organization's limit is the sender's.
+max_replies_per_domain_per_day = {max_replies}
+max_replies_per_hour = 100000
 
 [addresses]
 from = "{support}"
@@ -142,17 +171,7 @@ security_team = "{security}"
 staff = "{staff}"
 
 [mailbox]
-kind = "imap"
-host = "127.0.0.1"
-port = {imap_port}
-security = "starttls"
-ca_file = "{ca}"
-username = "support"
-password = "{password}"
-folder = "{folder}"
-idle_minutes = 1
-timeout_seconds = 10
-answer_since = "2000-01-01T00:00:00Z"
+{mailbox}
 
 [outbox]
 kind = "smtp"
@@ -172,10 +191,8 @@ path = "{store}"
             support = ms.address("support"),
             security = ms.address("security"),
             staff = ms.address("staff"),
-            imap_port = ms.imap_port,
             smtp_port = ms.smtp_port,
             ca = ms.ca_file.display(),
-            password = ms.password("support"),
             store = dir.path().join("intake.sqlite3").display(),
         );
         std::fs::write(&config, text).unwrap();
@@ -230,9 +247,9 @@ fn window(start_days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
 pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Vec<u8> {
     let (start, end) = window(start_days);
     format!(
-        "Return-Path: <customer@example.test>\r\n\
-         Authentication-Results: mx.amazee.test; dkim=pass header.d=example.test; spf=pass smtp.mailfrom=example.test; dmarc={dmarc} header.from=example.test\r\n\
-         From: Carla Kunde <customer@example.test>\r\n\
+        "Return-Path: <customer@alpenshop-example.ch>\r\n\
+         Authentication-Results: mx.amazee.test; dkim=pass header.d=alpenshop-example.ch; spf=pass smtp.mailfrom=alpenshop-example.ch; dmarc={dmarc} header.from=alpenshop-example.ch\r\n\
+         From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
          To: amazee.io Support <support@amazee.test>\r\n\
          Subject: Penetration test announcement alpenshop-prod.ch4.amazee.io\r\n\
          Date: {date}\r\n\
@@ -245,7 +262,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          we announce a penetration test of our online shop, hosted on Lagoon.\r\n\
          \r\n\
          Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
-         Point of contact: Carla Kunde, customer@example.test, +41 44 555 20 30\r\n\
+         Point of contact: Carla Kunde, customer@alpenshop-example.ch, +41 44 555 20 30\r\n\
          Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
          Target website: https://alpenshop-prod.ch4.amazee.io\r\n\
@@ -263,8 +280,8 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
 
 pub(crate) fn out_of_office(message_id: &str) -> Vec<u8> {
     format!(
-        "Return-Path: <customer@example.test>\r\n\
-         From: Carla Kunde <customer@example.test>\r\n\
+        "Return-Path: <customer@alpenshop-example.ch>\r\n\
+         From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
          To: support@amazee.test\r\n\
          Subject: Automatische Antwort: Re: Penetration test announcement\r\n\
          Date: {date}\r\n\
@@ -536,7 +553,7 @@ async fn watch_answers_each_decision_once_threaded_with_forward_and_tags() {
     }
     let all: Vec<String> = mails.iter().map(|(id, _)| id.clone()).collect();
 
-    // Staff hear about the three notifications; ignored mail causes nothing at all.
+    // Staff hear about the three notifications (and, below, briefly about ignored mail).
     let notifications = [accept.clone(), reject.clone(), review.clone()];
     let staff = wait_answers(
         ms,
@@ -595,10 +612,35 @@ async fn watch_answers_each_decision_once_threaded_with_forward_and_tags() {
             "nothing to the customer for {id}"
         );
     }
+    // Ignored mail gets a short staff summary (nothing is dropped silently), nothing more.
+    let staff_all = wait_answers(
+        ms,
+        &intake,
+        "staff",
+        &[ooo.clone(), dsn.clone()],
+        Duration::from_secs(30),
+        Duration::ZERO,
+    )
+    .await
+    .into_iter()
+    .chain(staff_all)
+    .fold(
+        BTreeMap::new(),
+        |mut m: BTreeMap<String, Vec<Got>>, (k, v)| {
+            m.entry(k).or_insert(v);
+            m
+        },
+    );
     for id in [&ooo, &dsn] {
+        assert_eq!(
+            staff_all[id].len(),
+            1,
+            "one short staff summary for ignored {id}"
+        );
         assert!(
-            staff_all[id].is_empty(),
-            "no staff summary for ignored {id}"
+            header(&staff_all[id][0].raw, "Subject").starts_with("[intake] IGNORE"),
+            "{}",
+            header(&staff_all[id][0].raw, "Subject")
         );
     }
     for id in &notifications {
@@ -1177,8 +1219,8 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
     let raw = String::from_utf8(notification(&id, 40, "pass"))
         .unwrap()
         .replace(
-            "From: Carla Kunde <customer@example.test>",
-            "From: Carla Kunde <nobody-here@example.test>",
+            "From: Carla Kunde <customer@alpenshop-example.ch>",
+            "From: Carla Kunde <nobody-here@alpenshop-example.ch>",
         );
     ms.imap_append("support", &folder, raw.as_bytes(), None)
         .await;
@@ -1195,7 +1237,7 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
         let staff = mailbox(ms, "staff").await;
         let notice = staff.iter().filter(|g| {
             header(&g.raw, "Subject").contains("failed permanently")
-                && text_of(&g.raw).contains("nobody-here@example.test")
+                && text_of(&g.raw).contains("nobody-here@alpenshop-example.ch")
         });
         if notice.count() == 1 {
             break;
@@ -1210,7 +1252,7 @@ async fn a_permanently_refused_reply_is_not_retried_and_staff_are_told() {
     assert!(
         !again
             .log_tail()
-            .contains("to=nobody-here@example.test role=reply"),
+            .contains("to=nobody-here@alpenshop-example.ch role=reply"),
         "not retried:\n{}",
         again.log_tail()
     );
@@ -1286,4 +1328,288 @@ async fn a_reply_whose_answer_times_out_goes_to_staff_and_is_never_sent_twice() 
     // Anything Postfix took in the second run has landed after its pause.
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(answers(ms, "customer", &ids).await[&id].len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. One bad message never stops the rest; no reflection to third parties
+
+/// `raw` with its From line replaced by `from` (a whole header line without CRLF).
+fn with_from(raw: Vec<u8>, from: &str) -> Vec<u8> {
+    String::from_utf8(raw)
+        .unwrap()
+        .replacen("From: Carla Kunde <customer@alpenshop-example.ch>", from, 1)
+        .into_bytes()
+}
+
+/// A verified notification whose From address lettre cannot build (two dots in a row):
+/// before, deciding it failed every `watch` start for good.
+fn poison(message_id: &str) -> Vec<u8> {
+    with_from(
+        notification(message_id, 3, "pass"),
+        "From: Carla Kunde <carla..kunde@alpenshop-example.ch>",
+    )
+}
+
+/// Checks what a poison message between two good ones caused: both good ones answered, the
+/// poison one in review with a notice to staff carrying the original, and nothing sent to
+/// its sender.
+async fn assert_poison_handled(
+    ms: &MailServers,
+    intake: &Intake,
+    before: &str,
+    poisoned: &str,
+    after: &str,
+) {
+    let good = [before.to_string(), after.to_string()];
+    let all = [before.to_string(), poisoned.to_string(), after.to_string()];
+    let customer = wait_answers(
+        ms,
+        intake,
+        "customer",
+        &good,
+        Duration::from_secs(45),
+        Duration::ZERO,
+    )
+    .await;
+    for id in &good {
+        assert_eq!(customer[id].len(), 1, "{id}: {:?}", customer[id]);
+    }
+    let staff = wait_answers(
+        ms,
+        intake,
+        "staff",
+        &all,
+        Duration::from_secs(45),
+        Duration::from_secs(1),
+    )
+    .await;
+    let notice = &staff[poisoned];
+    assert_eq!(
+        notice.len(),
+        1,
+        "one notice for the poison message: {notice:?}"
+    );
+    let subject = header(&notice[0].raw, "Subject");
+    assert!(
+        subject.contains("REVIEW") && subject.contains("could not answer"),
+        "{subject}"
+    );
+    let parsed = MessageParser::default().parse(&notice[0].raw).unwrap();
+    let original = parsed.attachment(0).expect("the original is attached");
+    assert!(
+        original
+            .message()
+            .is_some_and(|m| m.message_id() == Some(poisoned)),
+        "attached: {}",
+        String::from_utf8_lossy(original.contents())
+    );
+    // Nobody outside got anything for it.
+    assert!(answers(ms, "customer", &all).await[poisoned].is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poison_message_over_imap_goes_to_review_and_the_others_are_answered() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-poison");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    let before = format!("{}@example.test", unique("poison-before"));
+    let poisoned = format!("{}@example.test", unique("poison"));
+    let after = format!("{}@example.test", unique("poison-after"));
+    ms.imap_append("support", &folder, &notification(&before, 40, "pass"), None)
+        .await;
+    ms.imap_append("support", &folder, &poison(&poisoned), None)
+        .await;
+    ms.imap_append("support", &folder, &notification(&after, 3, "pass"), None)
+        .await;
+
+    // `--once` exits 0 with all three decided.
+    let run = setup.run_once();
+    assert!(run.log_tail().contains("3 decided"), "{}", run.log_tail());
+    assert_poison_handled(ms, &run, &before, &poisoned, &after).await;
+    let flags = support_flags(ms, &folder).await;
+    assert!(
+        flags[&poisoned].iter().any(|f| f == "$intake-review"),
+        "{:?}",
+        flags[&poisoned]
+    );
+    assert!(flags[&before].iter().any(|f| f == "$intake-accepted"));
+    assert!(flags[&after].iter().any(|f| f == "$intake-rejected"));
+
+    // And every later start works too, and answers new mail.
+    let later = format!("{}@example.test", unique("poison-later"));
+    ms.imap_append("support", &folder, &notification(&later, 3, "pass"), None)
+        .await;
+    let again = setup.run_once();
+    assert!(
+        again.log_tail().contains("1 decided"),
+        "{}",
+        again.log_tail()
+    );
+    let customer = wait_answers(
+        ms,
+        &again,
+        "customer",
+        std::slice::from_ref(&later),
+        Duration::from_secs(30),
+        Duration::from_secs(1),
+    )
+    .await;
+    assert_eq!(customer[&later].len(), 1);
+    let staff = answers(ms, "staff", std::slice::from_ref(&poisoned)).await;
+    assert_eq!(staff[&poisoned].len(), 1, "the notice is not sent again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_poison_message_in_a_maildir_goes_to_review_and_the_others_are_answered() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let before = format!("{}@example.test", unique("md-poison-before"));
+    let poisoned = format!("{}@example.test", unique("md-poison"));
+    let after = format!("{}@example.test", unique("md-poison-after"));
+    let now = Utc::now().timestamp();
+    for (i, raw) in [
+        notification(&before, 40, "pass"),
+        poison(&poisoned),
+        notification(&after, 3, "pass"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(
+            maildir
+                .join("new")
+                .join(format!("{now}.M{i}P1.intake-test")),
+            raw,
+        )
+        .unwrap();
+    }
+    let setup = Setup::maildir(ms, &maildir);
+    let run = setup.run_once();
+    assert!(run.log_tail().contains("3 decided"), "{}", run.log_tail());
+    assert_poison_handled(ms, &run, &before, &poisoned, &after).await;
+    let again = setup.run_once();
+    assert!(
+        again.log_tail().contains("0 decided"),
+        "{}",
+        again.log_tail()
+    );
+}
+
+/// The reflection attack: a notification that claims a customer's From without proof and
+/// asks for answers at a third party (Reply-To). Nobody outside gets anything; staff get
+/// the summary. And a verified sender's Reply-To outside its organization is not used
+/// either: the reply goes to the From.
+///
+/// Passes only after the trust merge (check.rs then computes `reply_address` from the
+/// verification; before it, a verified From's third-party Reply-To is still answered).
+#[tokio::test(flavor = "multi_thread")]
+async fn reflection_through_a_forged_from_and_a_third_party_reply_to_reaches_nobody() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-reflect");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    // A bystander's mailbox in another organization (Postfix delivers every test user at
+    // third-party-example.org too).
+    let victim = ms
+        .address("loop")
+        .replace("@amazee.test", "@third-party-example.org");
+    assert_eq!(victim, "loop@third-party-example.org");
+    let reply_to = |raw: Vec<u8>| {
+        String::from_utf8(raw)
+            .unwrap()
+            .replacen(
+                "To: amazee.io Support",
+                &format!("Reply-To: {victim}\r\nTo: amazee.io Support"),
+                1,
+            )
+            .into_bytes()
+    };
+    let strip_ar = |raw: Vec<u8>| {
+        String::from_utf8(raw)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("Authentication-Results:"))
+            .collect::<Vec<_>>()
+            .join("\r\n")
+            .into_bytes()
+    };
+    let foreign_ar = |raw: Vec<u8>| {
+        String::from_utf8(raw)
+            .unwrap()
+            .replacen(
+                "Authentication-Results: mx.amazee.test;",
+                "Authentication-Results: mx.attacker.test;",
+                1,
+            )
+            .into_bytes()
+    };
+    let ids: Vec<String> = (0..5)
+        .map(|i| format!("{}@example.test", unique(&format!("reflect{i}"))))
+        .collect();
+    let mails = [
+        // DMARC fails for the claimed From.
+        reply_to(notification(&ids[0], 3, "fail")),
+        // No Authentication-Results at all.
+        reply_to(strip_ar(notification(&ids[1], 3, "pass"))),
+        // A pass, but written by someone else's server (our MX would have put its own first).
+        reply_to(strip_ar(foreign_ar(notification(&ids[2], 3, "pass")))),
+        // DMARC passes, for a different domain than the From's.
+        reply_to(with_from(
+            notification(&ids[3], 3, "pass"),
+            "From: Carla Kunde <ceo@bank-victim-example.ch>",
+        )),
+        // Verified sender, third-party Reply-To: answered at the From, never the Reply-To.
+        reply_to(notification(&ids[4], 3, "pass")),
+    ];
+    for raw in &mails {
+        ms.imap_append("support", &folder, raw, None).await;
+    }
+    let run = setup.run_once();
+    let staff = wait_answers(
+        ms,
+        &run,
+        "staff",
+        &ids,
+        Duration::from_secs(45),
+        Duration::from_secs(2),
+    )
+    .await;
+    for id in &ids {
+        assert_eq!(staff[id].len(), 1, "staff summary for {id}");
+    }
+    say(&run.log_tail());
+    let victim_got = answers(ms, "loop", &ids).await;
+    for id in &ids {
+        assert!(victim_got[id].is_empty(), "reflected to {victim} for {id}");
+    }
+    let customer = answers(ms, "customer", &ids).await;
+    for id in &ids[..4] {
+        assert!(
+            customer[id].is_empty(),
+            "an unverified sender got a reply for {id}"
+        );
+        let text = text_of(&staff[id][0].raw);
+        assert!(
+            text.contains("No reply was sent") || text.contains("No automated reply was sent"),
+            "{text}"
+        );
+    }
+    let verified = wait_answers(
+        ms,
+        &run,
+        "customer",
+        std::slice::from_ref(&ids[4]),
+        Duration::from_secs(30),
+        Duration::ZERO,
+    )
+    .await;
+    assert_eq!(verified[&ids[4]].len(), 1);
 }
