@@ -21,7 +21,7 @@ use intake::check::{Arrival, Checked, check};
 use intake::config::Config;
 use intake::domain::same_org;
 use intake::render::Templates;
-use intake::render::compose::{Outgoing, Role, compose};
+use intake::render::compose::{Outgoing, Role, compose_or_notice};
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 /// The authserv-id every corpus message was received by. The shipped config leaves
@@ -158,7 +158,7 @@ fn outgoing(
     config: &Config,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Outgoing>> {
-    compose(checked, raw, templates, &config.addresses, now, true)
+    compose_or_notice(checked, raw, templates, &config.addresses, now, None).map(|(out, _)| out)
 }
 
 /// What went wrong with one case, by kind (the kinds are the Done-when counts of issue 6).
