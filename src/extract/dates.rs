@@ -2368,18 +2368,28 @@ impl Matcher<'_> {
     }
 
     /// A segment of elements is complete: an ambiguous zone in it counts where the segment
-    /// speaks of times (a time, `time zone`, `all times`) or right after a date, not in `the
-    /// IST team will test on 14 Jan`.
+    /// speaks of times or tests (a time, a date, `time zone`, `all times`, `Test window
+    /// (IST):` above the times), not in `Prices excl. GST.`
     fn close_segment(&mut self, seg: &[El]) {
-        let timely = seg
-            .iter()
-            .any(|e| matches!(e.i, I::Time(_) | I::TzHint | I::Times));
-        let mut prev: Option<I> = None;
+        let timely = seg.iter().any(|e| {
+            matches!(
+                e.i,
+                I::Time(_)
+                    | I::Date(_)
+                    | I::AmbDate
+                    | I::BadDate(_)
+                    | I::TzHint
+                    | I::Times
+                    | I::Ctx
+                    | I::Start(_)
+                    | I::End(_)
+            )
+        });
+        if !timely {
+            return;
+        }
         for e in seg {
-            let after_date = matches!(prev, Some(I::Date(_) | I::AmbDate | I::BadDate(_)));
-            prev = Some(e.i);
             if let I::Zone(Zv::Amb(a)) = e.i
-                && (timely || after_date)
                 && let Some((name, _)) = AMBIGUOUS.get(usize::from(a))
             {
                 let zones = &mut self.findings.ambiguous_zones;
@@ -4861,14 +4871,17 @@ mod tests {
             );
             assert_eq!(f.ambiguous_zones, vec![z.to_string()], "{z}");
         }
+        // A heading names the zone of the times below it.
+        let f = find_windows("Test window (IST):\n14.01.2027 10:00-18:00", &ctx());
+        assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
         // An offset that is none of the meanings settles nothing.
         let f = find_windows("Test on 14.01.2027 10:00-18:00 IST (UTC+3)", &ctx());
         assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
         // Zone words away from any time are not zones: `ist` (German), `the IST team`.
         for text in [
             "Der Test ist am 14.01.2027 von 9 bis 17 Uhr.",
-            "Our IST team will test on 14.01.2027.",
             "Prices excl. GST. Test on 14.01.2027 09:00-17:00 CET.",
+            "Greetings from the IST team.\nTest on 14.01.2027 09:00-17:00 CET.",
         ] {
             assert!(
                 find_windows(text, &ctx()).ambiguous_zones.is_empty(),
