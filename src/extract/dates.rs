@@ -16,10 +16,23 @@
 //! - A range whose end has no date of its own takes the start's date; if its end time is then
 //!   before the start time (`22:00-02:00`), the end is on the next day.
 //! - `midnight` as a range end means 24:00 of that day.
-//! - A single point with a time but no end (`on 14.12.2026 from 09:00`) lasts until 24:00.
-//! - An ambiguous zone abbreviation (`IST`, `AST`) is reported and its times are read in the
-//!   default zone (the caller routes such mails to a person anyway).
+//! - A date without a time (`on 14 January`, `14.–15. Januar`) is the whole day(s) in its zone.
+//! - A time without its partner (`on 14.12.2026 from 09:00`, `until 17:00`) is no window but an
+//!   invalid one (`DateFindings::invalid`), and so is an impossible date or time (`31.04.2027`,
+//!   29 February outside a leap year, month 13, `25:00`, `24:30`): it is reported as written,
+//!   never rolled over and never replaced by a neighbouring date.
+//! - A zone abbreviation with several meanings (`IST`, `CST`, `BST`, ...) is settled by an
+//!   offset written next to it, or by exactly one of its places named in the message (`India`,
+//!   `Dallas`, `Asia/Kolkata`, a `.uk` domain); otherwise it is reported and its times are read
+//!   in the default zone (the caller takes no window from it). Abbreviations of one meaning
+//!   come from a table of fixed offsets (summer forms are their own entries: `AEST` is +10 even
+//!   in January). An unknown capitalised zone right after a time (`09:00 XYZT`, `Moscow time`)
+//!   is a doubt and gives no window.
+//! - A lone day opened by `from`/`starting`/`ab` before the other windows (`passive scanning
+//!   from 1 Feb, test on 1 March`) is kept as a window, so the notice counts from it, and is a
+//!   doubt for a person.
 //! - A weekday that does not fit its date (`Monday, 15 December 2026`) makes the date ambiguous.
+//! - Output is capped (windows, notes); every pass is linear in the text (see the tests).
 
 use std::sync::LazyLock;
 
@@ -29,7 +42,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use crate::model::{Window, Zone};
+use crate::model::{Problem, ProblemCode, Window, Zone};
 
 /// What the date finder needs to know besides the text.
 #[derive(Debug, Clone, Copy)]
@@ -58,10 +71,36 @@ pub struct DateFindings {
     /// Findings a person must look at (an unknown zone abbreviation, activity dated before
     /// the window, ...); they send the message to review.
     pub doubts: Vec<crate::model::Problem>,
+    /// The instants of the `invalid` entries that are a time without its partner (start with
+    /// no end or end with no start), so [`merge_outside`] can tell a paraphrase of a field
+    /// window from activity outside it.
+    lone: Vec<(DateTime<Utc>, String)>,
 }
 
 /// Finds every test window in `text`.
 pub fn find_windows(text: &str, ctx: &DateContext) -> DateFindings {
+    find_windows_hinted(text, ctx, ZoneHints::of(text))
+}
+
+/// Like [`find_windows`], with the places named elsewhere in the message (`hints`, from
+/// [`ZoneHints::of`] over the whole text) settling ambiguous zone abbreviations in `text`.
+pub fn find_windows_hinted(text: &str, ctx: &DateContext, hints: ZoneHints) -> DateFindings {
+    read(text, ctx, hints).0
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// How much was done for one text; the work of every pass is bounded by a small multiple
+/// of its input, which the tests check on crafted input.
+#[derive(Debug, Clone, Copy, Default)]
+struct Work {
+    tokens: usize,
+    elements: usize,
+    points: usize,
+    /// Element visits and loop turns of the window pass.
+    steps: usize,
+}
+
+fn read(text: &str, ctx: &DateContext, hints: ZoneHints) -> (DateFindings, Work) {
     let toks = tokenize(text);
     let ref_date = ctx.reference.with_timezone(&ctx.default_tz).date_naive();
     let mut m = Matcher {
@@ -69,6 +108,9 @@ pub fn find_windows(text: &str, ctx: &DateContext) -> DateFindings {
         text,
         ref_date,
         findings: DateFindings::default(),
+        hints,
+        bads: Vec::new(),
+        seg_tz_hint: false,
     };
     let els = m.elements();
     let items = build_points(&els);
@@ -77,6 +119,12 @@ pub fn find_windows(text: &str, ctx: &DateContext) -> DateFindings {
         ref_date,
         global: None,
         out: Vec::new(),
+        distinct: std::collections::HashSet::new(),
+        overflow: false,
+        bads: &m.bads,
+        invalid: Vec::new(),
+        lone: Vec::new(),
+        steps: 0,
         carry: None,
         pend: Pending::default(),
         heading_ctx: false,
@@ -85,9 +133,85 @@ pub fn find_windows(text: &str, ctx: &DateContext) -> DateFindings {
         headers: header_blocks(text),
     };
     interp.run(&items);
+    let steps = interp.steps;
+    let (windows, invalid, lone, doubts) = interp.finish();
     let mut findings = m.findings;
-    findings.windows = interp.finish();
-    findings
+    findings.windows = windows;
+    findings.invalid = invalid;
+    findings.lone = lone;
+    for d in doubts {
+        if findings.doubts.len() < MAX_NOTES && !findings.doubts.contains(&d) {
+            findings.doubts.push(d);
+        }
+    }
+    let work = Work {
+        tokens: toks.len(),
+        elements: els.len(),
+        points: items.len(),
+        steps,
+    };
+    (findings, work)
+}
+
+/// The doubt for activity dated before the test window.
+fn activity_before(day: NaiveDate) -> Problem {
+    Problem::new(
+        ProblemCode::AmbiguousDate,
+        format!(
+            "Activity is announced for {day}, before the test window: the notice counts from the earliest activity, and a person must check what runs when."
+        ),
+    )
+}
+
+/// Adds to `field` (the findings of the labelled window field, which has windows) what the
+/// whole new text says outside it. Windows there that start on an earlier day than every
+/// field window are activity before the window (`passive scanning from 1 Feb`): a doubt, not
+/// a window. A time without its partner outside the field is a doubt unless it lies inside a
+/// field window (`we start at 09:00` beside `Window: 09:00-17:00`). Impossible dates stay
+/// invalid, doubts and ambiguous zones are kept.
+pub fn merge_outside(field: &mut DateFindings, whole: DateFindings, tz: Tz) {
+    let day = |w: &Window| w.start.with_timezone(&tz).date_naive();
+    if let Some(first) = field.windows.iter().map(day).min() {
+        for w in &whole.windows {
+            if day(w) < first && !field.windows.contains(w) {
+                push_note(&mut field.doubts, activity_before(day(w)));
+            }
+        }
+    }
+    for msg in whole.invalid {
+        if field.invalid.contains(&msg) {
+            continue;
+        }
+        match whole.lone.iter().find(|(_, m)| *m == msg) {
+            Some((at, _)) => {
+                let inside = field.windows.iter().any(|w| w.start <= *at && *at <= w.end);
+                if !inside {
+                    push_note(
+                        &mut field.doubts,
+                        Problem::new(
+                            ProblemCode::AmbiguousDate,
+                            format!("Outside the window field: {msg}"),
+                        ),
+                    );
+                }
+            }
+            None => push_note(&mut field.invalid, msg),
+        }
+    }
+    for d in whole.doubts {
+        push_note(&mut field.doubts, d);
+    }
+    for z in whole.ambiguous_zones {
+        push_note(&mut field.ambiguous_zones, z);
+    }
+    field.zone = field.zone.or(whole.zone);
+}
+
+/// Appends `x` unless it is there already or the list is full.
+fn push_note<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if v.len() < 2 * MAX_NOTES && !v.contains(&x) {
+        v.push(x);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,9 +251,19 @@ enum Kw {
     T,
     Z,
     Utc,
-    /// Fixed-offset abbreviation: seconds east, and whether it only counts in capitals.
-    Abbr(i32, bool),
-    AmbZone,
+    /// Fixed-offset abbreviation: seconds east, whether it only counts in capitals, and
+    /// whether it counts on its own (away from a time). Abbreviations that are also words or
+    /// initials (`CAT`, `ART`, `PET`) only count right after a time or after `time zone:`.
+    Abbr(i32, bool, bool),
+    /// Abbreviation with more than one meaning: index into [`AMBIGUOUS`].
+    AmbZone(u8),
+    /// Abbreviation of a zone with summer time (`ET`, `PT`): index into [`REGIONS`]. Only
+    /// right after a time.
+    RegionAbbr(u8),
+    /// `Eastern`, `Pacific`, `Mountain`: a zone when followed by `(Standard) Time`.
+    Region(u8),
+    /// A country or city that settles an ambiguous abbreviation: index into [`PLACES`].
+    Place(u8),
     Swiss,
     Local,
     TimeWord,
@@ -143,6 +277,9 @@ enum Kw {
     TzHint,
     Times,
     For,
+    /// `Black` (Friday), `Cyber` (Monday): the weekday after it names a sales day, not a
+    /// date of the test.
+    Holiday,
 }
 
 /// Keywords packed into a `u128` (lowercase, up to 16 bytes) in an open-addressing table:
@@ -151,7 +288,8 @@ struct KwTable {
     slots: Vec<(u128, Kw)>,
 }
 
-const KW_SLOTS: usize = 1024;
+const KW_BITS: u32 = 11;
+const KW_SLOTS: usize = 1 << KW_BITS;
 
 /// Packs an ASCII word, lowercased, into a key; `None` if it is too long to be a keyword.
 fn kw_key(w: &[u8]) -> Option<u128> {
@@ -172,7 +310,7 @@ fn kw_key(w: &[u8]) -> Option<u128> {
 
 fn kw_slot(k: u128) -> usize {
     let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 54) as usize % KW_SLOTS
+    (h >> (64 - KW_BITS)) as usize % KW_SLOTS
 }
 
 impl KwTable {
@@ -209,6 +347,372 @@ impl KwTable {
             i = (i + 1) % KW_SLOTS;
         }
     }
+}
+
+/// Zone abbreviations with one meaning: name, seconds east of UTC, capitals only, and whether
+/// the abbreviation counts on its own (away from a time). Summer-time forms are their own
+/// entries: an abbreviation names a fixed offset (`AEST` is +10 even in January, when Sydney
+/// keeps `AEDT`).
+const ABBREVIATIONS: &[(&str, i32, bool, bool)] = &[
+    // Europe
+    ("cet", 3600, false, true),
+    ("mez", 3600, false, true),
+    ("cest", 7200, false, true),
+    ("mesz", 7200, false, true),
+    ("cedt", 7200, true, true),
+    ("met", 3600, true, false),
+    ("mest", 7200, true, false),
+    ("wet", 0, true, true),
+    ("wez", 0, true, true),
+    ("west", 3600, true, true),
+    ("wesz", 3600, true, true),
+    ("eet", 7200, true, true),
+    ("oez", 7200, true, true),
+    ("eest", 10800, true, true),
+    ("oesz", 10800, true, true),
+    ("msk", 3 * 3600, true, true),
+    ("trt", 3 * 3600, true, true),
+    ("fet", 3 * 3600, true, false),
+    // Russia
+    ("samt", 4 * 3600, true, true),
+    ("yekt", 5 * 3600, true, true),
+    ("omst", 6 * 3600, true, true),
+    ("novt", 7 * 3600, true, true),
+    ("krat", 7 * 3600, true, true),
+    ("irkt", 8 * 3600, true, true),
+    ("yakt", 9 * 3600, true, true),
+    ("vlat", 10 * 3600, true, true),
+    ("magt", 11 * 3600, true, true),
+    ("sakt", 11 * 3600, true, true),
+    ("pett", 12 * 3600, true, true),
+    // Middle East, Central and South Asia
+    ("idt", 3 * 3600, true, false),
+    ("irst", 3 * 3600 + 1800, true, true),
+    ("azt", 4 * 3600, true, true),
+    ("aft", 4 * 3600 + 1800, true, false),
+    ("pkt", 5 * 3600, true, true),
+    ("uzt", 5 * 3600, true, true),
+    ("slst", 5 * 3600 + 1800, true, true),
+    ("npt", 5 * 3600 + 2700, true, true),
+    ("mmt", 6 * 3600 + 1800, true, false),
+    // East and South-East Asia
+    ("ict", 7 * 3600, true, false),
+    ("wib", 7 * 3600, true, true),
+    ("wita", 8 * 3600, true, true),
+    ("wit", 9 * 3600, true, false),
+    ("sgt", 8 * 3600, true, true),
+    ("myt", 8 * 3600, true, true),
+    ("pht", 8 * 3600, true, true),
+    ("hkt", 8 * 3600, true, true),
+    ("awst", 8 * 3600, true, true),
+    ("jst", 9 * 3600, true, true),
+    ("kst", 9 * 3600, true, true),
+    // Australia and the Pacific
+    ("acst", 9 * 3600 + 1800, true, true),
+    ("acdt", 10 * 3600 + 1800, true, true),
+    ("aest", 10 * 3600, true, true),
+    ("aedt", 11 * 3600, true, true),
+    ("nzst", 12 * 3600, true, true),
+    ("nzdt", 13 * 3600, true, true),
+    ("fjt", 12 * 3600, true, true),
+    ("hst", -10 * 3600, true, true),
+    ("hdt", -9 * 3600, true, true),
+    // Africa
+    ("wat", 3600, true, false),
+    ("cat", 2 * 3600, true, false),
+    ("sast", 2 * 3600, true, true),
+    ("eat", 3 * 3600, true, false),
+    // North America (CST, AST: see AMBIGUOUS)
+    ("est", -5 * 3600, true, true),
+    ("edt", -4 * 3600, true, true),
+    ("cdt", -5 * 3600, true, true),
+    ("mst", -7 * 3600, true, true),
+    ("mdt", -6 * 3600, true, true),
+    ("pst", -8 * 3600, true, true),
+    ("pdt", -7 * 3600, true, true),
+    ("akst", -9 * 3600, true, true),
+    ("akdt", -8 * 3600, true, true),
+    ("adt", -3 * 3600, true, true),
+    ("nst", -3 * 3600 - 1800, true, true),
+    ("ndt", -2 * 3600 - 1800, true, true),
+    // South America
+    ("brt", -3 * 3600, true, true),
+    ("brst", -2 * 3600, true, true),
+    ("art", -3 * 3600, true, false),
+    ("uyt", -3 * 3600, true, true),
+    ("clt", -4 * 3600, true, true),
+    ("clst", -3 * 3600, true, true),
+    ("bot", -4 * 3600, true, false),
+    ("vet", -4 * 3600, true, false),
+    ("gyt", -4 * 3600, true, true),
+    ("pet", -5 * 3600, true, false),
+    ("cot", -5 * 3600, true, false),
+];
+
+/// Indexes into [`PLACES`].
+mod place {
+    pub const INDIA: u8 = 0;
+    pub const ISRAEL: u8 = 1;
+    pub const IRELAND: u8 = 2;
+    pub const CHINA: u8 = 3;
+    pub const US_CENTRAL: u8 = 4;
+    pub const CUBA: u8 = 5;
+    pub const BRITAIN: u8 = 6;
+    pub const BANGLADESH: u8 = 7;
+    pub const ATLANTIC: u8 = 8;
+    pub const ARABIA: u8 = 9;
+    pub const GULF: u8 = 10;
+    pub const SOUTH_GEORGIA: u8 = 11;
+    pub const SAMOA: u8 = 12;
+    pub const SINGAPORE: u8 = 13;
+    pub const ECUADOR: u8 = 14;
+    pub const CARIBBEAN: u8 = 15;
+    pub const ARMENIA: u8 = 16;
+    pub const AMAZON: u8 = 17;
+}
+
+/// Places named in a text (country, city, the city part of an IANA name) and their zone
+/// (for `India time`, `UK time`). A place settles which meaning an ambiguous abbreviation has.
+const PLACES: &[(Tz, &[&str])] = &[
+    (
+        chrono_tz::Asia::Kolkata,
+        &[
+            "india",
+            "indian",
+            "indien",
+            "kolkata",
+            "calcutta",
+            "mumbai",
+            "bombay",
+            "delhi",
+            "bangalore",
+            "bengaluru",
+            "chennai",
+            "hyderabad",
+            "pune",
+            "noida",
+            "gurgaon",
+            "gurugram",
+            "ahmedabad",
+        ],
+    ),
+    (
+        chrono_tz::Asia::Jerusalem,
+        &["israel", "israeli", "jerusalem", "aviv", "haifa"],
+    ),
+    (
+        chrono_tz::Europe::Dublin,
+        &["ireland", "irish", "irland", "dublin", "galway"],
+    ),
+    (
+        chrono_tz::Asia::Shanghai,
+        &[
+            "china",
+            "chinese",
+            "prc",
+            "beijing",
+            "peking",
+            "shanghai",
+            "shenzhen",
+            "guangzhou",
+            "hangzhou",
+            "chengdu",
+            "taiwan",
+            "taipei",
+        ],
+    ),
+    (
+        chrono_tz::America::Chicago,
+        &[
+            "chicago",
+            "texas",
+            "dallas",
+            "houston",
+            "minneapolis",
+            "winnipeg",
+            "oklahoma",
+            "nashville",
+            "memphis",
+            "milwaukee",
+        ],
+    ),
+    (
+        chrono_tz::America::Havana,
+        &["cuba", "cuban", "havana", "habana"],
+    ),
+    (
+        chrono_tz::Europe::London,
+        &[
+            "uk",
+            "britain",
+            "british",
+            "england",
+            "scotland",
+            "wales",
+            "london",
+            "manchester",
+            "birmingham",
+            "edinburgh",
+            "glasgow",
+            "bristol",
+            "leeds",
+            "liverpool",
+            "cardiff",
+            "belfast",
+        ],
+    ),
+    (
+        chrono_tz::Asia::Dhaka,
+        &["bangladesh", "dhaka", "dacca", "chittagong"],
+    ),
+    (
+        chrono_tz::America::Halifax,
+        &["atlantic", "halifax", "bermuda", "puerto"],
+    ),
+    (
+        chrono_tz::Asia::Riyadh,
+        &[
+            "arabia", "arabian", "saudi", "riyadh", "jeddah", "kuwait", "qatar", "doha", "bahrain",
+            "iraq", "baghdad",
+        ],
+    ),
+    (
+        chrono_tz::Asia::Dubai,
+        &[
+            "gulf", "dubai", "emirates", "uae", "dhabi", "oman", "muscat", "sharjah",
+        ],
+    ),
+    (chrono_tz::Atlantic::South_Georgia, &[]),
+    (chrono_tz::Pacific::Pago_Pago, &["samoa", "pago"]),
+    (chrono_tz::Asia::Singapore, &["singapore"]),
+    (
+        chrono_tz::America::Guayaquil,
+        &["ecuador", "quito", "guayaquil"],
+    ),
+    (
+        chrono_tz::America::Port_of_Spain,
+        &["caribbean", "antigua", "grenada"],
+    ),
+    (chrono_tz::Asia::Yerevan, &["armenia", "yerevan"]),
+    (chrono_tz::America::Manaus, &["manaus", "amazonas"]),
+];
+
+/// Abbreviations with more than one meaning: each meaning is a fixed offset and the place
+/// that makes it the one meant.
+const AMBIGUOUS: &[(&str, &[(i32, u8)])] = &[
+    (
+        "IST",
+        &[
+            (5 * 3600 + 1800, place::INDIA),
+            (2 * 3600, place::ISRAEL),
+            (3600, place::IRELAND),
+        ],
+    ),
+    (
+        "CST",
+        &[
+            (-6 * 3600, place::US_CENTRAL),
+            (8 * 3600, place::CHINA),
+            (-5 * 3600, place::CUBA),
+        ],
+    ),
+    (
+        "BST",
+        &[(3600, place::BRITAIN), (6 * 3600, place::BANGLADESH)],
+    ),
+    (
+        "AST",
+        &[(-4 * 3600, place::ATLANTIC), (3 * 3600, place::ARABIA)],
+    ),
+    (
+        "GST",
+        &[(4 * 3600, place::GULF), (-2 * 3600, place::SOUTH_GEORGIA)],
+    ),
+    (
+        "SST",
+        &[(-11 * 3600, place::SAMOA), (8 * 3600, place::SINGAPORE)],
+    ),
+    (
+        "ECT",
+        &[(-5 * 3600, place::ECUADOR), (-4 * 3600, place::CARIBBEAN)],
+    ),
+    (
+        "AMT",
+        &[(4 * 3600, place::ARMENIA), (-4 * 3600, place::AMAZON)],
+    ),
+];
+
+/// US zones written without standard or summer time (`ET`, `9am PT`, `Eastern Time`): the
+/// zone with its summer time. Order matches the `Region` keywords.
+const REGIONS: &[(&str, Tz)] = &[
+    ("et", chrono_tz::America::New_York),
+    ("ct", chrono_tz::America::Chicago),
+    ("mt", chrono_tz::America::Denver),
+    ("pt", chrono_tz::America::Los_Angeles),
+];
+
+/// All-capital words that may follow a time without being a zone (`09:00 TBD`, `17:00 GET`).
+const NOT_ZONES: &[&str] = &[
+    "IT", "NOT", "BUT", "GET", "SET", "PUT", "LET", "OUT", "JUST", "MUST", "POST", "HOST", "EXACT",
+    "ACT", "OPT", "APT", "CUT", "HIT", "FIT", "UAT", "MIT", "BIT", "ALT", "FIRST", "LATEST",
+];
+
+/// A bit per place named in a text (see [`PLACES`]), gathered once over the whole message
+/// so a place in the signature settles an abbreviation in the window field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ZoneHints(u64);
+
+impl ZoneHints {
+    /// The places named in `text`. One pass over its ASCII words.
+    pub fn of(text: &str) -> ZoneHints {
+        let mut bits = 0u64;
+        for w in text.as_bytes().split(|c| !c.is_ascii_alphabetic()) {
+            if (2..=16).contains(&w.len())
+                && let Some(Kw::Place(p)) = KEYWORDS.get(w)
+            {
+                bits |= 1 << p;
+            }
+        }
+        // `Central Standard Time` (not `Central European`) is the US one.
+        if contains_ci(text.as_bytes(), b"central standard time")
+            || contains_ci(text.as_bytes(), b"central daylight time")
+        {
+            bits |= 1 << place::US_CENTRAL;
+        }
+        ZoneHints(bits)
+    }
+
+    fn has(self, p: u8) -> bool {
+        self.0 & (1u64 << p) != 0
+    }
+
+    /// The one meaning of ambiguous abbreviation `amb` the places settle, if exactly one.
+    fn settle(self, amb: u8) -> Option<i32> {
+        let (_, meanings) = AMBIGUOUS.get(usize::from(amb))?;
+        let mut hit = meanings.iter().filter(|(_, p)| self.has(*p));
+        match (hit.next(), hit.next()) {
+            (Some((off, _)), None) => Some(*off),
+            _ => None,
+        }
+    }
+}
+
+/// Case-insensitive substring test, linear in `hay`. Only for needles whose first letter
+/// does not occur again in them, so a mismatch never needs more than a restart.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let mut k = 0usize;
+    for &c in hay {
+        let c = c.to_ascii_lowercase();
+        if needle.get(k) == Some(&c) {
+            k += 1;
+            if k == needle.len() {
+                return true;
+            }
+        } else {
+            k = usize::from(needle.first() == Some(&c));
+        }
+    }
+    false
 }
 
 static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
@@ -343,7 +847,6 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
         (&["t"], Kw::T),
         (&["z"], Kw::Z),
         (&["utc", "gmt"], Kw::Utc),
-        (&["ist", "ast"], Kw::AmbZone),
         (
             &[
                 "swiss",
@@ -368,7 +871,7 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
         ),
         (&["central"], Kw::Central),
         (&["european"], Kw::European),
-        (&["summer"], Kw::Summer),
+        (&["summer", "daylight"], Kw::Summer),
         (&["standard"], Kw::Standard),
         (
             &[
@@ -421,6 +924,31 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "will",
                 "werden",
                 "wird",
+                // Activity before or around the test proper counts as much as the test.
+                "recon",
+                "reconnaissance",
+                "passive",
+                "passiv",
+                "passives",
+                "passiven",
+                "discovery",
+                "enumeration",
+                "osint",
+                "footprinting",
+                "fingerprinting",
+                "crawling",
+                "spidering",
+                "probing",
+                "preparation",
+                "vorbereitung",
+                "vorbereitungen",
+                "aufklaerung",
+                "erkundung",
+                "phase",
+                "activity",
+                "activities",
+                "aktivitaet",
+                "aktivitaeten",
             ],
             Kw::Ctx,
         ),
@@ -456,10 +984,16 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "signed",
                 "unterzeichnet",
                 "sent",
+                "valid",
+                "gueltig",
+                "expires",
+                "expiry",
+                "deadline",
             ],
             Kw::Neg,
         ),
         (&["timezone", "zeitzone", "zone", "timezones"], Kw::TzHint),
+        (&["black", "cyber"], Kw::Holiday),
         (&["times", "zeiten", "zeitangaben", "uhrzeiten"], Kw::Times),
         (
             &[
@@ -491,36 +1025,26 @@ static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
             m.insert(name, *kw);
         }
     }
-    let abbr: &[(&str, i32, bool)] = &[
-        ("cet", 3600, false),
-        ("mez", 3600, false),
-        ("cest", 7200, false),
-        ("mesz", 7200, false),
-        ("wet", 0, true),
-        ("wez", 0, true),
-        ("west", 3600, true),
-        ("wesz", 3600, true),
-        ("bst", 3600, true),
-        ("eet", 7200, true),
-        ("eest", 10800, true),
-        ("est", -5 * 3600, true),
-        ("edt", -4 * 3600, true),
-        ("cst", -6 * 3600, true),
-        ("cdt", -5 * 3600, true),
-        ("mst", -7 * 3600, true),
-        ("mdt", -6 * 3600, true),
-        ("pst", -8 * 3600, true),
-        ("pdt", -7 * 3600, true),
-        ("aest", 10 * 3600, true),
-        ("aedt", 11 * 3600, true),
-        ("jst", 9 * 3600, true),
-        ("sgt", 8 * 3600, true),
-        ("hkt", 8 * 3600, true),
-        ("nzst", 12 * 3600, true),
-        ("nzdt", 13 * 3600, true),
-    ];
-    for (name, off, upper) in abbr {
-        m.insert(name, Kw::Abbr(*off, *upper));
+    for &(name, off, upper, alone) in ABBREVIATIONS {
+        m.insert(name, Kw::Abbr(off, upper, alone));
+    }
+    for (k, (name, _)) in AMBIGUOUS.iter().enumerate() {
+        m.insert(name, Kw::AmbZone(k as u8));
+    }
+    for (k, (name, _)) in REGIONS.iter().enumerate() {
+        m.insert(name, Kw::RegionAbbr(k as u8));
+    }
+    for (k, name) in ["eastern", "central", "mountain", "pacific"]
+        .iter()
+        .enumerate()
+    {
+        // `central` keeps its own keyword (`Central European Time`).
+        m.insert(name, Kw::Region(k as u8));
+    }
+    for (k, (_, words)) in PLACES.iter().enumerate() {
+        for w in *words {
+            m.insert(w, Kw::Place(k as u8));
+        }
     }
     m
 });
@@ -736,8 +1260,10 @@ fn read_word(text: &str, mut i: usize) -> (Kw, bool, usize) {
             None => Kw::None,
         };
         // Capitals only matter for zone abbreviations (`EST` vs `est`, `IST` vs `ist`).
-        let upper = matches!(kw, Kw::Abbr(..) | Kw::AmbZone | Kw::Z)
-            && word.iter().all(|c| c.is_ascii_uppercase());
+        let upper = matches!(
+            kw,
+            Kw::Abbr(..) | Kw::AmbZone(_) | Kw::RegionAbbr(_) | Kw::Place(_) | Kw::Z
+        ) && word.iter().all(|c| c.is_ascii_uppercase());
         return (kw, upper, j);
     }
     let mut buf = [0u8; WORD_BUF];
@@ -855,6 +1381,8 @@ struct TimeV {
     iso: bool,
     /// The word `midnight`: 24:00 when it ends a range.
     midnight: bool,
+    /// Written like a time but no time of day (`25:00`, `24:30`): index into the bad list.
+    bad: Option<u32>,
 }
 
 impl TimeV {
@@ -867,6 +1395,7 @@ impl TimeV {
             weak: false,
             iso: false,
             midnight: false,
+            bad: None,
         }
     }
     fn key(&self) -> u32 {
@@ -878,7 +1407,11 @@ impl TimeV {
 enum Zv {
     Fixed(i32),
     Named(Tz),
-    Amb,
+    /// An abbreviation with several meanings (index into [`AMBIGUOUS`]) the text does not
+    /// settle: reported, its times read in the default zone, the caller takes no window.
+    Amb(u8),
+    /// An abbreviation we do not know: reported as a doubt, no window is built from it.
+    Unknown,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -889,11 +1422,16 @@ struct Pt {
     time: Option<TimeV>,
     zone: Option<Zv>,
     pos: usize,
+    /// The point's date or time is impossible (`31.04.2027`, `25:00`): index into the bad
+    /// list. No window is built from it; it becomes `window_invalid`.
+    bad: Option<u32>,
+    /// The impossible part is the date (the point still stands for a day).
+    bad_day: bool,
 }
 
 impl Pt {
     fn has_day(&self) -> bool {
-        self.date.is_some() || self.wd.is_some() || self.amb
+        self.date.is_some() || self.wd.is_some() || self.amb || self.bad_day
     }
 }
 
@@ -901,6 +1439,8 @@ impl Pt {
 enum I {
     Date(DateV),
     AmbDate,
+    /// Written like a date, but no such day exists: index into the bad list.
+    BadDate(u32),
     Wd(u32),
     Time(TimeV),
     Pt(Pt),
@@ -955,7 +1495,27 @@ struct Matcher<'a> {
     text: &'a str,
     ref_date: NaiveDate,
     findings: DateFindings,
+    hints: ZoneHints,
+    /// Impossible dates and times, as written, with why.
+    bads: Vec<Bad>,
+    /// The current sentence says `time zone` or `all times` before this point.
+    seg_tz_hint: bool,
 }
+
+/// A date or time that cannot be: what was written and why it is impossible.
+#[derive(Debug, Clone)]
+struct Bad {
+    written: String,
+    why: String,
+    /// A time, not a date.
+    time: bool,
+}
+
+/// Caps on what one text can produce, so a crafted message cannot make output (or the work
+/// spent on it) grow beyond what any real notification needs.
+const MAX_WINDOWS: usize = 400;
+const MAX_NOTES: usize = 20;
+const MAX_BADS: usize = 64;
 
 fn year_of(v: u32, n: u8) -> Option<i32> {
     match n {
@@ -1086,7 +1646,8 @@ impl Matcher<'_> {
                 return None;
             }
             let (d, dn) = self.anum(j + 4)?;
-            if mn > 2 || dn > 2 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+            // Out-of-range fields still make a date, an impossible one (`2027-13-01`).
+            if mn > 2 || dn > 2 {
                 return None;
             }
             if self.ap(j + 5, sep) && self.anum(j + 6).is_some() {
@@ -1104,14 +1665,16 @@ impl Matcher<'_> {
                 j + 5,
             ));
         }
-        if n > 2 || v == 0 || v > 31 {
+        // Days up to 39 are read as (impossible) dates where the form is clearly a date
+        // (`32.01.`, `35 January`): they must not vanish as "no date".
+        if n > 2 || v == 0 || v > 39 {
             return None;
         }
         // Dotted, day first: 14.12.2026, 14.12.26, 14.12.
         if self.ap(j + 1, b'.')
             && let Some((m, mn)) = self.anum(j + 2)
             && mn <= 2
-            && (1..=12).contains(&m)
+            && m >= 1
         {
             if self.ap(j + 3, b'.') {
                 if let Some((y, yn)) = self.anum(j + 4) {
@@ -1119,6 +1682,11 @@ impl Matcher<'_> {
                         return None;
                     }
                     let y = year_of(y, yn)?;
+                    // With a two-digit year only in-range fields make a date (`1.13.27` is
+                    // more likely a version than month 13).
+                    if yn != 4 && (m > 12 || v > 31) {
+                        return None;
+                    }
                     return Some((
                         Raw {
                             y: Some(y),
@@ -1129,6 +1697,9 @@ impl Matcher<'_> {
                         None,
                         j + 5,
                     ));
+                }
+                if m > 12 {
+                    return None;
                 }
                 return Some((
                     Raw {
@@ -1142,7 +1713,9 @@ impl Matcher<'_> {
                 ));
             }
             // `am 14.12 um 9 Uhr`: no trailing dot, only where a date is expected.
-            if (has_wd || matches!(self.prev_kw(j), Kw::Am | Kw::Vom))
+            if m <= 12
+                && v <= 31
+                && (has_wd || matches!(self.prev_kw(j), Kw::Am | Kw::Vom))
                 && !matches!(self.kw(j + 3), Kw::Uhr | Kw::H)
                 && !self.glued_after(j + 3)
                 && !self.ap(j + 3, b':')
@@ -1255,7 +1828,7 @@ impl Matcher<'_> {
             k += 1;
         }
         let (d, dn) = self.num(k)?;
-        if dn > 2 || d == 0 || d > 31 || self.ap(k + 1, b':') || self.glued_after(k + 1) {
+        if dn > 2 || d == 0 || d > 39 || self.ap(k + 1, b':') || self.glued_after(k + 1) {
             return None;
         }
         if matches!(self.kw(k + 1), Kw::Am | Kw::Pm | Kw::Uhr | Kw::H) {
@@ -1341,7 +1914,65 @@ impl Matcher<'_> {
         Some(None)
     }
 
+    /// Why `raw` is no date at all (`31.04.2027`, `29 Feb` near no leap year, month 13), or
+    /// `None` if it is one (or could be read as one).
+    fn impossible(&self, raw: &Raw) -> Option<String> {
+        if raw.alt.is_some() || self.mk(raw.y, raw.m, raw.d).is_some() {
+            return None;
+        }
+        let Some(name) = month_name(raw.m) else {
+            return Some(format!("there is no month {}", raw.m));
+        };
+        let year = match raw.y {
+            Some(y) => Some(y),
+            // The year a date without one would fall in: that of the 1st of its month.
+            None => self.infer(raw.m, 1).map(|d| d.year()),
+        };
+        let days = year.and_then(|y| days_in_month(y, raw.m));
+        Some(match (raw.y, year, days) {
+            (Some(y), _, Some(n)) => format!("{name} {y} has {n} days"),
+            (None, Some(y), Some(n)) if raw.m == 2 && raw.d == 29 => {
+                format!("February {y} has {n} days")
+            }
+            _ => format!("{name} has no day {}", raw.d),
+        })
+    }
+
     // --- times -----------------------------------------------------------------------------
+
+    /// A time of day that cannot be (`25:00`, `24:30`, `09:75`, `25 Uhr`): why, and the
+    /// token after it.
+    fn bad_time(&self, i: usize) -> Option<(&'static str, usize)> {
+        let (a, an) = self.num(i)?;
+        if an > 2 || self.glued_before(i) {
+            return None;
+        }
+        if self.ap(i + 1, b':')
+            && let Some((b, 2)) = self.anum(i + 2)
+            && !self.glued_after(i + 3)
+            // More colons: an IPv6 address or a clock with seconds, not looked at here.
+            && !self.ap(i + 3, b':')
+        {
+            let why = if a > 24 && b < 60 {
+                "a day has 24 hours"
+            } else if a == 24 && b > 0 && b < 60 {
+                "a day ends at 24:00"
+            } else if b >= 60 {
+                "an hour has 60 minutes"
+            } else {
+                return None;
+            };
+            let mut k = i + 3;
+            if matches!(self.kw(k), Kw::Uhr | Kw::H) {
+                k += 1;
+            }
+            return Some((why, k));
+        }
+        if a > 24 && self.kw(i + 1) == Kw::Uhr {
+            return Some(("a day has 24 hours", i + 2));
+        }
+        None
+    }
 
     fn parse_time(&self, i: usize) -> Option<(TimeV, usize)> {
         match self.kw(i) {
@@ -1502,7 +2133,34 @@ impl Matcher<'_> {
         Some((sign * (h as i32 * 3600 + m as i32 * 60), next))
     }
 
+    /// `(Standard|Summer|Daylight)? Time` at `k`: the token after it.
+    fn time_word_at(&self, k: usize) -> Option<usize> {
+        let k = if matches!(self.kw(k), Kw::Standard | Kw::Summer) {
+            k + 1
+        } else {
+            k
+        };
+        (self.kw(k) == Kw::TimeWord).then_some(k + 1)
+    }
+
+    /// An explicit offset right next to an abbreviation: `CST (UTC-6)`, `IST/UTC+5:30`,
+    /// `IST, GMT+05:30`, `IST (+05:30)`.
+    fn offset_near(&self, k: usize) -> Option<(i32, usize)> {
+        let k = if matches!(self.t(k), Some(T::P(b'(' | b'/' | b','))) {
+            k + 1
+        } else {
+            k
+        };
+        let (off, next) = match self.kw(k) {
+            Kw::Utc => self.offset(k + 1, true, true)?,
+            _ => self.offset(k, true, true)?,
+        };
+        Some((off, if self.p(next, b')') { next + 1 } else { next }))
+    }
+
     fn parse_zone(&self, i: usize, after_time: Option<bool>) -> Option<(Zv, usize)> {
+        // Words that are only a zone next to a time, or after `time zone:` / `all times`.
+        let near = after_time.is_some() || self.seg_tz_hint;
         match self.t(i)? {
             T::Word { kw, upper } => match kw {
                 Kw::Utc => {
@@ -1514,9 +2172,9 @@ impl Matcher<'_> {
                 Kw::Z if upper && after_time.is_some() && self.adj(i) => {
                     Some((Zv::Fixed(0), i + 1))
                 }
-                Kw::Abbr(off, need_upper) if upper || !need_upper => {
+                Kw::Abbr(off, need_upper, alone) if (upper || !need_upper) && (alone || near) => {
                     if self.ap(i + 1, b'/')
-                        && let Kw::Abbr(off2, _) = self.kw(i + 2)
+                        && let Kw::Abbr(off2, ..) = self.kw(i + 2)
                         && self.adj(i + 2)
                         && matches!((off, off2), (3600, 7200) | (7200, 3600))
                     {
@@ -1524,7 +2182,40 @@ impl Matcher<'_> {
                     }
                     Some((Zv::Fixed(off), i + 1))
                 }
-                Kw::AmbZone if upper => Some((Zv::Amb, i + 1)),
+                Kw::AmbZone(a) if upper => {
+                    let meanings = AMBIGUOUS.get(usize::from(a)).map_or(&[][..], |m| m.1);
+                    // An offset written next to it decides, if it is one of the meanings;
+                    // one that is none of them leaves the abbreviation unsettled.
+                    if let Some((off, k)) = self.offset_near(i + 1) {
+                        if meanings.iter().any(|(o, _)| *o == off) {
+                            return Some((Zv::Fixed(off), k));
+                        }
+                        return Some((Zv::Amb(a), i + 1));
+                    }
+                    match self.hints.settle(a) {
+                        Some(off) => Some((Zv::Fixed(off), i + 1)),
+                        None => Some((Zv::Amb(a), i + 1)),
+                    }
+                }
+                Kw::RegionAbbr(r) if upper && near => REGIONS
+                    .get(usize::from(r))
+                    .map(|(_, tz)| (Zv::Named(*tz), i + 1)),
+                Kw::Region(r) => {
+                    if let Some(k) = self.time_word_at(i + 1) {
+                        return REGIONS
+                            .get(usize::from(r))
+                            .map(|(_, tz)| (Zv::Named(*tz), k));
+                    }
+                    self.iana(i)
+                }
+                Kw::Place(p) => {
+                    let tz = PLACES.get(usize::from(p))?.0;
+                    if let Some(k) = self.time_word_at(i + 1) {
+                        return Some((Zv::Named(tz), k));
+                    }
+                    // `09:00 UK`
+                    (upper && after_time.is_some()).then_some((Zv::Named(tz), i + 1))
+                }
                 Kw::Swiss => {
                     let mut k = i + 1;
                     if self.kw(k) == Kw::Local {
@@ -1563,6 +2254,10 @@ impl Matcher<'_> {
                     }
                     (self.kw(k) == Kw::TimeWord).then_some((Zv::Fixed(off), k + 1))
                 }
+                // `Central (Standard|Daylight) Time` without `European`: the US one.
+                Kw::Central => self
+                    .time_word_at(i + 1)
+                    .map(|k| (Zv::Named(chrono_tz::America::Chicago), k)),
                 _ => self.iana(i),
             },
             T::P(b'+' | b'-') | T::Minus => {
@@ -1575,6 +2270,38 @@ impl Matcher<'_> {
             }
             _ => None,
         }
+    }
+
+    /// Right after a time: a word that looks like a zone we do not know (`09:00 XYZT`,
+    /// `(XYZT)`, `09:00 Moscow time`). Returns what was written and the token after it.
+    fn unknown_zone(&self, i: usize) -> Option<(String, usize)> {
+        let paren = self.p(i, b'(');
+        let w = if paren { i + 1 } else { i };
+        let tok = self.toks.get(w)?;
+        if !matches!(tok.t, T::Word { kw: Kw::None, .. }) {
+            return None;
+        }
+        let word = self.text.get(tok.s..tok.e)?;
+        let bytes = word.as_bytes();
+        let caps = (2..=5).contains(&bytes.len())
+            && bytes.iter().all(|c| c.is_ascii_uppercase())
+            && matches!(bytes.last(), Some(b'T' | b'Z'))
+            && !NOT_ZONES.contains(&word);
+        if caps {
+            let k = if paren && self.p(w + 1, b')') {
+                w + 2
+            } else {
+                w + 1
+            };
+            return Some((word.to_string(), k));
+        }
+        // `Moscow time`, `Berlin Standard Time`: a place we do not know.
+        if bytes.first().is_some_and(|c| c.is_ascii_uppercase())
+            && let Some(k) = self.time_word_at(w + 1)
+        {
+            return Some((self.span(w, k), k));
+        }
+        None
     }
 
     fn iana(&self, i: usize) -> Option<(Zv, usize)> {
@@ -1591,8 +2318,12 @@ impl Matcher<'_> {
         if !cap(i) || !cap(i + 2) {
             return None;
         }
+        // The longest names (`America/Argentina/ComodRivadavia`, `America/Port-au-Prince`)
+        // are a few tokens: a bound keeps a long `A/B/C/...` run from being rescanned from
+        // each of its words.
         let mut k = i + 3;
-        while self.adj(k)
+        while k < i + 12
+            && self.adj(k)
             && (self.is_word(k)
                 || self.p(k, b'/')
                 || self.p(k, b'_')
@@ -1606,23 +2337,64 @@ impl Matcher<'_> {
         name.parse::<Tz>().ok().map(|tz| (Zv::Named(tz), k))
     }
 
-    fn note_zone(&mut self, z: Zv, i: usize, k: usize) {
+    /// Remembers the first zone the customer wrote.
+    fn note_zone(&mut self, z: Zv) {
+        if self.findings.zone.is_some() {
+            return;
+        }
         match z {
-            Zv::Amb => {
-                let s = self.span(i, k);
-                let s = s.trim_start_matches('(').to_string();
-                if !self.findings.ambiguous_zones.contains(&s) {
-                    self.findings.ambiguous_zones.push(s);
-                }
-            }
-            Zv::Fixed(off) => {
-                if self.findings.zone.is_none() {
-                    self.findings.zone = FixedOffset::east_opt(off).map(Zone::Fixed);
-                }
-            }
-            Zv::Named(tz) => {
-                if self.findings.zone.is_none() {
-                    self.findings.zone = Some(Zone::Named(tz));
+            Zv::Fixed(off) => self.findings.zone = FixedOffset::east_opt(off).map(Zone::Fixed),
+            Zv::Named(tz) => self.findings.zone = Some(Zone::Named(tz)),
+            Zv::Amb(_) | Zv::Unknown => {}
+        }
+    }
+
+    /// Records a finding for people, once, up to [`MAX_NOTES`].
+    fn doubt(&mut self, message: String) {
+        let d = &mut self.findings.doubts;
+        if d.len() < MAX_NOTES && !d.iter().any(|p| p.message == message) {
+            d.push(Problem::new(ProblemCode::AmbiguousDate, message));
+        }
+    }
+
+    /// Keeps an impossible date or time for the windows that would use it.
+    fn bad(&mut self, written: String, why: String, time: bool) -> u32 {
+        if self.bads.len() >= MAX_BADS {
+            // Beyond the cap the last entry stands for all: still no window from them.
+            return u32::try_from(self.bads.len().saturating_sub(1)).unwrap_or(0);
+        }
+        self.bads.push(Bad { written, why, time });
+        u32::try_from(self.bads.len() - 1).unwrap_or(0)
+    }
+
+    /// A segment of elements is complete: an ambiguous zone in it counts where the segment
+    /// speaks of times or tests (a time, a date, `time zone`, `all times`, `Test window
+    /// (IST):` above the times), not in `Prices excl. GST.`
+    fn close_segment(&mut self, seg: &[El]) {
+        let timely = seg.iter().any(|e| {
+            matches!(
+                e.i,
+                I::Time(_)
+                    | I::Date(_)
+                    | I::AmbDate
+                    | I::BadDate(_)
+                    | I::TzHint
+                    | I::Times
+                    | I::Ctx
+                    | I::Start(_)
+                    | I::End(_)
+            )
+        });
+        if !timely {
+            return;
+        }
+        for e in seg {
+            if let I::Zone(Zv::Amb(a)) = e.i
+                && let Some((name, _)) = AMBIGUOUS.get(usize::from(a))
+            {
+                let zones = &mut self.findings.ambiguous_zones;
+                if zones.len() < MAX_NOTES && !zones.iter().any(|z| z == name) {
+                    zones.push((*name).to_string());
                 }
             }
         }
@@ -1646,6 +2418,7 @@ impl Matcher<'_> {
         let mut out: Vec<El> = Vec::with_capacity(self.toks.len() / 2 + 4);
         let mut i = 0usize;
         let mut line_content = false;
+        let mut seg_start = 0usize;
         while let Some(tok) = self.toks.get(i).copied() {
             let pos = tok.s;
             // Most tokens are plain words: only a few kinds can start a date, time or zone.
@@ -1657,7 +2430,10 @@ impl Matcher<'_> {
                     Kw::Utc
                     | Kw::Z
                     | Kw::Abbr(..)
-                    | Kw::AmbZone
+                    | Kw::AmbZone(_)
+                    | Kw::RegionAbbr(_)
+                    | Kw::Region(_)
+                    | Kw::Place(_)
                     | Kw::Swiss
                     | Kw::Local
                     | Kw::TimeWord
@@ -1676,8 +2452,9 @@ impl Matcher<'_> {
                             Some(Some(d)) => out.push(El { i: I::Date(d), pos }),
                             _ => {
                                 let s = this.span(i, hit.next);
-                                if !this.findings.ambiguous_dates.contains(&s) {
-                                    this.findings.ambiguous_dates.push(s);
+                                let amb = &mut this.findings.ambiguous_dates;
+                                if amb.len() < MAX_NOTES && !amb.contains(&s) {
+                                    amb.push(s);
                                 }
                                 out.push(El { i: I::AmbDate, pos });
                             }
@@ -1691,17 +2468,52 @@ impl Matcher<'_> {
                     i = hit.next;
                     continue;
                 }
+                // Written as a date, but no such day: kept, so it is reported rather than
+                // lost (or, worse, replaced by a neighbouring date).
+                let why = self
+                    .impossible(&hit.a)
+                    .or_else(|| hit.b.as_ref().and_then(|b| self.impossible(b)));
+                if let Some(why) = why {
+                    let ix = self.bad(self.span(i, hit.next), why, false);
+                    out.push(El {
+                        i: I::BadDate(ix),
+                        pos,
+                    });
+                    line_content = true;
+                    i = hit.next;
+                    continue;
+                }
             }
-            if maybe_time && let Some((t, k)) = self.parse_time(i) {
-                let ok = !t.weak || self.weak_time_ok(&out, k);
-                if ok {
+            if maybe_time {
+                let mut time = self
+                    .parse_time(i)
+                    .filter(|(t, k)| !t.weak || self.weak_time_ok(&out, *k));
+                if time.is_none()
+                    && let Some((why, k)) = self.bad_time(i)
+                {
+                    let ix = self.bad(self.span(i, k), why.to_string(), true);
+                    let mut t = TimeV::hm(0, 0);
+                    t.bad = Some(ix);
+                    time = Some((t, k));
+                }
+                if let Some((t, k)) = time {
                     out.push(El { i: I::Time(t), pos });
                     line_content = true;
                     i = k;
                     if let Some((z, k2)) = self.parse_zone(i, Some(t.iso)) {
-                        self.note_zone(z, i, k2);
+                        self.note_zone(z);
                         out.push(El {
                             i: I::Zone(z),
+                            pos: self.toks.get(i).map_or(pos, |t| t.s),
+                        });
+                        i = self.settled_after(k2, z).unwrap_or(k2);
+                    } else if let Some((name, k2)) = self.unknown_zone(i) {
+                        // Never read silently in our own zone.
+                        self.doubt(format!(
+                            "The time zone \"{name}\" is not one we can read safely; no window is taken from times in it."
+                        ));
+                        out.push(El {
+                            i: I::Zone(Zv::Unknown),
                             pos: self.toks.get(i).map_or(pos, |t| t.s),
                         });
                         i = k2;
@@ -1710,7 +2522,7 @@ impl Matcher<'_> {
                 }
             }
             if maybe_zone && let Some((z, k)) = self.parse_zone(i, None) {
-                self.note_zone(z, i, k);
+                self.note_zone(z);
                 out.push(El { i: I::Zone(z), pos });
                 line_content = true;
                 i = k;
@@ -1729,6 +2541,7 @@ impl Matcher<'_> {
                     let first = !line_content;
                     line_content = true;
                     match kw {
+                        Kw::Wday(_, false) if self.prev_kw(i) == Kw::Holiday => I::Other,
                         Kw::Wday(w, false) => I::Wd(w),
                         Kw::To => {
                             if first && self.label_follows(i) {
@@ -1776,6 +2589,15 @@ impl Matcher<'_> {
                 }
                 T::P(_) => I::Other,
             };
+            match el {
+                I::TzHint | I::Times => self.seg_tz_hint = true,
+                I::Break | I::Line | I::Para => {
+                    self.seg_tz_hint = false;
+                    self.close_segment(out.get(seg_start..).unwrap_or(&[]));
+                    seg_start = out.len();
+                }
+                _ => {}
+            }
             // Runs of plain words only matter as one blocker (or one hint of context).
             if !(matches!(el, I::Other | I::Ctx)
                 && out
@@ -1786,7 +2608,32 @@ impl Matcher<'_> {
             }
             i += 1;
         }
+        self.close_segment(out.get(seg_start..).unwrap_or(&[]));
         out
+    }
+
+    /// `UTC+05:30 (IST)`: an ambiguous abbreviation after an offset that is one of its
+    /// meanings only repeats it. Returns the token after it.
+    fn settled_after(&self, k: usize, z: Zv) -> Option<usize> {
+        let Zv::Fixed(off) = z else { return None };
+        let paren = self.p(k, b'(');
+        let j = if paren || self.p(k, b'/') { k + 1 } else { k };
+        let Some(T::Word {
+            kw: Kw::AmbZone(a),
+            upper: true,
+        }) = self.t(j)
+        else {
+            return None;
+        };
+        let (_, meanings) = AMBIGUOUS.get(usize::from(a))?;
+        if !meanings.iter().any(|(o, _)| *o == off) {
+            return None;
+        }
+        Some(if paren && self.p(j + 1, b')') {
+            j + 2
+        } else {
+            j + 1
+        })
     }
 
     /// `9.00` counts as a time next to dates, connectors and time words, not as `1.50 Gbit/s`.
@@ -1804,6 +2651,34 @@ impl Matcher<'_> {
         }
         self.is_conn(k) && self.num(k + 1).is_some()
     }
+}
+
+fn month_name(m: u32) -> Option<&'static str> {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    NAMES.get(usize::try_from(m).ok()?.checked_sub(1)?).copied()
+}
+
+fn days_in_month(y: i32, m: u32) -> Option<u32> {
+    let first = NaiveDate::from_ymd_opt(y, m, 1)?;
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)?
+    };
+    u32::try_from((next - first).num_days()).ok()
 }
 
 fn slash(a: u32, b: u32, y: Option<i32>) -> Option<Raw> {
@@ -1879,8 +2754,15 @@ fn build_points(els: &[El]) -> Vec<El> {
         match el.i {
             I::Date(d) => pt.date = Some(d),
             I::AmbDate => pt.amb = true,
+            I::BadDate(b) => {
+                pt.bad = Some(b);
+                pt.bad_day = true;
+            }
             I::Wd(w) => pt.wd = Some(w),
-            I::Time(t) => pt.time = Some(t),
+            I::Time(t) => {
+                pt.time = Some(t);
+                pt.bad = t.bad;
+            }
             _ => {
                 out.push(el);
                 k += 1;
@@ -1897,6 +2779,7 @@ fn build_points(els: &[El]) -> Vec<El> {
                     && !keep_time_apart(&out, els, g)
                 {
                     pt.time = Some(t);
+                    pt.bad = pt.bad.or(t.bad);
                     k = g + 1;
                     continue;
                 }
@@ -1919,6 +2802,12 @@ fn build_points(els: &[El]) -> Vec<El> {
                     }
                     Some(I::AmbDate) => {
                         pt.amb = true;
+                        k = g + 1;
+                        continue;
+                    }
+                    Some(I::BadDate(b)) => {
+                        pt.bad = pt.bad.or(Some(b));
+                        pt.bad_day = true;
                         k = g + 1;
                         continue;
                     }
@@ -1973,7 +2862,20 @@ struct Interp<'a> {
     ctx: &'a DateContext,
     ref_date: NaiveDate,
     global: Option<Zv>,
-    out: Vec<(usize, Option<Window>)>,
+    /// Windows by text position; `true` for a lone day opened by `from`/`starting` with no
+    /// end (`passive scanning from 1 Feb`).
+    out: Vec<(usize, Option<Window>, bool)>,
+    /// Distinct windows emitted so far; beyond [`MAX_WINDOWS`] no new one is built.
+    distinct: std::collections::HashSet<Window>,
+    overflow: bool,
+    /// Impossible dates and times found by the matcher.
+    bads: &'a [Bad],
+    /// Windows that cannot be taken as written, for people.
+    invalid: Vec<String>,
+    /// See [`DateFindings::lone`].
+    lone: Vec<(DateTime<Utc>, String)>,
+    /// See [`Work::steps`].
+    steps: usize,
     carry: Option<Carry>,
     pend: Pending,
     heading_ctx: bool,
@@ -2020,21 +2922,127 @@ impl Interp<'_> {
         self.flush();
     }
 
-    fn finish(mut self) -> Vec<Window> {
-        self.out.sort_by_key(|(p, _)| *p);
-        let mut ws: Vec<Window> = Vec::new();
-        for w in self.out.into_iter().filter_map(|(_, w)| w) {
-            if !ws.contains(&w) {
-                ws.push(w);
+    /// The windows in text order without duplicates, the invalid ones, and the doubts.
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        mut self,
+    ) -> (
+        Vec<Window>,
+        Vec<String>,
+        Vec<(DateTime<Utc>, String)>,
+        Vec<Problem>,
+    ) {
+        self.out.sort_by_key(|(p, ..)| *p);
+        let mut doubts = Vec::new();
+        // An open-ended start before the test proper (`passive scanning from 1 Feb, test on
+        // 1 March`): its day is kept as a window, so the notice counts from it, and a person
+        // looks at what really runs when.
+        let tz = self.ctx.default_tz;
+        let day = |w: &Window| w.start.with_timezone(&tz).date_naive();
+        let first_fixed = self
+            .out
+            .iter()
+            .filter(|(_, w, open)| !open && w.is_some())
+            .filter_map(|(_, w, _)| w.as_ref().map(day))
+            .min();
+        if let Some(first) = first_fixed {
+            for (_, w, open) in &self.out {
+                if let (true, Some(w)) = (*open, w)
+                    && day(w) < first
+                    && doubts.len() < MAX_NOTES
+                {
+                    let p = activity_before(day(w));
+                    if !doubts.contains(&p) {
+                        doubts.push(p);
+                    }
+                }
             }
         }
-        ws
+        if self.overflow {
+            doubts.push(Problem::new(
+                ProblemCode::ImplausibleValue,
+                format!(
+                    "The text gives more than {MAX_WINDOWS} test windows; only the first were read."
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let ws = self
+            .out
+            .into_iter()
+            .filter_map(|(_, w, _)| w)
+            .filter(|w| seen.insert(*w))
+            .collect();
+        (ws, self.invalid, self.lone, doubts)
     }
 
     fn emit(&mut self, pos: usize, w: Option<Window>) -> Option<usize> {
+        self.emit_open(pos, w, false)
+    }
+
+    fn emit_open(&mut self, pos: usize, w: Option<Window>, open: bool) -> Option<usize> {
+        self.steps += 1;
         let w = w?;
-        self.out.push((pos, Some(w)));
+        // Repeats cost nothing; distinct windows beyond the cap are not built.
+        if !self.distinct.contains(&w) {
+            if self.distinct.len() >= MAX_WINDOWS {
+                self.overflow = true;
+                return None;
+            }
+            self.distinct.insert(w);
+        }
+        self.out.push((pos, Some(w), open));
         Some(self.out.len() - 1)
+    }
+
+    /// Records `msg` as an invalid window, once, up to [`MAX_NOTES`].
+    fn invalid(&mut self, msg: String) {
+        if self.invalid.len() < MAX_NOTES && !self.invalid.contains(&msg) {
+            self.invalid.push(msg);
+        }
+    }
+
+    /// If `p` holds an impossible date or time, records it (as the `role` of a window) and
+    /// says so: no window is built from it.
+    fn reject_bad(&mut self, p: &Pt, role: &str) -> bool {
+        let Some(b) = p.bad else { return false };
+        if let Some(bad) = self.bads.get(b as usize) {
+            let (w, why) = (&bad.written, &bad.why);
+            let msg = match (bad.time, role.is_empty()) {
+                (true, true) => format!("The time \"{w}\" is not a time of day: {why}."),
+                (true, false) => format!("The {role} time \"{w}\" is not a time of day: {why}."),
+                (false, true) => format!("\"{w}\" is not a date: {why}."),
+                (false, false) => format!("The {role} \"{w}\" is not a date: {why}."),
+            };
+            self.invalid(msg);
+        }
+        true
+    }
+
+    /// Records a time without its partner as an invalid window, with its instant.
+    fn lone_time(&mut self, d: NaiveDate, t: Option<TimeV>, z: Option<Zv>, msg: String) {
+        if let Some(when) = self.instant(d, t, false, z)
+            && self.lone.len() < MAX_NOTES
+        {
+            self.lone.push((when, msg.clone()));
+        }
+        self.invalid(msg);
+    }
+
+    /// `2027-01-14 09:00 CET`, for messages.
+    fn describe(&self, d: NaiveDate, t: Option<TimeV>, z: Option<Zv>) -> String {
+        let zone = match z {
+            Some(Zv::Fixed(off)) => FixedOffset::east_opt(off).map(Zone::Fixed),
+            Some(Zv::Named(tz)) => Some(Zone::Named(tz)),
+            _ => Some(Zone::Named(self.ctx.default_tz)),
+        };
+        match (zone, self.instant(d, t, false, z)) {
+            (Some(zone), Some(at)) => zone.format(at),
+            _ => {
+                let (h, m) = t.map_or((0, 0), |t| (t.h, t.m));
+                format!("{d} {h:02}:{m:02}")
+            }
+        }
     }
 
     fn carry_date(&self) -> Option<NaiveDate> {
@@ -2095,18 +3103,24 @@ impl Interp<'_> {
                 .single()
                 .map(|t| t.with_timezone(&Utc)),
             Some(Zv::Named(tz)) => local_to_utc(tz, ndt),
-            Some(Zv::Amb) | None => local_to_utc(self.ctx.default_tz, ndt),
+            Some(Zv::Amb(_) | Zv::Unknown) | None => local_to_utc(self.ctx.default_tz, ndt),
         }
     }
 
     fn mk_range(
-        &self,
+        &mut self,
         x: &Pt,
         y: &Pt,
         seg_zone: Option<Zv>,
         src: Option<NaiveDate>,
     ) -> Option<Window> {
         if x.amb || y.amb {
+            return None;
+        }
+        // Both ends are looked at, so each impossible one is reported.
+        let bad_x = self.reject_bad(x, "start");
+        let bad_y = self.reject_bad(y, "end");
+        if bad_x || bad_y {
             return None;
         }
         let mut dx = self.pt_date(x);
@@ -2142,31 +3156,58 @@ impl Interp<'_> {
         }
         let zx = self.zone_of(x.zone, y.zone, seg_zone);
         let zy = self.zone_of(y.zone, x.zone, seg_zone);
+        // A zone we could not read gives no window (the matcher raised a doubt).
+        if zx == Some(Zv::Unknown) || zy == Some(Zv::Unknown) {
+            return None;
+        }
+        // `on 14.01. until 17:00`: a day, then only an end time; when it starts is not said.
+        if x.time.is_none() && x.has_day() && !y.has_day() && y.time.is_some() {
+            let at = self.describe(dy, y.time, zy);
+            self.lone_time(
+                dy,
+                y.time,
+                zy,
+                format!("The window ending {at} has no start time."),
+            );
+            return None;
+        }
         Some(Window {
             start: self.instant(dx, x.time, false, zx)?,
             end: self.instant(dy, y.time, true, zy)?,
         })
     }
 
+    /// A point on its own: a date without a time is that whole day in its zone; a time
+    /// without its partner (`from 09:00` with no end, `until 17:00` with no start) is not a
+    /// window but an invalid one.
     fn mk_lone(
-        &self,
+        &mut self,
         p: &Pt,
         end_role: bool,
         date: NaiveDate,
         seg_zone: Option<Zv>,
     ) -> Option<Window> {
-        let z = self.zone_of(p.zone, None, seg_zone);
-        if end_role {
-            Some(Window {
-                start: self.instant(date, None, false, z)?,
-                end: self.instant(date, p.time, true, z)?,
-            })
-        } else {
-            Some(Window {
-                start: self.instant(date, p.time, false, z)?,
-                end: self.instant(date, None, true, z)?,
-            })
+        if self.reject_bad(p, "") {
+            return None;
         }
+        let z = self.zone_of(p.zone, None, seg_zone);
+        if z == Some(Zv::Unknown) {
+            return None;
+        }
+        if let Some(t) = p.time {
+            let at = self.describe(date, Some(t), z);
+            let msg = if end_role {
+                format!("The window ending {at} has no start time.")
+            } else {
+                format!("The window starting {at} has no end time.")
+            };
+            self.lone_time(date, Some(t), z, msg);
+            return None;
+        }
+        Some(Window {
+            start: self.instant(date, None, false, z)?,
+            end: self.instant(date, None, true, z)?,
+        })
     }
 
     fn daily(
@@ -2200,7 +3241,7 @@ impl Interp<'_> {
             return;
         }
         let mut d = first;
-        while d <= last {
+        while d <= last && !self.overflow {
             let a = Pt {
                 date: None,
                 wd: None,
@@ -2230,6 +3271,8 @@ impl Interp<'_> {
         {
             return;
         }
+        // Each linear pass below visits the segment a bounded number of times.
+        self.steps += seg.len();
         let (npts, has_ctx, label, seg_zone) = (sum.npts, sum.has_ctx, sum.label, sum.zone);
         if npts == 0 {
             self.after_segment(seg, sum);
@@ -2313,17 +3356,30 @@ impl Interp<'_> {
             Some(I::Pt(p)) => Some(p),
             _ => None,
         };
-        let neg_before = |k: usize| {
-            seg.get(..k)
-                .unwrap_or(&[])
-                .iter()
-                .rev()
-                .take_while(|e| !matches!(e.i, I::Comma))
-                .any(|e| matches!(e.i, I::Neg))
-        };
+        // What lies before each element, computed once so that no point rescans the
+        // segment: a negation since the last comma, and the nearest word giving a role.
+        let mut neg_at = Vec::with_capacity(seg.len() + 1);
+        let mut role_at: Vec<Option<bool>> = Vec::with_capacity(seg.len() + 1);
+        {
+            let (mut neg, mut role) = (false, None);
+            for e in seg {
+                neg_at.push(neg);
+                role_at.push(role);
+                match e.i {
+                    I::Comma => neg = false,
+                    I::Neg => neg = true,
+                    I::End(_) | I::Conn => role = Some(true),
+                    I::Start(_) | I::From => role = Some(false),
+                    _ => {}
+                }
+            }
+            neg_at.push(neg);
+            role_at.push(role);
+        }
+        let neg_before = |k: usize| neg_at.get(k).copied().unwrap_or(false);
         let real_dates = seg
             .iter()
-            .any(|e| matches!(e.i, I::Pt(p) if p.date.is_some() || p.amb));
+            .any(|e| matches!(e.i, I::Pt(p) if p.date.is_some() || p.amb || p.bad_day));
         let poison = seg.iter().any(|e| matches!(e.i, I::Pt(p) if p.amb));
         // Label lines without a range of their own feed the start/end pair.
         if let Some(end_role) = label
@@ -2346,6 +3402,8 @@ impl Interp<'_> {
                         out_idx: None,
                         line: self.line_no,
                     });
+                } else if pt.bad_day {
+                    self.carry = None;
                 }
             }
             self.after_segment(seg, sum);
@@ -2355,6 +3413,9 @@ impl Interp<'_> {
         let mut day_spans: Vec<(usize, Pt, Pt, bool)> = Vec::new();
         let mut last_date: Option<NaiveDate> = None;
         for &(a, b) in &ranges {
+            if self.overflow {
+                break;
+            }
             let (ea, eb) = (seg.get(a).map(|e| e.i), seg.get(b).map(|e| e.i));
             let (x, y) = match (ea, eb) {
                 (Some(I::Pt(x)), Some(I::Pt(y))) => (x, y),
@@ -2385,7 +3446,7 @@ impl Interp<'_> {
             if x.amb || y.amb || neg_before(a) {
                 continue;
             }
-            let weekday_only = |p: &Pt| p.wd.is_some() && p.date.is_none();
+            let weekday_only = |p: &Pt| p.wd.is_some() && p.date.is_none() && !p.bad_day;
             if (weekday_only(&x) || weekday_only(&y)) && real_dates {
                 continue;
             }
@@ -2408,9 +3469,30 @@ impl Interp<'_> {
             .filter(|(_, p)| !(p.amb || (p.wd.is_some() && p.date.is_none() && real_dates)))
             .collect();
         let mut consumed = vec![false; free.len()];
+        // Free days without a time, in order (the same for every time range).
+        let day_idx: Vec<usize> = (0..free.len())
+            .filter(|&f| {
+                free.get(f)
+                    .is_some_and(|(_, p)| p.time.is_none() && p.has_day())
+            })
+            .collect();
+        // Every time range applies to every day span (or listed day): a sentence pairing
+        // more than the cap allows is no notification anyone writes, and pairing them all,
+        // even into repeats, would be quadratic work.
+        let days = day_spans.len().max(day_idx.len());
+        if time_ranges.len().saturating_mul(days) > MAX_WINDOWS {
+            self.overflow = true;
+        }
         for (pos, x, y) in &time_ranges {
+            if self.overflow {
+                break;
+            }
             if !day_spans.is_empty() {
                 for k in 0..day_spans.len() {
+                    self.steps += 1;
+                    if self.overflow {
+                        break;
+                    }
                     let Some((_, a, b, _)) = day_spans.get(k).copied() else {
                         continue;
                     };
@@ -2423,20 +3505,24 @@ impl Interp<'_> {
                 }
                 continue;
             }
-            let day_idx: Vec<usize> = (0..free.len())
-                .filter(|&f| {
-                    free.get(f)
-                        .is_some_and(|(_, p)| p.time.is_none() && p.has_day())
-                })
-                .collect();
             if day_idx.len() >= 2 {
                 for &f in &day_idx {
-                    if let Some((_, p)) = free.get(f).copied()
-                        && let Some(d) = self.pt_date(&p)
-                    {
+                    self.steps += 1;
+                    if self.overflow {
+                        break;
+                    }
+                    let Some((_, p)) = free.get(f).copied() else {
+                        continue;
+                    };
+                    if let Some(d) = self.pt_date(&p) {
                         let w = self.mk_range(x, y, seg_zone, Some(d));
                         self.emit(p.pos, w);
-                        consumed[f] = true;
+                    } else {
+                        // An impossible day in the list.
+                        self.reject_bad(&p, "");
+                    }
+                    if let Some(c) = consumed.get_mut(f) {
+                        *c = true;
                     }
                 }
                 continue;
@@ -2444,9 +3530,17 @@ impl Interp<'_> {
             if let Some(&f) = day_idx.first()
                 && let Some((_, p)) = free.get(f).copied()
             {
+                if self.reject_bad(&p, "") {
+                    if let Some(c) = consumed.get_mut(f) {
+                        *c = true;
+                    }
+                    continue;
+                }
                 let w = self.mk_range(x, y, seg_zone, self.pt_date(&p));
                 self.emit(p.pos.min(*pos), w);
-                consumed[f] = true;
+                if let Some(c) = consumed.get_mut(f) {
+                    *c = true;
+                }
                 last_date = self.pt_date(&p);
                 continue;
             }
@@ -2464,44 +3558,51 @@ impl Interp<'_> {
             }
         }
         for (pos, a, b, done) in day_spans.clone() {
+            if self.overflow {
+                break;
+            }
             if !done {
                 let w = self.mk_range(&a, &b, seg_zone, None);
                 self.emit(pos, w);
             }
         }
-        // Lone times take the day of the sentence: `on 14.12.2026, starting at 09:00`.
+        // Lone times take the day of the sentence: `on 14.12.2026, starting at 09:00`. The
+        // first unused day only moves forward, so it is found by a cursor, not a rescan.
+        let mut day_cursor = 0usize;
         for f in 0..free.len() {
+            if self.overflow {
+                break;
+            }
             let Some((k, p)) = free.get(f).copied() else {
                 continue;
             };
             if p.has_day() || consumed.get(f).copied().unwrap_or(true) {
                 continue;
             }
-            consumed[f] = true;
+            if let Some(c) = consumed.get_mut(f) {
+                *c = true;
+            }
             if neg_before(k) || !ctx_ok {
                 continue;
             }
-            let end_role = seg
-                .get(..k)
-                .unwrap_or(&[])
-                .iter()
-                .rev()
-                .find_map(|e| match e.i {
-                    I::End(_) | I::Conn => Some(true),
-                    I::Start(_) | I::From => Some(false),
-                    _ => None,
-                })
-                .unwrap_or(false);
-            let day = (0..free.len()).find(|&g| {
-                !consumed.get(g).copied().unwrap_or(true)
-                    && free
-                        .get(g)
-                        .is_some_and(|(_, q)| q.has_day() && q.time.is_none())
-            });
+            let end_role = role_at.get(k).copied().flatten().unwrap_or(false);
+            while let Some(&g) = day_idx.get(day_cursor)
+                && consumed.get(g).copied().unwrap_or(true)
+            {
+                day_cursor += 1;
+                self.steps += 1;
+            }
+            let day = day_idx.get(day_cursor).copied();
             let date = match day {
                 Some(g) => {
-                    consumed[g] = true;
-                    free.get(g).and_then(|(_, q)| self.pt_date(q))
+                    if let Some(c) = consumed.get_mut(g) {
+                        *c = true;
+                    }
+                    match free.get(g).map(|(_, q)| *q) {
+                        Some(q) if self.reject_bad(&q, "") => continue,
+                        Some(q) => self.pt_date(&q),
+                        None => None,
+                    }
                 }
                 None if !poison && !real_dates => self.claim_carry(),
                 None => None,
@@ -2509,21 +3610,37 @@ impl Interp<'_> {
             if let Some(d) = date {
                 let w = self.mk_lone(&p, end_role, d, seg_zone);
                 self.emit(p.pos, w);
+            } else if p.bad.is_some() && !real_dates {
+                // An impossible time with no day to go with is still reported.
+                self.reject_bad(&p, "");
             }
         }
         // Lone days and lone day-with-time points.
         for f in 0..free.len() {
+            if self.overflow {
+                break;
+            }
             let Some((k, p)) = free.get(f).copied() else {
                 continue;
             };
             if consumed.get(f).copied().unwrap_or(true) || !p.has_day() {
                 continue;
             }
-            let Some(d) = self.pt_date(&p) else { continue };
             let ok = ctx_ok && !neg_before(k);
+            if p.bad_day {
+                if ok {
+                    self.reject_bad(&p, "");
+                }
+                // Times on later lines must not take an older date instead.
+                self.carry = None;
+                continue;
+            }
+            let Some(d) = self.pt_date(&p) else { continue };
             let idx = if ok {
+                // `from 1 Feb` with no end: the day counts, and is remembered as open.
+                let open = p.time.is_none() && role_at.get(k).copied().flatten() == Some(false);
                 let w = self.mk_lone(&p, false, d, seg_zone);
-                self.emit(p.pos, w)
+                self.emit_open(p.pos, w, open)
             } else {
                 None
             };
@@ -2539,7 +3656,12 @@ impl Interp<'_> {
         self.after_segment(seg, sum);
     }
 
-    fn span_days(&self, a: &Pt, b: &Pt, seg_zone: Option<Zv>) -> Option<(NaiveDate, NaiveDate)> {
+    fn span_days(
+        &mut self,
+        a: &Pt,
+        b: &Pt,
+        seg_zone: Option<Zv>,
+    ) -> Option<(NaiveDate, NaiveDate)> {
         // Reuse the year logic of ranges on two all-day points.
         let w = self.mk_range(
             &Pt {
@@ -2630,7 +3752,7 @@ impl Interp<'_> {
             }
             (Some(p), None) | (None, Some(p)) => {
                 let end_role = pend.start.is_none();
-                if p.amb {
+                if p.amb || self.reject_bad(&p, if end_role { "end" } else { "start" }) {
                     return;
                 }
                 let d = match self.pt_date(&p) {
@@ -2781,9 +3903,11 @@ fn local_to_utc(tz: Tz, ndt: NaiveDateTime) -> Option<DateTime<Utc>> {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
         LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
         LocalResult::None => {
+            // Summer-time gaps are an hour or two (minute steps); a skipped day (Samoa 2011)
+            // is found in half-hour steps, so the search stays short.
             let mut t = ndt.date().and_hms_opt(ndt.hour(), ndt.minute(), 0)?;
-            for _ in 0..(24 * 60) {
-                t += Duration::minutes(1);
+            for step in 0..(180 + 48) {
+                t += Duration::minutes(if step < 180 { 1 } else { 30 });
                 if let Some(x) = tz.from_local_datetime(&t).earliest() {
                     return Some(x.with_timezone(&Utc));
                 }
@@ -3160,7 +4284,7 @@ mod tests {
                 "2026-12-14T15:00:00Z",
             ),
             (
-                "Test 14.12.2026 09:00-17:00 BST",
+                "Test 14.12.2026 09:00-17:00 BST (London)",
                 "2026-12-14T08:00:00Z",
                 "2026-12-14T16:00:00Z",
             ),
@@ -3534,6 +4658,9 @@ mod tests {
                 text: &text,
                 ref_date: c.reference.date_naive(),
                 findings: DateFindings::default(),
+                hints: ZoneHints::default(),
+                bads: Vec::new(),
+                seg_tz_hint: false,
             };
             std::hint::black_box(m.elements());
         }
@@ -3576,9 +4703,12 @@ mod tests {
             wins("Test on 14.12.2026, 1-3pm"),
             vec![w("2026-12-14T12:00:00Z", "2026-12-14T14:00:00Z")]
         );
+        // A start with no end is no window (it used to last until midnight).
+        let f = find_windows("Test on 14.12.2026 starting at 09:00", &ctx());
+        assert!(f.windows.is_empty());
         assert_eq!(
-            wins("Test on 14.12.2026 starting at 09:00"),
-            vec![w("2026-12-14T08:00:00Z", "2026-12-14T23:00:00Z")]
+            f.invalid,
+            vec!["The window starting 2026-12-14 09:00 CET has no end time.".to_string()]
         );
         assert_eq!(
             wins("Test zwischen dem 14. und 18. Dezember 2026"),
@@ -3595,6 +4725,477 @@ mod tests {
         assert_eq!(
             wins("Test on 14.12.2026, 15.12.2026 and 16.12.2026"),
             vec![day(2026, 12, 14), day(2026, 12, 15), day(2026, 12, 16)]
+        );
+    }
+
+    // --- issue 6: invalid windows ------------------------------------------------------------
+
+    fn invalid(text: &str) -> Vec<String> {
+        let f = find_windows(text, &ctx());
+        assert!(f.windows.is_empty(), "{text}: {:?}", f.windows);
+        f.invalid
+    }
+
+    #[test]
+    fn impossible_dates_are_invalid_not_missing() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "Start: 31.04.2027 09:00\nEnd: 01.05.2027 17:00",
+                "The start \"31.04.2027\" is not a date: April 2027 has 30 days.",
+            ),
+            (
+                "Test am 30. Februar 2027 von 9 bis 17 Uhr",
+                "\"30. Februar 2027\" is not a date: February 2027 has 28 days.",
+            ),
+            (
+                "We will run the pentest on 29 Feb 2027, 09:00-17:00 CET.",
+                "The start \"29 Feb 2027\" is not a date: February 2027 has 28 days.",
+            ),
+            (
+                "Testfenster: 32.01.2027 09:00-17:00",
+                "The start \"32.01.2027\" is not a date: January 2027 has 31 days.",
+            ),
+            (
+                "Testfenster: 32.01. 09:00-17:00",
+                "The start \"32.01.\" is not a date: January has no day 32.",
+            ),
+            (
+                "Test window: 14.13.2027 09:00-17:00",
+                "The start \"14.13.2027\" is not a date: there is no month 13.",
+            ),
+            (
+                "Test window: 2027-04-31 09:00 to 2027-05-01 17:00 UTC",
+                "The start \"2027-04-31\" is not a date: April 2027 has 30 days.",
+            ),
+            (
+                "Test on April 31, 2027 from 9am to 5pm",
+                "\"April 31, 2027\" is not a date: April 2027 has 30 days.",
+            ),
+            // Reference 2026-11-02: the next February has 28 days.
+            (
+                "Test on 29.02. 09:00-17:00",
+                "The start \"29.02.\" is not a date: February 2027 has 28 days.",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(invalid(text), vec![(*want).to_string()], "{text}");
+        }
+        // A leap year has the day.
+        assert_eq!(
+            wins("Test on 29 Feb 2028 09:00-17:00"),
+            vec![w("2028-02-29T08:00:00Z", "2028-02-29T16:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn impossible_date_never_rolls_over_or_borrows_a_neighbour() {
+        // 31 April must not become 1 May, nor take the date of the end line.
+        assert!(wins("Start: 31.04.2027 09:00\nEnd: 01.05.2027 17:00").is_empty());
+        // Nor may the times on later lines take an older date.
+        let text = "Test on 12.04.2027.\nDate: 31.04.2027\nStart: 09:00\nEnd: 17:00";
+        let f = find_windows(text, &ctx());
+        assert_eq!(
+            f.invalid,
+            vec!["\"31.04.2027\" is not a date: April 2027 has 30 days.".to_string()]
+        );
+        assert!(
+            f.windows
+                .iter()
+                .all(|w| w.end - w.start == Duration::days(1))
+        );
+    }
+
+    #[test]
+    fn impossible_times_are_invalid() {
+        assert_eq!(
+            invalid("Start: 14.01.2027 25:00\nEnd: 15.01.2027 17:00"),
+            vec!["The start time \"25:00\" is not a time of day: a day has 24 hours.".to_string()]
+        );
+        assert_eq!(
+            invalid("Test on 14.01.2027 09:00-24:30"),
+            vec!["The end time \"24:30\" is not a time of day: a day ends at 24:00.".to_string()]
+        );
+        assert_eq!(
+            invalid("Lasttest am 14.01.2027 von 9 bis 25 Uhr"),
+            vec!["The end time \"25 Uhr\" is not a time of day: a day has 24 hours.".to_string()]
+        );
+        // 24:00 is the end of the day, not an error.
+        assert_eq!(
+            wins("Test on 14.01.2027 18:00-24:00"),
+            vec![w("2027-01-14T17:00:00Z", "2027-01-14T23:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn start_without_end_is_invalid() {
+        assert_eq!(
+            invalid("We will start the load test from 14 Jan 2027 09:00 CET."),
+            vec!["The window starting 2027-01-14 09:00 +01:00 has no end time.".to_string()]
+        );
+        assert_eq!(
+            invalid("Start: 14.01.2027 09:00\nKontakt: Hans Muster"),
+            vec!["The window starting 2027-01-14 09:00 CET has no end time.".to_string()]
+        );
+        assert_eq!(
+            invalid("Der Test beginnt am 14.01.2027 um 09:00 Uhr."),
+            vec!["The window starting 2027-01-14 09:00 CET has no end time.".to_string()]
+        );
+        assert_eq!(
+            invalid("Test on 14.01.2027 until 17:00"),
+            vec!["The window ending 2027-01-14 17:00 CET has no start time.".to_string()]
+        );
+    }
+
+    #[test]
+    fn date_only_windows_are_whole_days() {
+        assert_eq!(wins("Test on 14 January 2027"), vec![day(2027, 1, 14)]);
+        assert_eq!(
+            wins("Lasttest am 14.–15. Januar 2027"),
+            vec![w("2027-01-13T23:00:00Z", "2027-01-15T23:00:00Z")]
+        );
+        assert!(
+            find_windows("Test on 14 January 2027", &ctx())
+                .invalid
+                .is_empty()
+        );
+    }
+
+    // --- issue 6: zones ------------------------------------------------------------------------
+
+    #[test]
+    fn abbreviations_with_two_meanings_are_ambiguous() {
+        for z in ["IST", "CST", "BST", "AST", "GST", "SST", "ECT", "AMT"] {
+            let f = find_windows(
+                &format!("Test on 14.01.2027 from 10:00 to 18:00 {z}"),
+                &ctx(),
+            );
+            assert_eq!(f.ambiguous_zones, vec![z.to_string()], "{z}");
+        }
+        // A heading names the zone of the times below it.
+        let f = find_windows("Test window (IST):\n14.01.2027 10:00-18:00", &ctx());
+        assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
+        // An offset that is none of the meanings settles nothing.
+        let f = find_windows("Test on 14.01.2027 10:00-18:00 IST (UTC+3)", &ctx());
+        assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
+        // Zone words away from any time are not zones: `ist` (German), `the IST team`.
+        for text in [
+            "Der Test ist am 14.01.2027 von 9 bis 17 Uhr.",
+            "Prices excl. GST. Test on 14.01.2027 09:00-17:00 CET.",
+            "Greetings from the IST team.\nTest on 14.01.2027 09:00-17:00 CET.",
+        ] {
+            assert!(
+                find_windows(text, &ctx()).ambiguous_zones.is_empty(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_settles_an_ambiguous_abbreviation() {
+        let india = vec![w("2027-01-14T04:30:00Z", "2027-01-14T12:30:00Z")];
+        for text in [
+            "Test on 14.01.2027 10:00-18:00 IST (India)",
+            "Test on 14.01.2027 10:00-18:00 IST (UTC+05:30)",
+            "Test on 14.01.2027 10:00-18:00 IST, GMT+5:30",
+            "Test on 14.01.2027 10:00-18:00 UTC+05:30 (IST)",
+            "Test on 14.01.2027 10:00-18:00 Indian Standard Time",
+            "Test on 14.01.2027 10:00-18:00 IST.\nOur team sits in Bengaluru.",
+            "Test on 14.01.2027 10:00-18:00 IST (Asia/Kolkata)",
+        ] {
+            let f = find_windows(text, &ctx());
+            assert!(f.ambiguous_zones.is_empty(), "{text}");
+            assert_eq!(f.windows, india, "{text}");
+        }
+        assert_eq!(
+            wins("Test on 14.01.2027 09:00-17:00 CST (UTC-6)"),
+            vec![w("2027-01-14T15:00:00Z", "2027-01-14T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.01.2027 09:00-17:00 China Standard Time"),
+            vec![w("2027-01-14T01:00:00Z", "2027-01-14T09:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.01.2027 09:00-17:00 CST\nAcme Inc., Dallas, Texas"),
+            vec![w("2027-01-14T15:00:00Z", "2027-01-14T23:00:00Z")]
+        );
+        assert_eq!(
+            wins("Test on 14.01.2027 09:00-17:00 GST (Dubai)"),
+            vec![w("2027-01-14T05:00:00Z", "2027-01-14T13:00:00Z")]
+        );
+        // British Summer Time from a UK sender (a `.uk` domain names the country).
+        assert_eq!(
+            wins("Window: 18 May 2027, 10:00-16:00 BST\nContact: jo@example.org.uk"),
+            vec![w("2027-05-18T09:00:00Z", "2027-05-18T15:00:00Z")]
+        );
+        // Places of two meanings settle nothing.
+        let f = find_windows(
+            "Test on 14.01.2027 10:00-18:00 IST. Offices in Mumbai and Dublin.",
+            &ctx(),
+        );
+        assert_eq!(f.ambiguous_zones, vec!["IST".to_string()]);
+    }
+
+    #[test]
+    fn hints_from_the_whole_message_settle_the_window_field() {
+        let hints = ZoneHints::of("Window: 20 January 2027, 10:00 to 18:00 IST\n\nRegards\nPune");
+        let f = find_windows_hinted("Window: 20 January 2027, 10:00 to 18:00 IST", &ctx(), hints);
+        assert!(f.ambiguous_zones.is_empty());
+        assert_eq!(
+            f.windows,
+            vec![w("2027-01-20T04:30:00Z", "2027-01-20T12:30:00Z")]
+        );
+    }
+
+    #[test]
+    fn zones_of_asia_russia_gulf_australia_africa_americas() {
+        // 14 January 2027, 09:00-10:00 local.
+        let cases: &[(&str, i64)] = &[
+            ("JST", 9 * 60),
+            ("KST", 9 * 60),
+            ("HKT", 8 * 60),
+            ("SGT", 8 * 60),
+            ("PHT", 8 * 60),
+            ("WIB", 7 * 60),
+            ("ICT", 7 * 60),
+            ("MSK", 3 * 60),
+            ("SAMT", 4 * 60),
+            ("YEKT", 5 * 60),
+            ("NPT", 5 * 60 + 45),
+            ("PKT", 5 * 60),
+            // AEDT is in force in January, but AEST is +10 by definition.
+            ("AEST", 10 * 60),
+            ("AEDT", 11 * 60),
+            ("ACST", 9 * 60 + 30),
+            ("AWST", 8 * 60),
+            ("NZDT", 13 * 60),
+            ("SAST", 2 * 60),
+            ("WAT", 60),
+            ("EAT", 3 * 60),
+            ("CAT", 2 * 60),
+            ("BRT", -3 * 60),
+            ("ART", -3 * 60),
+            ("CLT", -4 * 60),
+            ("PET", -5 * 60),
+            ("COT", -5 * 60),
+            ("EST", -5 * 60),
+            ("MST", -7 * 60),
+            ("PST", -8 * 60),
+            // US zones without standard/summer: the city's zone, winter here.
+            ("ET", -5 * 60),
+            ("PT", -8 * 60),
+        ];
+        for (z, east) in cases {
+            let f = find_windows(&format!("Test on 14.01.2027 09:00-10:00 {z}"), &ctx());
+            let start = utc("2027-01-14T09:00:00Z") - Duration::minutes(*east);
+            assert_eq!(
+                f.windows,
+                vec![Window {
+                    start,
+                    end: start + Duration::hours(1)
+                }],
+                "{z}"
+            );
+            assert!(f.doubts.is_empty() && f.ambiguous_zones.is_empty(), "{z}");
+        }
+        // ET in July is EDT.
+        assert_eq!(
+            wins("Test on 14.07.2027 10am-6pm ET"),
+            vec![w("2027-07-14T14:00:00Z", "2027-07-14T22:00:00Z")]
+        );
+    }
+
+    #[test]
+    fn unknown_zone_after_a_time_is_a_doubt_never_local_time() {
+        for (text, z) in [
+            ("Test on 14.01.2027 09:00-17:00 XYZT", "XYZT"),
+            ("Test on 14.01.2027 09:00 (PYT) to 17:00 (PYT)", "PYT"),
+            ("Test on 14.01.2027 09:00-17:00 Moscow time", "Moscow time"),
+        ] {
+            let f = find_windows(text, &ctx());
+            assert!(f.windows.is_empty(), "{text}: {:?}", f.windows);
+            assert_eq!(f.doubts.len(), 1, "{text}");
+            let d = f.doubts.first().expect("doubt");
+            assert_eq!(d.code, ProblemCode::AmbiguousDate);
+            assert!(d.message.contains(&format!("\"{z}\"")), "{}", d.message);
+        }
+        // Capitals that are no zone, and the known ones, raise nothing.
+        for text in [
+            "Test on 14.01.2027 09:00-17:00 TBD",
+            "Test on 14.01.2027 09:00-17:00 EOD",
+            "Test on 14.01.2027 between 09:00 AND 17:00 CET",
+            "Test on 14.01.2027 09:00-17:00 UTC",
+            "Test on 14.01.2027 09:00-17:00 GMT",
+            "Test on 14.01.2027 T09:00:00Z to T17:00:00Z",
+            "Test on 14.01.2027 09:00-17:00 GET requests only",
+        ] {
+            let f = find_windows(text, &ctx());
+            assert!(f.doubts.is_empty(), "{text}: {:?}", f.doubts);
+            assert_eq!(f.windows.len(), 1, "{text}");
+        }
+    }
+
+    // --- issue 6: activity before the window -----------------------------------------------
+
+    fn activity(text: &str) -> Vec<String> {
+        find_windows(text, &ctx())
+            .doubts
+            .into_iter()
+            .map(|d| d.message)
+            .collect()
+    }
+
+    #[test]
+    fn activity_before_the_window_counts() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "ab 1. Februar passives Scanning, Test am 1. März 09:00–17:00 MEZ",
+                "2027-02-01",
+            ),
+            (
+                "Passive scanning starts a week earlier, on 3 March. The test runs on 10 March 2027, 09:00-17:00 CET.",
+                "2027-03-03",
+            ),
+            (
+                "Reconnaissance begins 1 Feb 2027.\nLoad test: 1 March 2027 09:00-17:00",
+                "2027-02-01",
+            ),
+            (
+                "Recon from 1 Feb.\nPentest: 1 March 2027 09:00-17:00",
+                "2027-02-01",
+            ),
+            (
+                "Vorbereitung ab dem 1. Februar 2027.\nLasttest am 1. März 2027 von 9 bis 17 Uhr.",
+                "2027-02-01",
+            ),
+        ];
+        for (text, day) in cases {
+            let f = find_windows(text, &ctx());
+            let d = f.doubts.first().expect(text);
+            assert!(d.message.contains(day), "{text}: {}", d.message);
+            // The early day is kept, so the notice counts from it.
+            let first = f.windows.iter().map(|w| w.start).min().expect("windows");
+            let want: NaiveDate = day.parse().expect("day");
+            assert_eq!(
+                first.with_timezone(&chrono_tz::Europe::Zurich).date_naive(),
+                want,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn dates_that_are_not_activity_raise_no_doubt() {
+        for text in [
+            "As discussed on 2 Dec, the test runs on 14.12.2026 09:00-17:00.",
+            "Zürich, 2. November 2026\n\nDer Lasttest findet am 14.12.2026 von 9 bis 17 Uhr statt.",
+            "Our approval is valid until 31.01.2027. Test on 14.12.2026 09:00-17:00.",
+            "We load test before Black Friday: 14.12.2026 09:00-17:00.",
+            "Test from 14.12.2026 09:00 to 16.12.2026 17:00.",
+            "Test window: 14.12.2026 09:00-17:00.\nA retest follows on 21.12.2026 09:00-17:00.",
+        ] {
+            assert!(activity(text).is_empty(), "{text}: {:?}", activity(text));
+        }
+    }
+
+    #[test]
+    fn activity_outside_the_window_field_is_seen() {
+        let whole = "Hello,\n\npassive reconnaissance starts on 1 February 2027.\n\nWindow: 01.03.2027 09:00-17:00 CET\nContact: Jane Doe";
+        let mut field = find_windows("Window: 01.03.2027 09:00-17:00 CET", &ctx());
+        assert_eq!(field.windows.len(), 1);
+        merge_outside(
+            &mut field,
+            find_windows(whole, &ctx()),
+            chrono_tz::Europe::Zurich,
+        );
+        assert_eq!(field.windows.len(), 1);
+        assert!(
+            field
+                .doubts
+                .iter()
+                .any(|d| d.message.contains("2027-02-01")),
+            "{:?}",
+            field.doubts
+        );
+        // A paraphrase of the field window in the prose is no activity and no open start.
+        let whole = "We will start the test on 1 March 2027 at 09:00.\n\nWindow: 01.03.2027 09:00-17:00 CET";
+        let mut field = find_windows("Window: 01.03.2027 09:00-17:00 CET", &ctx());
+        merge_outside(
+            &mut field,
+            find_windows(whole, &ctx()),
+            chrono_tz::Europe::Zurich,
+        );
+        assert!(field.doubts.is_empty(), "{:?}", field.doubts);
+        assert!(field.invalid.is_empty(), "{:?}", field.invalid);
+        // A start with no end outside the field, on another day, goes to a person.
+        let whole =
+            "Scanning starts on 20 Feb 2027 at 09:00.\n\nWindow: 01.03.2027 09:00-17:00 CET";
+        let mut field = find_windows("Window: 01.03.2027 09:00-17:00 CET", &ctx());
+        merge_outside(
+            &mut field,
+            find_windows(whole, &ctx()),
+            chrono_tz::Europe::Zurich,
+        );
+        assert!(field.invalid.is_empty());
+        assert_eq!(field.doubts.len(), 1, "{:?}", field.doubts);
+    }
+
+    // --- issue 6: bounded work ------------------------------------------------------------------
+
+    /// 1.5 MB of repeated dates, ranges, test words and crafted zones: the work of every pass
+    /// stays a small multiple of the input, and what comes out stays within the caps.
+    #[test]
+    fn crafted_megabytes_take_linear_work_and_bounded_output() {
+        let big = |unit: &str| unit.repeat(1_500_000 / unit.len() + 1);
+        let mut distinct = String::new();
+        let mut k = 0u32;
+        while distinct.len() < 1_500_000 {
+            let (d, m, h) = (k % 28 + 1, (k / 28) % 12 + 1, k % 23);
+            distinct.push_str(&format!("Test {d}.{m}.2027 {h:02}:00-{:02}:00, ", h + 1));
+            k += 1;
+        }
+        for text in [
+            big("Test on 14.12.2026 09:00-17:00 test "),
+            big("Lasttest 14-18 Dec 2026, 09:00-17:00 daily and "),
+            big("Test 14.12. and 15.12.2026, 09:00-12:00 each "),
+            big("test starting at 09:00 on 14.12.2026 "),
+            distinct,
+            big("test 31.04.2027 25:00 "),
+            big("Europe/A/"),
+            big("test 09:00 XYZT "),
+            big("test 09:00 IST 14.12.2026 Start: 14.12.2026 "),
+            big("ab 1. Februar passives Scanning, Test am 1. März 09:00–17:00 MEZ. "),
+            big("From: a\nSubject: b\nDate: 1 Dec 2026\n\nTest 14.12.2026.\n"),
+        ] {
+            let (f, work) = read(&text, &ctx(), ZoneHints::of(&text));
+            let head = text.get(..24).unwrap_or("");
+            assert!(work.tokens <= text.len(), "{head}");
+            assert!(work.elements <= work.tokens + 1, "{head}");
+            assert!(work.points <= work.elements, "{head}");
+            assert!(
+                work.steps <= 2 * work.elements + 64 * MAX_WINDOWS,
+                "{head}: {work:?}"
+            );
+            assert!(f.windows.len() <= MAX_WINDOWS, "{head}");
+            assert!(f.invalid.len() <= MAX_NOTES, "{head}");
+            assert!(f.doubts.len() <= MAX_NOTES, "{head}");
+            assert!(f.ambiguous_dates.len() <= MAX_NOTES, "{head}");
+            assert!(f.ambiguous_zones.len() <= MAX_NOTES, "{head}");
+        }
+    }
+
+    #[test]
+    fn more_distinct_windows_than_the_cap_is_a_doubt() {
+        let mut text = String::new();
+        for k in 0..(MAX_WINDOWS as u32 + 20) {
+            let (d, m, h) = (k % 28 + 1, (k / 28) % 12 + 1, k % 23);
+            text.push_str(&format!("Test {d}.{m}.2027 {h:02}:00-{:02}:00.\n", h + 1));
+        }
+        let f = find_windows(&text, &ctx());
+        assert_eq!(f.windows.len(), MAX_WINDOWS);
+        assert!(
+            f.doubts
+                .iter()
+                .any(|d| d.code == ProblemCode::ImplausibleValue)
         );
     }
 }

@@ -118,22 +118,47 @@ pub fn extract(
         targets = hosts::find_targets(&without_mail_lines(text), &excluded);
     }
 
+    // Windows come from the labelled window field when it has any; the whole new text is
+    // read as well, always: places named anywhere settle zone abbreviations, and activity
+    // dated before the window (`passive scanning from 1 Feb`) or a zone we cannot read
+    // counts even when written outside the field.
     let window_text = fields.get(Field::Window);
-    let mut found: DateFindings = window_text
+    let hints = dates::ZoneHints::of(text);
+    let whole = dates::find_windows_hinted(text, ctx, hints);
+    let field = window_text
         .as_deref()
-        .map(|t| dates::find_windows(t, ctx))
-        .unwrap_or_default();
-    if found.windows.is_empty() {
-        let whole = dates::find_windows(text, ctx);
-        found.windows = whole.windows;
-        found.ambiguous_dates.extend(whole.ambiguous_dates);
-        found.ambiguous_zones.extend(whole.ambiguous_zones);
-        found.zone = found.zone.or(whole.zone);
-        found.invalid.extend(whole.invalid);
-        found.doubts.extend(whole.doubts);
+        .map(|t| dates::find_windows_hinted(t, ctx, hints));
+    let mut found: DateFindings = match field {
+        Some(mut field) if !field.windows.is_empty() => {
+            dates::merge_outside(&mut field, whole, ctx.default_tz);
+            field
+        }
+        Some(mut field) => {
+            field.windows = whole.windows;
+            field.ambiguous_dates.extend(whole.ambiguous_dates);
+            field.ambiguous_zones.extend(whole.ambiguous_zones);
+            field.zone = field.zone.or(whole.zone);
+            field.invalid.extend(whole.invalid);
+            field.doubts.extend(whole.doubts);
+            field
+        }
+        None => whole,
+    };
+    // The field is part of the whole text: what both found is said once (the lists are
+    // short, capped where they are made).
+    fn dedup_keep_order<T: PartialEq>(v: &mut Vec<T>) {
+        let mut out: Vec<T> = Vec::with_capacity(v.len());
+        for x in v.drain(..) {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+        *v = out;
     }
-    found.ambiguous_dates.dedup();
-    found.ambiguous_zones.dedup();
+    dedup_keep_order(&mut found.ambiguous_dates);
+    dedup_keep_order(&mut found.ambiguous_zones);
+    dedup_keep_order(&mut found.invalid);
+    dedup_keep_order(&mut found.doubts);
 
     // A zone with two meanings makes every time in the message doubtful: no window is
     // taken rather than a guessed one.
