@@ -4628,8 +4628,10 @@ mod tests {
         }
     }
 
+    /// A 4 KB mail repeating one window gives that window once (speed is measured by
+    /// `cargo bench --bench check`, not here).
     #[test]
-    fn speed_of_a_4k_mail() {
+    fn a_4k_mail_repeating_one_window_gives_it_once() {
         let para = "Hello, we plan to run a load test on www.example.com on Monday, 14 December 2026 \
                     from 09:00 to 17:00 CET. Source IPs are 203.0.113.10 and 203.0.113.11, traffic \
                     up to 500 Mbit/s and 2000 requests per second. Contact: Jane Doe, +41 44 123 45 67.\n";
@@ -4637,36 +4639,13 @@ mod tests {
         while text.len() < 4096 {
             text.push_str(para);
         }
-        let c = ctx();
-        let n = 200;
-        let t0 = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(find_windows(std::hint::black_box(&text), &c));
-        }
-        let per = t0.elapsed() / n;
-        eprintln!("find_windows on {} bytes: {:?}", text.len(), per);
-        let t0 = std::time::Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(tokenize(std::hint::black_box(&text)));
-        }
-        eprintln!("tokenize: {:?}", t0.elapsed() / n);
-        let toks = tokenize(&text);
-        let t0 = std::time::Instant::now();
-        for _ in 0..n {
-            let mut m = Matcher {
-                toks: &toks,
-                text: &text,
-                ref_date: c.reference.date_naive(),
-                findings: DateFindings::default(),
-                hints: ZoneHints::default(),
-                bads: Vec::new(),
-                seg_tz_hint: false,
-            };
-            std::hint::black_box(m.elements());
-        }
-        eprintln!("elements: {:?}", t0.elapsed() / n);
-        // Generous bound so debug builds pass; release is measured separately.
-        assert!(per < std::time::Duration::from_millis(20));
+        let found = find_windows(&text, &ctx());
+        assert_eq!(
+            found.windows,
+            vec![w("2026-12-14T08:00:00Z", "2026-12-14T16:00:00Z")]
+        );
+        assert!(found.invalid.is_empty(), "{:?}", found.invalid);
+        assert!(found.doubts.is_empty(), "{:?}", found.doubts);
     }
 
     #[test]
