@@ -200,6 +200,8 @@ fn sentence_bounds(text: &str, floor: usize, start: usize, end: usize) -> (usize
         .get(end..)
         .and_then(|a| sentence_end(a.as_bytes()))
         .map_or(text.len(), |i| end + i);
+    #[cfg(test)]
+    SCANNED.with(|c| c.set(c.get() + (start - floor) + (e - end)));
     let span = text.get(s..e).map(str::trim);
     // A `?` can only end a sentence; a sentence longer than the reported 400 characters
     // does not read as a question (as before: its shortened form does not end in `?`).
@@ -207,6 +209,12 @@ fn sentence_bounds(text: &str, floor: usize, start: usize, end: usize) -> (usize
         t.ends_with('?') && collapse_sentence(t).is_some_and(|c| c.ends_with('?'))
     });
     (s, e, question)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes the sentence scans walked, for the linearity test.
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// "benchmark", "Benchmarks", "benchmarking": a load test when a request rate goes with it.
@@ -396,66 +404,80 @@ const NOT_ONLY: &[&str] = &[
     "lediglich",
 ];
 
+/// Words that make a clause add rather than take away: "a pen test as well as …",
+/// "sowie", "but also".
+const ADDS: &[&str] = &[
+    "also",
+    "auch",
+    "sowie",
+    "well",
+    "plus",
+    "zusätzlich",
+    "additionally",
+];
+
+/// How far back the four words before a test word are looked for.
+const NEAR: usize = 160;
+
+/// The clause ending at `at`, from at most `n` bytes before it: back to the last `.`, `;`,
+/// line break, `:`, `!`, `?` or `,`. A word cut by the window's start is left out.
+fn clause_tail(text: &str, at: usize, n: usize) -> &str {
+    let before = window_before(text, at, n);
+    match before.rfind(['.', ';', '\n', ':', '!', '?', ',']) {
+        Some(i) => before.get(i + 1..).unwrap_or(""),
+        None if before.len() < at => before
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest),
+        None => before,
+    }
+}
+
+/// `w` without surrounding punctuation.
+fn trim_word(w: &str) -> &str {
+    w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '\''))
+}
+
+/// Whether the word `w` is one of `list` (lowercase), without allocating for ASCII words.
+fn is_one_of(w: &str, list: &[&str]) -> bool {
+    if w.is_ascii() {
+        list.iter().any(|x| x.eq_ignore_ascii_case(w))
+    } else {
+        let lower = w.to_lowercase();
+        list.contains(&trim_word(&lower))
+    }
+}
+
 /// Whether the test word at `at` is negated ("no load testing", "kein Pentest").
 ///
 /// For security words: a negation among the four words before it, in the same clause. For
 /// load words stricter, since dropping one shortens the notice: only a negation directly
 /// before it (articles and a few adjectives in between), and never "not only" or a
 /// clause that goes on with "but also", "as well as", "sowie" or "sondern auch".
+///
+/// Bounded: the four words come from at most [`NEAR`] bytes, the clause checked for
+/// [`ADDS`] (only once a negation is found) from at most [`LOOK_BACK`].
 fn negated(text: &str, at: usize, load: bool) -> bool {
-    let before = window_before(text, at, LOOK_BACK);
-    let from = at - before.len();
-    // Only look within the same clause.
-    let clause_start = before
-        .rfind(['.', ';', '\n', ':', '!', '?', ','])
-        .map_or(0, |i| i + 1);
-    let mut clause = before.get(clause_start..).unwrap_or("");
-    if clause_start == 0 && from > 0 {
-        // The window may have cut a word in two: its tail is no word of its own.
-        clause = clause
-            .split_once(char::is_whitespace)
-            .map_or("", |(_, rest)| rest);
-    }
-    let keep = |c: char| c.is_alphanumeric() || c == '\'';
-    let word = |w: &str| -> String {
-        if w.is_ascii() {
-            w.trim_matches(|c: char| !keep(c)).to_ascii_lowercase()
-        } else {
-            w.to_lowercase()
-                .trim_matches(|c: char| !keep(c))
-                .to_string()
-        }
-    };
-    let words: Vec<String> = clause.split_whitespace().rev().take(4).map(word).collect();
+    let near = clause_tail(text, at, NEAR);
+    let mut words = near.split_whitespace().rev().take(4).map(trim_word);
     if !load {
-        return words.iter().any(|w| NEGATIONS.contains(&w.as_str()));
+        return words.any(|w| is_one_of(w, NEGATIONS));
     }
-    // "a pen test as well as no ...", "sowie", "but also": the clause adds rather than
-    // takes away. Whole words of the (bounded) clause.
-    let adds = clause.split_whitespace().map(word).any(|w| {
-        [
-            "also",
-            "auch",
-            "sowie",
-            "well",
-            "plus",
-            "zusätzlich",
-            "additionally",
-        ]
-        .contains(&w.as_str())
-    });
-    if adds {
-        return false;
-    }
-    for (i, w) in words.iter().enumerate() {
-        if NEGATIONS.contains(&w.as_str()) {
+    let mut nearer: Option<&str> = None;
+    for w in words {
+        if is_one_of(w, NEGATIONS) {
             // "not only a load test": the word after the negation (nearer the test word).
-            let next = i.checked_sub(1).and_then(|j| words.get(j));
-            return !next.is_some_and(|n| NOT_ONLY.contains(&n.as_str()));
+            if nearer.is_some_and(|n| is_one_of(n, NOT_ONLY)) {
+                return false;
+            }
+            let clause = clause_tail(text, at, LOOK_BACK);
+            return !clause
+                .split_whitespace()
+                .any(|w| is_one_of(trim_word(w), ADDS));
         }
-        if !FILLERS.contains(&w.as_str()) {
+        if !is_one_of(w, FILLERS) {
             return false;
         }
+        nearer = Some(w);
     }
     false
 }
@@ -825,6 +847,31 @@ mod tests {
         let negated = "kein Lasttest kein Pentest ".repeat(50_000);
         let m = mentions(&negated);
         assert!(!m.load && !m.security && !m.announces);
+    }
+
+    /// Bytes walked by the sentence scans for `text`.
+    fn scanned(text: &str) -> usize {
+        SCANNED.with(|c| c.set(0));
+        let _ = mentions(text);
+        SCANNED.with(std::cell::Cell::get)
+    }
+
+    proptest::proptest! {
+        /// Doubling the text at most doubles the sentence scans (once one scan per test
+        /// word walked back to the start of the text).
+        #[test]
+        fn sentence_scans_are_linear(
+            unit in proptest::sample::select(vec![
+                "load test ", "pentest and load test, ", "kein Lasttest. ", "x pentest? ",
+                "a\n- pentest ", "no load test but a pen test ",
+            ]),
+            n in 1usize..400,
+        ) {
+            let one = scanned(&unit.repeat(n));
+            let two = scanned(&unit.repeat(2 * n));
+            proptest::prop_assert!(two <= 2 * one + 2 * unit.len(), "{one} -> {two}");
+            proptest::prop_assert!(two <= 2 * unit.len() * n + unit.len());
+        }
     }
 
     proptest::proptest! {

@@ -136,12 +136,6 @@ const TARGET_BEFORE: &[&str] = &[
     "destinations",
     "dest",
     "angriffsziel",
-    "scope",
-    "url",
-    "urls",
-    "website",
-    "webseite",
-    "site",
 ];
 
 /// Words that make an address in the same clause a source: "from …", "Quell-IP …".
@@ -201,10 +195,14 @@ const PLACEHOLDERS: &[&str] = &[
 pub fn says_placeholder(text: &str, labelled: bool) -> bool {
     text.lines().any(|line| {
         let lower = line.to_lowercase();
+        // Whole words: "ip" in "description" or "script" is no address.
         let about = labelled
-            || lower.contains("ip")
-            || lower.contains("address")
-            || lower.contains("adresse");
+            || lower.split(|c: char| !c.is_alphanumeric()).any(|w| {
+                matches!(w, "ip" | "ips" | "ipv4" | "ipv6" | "ip's")
+                    || w.starts_with("address")
+                    || w.starts_with("adresse")
+                    || w.ends_with("adressen")
+            });
         about
             && PLACEHOLDERS.iter().any(|p| {
                 lower.match_indices(p).any(|(i, _)| {
@@ -265,22 +263,20 @@ fn role(text: &str, start: usize, end: usize) -> Role {
         return Role::Dropped;
     }
     let keep = |c: char| c.is_alphanumeric() || matches!(c, '\'' | '-');
-    for w in before.split_whitespace().rev().take(12) {
-        let w = w.trim_matches(|c: char| !keep(c)).to_lowercase();
-        if RETRACT_BEFORE.contains(&w.as_str()) {
+    let words = || {
+        before
+            .split_whitespace()
+            .rev()
+            .map(move |w| w.trim_matches(|c: char| !keep(c)))
+    };
+    for w in words().take(12) {
+        if one_of(w, RETRACT_BEFORE) || one_of(w, TARGET_BEFORE) {
             return Role::Dropped;
         }
-        if TARGET_BEFORE.contains(&w.as_str()) {
-            return Role::Dropped;
-        }
-        if SOURCE_BEFORE.contains(&w.as_str()) {
+        if one_of(w, SOURCE_BEFORE) {
             // A retraction further back in the same clause still counts: "we will NOT
             // test from …".
-            let further: Vec<String> = before
-                .split_whitespace()
-                .map(|w| w.trim_matches(|c: char| !keep(c)).to_lowercase())
-                .collect();
-            return if further.iter().any(|w| RETRACT_BEFORE.contains(&w.as_str())) {
+            return if words().any(|w| one_of(w, RETRACT_BEFORE)) {
                 Role::Dropped
             } else {
                 Role::Source
@@ -291,6 +287,15 @@ fn role(text: &str, start: usize, end: usize) -> Role {
         return Role::Dropped;
     }
     Role::Source
+}
+
+/// Whether the word `w` is one of `list` (lowercase), without allocating for ASCII words.
+fn one_of(w: &str, list: &[&str]) -> bool {
+    if w.is_ascii() {
+        list.iter().any(|x| x.eq_ignore_ascii_case(w))
+    } else {
+        list.contains(&w.to_lowercase().as_str())
+    }
 }
 
 /// The text of the clause before `at` on its line: at most 160 bytes, back to a line
@@ -1145,6 +1150,14 @@ mod tests {
         // Not about addresses, or a word that only contains one.
         assert!(!find_sources("Window TBD, from 198.51.100.7", false, 256).placeholder);
         assert!(!find_sources("IPs: 198.51.100.7 (translater host)", false, 256).placeholder);
+        assert!(
+            !find_sources(
+                "The script description follows later. From 198.51.100.7",
+                false,
+                256
+            )
+            .placeholder
+        );
     }
 
     #[test]
