@@ -1,5 +1,10 @@
-//! Tells what a message is about: whether it announces a test, of which class, and which
-//! sentence describes its scope.
+//! Tells what a message is about: whether it announces a test, of which class, which
+//! sentence describes its scope, and whether it calls a test off.
+//!
+//! Linear in the text: one regex pass for test words, a bounded look-back for negations and
+//! one scan per sentence. When unsure the class is broad (more notice is the safe side): a
+//! load word is dropped only by a negation right before it, never by "not only", "sowie" or
+//! "but also".
 
 use std::sync::LazyLock;
 

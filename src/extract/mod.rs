@@ -281,17 +281,19 @@ fn field_addresses(field: &str) -> Vec<ipnet::IpNet> {
                         .chars()
                         .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '_' | '(' | ')'))
             });
-        let about_sources = [
-            "source",
-            "from",
-            "quell",
-            "generator",
-            "originat",
-            "von ",
-            "scanner",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
+        // The label line is the field's own ("Targets: 198.51.100.20 (reachable from …)").
+        let about_sources = i > 0
+            && [
+                "source",
+                "from",
+                "quell",
+                "generator",
+                "originat",
+                "von ",
+                "scanner",
+            ]
+            .iter()
+            .any(|w| lower.contains(w));
         if !own_label && !about_sources {
             out.extend(net::find_addresses(line));
         }
@@ -522,7 +524,10 @@ mod tests {
         assert_eq!(ips, ["185.199.110.17/32"]);
 
         // An address in the target field is never a source, even when listed as one.
-        let body = COMPLETE.replace("Targets: portal.example.ch", "Targets: 185.199.110.18");
+        let body = COMPLETE.replace(
+            "Targets: portal.example.ch",
+            "Targets: 185.199.110.18 (reachable from the internet)",
+        );
         let ex = checked("Pentest", &body);
         let ips: Vec<String> = ex
             .request

@@ -9,6 +9,10 @@
 //!   address is kept as a single address.
 //! - `a.b.c.*` / `a.b.c.x` become the /24; `addr/255.255.255.0` and `addr mask 255.255.255.0`
 //!   use the netmask when it is contiguous.
+//! - As sources ([`find_sources`]): an address retracted in its clause ("we will NOT test
+//!   from …", "except …", "(not …)", "… no longer used") or written as a target ("against …",
+//!   "target: …", a URL) is never one; "IPs will follow", "TBD", "folgen" on a line about
+//!   addresses make the item missing; at most `cap` are kept and the rest counted.
 //! - IPv6 text must contain a decimal digit, so words such as `a::b`, `dead::beef` or a bare `::`
 //!   are not taken for addresses; an IPv4-mapped address stays IPv6 (`::ffff:192.0.2.1/128`).
 
