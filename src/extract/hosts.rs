@@ -317,9 +317,11 @@ const FRAMEWORK_NAMES: &[&str] = &["asp.net", "ado.net", "vb.net", "dot.net"];
 
 /// Public suffixes that are far more often file extensions in these mails (`deploy.sh`,
 /// `app.py`, `readme.md`, `backup.zip`, `server.key`), including generic TLDs.
+///
+/// Kept short on purpose: suffixes customers really use for their apex (`.ai`, `.in`,
+/// `.pl`, `.pro`) are not on it, so `example.ai` stays a host.
 const FILE_EXTENSIONS: &[&str] = &[
-    "rs", "md", "sh", "py", "so", "cc", "pm", "pl", "tf", "ml", "mk", "ps", "zip", "mov", "ai",
-    "as", "gs", "mo", "am", "key", "pub", "pro", "run", "in",
+    "rs", "md", "sh", "py", "so", "cc", "pm", "tf", "ml", "mk", "ps", "zip", "mov", "key", "pub",
 ];
 
 /// A name of one label and a suffix that is usually a file extension (`config.sh`), not
@@ -639,7 +641,7 @@ mod tests {
             "run config.sh, then app.py; notes in readme.md",
             "the archive backup.zip and demo.mov",
             "keys: server.key and id_rsa.pub",
-            "build with Makefile.am and deploy.pl",
+            "hashes in checksums.md, keys in deploy.key",
         ] {
             assert_eq!(t(text), Vec::<String>::new(), "{text}");
         }
