@@ -177,9 +177,13 @@ pub fn mentions(text: &str) -> TestMentions {
                 m.first_sentence = text.get(s..e).map(str::trim).and_then(collapse_sentence);
             }
         }
+        // Nothing a later word could add.
+        if m.load && m.security && m.announces && m.first_sentence.is_some() {
+            break;
+        }
     }
     // "benchmark at 500 rps": a benchmark with a stated request rate is a load test.
-    for b in BENCHMARK.find_iter(text) {
+    for b in BENCHMARK.find_iter(text).take_while(|_| !m.load) {
         if !negated(text, b.start(), true) {
             benchmark = true;
             break;

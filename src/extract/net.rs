@@ -198,25 +198,36 @@ const PLACEHOLDERS: &[&str] = &[
 /// every line, elsewhere lines naming addresses ("IP", "address", "Adresse").
 pub fn says_placeholder(text: &str, labelled: bool) -> bool {
     text.lines().any(|line| {
-        let lower = line.to_lowercase();
-        // Whole words: "ip" in "description" or "script" is no address.
+        // Whole words: "ip" in "description" or "script" is no address. Checked before the
+        // line is lowercased, which most lines never need.
         let about = labelled
-            || lower.split(|c: char| !c.is_alphanumeric()).any(|w| {
-                matches!(w, "ip" | "ips" | "ipv4" | "ipv6" | "ip's")
-                    || w.starts_with("address")
-                    || w.starts_with("adresse")
-                    || w.ends_with("adressen")
+            || line.split(|c: char| !c.is_alphanumeric()).any(|w| {
+                let starts = |p: &str| w.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+                let ends = |p: &str| {
+                    w.len() >= p.len()
+                        && w.get(w.len() - p.len()..)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(p))
+                };
+                ["ip", "ips", "ipv4", "ipv6"]
+                    .iter()
+                    .any(|x| w.eq_ignore_ascii_case(x))
+                    || starts("address")
+                    || starts("adresse")
+                    || ends("adressen")
             });
-        about
-            && PLACEHOLDERS.iter().any(|p| {
-                lower.match_indices(p).any(|(i, _)| {
-                    // Whole words: "tba" is not "tbath", "later" not "translater".
-                    let before = lower.get(..i).and_then(|b| b.chars().next_back());
-                    let after = lower.get(i + p.len()..).and_then(|a| a.chars().next());
-                    !before.is_some_and(char::is_alphanumeric)
-                        && !after.is_some_and(char::is_alphanumeric)
-                })
+        if !about {
+            return false;
+        }
+        let lower = line.to_lowercase();
+        PLACEHOLDERS.iter().any(|p| {
+            lower.match_indices(p).any(|(i, _)| {
+                // Whole words: "tba" is not "tbath", "later" not "translater".
+                let before = lower.get(..i).and_then(|b| b.chars().next_back());
+                let after = lower.get(i + p.len()..).and_then(|a| a.chars().next());
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
             })
+        })
     })
 }
 
