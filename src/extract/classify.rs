@@ -1,5 +1,10 @@
-//! Tells what a message is about: whether it announces a test, of which class, and which
-//! sentence describes its scope.
+//! Tells what a message is about: whether it announces a test, of which class, which
+//! sentence describes its scope, and whether it calls a test off.
+//!
+//! Linear in the text: one regex pass for test words, a bounded look-back for negations and
+//! one scan per sentence. When unsure the class is broad (more notice is the safe side): a
+//! load word is dropped only by a negation right before it, never by "not only", "sowie" or
+//! "but also".
 
 use std::sync::LazyLock;
 
@@ -9,8 +14,10 @@ use crate::model::TestClass;
 
 /// Load-like test words (the first alternative of [`TEST_WORDS`]).
 const LOAD_WORDS: &str = r"(?-u:\b)(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?(?-u:\b)
-          |(?-u:\b)last[\s\-]?tests?(?-u:\b)|(?-u:\b)lasttest\w*|(?-u:\b)belastungstest\w*|(?-u:\b)performance[\s\-]?tests?\w*|(?-u:\b)stresstest\w*
-          |(?-u:\b)ddos\w*|(?-u:\b)dos[\s\-]?(?:attack|simulation|test)\w*|(?-u:\b)flood(?:ing)?\s+test\w*";
+          |(?-u:\b)loadtest\w*|(?-u:\b)stresstest\w*|(?-u:\b)last[\s\-]?tests?(?-u:\b)|(?-u:\b)lasttest\w*|(?-u:\b)belastungstest\w*|(?-u:\b)performance[\s\-]?tests?\w*|(?-u:\b)performancetest\w*
+          |(?-u:\b)leistungs[\s\-]?test\w*|(?-u:\b)kapazit(?:ät|aet|at)s[\s\-]?test\w*|(?-u:\b)lastspitzen?\w*|(?-u:\b)(?:last|stress|belastungs)[\s\-]?(?:szenario|profil|simulation)\w*
+          |(?-u:\b)ddos\w*|(?-u:\b)dos[\s\-]?(?:attack|simulation|test)\w*|(?-u:\b)flood(?:ing)?\s+test\w*
+          |(?-u:\b)(?:k6|jmeter|gatling|locust|vegeta|artillery|wrk2?|siege|apachebench|apache[\s\-]bench|blazemeter|loader\.io|tsung|bombardier|ab\s+-[nc])(?-u:\b)";
 
 /// Security test words (the second alternative of [`TEST_WORDS`]).
 const SECURITY_WORDS: &str = r"(?-u:\b)pen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?(?-u:\b)|(?-u:\b)pentest\w*|(?-u:\b)penetrationstest\w*
@@ -47,6 +54,25 @@ static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+/// Words that call a test off or move it: English, German, and the basics of French,
+/// Italian and Spanish. Words ending in a non-ASCII letter (`annulé`) take no ASCII word
+/// boundary after them (there is none between `é` and `.`). Negated forms ("not cancelled") are matched too, on purpose: a
+/// person reads them (review is the safe side of a wrong acceptance).
+static CANCELLATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?-u:\b)(?:cancel(?:l?ed|l?ing|s|lation)?|call(?:ed|ing)?\s+(?:it\s+|the\s+test\s+|this\s+)?off|do\s+not\s+(?:schedule|proceed)|don'?t\s+(?:schedule|proceed)|please\s+disregard|postpone[ds]?|postponing|postponement|on\s+hold|withdrawn?|rescheduled?|abgesagt|absagen|absage|verschoben|verschieben|storniert|stornieren|stornierung|zurückgezogen|findet\s+nicht\s+statt|nicht\s+(?:mehr\s+)?(?:statt|stattfinden)|bitte\s+nicht\s+einplanen|nicht\s+einplanen|annulation|annullat[oaie]|rinviat[oaie]|rimandat[oaie]|cancelad[oa]s?|aplazad[oa]s?|pospuest[oa]s?|suspendid[oa]s?)(?-u:\b)|(?-u:\b)(?:annul|report)(?:ée|é)s?",
+    )
+    .expect("static regex")
+});
+
+/// The first words calling a test off or postponing it, as written (at most 80
+/// characters), or `None`.
+pub fn cancellation(text: &str) -> Option<String> {
+    let m = CANCELLATION.find(text)?;
+    let words: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(words.chars().take(80).collect())
+}
 
 /// Whether `text` reads as a question about how to announce a test. Separate from
 /// [`mentions`] because only messages without concrete items need it.
@@ -113,36 +139,103 @@ impl TestMentions {
 }
 
 /// Scans `text` (subject and new text) once for test words.
+///
+/// Linear in the text: the look-back for negations is bounded ([`LOOK_BACK`]), and the
+/// sentence around a test word is found once per sentence (later words in the same sentence
+/// reuse it, and the backward scan for a new sentence stops where the previous one ended).
 pub fn mentions(text: &str) -> TestMentions {
     let mut m = TestMentions::default();
+    // The sentence of the last kept test word: its bounds and whether it is a question.
+    let mut sentence: Option<(usize, usize, bool)> = None;
+    let mut benchmark = false;
     for whole in TEST_WORDS.find_iter(text) {
-        if negated(text, whole.start()) {
+        let at = text.get(whole.start()..).unwrap_or("");
+        let load = LOAD_AT_START.is_match(at);
+        if negated(text, whole.start(), load) {
             continue;
         }
-        let at = text.get(whole.start()..).unwrap_or("");
-        if LOAD_AT_START.is_match(at) {
+        if load {
             m.load = true;
         } else {
             m.security = true;
         }
-        // The sentence is only built when it is kept or may be a question: a `?` can only
-        // end a sentence (it ends one), so one not ending in `?` is no question.
-        let span = sentence_span(text, whole.start(), whole.end());
-        let question = span.is_some_and(|s| {
-            s.ends_with('?') && collapse_sentence(s).is_some_and(|s| s.ends_with('?'))
-        });
+        let (s, e, question) = match sentence {
+            Some(known) if whole.start() < known.1 => known,
+            _ => {
+                // The previous sentence ended at `known.1`, right after (or on) the delimiter
+                // that also starts this one: scanning back from one byte before it finds the
+                // same start as a scan from the beginning of the text.
+                let floor = sentence.map_or(0, |(_, e, _)| e.saturating_sub(1));
+                let found = sentence_bounds(text, floor, whole.start(), whole.end());
+                sentence = Some(found);
+                found
+            }
+        };
         if !question {
             m.announces = true;
             if m.first_sentence.is_none() {
-                m.first_sentence = span.and_then(collapse_sentence);
+                m.first_sentence = text.get(s..e).map(str::trim).and_then(collapse_sentence);
             }
         }
+        // Nothing a later word could add.
+        if m.load && m.security && m.announces && m.first_sentence.is_some() {
+            break;
+        }
+    }
+    // "benchmark at 500 rps": a benchmark with a stated request rate is a load test.
+    for b in BENCHMARK.find_iter(text).take_while(|_| !m.load) {
+        if !negated(text, b.start(), true) {
+            benchmark = true;
+            break;
+        }
+    }
+    if benchmark && RATE.is_match(text) {
+        m.load = true;
     }
     m.platform = PLATFORM_WORDS
         .find_iter(text)
         .any(|w| names_the_platform_itself(text, w.start(), w.end()));
     m
 }
+
+/// The sentence containing `start..end` (its trimmed bounds) and whether it is a question,
+/// scanning back no further than `floor`.
+fn sentence_bounds(text: &str, floor: usize, start: usize, end: usize) -> (usize, usize, bool) {
+    let s = floor
+        + text
+            .get(floor..start)
+            .map_or(0, |b| sentence_start(b.as_bytes()));
+    let e = text
+        .get(end..)
+        .and_then(|a| sentence_end(a.as_bytes()))
+        .map_or(text.len(), |i| end + i);
+    #[cfg(test)]
+    SCANNED.with(|c| c.set(c.get() + (start - floor) + (e - end)));
+    let span = text.get(s..e).map(str::trim);
+    // A `?` can only end a sentence; a sentence longer than the reported 400 characters
+    // does not read as a question (as before: its shortened form does not end in `?`).
+    let question = span.is_some_and(|t| {
+        t.ends_with('?') && collapse_sentence(t).is_some_and(|c| c.ends_with('?'))
+    });
+    (s, e, question)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes the sentence scans walked, for the linearity test.
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// "benchmark", "Benchmarks", "benchmarking": a load test when a request rate goes with it.
+static BENCHMARK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)bench[\s\-]?mark\w*").expect("static regex"));
+
+/// A stated request rate ("500 rps", "2k req/s", "1000 requests per second", "Anfragen pro
+/// Sekunde").
+static RATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)[0-9][0-9,.'’ ]*\s?k?\s?(?:rps|req/s|requests?\s*(?:/|per)\s*s|anfragen\s*(?:/|pro)\s*s|requests?\s*(?:/|per)\s*min)")
+        .expect("static regex")
+});
 
 /// Words just before a platform word that make it the customer's hosting, not the target:
 /// "hosted on Lagoon", "runs on your platform", "our learning platform".
@@ -189,7 +282,10 @@ const PROJECT_AFTER: &[&str] = &[
 /// platform", "Lagoon infrastructure", "the platform itself".
 fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
     let word = text.get(start..end).unwrap_or("").to_lowercase();
-    let before = text.get(..start).unwrap_or("");
+    // A few words on either side, in bounded windows: a long run without spaces around
+    // many platform words must not be walked again for each.
+    let before = window_before(text, start, 200);
+    let after = window_after(text, end, 200);
     let generic =
         ["platform", "plattform", "infrastructure", "infrastruktur"].contains(&word.as_str());
     if generic {
@@ -202,9 +298,7 @@ fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
                     .to_lowercase()
             })
             .collect();
-        let next = text
-            .get(end..)
-            .unwrap_or("")
+        let next = after
             .split_whitespace()
             .next()
             .map(|w| {
@@ -241,7 +335,6 @@ fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
                 .to_lowercase()
         })
         .any(|w| HOSTING_BEFORE.contains(&w.as_str()));
-    let after = text.get(end..).unwrap_or("");
     let project = after
         .split_whitespace()
         .next()
@@ -253,25 +346,149 @@ fn names_the_platform_itself(text: &str, start: usize, end: usize) -> bool {
     !hosted && !project
 }
 
-/// True when one of the three words before `at` is a negation ("no load testing").
-fn negated(text: &str, at: usize) -> bool {
-    let before = text.get(..at).unwrap_or("");
-    // Only look within the same clause.
-    let clause_start = before
-        .rfind(['.', ';', '\n', ':', '!', '?', ','])
-        .map_or(0, |i| i + 1);
-    let clause = before.get(clause_start..).unwrap_or("");
-    let keep = |c: char| c.is_alphanumeric() || c == '\'';
-    clause.split_whitespace().rev().take(4).any(|w| {
-        if w.is_ascii() {
-            // Lowercasing ASCII changes no character class, so trimming first and comparing
-            // without case gives the same answer without a copy.
-            let w = w.trim_matches(|c: char| !keep(c));
-            NEGATIONS.iter().any(|n| n.eq_ignore_ascii_case(w))
-        } else {
-            NEGATIONS.contains(&w.to_lowercase().trim_matches(|c: char| !keep(c)))
+/// The at most `n` bytes of `text` before `at`, cut at a character boundary.
+fn window_before(text: &str, at: usize, n: usize) -> &str {
+    let mut from = at.saturating_sub(n);
+    while from < at && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    text.get(from..at).unwrap_or("")
+}
+
+/// The at most `n` bytes of `text` after `at`, cut at a character boundary.
+fn window_after(text: &str, at: usize, n: usize) -> &str {
+    let mut to = at.saturating_add(n).min(text.len());
+    while to > at && !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    text.get(at..to).unwrap_or("")
+}
+
+/// How far back a negation is looked for: a few words. Bounded so that a long text made of
+/// test words is read in linear time.
+const LOOK_BACK: usize = 512;
+
+/// Words that may stand between a negation and a load word without changing what the
+/// negation is about ("no real load test", "keinen richtigen Lasttest").
+const FILLERS: &[&str] = &[
+    "a",
+    "an",
+    "any",
+    "the",
+    "real",
+    "actual",
+    "full",
+    "proper",
+    "big",
+    "large",
+    "kind",
+    "of",
+    "sort",
+    "ein",
+    "eine",
+    "einen",
+    "einer",
+    "richtigen",
+    "richtige",
+    "richtiger",
+    "echten",
+    "echte",
+    "echter",
+    "grossen",
+    "großen",
+    "grosse",
+    "große",
+];
+
+/// Words right after a negation that turn it into an addition: "not only", "nicht nur".
+const NOT_ONLY: &[&str] = &[
+    "only",
+    "just",
+    "merely",
+    "solely",
+    "nur",
+    "bloss",
+    "bloß",
+    "allein",
+    "lediglich",
+];
+
+/// Words that make a clause add rather than take away: "a pen test as well as …",
+/// "sowie", "but also".
+const ADDS: &[&str] = &[
+    "also",
+    "auch",
+    "sowie",
+    "well",
+    "plus",
+    "zusätzlich",
+    "additionally",
+];
+
+/// How far back the four words before a test word are looked for.
+const NEAR: usize = 160;
+
+/// The clause ending at `at`, from at most `n` bytes before it: back to the last `.`, `;`,
+/// line break, `:`, `!`, `?` or `,`. A word cut by the window's start is left out.
+fn clause_tail(text: &str, at: usize, n: usize) -> &str {
+    let before = window_before(text, at, n);
+    match before.rfind(['.', ';', '\n', ':', '!', '?', ',']) {
+        Some(i) => before.get(i + 1..).unwrap_or(""),
+        None if before.len() < at => before
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest),
+        None => before,
+    }
+}
+
+/// `w` without surrounding punctuation.
+fn trim_word(w: &str) -> &str {
+    w.trim_matches(|c: char| !(c.is_alphanumeric() || c == '\''))
+}
+
+/// Whether the word `w` is one of `list` (lowercase), without allocating for ASCII words.
+fn is_one_of(w: &str, list: &[&str]) -> bool {
+    if w.is_ascii() {
+        list.iter().any(|x| x.eq_ignore_ascii_case(w))
+    } else {
+        let lower = w.to_lowercase();
+        list.contains(&trim_word(&lower))
+    }
+}
+
+/// Whether the test word at `at` is negated ("no load testing", "kein Pentest").
+///
+/// For security words: a negation among the four words before it, in the same clause. For
+/// load words stricter, since dropping one shortens the notice: only a negation directly
+/// before it (articles and a few adjectives in between), and never "not only" or a
+/// clause that goes on with "but also", "as well as", "sowie" or "sondern auch".
+///
+/// Bounded: the four words come from at most [`NEAR`] bytes, the clause checked for
+/// [`ADDS`] (only once a negation is found) from at most [`LOOK_BACK`].
+fn negated(text: &str, at: usize, load: bool) -> bool {
+    let near = clause_tail(text, at, NEAR);
+    let mut words = near.split_whitespace().rev().take(4).map(trim_word);
+    if !load {
+        return words.any(|w| is_one_of(w, NEGATIONS));
+    }
+    let mut nearer: Option<&str> = None;
+    for w in words {
+        if is_one_of(w, NEGATIONS) {
+            // "not only a load test": the word after the negation (nearer the test word).
+            if nearer.is_some_and(|n| is_one_of(n, NOT_ONLY)) {
+                return false;
+            }
+            let clause = clause_tail(text, at, LOOK_BACK);
+            return !clause
+                .split_whitespace()
+                .any(|w| is_one_of(trim_word(w), ADDS));
         }
-    })
+        if !is_one_of(w, FILLERS) {
+            return false;
+        }
+        nearer = Some(w);
+    }
+    false
 }
 
 /// Where the sentence ending at the end of `before` starts: just after the last `!`, `?`,
@@ -318,8 +535,10 @@ fn sentence_end(after: &[u8]) -> Option<usize> {
     None
 }
 
-/// The text of the sentence containing `start..end`, trimmed. Sentences end at `.`, `!`,
-/// `?`, a blank line or a list item; a single line break (wrapped text) does not end one.
+/// The text of the sentence containing `start..end`, trimmed (the reference for the
+/// cached bounds [`mentions`] uses). Sentences end at `.`, `!`, `?`, a blank line or a
+/// list item; a single line break (wrapped text) does not end one.
+#[cfg(test)]
 fn sentence_span(text: &str, start: usize, end: usize) -> Option<&str> {
     let s = sentence_start(text.get(..start)?.as_bytes());
     let after = text.get(end..)?;
@@ -378,25 +597,12 @@ mod tests {
 
     /// [`mentions`] as first written: every sentence built, every word lowercased.
     fn mentions_reference(text: &str) -> TestMentions {
-        let negated = |at: usize| {
-            let before = text.get(..at).unwrap_or("");
-            let clause_start = before
-                .rfind(['.', ';', '\n', ':', '!', '?', ','])
-                .map_or(0, |i| i + 1);
-            let clause = before.get(clause_start..).unwrap_or("");
-            clause.split_whitespace().rev().take(4).any(|w| {
-                NEGATIONS.contains(
-                    &w.to_lowercase()
-                        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\''),
-                )
-            })
-        };
         let mut m = TestMentions::default();
         for whole in TEST_WORDS.find_iter(text) {
-            if negated(whole.start()) {
+            let at = text.get(whole.start()..).unwrap_or("");
+            if negated(text, whole.start(), LOAD_AT_START.is_match(at)) {
                 continue;
             }
-            let at = text.get(whole.start()..).unwrap_or("");
             if LOAD_AT_START.is_match(at) {
                 m.load = true;
             } else {
@@ -412,7 +618,10 @@ mod tests {
                 }
             }
         }
-        m.platform = mentions(text).platform;
+        let full = mentions(text);
+        m.platform = full.platform;
+        // The benchmark rule is not about sentences.
+        m.load |= full.load;
         m
     }
 
@@ -533,6 +742,164 @@ mod tests {
         assert!(m.any());
         assert!(!m.announces);
         assert!(mentions("We will run a load test on 14 Dec. Is that ok?").announces);
+    }
+
+    #[test]
+    fn german_load_compounds_are_broad() {
+        for t in [
+            "Wir planen einen Lasttest am 14.12.",
+            "Last-Test der Webseite am Montag",
+            "Ankündigung Leistungstest Onlineshop",
+            "Kapazitätstest der Buchungsplattform",
+            "Geplanter Performance-Test der API",
+            "Performancetest mit 500 gleichzeitigen Nutzern",
+            "Stresstest des Checkouts",
+            "Belastungstest am Wochenende",
+            "Wir simulieren Lastspitzen wie am Black Friday",
+        ] {
+            let m = mentions(t);
+            assert!(m.load, "{t}");
+            assert_eq!(m.class(), TestClass::Broad, "{t}");
+        }
+    }
+
+    #[test]
+    fn load_tools_and_rated_benchmarks_are_load_tests() {
+        for t in [
+            "We will benchmark the checkout at 500 rps with k6.",
+            "Benchmarking the API at 2,000 requests per second.",
+            "We run JMeter against shop.example.ch on Monday.",
+            "Gatling scenario, then Locust and vegeta, finally wrk.",
+            "ab -n 100000 -c 200 https://shop.example.ch/",
+            "Soak test over 48 hours, then a spike test and a capacity test.",
+            "Volume testing of the import API",
+        ] {
+            assert!(mentions(t).load, "{t}");
+        }
+        // No rate, no tool: a security benchmark is not a load test; German "ab" is a date.
+        assert!(!mentions("Pentest per CIS Benchmark der Server").load);
+        assert!(!mentions("Pentest ab 14.12.2026 um 08:00").load);
+    }
+
+    #[test]
+    fn not_only_is_no_negation() {
+        for t in [
+            "This is not only a load test but also a pen test.",
+            "Not just a pentest: also a load test of the shop.",
+            "Es ist nicht nur ein Lasttest, sondern auch ein Pentest.",
+            "Wir machen nicht nur einen Pentest, sondern auch einen Lasttest.",
+            "A pentest as well as no... load test",
+            "Pentest sowie kein Lasttest", // "sowie": when unsure, broad
+        ] {
+            assert!(mentions(t).load, "{t}");
+        }
+        // A real negation still makes it standard.
+        for t in [
+            "No load test, only a pen test.",
+            "There will be no load testing, only a penetration test.",
+            "Es wird kein Lasttest durchgeführt, nur ein Pentest.",
+            "Pentest ohne Lasttest.",
+            "This is not a load test.",
+        ] {
+            let m = mentions(t);
+            assert!(!m.load, "{t}");
+        }
+        // "won't stop the load test": the negation is about something else.
+        assert!(mentions("We won't stop the load test at night.").load);
+    }
+
+    #[test]
+    fn cancellations_are_found_in_every_language() {
+        for (t, word) in [
+            ("The load test on 14 Dec is cancelled.", "cancelled"),
+            ("Please cancel our pentest announcement.", "cancel"),
+            ("We have called off the test.", "called off"),
+            (
+                "Please do not schedule the test for now.",
+                "do not schedule",
+            ),
+            ("Don't proceed with the test.", "Don't proceed"),
+            ("The pentest is postponed to January.", "postponed"),
+            ("The test is on hold.", "on hold"),
+            ("Our announcement is withdrawn.", "withdrawn"),
+            ("Der Lasttest ist abgesagt.", "abgesagt"),
+            ("Der Test wird verschoben.", "verschoben"),
+            ("Der Auftrag wurde storniert.", "storniert"),
+            ("Der Pentest findet nicht statt.", "findet nicht statt"),
+            ("Bitte nicht einplanen.", "Bitte nicht einplanen"),
+            ("Le test est annulé.", "annulé"),
+            ("Le test est reporté.", "reporté"),
+            ("Il test è annullato.", "annullato"),
+            ("El test está cancelado.", "cancelado"),
+            ("La prueba queda aplazada.", "aplazada"),
+            // A negated cancellation is read by a person too.
+            ("This is not cancelled.", "cancelled"),
+        ] {
+            assert_eq!(cancellation(t).as_deref(), Some(word), "{t}");
+        }
+        for t in [
+            "We will run a load test on 14 Dec; the report follows afterwards.",
+            "Wir führen am 14.12. einen Pentest durch und schicken danach den Bericht.",
+            "Holding AG plans a pen test; the scope holds three hosts.",
+        ] {
+            assert_eq!(cancellation(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_long_text_of_test_words_is_read_right() {
+        // No sentence end in 1.5 MB: once quadratic in the look-back.
+        let text = "we run a load test and a pentest ".repeat(45_000);
+        let m = mentions(&text);
+        assert!(m.load && m.security && m.announces);
+        assert!(m.first_sentence.is_some_and(|s| s.chars().count() <= 400));
+        let negated = "kein Lasttest kein Pentest ".repeat(50_000);
+        let m = mentions(&negated);
+        assert!(!m.load && !m.security && !m.announces);
+    }
+
+    /// Bytes walked by the sentence scans for `text`.
+    fn scanned(text: &str) -> usize {
+        SCANNED.with(|c| c.set(0));
+        let _ = mentions(text);
+        SCANNED.with(std::cell::Cell::get)
+    }
+
+    proptest::proptest! {
+        /// Doubling the text at most doubles the sentence scans (once one scan per test
+        /// word walked back to the start of the text).
+        #[test]
+        fn sentence_scans_are_linear(
+            unit in proptest::sample::select(vec![
+                "load test ", "pentest and load test, ", "kein Lasttest. ", "x pentest? ",
+                "a\n- pentest ", "no load test but a pen test ",
+            ]),
+            n in 1usize..400,
+        ) {
+            let one = scanned(&unit.repeat(n));
+            let two = scanned(&unit.repeat(2 * n));
+            proptest::prop_assert!(two <= 2 * one + 2 * unit.len(), "{one} -> {two}");
+            proptest::prop_assert!(two <= 2 * unit.len() * n + unit.len());
+        }
+    }
+
+    proptest::proptest! {
+        /// The look-back is bounded: what comes more than [`LOOK_BACK`] bytes before a
+        /// clause changes nothing about it.
+        #[test]
+        fn far_text_does_not_change_a_clause(
+            far in "[a-z ]{0,40}",
+            words in proptest::collection::vec(
+                proptest::sample::select(vec!["no", "kein", "not", "only", "a", "load test", "Lasttest", "pentest", "also", "the"]),
+                1..8,
+            ),
+        ) {
+            let clause = words.join(" ");
+            let padded = format!("{}. {clause}", far.repeat(LOOK_BACK));
+            let (a, b) = (mentions(&clause), mentions(&padded));
+            proptest::prop_assert_eq!(a.load, b.load);
+            proptest::prop_assert_eq!(a.security, b.security);
+        }
     }
 
     #[test]

@@ -40,10 +40,85 @@ const CONTACT_WORDS: &[&str] = &[
     "anrufen",
 ];
 
+/// Values that stand in for a contact not named yet: the contact is missing, and the
+/// sender does not stand in for it.
+const PLACEHOLDERS: &[&str] = &[
+    "tbd",
+    "tbc",
+    "tba",
+    "to be confirmed",
+    "to be defined",
+    "to be determined",
+    "to be announced",
+    "will follow",
+    "will be provided",
+    "to follow",
+    "n/a",
+    "na",
+    "none",
+    "-",
+    "--",
+    "?",
+    "folgt",
+    "folgen",
+    "wird nachgereicht",
+    "werden nachgereicht",
+    "nachgereicht",
+    "noch offen",
+    "offen",
+    "unbekannt",
+    "unknown",
+    "später",
+];
+
+/// Whether `value` (a contact field without its label) is only a placeholder, or says the
+/// contact will be named later.
+fn is_placeholder(value: &str) -> bool {
+    let v = value
+        .trim()
+        .trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | '*' | '_' | '"' | '(' | ')'))
+        .to_lowercase();
+    if v.is_empty() {
+        return false;
+    }
+    if PLACEHOLDERS.contains(&v.as_str()) {
+        return true;
+    }
+    // "TBD (will be sent next week)", "Ansprechpartner folgt": a placeholder word in a
+    // value with no address or number in it.
+    !EMAIL.is_match(&v)
+        && !PHONE.is_match(&v)
+        && v.split(|c: char| !(c.is_alphanumeric() || c == '/'))
+            .any(|w| ["tbd", "tbc", "tba", "n/a", "folgt", "nachgereicht", "offen"].contains(&w))
+        || [
+            "to be confirmed",
+            "will follow",
+            "will be provided",
+            "wird nachgereicht",
+            "noch offen",
+            "to be defined",
+            "to be announced",
+        ]
+        .iter()
+        .any(|p| v.contains(p))
+            && !EMAIL.is_match(&v)
+}
+
 /// Finds the contact: labelled contact fields first, then a prose line about reaching
 /// someone, then the sender (and the phone in their signature).
-pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender<'_>) -> Contact {
+///
+/// `own_domains` are ours (the support address's domain and the platform's): a contact
+/// address there is none of the customer's, and a contact that is only that, or only a
+/// placeholder ("TBD", "folgt"), is missing: the sender does not stand in for it.
+pub fn find_contact(
+    fields: &Fields,
+    text: &str,
+    signature: &str,
+    sender: Sender<'_>,
+    own_domains: &[&str],
+) -> Contact {
     let mut block = String::new();
+    let mut placeholder = false;
     for f in [
         Field::Contact,
         Field::ContactName,
@@ -51,6 +126,7 @@ pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender
         Field::ContactPhone,
     ] {
         if let Some(v) = fields.get(f) {
+            placeholder |= fields.value(f).is_some_and(is_placeholder);
             block.push_str(&v);
             block.push('\n');
         }
@@ -68,10 +144,14 @@ pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender
         }
     }
 
-    let email = EMAIL
-        .find(&block)
+    let ours = |e: &str| is_ours(e, own_domains);
+    let named = EMAIL
+        .find_iter(&block)
         .map(|m| m.as_str().to_ascii_lowercase())
-        .filter(|e| !is_role_address_of_ours(e));
+        .collect::<Vec<_>>();
+    let email = named.iter().find(|e| !ours(e)).cloned();
+    // Only our own addresses named as the contact: the contact is missing.
+    let only_ours = email.is_none() && !named.is_empty();
     let phone = PHONE.find(&block).map(|m| clean_phone(m.as_str()));
     let name = fields
         .value(Field::ContactName)
@@ -79,8 +159,20 @@ pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender
         .or_else(|| fields.value(Field::Contact).and_then(name_in))
         .or_else(|| prose_name(&block));
 
+    if (placeholder || only_ours) && email.is_none() {
+        return Contact {
+            name,
+            email: None,
+            phone,
+        };
+    }
+
     let explicit = email.is_some() || name.is_some();
-    let email_is_sender = email.is_none() || email.as_deref() == sender.email;
+    let sender_email = sender
+        .email
+        .map(str::to_ascii_lowercase)
+        .filter(|e| !ours(e));
+    let email_is_sender = email.is_none() || email == sender_email;
     let name = name
         .or_else(|| {
             if email_is_sender {
@@ -105,13 +197,18 @@ pub fn find_contact(fields: &Fields, text: &str, signature: &str, sender: Sender
     });
     Contact {
         name,
-        email: email.or_else(|| sender.email.map(str::to_ascii_lowercase)),
+        email: email.or(sender_email),
         phone,
     }
 }
 
-fn is_role_address_of_ours(e: &str) -> bool {
-    e.ends_with("@amazee.io")
+/// Whether the address `e` (lowercase) is at one of our domains or under one.
+fn is_ours(e: &str, own_domains: &[&str]) -> bool {
+    crate::domain::domain_of(e).is_some_and(|d| {
+        own_domains
+            .iter()
+            .any(|o| !o.is_empty() && crate::domain::is_under(&d, o))
+    })
 }
 
 fn clean_phone(p: &str) -> String {
@@ -242,6 +339,7 @@ fn looks_like_name(s: &str) -> bool {
     ];
     letters_only
         && capitalised
+        && !is_placeholder(s)
         && !not_words
             .iter()
             .any(|w| lower.split_whitespace().any(|x| x == *w))
@@ -253,7 +351,13 @@ mod tests {
     use super::*;
 
     fn contact(text: &str, sig: &str, name: Option<&str>, email: Option<&str>) -> Contact {
-        find_contact(&find_fields(text), text, sig, Sender { name, email })
+        find_contact(
+            &find_fields(text),
+            text,
+            sig,
+            Sender { name, email },
+            &["amazee.io", "amazeeio.cloud", "lagoon.sh"],
+        )
     }
 
     #[test]
@@ -314,6 +418,70 @@ mod tests {
         assert_eq!(c.name, None);
         assert_eq!(c.email.as_deref(), Some("ops@example.ch"));
         assert_eq!(c.phone, None);
+    }
+
+    #[test]
+    fn placeholder_contacts_are_missing() {
+        for text in [
+            "Contact: TBD\n",
+            "Point of contact: TBC\n",
+            "Contact: to be confirmed\n",
+            "Contact person: will follow\n",
+            "Contact: n/a\n",
+            "Contact: N/A\n",
+            "Contact: -\n",
+            "Ansprechpartner: folgt\n",
+            "Ansprechpartner: wird nachgereicht\n",
+            "Kontakt: noch offen\n",
+            "Contact: TBD (we will send it next week)\n",
+        ] {
+            let c = contact(
+                text,
+                "Regards\nBob Sender\n+41 44 000 00 00",
+                Some("Bob Sender"),
+                Some("bob@example.ch"),
+            );
+            assert_eq!(c.email, None, "{text}");
+            assert_eq!(c.name, None, "{text}");
+        }
+        // A name with a placeholder for the rest keeps the name.
+        let c = contact(
+            "Contact: Jane Doe, e-mail TBD\n",
+            "",
+            Some("Bob Sender"),
+            Some("bob@example.ch"),
+        );
+        assert_eq!(c.name.as_deref(), Some("Jane Doe"));
+        assert_eq!(c.email, None);
+    }
+
+    #[test]
+    fn our_own_addresses_are_no_contact() {
+        // The customer names our support desk (or a platform address) as the contact.
+        for text in [
+            "Contact: support@amazee.io\n",
+            "Kontakt: ops@lagoon.sh\n",
+            "If anything goes wrong, contact support@amazee.io.\n",
+        ] {
+            let c = contact(text, "", Some("Bob Sender"), Some("bob@example.ch"));
+            assert_eq!(c.email, None, "{text}");
+        }
+        // A customer address next to ours is the contact.
+        let c = contact(
+            "Contact: Jane Doe, jane@example.ch (cc support@amazee.io)\n",
+            "",
+            None,
+            Some("bob@example.ch"),
+        );
+        assert_eq!(c.email.as_deref(), Some("jane@example.ch"));
+        // A sender at one of our domains does not stand in for the contact.
+        let c = contact(
+            "Pentest next week\n",
+            "",
+            Some("Eve"),
+            Some("eve@amazee.io"),
+        );
+        assert_eq!(c.email, None);
     }
 
     #[test]

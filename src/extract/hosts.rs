@@ -1,11 +1,16 @@
 //! Finds target hostnames: from URLs and bare names, never from e-mail addresses.
 //!
 //! Decisions:
-//! - A name counts only if its last label is on the TLD allow-list ([`is_known_tld`]: generic
-//!   TLDs in common use and all ISO 3166 country codes, or an `xn--` label) and is not a file
-//!   extension that collides with a country code (`main.rs`, `readme.md`, `script.sh`,
-//!   `app.py`, ...). The same list applies to names in URLs, so `http://intranet.local` is not a
-//!   target.
+//! - A name counts only if the Public Suffix List (the `psl` crate) knows its suffix (or its
+//!   last label is an `xn--` label), so `.sh`, `.amsterdam`, `.app`, `.dev` hosts are hosts and
+//!   `http://intranet.local` is not. A name of one label and a suffix that is usually a file
+//!   extension (`config.sh`, `app.py`, `readme.md`, `backup.zip`: [`FILE_EXTENSIONS`]) is a
+//!   file, unless a scheme, a target field or a platform domain says host (`shop.lagoon.sh`
+//!   with three labels is a host anyway).
+//! - Every host under the platform's domains (apex and `www` included) is a target, even
+//!   when it is also our own mail domain; only its documentation and support pages named in
+//!   prose are references.
+//! - A wildcard (`*.shop.example.ch`) stays a wildcard.
 //! - Internationalised names are kept as written, lowercased (`münchen.example.de`), not
 //!   converted to punycode.
 //! - Without a scheme, a name whose TLD is written `Capitalised` after a lowercase label
@@ -14,11 +19,10 @@
 //! - A URL's port, path, query and fragment are skipped, so names in paths or query strings
 //!   (`?redirect=other.example.com`, `/files/report.pdf`) are never taken.
 //! - Tool and vendor sites ([`is_tool_site`]) are dropped, as are names equal (case-insensitive)
-//!   to an entry of `excluded_domains`. Customer routes on the platform
+//!   to an entry of `excluded_domains` (unless they are platform hosts). Customer routes on the platform
 //!   (`myproject.amazeeio.cloud`, `nginx-myproject-prod.ch4.amazee.io`) are kept.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 /// Hostnames in `text`, lowercase, without scheme, port or path, in order, without duplicates.
 /// Names equal (case-insensitive) to one of `excluded_domains` are left out, as are tool and
@@ -27,10 +31,41 @@ use std::sync::LazyLock;
 /// One pass over the text: runs of letters, digits, `-` and `.` are the candidates (a hand-made
 /// tokenizer: a Unicode-aware regex for this is several times slower).
 pub fn find_targets(text: &str, excluded_domains: &[&str]) -> Vec<String> {
-    let excluded: Vec<String> = excluded_domains
+    find_targets_with(
+        text,
+        &Context {
+            excluded: excluded_domains,
+            platform_domains: &[],
+            labelled: false,
+        },
+    )
+}
+
+/// What is known about the text targets are read from.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Names never taken (our own mail domain, ...), unless they are platform hosts.
+    pub excluded: &'a [&'a str],
+    /// The platform's domains: every host there (apex, `www`, services, customer routes)
+    /// is a target, even when it is also in `excluded`.
+    pub platform_domains: &'a [String],
+    /// The text is a labelled target field: every name in it is meant as a host, so a file
+    /// extension that is also a public suffix (`.sh`, `.py`) is read as one.
+    pub labelled: bool,
+}
+
+/// [`find_targets`] with the platform's domains and whether the text is a target field.
+pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
+    let excluded: Vec<String> = ctx
+        .excluded
         .iter()
         .map(|d| d.trim().trim_end_matches('.').to_lowercase())
         .collect();
+    let platform = |name: &str| {
+        ctx.platform_domains
+            .iter()
+            .any(|d| crate::domain::is_under(name, d))
+    };
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let len = text.len();
@@ -65,10 +100,22 @@ pub fn find_targets(text: &str, excluded_domains: &[&str]) -> Vec<String> {
             i = skip_url_rest(text, i);
         }
         let has_scheme = after_scheme(text, s);
-        if !has_scheme && !stands_alone(text, s, e) {
+        // "*.shop.example.ch": a wildcard stays one.
+        let wildcard = s > 0
+            && text.get(..s).is_some_and(|b| {
+                b.ends_with("*.")
+                    && !b
+                        .get(..b.len() - 2)
+                        .and_then(|p| p.chars().next_back())
+                        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '/' | '@'))
+            });
+        if !has_scheme && !wildcard && !stands_alone(text, s, e) {
             continue;
         }
         let mut name = host.to_lowercase();
+        let host_like = |name: &str| {
+            has_scheme || ctx.labelled || wildcard || platform(name) || !looks_like_file(name)
+        };
         if !has_scheme && (looks_like_sentence_glue(host) || !plausible(&name)) {
             // "kunde.ch.Danke": a missing space after a full stop; the name is what came before.
             match host.rsplit_once('.') {
@@ -80,14 +127,74 @@ pub fn find_targets(text: &str, excluded_domains: &[&str]) -> Vec<String> {
                 _ => continue,
             }
         }
-        if !plausible(&name) || is_tool_site(&name) || excluded.contains(&name) {
+        if !plausible(&name) || !host_like(&name) {
             continue;
+        }
+        let ours = platform(&name);
+        if !ours && (is_tool_site(&name) || excluded.contains(&name)) {
+            continue;
+        }
+        // Platform documentation linked in prose is a reference, not a target; in a target
+        // field it is one. Our own domain in prose ("Dear amazee.io team") is a target only
+        // where the words say so ("against amazee.io", "…, amazee.io").
+        if ours
+            && !ctx.labelled
+            && !has_scheme
+            && (is_tool_site(&name) || (excluded.contains(&name) && !named_as_target(text, s)))
+        {
+            continue;
+        }
+        if wildcard {
+            name.insert_str(0, "*.");
         }
         if seen.insert(name.clone()) {
             out.push(name);
         }
     }
     out
+}
+
+/// Whether the words just before byte `s` make the name there a target: a test word or
+/// "against" right before it, or a list (`:`, `,`, `/`, "and").
+fn named_as_target(text: &str, s: usize) -> bool {
+    let mut from = s.saturating_sub(64);
+    while from < s && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text.get(from..s).unwrap_or("").trim_end();
+    if before.ends_with([':', ',', ';', '(']) {
+        return true;
+    }
+    let prev = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or("")
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
+    [
+        "against",
+        "gegen",
+        "target",
+        "targets",
+        "ziel",
+        "test",
+        "testing",
+        "tests",
+        "scan",
+        "scanning",
+        "pentest",
+        "attack",
+        "attacking",
+        "and",
+        "und",
+        "including",
+        "inkl",
+        "also",
+        "auch",
+        "of",
+        "von",
+    ]
+    .contains(&prev.as_str())
 }
 
 /// Whether the character at byte `i` can be part of a hostname token, and its length.
@@ -185,7 +292,8 @@ fn skip_url_rest(text: &str, e: usize) -> usize {
     e + i
 }
 
-/// Length limits, a known TLD, and none of the file names that look like hostnames.
+/// Length limits, a public suffix known to the Public Suffix List (the `psl` crate) with a
+/// label below it, and not a product name that looks like a host (`asp.net`).
 fn plausible(name: &str) -> bool {
     if name.len() > 253
         || name
@@ -197,525 +305,39 @@ fn plausible(name: &str) -> bool {
     let Some(tld) = name.rsplit('.').next() else {
         return false;
     };
-    if !(is_known_tld(tld) || (tld.starts_with("xn--") && tld.len() > 4)) {
+    let known = psl::domain(name.as_bytes()).is_some_and(|d| d.suffix().is_known());
+    if !(known || (tld.starts_with("xn--") && tld.len() > 4 && name.contains('.'))) {
         return false;
     }
-    !FILE_EXTENSIONS.contains(&tld) && !FRAMEWORK_NAMES.contains(&name)
+    !FRAMEWORK_NAMES.contains(&name)
 }
-
-/// Country-code TLDs that are far more often file extensions in these mails.
-const FILE_EXTENSIONS: &[&str] = &[
-    "rs", "md", "sh", "py", "so", "cc", "pm", "tf", "ml", "mk", "ps", "zip", "mov",
-];
 
 /// Names that look like hostnames but are products.
 const FRAMEWORK_NAMES: &[&str] = &["asp.net", "ado.net", "vb.net", "dot.net"];
 
-/// Whether `tld` (lowercase, no dot) is on the allow-list.
-pub fn is_known_tld(tld: &str) -> bool {
-    TLD_SET.contains(tld)
+/// Public suffixes that are far more often file extensions in these mails (`deploy.sh`,
+/// `app.py`, `readme.md`, `backup.zip`, `server.key`), including generic TLDs.
+///
+/// Kept short on purpose: suffixes customers really use for their apex (`.ai`, `.in`,
+/// `.pl`, `.pro`) are not on it, so `example.ai` stays a host.
+const FILE_EXTENSIONS: &[&str] = &[
+    "rs", "md", "sh", "py", "so", "cc", "pm", "tf", "ml", "mk", "ps", "zip", "mov", "key", "pub",
+];
+
+/// A name of one label and a suffix that is usually a file extension (`config.sh`), not
+/// `shop.lagoon.sh` or `www.example.py`: read as a file unless the context says host
+/// (scheme, target field, platform domain).
+fn looks_like_file(name: &str) -> bool {
+    let Some((head, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    FILE_EXTENSIONS.contains(&ext) && !head.contains('.')
 }
 
-/// [`TLDS`] as a set: a linear search over it dominated the whole scan.
-static TLD_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| TLDS.iter().copied().collect());
-
-/// Generic TLDs in common use (including the new ones customers actually use) and every ISO
-/// 3166-1 alpha-2 country code, plus `uk`, `eu` and `ac`.
-const TLDS: &[&str] = &[
-    // generic
-    "com",
-    "net",
-    "org",
-    "info",
-    "biz",
-    "edu",
-    "gov",
-    "mil",
-    "int",
-    "name",
-    "pro",
-    "mobi",
-    "asia",
-    "tel",
-    "travel",
-    "jobs",
-    "aero",
-    "coop",
-    "museum",
-    "cat",
-    "app",
-    "dev",
-    "page",
-    "cloud",
-    "shop",
-    "store",
-    "swiss",
-    "digital",
-    "online",
-    "tech",
-    "site",
-    "website",
-    "web",
-    "blog",
-    "news",
-    "agency",
-    "studio",
-    "design",
-    "media",
-    "solutions",
-    "services",
-    "systems",
-    "network",
-    "software",
-    "company",
-    "business",
-    "email",
-    "health",
-    "care",
-    "events",
-    "finance",
-    "consulting",
-    "marketing",
-    "group",
-    "global",
-    "world",
-    "zone",
-    "space",
-    "live",
-    "life",
-    "link",
-    "click",
-    "host",
-    "hosting",
-    "tools",
-    "works",
-    "center",
-    "one",
-    "xyz",
-    "top",
-    "club",
-    "art",
-    "fun",
-    "berlin",
-    "hamburg",
-    "koeln",
-    "wien",
-    "zuerich",
-    "bayern",
-    "tirol",
-    "gmbh",
-    "capital",
-    "immo",
-    "immobilien",
-    "versicherung",
-    "bank",
-    "insurance",
-    "law",
-    "legal",
-    "energy",
-    "solar",
-    "university",
-    "school",
-    "academy",
-    "education",
-    "training",
-    "institute",
-    "foundation",
-    "church",
-    "community",
-    "social",
-    "chat",
-    "video",
-    "music",
-    "film",
-    "photo",
-    "photography",
-    "gallery",
-    "shopping",
-    "sale",
-    "deals",
-    "market",
-    "ltd",
-    "llc",
-    "inc",
-    "team",
-    "support",
-    "help",
-    "directory",
-    "guide",
-    "expert",
-    "partners",
-    "ventures",
-    "holdings",
-    "international",
-    "management",
-    "technology",
-    "engineering",
-    "reise",
-    "reisen",
-    "hotel",
-    "restaurant",
-    "cafe",
-    "bar",
-    "wine",
-    "bio",
-    "eco",
-    "green",
-    "earth",
-    "io",
-    "ai",
-    "lgbt",
-    "ngo",
-    "ong",
-    "today",
-    "run",
-    "new",
-    "ninja",
-    "rocks",
-    "codes",
-    "build",
-    "plus",
-    "security",
-    "cyber",
-    "data",
-    "pizza",
-    "city",
-    "land",
-    "haus",
-    "moda",
-    "fashion",
-    "clothing",
-    "kitchen",
-    "garden",
-    "auto",
-    "car",
-    "cars",
-    "taxi",
-    "fit",
-    "yoga",
-    "golf",
-    "ski",
-    "football",
-    "sport",
-    "game",
-    "games",
-    "ticket",
-    "tickets",
-    "money",
-    "tax",
-    "accountant",
-    "credit",
-    "loans",
-    "fund",
-    "investments",
-    "exchange",
-    "trade",
-    "tours",
-    "vacations",
-    "flights",
-    "express",
-    "delivery",
-    "parts",
-    "supply",
-    "supplies",
-    "watch",
-    "jewelry",
-    "shoes",
-    "pet",
-    "pets",
-    "vet",
-    "dental",
-    "clinic",
-    "doctor",
-    "hospital",
-    "pharmacy",
-    "med",
-    "healthcare",
-    "fitness",
-    "coffee",
-    "bike",
-    "farm",
-    "computer",
-    "graphics",
-    "download",
-    "stream",
-    "radio",
-    "tv",
-    "love",
-    "family",
-    "kids",
-    "baby",
-    "house",
-    "properties",
-    "estate",
-    "realty",
-    "rent",
-    "homes",
-    "apartments",
-    "lighting",
-    "furniture",
-    "gifts",
-    "flowers",
-    "onl",
-    "foo",
-    "gle",
-    "goog",
-    "microsoft",
-    "apple",
-    "amazon",
-    "aws",
-    "azure",
-    // country codes (ISO 3166-1 alpha-2) and a few exceptional reservations
-    "ac",
-    "ad",
-    "ae",
-    "af",
-    "ag",
-    "al",
-    "am",
-    "ao",
-    "aq",
-    "ar",
-    "as",
-    "at",
-    "au",
-    "aw",
-    "ax",
-    "az",
-    "ba",
-    "bb",
-    "bd",
-    "be",
-    "bf",
-    "bg",
-    "bh",
-    "bi",
-    "bj",
-    "bl",
-    "bm",
-    "bn",
-    "bo",
-    "bq",
-    "br",
-    "bs",
-    "bt",
-    "bv",
-    "bw",
-    "by",
-    "bz",
-    "ca",
-    "cc",
-    "cd",
-    "cf",
-    "cg",
-    "ch",
-    "ci",
-    "ck",
-    "cl",
-    "cm",
-    "cn",
-    "co",
-    "cr",
-    "cu",
-    "cv",
-    "cw",
-    "cx",
-    "cy",
-    "cz",
-    "de",
-    "dj",
-    "dk",
-    "dm",
-    "do",
-    "dz",
-    "ec",
-    "ee",
-    "eg",
-    "eh",
-    "er",
-    "es",
-    "et",
-    "eu",
-    "fi",
-    "fj",
-    "fk",
-    "fm",
-    "fo",
-    "fr",
-    "ga",
-    "gb",
-    "gd",
-    "ge",
-    "gf",
-    "gg",
-    "gh",
-    "gi",
-    "gl",
-    "gm",
-    "gn",
-    "gp",
-    "gq",
-    "gr",
-    "gs",
-    "gt",
-    "gu",
-    "gw",
-    "gy",
-    "hk",
-    "hm",
-    "hn",
-    "hr",
-    "ht",
-    "hu",
-    "id",
-    "ie",
-    "il",
-    "im",
-    "in",
-    "iq",
-    "ir",
-    "is",
-    "it",
-    "je",
-    "jm",
-    "jo",
-    "jp",
-    "ke",
-    "kg",
-    "kh",
-    "ki",
-    "km",
-    "kn",
-    "kp",
-    "kr",
-    "kw",
-    "ky",
-    "kz",
-    "la",
-    "lb",
-    "lc",
-    "li",
-    "lk",
-    "lr",
-    "ls",
-    "lt",
-    "lu",
-    "lv",
-    "ly",
-    "ma",
-    "mc",
-    "md",
-    "me",
-    "mf",
-    "mg",
-    "mh",
-    "mk",
-    "ml",
-    "mm",
-    "mn",
-    "mo",
-    "mp",
-    "mq",
-    "mr",
-    "ms",
-    "mt",
-    "mu",
-    "mv",
-    "mw",
-    "mx",
-    "my",
-    "mz",
-    "na",
-    "nc",
-    "ne",
-    "nf",
-    "ng",
-    "ni",
-    "nl",
-    "no",
-    "np",
-    "nr",
-    "nu",
-    "nz",
-    "om",
-    "pa",
-    "pe",
-    "pf",
-    "pg",
-    "ph",
-    "pk",
-    "pl",
-    "pm",
-    "pn",
-    "pr",
-    "ps",
-    "pt",
-    "pw",
-    "py",
-    "qa",
-    "re",
-    "ro",
-    "rs",
-    "ru",
-    "rw",
-    "sa",
-    "sb",
-    "sc",
-    "sd",
-    "se",
-    "sg",
-    "sh",
-    "si",
-    "sj",
-    "sk",
-    "sl",
-    "sm",
-    "sn",
-    "so",
-    "sr",
-    "ss",
-    "st",
-    "sv",
-    "sx",
-    "sy",
-    "sz",
-    "tc",
-    "td",
-    "tf",
-    "tg",
-    "th",
-    "tj",
-    "tk",
-    "tl",
-    "tm",
-    "tn",
-    "to",
-    "tr",
-    "tt",
-    "tw",
-    "tz",
-    "ua",
-    "ug",
-    "uk",
-    "um",
-    "us",
-    "uy",
-    "uz",
-    "va",
-    "vc",
-    "ve",
-    "vg",
-    "vi",
-    "vn",
-    "vu",
-    "wf",
-    "ws",
-    "ye",
-    "yt",
-    "za",
-    "zm",
-    "zw",
-];
+/// Whether `tld` (lowercase, no dot) is a public suffix the Public Suffix List knows.
+pub fn is_known_tld(tld: &str) -> bool {
+    psl::suffix(tld.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == tld.as_bytes())
+}
 
 /// Sites of load-testing tools, code hosting, meeting and mail services, and amazee.io's own
 /// documentation and web pages: customers name them as the tool, not the target.
@@ -746,8 +368,8 @@ const TOOL_SITES: &[&str] = &[
     "nmap.org",
 ];
 
-/// Whether `name` (lowercase) is a tool or vendor site or one of amazee.io's own pages; a
-/// customer route under amazee.io (3+ labels, not `docs`/`www`/`support`) is not.
+/// Whether `name` (lowercase) is a tool or vendor site or amazee.io's documentation or
+/// support pages; the apex, `www` and customer routes under amazee.io are not.
 pub fn is_tool_site(name: &str) -> bool {
     let under = |domain: &str| {
         name == domain
@@ -758,12 +380,9 @@ pub fn is_tool_site(name: &str) -> bool {
     if TOOL_SITES.iter().any(|d| under(d)) {
         return true;
     }
-    if name == "amazee.io" {
-        return true;
-    }
     if let Some(head) = name.strip_suffix(".amazee.io") {
         let label = head.rsplit('.').next().unwrap_or(head);
-        return matches!(label, "docs" | "www" | "support");
+        return matches!(label, "docs" | "support");
     }
     false
 }
@@ -776,6 +395,20 @@ mod tests {
 
     fn t(text: &str) -> Vec<String> {
         find_targets(text, &[])
+    }
+
+    /// With the default platform domains, our own mail domain excluded, `labelled` for a
+    /// target field.
+    fn platform(text: &str, labelled: bool) -> Vec<String> {
+        let domains = crate::config::Rules::default().platform_domains;
+        find_targets_with(
+            text,
+            &Context {
+                excluded: &["amazee.io"],
+                platform_domains: &domains,
+                labelled,
+            },
+        )
     }
 
     #[test]
@@ -914,14 +547,21 @@ mod tests {
             gitlab.com; call on teams.microsoft.com or zoom.us, see docs.amazee.io, \
             www.amazee.io and amazee.io. Targets: myproject.amazeeio.cloud and \
             nginx-myproject-prod.ch4.amazee.io";
+        // The platform's apex and `www` are targets when named (a test of them is one of
+        // the platform); its documentation named in prose is a reference.
         assert_eq!(
-            t(text),
+            platform(text, false),
             [
+                "www.amazee.io",
+                "amazee.io",
                 "myproject.amazeeio.cloud",
                 "nginx-myproject-prod.ch4.amazee.io"
             ]
         );
         assert!(is_tool_site("app.k6.io"));
+        assert!(is_tool_site("docs.amazee.io"));
+        assert!(!is_tool_site("amazee.io"));
+        assert!(!is_tool_site("www.amazee.io"));
         assert!(is_tool_site("support.amazee.io"));
         assert!(!is_tool_site("foo.amazee.io"));
         assert!(!is_tool_site("notk6.io"));
@@ -958,16 +598,120 @@ mod tests {
 
     #[test]
     fn big_input_is_fast() {
-        let s = "a.".repeat(500_000);
-        let _ = t(&s);
-        let s = "a-".repeat(500_000) + ".ch";
-        let _ = t(&s);
-        let s = "https://".repeat(100_000);
-        let _ = t(&s);
-        let s = "a.ch@".repeat(200_000);
-        let _ = t(&s);
-        let s = "https://a.ch/".repeat(100_000);
-        let _ = t(&s);
+        // Big hostile inputs give the right answer (the speed is measured in benches/).
+        let none = Vec::<String>::new();
+        assert_eq!(t(&"a.".repeat(500_000)), none);
+        assert_eq!(t(&("a-".repeat(500_000) + ".ch")), none);
+        assert_eq!(t(&"https://".repeat(100_000)), none);
+        assert_eq!(t(&"a.ch@".repeat(200_000)), none);
+        assert_eq!(t(&"https://a.ch/".repeat(100_000)), ["a.ch"]);
+        assert_eq!(t(&"*.".repeat(300_000)), none);
+        let many: String = (0..40_000).map(|i| format!("h{i}.example.ch ")).collect();
+        let found = t(&many);
+        assert_eq!(found.len(), 40_000);
+        assert_eq!(found.last().map(String::as_str), Some("h39999.example.ch"));
+    }
+
+    #[test]
+    fn public_suffixes_decide_what_is_a_host() {
+        assert_eq!(
+            t("Targets: shop.lagoon.sh, events.example.amsterdam, app.example.dev, my.example.app"),
+            [
+                "shop.lagoon.sh",
+                "events.example.amsterdam",
+                "app.example.dev",
+                "my.example.app"
+            ]
+        );
+        assert_eq!(
+            t("www.example.py and api.example.zip"),
+            ["www.example.py", "api.example.zip"]
+        );
+        // Unknown suffixes are not hosts.
+        assert_eq!(
+            t("shop.example.invalidtld and intranet.corp"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn file_names_with_a_suffix_that_is_a_tld_are_files() {
+        for text in [
+            "see report.pdf and index.php",
+            "run config.sh, then app.py; notes in readme.md",
+            "the archive backup.zip and demo.mov",
+            "keys: server.key and id_rsa.pub",
+            "hashes in checksums.md, keys in deploy.key",
+        ] {
+            assert_eq!(t(text), Vec::<String>::new(), "{text}");
+        }
+        // A scheme, a target field or the platform says host.
+        assert_eq!(t("https://config.sh/"), ["config.sh"]);
+        let labelled = find_targets_with(
+            "Targets: tools.sh",
+            &Context {
+                excluded: &[],
+                platform_domains: &[],
+                labelled: true,
+            },
+        );
+        assert_eq!(labelled, ["tools.sh"]);
+        assert_eq!(platform("Pentest of lagoon.sh", false), ["lagoon.sh"]);
+    }
+
+    #[test]
+    fn wildcards_stay_wildcards() {
+        assert_eq!(
+            t("Targets: *.shop.example.ch and www.example.ch"),
+            ["*.shop.example.ch", "www.example.ch"]
+        );
+        assert_eq!(t("Ziel: *.example.ch"), ["*.example.ch"]);
+        // Not a wildcard: glued to a word or a path.
+        assert_eq!(t("files/*.example.ch"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn platform_hosts_are_targets_even_as_our_own_domain() {
+        assert_eq!(
+            platform("Targets: amazee.io, www.amazee.io", true),
+            ["amazee.io", "www.amazee.io"]
+        );
+        assert_eq!(
+            platform(
+                "We will run a load test against amazee.io next week.",
+                false
+            ),
+            ["amazee.io"]
+        );
+        assert_eq!(
+            platform("Pentest of www.amazee.io", false),
+            ["www.amazee.io"]
+        );
+        // Greeting the team, reading the docs: no target.
+        assert_eq!(
+            platform(
+                "Dear amazee.io team, as docs.amazee.io says, we test shop.example.ch.",
+                false
+            ),
+            ["shop.example.ch"]
+        );
+        // In a target field the documentation host is a target too.
+        assert_eq!(
+            platform("Targets: docs.amazee.io", true),
+            ["docs.amazee.io"]
+        );
+        // Not a platform domain: our own domain stays excluded.
+        assert_eq!(
+            find_targets_with(
+                "Targets: example.net, shop.example.ch",
+                &Context {
+                    excluded: &["example.net"],
+                    platform_domains: &[],
+                    labelled: true
+                }
+            ),
+            ["shop.example.ch"]
+        );
     }
 
     proptest! {

@@ -11,7 +11,7 @@ pub mod hosts;
 pub mod net;
 pub mod traffic;
 
-use crate::model::{Problem, Request, Zone};
+use crate::model::{Problem, ProblemCode, Request, Zone};
 use crate::read::Letter;
 use classify::TestMentions;
 use dates::{DateContext, DateFindings};
@@ -48,8 +48,10 @@ pub fn body_text(letter: &Letter) -> String {
     text
 }
 
-/// Finds the six items in `letter`. `ctx` anchors dates; `own_domain` is never a target;
-/// service hosts under `platform_domains` make the test one of the platform itself.
+/// Finds the six items in `letter`. `ctx` anchors dates; `own_domain` is never a target
+/// (unless it is a platform host); the platform's own hosts under `platform_domains` (apex,
+/// `www`, services) make the test one of the platform itself. Cancellation wording and
+/// lists beyond [`MAX_SOURCES`]/[`MAX_TARGETS`] become [`Extraction::doubts`].
 pub fn extract(
     letter: &Letter,
     text: &str,
@@ -79,16 +81,26 @@ pub fn extract(
             email: letter.from.as_deref(),
         },
     };
-    let contact = contact::find_contact(&fields, text, &letter.text.signature, sender);
+    let mut own_domains: Vec<&str> = vec![own_domain];
+    own_domains.extend(platform_domains.iter().map(String::as_str));
+    let contact =
+        contact::find_contact(&fields, text, &letter.text.signature, sender, &own_domains);
 
-    let ips_text = fields.get(Field::Ips);
-    let mut originating_ips = ips_text
-        .as_deref()
-        .map(net::find_addresses)
-        .unwrap_or_default();
-    if originating_ips.is_empty() {
-        originating_ips = net::find_addresses(text);
+    let mut doubts: Vec<Problem> = Vec::new();
+    // Calling the test off or moving it: never an acceptance (the subject counts: Outlook
+    // writes "Cancelled: …" there).
+    if let Some(words) =
+        classify::cancellation(&letter.subject).or_else(|| classify::cancellation(text))
+    {
+        doubts.push(Problem::new(
+            ProblemCode::Cancellation,
+            format!(
+                "The message calls the test off or postpones it (\"{words}\"); a person must confirm whether and when it takes place."
+            ),
+        ));
     }
+
+    let originating_ips = originating(&fields, text, &mut doubts);
 
     let traffic_text = [Field::Bandwidth, Field::Rate, Field::Traffic]
         .iter()
@@ -108,14 +120,41 @@ pub fn extract(
         traffic.requests_per_second = traffic.requests_per_second.or(whole.requests_per_second);
     }
 
-    // Mail domains of the people involved are not targets unless written as such.
+    // Mail domains of the people involved are not targets unless written as such; the
+    // platform's hosts always are.
     let excluded = [own_domain];
     let mut targets = fields
         .get(Field::Targets)
-        .map(|t| hosts::find_targets(&t, &excluded))
+        .map(|t| {
+            hosts::find_targets_with(
+                &t,
+                &hosts::Context {
+                    excluded: &excluded,
+                    platform_domains,
+                    labelled: true,
+                },
+            )
+        })
         .unwrap_or_default();
     if targets.is_empty() {
-        targets = hosts::find_targets(&without_mail_lines(text), &excluded);
+        targets = hosts::find_targets_with(
+            &without_mail_lines(text),
+            &hosts::Context {
+                excluded: &excluded,
+                platform_domains,
+                labelled: false,
+            },
+        );
+    }
+    if targets.len() > MAX_TARGETS {
+        let more = targets.len() - MAX_TARGETS;
+        targets.truncate(MAX_TARGETS);
+        doubts.push(Problem::new(
+            ProblemCode::ImplausibleValue,
+            format!(
+                "The message names more than {MAX_TARGETS} targets ({more} more are not shown); a person must review the list."
+            ),
+        ));
     }
 
     // Windows come from the labelled window field when it has any; the whole new text is
@@ -174,11 +213,11 @@ pub fn extract(
             || (subject_mentions.any() && concrete));
     let mut mentions = mentions;
     mentions.merge(&subject_mentions);
-    // Targets that are the platform's own services make it a test of the platform itself,
+    // Targets that are the platform's own hosts make it a test of the platform itself,
     // whatever the words around them say.
     if targets
         .iter()
-        .any(|t| is_platform_service(t, platform_domains))
+        .any(|t| is_platform_host(t, platform_domains))
     {
         mentions.platform = true;
     }
@@ -198,15 +237,102 @@ pub fn extract(
         ambiguous_dates: found.ambiguous_dates,
         ambiguous_zones: found.ambiguous_zones,
         zone: found.zone,
-        doubts: found.doubts,
+        doubts: {
+            doubts.extend(found.doubts);
+            doubts
+        },
         invalid_windows: found.invalid,
     }
 }
 
-/// Host names of the platform's own services (not customer routes, which sit deeper under
-/// cluster domains such as `nginx-shop-prod.ch4.amazee.io`).
-fn is_platform_service(host: &str, domains: &[String]) -> bool {
+/// Most originating addresses or blocks kept: more is no plausible announcement, and the
+/// outputs (verdict, replies) stay bounded. Beyond it the message goes to review.
+pub const MAX_SOURCES: usize = 256;
+/// Most targets kept, for the same reasons.
+pub const MAX_TARGETS: usize = 100;
+
+/// The originating addresses: from the labelled field when there is one, else from the
+/// whole text. Retracted or negated addresses and those written as targets (in the target
+/// field, the scope field, a URL, after "against") are never sources; a placeholder ("IPs
+/// will follow", "TBD") makes the item missing.
+fn originating(
+    fields: &fields::Fields,
+    text: &str,
+    doubts: &mut Vec<Problem>,
+) -> Vec<ipnet::IpNet> {
+    let labelled = fields.get(Field::Ips);
+    let mut sources = labelled
+        .as_deref()
+        .map(|t| net::find_sources(t, true, MAX_SOURCES))
+        .unwrap_or_default();
+    if sources.ips.is_empty() && !sources.placeholder {
+        sources = net::find_sources(text, false, MAX_SOURCES);
+    }
+    if sources.placeholder {
+        return Vec::new();
+    }
+    // Addresses written as targets or as the scope are never sources.
+    let not_sources: std::collections::HashSet<ipnet::IpNet> = [Field::Targets, Field::Scope]
+        .iter()
+        .filter_map(|f| fields.get(*f))
+        .flat_map(|t| field_addresses(&t))
+        .collect();
+    sources.ips.retain(|n| !not_sources.contains(n));
+    if sources.over_cap > 0 {
+        doubts.push(Problem::new(
+            ProblemCode::ImplausibleValue,
+            format!(
+                "The message lists more than {MAX_SOURCES} originating addresses or blocks ({} more are not shown); a person must review the list.",
+                sources.over_cap
+            ),
+        ));
+    }
+    sources.ips
+}
+
+/// The addresses a target or scope field itself names. A field runs on over lines that
+/// carry a label of their own ("Load generators: …", an iCalendar "DESCRIPTION:") and lines
+/// about sources ("source IPs …"): those are not part of what the field names.
+fn field_addresses(field: &str) -> Vec<ipnet::IpNet> {
+    let mut out = Vec::new();
+    for (i, line) in field.lines().enumerate() {
+        let lower = line.to_lowercase();
+        let own_label = i > 0
+            && lower.split_once(':').is_some_and(|(head, _)| {
+                let head = head.trim();
+                !head.is_empty()
+                    && head.len() <= 40
+                    && head
+                        .chars()
+                        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '_' | '(' | ')'))
+            });
+        // The label line is the field's own ("Targets: 198.51.100.20 (reachable from …)").
+        let about_sources = i > 0
+            && [
+                "source",
+                "from",
+                "quell",
+                "generator",
+                "originat",
+                "von ",
+                "scanner",
+            ]
+            .iter()
+            .any(|w| lower.contains(w));
+        if !own_label && !about_sources {
+            out.extend(net::find_addresses(line));
+        }
+    }
+    out
+}
+
+/// Host names of the platform itself: a platform domain, its `www`, its service hosts
+/// (`api.`, `dashboard.`, `ssh.lagoon.`) and wildcards over it. Customer routes sit deeper
+/// under cluster domains (`nginx-shop-prod.ch4.amazee.io`) or have a name of their own
+/// (`shop.amazeeio.cloud`) and are not the platform's.
+fn is_platform_host(host: &str, domains: &[String]) -> bool {
     const SERVICES: &[&str] = &[
+        "www",
         "api",
         "dashboard",
         "ui",
@@ -225,13 +351,24 @@ fn is_platform_service(host: &str, domains: &[String]) -> bool {
         "webhook",
         "webhooks",
     ];
+    let (wildcard, host) = match host.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, host),
+    };
     domains.iter().any(|d| {
-        host.strip_suffix(d.as_str())
-            .and_then(|rest| rest.strip_suffix('.'))
-            .is_some_and(|sub| {
-                let labels: Vec<&str> = sub.split('.').collect();
-                labels.len() <= 2 && labels.first().is_some_and(|l| SERVICES.contains(l))
-            })
+        if host.eq_ignore_ascii_case(d) {
+            return true;
+        }
+        if !crate::domain::is_under(host, d) {
+            return false;
+        }
+        // A wildcard anywhere under the platform covers hosts that are not the customer's.
+        if wildcard {
+            return true;
+        }
+        let sub = host.get(..host.len() - d.len() - 1).unwrap_or("");
+        let labels: Vec<&str> = sub.split('.').collect();
+        labels.len() <= 2 && labels.first().is_some_and(|l| SERVICES.contains(l))
     })
 }
 
@@ -253,38 +390,270 @@ fn without_mail_lines(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_platform_service;
+    use super::is_platform_host;
     use crate::config::Rules;
 
     #[test]
-    fn platform_services_are_told_from_customer_routes() {
+    fn platform_hosts_are_told_from_customer_routes() {
         let domains = Rules::default().platform_domains;
         for h in [
             "dashboard.amazee.io",
             "api.lagoon.amazeeio.cloud",
             "ssh.lagoon.amazeeio.cloud",
             "keycloak.amazee.io",
+            // The apex and `www` are the platform's own too.
+            "amazee.io",
+            "www.amazee.io",
+            "lagoon.sh",
+            "www.lagoon.sh",
+            "amazeeio.cloud",
+            // A wildcard over the platform covers its own hosts.
+            "*.amazee.io",
+            "*.ch4.amazee.io",
         ] {
-            assert!(is_platform_service(h, &domains), "{h}");
+            assert!(is_platform_host(h, &domains), "{h}");
         }
         for h in [
             "nginx-shop-prod.ch4.amazee.io",
             "www.example.ch",
-            "amazee.io",
             "shop.amazeeio.cloud",
+            "shop.lagoon.sh",
             "api.example.ch",
             "api.notamazee.io",
+            "notamazee.io",
+            "*.shop.example.ch",
         ] {
-            assert!(!is_platform_service(h, &domains), "{h}");
+            assert!(!is_platform_host(h, &domains), "{h}");
         }
     }
 
     #[test]
     fn platform_domains_come_from_the_rules() {
         let domains = vec!["hosting.example".to_string()];
-        assert!(is_platform_service("api.hosting.example", &domains));
-        assert!(is_platform_service("git.eu.hosting.example", &domains));
-        assert!(!is_platform_service("dashboard.amazee.io", &domains));
-        assert!(!is_platform_service("dashboard.amazee.io", &[]));
+        assert!(is_platform_host("api.hosting.example", &domains));
+        assert!(is_platform_host("git.eu.hosting.example", &domains));
+        assert!(is_platform_host("hosting.example", &domains));
+        assert!(!is_platform_host("dashboard.amazee.io", &domains));
+        assert!(!is_platform_host("dashboard.amazee.io", &[]));
+    }
+
+    use super::{Extraction, MAX_SOURCES, MAX_TARGETS};
+    use crate::check::{Arrival, check};
+    use crate::model::{ProblemCode, TestClass};
+    use chrono::{TimeZone, Utc};
+
+    /// A notification as Outlook sends it (headers trimmed to what matters), checked on
+    /// 26 Nov 2026.
+    fn checked(subject: &str, body: &str) -> Extraction {
+        let raw = format!(
+            "Return-Path: <jane.doe@example.ch>\r\n\
+             Authentication-Results: mx1.amazee.io; dkim=pass header.d=example.ch; spf=pass smtp.mailfrom=example.ch; dmarc=pass header.from=example.ch\r\n\
+             From: Jane Doe <jane.doe@example.ch>\r\n\
+             To: \"support@amazee.io\" <support@amazee.io>\r\n\
+             Subject: {subject}\r\n\
+             Date: Thu, 26 Nov 2026 08:14:00 +0000\r\n\
+             Message-ID: <ZR0P278MB0123A1B2@ZR0P278MB0123.CHEP278.PROD.OUTLOOK.COM>\r\n\
+             Content-Language: de-CH\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: text/plain; charset=\"utf-8\"\r\n\
+             Content-Transfer-Encoding: 8bit\r\n\r\n{}",
+            body.replace('\n', "\r\n")
+        );
+        let arrival = Arrival::Known(Utc.with_ymd_and_hms(2026, 11, 26, 8, 14, 0).unwrap());
+        check(
+            raw.as_bytes(),
+            arrival,
+            &Rules::default(),
+            "support@amazee.io",
+        )
+        .extraction
+        .expect("a notification is extracted")
+    }
+
+    const COMPLETE: &str = "Hello amazee.io support,\n\n\
+        we announce a penetration test of our customer portal.\n\n\
+        Scope: authenticated web application testing (OWASP Top 10)\n\
+        Targets: portal.example.ch\n\
+        Source IPs: 185.199.110.17, 185.199.110.18\n\
+        Traffic: max. 20 Mbit/s, about 50 requests per second\n\
+        Window: 14.01.2027 08:00 - 15.01.2027 18:00\n\
+        Contact: Jane Doe, jane.doe@example.ch, +41 44 555 18 20\n\n\
+        Kind regards\nJane Doe\n";
+
+    fn codes(ex: &Extraction) -> Vec<ProblemCode> {
+        ex.doubts.iter().map(|p| p.code).collect()
+    }
+
+    #[test]
+    fn honest_complete_notification_has_no_doubts() {
+        let ex = checked("Announcement: penetration test portal", COMPLETE);
+        assert_eq!(codes(&ex), []);
+        assert_eq!(ex.request.originating_ips.len(), 2);
+        assert_eq!(ex.request.targets, ["portal.example.ch"]);
+        assert_eq!(ex.mentions.class(), TestClass::Standard);
+    }
+
+    #[test]
+    fn cancellation_wording_is_a_doubt() {
+        for (subject, extra) in [
+            ("Cancelled: penetration test portal", ""),
+            (
+                "Penetration test portal",
+                "Update: the test is postponed until further notice.\n",
+            ),
+            (
+                "Pentest Portal",
+                "Achtung: Der Test ist abgesagt, bitte nicht einplanen.\n",
+            ),
+            ("Pentest Portal", "Der Termin wird verschoben.\n"),
+            (
+                "Penetration test portal",
+                "Please do not schedule this yet.\n",
+            ),
+        ] {
+            let ex = checked(subject, &format!("{extra}{COMPLETE}"));
+            assert_eq!(
+                codes(&ex),
+                [ProblemCode::Cancellation],
+                "{subject} / {extra}"
+            );
+        }
+    }
+
+    #[test]
+    fn retracted_and_target_addresses_are_not_sources() {
+        let body = COMPLETE.replace(
+            "Source IPs: 185.199.110.17, 185.199.110.18",
+            "Source IPs: 185.199.110.17 (we will NOT test from 185.199.110.18)",
+        );
+        let ex = checked("Pentest", &body);
+        let ips: Vec<String> = ex
+            .request
+            .originating_ips
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ips, ["185.199.110.17/32"]);
+
+        // No source field: the whole text is read, and targets are not sources.
+        let body = "We announce a penetration test against 198.51.100.20 (target: \
+            198.51.100.21, https://203.0.113.9/login) from 185.199.110.17.\n\
+            Window: 14.01.2027 08:00 - 15.01.2027 18:00\n";
+        let ex = checked("Pentest", body);
+        let ips: Vec<String> = ex
+            .request
+            .originating_ips
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ips, ["185.199.110.17/32"]);
+
+        // An address in the target field is never a source, even when listed as one.
+        let body = COMPLETE.replace(
+            "Targets: portal.example.ch",
+            "Targets: 185.199.110.18 (reachable from the internet)",
+        );
+        let ex = checked("Pentest", &body);
+        let ips: Vec<String> = ex
+            .request
+            .originating_ips
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ips, ["185.199.110.17/32"]);
+    }
+
+    #[test]
+    fn address_placeholders_make_the_item_missing() {
+        for line in [
+            "Source IPs: will be provided",
+            "Source IPs: TBD",
+            "Quell-IPs: werden nachgereicht",
+            "Source IPs: not yet known (not 198.51.100.7)",
+        ] {
+            let body = COMPLETE.replace("Source IPs: 185.199.110.17, 185.199.110.18", line);
+            let ex = checked("Pentest", &body);
+            assert!(ex.request.originating_ips.is_empty(), "{line}");
+        }
+        let body = COMPLETE.replace("Source IPs: 185.199.110.17, 185.199.110.18\n", "")
+            + "PS: the IP-Adressen folgen, and 198.51.100.7 is our office.\n";
+        let ex = checked("Pentest", &body);
+        assert!(ex.request.originating_ips.is_empty());
+    }
+
+    #[test]
+    fn contact_placeholder_and_our_own_address_are_missing() {
+        for line in [
+            "Contact: TBD",
+            "Ansprechpartner: folgt",
+            "Contact: support@amazee.io",
+        ] {
+            let body = COMPLETE.replace(
+                "Contact: Jane Doe, jane.doe@example.ch, +41 44 555 18 20",
+                line,
+            );
+            let ex = checked("Pentest", &body);
+            assert_eq!(ex.request.contact.email, None, "{line}");
+        }
+    }
+
+    #[test]
+    fn platform_apex_and_www_as_targets_make_the_test_broad() {
+        for targets in [
+            "amazee.io",
+            "www.amazee.io",
+            "*.amazee.io",
+            "dashboard.amazee.io",
+        ] {
+            let body =
+                COMPLETE.replace("Targets: portal.example.ch", &format!("Targets: {targets}"));
+            let ex = checked("Pentest", &body);
+            assert_eq!(ex.request.targets, [targets], "{targets}");
+            assert_eq!(ex.mentions.class(), TestClass::Broad, "{targets}");
+        }
+        // A customer route on the platform stays standard.
+        let body = COMPLETE.replace(
+            "Targets: portal.example.ch",
+            "Targets: nginx-portal-prod.ch4.amazee.io",
+        );
+        assert_eq!(
+            checked("Pentest", &body).mentions.class(),
+            TestClass::Standard
+        );
+    }
+
+    #[test]
+    fn german_load_test_is_broad() {
+        let body = COMPLETE.replace(
+            "we announce a penetration test of our customer portal.",
+            "wir kündigen einen Last-Test (Kapazitätstest) unseres Kundenportals an.",
+        );
+        assert_eq!(
+            checked("Ankündigung", &body).mentions.class(),
+            TestClass::Broad
+        );
+    }
+
+    #[test]
+    fn forty_thousand_addresses_are_capped_with_a_doubt() {
+        let list: String = (0..40_000u32)
+            .map(|i| format!("185.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
+            .collect();
+        let body = COMPLETE.replace(
+            "Source IPs: 185.199.110.17, 185.199.110.18\n",
+            &format!("Source IPs:\n{list}"),
+        );
+        let ex = checked("Pentest", &body);
+        assert_eq!(ex.request.originating_ips.len(), MAX_SOURCES);
+        assert!(codes(&ex).contains(&ProblemCode::ImplausibleValue));
+    }
+
+    #[test]
+    fn too_many_targets_are_capped_with_a_doubt() {
+        let list: String = (0..500).map(|i| format!("h{i}.example.ch, ")).collect();
+        let body = COMPLETE.replace("Targets: portal.example.ch", &format!("Targets: {list}"));
+        let ex = checked("Pentest", &body);
+        assert_eq!(ex.request.targets.len(), MAX_TARGETS);
+        assert!(codes(&ex).contains(&ProblemCode::ImplausibleValue));
     }
 }

@@ -9,6 +9,10 @@
 //!   address is kept as a single address.
 //! - `a.b.c.*` / `a.b.c.x` become the /24; `addr/255.255.255.0` and `addr mask 255.255.255.0`
 //!   use the netmask when it is contiguous.
+//! - As sources ([`find_sources`]): an address retracted in its clause ("we will NOT test
+//!   from …", "except …", "(not …)", "… no longer used") or written as a target ("against …",
+//!   "target: …", a URL) is never one; "IPs will follow", "TBD", "folgen" on a line about
+//!   addresses make the item missing; at most `cap` are kept and the rest counted.
 //! - IPv6 text must contain a decimal digit, so words such as `a::b`, `dead::beef` or a bare `::`
 //!   are not taken for addresses; an IPv4-mapped address stays IPv6 (`::ffff:192.0.2.1/128`).
 
@@ -50,11 +54,341 @@ const SUFFIX_WINDOW: usize = 80;
 pub fn find_addresses(text: &str) -> Vec<IpNet> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    let mut push = |net: IpNet| {
+    scan(text, |net, _, _| {
         if seen.insert(net) {
             out.push(net);
         }
+    });
+    out
+}
+
+/// Originating addresses as a notification states them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources {
+    /// The addresses the test comes from, in order, without duplicates, at most `cap`.
+    pub ips: Vec<IpNet>,
+    /// Addresses written as retracted, negated or as targets: never sources.
+    pub dropped: Vec<IpNet>,
+    /// The text says the addresses are not known yet ("IPs will follow", "TBD").
+    pub placeholder: bool,
+    /// How many more source addresses were written than `cap` keeps.
+    pub over_cap: usize,
+}
+
+/// Words that, before an address in the same clause, take it back: "we will NOT test from
+/// …", "except …", "(not …)", "instead of …".
+const RETRACT_BEFORE: &[&str] = &[
+    "not",
+    "never",
+    "nicht",
+    "nie",
+    "kein",
+    "keine",
+    "keinen",
+    "except",
+    "excluding",
+    "exclude",
+    "excluded",
+    "ausser",
+    "außer",
+    "ausgenommen",
+    "ohne",
+    "without",
+    "instead",
+    "anstatt",
+    "statt",
+    "rather",
+    "formerly",
+    "previously",
+    "früher",
+    "frueher",
+    "old",
+    "alte",
+    "alten",
+    "won't",
+    "don't",
+    "isn't",
+    "aren't",
+    "wont",
+    "dont",
+    "no",
+    "longer",
+];
+
+/// Words that make an address in the same clause a target: "against 203.0.113.9",
+/// "target: …", "Ziel …".
+const TARGET_BEFORE: &[&str] = &[
+    "target",
+    "targets",
+    "targeting",
+    "targeted",
+    "against",
+    "gegen",
+    "ziel",
+    "ziele",
+    "zielsystem",
+    "zielsysteme",
+    "zielserver",
+    "zieladresse",
+    "zieladressen",
+    "ziel-ip",
+    "target-ip",
+    "attack",
+    "attacking",
+    "victim",
+    "destination",
+    "destinations",
+    "dest",
+    "angriffsziel",
+];
+
+/// Words that make an address in the same clause a source: "from …", "Quell-IP …".
+const SOURCE_BEFORE: &[&str] = &[
+    "from",
+    "source",
+    "sources",
+    "originating",
+    "origin",
+    "von",
+    "aus",
+    "quelle",
+    "quell-ip",
+    "quell-ips",
+    "quelladresse",
+    "quelladressen",
+    "absender",
+    "egress",
+    "outbound",
+    "via",
+];
+
+/// Phrases saying the addresses are not known yet.
+const PLACEHOLDERS: &[&str] = &[
+    "will be provided",
+    "will be sent",
+    "will be shared",
+    "will follow",
+    "to follow",
+    "to be provided",
+    "to be confirmed",
+    "to be announced",
+    "to be defined",
+    "to be determined",
+    "not yet known",
+    "not known yet",
+    "not yet available",
+    "unknown",
+    "tbd",
+    "tba",
+    "tbc",
+    "n/a",
+    "later",
+    "folgen",
+    "folgt",
+    "nachgereicht",
+    "nachliefern",
+    "noch offen",
+    "noch nicht bekannt",
+    "unbekannt",
+    "später",
+    "spaeter",
+];
+
+/// Lines of `text` about addresses that say they are not known yet: in a labelled IP field
+/// every line, elsewhere lines naming addresses ("IP", "address", "Adresse").
+pub fn says_placeholder(text: &str, labelled: bool) -> bool {
+    text.lines().any(|line| {
+        // Whole words: "ip" in "description" or "script" is no address. Checked before the
+        // line is lowercased, which most lines never need.
+        let about = labelled
+            || line.split(|c: char| !c.is_alphanumeric()).any(|w| {
+                let starts = |p: &str| w.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+                let ends = |p: &str| {
+                    w.len() >= p.len()
+                        && w.get(w.len() - p.len()..)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(p))
+                };
+                ["ip", "ips", "ipv4", "ipv6"]
+                    .iter()
+                    .any(|x| w.eq_ignore_ascii_case(x))
+                    || starts("address")
+                    || starts("adresse")
+                    || ends("adressen")
+            });
+        if !about {
+            return false;
+        }
+        let lower = line.to_lowercase();
+        PLACEHOLDERS.iter().any(|p| {
+            lower.match_indices(p).any(|(i, _)| {
+                // Whole words: "tba" is not "tbath", "later" not "translater".
+                let before = lower.get(..i).and_then(|b| b.chars().next_back());
+                let after = lower.get(i + p.len()..).and_then(|a| a.chars().next());
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            })
+        })
+    })
+}
+
+/// The source addresses in `text`: every address except those retracted or written as
+/// targets ([`RETRACT_BEFORE`], [`TARGET_BEFORE`], a URL), at most `cap` kept.
+pub fn find_sources(text: &str, labelled: bool, cap: usize) -> Sources {
+    let mut out = Sources {
+        placeholder: says_placeholder(text, labelled),
+        ..Sources::default()
     };
+    let mut seen = HashSet::new();
+    let mut dropped = HashSet::new();
+    scan(text, |net, start, end| match role(text, start, end) {
+        Role::Source => {
+            if seen.contains(&net) {
+                return;
+            }
+            if out.ips.len() < cap {
+                seen.insert(net);
+                out.ips.push(net);
+            } else {
+                out.over_cap += 1;
+            }
+        }
+        Role::Dropped => {
+            if out.dropped.len() < cap && dropped.insert(net) {
+                out.dropped.push(net);
+            }
+        }
+    });
+    // An address written once as a target or retracted is never a source, even where it is
+    // written again elsewhere.
+    out.ips.retain(|n| !dropped.contains(n));
+    out
+}
+
+enum Role {
+    Source,
+    Dropped,
+}
+
+/// What the address written at `start..end` is, from the words of its clause around it.
+fn role(text: &str, start: usize, end: usize) -> Role {
+    let before = clause_before(text, start);
+    // In a URL (`https://203.0.113.9/`, `http://[2001:db8::1]:8080`) it is a target.
+    let tight = before.trim_end_matches('[');
+    if tight.ends_with("//") || tight.ends_with('@') {
+        return Role::Dropped;
+    }
+    let keep = |c: char| c.is_alphanumeric() || matches!(c, '\'' | '-');
+    let words = || {
+        before
+            .split_whitespace()
+            .rev()
+            .map(move |w| w.trim_matches(|c: char| !keep(c)))
+    };
+    for w in words().take(12) {
+        if one_of(w, RETRACT_BEFORE) || one_of(w, TARGET_BEFORE) {
+            return Role::Dropped;
+        }
+        if one_of(w, SOURCE_BEFORE) {
+            // A retraction further back in the same clause still counts: "we will NOT
+            // test from …".
+            return if words().any(|w| one_of(w, RETRACT_BEFORE)) {
+                Role::Dropped
+            } else {
+                Role::Source
+            };
+        }
+    }
+    if retracted_after(text, end) {
+        return Role::Dropped;
+    }
+    Role::Source
+}
+
+/// Whether the word `w` is one of `list` (lowercase), without allocating for ASCII words.
+fn one_of(w: &str, list: &[&str]) -> bool {
+    if w.is_ascii() {
+        list.iter().any(|x| x.eq_ignore_ascii_case(w))
+    } else {
+        list.contains(&w.to_lowercase().as_str())
+    }
+}
+
+/// The text of the clause before `at` on its line: at most 160 bytes, back to a line
+/// break, `;`, `!`, `?` or a full stop that ends a sentence.
+fn clause_before(text: &str, at: usize) -> &str {
+    let mut from = at.saturating_sub(160);
+    while from < at && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = text.get(from..at).unwrap_or("");
+    let cut = window
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| {
+            matches!(c, '\n' | ';' | '!' | '?')
+                || (c == '.'
+                    && window
+                        .get(i + 1..)
+                        .is_some_and(|r| r.starts_with(char::is_whitespace)))
+        })
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let mut clause = window.get(cut..).unwrap_or("");
+    if cut == 0 && from > 0 {
+        // The window may have cut a word: drop its tail.
+        clause = clause
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, r)| r);
+    }
+    // "not from A but from B", "nicht von A, sondern von B": what follows the contrast is
+    // a clause of its own.
+    let lower = clause.to_ascii_lowercase();
+    let contrast = [" but ", " sondern "]
+        .iter()
+        .filter_map(|w| lower.rfind(w).map(|i| i + w.len()))
+        .max();
+    match contrast {
+        Some(i) => clause.get(i..).unwrap_or(clause),
+        None => clause,
+    }
+}
+
+/// "203.0.113.5 (no longer used)", "203.0.113.5 will not be used": a retraction right
+/// after the address, within its clause. Not "(not …)": that takes back the address after
+/// it, not this one ("203.0.113.5 (not 203.0.113.7)").
+fn retracted_after(text: &str, end: usize) -> bool {
+    let mut to = end.saturating_add(48).min(text.len());
+    while to > end && !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let after = text.get(end..to).unwrap_or("");
+    let clause = after
+        .split(['\n', ';', ',', ')'])
+        .next()
+        .unwrap_or("")
+        .to_lowercase();
+    [
+        "not used",
+        "no longer",
+        "is not",
+        "will not",
+        "won't",
+        "nicht mehr",
+        "wird nicht",
+        "werden nicht",
+        "entfällt",
+        "entfaellt",
+        "retracted",
+        "withdrawn",
+        "excluded",
+        "ausgenommen",
+    ]
+    .iter()
+    .any(|p| clause.contains(p))
+}
+
+/// Calls `found(net, start, end)` for every address, block and range block in `text`, in
+/// order, with the byte span of what was written for it (a range's blocks share one span).
+fn scan(text: &str, mut found: impl FnMut(IpNet, usize, usize)) {
     // Cheap byte pass first: the regex only runs on runs of address characters that hold a
     // digit and a dot or two colons, which ordinary prose almost never has.
     let bytes = text.as_bytes();
@@ -86,12 +420,14 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
                 pos = m.start() + 2;
                 continue;
             }
+            let at = m.start();
             let Some((addr, end)) = candidate(text, m.start(), m.end()) else {
                 continue;
             };
+            let mut push = |net: IpNet, to: usize| found(net, at, to);
             let addr = match addr {
                 Candidate::Wildcard(net) => {
-                    push(IpNet::V4(net));
+                    push(IpNet::V4(net), end);
                     continue;
                 }
                 Candidate::Addr(a) => a,
@@ -99,20 +435,20 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
             pos = end;
             match suffix(text, end, addr) {
                 Some((Suffix::Net(net), after)) => {
-                    push(net);
+                    push(net, after);
                     pos = after;
                 }
                 Some((Suffix::Range(last), after)) => {
                     pos = after;
                     match range_blocks(addr, last) {
-                        Some(blocks) => blocks.into_iter().for_each(&mut push),
+                        Some(blocks) => blocks.into_iter().for_each(|b| push(b, after)),
                         None => {
-                            push(IpNet::from(addr));
-                            push(IpNet::from(last));
+                            push(IpNet::from(addr), after);
+                            push(IpNet::from(last), after);
                         }
                     }
                 }
-                None => push(IpNet::from(addr)),
+                None => push(IpNet::from(addr), end),
             }
             if pos >= i {
                 // A range or mask reached past this run: go on after it.
@@ -121,7 +457,6 @@ pub fn find_addresses(text: &str) -> Vec<IpNet> {
             }
         }
     }
-    out
 }
 
 /// Whether the candidate `raw` at `s` starts with the "4:"/"6:" of an `IPv4:`/`IPv6:` label.
@@ -750,6 +1085,132 @@ mod tests {
         }
     }
 
+    fn sources(text: &str) -> Vec<String> {
+        find_sources(text, false, 256)
+            .ips
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn retracted_addresses_are_never_sources() {
+        assert_eq!(
+            sources("We will NOT test from 203.0.113.5. The test comes from 198.51.100.7."),
+            ["198.51.100.7/32"]
+        );
+        assert_eq!(
+            sources("Source IPs: 198.51.100.7, not from 203.0.113.5"),
+            ["198.51.100.7/32"]
+        );
+        assert_eq!(
+            sources("All scanners of 198.51.100.0/24 except 198.51.100.9 and 198.51.100.10"),
+            ["198.51.100.0/24"]
+        );
+        assert_eq!(
+            sources("Not from 203.0.113.5 but from 198.51.100.7"),
+            ["198.51.100.7/32"]
+        );
+        assert_eq!(
+            sources("Wir testen nicht von 203.0.113.5, sondern von 198.51.100.7 aus."),
+            ["198.51.100.7/32"]
+        );
+        assert_eq!(
+            sources("Quell-IP: 198.51.100.7 (die alte 203.0.113.5 wird nicht mehr verwendet)"),
+            ["198.51.100.7/32"]
+        );
+        assert_eq!(
+            sources("Source: 198.51.100.7\n203.0.113.5 (no longer used)"),
+            ["198.51.100.7/32"]
+        );
+        assert_eq!(
+            sources("from 198.51.100.7 instead of 203.0.113.5"),
+            ["198.51.100.7/32"]
+        );
+        // Retracted once, written again: still no source.
+        assert!(sources("Not 203.0.113.5.\nIPs: 203.0.113.5").is_empty());
+    }
+
+    #[test]
+    fn targets_are_never_sources() {
+        assert_eq!(
+            sources("We scan from 203.0.113.5 against 198.51.100.20."),
+            ["203.0.113.5/32"]
+        );
+        assert!(sources("target: 198.51.100.20").is_empty());
+        assert!(
+            sources("Please allow https://203.0.113.9/ and http://[2001:db8::9]:8080/").is_empty()
+        );
+        assert!(sources("Ziel: 198.51.100.20, Ziel-IP 198.51.100.21").is_empty());
+        assert_eq!(
+            sources("Angriff gegen 198.51.100.20 von 203.0.113.5 aus"),
+            ["203.0.113.5/32"]
+        );
+    }
+
+    #[test]
+    fn placeholders_mean_the_addresses_are_missing() {
+        for text in [
+            "The IPs will be provided next week.",
+            "Source IPs: TBD",
+            "Originating IPs: not yet known (not 198.51.100.7)",
+            "IP addresses will follow",
+            "Die IP-Adressen folgen.",
+            "IP-Adressen werden nachgereicht",
+            "Quell-IPs: noch offen",
+        ] {
+            assert!(find_sources(text, false, 256).placeholder, "{text}");
+        }
+        assert!(find_sources("TBD", true, 256).placeholder);
+        // Not about addresses, or a word that only contains one.
+        assert!(!find_sources("Window TBD, from 198.51.100.7", false, 256).placeholder);
+        assert!(!find_sources("IPs: 198.51.100.7 (translater host)", false, 256).placeholder);
+        assert!(
+            !find_sources(
+                "The script description follows later. From 198.51.100.7",
+                false,
+                256
+            )
+            .placeholder
+        );
+    }
+
+    #[test]
+    fn sources_are_capped_and_counted() {
+        let text: String = (0..1000u32)
+            .map(|i| format!("185.1.{}.{}\n", i / 256, i % 256))
+            .collect();
+        let s = find_sources(&text, true, 256);
+        assert_eq!(s.ips.len(), 256);
+        assert_eq!(s.over_cap, 1000 - 256);
+        assert_eq!(
+            s.ips.first().map(ToString::to_string).as_deref(),
+            Some("185.1.0.0/32")
+        );
+    }
+
+    proptest! {
+        /// Whatever is written around them, sources stay within the cap and are addresses
+        /// the plain scan finds.
+        #[test]
+        fn sources_are_a_bounded_subset(
+            words in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "203.0.113.5", "198.51.100.7", "10.0.0.0/8", "from", "not", "against",
+                    "target:", "https://", "but", ",", ".", "\n", "TBD", "IP", "except",
+                ]),
+                0..40,
+            ),
+            cap in 0usize..4,
+        ) {
+            let text = words.join(" ");
+            let all = find_addresses(&text);
+            let s = find_sources(&text, false, cap);
+            prop_assert!(s.ips.len() <= cap);
+            prop_assert!(s.ips.iter().all(|n| all.contains(n)));
+        }
+    }
+
     #[test]
     fn big_line_is_fast() {
         let line: String = "1.".repeat(500_000);
@@ -758,6 +1219,18 @@ mod tests {
         assert!(find_addresses(&colons).is_empty());
         let digits: String = "1234567890".repeat(100_000);
         assert!(find_addresses(&digits).is_empty());
+        // 40,000 distinct addresses on one line: all found, in order; as sources, capped.
+        let many: String = (0..40_000u32)
+            .map(|i| format!("185.{}.{}.{}, ", i >> 16, (i >> 8) & 255, i & 255))
+            .collect();
+        let found = find_addresses(&many);
+        assert_eq!(found.len(), 40_000);
+        assert_eq!(
+            found.last().map(ToString::to_string).as_deref(),
+            Some("185.0.156.63/32")
+        );
+        let s = find_sources(&many, true, 256);
+        assert_eq!((s.ips.len(), s.over_cap), (256, 40_000 - 256));
     }
 
     proptest! {

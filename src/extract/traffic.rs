@@ -849,14 +849,24 @@ mod tests {
 
     #[test]
     fn big_input_is_fast() {
+        // Big hostile inputs give the right answer (the speed is measured in benches/).
+        let none = Traffic::default();
+        // A unit glued to a word is no unit.
         let s = "1".repeat(1_000_000) + " rpsx";
-        let _ = find_traffic(&s);
+        assert_eq!(find_traffic(&s), none);
+        // A number ending in a full stop does not reach the unit.
         let s = "1.".repeat(500_000) + " Mbit/s";
-        let _ = find_traffic(&s);
+        assert_eq!(find_traffic(&s), none);
+        // Labels without numbers.
         let s = "rps ".repeat(250_000);
-        let _ = find_traffic(&s);
+        assert_eq!(find_traffic(&s), none);
+        // A label followed by a long run of plain numbers: they count in its unit.
         let s = "RPS: ".to_string() + &"1 ".repeat(500_000);
-        let _ = find_traffic(&s);
+        assert_eq!(find_traffic(&s).requests_per_second, Some(1.0));
+        assert_eq!(find_traffic(&s).bandwidth_bps, None);
+        // Many rates: the highest wins.
+        let s: String = (1..=50_000).map(|i| format!("{i} rps, ")).collect();
+        assert_eq!(find_traffic(&s).requests_per_second, Some(50_000.0));
     }
 
     /// The regex reading of a number, to check [`parse_number`] against.
