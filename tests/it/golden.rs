@@ -48,6 +48,7 @@ fn comparable(v: &Value) -> Value {
         "missing": v["missing"],
         "problems": problems,
         "request": v["request"],
+        "sender_verified": v["sender_verified"],
     })
 }
 
@@ -65,6 +66,7 @@ fn differences(expected: &Value, actual: &Value) -> Vec<String> {
         "required_notice_days",
         "missing",
         "problems",
+        "sender_verified",
     ] {
         if e[key] != a[key] {
             diffs.push(format!("{key}: expected {} got {}", e[key], a[key]));
