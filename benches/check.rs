@@ -136,7 +136,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("check_and_compose", |b| {
         b.iter(|| {
             let checked = check(black_box(&addrs), arrival, &rules, "support@amazee.io");
-            compose(&checked, &addrs, &templates, &addresses, now, true).unwrap()
+            compose(&checked, &addrs, &templates, &addresses, now, None).unwrap()
         })
     });
     g.finish();
