@@ -16,6 +16,7 @@ use crate::model::TestClass;
 const LOAD_WORDS: &str = r"(?-u:\b)(?:load|stress|performance|perf|soak|spike|endurance|capacity|volume|traffic|scalability)[\s\-]?test(?:s|ing)?(?-u:\b)
           |(?-u:\b)loadtest\w*|(?-u:\b)stresstest\w*|(?-u:\b)last[\s\-]?tests?(?-u:\b)|(?-u:\b)lasttest\w*|(?-u:\b)belastungstest\w*|(?-u:\b)performance[\s\-]?tests?\w*|(?-u:\b)performancetest\w*
           |(?-u:\b)leistungs[\s\-]?test\w*|(?-u:\b)kapazit(?:ät|aet|at)s[\s\-]?test\w*|(?-u:\b)lastspitzen?\w*|(?-u:\b)(?:last|stress|belastungs)[\s\-]?(?:szenario|profil|simulation)\w*
+          |(?-u:\b)(?:last|stress|performance|perf|leistungs|kapazit(?:ät|aet|at)s|belastungs|load|soak|spike)-[\s,]*(?:(?:und|oder|sowie|and|or)(?-u:\b)|&|/)
           |(?-u:\b)ddos\w*|(?-u:\b)dos[\s\-]?(?:attack|simulation|test)\w*|(?-u:\b)flood(?:ing)?\s+test\w*
           |(?-u:\b)(?:k6|jmeter|gatling|locust|vegeta|artillery|wrk2?|siege|apachebench|apache[\s\-]bench|blazemeter|loader\.io|tsung|bombardier|ab\s+-[nc])(?-u:\b)";
 
@@ -672,6 +673,27 @@ mod tests {
         assert_eq!(
             mentions("Stress-Test der Webseite").class(),
             TestClass::Broad
+        );
+    }
+
+    /// German (and English) writers share the end of a compound: "Last- und Penetrationstest"
+    /// is a load test and a pen test.
+    #[test]
+    fn a_suspended_hyphen_compound_is_a_load_test() {
+        for text in [
+            "Wir planen einen Last- und Penetrationstest.",
+            "Geplant: Performance- oder Sicherheitstests der Shop-Instanz",
+            "Stress-, Last- und Pentests im Januar",
+            "Leistungs- & Penetrationstest",
+            "We run load- and penetration tests against shop.example.ch",
+        ] {
+            let m = mentions(text);
+            assert_eq!(m.class(), TestClass::Broad, "{text}");
+        }
+        // A hyphenated word that is no shared compound stays what it was.
+        assert_eq!(
+            mentions("Ein Penetrationstest der Last-Mile-Strecke").class(),
+            TestClass::Standard
         );
     }
 
