@@ -48,11 +48,20 @@ pub fn domain_of(address: &str) -> Option<String> {
         .filter(|d| !d.is_empty())
 }
 
-/// An address as the loop breaker counts it: lowercase, `+tag` removed from the local part.
+/// An address as the loop breaker counts it: lowercase, a quoted local part unquoted
+/// (`"ops"@x` is the mailbox `ops@x`), `+tag` removed from the local part.
 pub fn normalize_address(address: &str) -> String {
     let a = address.trim().to_lowercase();
     match a.rsplit_once('@') {
         Some((local, domain)) => {
+            let unquoted;
+            let local = match local.strip_prefix('"').and_then(|l| l.strip_suffix('"')) {
+                Some(inner) => {
+                    unquoted = inner.replace('\\', "");
+                    unquoted.as_str()
+                }
+                None => local,
+            };
             let local = local.split_once('+').map_or(local, |(base, _)| base);
             format!("{local}@{domain}")
         }
@@ -107,6 +116,12 @@ mod tests {
             "jane@example.ch"
         );
         assert_eq!(normalize_address("jane@example.ch"), "jane@example.ch");
+        // A quoted local part names the same mailbox (red-team 100).
+        assert_eq!(normalize_address("\"ops\"@Example.CH"), "ops@example.ch");
+        assert_eq!(
+            normalize_address("\"o\\ps+x\"@example.ch"),
+            "ops@example.ch"
+        );
         assert_eq!(domain_of("Jane@Example.CH").as_deref(), Some("example.ch"));
     }
 }

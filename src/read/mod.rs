@@ -158,8 +158,20 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
             )
         }
     });
+    // A stub plain part is not the message, but whatever it says is something every reader
+    // of the plain rendering sees ("please disregard the HTML version: this test is
+    // cancelled"): its own new text joins the new text, so nothing in it goes unread. An
+    // honest "view this message in HTML" stub adds no item.
+    let mut new_text = split.new;
+    if plain_stub && !walk.plain_garbage() {
+        let stub = quote::split(&quote::normalize(&walk.plain), &letter.subject);
+        let stub_text = quote::join_blocks([stub.new.as_str(), stub.signature.as_str()]);
+        if !stub_text.trim().is_empty() {
+            new_text = quote::join_blocks([new_text.as_str(), stub_text.as_str()]);
+        }
+    }
     let mut text = Text {
-        new: split.new,
+        new: new_text,
         quoted: split.quoted,
         signature: split.signature,
         attachments: quote::normalize(&walk.attachments),

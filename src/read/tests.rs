@@ -859,6 +859,37 @@ fn alt_new_absent_for_single_renderings_and_stub_plain_parts() {
     assert_eq!(l.alt_new.as_deref(), Some(""));
 }
 
+/// A short plain part beside a full HTML part is a stub, but what it says is read: a
+/// cancellation or a load test written only there must not go unseen (red-team 096/097).
+#[test]
+fn what_a_stub_plain_part_says_is_read_too() {
+    let html = "<p>We plan a penetration test of www.b.ch on 1 December 2026 from 09:00 to 11:00 CET with 500 requests per second and 200 Mbit/s from 192.0.2.1, contact Anna Muster, +41 44 000 00 00.</p><p>The scope covers the shop, the checkout and the customer login; the tests follow the OWASP testing guide and stop at once when you call us.</p>";
+    let l = read(&alternative(
+        "Hello,\n\nplease disregard the HTML version: this test is cancelled.\n\nLukas",
+        html,
+    ));
+    assert!(
+        l.text.new.starts_with("We plan a penetration test"),
+        "{}",
+        l.text.new
+    );
+    assert!(
+        l.text.new.contains("this test is cancelled"),
+        "{}",
+        l.text.new
+    );
+    let l = read(&alternative(
+        "Please view this message in an HTML capable client.",
+        html,
+    ));
+    assert!(l.text.new.starts_with("We plan a penetration test"));
+    assert!(
+        l.text.new.ends_with("HTML capable client."),
+        "{}",
+        l.text.new
+    );
+}
+
 #[test]
 fn bare_forward_as_attachment_takes_the_attached_alt_new() {
     let inner = String::from_utf8(alternative(
