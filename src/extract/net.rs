@@ -192,6 +192,56 @@ const PLACEHOLDERS: &[&str] = &[
     "unbekannt",
     "später",
     "spaeter",
+    // The list is not all of it: more sources will come, or some are not listed at all
+    // ("plus a rotating residential proxy pool", "and dynamic cloud IPs", "e.g. …").
+    "will send",
+    "will be named",
+    "send them",
+    "final list",
+    "full list",
+    "complete list",
+    "vollständige liste",
+    "finale liste",
+    "e.g.",
+    "z.b.",
+    "z. b.",
+    "for example",
+    "for instance",
+    "zum beispiel",
+    "beispielsweise",
+    "such as",
+    "among others",
+    "unter anderem",
+    "u.a.",
+    "etc",
+    "usw",
+    "and more",
+    "and others",
+    "und weitere",
+    "list follows",
+    "liste folgt",
+    "dynamic ip",
+    "dynamic ips",
+    "dynamic cloud",
+    "dynamic address",
+    "dynamic addresses",
+    "dynamische ip",
+    "dynamische ips",
+    "dynamischen ips",
+    "dynamische cloud",
+    "random ip",
+    "random ips",
+    "random source",
+    "rotating",
+    "rotierende",
+    "rotierenden",
+    "residential",
+    "proxy pool",
+    "proxy-pool",
+    "botnet",
+    "various",
+    "verschiedene",
+    "zufällige",
 ];
 
 /// Lines of `text` about addresses that say they are not known yet: in a labelled IP field
@@ -1145,6 +1195,41 @@ mod tests {
         assert_eq!(
             sources("Angriff gegen 198.51.100.20 von 203.0.113.5 aus"),
             ["203.0.113.5/32"]
+        );
+    }
+
+    /// Red-team 062–065: a source list that is not all of it ("plus a rotating residential
+    /// proxy pool", "and dynamic cloud IPs", "e.g. … (final list follows)", "we will send
+    /// them next week") is a placeholder: the item is missing, never the addresses written.
+    #[test]
+    fn incomplete_source_lists_are_placeholders() {
+        for field in [
+            "185.199.110.17 plus a rotating residential proxy pool",
+            "185.199.110.17 and dynamic cloud IPs",
+            "e.g. 185.199.110.17 (final list follows)",
+            "we will send them next week",
+            "185.199.110.17, 185.199.110.18 u.a.",
+            "z.B. 185.199.110.17, weitere folgen",
+            "185.199.110.0/24 und dynamische IPs aus AWS",
+        ] {
+            assert!(find_sources(field, true, 256).placeholder, "{field}");
+        }
+        // A complete list, also in prose, stays one.
+        for field in [
+            "185.199.110.17, 185.199.110.18",
+            "185.199.110.0/24 plus 185.199.111.0/24",
+            "Our source IPs are as follows: 185.199.110.17",
+            "Weitere Quell-IPs: 185.199.110.18",
+        ] {
+            assert!(!find_sources(field, true, 256).placeholder, "{field}");
+        }
+        assert!(
+            !find_sources(
+                "Dynamic application testing runs from IP 185.199.110.17 next week.",
+                false,
+                256
+            )
+            .placeholder
         );
     }
 
