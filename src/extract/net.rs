@@ -73,7 +73,14 @@ pub struct Sources {
     pub placeholder: bool,
     /// How many more source addresses were written than `cap` keeps.
     pub over_cap: usize,
+    /// In a labelled field: tokens that look like an address or range but were not read as
+    /// one (`185.199.111-200.0`), at most [`MAX_UNREAD`]. The list may be longer than what
+    /// was taken.
+    pub unread: Vec<String>,
 }
+
+/// Most unread tokens kept in [`Sources::unread`].
+pub const MAX_UNREAD: usize = 8;
 
 /// Words that, before an address in the same clause, take it back: "we will NOT test from
 /// …", "except …", "(not …)", "instead of …".
@@ -290,27 +297,85 @@ pub fn find_sources(text: &str, labelled: bool, cap: usize) -> Sources {
     };
     let mut seen = HashSet::new();
     let mut dropped = HashSet::new();
-    scan(text, |net, start, end| match role(text, start, end) {
-        Role::Source => {
-            if seen.contains(&net) {
-                return;
-            }
-            if out.ips.len() < cap {
-                seen.insert(net);
-                out.ips.push(net);
-            } else {
-                out.over_cap += 1;
-            }
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    scan(text, |net, start, end| {
+        if labelled && spans.last() != Some(&(start, end)) {
+            spans.push((start, end));
         }
-        Role::Dropped => {
-            if out.dropped.len() < cap && dropped.insert(net) {
-                out.dropped.push(net);
+        match role(text, start, end) {
+            Role::Source => {
+                if seen.contains(&net) {
+                    return;
+                }
+                if out.ips.len() < cap {
+                    seen.insert(net);
+                    out.ips.push(net);
+                } else {
+                    out.over_cap += 1;
+                }
+            }
+            Role::Dropped => {
+                if out.dropped.len() < cap && dropped.insert(net) {
+                    out.dropped.push(net);
+                }
             }
         }
     });
+    if labelled {
+        out.unread = unread_tokens(text, &spans);
+    }
     // An address written once as a target or retracted is never a source, even where it is
     // written again elsewhere.
     out.ips.retain(|n| !dropped.contains(n));
+    out
+}
+
+/// Runs of address characters in `text` that look like an address or range (a digit and
+/// three dots, or two colons) but lie outside every span `scan` read (`spans` in order).
+fn unread_tokens(text: &str, spans: &[(usize, usize)]) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut span_at = 0;
+    while i < bytes.len() && out.len() < MAX_UNREAD {
+        let in_run = |b: u8| address_byte(b) || matches!(b, b'/' | b'-');
+        if !bytes.get(i).is_some_and(|&b| in_run(b)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(|&b| in_run(b)) {
+            i += 1;
+        }
+        let Some(run) = text.get(start..i) else { break };
+        // "IPv6:2001:db8::1": the label's "6:" is no part of the address.
+        let (start, run) = if label_prefix(text, start, run) {
+            (start + 2, run.get(2..).unwrap_or(""))
+        } else {
+            (start, run)
+        };
+        let run = run.trim_end_matches(['.', ':', '-', '/']);
+        let end = start + run.len();
+        let dots = run.bytes().filter(|&b| b == b'.').count();
+        let colons = run.bytes().filter(|&b| b == b':').count();
+        // Three dots, or an IPv6 shape (`::` or three colons; "08:00-18:00" is a time).
+        if !run.bytes().any(|b| b.is_ascii_digit())
+            || (dots < 3 && colons < 3 && !run.contains("::"))
+        {
+            continue;
+        }
+        // Spans come in text order and do not overlap: the one that could hold this run is
+        // the last starting at or before it (one pointer, linear).
+        while spans.get(span_at + 1).is_some_and(|&(s, _)| s <= start) {
+            span_at += 1;
+        }
+        let covered = spans
+            .get(span_at)
+            .is_some_and(|&(s, e)| s <= start && e >= end);
+        if !covered {
+            out.push(run.to_string());
+        }
+    }
     out
 }
 
@@ -1230,6 +1295,34 @@ mod tests {
                 256
             )
             .placeholder
+        );
+    }
+
+    /// Red-team 066: "185.199.110.17-255, 185.199.111-200.0": the second range was dropped
+    /// without a word; it is reported as unread.
+    #[test]
+    fn unread_range_in_the_ip_field_is_reported() {
+        let s = find_sources("185.199.110.17-255, 185.199.111-200.0", true, 256);
+        assert_eq!(s.unread, ["185.199.111-200.0"]);
+        assert!(!s.ips.is_empty());
+        for field in [
+            "185.199.110.17, 185.199.110.18",
+            "185.199.110.0/24 und 2001:db8::/48",
+            "185.199.110.10 - 185.199.110.20, 185.199.110.*",
+            "185.199.110.0 mask 255.255.255.0.",
+            "IPv6:2001:db8::1 (window 14.12.2026 08:00-18:00)",
+        ] {
+            assert_eq!(
+                find_sources(field, true, 256).unread,
+                Vec::<String>::new(),
+                "{field}"
+            );
+        }
+        // Prose is not checked.
+        assert!(
+            find_sources("version 1.2.3.4.5 from 185.199.110.17", false, 256)
+                .unread
+                .is_empty()
         );
     }
 
