@@ -84,6 +84,35 @@ fn is_placeholder(value: &str) -> bool {
     if PLACEHOLDERS.contains(&v.as_str()) {
         return true;
     }
+    // "[Name], [E-Mail], [Telefon]", "<name>": a template's fields never filled in.
+    if only_template_slots(&v) {
+        return true;
+    }
+    // "pending (our SOC lead will be named)", "ausstehend": a contact not named yet.
+    if !EMAIL.is_match(&v)
+        && !PHONE.is_match(&v)
+        && (v
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| ["pending", "ausstehend", "xxx", "tbn"].contains(&w))
+            || [
+                "will be named",
+                "to be named",
+                "will be nominated",
+                "will be appointed",
+                "not yet named",
+                "not named yet",
+                "wird noch benannt",
+                "wird benannt",
+                "wird bekannt gegeben",
+                "wird noch bestimmt",
+                "noch nicht bekannt",
+                "noch nicht benannt",
+            ]
+            .iter()
+            .any(|p| v.contains(p)))
+    {
+        return true;
+    }
     // "TBD (will be sent next week)", "Ansprechpartner folgt": a placeholder word in a
     // value with no address or number in it.
     !EMAIL.is_match(&v)
@@ -102,6 +131,30 @@ fn is_placeholder(value: &str) -> bool {
         .iter()
         .any(|p| v.contains(p))
             && !EMAIL.is_match(&v)
+}
+
+/// Whether `v` is made only of bracketed slots (`[Name]`, `<E-Mail>`, `{phone}`) and
+/// separators: a form nobody filled in.
+fn only_template_slots(v: &str) -> bool {
+    let mut slots = 0;
+    let mut depth_close: Option<char> = None;
+    for c in v.chars() {
+        match depth_close {
+            Some(close) if c == close => {
+                depth_close = None;
+                slots += 1;
+            }
+            Some(_) => {}
+            None => match c {
+                '[' => depth_close = Some(']'),
+                '<' => depth_close = Some('>'),
+                '{' => depth_close = Some('}'),
+                c if c.is_alphanumeric() => return false,
+                _ => {}
+            },
+        }
+    }
+    slots > 0 && depth_close.is_none()
 }
 
 /// Finds the contact: labelled contact fields first, then a prose line about reaching
@@ -157,7 +210,14 @@ pub fn find_contact(
         .value(Field::ContactName)
         .and_then(name_in)
         .or_else(|| fields.value(Field::Contact).and_then(name_in))
-        .or_else(|| prose_name(&block));
+        .or_else(|| prose_name(&block))
+        // "<E-Mail>", "[Name]": a template's slot, not a name.
+        .filter(|n| {
+            !["[]", "<>", "{}"].iter().any(|p| {
+                let (open, close) = p.split_at(1);
+                block.contains(&format!("{open}{n}{close}"))
+            })
+        });
 
     if (placeholder || only_ours) && email.is_none() {
         return Contact {
@@ -337,7 +397,23 @@ fn looks_like_name(s: &str) -> bool {
         "please",
         "bitte",
     ];
-    letters_only
+    // A template's slot word ("<Name>", "[Vorname Nachname]") is no one's name.
+    let slot = matches!(
+        lower.as_str(),
+        "name"
+            | "vorname"
+            | "nachname"
+            | "vorname nachname"
+            | "first name"
+            | "last name"
+            | "full name"
+            | "your name"
+            | "ihr name"
+            | "first last"
+            | "firstname lastname"
+    );
+    !slot
+        && letters_only
         && capitalised
         && !is_placeholder(s)
         && !not_words
@@ -453,6 +529,39 @@ mod tests {
         );
         assert_eq!(c.name.as_deref(), Some("Jane Doe"));
         assert_eq!(c.email, None);
+    }
+
+    /// Red-team 069/070: a contact not named yet, or a template never filled in, was taken
+    /// from the sender.
+    #[test]
+    fn pending_and_bracket_placeholder_contacts_are_missing() {
+        for text in [
+            "Contact during the test: pending (our SOC lead will be named)\n",
+            "Contact during the test: [Name], [E-Mail], [Telefon]\n",
+            "Kontakt während des Tests: ausstehend\n",
+            "Ansprechpartner: <Name> / <E-Mail> / <Telefon>\n",
+            "Notfallkontakt: wird noch benannt\n",
+        ] {
+            let c = contact(
+                text,
+                "",
+                Some("Lukas Meier"),
+                Some("lukas.meier@bergbahnen-example.ch"),
+            );
+            assert_eq!(c.email, None, "{text}");
+            assert_eq!(c.name, None, "{text}");
+        }
+        // A filled-in contact with a bracketed remark stays a contact.
+        let c = contact(
+            "Contact during the test: Lukas Meier [SOC], lukas.meier@bergbahnen-example.ch\n",
+            "",
+            None,
+            None,
+        );
+        assert_eq!(
+            c.email.as_deref(),
+            Some("lukas.meier@bergbahnen-example.ch")
+        );
     }
 
     #[test]

@@ -56,6 +56,11 @@ pub struct Context<'a> {
 
 /// [`find_targets`] with the platform's domains and whether the text is a target field.
 pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
+    // Dots other scripts write and defanged names are hosts all the same: a browser or a
+    // tester's tool reads `ebanking。victim-bank。ch` and `hxxps://ebanking[.]victim-bank[.]ch`
+    // as the real host, so the ownership check must see it too.
+    let normalized = undefang(text, ctx.labelled);
+    let text = normalized.as_str();
     let excluded: Vec<String> = ctx
         .excluded
         .iter()
@@ -93,6 +98,20 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
         let s = start + (token.len() - front.len());
         let e = s + host.len();
         if !host.contains('.') {
+            // `*.ch`: a wildcard over a whole public suffix is still a target (one nobody
+            // owns), never a silent drop.
+            let lower = host.to_lowercase();
+            if wildcard_before(text, s) && is_known_tld(&lower) {
+                let name = format!("*.{lower}");
+                if seen.insert(name.clone()) {
+                    out.push(name);
+                }
+            }
+            continue;
+        }
+        // A DNS label may hold `_` (`e_banking.victim-bank.ch` resolves); in prose such a
+        // name is more often a file or an identifier, so there it needs a scheme.
+        if host.contains('_') && !ctx.labelled && !after_scheme(text, s) {
             continue;
         }
         // The rest of a URL (port, path, query) never holds a target.
@@ -101,14 +120,7 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
         }
         let has_scheme = after_scheme(text, s);
         // "*.shop.example.ch": a wildcard stays one.
-        let wildcard = s > 0
-            && text.get(..s).is_some_and(|b| {
-                b.ends_with("*.")
-                    && !b
-                        .get(..b.len() - 2)
-                        .and_then(|p| p.chars().next_back())
-                        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '/' | '@'))
-            });
+        let wildcard = wildcard_before(text, s);
         if !has_scheme && !wildcard && !stands_alone(text, s, e) {
             continue;
         }
@@ -116,6 +128,14 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
         let host_like = |name: &str| {
             has_scheme || ctx.labelled || wildcard || platform(name) || !looks_like_file(name)
         };
+        if wildcard && is_public_suffix(&name) {
+            // `*.co.uk`: as `*.ch` above.
+            name.insert_str(0, "*.");
+            if seen.insert(name.clone()) {
+                out.push(name);
+            }
+            continue;
+        }
         if !has_scheme && (looks_like_sentence_glue(host) || !plausible(&name)) {
             // "kunde.ch.Danke": a missing space after a full stop; the name is what came before.
             match host.rsplit_once('.') {
@@ -151,7 +171,180 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
             out.push(name);
         }
     }
+    // In a target field an address (`203.0.113.80`, `https://[2001:db8::80]/`) is a target
+    // as much as a name: dropping it would accept a test of a host nobody checked.
+    if ctx.labelled {
+        for net in target_addresses(text) {
+            let name = match net {
+                ipnet::IpNet::V4(n) if n.prefix_len() == 32 => n.addr().to_string(),
+                ipnet::IpNet::V6(n) if n.prefix_len() == 128 => n.addr().to_string(),
+                other => other.to_string(),
+            };
+            if seen.insert(name.clone()) {
+                out.push(name);
+            }
+        }
+    }
     out
+}
+
+/// Whether `*.` stands right before byte `s` as the start of a wildcard (not inside a word,
+/// a path or an address).
+fn wildcard_before(text: &str, s: usize) -> bool {
+    s > 1
+        && text.get(..s).is_some_and(|b| {
+            b.ends_with("*.")
+                && !b
+                    .get(..b.len() - 2)
+                    .and_then(|p| p.chars().next_back())
+                    .is_some_and(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '/' | '@'))
+        })
+}
+
+/// Whether `name` (lowercase) is itself a public suffix the Public Suffix List knows
+/// (`ch`, `co.uk`), not a name registered under one.
+fn is_public_suffix(name: &str) -> bool {
+    psl::suffix(name.as_bytes()).is_some_and(|s| s.is_known() && s.as_bytes() == name.as_bytes())
+}
+
+/// The addresses a target field names. A field runs on over lines that carry a label of
+/// their own ("Load generators: …", an iCalendar "DESCRIPTION:") and lines about sources
+/// ("source IPs …"): those are not part of what the field names. (The same rule as the
+/// sources' `field_addresses` in `extract::mod`, so an address is never both.)
+pub fn target_addresses(field: &str) -> Vec<ipnet::IpNet> {
+    let mut out = Vec::new();
+    for (i, line) in field.lines().enumerate() {
+        let lower = line.to_lowercase();
+        let own_label = i > 0
+            && lower.split_once(':').is_some_and(|(head, _)| {
+                let head = head.trim();
+                !head.is_empty()
+                    && head.len() <= 40
+                    && head
+                        .chars()
+                        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '_' | '(' | ')'))
+            });
+        let about_sources = i > 0
+            && [
+                "source",
+                "from",
+                "quell",
+                "generator",
+                "originat",
+                "von ",
+                "scanner",
+            ]
+            .iter()
+            .any(|w| lower.contains(w));
+        if !own_label && !about_sources {
+            out.extend(crate::extract::net::find_addresses(line));
+        }
+    }
+    out
+}
+
+/// `text` with the dots of other scripts (U+3002, U+FF0E, U+FF61, which IDNA maps to `.`)
+/// and common defanging undone: `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `hxxp(s)`, `[:]`;
+/// in a target field also `name dot example dot ch`. One pass, linear.
+fn undefang(text: &str, labelled: bool) -> String {
+    const SWAPS: &[(&str, &str)] = &[
+        ("[.]", "."),
+        ("(.)", "."),
+        ("{.}", "."),
+        ("[dot]", "."),
+        ("(dot)", "."),
+        ("{dot}", "."),
+        ("[:]", ":"),
+        ("[://]", "://"),
+        ("hxxp", "http"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    'outer: while i < text.len() {
+        let rest = text.get(i..).unwrap_or("");
+        let Some(c) = rest.chars().next() else {
+            break;
+        };
+        if matches!(c, '\u{3002}' | '\u{FF0E}' | '\u{FF61}') {
+            out.push('.');
+            i += c.len_utf8();
+            continue;
+        }
+        if matches!(c, '[' | '(' | '{' | 'h' | 'H') {
+            for (from, to) in SWAPS {
+                if rest
+                    .get(..from.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(from))
+                {
+                    out.push_str(to);
+                    i += from.len();
+                    continue 'outer;
+                }
+            }
+        }
+        // "ebanking dot victim-bank dot ch": only where every word is meant as a host.
+        if labelled
+            && c == ' '
+            && rest
+                .get(..5)
+                .is_some_and(|h| h.eq_ignore_ascii_case(" dot "))
+            && out.chars().next_back().is_some_and(char::is_alphanumeric)
+            && rest
+                .get(5..)
+                .and_then(|r| r.chars().next())
+                .is_some_and(char::is_alphanumeric)
+        {
+            out.push('.');
+            i += 5;
+            continue;
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// Whether a target field points to a list intake cannot read ("the hosts in the attached
+/// scope.xlsx", "siehe Anhang"): the targets found in it are then not all the targets.
+pub fn refers_elsewhere(field: &str) -> bool {
+    let lower = field.to_lowercase();
+    const WORDS: &[&str] = &[
+        "attached",
+        "attachment",
+        "enclosed",
+        "anhang",
+        "angehängt",
+        "angehaengt",
+        "beigefügt",
+        "beigefuegt",
+        "beilage",
+        "anlage",
+        "separate list",
+        "separate mail",
+        "separate e-mail",
+        "separate email",
+        "separater liste",
+        "separaten liste",
+        "separater mail",
+        "see list",
+        "siehe liste",
+    ];
+    const FILES: &[&str] = &[
+        ".xlsx", ".xls", ".csv", ".pdf", ".docx", ".doc", ".txt", ".ods", ".odt", ".zip",
+    ];
+    let word_at = |p: &str| {
+        lower.match_indices(p).any(|(i, _)| {
+            let before = lower.get(..i).and_then(|b| b.chars().next_back());
+            !before.is_some_and(char::is_alphanumeric)
+        })
+    };
+    let file_at = |p: &str| {
+        lower.match_indices(p).any(|(i, _)| {
+            let after = lower.get(i + p.len()..).and_then(|a| a.chars().next());
+            !after.is_some_and(char::is_alphanumeric)
+        })
+    };
+    WORDS.iter().any(|w| word_at(w)) || FILES.iter().any(|f| file_at(f))
 }
 
 /// Whether the words just before byte `s` make the name there a target: a test word or
@@ -201,7 +394,10 @@ fn named_as_target(text: &str, s: usize) -> bool {
 fn token_char_at(text: &str, i: usize) -> (bool, usize) {
     match text.as_bytes().get(i) {
         None => (false, 1),
-        Some(&b) if b < 0x80 => (b.is_ascii_alphanumeric() || b == b'-' || b == b'.', 1),
+        Some(&b) if b < 0x80 => (
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'),
+            1,
+        ),
         Some(_) => match text.get(i..).and_then(|r| r.chars().next()) {
             Some(c) => (c.is_alphanumeric(), c.len_utf8()),
             // Not a char boundary: cannot happen when `i` advances by whole chars.
@@ -409,6 +605,139 @@ mod tests {
                 labelled,
             },
         )
+    }
+
+    /// Red-team 007–009: an address in the target field was dropped and the message accepted
+    /// for the one owned host.
+    #[test]
+    fn ip_target_in_target_field_is_kept_not_dropped() {
+        assert_eq!(
+            platform(
+                "https://shop.evil-agency.net and 203.0.113.80 (our second load balancer)",
+                true
+            ),
+            ["shop.evil-agency.net", "203.0.113.80"]
+        );
+        assert_eq!(
+            platform("https://shop.evil-agency.net, https://203.0.113.80/", true),
+            ["shop.evil-agency.net", "203.0.113.80"]
+        );
+        assert_eq!(
+            platform(
+                "Zielsysteme: https://[2001:db8::80]/ und shop.evil-agency.net",
+                true
+            ),
+            ["shop.evil-agency.net", "2001:db8::80"]
+        );
+        assert_eq!(platform("198.51.100.0/28", true), ["198.51.100.0/28"]);
+        // A line of its own about sources is not part of what the field names.
+        assert_eq!(
+            platform("shop.example.ch\nsource IPs 185.199.110.17", true),
+            ["shop.example.ch"]
+        );
+        // In prose an address is no target name (sources are read there).
+        assert_eq!(t("we test from 203.0.113.80"), Vec::<String>::new());
+    }
+
+    /// Red-team 010/011: dots of other scripts, which IDNA maps to '.'.
+    #[test]
+    fn ideographic_and_fullwidth_dots_are_dots() {
+        assert_eq!(
+            platform(
+                "https://shop.evil-agency.net, https://ebanking\u{3002}victim-bank\u{3002}ch",
+                true
+            ),
+            ["shop.evil-agency.net", "ebanking.victim-bank.ch"]
+        );
+        assert_eq!(
+            t("Ziel: ebanking\u{FF0E}victim-bank\u{FF0E}ch und login\u{FF61}victim-bank\u{FF61}ch"),
+            ["ebanking.victim-bank.ch", "login.victim-bank.ch"]
+        );
+    }
+
+    /// Red-team 012: `*.ch` in the target list vanished; a wildcard over a public suffix is a
+    /// target nobody owns.
+    #[test]
+    fn wildcard_over_a_public_suffix_is_kept() {
+        assert_eq!(
+            platform("shop.evil-agency.net, *.ch", true),
+            ["shop.evil-agency.net", "*.ch"]
+        );
+        assert_eq!(
+            platform("*.co.uk and *.shop.example.ch", true),
+            ["*.co.uk", "*.shop.example.ch"]
+        );
+        assert_eq!(t("Scope: *.ch"), ["*.ch"]);
+        // Not a wildcard: a multiplication or a file glob inside a path.
+        assert_eq!(t("3*.5 and /tmp/*.ch"), Vec::<String>::new());
+    }
+
+    /// Red-team 088–092: defanged names, as testers write hosts in reports.
+    #[test]
+    fn defanged_target_names_are_read() {
+        assert_eq!(
+            platform("shop.evil-agency.net, ebanking[.]victim-bank[.]ch", true),
+            ["shop.evil-agency.net", "ebanking.victim-bank.ch"]
+        );
+        assert_eq!(
+            platform("hxxps://ebanking.victim-bank.ch/login", true),
+            ["ebanking.victim-bank.ch"]
+        );
+        assert_eq!(
+            platform("HXXPS[://]ebanking(.)victim-bank(dot)ch", true),
+            ["ebanking.victim-bank.ch"]
+        );
+        assert_eq!(
+            platform("ebanking dot victim-bank dot ch", true),
+            ["ebanking.victim-bank.ch"]
+        );
+        assert_eq!(
+            platform("ebanking.victim-bank(.)ch", true),
+            ["ebanking.victim-bank.ch"]
+        );
+        // In prose "dot" stays a word.
+        assert_eq!(t("the shop dot com era"), Vec::<String>::new());
+        assert_eq!(
+            t("Ziel: hxxp://ebanking[.]victim-bank[.]ch"),
+            ["ebanking.victim-bank.ch"]
+        );
+    }
+
+    /// Red-team 092: underscore labels resolve in DNS and browsers.
+    #[test]
+    fn underscore_labels_in_a_target_are_hosts() {
+        assert_eq!(
+            platform("https://e_banking.victim-bank.ch", true),
+            ["e_banking.victim-bank.ch"]
+        );
+        assert_eq!(
+            t("Target: https://e_banking.victim-bank.ch/"),
+            ["e_banking.victim-bank.ch"]
+        );
+        // In prose without a scheme: an identifier or a file, as before.
+        assert_eq!(
+            t("see my_script.example.sh and _dmarc.example.ch"),
+            Vec::<String>::new()
+        );
+        assert_eq!(t("mail first_last@example.ch"), Vec::<String>::new());
+    }
+
+    /// Red-team 093: targets said to be in an attachment intake cannot read.
+    #[test]
+    fn target_field_referring_to_an_attachment_is_flagged() {
+        assert!(refers_elsewhere(
+            "https://shop.evil-agency.net and the hosts in the attached scope.xlsx"
+        ));
+        assert!(refers_elsewhere(
+            "shop.example.ch sowie alle Hosts gemäss Anhang"
+        ));
+        assert!(refers_elsewhere("see targets.csv"));
+        assert!(refers_elsewhere("Liste in der Beilage"));
+        assert!(!refers_elsewhere("https://shop.example.ch, api.example.ch"));
+        assert!(!refers_elsewhere(
+            "shop.example.ch (PDF export page: /export.pdfx)"
+        ));
+        assert!(!refers_elsewhere("unattached.example.ch"));
     }
 
     #[test]

@@ -73,7 +73,14 @@ pub struct Sources {
     pub placeholder: bool,
     /// How many more source addresses were written than `cap` keeps.
     pub over_cap: usize,
+    /// In a labelled field: tokens that look like an address or range but were not read as
+    /// one (`185.199.111-200.0`), at most [`MAX_UNREAD`]. The list may be longer than what
+    /// was taken.
+    pub unread: Vec<String>,
 }
+
+/// Most unread tokens kept in [`Sources::unread`].
+pub const MAX_UNREAD: usize = 8;
 
 /// Words that, before an address in the same clause, take it back: "we will NOT test from
 /// …", "except …", "(not …)", "instead of …".
@@ -192,6 +199,56 @@ const PLACEHOLDERS: &[&str] = &[
     "unbekannt",
     "später",
     "spaeter",
+    // The list is not all of it: more sources will come, or some are not listed at all
+    // ("plus a rotating residential proxy pool", "and dynamic cloud IPs", "e.g. …").
+    "will send",
+    "will be named",
+    "send them",
+    "final list",
+    "full list",
+    "complete list",
+    "vollständige liste",
+    "finale liste",
+    "e.g.",
+    "z.b.",
+    "z. b.",
+    "for example",
+    "for instance",
+    "zum beispiel",
+    "beispielsweise",
+    "such as",
+    "among others",
+    "unter anderem",
+    "u.a.",
+    "etc",
+    "usw",
+    "and more",
+    "and others",
+    "und weitere",
+    "list follows",
+    "liste folgt",
+    "dynamic ip",
+    "dynamic ips",
+    "dynamic cloud",
+    "dynamic address",
+    "dynamic addresses",
+    "dynamische ip",
+    "dynamische ips",
+    "dynamischen ips",
+    "dynamische cloud",
+    "random ip",
+    "random ips",
+    "random source",
+    "rotating",
+    "rotierende",
+    "rotierenden",
+    "residential",
+    "proxy pool",
+    "proxy-pool",
+    "botnet",
+    "various",
+    "verschiedene",
+    "zufällige",
 ];
 
 /// Lines of `text` about addresses that say they are not known yet: in a labelled IP field
@@ -240,27 +297,85 @@ pub fn find_sources(text: &str, labelled: bool, cap: usize) -> Sources {
     };
     let mut seen = HashSet::new();
     let mut dropped = HashSet::new();
-    scan(text, |net, start, end| match role(text, start, end) {
-        Role::Source => {
-            if seen.contains(&net) {
-                return;
-            }
-            if out.ips.len() < cap {
-                seen.insert(net);
-                out.ips.push(net);
-            } else {
-                out.over_cap += 1;
-            }
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    scan(text, |net, start, end| {
+        if labelled && spans.last() != Some(&(start, end)) {
+            spans.push((start, end));
         }
-        Role::Dropped => {
-            if out.dropped.len() < cap && dropped.insert(net) {
-                out.dropped.push(net);
+        match role(text, start, end) {
+            Role::Source => {
+                if seen.contains(&net) {
+                    return;
+                }
+                if out.ips.len() < cap {
+                    seen.insert(net);
+                    out.ips.push(net);
+                } else {
+                    out.over_cap += 1;
+                }
+            }
+            Role::Dropped => {
+                if out.dropped.len() < cap && dropped.insert(net) {
+                    out.dropped.push(net);
+                }
             }
         }
     });
+    if labelled {
+        out.unread = unread_tokens(text, &spans);
+    }
     // An address written once as a target or retracted is never a source, even where it is
     // written again elsewhere.
     out.ips.retain(|n| !dropped.contains(n));
+    out
+}
+
+/// Runs of address characters in `text` that look like an address or range (a digit and
+/// three dots, or two colons) but lie outside every span `scan` read (`spans` in order).
+fn unread_tokens(text: &str, spans: &[(usize, usize)]) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut span_at = 0;
+    while i < bytes.len() && out.len() < MAX_UNREAD {
+        let in_run = |b: u8| address_byte(b) || matches!(b, b'/' | b'-');
+        if !bytes.get(i).is_some_and(|&b| in_run(b)) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while bytes.get(i).is_some_and(|&b| in_run(b)) {
+            i += 1;
+        }
+        let Some(run) = text.get(start..i) else { break };
+        // "IPv6:2001:db8::1": the label's "6:" is no part of the address.
+        let (start, run) = if label_prefix(text, start, run) {
+            (start + 2, run.get(2..).unwrap_or(""))
+        } else {
+            (start, run)
+        };
+        let run = run.trim_end_matches(['.', ':', '-', '/']);
+        let end = start + run.len();
+        let dots = run.bytes().filter(|&b| b == b'.').count();
+        let colons = run.bytes().filter(|&b| b == b':').count();
+        // Three dots, or an IPv6 shape (`::` or three colons; "08:00-18:00" is a time).
+        if !run.bytes().any(|b| b.is_ascii_digit())
+            || (dots < 3 && colons < 3 && !run.contains("::"))
+        {
+            continue;
+        }
+        // Spans come in text order and do not overlap: the one that could hold this run is
+        // the last starting at or before it (one pointer, linear).
+        while spans.get(span_at + 1).is_some_and(|&(s, _)| s <= start) {
+            span_at += 1;
+        }
+        let covered = spans
+            .get(span_at)
+            .is_some_and(|&(s, e)| s <= start && e >= end);
+        if !covered {
+            out.push(run.to_string());
+        }
+    }
     out
 }
 
@@ -1145,6 +1260,69 @@ mod tests {
         assert_eq!(
             sources("Angriff gegen 198.51.100.20 von 203.0.113.5 aus"),
             ["203.0.113.5/32"]
+        );
+    }
+
+    /// Red-team 062–065: a source list that is not all of it ("plus a rotating residential
+    /// proxy pool", "and dynamic cloud IPs", "e.g. … (final list follows)", "we will send
+    /// them next week") is a placeholder: the item is missing, never the addresses written.
+    #[test]
+    fn incomplete_source_lists_are_placeholders() {
+        for field in [
+            "185.199.110.17 plus a rotating residential proxy pool",
+            "185.199.110.17 and dynamic cloud IPs",
+            "e.g. 185.199.110.17 (final list follows)",
+            "we will send them next week",
+            "185.199.110.17, 185.199.110.18 u.a.",
+            "z.B. 185.199.110.17, weitere folgen",
+            "185.199.110.0/24 und dynamische IPs aus AWS",
+        ] {
+            assert!(find_sources(field, true, 256).placeholder, "{field}");
+        }
+        // A complete list, also in prose, stays one.
+        for field in [
+            "185.199.110.17, 185.199.110.18",
+            "185.199.110.0/24 plus 185.199.111.0/24",
+            "Our source IPs are as follows: 185.199.110.17",
+            "Weitere Quell-IPs: 185.199.110.18",
+        ] {
+            assert!(!find_sources(field, true, 256).placeholder, "{field}");
+        }
+        assert!(
+            !find_sources(
+                "Dynamic application testing runs from IP 185.199.110.17 next week.",
+                false,
+                256
+            )
+            .placeholder
+        );
+    }
+
+    /// Red-team 066: "185.199.110.17-255, 185.199.111-200.0": the second range was dropped
+    /// without a word; it is reported as unread.
+    #[test]
+    fn unread_range_in_the_ip_field_is_reported() {
+        let s = find_sources("185.199.110.17-255, 185.199.111-200.0", true, 256);
+        assert_eq!(s.unread, ["185.199.111-200.0"]);
+        assert!(!s.ips.is_empty());
+        for field in [
+            "185.199.110.17, 185.199.110.18",
+            "185.199.110.0/24 und 2001:db8::/48",
+            "185.199.110.10 - 185.199.110.20, 185.199.110.*",
+            "185.199.110.0 mask 255.255.255.0.",
+            "IPv6:2001:db8::1 (window 14.12.2026 08:00-18:00)",
+        ] {
+            assert_eq!(
+                find_sources(field, true, 256).unread,
+                Vec::<String>::new(),
+                "{field}"
+            );
+        }
+        // Prose is not checked.
+        assert!(
+            find_sources("version 1.2.3.4.5 from 185.199.110.17", false, 256)
+                .unread
+                .is_empty()
         );
     }
 

@@ -27,6 +27,9 @@ pub struct Traffic {
     pub bandwidth_bps: Option<f64>,
     /// Requests per second (per-minute rates divided by 60).
     pub requests_per_second: Option<f64>,
+    /// A figure is stated per source ("9 Gbit/s per source IP") and no count of sources
+    /// next to it says how much that is in total: the values above understate the test.
+    pub per_source: bool,
 }
 
 /// A number: thousands with `,` `'` `’` or spaces (optional `.` decimals); German thousands with
@@ -181,18 +184,131 @@ pub fn find_traffic(text: &str) -> Traffic {
             *slot = Some(v);
         }
     };
+    let mut per_source = false;
     for (i, hit) in hits.iter().enumerate() {
+        // "9 Gbit/s per source IP (we use 200 sources)": the total is the figure times the
+        // count; without a count the figure is flagged.
+        let factor = match per_source_count(text, hit) {
+            None => 1.0,
+            Some(Some(n)) => n,
+            Some(None) => {
+                per_source = true;
+                1.0
+            }
+        };
         if let Some(v) = hit.value {
-            record(hit.kind, v);
+            record(hit.kind, v * factor);
         }
         let limit = hits.get(i + 1).map_or(text.len(), |h| h.start);
         for range in tails(text, hit, limit) {
             for n in tail_numbers(text, range) {
-                record(hit.kind, n);
+                record(hit.kind, n * factor);
             }
         }
     }
+    out.per_source = per_source;
     out
+}
+
+/// Whether the line of `hit` states its figure per source (`per source IP`, `pro IP`,
+/// `je Lastgenerator`): `None` when not, `Some(Some(n))` with the number of sources the line
+/// gives ("we use 200 sources"), `Some(None)` when it gives none.
+fn per_source_count(text: &str, hit: &Hit) -> Option<Option<f64>> {
+    let line_start = text.get(..hit.start)?.rfind('\n').map_or(0, |p| p + 1);
+    let rest = text.get(hit.end..)?;
+    let line_end = hit.end + rest.find('\n').unwrap_or(rest.len()).min(300);
+    let mut from = line_start.max(hit.start.saturating_sub(300));
+    while from < hit.start && !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let line = text.get(from..line_end)?.to_lowercase();
+    const PER: &[&str] = &["per", "pro", "je", "each", "every"];
+    const SOURCE: &[&str] = &[
+        "source",
+        "sources",
+        "ip",
+        "ips",
+        "ip-adresse",
+        "address",
+        "host",
+        "hosts",
+        "node",
+        "nodes",
+        "agent",
+        "agents",
+        "server",
+        "instance",
+        "generator",
+        "machine",
+        "worker",
+        "workers",
+        "quelle",
+        "quell-ip",
+        "quellip",
+        "lastgenerator",
+        "injector",
+        "bot",
+        "client",
+        "vm",
+    ];
+    const TOTAL: &[&str] = &[
+        "total",
+        "insgesamt",
+        "gesamt",
+        "aggregate",
+        "aggregated",
+        "combined",
+        "overall",
+        "summe",
+    ];
+    let words: Vec<&str> = line
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.iter().any(|w| TOTAL.contains(w)) {
+        return None;
+    }
+    let per_source = words.windows(2).any(|w| {
+        let (a, b) = (
+            w.first().copied().unwrap_or(""),
+            w.get(1).copied().unwrap_or(""),
+        );
+        PER.contains(&a) && SOURCE.contains(&b)
+            || a == "per" && b.starts_with("source")
+            || a.starts_with("per-") && SOURCE.contains(&a.get(4..).unwrap_or(""))
+    });
+    if !per_source {
+        return None;
+    }
+    // "200 sources", "200 source IPs", "200 IPs", "200 Quell-IPs": a count of sources.
+    let count = words.windows(2).find_map(|w| {
+        let (a, b) = (
+            w.first().copied().unwrap_or(""),
+            w.get(1).copied().unwrap_or(""),
+        );
+        let n: f64 = a.parse().ok()?;
+        let counts = [
+            "source",
+            "ip",
+            "quell",
+            "host",
+            "node",
+            "agent",
+            "server",
+            "instanc",
+            "generator",
+            "machine",
+            "worker",
+            "lastgenerator",
+            "vm",
+            "bot",
+            "client",
+            "address",
+            "adressen",
+        ];
+        (n >= 1.0 && counts.iter().any(|c| b.starts_with(c))).then_some(n)
+    });
+    Some(count)
 }
 
 /// All units in `text`, in order, each with the number in front of it if there is one.
@@ -241,11 +357,19 @@ fn number_before(text: &str, u: usize) -> Option<Number> {
         .or_else(|| before.strip_suffix('\u{a0}'))
         .unwrap_or(before);
     let mult_end = before.len();
+    // "2 million requests per second", "1,5 Mio. rps": a multiplier word before the unit.
+    let (before, word_mult) = word_multiplier_before(before);
     let (before, mult) = match before.as_bytes().last() {
         Some(b'k' | b'K') => (before.get(..before.len() - 1)?, 1e3),
         Some(b'M') => (before.get(..before.len() - 1)?, 1e6),
         _ => (before, 1.0),
     };
+    // "1e6 rps": the exponent and its mantissa.
+    let (before, mult) = match sci_before(before) {
+        Some((rest, exp)) => (rest, mult * 10f64.powi(exp)),
+        None => (before, mult),
+    };
+    let mult = mult * word_mult;
     let end = before.len();
     if !before.ends_with(|c: char| c.is_ascii_digit()) {
         return None;
@@ -278,6 +402,59 @@ fn number_before(text: &str, u: usize) -> Option<Number> {
         });
     }
     None
+}
+
+/// `before` without a trailing multiplier word (`million`, `Mio.`, `Tausend`) and the space
+/// before it, and the word's factor (1 when there is none).
+fn word_multiplier_before(before: &str) -> (&str, f64) {
+    let trimmed = before.trim_end_matches('.');
+    let word_at = trimmed
+        .char_indices()
+        .rev()
+        .take(17)
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(trimmed.len(), |(i, _)| i);
+    let word = trimmed.get(word_at..).unwrap_or("").to_lowercase();
+    let factor = match word.as_str() {
+        "thousand" | "tausend" | "tsd" => 1e3,
+        "million" | "millionen" | "mio" | "mln" => 1e6,
+        "billion" | "milliarde" | "milliarden" | "mrd" => 1e9,
+        _ => return (before, 1.0),
+    };
+    let head = trimmed.get(..word_at).unwrap_or("");
+    match head
+        .strip_suffix(' ')
+        .or_else(|| head.strip_suffix('\u{a0}'))
+    {
+        Some(h) if h.ends_with(|c: char| c.is_ascii_digit()) => (h, factor),
+        _ => (before, 1.0),
+    }
+}
+
+/// `before` ending in `<digits>e<1-2 digits>` (`1e6`, `2.5E+5`): the text up to the end of
+/// the mantissa and the exponent.
+fn sci_before(before: &str) -> Option<(&str, i32)> {
+    let b = before.as_bytes();
+    let digits = b
+        .iter()
+        .rev()
+        .take(3)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 2 {
+        return None;
+    }
+    let exp_at = b.len() - digits;
+    let exp: i32 = before.get(exp_at..)?.parse().ok()?;
+    let mut at = exp_at;
+    if at > 0 && b.get(at - 1) == Some(&b'+') {
+        at -= 1;
+    }
+    if at < 2 || !matches!(b.get(at - 1), Some(b'e' | b'E')) || !b.get(at - 2)?.is_ascii_digit() {
+        return None;
+    }
+    (exp <= 30).then_some((before.get(..at - 1)?, exp))
 }
 
 const NUMBER_SEPARATORS: &[char] = &[',', '.', '\'', '’', ' ', '\u{a0}', '\u{202f}'];
@@ -486,19 +663,111 @@ fn tail_numbers(text: &str, (start, end): (usize, usize)) -> Vec<f64> {
         if !starts_alone(text, whole.start()) {
             continue;
         }
-        let (digits, mult) = match whole.as_str().as_bytes().last() {
+        let (digits, mut mult) = match whole.as_str().as_bytes().last() {
             Some(b'k' | b'K') => (whole.as_str().get(..whole.len() - 1), 1e3),
             Some(b'M') => (whole.as_str().get(..whole.len() - 1), 1e6),
             _ => (Some(whole.as_str()), 1.0),
         };
-        if let (Some(per), Some(v)) = (
-            number_ends_alone(text, whole.end()),
-            digits.and_then(parse_number),
-        ) {
+        // "1e6", "2.5E+5", "10^6": scientific notation, read whole rather than as its mantissa.
+        let mut end = whole.end();
+        if let Some((len, power)) = exponent_after(text, end) {
+            end += len;
+            pos = pos.max(end);
+            match power {
+                Power::Ten(e) => mult *= 10f64.powi(e),
+                Power::Of(e) => {
+                    if let Some(v) = digits.and_then(parse_number) {
+                        mult *= v.powi(e - 1);
+                    }
+                }
+            }
+        }
+        // "up to 2 million", "1,5 Mio.", "20 Tausend": a multiplier word.
+        if let Some((len, m)) = multiplier_after(text, end) {
+            end += len;
+            mult *= m;
+        }
+        if let (Some(per), Some(v)) = (number_ends_alone(text, end), digits.and_then(parse_number))
+        {
             out.push(v * mult * per);
         }
     }
     out
+}
+
+enum Power {
+    /// `1e6`: times ten to the power.
+    Ten(i32),
+    /// `10^6`: the number itself to the power.
+    Of(i32),
+}
+
+/// Scientific notation right after a number ending at `e`: `e6`, `E+05`, `^6`; its length
+/// and the power. The exponent is at most two digits (and at most 30).
+fn exponent_after(text: &str, e: usize) -> Option<(usize, Power)> {
+    let rest = text.get(e..)?;
+    let b = rest.as_bytes();
+    let (skip, caret) = match b.first()? {
+        b'e' | b'E' => (1, false),
+        b'^' => (1, true),
+        _ => return None,
+    };
+    let sign = usize::from(matches!(b.get(skip), Some(b'+')));
+    let digits = b
+        .iter()
+        .skip(skip + sign)
+        .take(3)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 2 {
+        return None;
+    }
+    let len = skip + sign + digits;
+    if glued_after(text, e + len) {
+        return None;
+    }
+    let exp: i32 = rest.get(skip + sign..len)?.parse().ok()?;
+    if exp > 30 {
+        return None;
+    }
+    Some((
+        len,
+        if caret {
+            Power::Of(exp)
+        } else {
+            Power::Ten(exp)
+        },
+    ))
+}
+
+/// Multiplier words (`million`, `Mio.`, `Millionen`, `thousand`, `Tausend`, `Mrd.`) after a
+/// number ending at `e`, separated by one space: the bytes they take and their factor.
+fn multiplier_after(text: &str, e: usize) -> Option<(usize, f64)> {
+    let rest = text.get(e..)?;
+    let body = rest.trim_start_matches([' ', '\u{a0}']);
+    let gap = rest.len() - body.len();
+    if gap > 2 {
+        return None;
+    }
+    let word: String = body
+        .chars()
+        .take_while(|c| c.is_alphabetic())
+        .take(16)
+        .collect::<String>();
+    let lower = word.to_lowercase();
+    let factor = match lower.as_str() {
+        "thousand" | "thousands" | "tausend" | "tsd" => 1e3,
+        "million" | "millions" | "millionen" | "mio" | "mln" | "mil" => 1e6,
+        "billion" | "billions" | "milliarde" | "milliarden" | "mrd" => 1e9,
+        _ => return None,
+    };
+    let mut len = gap + word.len();
+    if text.get(e + len..).is_some_and(|r| r.starts_with('.'))
+        && matches!(lower.as_str(), "mio" | "mrd" | "tsd" | "mln")
+    {
+        len += 1;
+    }
+    Some((len, factor))
 }
 
 /// Whether a number ending at `e` stands alone: not glued to letters or followed by a
@@ -598,6 +867,47 @@ mod tests {
             "{text:?}: got {:?}, want {want}",
             rps(text)
         );
+    }
+
+    /// Red-team 059: "up to 2 million" was read as 2 requests per second.
+    #[test]
+    fn rate_in_words_million_is_two_million() {
+        assert_rps("Requests per second: up to 2 million", 2e6);
+        assert_rps("Anfragen pro Sekunde: bis zu 1,5 Mio.", 1.5e6);
+        assert_rps("Requests per second: 2 Millionen", 2e6);
+        assert_rps("about 2 million requests per second", 2e6);
+        assert_rps("RPS: 20 thousand", 20e3);
+        assert_rps("20 Tausend Anfragen pro Sekunde", 20e3);
+        assert_eq!(
+            super::bare_rate("Requests per second\nup to 2 million"),
+            Some(2e6)
+        );
+    }
+
+    /// Red-team 060: "1e6" was read as 1.
+    #[test]
+    fn rate_in_scientific_notation() {
+        assert_rps("Requests per second: 1e6", 1e6);
+        assert_rps("Requests per second: 2.5E+5", 2.5e5);
+        assert_rps("1e6 rps", 1e6);
+        assert_rps("Requests per second: 10^6", 1e6);
+        assert_eq!(super::bare_rate("RPS: 1e6"), Some(1e6));
+    }
+
+    /// Red-team 061: "9 Gbit/s per source IP (we use 200 sources)" is 1.8 Tbit/s.
+    #[test]
+    fn per_source_figure_is_multiplied_or_flagged() {
+        let t = find_traffic("Bandwidth: 9 Gbit/s per source IP (we use 200 sources)");
+        assert!(close(t.bandwidth_bps, 1.8e12), "{t:?}");
+        assert!(!t.per_source);
+        let t = find_traffic("Bandbreite: 2 Gbit/s pro Quell-IP");
+        assert!(close(t.bandwidth_bps, 2e9), "{t:?}");
+        assert!(t.per_source);
+        let t = find_traffic("Requests per second: 500 per IP");
+        assert!(t.per_source, "{t:?}");
+        // A total stated next to it, or plain "per second", is no per-source figure.
+        assert!(!find_traffic("Bandwidth: 100 Mbit/s in total (about 1 Mbit/s per IP)").per_source);
+        assert!(!find_traffic("Requests per second: max. 50").per_source);
     }
 
     #[test]
@@ -934,7 +1244,7 @@ mod tests {
 /// per minute when the label or value says so.
 pub fn bare_rate(field: &str) -> Option<f64> {
     static NUMBER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?i)\b(\d{1,3}(?:[',’]\d{3})+|\d+(?:\.\d+)?)\s*(k\b)?")
+        regex::Regex::new(r"(?i)\b(\d{1,3}(?:[',’]\d{3})+|\d+(?:\.\d+)?)(?:[eE]\+?(\d{1,2})\b)?\s*(k\b|thousand\b|tausend\b|mio\b|mln\b|millions?\b|millionen\b|billion\b|mrd\b|milliarden?\b)?")
             .expect("static regex")
     });
     let lower = field.to_lowercase();
@@ -949,8 +1259,16 @@ pub fn bare_rate(field: &str) -> Option<f64> {
                 .filter(|ch| ch.is_ascii_digit() || *ch == '.')
                 .collect();
             let mut n: f64 = digits.parse().ok()?;
-            if c.get(2).is_some() {
-                n *= 1000.0;
+            if let Some(e) = c.get(2).and_then(|e| e.as_str().parse::<i32>().ok()) {
+                n *= 10f64.powi(e);
+            }
+            if let Some(m) = c.get(3) {
+                let m = m.as_str().to_lowercase();
+                n *= match m.as_str() {
+                    "k" | "thousand" | "tausend" => 1e3,
+                    "billion" | "mrd" | "milliarde" | "milliarden" => 1e9,
+                    _ => 1e6,
+                };
             }
             Some(n)
         })
