@@ -88,9 +88,11 @@ pub fn extract(
 
     let mut doubts: Vec<Problem> = Vec::new();
     // Calling the test off or moving it: never an acceptance (the subject counts: Outlook
-    // writes "Cancelled: …" there).
-    if let Some(words) =
-        classify::cancellation(&letter.subject).or_else(|| classify::cancellation(text))
+    // writes "Cancelled: …" there; so does a "PS: the test is cancelled" below the sign-off,
+    // which the reader files as signature, disclaimers left out).
+    if let Some(words) = classify::cancellation(&letter.subject)
+        .or_else(|| classify::cancellation(text))
+        .or_else(|| classify::cancellation(&without_disclaimers(&letter.text.signature)))
     {
         doubts.push(Problem::new(
             ProblemCode::Cancellation,
@@ -213,6 +215,10 @@ pub fn extract(
             || (subject_mentions.any() && concrete));
     let mut mentions = mentions;
     mentions.merge(&subject_mentions);
+    // Text after the sign-off ("PS: we also run a load test", a second inline text part)
+    // is read by every person: what it says about the kind of test counts. It does not make
+    // a message a notification by itself.
+    mentions.merge(&classify::mentions(&letter.text.signature));
     // Targets that are the platform's own hosts make it a test of the platform itself,
     // whatever the words around them say.
     if targets
@@ -370,6 +376,33 @@ fn is_platform_host(host: &str, domains: &[String]) -> bool {
         let labels: Vec<&str> = sub.split('.').collect();
         labels.len() <= 2 && labels.first().is_some_and(|l| SERVICES.contains(l))
     })
+}
+
+/// The signature without its legal boilerplate: paragraphs of a disclaimer ("if you are not
+/// the intended recipient, please disregard …") say nothing about the test. Paragraphs are
+/// split at blank lines; one holding a disclaimer marker is left out whole.
+fn without_disclaimers(signature: &str) -> String {
+    const MARKERS: &[&str] = &[
+        "intended recipient",
+        "confidential",
+        "privileged",
+        "disclaimer",
+        "vertraulich",
+        "empfänger",
+        "haftungsausschluss",
+        "destinataire",
+        "destinatario",
+        "unsubscribe",
+        "abmelden",
+    ];
+    signature
+        .split("\n\n")
+        .filter(|p| {
+            let lower = p.to_lowercase();
+            !MARKERS.iter().any(|m| lower.contains(m))
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// The text without lines that are only about reaching people (their mail domains and
