@@ -1043,6 +1043,174 @@ mod tests {
         }
     }
 
+    /// Red team 026–029: load tests named in the other languages customers write in.
+    #[test]
+    fn load_tests_in_french_italian_spanish_dutch_portuguese_are_broad() {
+        for t in [
+            "We announce a penetration test and a test de charge (montée en charge jusqu'à 5000 utilisateurs).",
+            "Nous prévoyons des tests de charge de la boutique.",
+            "Pentest e test di carico del nostro shop.",
+            "Realizaremos una prueba de carga del portal.",
+            "Wij voeren een belastingtest uit op de webshop.",
+            "Faremos um teste de carga no portal.",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Broad, "{t}");
+        }
+    }
+
+    /// Red team 030–032: denial of service spelled out or hyphenated, floods.
+    #[test]
+    fn denial_of_service_and_floods_are_load_tests() {
+        for t in [
+            "The pen test includes a denial-of-service simulation against the checkout.",
+            "Der Pentest umfasst eine Denial of Service Simulation.",
+            "Plus a D-DoS resilience check of the API.",
+            "A volumetric attack simulation (HTTP flood, 9 Gbit/s) on day two.",
+            "We test SYN-flood protection of the shop.",
+        ] {
+            assert!(mentions(t).load, "{t}");
+        }
+    }
+
+    /// Red team 033: load tools other than k6/JMeter, and a crowd of simulated users.
+    #[test]
+    fn load_runner_and_virtual_users_are_load_tests() {
+        for t in [
+            "Manual testing with Burp Suite, plus a LoadRunner run with 20,000 virtual users.",
+            "We use NeoLoad (Tricentis) against the API.",
+            "Pentest und Performance-Messung mit 5000 gleichzeitigen Nutzern.",
+            "Ramp-up to 2k concurrent users over an hour.",
+            "The scenario runs 800 VUs.",
+        ] {
+            assert!(mentions(t).load, "{t}");
+        }
+        // Users without a number are a pen test's wording ("session handling with
+        // concurrent users"), and a negated crowd is none.
+        for t in [
+            "Pentest of session handling with concurrent users.",
+            "Pentest only, no 5000 virtual users.",
+        ] {
+            assert!(!mentions(t).load, "{t}");
+        }
+    }
+
+    /// Red team 034: plain text wrapped by the client after a hyphen.
+    #[test]
+    fn a_load_word_hyphenated_across_a_line_break_is_read() {
+        for t in [
+            "We would like to announce a penetration test and a load-\ntest of our web shop.",
+            "Wir planen einen Pentest und einen Last-\r\n   test der Webseite.",
+            "Stress-\ntest des Checkouts",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Broad, "{t:?}");
+        }
+        // A dash at the end of a line before a list stays a dash.
+        assert_eq!(
+            mentions("Pentest of the shop -\n- no other tests").class(),
+            TestClass::Standard
+        );
+    }
+
+    /// Red team 035/052: Cyrillic and Greek letters that look Latin inside a word.
+    #[test]
+    fn homoglyphs_inside_test_words_are_read_as_latin() {
+        // Cyrillic о in "load", Cyrillic а in "cancelled", Greek ο and Cyrillic е.
+        assert!(mentions("We announce a penetration test and a l\u{43e}ad test.").load);
+        assert!(mentions("Str\u{435}sst\u{435}st d\u{435}r API").load);
+        assert!(mentions("A l\u{3bf}ad test of the shop").load);
+        assert_eq!(
+            cancellation("The test is c\u{430}ncelled.").as_deref(),
+            Some("cancelled")
+        );
+        // Zero-width characters and soft hyphens inside a word are left out.
+        assert!(mentions("a lo\u{200b}ad te\u{ad}st").load);
+        // Words wholly of another script stay as written.
+        assert_eq!(fold("Нагрузочный тест сайта"), "Нагрузочный тест сайта");
+        assert_eq!(fold("Ελληνικά κείμενα"), "Ελληνικά κείμενα");
+    }
+
+    /// Red team 081–083: a pen test that goes for the hosting beneath the application.
+    #[test]
+    fn container_escape_tenants_and_shared_edge_test_the_platform() {
+        for t in [
+            "We would like to announce a penetration test of our web shop. We will also attempt a container escape and lateral movement into other namespaces on the underlying nodes.",
+            "Penetration test. In scope: tenant isolation, i.e. whether we can reach other customers' databases from our pod.",
+            "Pentest of the shop. We will also test whether your shared WAF and the hosting provider's edge router can be bypassed.",
+            "Pentest inkl. Container-Ausbruch und Zugriff auf andere Kunden.",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Broad, "{t}");
+        }
+        for t in [
+            "Penetration test of our shop. No container escape attempts, no DoS.",
+            "Pentest of our own Cloudflare WAF rules.",
+            "We will not attempt lateral movement.",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Standard, "{t}");
+        }
+    }
+
+    /// Red team 037–053: the ways people call a test off that the first list missed.
+    #[test]
+    fn cancellation_wording_found_by_the_red_team() {
+        for (t, word) in [
+            (
+                "The penetration test described below will not take place after all.",
+                "will not take place",
+            ),
+            (
+                "Please ignore this announcement, the test is no longer needed.",
+                "Please ignore this announcement",
+            ),
+            ("Management scrapped the test.", "scrapped"),
+            ("Der unten beschriebene Pentest entfällt.", "entfällt"),
+            ("Der Test fällt leider aus.", "fällt leider aus"),
+            ("Wir haben den Test abgeblasen.", "abgeblasen"),
+            (
+                "The test has been moved to January; new dates will follow.",
+                "been moved",
+            ),
+            ("The test is delayed until further notice.", "delayed until"),
+            (
+                "We have to abort the planned test; please don't whitelist anything.",
+                "have to abort",
+            ),
+            ("The test is off.", "test is off"),
+            ("STORNO: Penetration test shop", "STORNO"),
+            ("De pentest is geannuleerd.", "geannuleerd"),
+            ("De test gaat niet door.", "gaat niet door"),
+            ("O teste foi adiado.", "adiado"),
+            ("Le test n'aura pas lieu.", "aura pas lieu"),
+            ("Il test non si terrà.", "non si terrà"),
+            ("The test is C A N C E L L E D.", "CANCELLED"),
+        ] {
+            assert_eq!(cancellation(t).as_deref(), Some(word), "{t}");
+        }
+        // Honest notifications say these; none calls the test off.
+        for t in [
+            "We will abort the test immediately if the shop slows down.",
+            "Please ignore alerts from our scanner during the window.",
+            "Falls der Shop ausfällt, rufen Sie bitte sofort an.",
+            "Fällt die Seite aus, stoppen wir sofort.",
+            "The test takes place as announced; the report will follow.",
+            "Traffic from 185.199.110.17 will be moderate.",
+        ] {
+            assert_eq!(cancellation(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn folding_a_long_text_is_linear_and_keeps_ascii() {
+        let text = "load-\ntest l\u{43e}ad ".repeat(100_000);
+        let folded = fold(&text);
+        assert_eq!(folded.matches("load-test").count(), 100_000);
+        assert!(matches!(
+            fold("plain ascii text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let spaced = "a b ".repeat(200_000);
+        assert!(fold(&spaced).len() < spaced.len());
+    }
+
     #[test]
     fn a_long_text_of_test_words_is_read_right() {
         // No sentence end in 1.5 MB: once quadratic in the look-back.

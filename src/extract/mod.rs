@@ -553,6 +553,49 @@ mod tests {
         }
     }
 
+    /// Red team 073/074/076/077: what follows the sign-off is filed as signature, yet
+    /// every reader sees it.
+    #[test]
+    fn a_postscript_after_the_sign_off_counts_for_class_and_cancellation() {
+        let ex = checked(
+            "Announcement: penetration test portal",
+            &format!(
+                "{COMPLETE}\nPS: On the second day we will also run a load test with k6 at 5000 rps.\n"
+            ),
+        );
+        assert_eq!(ex.mentions.class(), TestClass::Broad);
+        let german = COMPLETE.replace("Kind regards", "Freundliche Grüsse");
+        let ex = checked(
+            "Pentest Portal",
+            &format!("{german}\nNachtrag: zusätzlich machen wir am zweiten Tag einen Lasttest.\n"),
+        );
+        assert_eq!(ex.mentions.class(), TestClass::Broad);
+        for ps in [
+            "P.S. Sorry - the test is cancelled, management decided this morning.",
+            "PS: Der Test fällt leider aus.",
+        ] {
+            let ex = checked(
+                "Announcement: penetration test portal",
+                &format!("{COMPLETE}\n{ps}\n"),
+            );
+            assert_eq!(codes(&ex), [ProblemCode::Cancellation], "{ps}");
+        }
+    }
+
+    /// A legal disclaimer in the signature ("please disregard", "withdrawn") calls nothing
+    /// off: an honest notification with one keeps no doubts.
+    #[test]
+    fn a_disclaimer_in_the_signature_is_no_cancellation() {
+        let body = format!(
+            "{COMPLETE}\nCONFIDENTIALITY NOTICE: This e-mail is confidential and intended only for\n\
+             the addressee. If you are not the intended recipient, please disregard and delete\n\
+             it; any consent given herein may be withdrawn.\n"
+        );
+        let ex = checked("Announcement: penetration test portal", &body);
+        assert_eq!(codes(&ex), []);
+        assert_eq!(ex.mentions.class(), TestClass::Standard);
+    }
+
     #[test]
     fn retracted_and_target_addresses_are_not_sources() {
         let body = COMPLETE.replace(
