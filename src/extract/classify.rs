@@ -57,7 +57,7 @@ static PLATFORM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
 /// that tries these tests the hosting itself, not the customer's application.
 static PLATFORM_ITSELF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:container|pod|docker)[\s\-]?(?:escapes?|breakouts?|break-outs?|ausbruch)|(?-u:\b)escap(?:e|ing)\s+(?:the\s+|our\s+|from\s+the\s+)?(?:containers?|pods?|sandbox)|(?-u:\b)lateral(?:e)?\s+(?:movement|bewegung)|(?-u:\b)other\s+(?:customers?'?s?|tenants?'?|namespaces?|clusters?|projects?'?)(?-u:\b)|(?-u:\b)(?:andere[nrm]?|fremde[nrm]?)\s+(?:kunden|mandanten|namespaces?)|(?-u:\b)underlying\s+(?:nodes?|hosts?|infrastructure|cluster|hypervisors?|platform)|(?-u:\b)(?:worker|kubernetes|k8s|cluster)[\s\-]nodes?(?-u:\b)|(?-u:\b)(?:multi[\s\-]?)?tenan(?:t|cy)[\s\-]+(?:isolation|separation|boundar\w*|escape)|(?-u:\b)(?:namespace|network|cross[\s\-]tenant)[\s\-]+(?:isolation|separation|escape)|(?-u:\b)mandantentrennung|(?-u:\b)hypervisor|(?-u:\b)shared\s+(?:waf|cdn|firewall|load[\s\-]?balancers?|routers?|edge|nodes?|database\s+servers?)|(?-u:\b)edge[\s\-]?(?:routers?|proxies|proxy|network)|(?-u:\b)(?:hosting|cloud)[\s\-]?provider'?s?(?-u:\b)|(?-u:\b)(?:your|ihre[nrm]?)\s+(?:waf|cdn|firewall|edge|routers?|load[\s\-]?balancers?|nodes?|hypervisors?|kubernetes|cluster)(?-u:\b)",
+        r"(?i)(?-u:\b)(?:container|pod|docker)[\s\-]?(?:escapes?|breakouts?|break-outs?|ausbruch)|(?-u:\b)escap(?:e|ing)\s+(?:the\s+|our\s+|from\s+the\s+)?(?:containers?|pods?|sandbox)|(?-u:\b)lateral(?:e)?\s+(?:movement|bewegung)|(?-u:\b)other\s+(?:customers?'?s?|tenants?'?|namespaces?|clusters?|projects?'?)(?-u:\b)|(?-u:\b)(?:andere[nrm]?|fremde[nrm]?)\s+(?:kunden|mandanten|namespaces?)|(?-u:\b)underlying\s+(?:nodes?|hosts?|infrastructure|cluster|hypervisors?|platform)|(?-u:\b)(?:worker|kubernetes|k8s|cluster)[\s\-]nodes?(?-u:\b)|(?-u:\b)(?:multi[\s\-]?)?tenan(?:t|cy)[\s\-]+(?:isolation|separation|boundar\w*|escape)|(?-u:\b)(?:namespace|network|cross[\s\-]tenant)[\s\-]+(?:isolation|separation|escape)|(?-u:\b)mandantentrennung|(?-u:\b)hypervisor|(?-u:\b)shared\s+(?:waf|cdn|firewall|load[\s\-]?balancers?|routers?|edge|nodes?|database\s+servers?)|(?-u:\b)edge[\s\-]?(?:routers?|proxies|proxy|network)|(?-u:\b)(?:hosting|cloud)[\s\-]?provider(?:'s|s'|’s)\s+(?:own\s+|shared\s+)?(?:edge|routers?|waf|cdn|firewall|network|infrastructure|nodes?|servers?|load[\s\-]?balancers?|platform|systems?)(?-u:\b)",
     )
     .expect("static regex")
 });
@@ -218,17 +218,74 @@ fn mentions_in(text: &str) -> TestMentions {
     if !m.load {
         m.load = USERS
             .find_iter(text)
-            .any(|u| !negated(text, u.start(), true));
+            .any(|u| many_users(u.as_str()) && !negated(text, u.start(), true));
     }
     // Container escapes, other tenants, the shared edge: the platform itself, unless
     // negated right before ("no container escape attempts").
     m.platform = PLATFORM_ITSELF
         .find_iter(text)
-        .any(|w| !negated(text, w.start(), false))
+        .any(|w| !negated(text, w.start(), false) && !merely_near(text, w.start()))
         || PLATFORM_WORDS
             .find_iter(text)
             .any(|w| names_the_platform_itself(text, w.start(), w.end()));
     m
+}
+
+/// Words just before a platform-itself word that make it where traffic passes or what must
+/// not be hurt, not what is tested: "allow our IPs in the shared WAF", "without affecting
+/// other customers", "to avoid impact on other tenants".
+const MERELY_NEAR: &[&str] = &[
+    "in",
+    "on",
+    "at",
+    "through",
+    "behind",
+    "via",
+    "im",
+    "am",
+    "hinter",
+    "durch",
+    "affect",
+    "affecting",
+    "affects",
+    "avoid",
+    "avoiding",
+    "impact",
+    "disturb",
+    "disturbing",
+    "harm",
+    "beeinträchtigen",
+    "stören",
+    "betreffen",
+];
+
+/// Whether one of the three words before `at` (same clause) is in [`MERELY_NEAR`].
+fn merely_near(text: &str, at: usize) -> bool {
+    clause_tail(text, at, NEAR)
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .any(|w| is_one_of(trim_word(w), MERELY_NEAR))
+}
+
+/// Fewest simulated users that make a load test: a pen tester's "2 concurrent users" for a
+/// race condition is none.
+const MIN_USERS: u64 = 50;
+
+/// Whether a [`USERS`] match names at least [`MIN_USERS`] users ("5k" counts thousands).
+fn many_users(m: &str) -> bool {
+    let number: String = m
+        .chars()
+        .take_while(|c| !c.is_alphabetic())
+        .filter(char::is_ascii_digit)
+        .take(12)
+        .collect();
+    let thousands = m
+        .chars()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(|c| c.eq_ignore_ascii_case(&'k'));
+    let n: u64 = number.parse().unwrap_or(u64::MAX);
+    n.saturating_mul(if thousands { 1000 } else { 1 }) >= MIN_USERS
 }
 
 /// A number of simulated users ("20,000 virtual users", "5k concurrent users", "500
@@ -1089,6 +1146,7 @@ mod tests {
         for t in [
             "Pentest of session handling with concurrent users.",
             "Pentest only, no 5000 virtual users.",
+            "Race conditions are tested with 2 concurrent users.",
         ] {
             assert!(!mentions(t).load, "{t}");
         }
@@ -1144,6 +1202,11 @@ mod tests {
             "Penetration test of our shop. No container escape attempts, no DoS.",
             "Pentest of our own Cloudflare WAF rules.",
             "We will not attempt lateral movement.",
+            // Where traffic passes, what must not be hurt, who hosts the shop.
+            "Please allow our IPs in your firewall and in the shared WAF.",
+            "Pentest of the shop without affecting other customers.",
+            "Pentest of the shop; we take care to avoid impact on other tenants.",
+            "Pentest of our shop, hosted by our hosting provider amazee.io.",
         ] {
             assert_eq!(mentions(t).class(), TestClass::Standard, "{t}");
         }
