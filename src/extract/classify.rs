@@ -17,8 +17,12 @@ const LOAD_WORDS: &str = r"(?-u:\b)(?:load|stress|performance|perf|soak|spike|en
           |(?-u:\b)loadtest\w*|(?-u:\b)stresstest\w*|(?-u:\b)last[\s\-]?tests?(?-u:\b)|(?-u:\b)lasttest\w*|(?-u:\b)belastungstest\w*|(?-u:\b)performance[\s\-]?tests?\w*|(?-u:\b)performancetest\w*
           |(?-u:\b)leistungs[\s\-]?test\w*|(?-u:\b)kapazit(?:ät|aet|at)s[\s\-]?test\w*|(?-u:\b)lastspitzen?\w*|(?-u:\b)(?:last|stress|belastungs)[\s\-]?(?:szenario|profil|simulation)\w*
           |(?-u:\b)(?:last|stress|performance|perf|leistungs|kapazit(?:ät|aet|at)s|belastungs|load|soak|spike)-[\s,]*(?:(?:und|oder|sowie|and|or)(?-u:\b)|&|/)
-          |(?-u:\b)ddos\w*|(?-u:\b)dos[\s\-]?(?:attack|simulation|test)\w*|(?-u:\b)flood(?:ing)?\s+test\w*
-          |(?-u:\b)(?:k6|jmeter|gatling|locust|vegeta|artillery|wrk2?|siege|apachebench|apache[\s\-]bench|blazemeter|loader\.io|tsung|bombardier|ab\s+-[nc])(?-u:\b)";
+          |(?-u:\b)ddos\w*|(?-u:\b)d[\s\-]dos\w*|(?-u:\b)dos[\s\-]?(?:attack|simulation|test|resilience)\w*|(?-u:\b)flood(?:ing)?\s+test\w*
+          |(?-u:\b)denial[\s\-]+of[\s\-]+service(?-u:\b)|(?-u:\b)volumetric(?-u:\b)|(?-u:\b)(?:https?|syn|udp|icmp|layer[\s\-]?[347]|l[347])[\s\-]flood\w*
+          |(?-u:\b)tests?\s+de\s+(?:charge|mont[ée]e\s+en\s+charge|stress|performance|r[ée]sistance)|(?-u:\b)essais?\s+de\s+charge|(?-u:\b)mont[ée]e\s+en\s+charge
+          |(?-u:\b)(?:test|prov[ae])\s+di\s+(?:carico|stress|prestazion[ei])|(?-u:\b)(?:pruebas?|tests?)\s+de\s+(?:carga|estr[ée]s|rendimiento)|(?-u:\b)testes?\s+de\s+(?:carga|stress|desempenho)
+          |(?-u:\b)belastings?[\s\-]?test\w*
+          |(?-u:\b)(?:k6|jmeter|gatling|locust|vegeta|artillery|wrk2?|siege|apachebench|apache[\s\-]bench|blazemeter|loader\.io|tsung|bombardier|ab\s+-[nc]|load[\s\-]?runner|neoload|tricentis|loadninja|webload|silk\s+performer|octoperf|loadview|flood\.io)(?-u:\b)";
 
 /// Security test words (the second alternative of [`TEST_WORDS`]).
 const SECURITY_WORDS: &str = r"(?-u:\b)pen(?:etration)?[\s\-]?test(?:s|ing|er|ers)?(?-u:\b)|(?-u:\b)pentest\w*|(?-u:\b)penetrationstest\w*
@@ -48,6 +52,16 @@ static PLATFORM_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// Words that are about the platform whatever stands around them: breaking out of a
+/// container, reaching other tenants, the shared edge in front of every customer. A pen test
+/// that tries these tests the hosting itself, not the customer's application.
+static PLATFORM_ITSELF: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?-u:\b)(?:container|pod|docker)[\s\-]?(?:escapes?|breakouts?|break-outs?|ausbruch)|(?-u:\b)escap(?:e|ing)\s+(?:the\s+|our\s+|from\s+the\s+)?(?:containers?|pods?|sandbox)|(?-u:\b)lateral(?:e)?\s+(?:movement|bewegung)|(?-u:\b)other\s+(?:customers?'?s?|tenants?'?|namespaces?|clusters?|projects?'?)(?-u:\b)|(?-u:\b)(?:andere[nrm]?|fremde[nrm]?)\s+(?:kunden|mandanten|namespaces?)|(?-u:\b)underlying\s+(?:nodes?|hosts?|infrastructure|cluster|hypervisors?|platform)|(?-u:\b)(?:worker|kubernetes|k8s|cluster)[\s\-]nodes?(?-u:\b)|(?-u:\b)(?:multi[\s\-]?)?tenan(?:t|cy)[\s\-]+(?:isolation|separation|boundar\w*|escape)|(?-u:\b)(?:namespace|network|cross[\s\-]tenant)[\s\-]+(?:isolation|separation|escape)|(?-u:\b)mandantentrennung|(?-u:\b)hypervisor|(?-u:\b)shared\s+(?:waf|cdn|firewall|load[\s\-]?balancers?|routers?|edge|nodes?|database\s+servers?)|(?-u:\b)edge[\s\-]?(?:routers?|proxies|proxy|network)|(?-u:\b)(?:hosting|cloud)[\s\-]?provider(?:'s|s'|’s)\s+(?:own\s+|shared\s+)?(?:edge|routers?|waf|cdn|firewall|network|infrastructure|nodes?|servers?|load[\s\-]?balancers?|platform|systems?)(?-u:\b)",
+    )
+    .expect("static regex")
+});
+
 /// Signs that a message asks how to announce a test rather than announcing one.
 static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -62,7 +76,7 @@ static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
 /// person reads them (review is the safe side of a wrong acceptance).
 static CANCELLATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:cancel(?:l?ed|l?ing|s|lation)?|call(?:ed|ing)?\s+(?:it\s+|the\s+test\s+|this\s+)?off|do\s+not\s+(?:schedule|proceed)|don'?t\s+(?:schedule|proceed)|please\s+disregard|postpone[ds]?|postponing|postponement|on\s+hold|withdrawn?|rescheduled?|abgesagt|absagen|absage|verschoben|verschieben|storniert|stornieren|stornierung|zurückgezogen|findet\s+nicht\s+statt|nicht\s+(?:mehr\s+)?(?:statt|stattfinden)|bitte\s+nicht\s+einplanen|nicht\s+einplanen|annulation|annullat[oaie]|rinviat[oaie]|rimandat[oaie]|cancelad[oa]s?|aplazad[oa]s?|pospuest[oa]s?|suspendid[oa]s?)(?-u:\b)|(?-u:\b)(?:annul|report)(?:ée|é)s?",
+        r"(?i)(?-u:\b)(?:cancel(?:l?ed|l?ing|s|lation)?|call(?:ed|ing)?\s+(?:it\s+|the\s+test\s+|this\s+)?off|(?:will\s+not|won'?t|wo\s+not|not\s+going\s+to|does\s+not|doesn'?t)\s+(?:take\s+place|go\s+ahead|happen|proceed)|(?:is|are)\s+not\s+(?:taking\s+place|going\s+ahead|happening)|please\s+ignore\s+(?:this|the|my|our|that)\s+(?:\w+\s+)?(?:announcement|notification|notice|e-?mail|mail|message|request|ticket)|no\s+longer\s+(?:needed|required|necessary|planned|happening|taking\s+place|going\s+ahead)|not\s+(?:needed|required|necessary)\s+any\s?more|scrap(?:ped|ping)|(?:has|have|had|was|were|is|are|been|be)\s+(?:now\s+|being\s+)?(?:moved|pushed\s+back|deferred|shelved)|new\s+dates?\s+(?:will\s+follow|to\s+follow|will\s+be\s+(?:sent|announced|communicated|shared))|delay(?:ed)?\s+until|until\s+further\s+notice|(?:we|i)\s+(?:have|had)\s+to\s+abort|(?:have|has|had|been|was|were)\s+aborted|abort(?:ing)?\s+(?:the|our|this)\s+(?:planned|scheduled|announced)|(?:do\s+not|don'?t)\s+(?:whitelist|allowlist|allow-list|white-list)\s+anything|(?:\w*test\w*|assessment)\s+is\s+(?:now\s+)?off(?:\s+the\s+table)?|storno|entf(?:ällt|aellt|allen)|f(?:ällt|aellt)\s+(?:(?:leider|daher|deshalb|somit|also|nun|jetzt|kurzfristig|komplett|ganz|ersatzlos|der\s+\w*test\w*|die\s+\w*prüfung)\s+){0,3}aus|abgeblasen|abblasen|bis\s+auf\s+weiteres|neue[rn]?\s+termine?\s+(?:folg|werden)\w*|geannuleerd|annuleren|gaat\s+niet\s+door|uitgesteld|afgelast|adiad[oa]s?|sospes[oa]|non\s+si\s+(?:svolger|far)|n[oã]o\s+(?:vai\s+)?(?:acontecer|ser\s+realizad[oa])|no\s+se\s+(?:realizar|llevar)|do\s+not\s+(?:schedule|proceed)|don'?t\s+(?:schedule|proceed)|please\s+disregard|postpone[ds]?|postponing|postponement|on\s+hold|withdrawn?|rescheduled?|abgesagt|absagen|absage|verschoben|verschieben|storniert|stornieren|stornierung|zurückgezogen|findet\s+nicht\s+statt|nicht\s+(?:mehr\s+)?(?:statt|stattfinden)|bitte\s+nicht\s+einplanen|nicht\s+einplanen|annulation|annullat[oaie]|rinviat[oaie]|rimandat[oaie]|cancelad[oa]s?|aplazad[oa]s?|pospuest[oa]s?|suspendid[oa]s?)(?-u:\b)|(?-u:\b)(?:annul|report)(?:ée|é)s?|(?-u:\b)aura\s+pas\s+lieu|(?-u:\b)non\s+(?:si\s+terr|avr)(?:à|a)",
     )
     .expect("static regex")
 });
@@ -70,7 +84,8 @@ static CANCELLATION: LazyLock<Regex> = LazyLock::new(|| {
 /// The first words calling a test off or postponing it, as written (at most 80
 /// characters), or `None`.
 pub fn cancellation(text: &str) -> Option<String> {
-    let m = CANCELLATION.find(text)?;
+    let text = fold(text);
+    let m = CANCELLATION.find(&text)?;
     let words: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
     Some(words.chars().take(80).collect())
 }
@@ -145,6 +160,11 @@ impl TestMentions {
 /// sentence around a test word is found once per sentence (later words in the same sentence
 /// reuse it, and the backward scan for a new sentence stops where the previous one ended).
 pub fn mentions(text: &str) -> TestMentions {
+    mentions_in(&fold(text))
+}
+
+/// [`mentions`] of a text already [`fold`]ed.
+fn mentions_in(text: &str) -> TestMentions {
     let mut m = TestMentions::default();
     // The sentence of the last kept test word: its bounds and whether it is a question.
     let mut sentence: Option<(usize, usize, bool)> = None;
@@ -193,10 +213,222 @@ pub fn mentions(text: &str) -> TestMentions {
     if benchmark && RATE.is_match(text) {
         m.load = true;
     }
-    m.platform = PLATFORM_WORDS
+    // "20,000 virtual users", "5000 gleichzeitige Nutzer": a crowd of simulated users is a
+    // load test whatever tool is named.
+    if !m.load {
+        m.load = USERS
+            .find_iter(text)
+            .any(|u| many_users(u.as_str()) && !negated(text, u.start(), true));
+    }
+    // Container escapes, other tenants, the shared edge: the platform itself, unless
+    // negated right before ("no container escape attempts").
+    m.platform = PLATFORM_ITSELF
         .find_iter(text)
-        .any(|w| names_the_platform_itself(text, w.start(), w.end()));
+        .any(|w| !negated(text, w.start(), false) && !merely_near(text, w.start()))
+        || PLATFORM_WORDS
+            .find_iter(text)
+            .any(|w| names_the_platform_itself(text, w.start(), w.end()));
     m
+}
+
+/// Words just before a platform-itself word that make it where traffic passes or what must
+/// not be hurt, not what is tested: "allow our IPs in the shared WAF", "without affecting
+/// other customers", "to avoid impact on other tenants".
+const MERELY_NEAR: &[&str] = &[
+    "in",
+    "on",
+    "at",
+    "through",
+    "behind",
+    "via",
+    "im",
+    "am",
+    "hinter",
+    "durch",
+    "affect",
+    "affecting",
+    "affects",
+    "avoid",
+    "avoiding",
+    "impact",
+    "disturb",
+    "disturbing",
+    "harm",
+    "beeinträchtigen",
+    "stören",
+    "betreffen",
+];
+
+/// Whether one of the three words before `at` (same clause) is in [`MERELY_NEAR`].
+fn merely_near(text: &str, at: usize) -> bool {
+    clause_tail(text, at, NEAR)
+        .split_whitespace()
+        .rev()
+        .take(3)
+        .any(|w| is_one_of(trim_word(w), MERELY_NEAR))
+}
+
+/// Fewest simulated users that make a load test: a pen tester's "2 concurrent users" for a
+/// race condition is none.
+const MIN_USERS: u64 = 50;
+
+/// Whether a [`USERS`] match names at least [`MIN_USERS`] users ("5k" counts thousands).
+fn many_users(m: &str) -> bool {
+    let number: String = m
+        .chars()
+        .take_while(|c| !c.is_alphabetic())
+        .filter(char::is_ascii_digit)
+        .take(12)
+        .collect();
+    let thousands = m
+        .chars()
+        .find(|c| c.is_alphabetic())
+        .is_some_and(|c| c.eq_ignore_ascii_case(&'k'));
+    let n: u64 = number.parse().unwrap_or(u64::MAX);
+    n.saturating_mul(if thousands { 1000 } else { 1 }) >= MIN_USERS
+}
+
+/// A number of simulated users ("20,000 virtual users", "5k concurrent users", "500
+/// gleichzeitige Nutzer", "1000 VUs").
+static USERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)[0-9][0-9,.'’ ]*\s?k?\s?(?:(?:virtual|concurrent|simultaneous|parallel|simulated)\s+(?:users?|clients?|sessions?|visitors?)|v-?users?(?-u:\b)|vus(?-u:\b)|(?:gleichzeitige|virtuelle|parallele|simulierte)[nr]?\s+(?:nutzer|benutzer|user|besucher)|utilisateurs\s+(?:simultan|virtuel|concurrent)|utenti\s+(?:simultane|virtuali|concorrenti)|usuarios\s+(?:simult|virtual|concurrent))")
+        .expect("static regex")
+});
+
+/// Latin-looking letters of other scripts (Cyrillic, Greek, fullwidth) and the Latin letter
+/// they pass for.
+fn confusable(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'с' | 'ϲ' => 'c',
+        'С' | 'Ϲ' => 'C',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'Е' | 'Ε' => 'E',
+        'һ' => 'h',
+        'Н' | 'Η' => 'H',
+        'і' | 'ι' | 'ı' => 'i',
+        'І' | 'Ι' | 'Ӏ' => 'I',
+        'ј' => 'j',
+        'Ј' => 'J',
+        'κ' | 'к' => 'k',
+        'К' | 'Κ' => 'K',
+        'ӏ' => 'l',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'о' | 'ο' => 'o',
+        'О' | 'Ο' => 'O',
+        'р' | 'ρ' => 'p',
+        'Р' | 'Ρ' => 'P',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'τ' => 't',
+        'υ' => 'u',
+        'ν' => 'v',
+        'ԝ' => 'w',
+        'х' | 'χ' => 'x',
+        'Х' | 'Χ' => 'X',
+        'у' => 'y',
+        'У' | 'Υ' => 'Y',
+        'Ζ' => 'Z',
+        // Fullwidth Latin letters.
+        '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
+            char::from_u32(c as u32 - 0xFF21 + 0x41).unwrap_or(c)
+        }
+        _ => return None,
+    })
+}
+
+/// Characters that render as nothing and may sit inside a word to break matching.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
+}
+
+/// Five or more single letters with one space between ("C A N C E L L E D").
+static SPACED_LETTERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u:\b)(?:[A-Za-z] ){4,}[A-Za-z](?-u:\b)").expect("static regex")
+});
+
+/// The text as a reader sees it, for matching words: a word written with look-alike letters
+/// of another script among Latin ones ("lоad" with a Cyrillic о) is spelled in Latin,
+/// invisible characters are left out, a word hyphenated across a line break
+/// ("load-⏎test") is joined, and letters spaced out ("C A N C E L") are closed up. Words
+/// entirely of another script (Russian, Greek text) stay as written. One pass, linear.
+pub fn fold(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let needs_chars = !text.is_ascii() || text.contains("-\n") || text.contains("-\r\n");
+    let joined: Cow<'_, str> = if needs_chars {
+        Cow::Owned(fold_chars(text))
+    } else {
+        Cow::Borrowed(text)
+    };
+    if !SPACED_LETTERS.is_match(&joined) {
+        return joined;
+    }
+    let closed = SPACED_LETTERS.replace_all(&joined, |c: &regex::Captures<'_>| {
+        c.get(0)
+            .map_or(String::new(), |m| m.as_str().replace(' ', ""))
+    });
+    Cow::Owned(closed.into_owned())
+}
+
+/// The character work of [`fold`]: words one at a time (a word is a run of letters, digits
+/// and invisible characters).
+fn fold_chars(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    // Whether the word has a look-alike letter, and whether all its letters look Latin.
+    let flush = |word: &mut String, out: &mut String| {
+        let has_confusable = word.chars().any(|c| confusable(c).is_some());
+        let latin_looking = word
+            .chars()
+            .all(|c| !c.is_alphabetic() || (c as u32) < 0x250 || confusable(c).is_some());
+        if has_confusable && latin_looking {
+            out.extend(word.chars().map(|c| confusable(c).unwrap_or(c)));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    while let Some(c) = chars.next() {
+        if invisible(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        // "load-⏎test": a hyphen at the end of a line right after a letter joins the word
+        // on the next line (the line break and indentation are dropped).
+        if c == '-' && word.chars().last().is_some_and(char::is_alphabetic) {
+            let mut ahead = chars.clone();
+            if ahead.peek() == Some(&'\r') {
+                ahead.next();
+            }
+            if ahead.next() == Some('\n') {
+                while matches!(ahead.peek(), Some(' ' | '\t')) {
+                    ahead.next();
+                }
+                if ahead.peek().is_some_and(|n| n.is_alphabetic()) {
+                    word.push('-');
+                    chars = ahead;
+                    continue;
+                }
+            }
+        }
+        flush(&mut word, &mut out);
+        out.push(c);
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// The sentence containing `start..end` (its trimmed bounds) and whether it is a question,
@@ -619,7 +851,7 @@ mod tests {
                 }
             }
         }
-        let full = mentions(text);
+        let full = mentions_in(text);
         m.platform = full.platform;
         // The benchmark rule is not about sentences.
         m.load |= full.load;
@@ -644,7 +876,7 @@ mod tests {
             )
         ) {
             let text = words.join(" ");
-            proptest::prop_assert_eq!(mentions(&text), mentions_reference(&text));
+            proptest::prop_assert_eq!(mentions_in(&text), mentions_reference(&text));
         }
     }
 
@@ -866,6 +1098,183 @@ mod tests {
         ] {
             assert_eq!(cancellation(t), None, "{t}");
         }
+    }
+
+    /// Red team 026–029: load tests named in the other languages customers write in.
+    #[test]
+    fn load_tests_in_french_italian_spanish_dutch_portuguese_are_broad() {
+        for t in [
+            "We announce a penetration test and a test de charge (montée en charge jusqu'à 5000 utilisateurs).",
+            "Nous prévoyons des tests de charge de la boutique.",
+            "Pentest e test di carico del nostro shop.",
+            "Realizaremos una prueba de carga del portal.",
+            "Wij voeren een belastingtest uit op de webshop.",
+            "Faremos um teste de carga no portal.",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Broad, "{t}");
+        }
+    }
+
+    /// Red team 030–032: denial of service spelled out or hyphenated, floods.
+    #[test]
+    fn denial_of_service_and_floods_are_load_tests() {
+        for t in [
+            "The pen test includes a denial-of-service simulation against the checkout.",
+            "Der Pentest umfasst eine Denial of Service Simulation.",
+            "Plus a D-DoS resilience check of the API.",
+            "A volumetric attack simulation (HTTP flood, 9 Gbit/s) on day two.",
+            "We test SYN-flood protection of the shop.",
+        ] {
+            assert!(mentions(t).load, "{t}");
+        }
+    }
+
+    /// Red team 033: load tools other than k6/JMeter, and a crowd of simulated users.
+    #[test]
+    fn load_runner_and_virtual_users_are_load_tests() {
+        for t in [
+            "Manual testing with Burp Suite, plus a LoadRunner run with 20,000 virtual users.",
+            "We use NeoLoad (Tricentis) against the API.",
+            "Pentest und Performance-Messung mit 5000 gleichzeitigen Nutzern.",
+            "Ramp-up to 2k concurrent users over an hour.",
+            "The scenario runs 800 VUs.",
+        ] {
+            assert!(mentions(t).load, "{t}");
+        }
+        // Users without a number are a pen test's wording ("session handling with
+        // concurrent users"), and a negated crowd is none.
+        for t in [
+            "Pentest of session handling with concurrent users.",
+            "Pentest only, no 5000 virtual users.",
+            "Race conditions are tested with 2 concurrent users.",
+        ] {
+            assert!(!mentions(t).load, "{t}");
+        }
+    }
+
+    /// Red team 034: plain text wrapped by the client after a hyphen.
+    #[test]
+    fn a_load_word_hyphenated_across_a_line_break_is_read() {
+        for t in [
+            "We would like to announce a penetration test and a load-\ntest of our web shop.",
+            "Wir planen einen Pentest und einen Last-\r\n   test der Webseite.",
+            "Stress-\ntest des Checkouts",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Broad, "{t:?}");
+        }
+        // A dash at the end of a line before a list stays a dash.
+        assert_eq!(
+            mentions("Pentest of the shop -\n- no other tests").class(),
+            TestClass::Standard
+        );
+    }
+
+    /// Red team 035/052: Cyrillic and Greek letters that look Latin inside a word.
+    #[test]
+    fn homoglyphs_inside_test_words_are_read_as_latin() {
+        // Cyrillic о in "load", Cyrillic а in "cancelled", Greek ο and Cyrillic е.
+        assert!(mentions("We announce a penetration test and a l\u{43e}ad test.").load);
+        assert!(mentions("Str\u{435}sst\u{435}st d\u{435}r API").load);
+        assert!(mentions("A l\u{3bf}ad test of the shop").load);
+        assert_eq!(
+            cancellation("The test is c\u{430}ncelled.").as_deref(),
+            Some("cancelled")
+        );
+        // Zero-width characters and soft hyphens inside a word are left out.
+        assert!(mentions("a lo\u{200b}ad te\u{ad}st").load);
+        // Words wholly of another script stay as written.
+        assert_eq!(fold("Нагрузочный тест сайта"), "Нагрузочный тест сайта");
+        assert_eq!(fold("Ελληνικά κείμενα"), "Ελληνικά κείμενα");
+    }
+
+    /// Red team 081–083: a pen test that goes for the hosting beneath the application.
+    #[test]
+    fn container_escape_tenants_and_shared_edge_test_the_platform() {
+        for t in [
+            "We would like to announce a penetration test of our web shop. We will also attempt a container escape and lateral movement into other namespaces on the underlying nodes.",
+            "Penetration test. In scope: tenant isolation, i.e. whether we can reach other customers' databases from our pod.",
+            "Pentest of the shop. We will also test whether your shared WAF and the hosting provider's edge router can be bypassed.",
+            "Pentest inkl. Container-Ausbruch und Zugriff auf andere Kunden.",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Broad, "{t}");
+        }
+        for t in [
+            "Penetration test of our shop. No container escape attempts, no DoS.",
+            "Pentest of our own Cloudflare WAF rules.",
+            "We will not attempt lateral movement.",
+            // Where traffic passes, what must not be hurt, who hosts the shop.
+            "Please allow our IPs in your firewall and in the shared WAF.",
+            "Pentest of the shop without affecting other customers.",
+            "Pentest of the shop; we take care to avoid impact on other tenants.",
+            "Pentest of our shop, hosted by our hosting provider amazee.io.",
+        ] {
+            assert_eq!(mentions(t).class(), TestClass::Standard, "{t}");
+        }
+    }
+
+    /// Red team 037–053: the ways people call a test off that the first list missed.
+    #[test]
+    fn cancellation_wording_found_by_the_red_team() {
+        for (t, word) in [
+            (
+                "The penetration test described below will not take place after all.",
+                "will not take place",
+            ),
+            (
+                "Please ignore this announcement, the test is no longer needed.",
+                "Please ignore this announcement",
+            ),
+            ("Management scrapped the test.", "scrapped"),
+            ("Der unten beschriebene Pentest entfällt.", "entfällt"),
+            ("Der Test fällt leider aus.", "fällt leider aus"),
+            ("Wir haben den Test abgeblasen.", "abgeblasen"),
+            (
+                "The test has been moved to January; new dates will follow.",
+                "been moved",
+            ),
+            ("The test is delayed until further notice.", "delayed until"),
+            (
+                "We have to abort the planned test; please don't whitelist anything.",
+                "We have to abort",
+            ),
+            ("The test is off.", "test is off"),
+            ("STORNO: Penetration test shop", "STORNO"),
+            ("De pentest is geannuleerd.", "geannuleerd"),
+            ("De test gaat niet door.", "gaat niet door"),
+            ("O teste foi adiado.", "adiado"),
+            ("Le test n'aura pas lieu.", "aura pas lieu"),
+            ("Il test non si terrà.", "non si terrà"),
+            ("The test is C A N C E L L E D.", "CANCELLED"),
+        ] {
+            assert_eq!(cancellation(t).as_deref(), Some(word), "{t}");
+        }
+        // Honest notifications say these; none calls the test off.
+        for t in [
+            "We will abort the test immediately if the shop slows down.",
+            "Please ignore alerts from our scanner during the window.",
+            "Falls der Shop ausfällt, rufen Sie bitte sofort an.",
+            "Fällt die Seite aus, stoppen wir sofort.",
+            "The test takes place as announced; the report will follow.",
+            "Traffic from 185.199.110.17 will be moderate.",
+            "We may have to abort the test if the shop slows down.",
+            "Please do not whitelist our IPs: we want to see whether the WAF blocks us.",
+            "We test at night, when it is off-peak.",
+        ] {
+            assert_eq!(cancellation(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn folding_a_long_text_is_linear_and_keeps_ascii() {
+        let text = "load-\ntest l\u{43e}ad ".repeat(100_000);
+        let folded = fold(&text);
+        assert_eq!(folded.matches("load-test").count(), 100_000);
+        assert!(matches!(
+            fold("plain ascii text"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let spaced = "a b ".repeat(200_000);
+        assert!(fold(&spaced).len() < spaced.len());
     }
 
     #[test]

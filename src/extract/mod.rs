@@ -88,9 +88,11 @@ pub fn extract(
 
     let mut doubts: Vec<Problem> = Vec::new();
     // Calling the test off or moving it: never an acceptance (the subject counts: Outlook
-    // writes "Cancelled: …" there).
-    if let Some(words) =
-        classify::cancellation(&letter.subject).or_else(|| classify::cancellation(text))
+    // writes "Cancelled: …" there; so does a "PS: the test is cancelled" below the sign-off,
+    // which the reader files as signature, disclaimers left out).
+    if let Some(words) = classify::cancellation(&letter.subject)
+        .or_else(|| classify::cancellation(text))
+        .or_else(|| classify::cancellation(&without_disclaimers(&letter.text.signature)))
     {
         doubts.push(Problem::new(
             ProblemCode::Cancellation,
@@ -213,6 +215,10 @@ pub fn extract(
             || (subject_mentions.any() && concrete));
     let mut mentions = mentions;
     mentions.merge(&subject_mentions);
+    // Text after the sign-off ("PS: we also run a load test", a second inline text part)
+    // is read by every person: what it says about the kind of test counts. It does not make
+    // a message a notification by itself.
+    mentions.merge(&classify::mentions(&letter.text.signature));
     // Targets that are the platform's own hosts make it a test of the platform itself,
     // whatever the words around them say.
     if targets
@@ -372,6 +378,33 @@ fn is_platform_host(host: &str, domains: &[String]) -> bool {
     })
 }
 
+/// The signature without its legal boilerplate: paragraphs of a disclaimer ("if you are not
+/// the intended recipient, please disregard …") say nothing about the test. Paragraphs are
+/// split at blank lines; one holding a disclaimer marker is left out whole.
+fn without_disclaimers(signature: &str) -> String {
+    const MARKERS: &[&str] = &[
+        "intended recipient",
+        "confidential",
+        "privileged",
+        "disclaimer",
+        "vertraulich",
+        "empfänger",
+        "haftungsausschluss",
+        "destinataire",
+        "destinatario",
+        "unsubscribe",
+        "abmelden",
+    ];
+    signature
+        .split("\n\n")
+        .filter(|p| {
+            let lower = p.to_lowercase();
+            !MARKERS.iter().any(|m| lower.contains(m))
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// The text without lines that are only about reaching people (their mail domains and
 /// web sites are not targets).
 fn without_mail_lines(text: &str) -> String {
@@ -518,6 +551,49 @@ mod tests {
                 "{subject} / {extra}"
             );
         }
+    }
+
+    /// Red team 073/074/076/077: what follows the sign-off is filed as signature, yet
+    /// every reader sees it.
+    #[test]
+    fn a_postscript_after_the_sign_off_counts_for_class_and_cancellation() {
+        let ex = checked(
+            "Announcement: penetration test portal",
+            &format!(
+                "{COMPLETE}\nPS: On the second day we will also run a load test with k6 at 5000 rps.\n"
+            ),
+        );
+        assert_eq!(ex.mentions.class(), TestClass::Broad);
+        let german = COMPLETE.replace("Kind regards", "Freundliche Grüsse");
+        let ex = checked(
+            "Pentest Portal",
+            &format!("{german}\nNachtrag: zusätzlich machen wir am zweiten Tag einen Lasttest.\n"),
+        );
+        assert_eq!(ex.mentions.class(), TestClass::Broad);
+        for ps in [
+            "P.S. Sorry - the test is cancelled, management decided this morning.",
+            "PS: Der Test fällt leider aus.",
+        ] {
+            let ex = checked(
+                "Announcement: penetration test portal",
+                &format!("{COMPLETE}\n{ps}\n"),
+            );
+            assert_eq!(codes(&ex), [ProblemCode::Cancellation], "{ps}");
+        }
+    }
+
+    /// A legal disclaimer in the signature ("please disregard", "withdrawn") calls nothing
+    /// off: an honest notification with one keeps no doubts.
+    #[test]
+    fn a_disclaimer_in_the_signature_is_no_cancellation() {
+        let body = format!(
+            "{COMPLETE}\nCONFIDENTIALITY NOTICE: This e-mail is confidential and intended only for\n\
+             the addressee. If you are not the intended recipient, please disregard and delete\n\
+             it; any consent given herein may be withdrawn.\n"
+        );
+        let ex = checked("Announcement: penetration test portal", &body);
+        assert_eq!(codes(&ex), []);
+        assert_eq!(ex.mentions.class(), TestClass::Standard);
     }
 
     #[test]
