@@ -120,6 +120,14 @@ pub fn extract(
         let whole = traffic::find_traffic(text);
         traffic.bandwidth_bps = traffic.bandwidth_bps.or(whole.bandwidth_bps);
         traffic.requests_per_second = traffic.requests_per_second.or(whole.requests_per_second);
+        traffic.per_source |= whole.per_source;
+    }
+    // "9 Gbit/s per source IP" without a count: the total is unknown.
+    if traffic.per_source {
+        doubts.push(Problem::new(
+            ProblemCode::ImplausibleValue,
+            "The traffic is given per source without a total; a person must work out the whole volume.",
+        ));
     }
 
     // Mail domains of the people involved are not targets unless written as such; the
@@ -138,6 +146,16 @@ pub fn extract(
             )
         })
         .unwrap_or_default();
+    if fields
+        .get(Field::Targets)
+        .as_deref()
+        .is_some_and(hosts::refers_elsewhere)
+    {
+        doubts.push(Problem::new(
+            ProblemCode::ImplausibleValue,
+            "The target field points to a list intake cannot read (an attachment or a separate list); a person must check every target.",
+        ));
+    }
     if targets.is_empty() {
         targets = hosts::find_targets_with(
             &without_mail_lines(text),
@@ -271,6 +289,22 @@ fn originating(
         .as_deref()
         .map(|t| net::find_sources(t, true, MAX_SOURCES))
         .unwrap_or_default();
+    // Address-like tokens of the field that were not read would silently shrink the list.
+    if !sources.unread.is_empty() {
+        doubts.push(Problem::new(
+            ProblemCode::ImplausibleValue,
+            format!(
+                "The originating-IP field holds {} that could not be read as addresses; a person must check the list.",
+                sources.unread.join(", ")
+            ),
+        ));
+    }
+    if labelled.as_deref().is_some_and(hosts::refers_elsewhere) {
+        doubts.push(Problem::new(
+            ProblemCode::ImplausibleValue,
+            "The originating-IP field points to a list intake cannot read (an attachment or a separate list); a person must check every address.",
+        ));
+    }
     if sources.ips.is_empty() && !sources.placeholder {
         sources = net::find_sources(text, false, MAX_SOURCES);
     }
