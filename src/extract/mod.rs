@@ -102,7 +102,7 @@ pub fn extract(
         ));
     }
 
-    let originating_ips = originating(&fields, text, &mut doubts);
+    let originating_ips = originating(&fields, text, letter, &mut doubts);
 
     let traffic_text = [Field::Bandwidth, Field::Rate, Field::Traffic]
         .iter()
@@ -149,7 +149,7 @@ pub fn extract(
     if fields
         .get(Field::Targets)
         .as_deref()
-        .is_some_and(hosts::refers_elsewhere)
+        .is_some_and(|f| refers_to_unread(f, letter))
     {
         doubts.push(Problem::new(
             ProblemCode::ImplausibleValue,
@@ -275,6 +275,22 @@ pub const MAX_SOURCES: usize = 256;
 /// Most targets kept, for the same reasons.
 pub const MAX_TARGETS: usize = 100;
 
+/// A field that points to a list intake did not read: a file kind it cannot read
+/// (spreadsheets, PDFs, documents, archives), or an attachment when none was read at all.
+/// ("see the attached source-ips.csv" beside a read CSV attachment is fine.)
+fn refers_to_unread(field: &str, letter: &Letter) -> bool {
+    if !hosts::refers_elsewhere(field) {
+        return false;
+    }
+    let lower = field.to_lowercase();
+    let unreadable_kind = [
+        ".xlsx", ".xls", ".pdf", ".docx", ".doc", ".ods", ".odt", ".zip", ".pptx", ".numbers",
+    ]
+    .iter()
+    .any(|e| lower.contains(e));
+    unreadable_kind || letter.text.attachments.trim().is_empty()
+}
+
 /// The originating addresses: from the labelled field when there is one, else from the
 /// whole text. Retracted or negated addresses and those written as targets (in the target
 /// field, the scope field, a URL, after "against") are never sources; a placeholder ("IPs
@@ -282,6 +298,7 @@ pub const MAX_TARGETS: usize = 100;
 fn originating(
     fields: &fields::Fields,
     text: &str,
+    letter: &Letter,
     doubts: &mut Vec<Problem>,
 ) -> Vec<ipnet::IpNet> {
     let labelled = fields.get(Field::Ips);
@@ -299,7 +316,7 @@ fn originating(
             ),
         ));
     }
-    if labelled.as_deref().is_some_and(hosts::refers_elsewhere) {
+    if labelled.as_deref().is_some_and(|f| refers_to_unread(f, letter)) {
         doubts.push(Problem::new(
             ProblemCode::ImplausibleValue,
             "The originating-IP field points to a list intake cannot read (an attachment or a separate list); a person must check every address.",

@@ -625,9 +625,30 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
         }
     }
     let cut = closing.unwrap_or(limit).min(limit);
-    let body = lines.iter().take(cut).copied().collect();
-    let sig = lines.iter().skip(cut).copied().collect();
+    let mut body: Vec<&str> = lines.iter().take(cut).copied().collect();
+    let mut sig: Vec<&str> = lines.iter().skip(cut).copied().collect();
+    // A postscript after the sign-off ("PS: the test is cancelled", "Nachtrag: …", a second
+    // inline part starting "Update: …") is something the sender wrote now, not part of the
+    // signature: from it on, the lines are new text again.
+    if let Some(ps) = sig.iter().position(|l| is_postscript(key(l))) {
+        body.extend(sig.drain(ps..));
+    }
     (body, sig)
+}
+
+/// A line that starts a postscript: `PS`, `P.S.`, `PPS`, `P.P.S.`, `Nachtrag`, `Addendum`,
+/// `Update`, `Edit`, `N.B.`, followed by `:` `.` `-` a space or the end.
+fn is_postscript(k: &str) -> bool {
+    let lower: String = k.chars().take(12).flat_map(char::to_lowercase).collect();
+    let rest = [
+        "p.p.s.", "p.p.s", "pps", "p.s.", "p. s.", "p.s", "ps", "nachtrag", "addendum", "update",
+        "edit", "n.b.", "nb",
+    ]
+    .iter()
+    .find_map(|m| lower.strip_prefix(m));
+    rest.is_some_and(|r| {
+        r.is_empty() || r.starts_with([':', '.', '-', ' ', ',', '\u{a0}', '\u{2013}'])
+    })
 }
 
 #[cfg(test)]
@@ -725,6 +746,43 @@ mod tests {
                     assert!(may_start_signature(&line), "{line}");
                 }
             }
+        }
+    }
+
+    /// A postscript after the sign-off is new text (red-team 072-078): an extra target, an
+    /// earlier start or a cancellation written there must be read.
+    #[test]
+    fn a_postscript_after_the_signature_is_new_text() {
+        let lines = [
+            "We plan a pen test of shop.example.ch.",
+            "",
+            "Best regards",
+            "Lukas Meier",
+            "Example AG",
+            "",
+            "PS: please add ebanking.victim-bank.ch to the scope as well.",
+        ];
+        let (body, sig) = cut_signature(&lines);
+        assert!(body.contains(&"PS: please add ebanking.victim-bank.ch to the scope as well."));
+        assert_eq!(sig, ["Best regards", "Lukas Meier", "Example AG", ""]);
+        for ps in [
+            "P.S. Sorry",
+            "Nachtrag: zusätzlich",
+            "Update: cancelled",
+            "PPS",
+            "p.s.: x",
+        ] {
+            assert!(is_postscript(ps), "{ps}");
+        }
+        for not in [
+            "Pseudo code",
+            "Psychology",
+            "Editor",
+            "Updated regularly",
+            "Nbsp",
+            "Peter",
+        ] {
+            assert!(!is_postscript(not), "{not}");
         }
     }
 
