@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Rules;
 use crate::decide::{self, RULES_VERSION, auth};
-use crate::domain::{domain_of, same_org};
+use crate::domain::{domain_of, org_domain, same_org};
 use crate::extract::{self, Extraction, dates::DateContext};
 use crate::model::{Decision, Kind, Problem, ProblemCode, Request, Verdict, Zone};
 use crate::read::{self, Letter};
@@ -94,13 +94,192 @@ pub fn check_within(
     }
 
     let letter = read::read(raw);
-    check_letter(letter, raw, arrival, rules, own_address, budget)
+    let trusted = trusted_authentication_results(raw, rules.trusted_authserv_id.as_deref());
+    check_letter(letter, &trusted, raw, arrival, rules, own_address, budget)
 }
 
-/// The stages after reading: verification, extraction, the rules. `raw` is only hashed for
-/// the reference.
+/// Bytes of the header block scanned at most for the trusted zone; real header blocks are a
+/// few kilobytes, and the reader itself gives up on far less.
+const MAX_HEAD_BYTES: usize = 256 << 10;
+/// Header fields scanned at most.
+const MAX_HEAD_FIELDS: usize = 1000;
+/// `Authentication-Results` values kept at most (the reader keeps 50 too).
+const MAX_ZONE_RESULTS: usize = 50;
+
+/// The `Authentication-Results` values our own servers wrote, topmost first.
+///
+/// Anyone can write an `Authentication-Results` header with our authserv-id into the mail
+/// they send; Postfix and OpenDMARC leave it in place below our MX's `Received:` (red-team
+/// findings 001/002). Headers are read top-down, the way servers prepend them: the trusted
+/// zone ends at the border `Received:`, the first one stamped `by` a host of the
+/// authserv-id's organization `from` a host outside it. Results below it are the sender's.
+/// Without a border, only results above the first `Received:` count; without any
+/// `Received:` (a message handed in directly), all of them. Without a configured authserv-id
+/// there is no border to find: every value is returned and verification keeps trusting the
+/// topmost only.
+///
+/// Pure and linear: bytes up to the first blank line, at most [`MAX_HEAD_BYTES`], unfolded.
+pub fn trusted_authentication_results(raw: &[u8], authserv_id: Option<&str>) -> Vec<String> {
+    let fields = header_fields(raw);
+    let is_ar = |name: &str| name.eq_ignore_ascii_case("authentication-results");
+    let is_received = |name: &str| name.eq_ignore_ascii_case("received");
+    let Some(id) = authserv_id else {
+        return fields
+            .into_iter()
+            .filter(|(n, _)| is_ar(n))
+            .map(|(_, v)| v)
+            .take(MAX_ZONE_RESULTS)
+            .collect();
+    };
+    let id = id.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ours = org_domain(&id).unwrap_or(id);
+    let border = fields
+        .iter()
+        .position(|(n, v)| is_received(n) && is_border_received(v, &ours));
+    let end = border
+        .or_else(|| fields.iter().position(|(n, _)| is_received(n)))
+        .unwrap_or(fields.len());
+    fields
+        .into_iter()
+        .take(end)
+        .filter(|(n, _)| is_ar(n))
+        .map(|(_, v)| v)
+        .take(MAX_ZONE_RESULTS)
+        .collect()
+}
+
+/// The header fields of `raw` as (name, unfolded value), top-down. The block ends at the
+/// first line that is empty or only whitespace (the reader stops there too: a field after
+/// such a line is body to every client), and after [`MAX_HEAD_BYTES`] bytes.
+fn header_fields(raw: &[u8]) -> Vec<(String, String)> {
+    let head = raw.get(..raw.len().min(MAX_HEAD_BYTES)).unwrap_or(&[]);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+        let text = String::from_utf8_lossy(line);
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            // A folded continuation of the field above (RFC 5322 §2.2.3).
+            if let Some((_, v)) = fields.last_mut() {
+                v.push(' ');
+                v.push_str(text.trim());
+            }
+            continue;
+        }
+        if fields.len() >= MAX_HEAD_FIELDS {
+            break;
+        }
+        match text.split_once(':') {
+            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+                fields.push((name.to_string(), value.trim().to_string()));
+            }
+            // Not a field (a mbox `From ` line, junk): it ends no zone and counts as nothing.
+            _ => fields.push((String::new(), String::new())),
+        }
+    }
+    fields
+}
+
+/// A `Received:` value our organization `ours` stamped for a connection from outside it:
+/// the `by` host is under `ours`, and the `from` clause shows a host or address outside.
+///
+/// The `from` clause holds the client's HELO name (the client's choice), the reverse name
+/// and the connecting IP address (both checked by the receiving server). It is inside only
+/// when every dotted name in it is under `ours` and every IP address in it is loopback or
+/// private: a client that says `HELO relay.amazee.io` still connects from its own address.
+fn is_border_received(value: &str, ours: &str) -> bool {
+    // Words outside comments for `from`/`by`; the `from` clause with its comment.
+    let mut from_words: Vec<String> = Vec::new();
+    let mut by_host: Option<String> = None;
+    let mut section = "";
+    let mut depth = 0u32;
+    let mut word = String::new();
+    let mut words: Vec<(u32, String)> = Vec::new();
+    for c in value.chars() {
+        match c {
+            '(' => {
+                words.push((depth, std::mem::take(&mut word)));
+                depth = depth.saturating_add(1);
+            }
+            ')' => {
+                words.push((depth, std::mem::take(&mut word)));
+                depth = depth.saturating_sub(1);
+            }
+            ';' if depth == 0 => {
+                // The date follows: the clauses are over.
+                words.push((depth, std::mem::take(&mut word)));
+                break;
+            }
+            c if c.is_whitespace() || c == '[' || c == ']' || c == ',' => {
+                words.push((depth, std::mem::take(&mut word)));
+            }
+            c => word.push(c),
+        }
+    }
+    words.push((depth, word));
+    for (depth, w) in words.into_iter().filter(|(_, w)| !w.is_empty()) {
+        if depth == 0 {
+            let lower = w.to_ascii_lowercase();
+            match lower.as_str() {
+                "from" | "by" | "via" | "with" | "id" | "for" => {
+                    section = match lower.as_str() {
+                        "from" => "from",
+                        "by" => "by",
+                        _ => "other",
+                    };
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match section {
+            "from" => from_words.push(w.to_ascii_lowercase()),
+            "by" if depth == 0 && by_host.is_none() => by_host = Some(w.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    let Some(by) = by_host else {
+        return false;
+    };
+    if !crate::domain::is_under(&by, ours) {
+        return false;
+    }
+    if from_words.is_empty() {
+        // Stamped by one of our hosts for a local submission or a pickup: no border.
+        return false;
+    }
+    from_words.iter().any(|w| outside(w, ours))
+}
+
+/// One word of a `Received: from` clause names something outside `ours`: a public IP
+/// address, or a dotted host name not under `ours`. Undotted words (`localhost`, `unknown`,
+/// `helo=`) say nothing.
+fn outside(word: &str, ours: &str) -> bool {
+    let w = word
+        .rsplit_once('=')
+        .map_or(word, |(_, v)| v)
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '.');
+    let ip_text = w.strip_prefix("ipv6:").unwrap_or(w);
+    if let Ok(ip) = ip_text.parse::<std::net::IpAddr>() {
+        return match ip {
+            std::net::IpAddr::V4(a) => !(a.is_loopback() || a.is_private()),
+            std::net::IpAddr::V6(a) => {
+                !(a.is_loopback()
+                    || (a.segments().first().copied().unwrap_or(0) & 0xfe00) == 0xfc00)
+            }
+        };
+    }
+    w.contains('.') && !crate::domain::is_under(w, ours)
+}
+
+/// The stages after reading: verification, extraction, the rules. `trusted` holds the
+/// `Authentication-Results` values of our own zone ([`trusted_authentication_results`]);
+/// `raw` is only hashed for the reference.
 fn check_letter(
     letter: Letter,
+    trusted: &[String],
     raw: &[u8],
     arrival: Arrival,
     rules: &Rules,
@@ -118,7 +297,7 @@ fn check_letter(
         return too_complex(v, letter, None, budget, default_zone, notice_rules);
     }
     let own_domain = own_address.rsplit_once('@').map_or("", |(_, d)| d);
-    let sender = auth::verify(&letter, rules, own_address);
+    let sender = auth::verify_with(&letter, trusted, rules, own_address);
     v.sender_verified = sender.verified();
 
     if let Some(why) = automated(&letter, own_address) {
@@ -501,8 +680,10 @@ mod tests {
         let raw = fixture(name);
         let mut letter = read::read(&raw);
         edit(&mut letter);
+        let trusted = letter.authentication_results.clone();
         check_letter(
             letter,
+            &trusted,
             &raw,
             fallback(),
             rules,
@@ -614,6 +795,139 @@ mod tests {
         });
         assert_eq!(c.verdict.decision, Decision::Review);
         assert!(c.verdict.has(ProblemCode::TargetNotOwned));
+    }
+
+    // --- Whose Authentication-Results count ---
+
+    /// The header block of an honest message through our MX, with `below` inserted under
+    /// our MX's `Received:` (where a sender's own headers arrive).
+    fn head_with_below(below: &str) -> Vec<u8> {
+        format!(
+            "Return-Path: <it-security@victim-bank.ch>\r\n\
+Delivered-To: support@amazee.io\r\n\
+Authentication-Results: mx.amazee.io;\r\n\
+\tdkim=none (message not signed);\r\n\
+\tspf=none smtp.mailfrom=victim-bank.ch;\r\n\
+\tdmarc=none (p=none dis=none) header.from=victim-bank.ch\r\n\
+Received: from mail.victim-bank.ch (mail.victim-bank.ch [185.199.110.2])\r\n\
+\tby mx.amazee.io (Postfix) with ESMTPS id 4Zk2Lq0tZ9z9sT\r\n\
+\tfor <support@amazee.io>; Thu, 26 Nov 2026 10:00:00 +0100 (CET)\r\n\
+{below}\
+Received: from [192.168.10.23] ([192.168.10.23])\r\n\
+\tby mail.victim-bank.ch (Postfix) with ESMTPSA id ts9z9zt0ql2kz40\r\n\
+\t; Thu, 26 Nov 2026 08:59:40 +0000\r\n\
+From: Lukas Meier <it-security@victim-bank.ch>\r\n\
+Subject: Penetration test announcement\r\n\
+\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim-bank.ch\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_forged_dmarc_pass_with_our_id_below_our_received_does_not_count() {
+        // Red-team 001: "Authentication-Results: mx.amazee.io; ... dmarc=pass" written by
+        // the sender under our MX's Received: only our dmarc=none counts.
+        let raw = head_with_below(
+            "Authentication-Results: mx.amazee.io;\r\n\tdkim=pass header.d=victim-bank.ch;\r\n\tdmarc=pass header.from=victim-bank.ch\r\n",
+        );
+        let zone = trusted_authentication_results(&raw, Some("mx.amazee.io"));
+        assert_eq!(zone.len(), 1, "{zone:?}");
+        assert!(zone[0].contains("dmarc=none"), "{zone:?}");
+        assert!(!auth::check_sender(&zone, Some("mx.amazee.io"), "victim-bank.ch").is_verified());
+        // The reader sees both; only the zone is trusted.
+        assert_eq!(read::read(&raw).authentication_results.len(), 2);
+    }
+
+    #[test]
+    fn a_forged_aligned_dkim_pass_below_our_received_does_not_count() {
+        // Red-team 002: only `dkim=pass header.d=victim` is added, for a domain without DMARC.
+        let raw = head_with_below(
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=victim-bank.ch\r\n",
+        );
+        let zone = trusted_authentication_results(&raw, Some("mx.amazee.io"));
+        assert_eq!(zone.len(), 1, "{zone:?}");
+        assert!(!auth::check_sender(&zone, Some("mx.amazee.io"), "victim-bank.ch").is_verified());
+    }
+
+    #[test]
+    fn the_red_team_forgeries_go_to_review_without_reply() {
+        let rules = Rules {
+            trusted_authserv_id: Some("mx.amazee.io".into()),
+            ..Rules::default()
+        };
+        for below in [
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=victim-bank.ch; spf=pass smtp.mailfrom=victim-bank.ch; dmarc=pass header.from=victim-bank.ch\r\n",
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=victim-bank.ch\r\n",
+        ] {
+            let c = check(&head_with_below(below), fallback(), &rules, OWN);
+            assert!(!c.verdict.sender_verified, "{below}");
+            assert_eq!(c.reply_address, None, "{below}");
+        }
+    }
+
+    #[test]
+    fn our_headers_above_internal_hops_count_and_a_spoofed_helo_is_still_a_border() {
+        // Postfix with amavis: the re-injection hop from localhost is ours, the border is
+        // the hop from the sender's server; all our results above it count.
+        let raw = b"Received: from localhost (localhost [127.0.0.1])\r\n\tby mx.amazee.io (Postfix) with ESMTP id 1; Thu, 26 Nov 2026 10:00:02 +0100\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=example.ch\r\n\
+Received: from mail.example.ch (mail.example.ch [185.199.110.2])\r\n\tby mx.amazee.io (Postfix) with ESMTPS id 2; Thu, 26 Nov 2026 10:00:00 +0100\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim.ch\r\n\
+From: a@example.ch\r\n\r\nbody\r\n";
+        let zone = trusted_authentication_results(raw, Some("mx.amazee.io"));
+        assert_eq!(
+            zone,
+            vec!["mx.amazee.io; dmarc=pass header.from=example.ch".to_string()]
+        );
+        // A client saying HELO relay.amazee.io still connects from its own public address.
+        let raw = b"Authentication-Results: mx.amazee.io; dmarc=none header.from=victim.ch\r\n\
+Received: from relay.amazee.io (unknown [203.0.113.9])\r\n\tby mx.amazee.io (Postfix) with ESMTP id 2; Thu, 26 Nov 2026 10:00:00 +0100\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim.ch\r\n\
+Received: from x (x [203.0.113.9]) by mx.amazee.io; Thu, 26 Nov 2026 09:59:00 +0100\r\n\
+From: a@victim.ch\r\n\r\n";
+        let zone = trusted_authentication_results(raw, Some("mx.amazee.io"));
+        assert_eq!(zone.len(), 1, "{zone:?}");
+        assert!(zone[0].contains("dmarc=none"));
+    }
+
+    #[test]
+    fn without_a_border_only_results_above_the_first_received_count() {
+        // No Received by our hosts: nothing below the first hop is ours.
+        let raw = b"Authentication-Results: mx.amazee.io; dmarc=none header.from=victim.ch\r\n\
+Received: from a.example.net (a.example.net [203.0.113.1]) by b.example.net; Thu, 26 Nov 2026 09:00:00 +0000\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim.ch\r\n\
+From: a@victim.ch\r\n\r\n";
+        assert_eq!(
+            trusted_authentication_results(raw, Some("mx.amazee.io")).len(),
+            1
+        );
+        // No Received at all: every header, as before.
+        let raw = b"Authentication-Results: mx.amazee.io; dmarc=pass header.from=x.ch\r\nAuthentication-Results: mx.amazee.io; dkim=pass header.d=x.ch\r\nFrom: a@x.ch\r\n\r\n";
+        assert_eq!(
+            trusted_authentication_results(raw, Some("mx.amazee.io")).len(),
+            2
+        );
+        // Without a configured id every value goes on; the topmost rule applies in auth.
+        let raw = head_with_below(
+            "Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim-bank.ch\r\n",
+        );
+        assert_eq!(trusted_authentication_results(&raw, None).len(), 2);
+    }
+
+    #[test]
+    fn the_header_scan_is_bounded_and_total() {
+        assert!(trusted_authentication_results(b"", Some("mx.amazee.io")).is_empty());
+        assert!(
+            trusted_authentication_results(b"\xff\xfe:\r\n\t\r\n", Some("mx.amazee.io")).is_empty()
+        );
+        let mut raw = Vec::new();
+        for _ in 0..200_000 {
+            raw.extend_from_slice(b"Received: from a (a [1.2.3.4]) by b (c (d (e\r\n");
+        }
+        let t = Instant::now();
+        let _ = trusted_authentication_results(&raw, Some("mx.amazee.io"));
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     }
 
     // --- Machines ---

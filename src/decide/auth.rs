@@ -60,6 +60,18 @@ impl Sender {
 /// Verifies the sender of `letter` under `rules`. `own_address` is our `addresses.from`:
 /// mail claiming our own domains (or the platform's) is never taken without verification.
 pub fn verify(letter: &Letter, rules: &Rules, own_address: &str) -> Sender {
+    verify_with(letter, &letter.authentication_results, rules, own_address)
+}
+
+/// [`verify`] over `headers`, the `Authentication-Results` values of our own zone (topmost
+/// first), as `check::trusted_authentication_results` finds them in the raw header block:
+/// a header with our id below our MX's `Received:` is the sender's and never counts.
+pub fn verify_with(
+    letter: &Letter,
+    headers: &[String],
+    rules: &Rules,
+    own_address: &str,
+) -> Sender {
     let domain = if letter.from_problem.is_none() {
         letter.from.as_deref().and_then(domain_of)
     } else {
@@ -78,11 +90,9 @@ pub fn verify(letter: &Letter, rules: &Rules, own_address: &str) -> Sender {
             SenderVerification::Off => SenderCheck::Verified(
                 "sender verification is off ([rules] sender_verification)".into(),
             ),
-            SenderVerification::Dmarc => check_sender(
-                &letter.authentication_results,
-                rules.trusted_authserv_id.as_deref(),
-                d,
-            ),
+            SenderVerification::Dmarc => {
+                check_sender(headers, rules.trusted_authserv_id.as_deref(), d)
+            }
         },
     };
     Sender { domain, check }
@@ -147,6 +157,11 @@ pub fn check_sender(
 /// The verdict over the trusted headers' results.
 fn evaluate(trusted: &[&ArHeader], from: &str) -> SenderCheck {
     let results = || trusted.iter().flat_map(|h| h.results.iter());
+    if let Some((a, b)) = contradiction(trusted) {
+        return SenderCheck::Unverified(format!(
+            "our Authentication-Results contradict each other ({a} and {b})"
+        ));
+    }
     // Any failure of the verdict-carrying methods wins over any pass.
     if let Some(r) = results().find(|r| {
         r.method == "dmarc" && matches!(r.result.as_str(), "fail" | "temperror" | "permerror")
@@ -239,6 +254,53 @@ fn evaluate(trusted: &[&ArHeader], from: &str) -> SenderCheck {
             seen.join(", ")
         ))
     }
+}
+
+/// Two results among our headers that cannot both be true, as `method=result` words: one
+/// check of one identity gives one result, so a second one was written by someone else
+/// (a forged header that got past the zone, or a confused relay). DMARC is evaluated once
+/// per message; SPF once per envelope sender; DKIM once per signature (domain and
+/// selector), and `dkim=none` says there is no signature at all.
+fn contradiction(trusted: &[&ArHeader]) -> Option<(String, String)> {
+    let results: Vec<&AuthResult> = trusted
+        .iter()
+        .flat_map(|h| h.results.iter())
+        .take(MAX_RESULTS)
+        .collect();
+    let key = |r: &AuthResult| -> Option<String> {
+        let p = |name: &str| {
+            r.prop(name)
+                .unwrap_or("")
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        };
+        match r.method.as_str() {
+            "dmarc" => Some(String::new()),
+            "spf" => Some(p("smtp.mailfrom")),
+            "dkim" => Some(format!("{}/{}", p("header.d"), p("header.s"))),
+            _ => None,
+        }
+    };
+    // Quadratic in at most MAX_RESULTS clauses.
+    for (i, a) in results.iter().enumerate() {
+        for b in results.iter().skip(i + 1) {
+            if a.method != b.method || a.result == b.result {
+                continue;
+            }
+            let clash = if a.method == "dkim" && (a.result == "none" || b.result == "none") {
+                true
+            } else {
+                key(a).is_some() && key(a) == key(b)
+            };
+            if clash {
+                return Some((
+                    format!("{}={}", a.method, a.result),
+                    format!("{}={}", b.method, b.result),
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// One `Authentication-Results` header.
@@ -631,6 +693,43 @@ mod tests {
             "mx.amazee.io; dmarc=fail header.from=example.ch".to_string(),
         ];
         assert!(!verified(&check_sender(
+            &headers,
+            Some("mx.amazee.io"),
+            "example.ch"
+        )));
+    }
+
+    #[test]
+    fn contradicting_results_among_our_headers_are_unverified() {
+        // Red-team 001: our dmarc=none next to a forged dmarc=pass with our id.
+        let headers = vec![
+            "mx.amazee.io; dkim=none (message not signed); spf=none smtp.mailfrom=victim-bank.ch; dmarc=none (p=none dis=none) header.from=victim-bank.ch".to_string(),
+            "mx.amazee.io; dkim=pass header.d=victim-bank.ch; spf=pass smtp.mailfrom=victim-bank.ch; dmarc=pass header.from=victim-bank.ch".to_string(),
+        ];
+        let w = why(&check_sender(
+            &headers,
+            Some("mx.amazee.io"),
+            "victim-bank.ch",
+        ));
+        assert!(w.contains("contradict each other"), "{w}");
+        // Red-team 002: "not signed" next to an aligned DKIM pass.
+        let headers = vec![
+            "mx.amazee.io; dkim=none (message not signed); dmarc=none header.from=victim-bank.ch"
+                .to_string(),
+            "mx.amazee.io; dkim=pass header.d=victim-bank.ch".to_string(),
+        ];
+        let w = why(&check_sender(
+            &headers,
+            Some("mx.amazee.io"),
+            "victim-bank.ch",
+        ));
+        assert!(w.contains("contradict each other"), "{w}");
+        // Two signatures of different domains and a failing second signature are normal.
+        let headers = vec![
+            "mx.amazee.io; dkim=pass header.d=example.ch header.s=s1; dkim=fail header.d=mailer-example.net header.s=k1; dkim=pass header.d=example.ch header.s=s2; dmarc=pass header.from=example.ch".to_string(),
+            "mx.amazee.io; spf=pass smtp.mailfrom=example.ch".to_string(),
+        ];
+        assert!(verified(&check_sender(
             &headers,
             Some("mx.amazee.io"),
             "example.ch"
