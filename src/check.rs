@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Rules;
 use crate::decide::{self, RULES_VERSION, auth};
-use crate::domain::{domain_of, org_domain, same_org};
+use crate::domain::{domain_of, is_shared_mail_provider, org_domain, same_org};
 use crate::extract::{self, Extraction, dates::DateContext};
 use crate::model::{Decision, Kind, Problem, ProblemCode, Request, Verdict, Zone};
 use crate::read::{self, Letter};
@@ -444,7 +444,7 @@ fn is_complete_notification(ex: &Extraction) -> bool {
 }
 
 /// The one address a reply may go to: the verified From, or its Reply-To when that is in
-/// the same organizational domain. Never an unverified sender, never a message without a
+/// the same organizational domain and that domain is no shared mail provider. Never an unverified sender, never a message without a
 /// single From, never one of our own addresses. A bare forward's author is not asked:
 /// the forwarder (the From) is who wrote to us.
 fn reply_address(
@@ -461,9 +461,13 @@ fn reply_address(
     if auth::is_own(&from_domain, rules, own_address) || from.eq_ignore_ascii_case(own_address) {
         return None;
     }
+    // On a shared mail provider (gmail.com, bluewin.ch, …) the same domain is a stranger's
+    // mailbox: red-team 067 had a Reply-To of another gmail.com user.
     let reply_to = letter.reply_to.as_deref().filter(|r| {
         domain_of(r).is_some_and(|d| {
             (same_org(&d, &from_domain) || d == from_domain)
+                && !is_shared_mail_provider(&from_domain)
+                && !is_shared_mail_provider(&d)
                 && !auth::is_own(&d, rules, own_address)
         })
     });
@@ -733,6 +737,27 @@ mod tests {
                 Some("lukas.meier@bergbahnen-example.ch"),
                 "{foreign}"
             );
+        }
+    }
+
+    #[test]
+    fn a_reply_to_another_freemail_user_is_never_used() {
+        // Red-team 067: "Please reply to my colleague" from a verified gmail.com address,
+        // Reply-To another gmail.com mailbox: same domain, but a stranger's.
+        for (from, reply_to) in [
+            ("jane.doe.7731@gmail.com", "victim.person@gmail.com"),
+            ("hans.muster@bluewin.ch", "anna.beispiel@bluewin.ch"),
+            ("max@gmx.ch", "erika@gmx.net"),
+        ] {
+            let d = domain_of(from).unwrap();
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.from = Some(from.into());
+                l.reply_to = Some(reply_to.into());
+                l.authentication_results = vec![format!(
+                    "mx.amazee.io; dkim=pass header.d={d}; dmarc=pass header.from={d}"
+                )];
+            });
+            assert_eq!(c.reply_address.as_deref(), Some(from), "{reply_to}");
         }
     }
 
