@@ -513,6 +513,12 @@ fn alternatives_disagree(a: &Extraction, b: &Extraction) -> Option<Problem> {
     if email(ra) != email(rb) {
         differ.push("contact e-mail");
     }
+    // The kind of test decides the notice: one rendering saying "penetration test" and the
+    // other "load test" is two announcements (red-team 036).
+    let (ma, mb) = (&a.mentions, &b.mentions);
+    if ma.class() != mb.class() || ma.load != mb.load || ma.platform != mb.platform {
+        differ.push("kind of test");
+    }
     let cancelled = |e: &Extraction| e.doubts.iter().any(|d| d.code == ProblemCode::Cancellation);
     if cancelled(a) != cancelled(b) {
         differ.push("cancellation");
@@ -1041,6 +1047,40 @@ From: a@victim.ch\r\n\r\n";
                 Some("plain and HTML text disagree")
             );
         }
+    }
+
+    #[test]
+    fn html_announcing_a_load_test_next_to_a_plain_pen_test_disagrees() {
+        // Red-team 036: text/plain "penetration test", text/html "load test (50,000
+        // concurrent users)": the notice depends on which one a person reads.
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.alt_new = Some(format!(
+                "{}\nWir führen zusätzlich einen Lasttest mit 50'000 gleichzeitigen Benutzern durch.\n",
+                l.text.new
+            ));
+        });
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Review,
+            "{:?}",
+            c.verdict.problems
+        );
+        let p = c
+            .verdict
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::AlternativesDisagree)
+            .unwrap_or_else(|| panic!("{:?}", c.verdict.problems));
+        assert!(p.message.contains("kind of test"), "{}", p.message);
+        let mut a = Extraction::default();
+        a.mentions.security = true;
+        let mut b = a.clone();
+        b.mentions.load = true;
+        assert!(alternatives_disagree(&a, &b).is_some());
+        let mut b = a.clone();
+        b.mentions.platform = true;
+        assert!(alternatives_disagree(&a, &b).is_some());
+        assert!(alternatives_disagree(&a, &a.clone()).is_none());
     }
 
     #[test]
