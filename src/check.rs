@@ -405,6 +405,10 @@ fn check_letter(
         }
     }
 
+    if let Some(p) = hosts_named_elsewhere(&ex, &text, &sender, rules, own_domain) {
+        ex.doubts.push(p);
+    }
+
     let zone = ex.zone.unwrap_or(default_zone);
     let f = decide::judge(&ex, &sender, rules, received, zone);
     if budget.exceeded() {
@@ -422,6 +426,56 @@ fn check_letter(
         reply_address,
     }
 }
+
+/// Hosts named in the text outside the target list are tested too ("the test also covers
+/// the single sign-on at login.victim-bank.ch", red-team 013): each must be owned like a
+/// target. The `target_not_owned` problem naming those that are not, else `None`. Tool and
+/// reference sites the hosts module drops, our own domain and the platform's own hosts
+/// never count; the sender's own web site is owned anyway.
+fn hosts_named_elsewhere(
+    ex: &Extraction,
+    text: &str,
+    sender: &auth::Sender,
+    rules: &Rules,
+    own_domain: &str,
+) -> Option<Problem> {
+    let excluded = [own_domain];
+    let named = extract::hosts::find_targets_with(
+        text,
+        &extract::hosts::Context {
+            excluded: &excluded,
+            platform_domains: &rules.platform_domains,
+            labelled: false,
+        },
+    );
+    let listed = |h: &str| ex.request.targets.iter().any(|t| t.eq_ignore_ascii_case(h));
+    let mut others: Vec<&str> = named
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !listed(h) && !decide::owned(h, sender.domain.as_deref(), rules))
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let more = others.len().saturating_sub(MAX_OTHER_HOSTS_LISTED);
+    others.truncate(MAX_OTHER_HOSTS_LISTED);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let who = sender.domain.as_deref().unwrap_or("no single sender");
+    Some(Problem::new(
+        ProblemCode::TargetNotOwned,
+        format!(
+            "The message also names {}{more} outside the target list, not known to belong to the sender ({who}); if it is tested too, confirm the sender may announce tests of it.",
+            others.join(", ")
+        ),
+    ))
+}
+
+/// Hosts named at most in the problem about hosts outside the target list.
+const MAX_OTHER_HOSTS_LISTED: usize = 10;
 
 /// Copies the rules' findings and the request into the verdict.
 fn fill(v: &mut Verdict, f: decide::Findings, ex: &Extraction, zone: Zone) {
@@ -959,6 +1013,53 @@ From: a@victim.ch\r\n\r\n";
         let t = Instant::now();
         let _ = trusted_authentication_results(&raw, Some("mx.amazee.io"));
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+
+    // --- Hosts outside the target field ---
+
+    #[test]
+    fn a_victim_host_named_only_in_the_prose_is_not_owned() {
+        // Red-team 013: the target field lists only the sender's host; the prose adds one.
+        for sentence in [
+            "The test also covers the single sign-on at login.victim-bank.ch.",
+            "Der Test umfasst auch das Single Sign-on unter https://login.victim-bank.ch/auth.",
+        ] {
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.text.new = l.text.new.replacen("\n", &format!("\n{sentence}\n"), 1);
+            });
+            assert_eq!(c.verdict.decision, Decision::Review, "{sentence}");
+            let p = c
+                .verdict
+                .problems
+                .iter()
+                .find(|p| p.code == ProblemCode::TargetNotOwned)
+                .unwrap_or_else(|| panic!("{sentence}: {:?}", c.verdict.problems));
+            assert!(p.message.contains("login.victim-bank.ch"), "{}", p.message);
+            assert!(
+                !c.verdict
+                    .request
+                    .targets
+                    .iter()
+                    .any(|t| t.contains("victim"))
+            );
+        }
+    }
+
+    #[test]
+    fn own_hosts_platform_hosts_and_tool_sites_in_the_prose_are_fine() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.text.new = l.text.new.replacen(
+                "\n",
+                "\nWe test with Burp Suite (portswigger.net) and OWASP ZAP; more on www.bergbahnen-example.ch, hosted on dashboard.amazeeio.cloud.\n",
+                1,
+            );
+        });
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Accept,
+            "{:?}",
+            c.verdict.problems
+        );
     }
 
     // --- Machines ---

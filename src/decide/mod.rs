@@ -331,7 +331,7 @@ pub fn unowned_targets(targets: &[String], sender: Option<&str>, rules: &Rules) 
     Some(Problem::new(
         ProblemCode::TargetNotOwned,
         format!(
-            "Target not known to belong to the sender ({who}): {}{more_text}. It is not under the sender's domain, not a platform host, and not listed for the sender in the customer registry; confirm the sender may announce tests of it.",
+            "Target not known to belong to the sender ({who}): {}{more_text}. It is not under the sender's domain, not one of the platform's own hosts, and not listed for the sender in the customer registry; confirm the sender may announce tests of it.",
             list.join(", ")
         ),
     ))
