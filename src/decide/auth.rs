@@ -221,7 +221,9 @@ fn evaluate(trusted: &[&ArHeader], from: &str) -> SenderCheck {
             _ => continue,
         };
         let identity = identity.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-        if r.result == "pass" {
+        if r.result == "pass" && r.test_mode {
+            seen.push(format!("{}=pass in test mode", r.method));
+        } else if r.result == "pass" {
             match identity {
                 Some(d) if same_org(&d, from) => {
                     let how = if r.method == "dkim" { "DKIM" } else { "SPF" };
@@ -320,6 +322,8 @@ struct AuthResult {
     result: String,
     /// `(ptype.property, value)`, property lowercase, value as written (unquoted).
     props: Vec<(String, String)>,
+    /// A comment in the clause says the key is in test mode.
+    test_mode: bool,
 }
 
 impl AuthResult {
@@ -338,6 +342,9 @@ enum Tok {
     Word(String),
     Eq,
     Semi,
+    /// A comment saying `test mode`: OpenDKIM's words for a key published with `t=y`,
+    /// which RFC 6376 §3.6.1 says to treat as unsigned (red-team 071).
+    TestMode,
 }
 
 /// Splits a header value into words, `=` and `;`, dropping comments `( … )` (nested, with
@@ -357,6 +364,8 @@ fn lex(value: &str) -> Vec<Tok> {
             '(' => {
                 flush(&mut word, &mut out);
                 let mut depth = 1u32;
+                // The comment's words, lowercase, as far as a test-mode note needs them.
+                let mut comment = String::new();
                 while depth > 0 {
                     match chars.next() {
                         Some('\\') => {
@@ -364,9 +373,13 @@ fn lex(value: &str) -> Vec<Tok> {
                         }
                         Some('(') => depth += 1,
                         Some(')') => depth -= 1,
+                        Some(c) if comment.len() < 200 => comment.push(c.to_ascii_lowercase()),
                         Some(_) => {}
                         None => break,
                     }
+                }
+                if comment.contains("test mode") || comment.contains("testing") {
+                    out.push(Tok::TestMode);
                 }
             }
             '"' => {
@@ -455,6 +468,7 @@ fn parse_result(clause: &[Tok]) -> Option<AuthResult> {
     }
     Some(AuthResult {
         method,
+        test_mode: clause.contains(&Tok::TestMode),
         result: result.trim().to_ascii_lowercase(),
         props: pairs
             .map(|(k, v)| {
@@ -733,6 +747,25 @@ mod tests {
             &headers,
             Some("mx.amazee.io"),
             "example.ch"
+        )));
+    }
+
+    #[test]
+    fn an_aligned_dkim_pass_with_a_test_mode_key_proves_nothing() {
+        // Red-team 071: OpenDKIM's "(1024-bit key; test mode)" for a key with t=y.
+        let h = one(
+            "mx.amazee.io; dkim=pass (1024-bit key; test mode) header.d=victim-bank.ch header.i=@victim-bank.ch; spf=none smtp.mailfrom=victim-bank.ch; dmarc=none (p=none dis=none) header.from=victim-bank.ch",
+        );
+        let w = why(&check_sender(&h, Some("mx.amazee.io"), "victim-bank.ch"));
+        assert!(w.contains("test mode"), "{w}");
+        // The usual comment verifies.
+        let h = one(
+            "mx.amazee.io; dkim=pass (2048-bit key; unprotected) header.d=victim-bank.ch; dmarc=none header.from=victim-bank.ch",
+        );
+        assert!(verified(&check_sender(
+            &h,
+            Some("mx.amazee.io"),
+            "victim-bank.ch"
         )));
     }
 
