@@ -1,8 +1,11 @@
 //! Sender verification: is the domain of the one From mailbox authenticated by our own
 //! `Authentication-Results` (RFC 8601), by DMARC (RFC 7489) or an aligned DKIM/SPF pass?
 //!
-//! Only a header our border MTA wrote means anything: the one whose authserv-id is
+//! Only a header our border MTA wrote means anything: those whose authserv-id is
 //! `rules.trusted_authserv_id` (all of them: one MTA writes one per milter), else the topmost.
+//! With the id set, only headers above our MX's border `Received:` are handed in
+//! (`check::trusted_authentication_results`): one with our id further down was written by
+//! the sender. Results among ours that contradict each other prove nothing.
 //! Everything that does not positively prove the From domain is `Unverified`, with the reason
 //! in words for staff. Verification never looks at a forwarded author: the From (the
 //! forwarder) is who wrote this message.
