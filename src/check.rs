@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Rules;
 use crate::decide::{self, RULES_VERSION, auth};
-use crate::domain::{domain_of, same_org};
+use crate::domain::{domain_of, is_shared_mail_provider, org_domain, same_org};
 use crate::extract::{self, Extraction, dates::DateContext};
 use crate::model::{Decision, Kind, Problem, ProblemCode, Request, Verdict, Zone};
 use crate::read::{self, Letter};
@@ -94,13 +94,192 @@ pub fn check_within(
     }
 
     let letter = read::read(raw);
-    check_letter(letter, raw, arrival, rules, own_address, budget)
+    let trusted = trusted_authentication_results(raw, rules.trusted_authserv_id.as_deref());
+    check_letter(letter, &trusted, raw, arrival, rules, own_address, budget)
 }
 
-/// The stages after reading: verification, extraction, the rules. `raw` is only hashed for
-/// the reference.
+/// Bytes of the header block scanned at most for the trusted zone; real header blocks are a
+/// few kilobytes, and the reader itself gives up on far less.
+const MAX_HEAD_BYTES: usize = 256 << 10;
+/// Header fields scanned at most.
+const MAX_HEAD_FIELDS: usize = 1000;
+/// `Authentication-Results` values kept at most (the reader keeps 50 too).
+const MAX_ZONE_RESULTS: usize = 50;
+
+/// The `Authentication-Results` values our own servers wrote, topmost first.
+///
+/// Anyone can write an `Authentication-Results` header with our authserv-id into the mail
+/// they send; Postfix and OpenDMARC leave it in place below our MX's `Received:` (red-team
+/// findings 001/002). Headers are read top-down, the way servers prepend them: the trusted
+/// zone ends at the border `Received:`, the first one stamped `by` a host of the
+/// authserv-id's organization `from` a host outside it. Results below it are the sender's.
+/// Without a border, only results above the first `Received:` count; without any
+/// `Received:` (a message handed in directly), all of them. Without a configured authserv-id
+/// there is no border to find: every value is returned and verification keeps trusting the
+/// topmost only.
+///
+/// Pure and linear: bytes up to the first blank line, at most [`MAX_HEAD_BYTES`], unfolded.
+pub fn trusted_authentication_results(raw: &[u8], authserv_id: Option<&str>) -> Vec<String> {
+    let fields = header_fields(raw);
+    let is_ar = |name: &str| name.eq_ignore_ascii_case("authentication-results");
+    let is_received = |name: &str| name.eq_ignore_ascii_case("received");
+    let Some(id) = authserv_id else {
+        return fields
+            .into_iter()
+            .filter(|(n, _)| is_ar(n))
+            .map(|(_, v)| v)
+            .take(MAX_ZONE_RESULTS)
+            .collect();
+    };
+    let id = id.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ours = org_domain(&id).unwrap_or(id);
+    let border = fields
+        .iter()
+        .position(|(n, v)| is_received(n) && is_border_received(v, &ours));
+    let end = border
+        .or_else(|| fields.iter().position(|(n, _)| is_received(n)))
+        .unwrap_or(fields.len());
+    fields
+        .into_iter()
+        .take(end)
+        .filter(|(n, _)| is_ar(n))
+        .map(|(_, v)| v)
+        .take(MAX_ZONE_RESULTS)
+        .collect()
+}
+
+/// The header fields of `raw` as (name, unfolded value), top-down. The block ends at the
+/// first line that is empty or only whitespace (the reader stops there too: a field after
+/// such a line is body to every client), and after [`MAX_HEAD_BYTES`] bytes.
+fn header_fields(raw: &[u8]) -> Vec<(String, String)> {
+    let head = raw.get(..raw.len().min(MAX_HEAD_BYTES)).unwrap_or(&[]);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+        let text = String::from_utf8_lossy(line);
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            // A folded continuation of the field above (RFC 5322 §2.2.3).
+            if let Some((_, v)) = fields.last_mut() {
+                v.push(' ');
+                v.push_str(text.trim());
+            }
+            continue;
+        }
+        if fields.len() >= MAX_HEAD_FIELDS {
+            break;
+        }
+        match text.split_once(':') {
+            Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
+                fields.push((name.to_string(), value.trim().to_string()));
+            }
+            // Not a field (a mbox `From ` line, junk): it ends no zone and counts as nothing.
+            _ => fields.push((String::new(), String::new())),
+        }
+    }
+    fields
+}
+
+/// A `Received:` value our organization `ours` stamped for a connection from outside it:
+/// the `by` host is under `ours`, and the `from` clause shows a host or address outside.
+///
+/// The `from` clause holds the client's HELO name (the client's choice), the reverse name
+/// and the connecting IP address (both checked by the receiving server). It is inside only
+/// when every dotted name in it is under `ours` and every IP address in it is loopback or
+/// private: a client that says `HELO relay.amazee.io` still connects from its own address.
+fn is_border_received(value: &str, ours: &str) -> bool {
+    // Words outside comments for `from`/`by`; the `from` clause with its comment.
+    let mut from_words: Vec<String> = Vec::new();
+    let mut by_host: Option<String> = None;
+    let mut section = "";
+    let mut depth = 0u32;
+    let mut word = String::new();
+    let mut words: Vec<(u32, String)> = Vec::new();
+    for c in value.chars() {
+        match c {
+            '(' => {
+                words.push((depth, std::mem::take(&mut word)));
+                depth = depth.saturating_add(1);
+            }
+            ')' => {
+                words.push((depth, std::mem::take(&mut word)));
+                depth = depth.saturating_sub(1);
+            }
+            ';' if depth == 0 => {
+                // The date follows: the clauses are over.
+                words.push((depth, std::mem::take(&mut word)));
+                break;
+            }
+            c if c.is_whitespace() || c == '[' || c == ']' || c == ',' => {
+                words.push((depth, std::mem::take(&mut word)));
+            }
+            c => word.push(c),
+        }
+    }
+    words.push((depth, word));
+    for (depth, w) in words.into_iter().filter(|(_, w)| !w.is_empty()) {
+        if depth == 0 {
+            let lower = w.to_ascii_lowercase();
+            match lower.as_str() {
+                "from" | "by" | "via" | "with" | "id" | "for" => {
+                    section = match lower.as_str() {
+                        "from" => "from",
+                        "by" => "by",
+                        _ => "other",
+                    };
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        match section {
+            "from" => from_words.push(w.to_ascii_lowercase()),
+            "by" if depth == 0 && by_host.is_none() => by_host = Some(w.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    let Some(by) = by_host else {
+        return false;
+    };
+    if !crate::domain::is_under(&by, ours) {
+        return false;
+    }
+    if from_words.is_empty() {
+        // Stamped by one of our hosts for a local submission or a pickup: no border.
+        return false;
+    }
+    from_words.iter().any(|w| outside(w, ours))
+}
+
+/// One word of a `Received: from` clause names something outside `ours`: a public IP
+/// address, or a dotted host name not under `ours`. Undotted words (`localhost`, `unknown`,
+/// `helo=`) say nothing.
+fn outside(word: &str, ours: &str) -> bool {
+    let w = word
+        .rsplit_once('=')
+        .map_or(word, |(_, v)| v)
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '.');
+    let ip_text = w.strip_prefix("ipv6:").unwrap_or(w);
+    if let Ok(ip) = ip_text.parse::<std::net::IpAddr>() {
+        return match ip {
+            std::net::IpAddr::V4(a) => !(a.is_loopback() || a.is_private()),
+            std::net::IpAddr::V6(a) => {
+                !(a.is_loopback()
+                    || (a.segments().first().copied().unwrap_or(0) & 0xfe00) == 0xfc00)
+            }
+        };
+    }
+    w.contains('.') && !crate::domain::is_under(w, ours)
+}
+
+/// The stages after reading: verification, extraction, the rules. `trusted` holds the
+/// `Authentication-Results` values of our own zone ([`trusted_authentication_results`]);
+/// `raw` is only hashed for the reference.
 fn check_letter(
     letter: Letter,
+    trusted: &[String],
     raw: &[u8],
     arrival: Arrival,
     rules: &Rules,
@@ -118,7 +297,7 @@ fn check_letter(
         return too_complex(v, letter, None, budget, default_zone, notice_rules);
     }
     let own_domain = own_address.rsplit_once('@').map_or("", |(_, d)| d);
-    let sender = auth::verify(&letter, rules, own_address);
+    let sender = auth::verify_with(&letter, trusted, rules, own_address);
     v.sender_verified = sender.verified();
 
     if let Some(why) = automated(&letter, own_address) {
@@ -226,6 +405,10 @@ fn check_letter(
         }
     }
 
+    if let Some(p) = hosts_named_elsewhere(&ex, &text, &sender, rules, own_domain) {
+        ex.doubts.push(p);
+    }
+
     let zone = ex.zone.unwrap_or(default_zone);
     let f = decide::judge(&ex, &sender, rules, received, zone);
     if budget.exceeded() {
@@ -243,6 +426,56 @@ fn check_letter(
         reply_address,
     }
 }
+
+/// Hosts named in the text outside the target list are tested too ("the test also covers
+/// the single sign-on at login.victim-bank.ch", red-team 013): each must be owned like a
+/// target. The `target_not_owned` problem naming those that are not, else `None`. Tool and
+/// reference sites the hosts module drops, our own domain and the platform's own hosts
+/// never count; the sender's own web site is owned anyway.
+fn hosts_named_elsewhere(
+    ex: &Extraction,
+    text: &str,
+    sender: &auth::Sender,
+    rules: &Rules,
+    own_domain: &str,
+) -> Option<Problem> {
+    let excluded = [own_domain];
+    let named = extract::hosts::find_targets_with(
+        text,
+        &extract::hosts::Context {
+            excluded: &excluded,
+            platform_domains: &rules.platform_domains,
+            labelled: false,
+        },
+    );
+    let listed = |h: &str| ex.request.targets.iter().any(|t| t.eq_ignore_ascii_case(h));
+    let mut others: Vec<&str> = named
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !listed(h) && !decide::owned(h, sender.domain.as_deref(), rules))
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let more = others.len().saturating_sub(MAX_OTHER_HOSTS_LISTED);
+    others.truncate(MAX_OTHER_HOSTS_LISTED);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let who = sender.domain.as_deref().unwrap_or("no single sender");
+    Some(Problem::new(
+        ProblemCode::TargetNotOwned,
+        format!(
+            "The message also names {}{more} outside the target list, not known to belong to the sender ({who}); if it is tested too, confirm the sender may announce tests of it.",
+            others.join(", ")
+        ),
+    ))
+}
+
+/// Hosts named at most in the problem about hosts outside the target list.
+const MAX_OTHER_HOSTS_LISTED: usize = 10;
 
 /// Copies the rules' findings and the request into the verdict.
 fn fill(v: &mut Verdict, f: decide::Findings, ex: &Extraction, zone: Zone) {
@@ -265,7 +498,7 @@ fn is_complete_notification(ex: &Extraction) -> bool {
 }
 
 /// The one address a reply may go to: the verified From, or its Reply-To when that is in
-/// the same organizational domain. Never an unverified sender, never a message without a
+/// the same organizational domain and that domain is no shared mail provider. Never an unverified sender, never a message without a
 /// single From, never one of our own addresses. A bare forward's author is not asked:
 /// the forwarder (the From) is who wrote to us.
 fn reply_address(
@@ -282,9 +515,13 @@ fn reply_address(
     if auth::is_own(&from_domain, rules, own_address) || from.eq_ignore_ascii_case(own_address) {
         return None;
     }
+    // On a shared mail provider (gmail.com, bluewin.ch, …) the same domain is a stranger's
+    // mailbox: red-team 067 had a Reply-To of another gmail.com user.
     let reply_to = letter.reply_to.as_deref().filter(|r| {
         domain_of(r).is_some_and(|d| {
             (same_org(&d, &from_domain) || d == from_domain)
+                && !is_shared_mail_provider(&from_domain)
+                && !is_shared_mail_provider(&d)
                 && !auth::is_own(&d, rules, own_address)
         })
     });
@@ -329,6 +566,12 @@ fn alternatives_disagree(a: &Extraction, b: &Extraction) -> Option<Problem> {
     let email = |r: &Request| r.contact.email.as_deref().map(str::to_ascii_lowercase);
     if email(ra) != email(rb) {
         differ.push("contact e-mail");
+    }
+    // The kind of test decides the notice: one rendering saying "penetration test" and the
+    // other "load test" is two announcements (red-team 036).
+    let (ma, mb) = (&a.mentions, &b.mentions);
+    if ma.class() != mb.class() || ma.load != mb.load || ma.platform != mb.platform {
+        differ.push("kind of test");
     }
     let cancelled = |e: &Extraction| e.doubts.iter().any(|d| d.code == ProblemCode::Cancellation);
     if cancelled(a) != cancelled(b) {
@@ -501,8 +744,10 @@ mod tests {
         let raw = fixture(name);
         let mut letter = read::read(&raw);
         edit(&mut letter);
+        let trusted = letter.authentication_results.clone();
         check_letter(
             letter,
+            &trusted,
             &raw,
             fallback(),
             rules,
@@ -552,6 +797,27 @@ mod tests {
                 Some("lukas.meier@bergbahnen-example.ch"),
                 "{foreign}"
             );
+        }
+    }
+
+    #[test]
+    fn a_reply_to_another_freemail_user_is_never_used() {
+        // Red-team 067: "Please reply to my colleague" from a verified gmail.com address,
+        // Reply-To another gmail.com mailbox: same domain, but a stranger's.
+        for (from, reply_to) in [
+            ("jane.doe.7731@gmail.com", "victim.person@gmail.com"),
+            ("hans.muster@bluewin.ch", "anna.beispiel@bluewin.ch"),
+            ("max@gmx.ch", "erika@gmx.net"),
+        ] {
+            let d = domain_of(from).unwrap();
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.from = Some(from.into());
+                l.reply_to = Some(reply_to.into());
+                l.authentication_results = vec![format!(
+                    "mx.amazee.io; dkim=pass header.d={d}; dmarc=pass header.from={d}"
+                )];
+            });
+            assert_eq!(c.reply_address.as_deref(), Some(from), "{reply_to}");
         }
     }
 
@@ -614,6 +880,186 @@ mod tests {
         });
         assert_eq!(c.verdict.decision, Decision::Review);
         assert!(c.verdict.has(ProblemCode::TargetNotOwned));
+    }
+
+    // --- Whose Authentication-Results count ---
+
+    /// The header block of an honest message through our MX, with `below` inserted under
+    /// our MX's `Received:` (where a sender's own headers arrive).
+    fn head_with_below(below: &str) -> Vec<u8> {
+        format!(
+            "Return-Path: <it-security@victim-bank.ch>\r\n\
+Delivered-To: support@amazee.io\r\n\
+Authentication-Results: mx.amazee.io;\r\n\
+\tdkim=none (message not signed);\r\n\
+\tspf=none smtp.mailfrom=victim-bank.ch;\r\n\
+\tdmarc=none (p=none dis=none) header.from=victim-bank.ch\r\n\
+Received: from mail.victim-bank.ch (mail.victim-bank.ch [185.199.110.2])\r\n\
+\tby mx.amazee.io (Postfix) with ESMTPS id 4Zk2Lq0tZ9z9sT\r\n\
+\tfor <support@amazee.io>; Thu, 26 Nov 2026 10:00:00 +0100 (CET)\r\n\
+{below}\
+Received: from [192.168.10.23] ([192.168.10.23])\r\n\
+\tby mail.victim-bank.ch (Postfix) with ESMTPSA id ts9z9zt0ql2kz40\r\n\
+\t; Thu, 26 Nov 2026 08:59:40 +0000\r\n\
+From: Lukas Meier <it-security@victim-bank.ch>\r\n\
+Subject: Penetration test announcement\r\n\
+\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim-bank.ch\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_forged_dmarc_pass_with_our_id_below_our_received_does_not_count() {
+        // Red-team 001: "Authentication-Results: mx.amazee.io; ... dmarc=pass" written by
+        // the sender under our MX's Received: only our dmarc=none counts.
+        let raw = head_with_below(
+            "Authentication-Results: mx.amazee.io;\r\n\tdkim=pass header.d=victim-bank.ch;\r\n\tdmarc=pass header.from=victim-bank.ch\r\n",
+        );
+        let zone = trusted_authentication_results(&raw, Some("mx.amazee.io"));
+        assert_eq!(zone.len(), 1, "{zone:?}");
+        assert!(zone[0].contains("dmarc=none"), "{zone:?}");
+        assert!(!auth::check_sender(&zone, Some("mx.amazee.io"), "victim-bank.ch").is_verified());
+        // The reader sees both; only the zone is trusted.
+        assert_eq!(read::read(&raw).authentication_results.len(), 2);
+    }
+
+    #[test]
+    fn a_forged_aligned_dkim_pass_below_our_received_does_not_count() {
+        // Red-team 002: only `dkim=pass header.d=victim` is added, for a domain without DMARC.
+        let raw = head_with_below(
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=victim-bank.ch\r\n",
+        );
+        let zone = trusted_authentication_results(&raw, Some("mx.amazee.io"));
+        assert_eq!(zone.len(), 1, "{zone:?}");
+        assert!(!auth::check_sender(&zone, Some("mx.amazee.io"), "victim-bank.ch").is_verified());
+    }
+
+    #[test]
+    fn the_red_team_forgeries_go_to_review_without_reply() {
+        let rules = Rules {
+            trusted_authserv_id: Some("mx.amazee.io".into()),
+            ..Rules::default()
+        };
+        for below in [
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=victim-bank.ch; spf=pass smtp.mailfrom=victim-bank.ch; dmarc=pass header.from=victim-bank.ch\r\n",
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=victim-bank.ch\r\n",
+        ] {
+            let c = check(&head_with_below(below), fallback(), &rules, OWN);
+            assert!(!c.verdict.sender_verified, "{below}");
+            assert_eq!(c.reply_address, None, "{below}");
+        }
+    }
+
+    #[test]
+    fn our_headers_above_internal_hops_count_and_a_spoofed_helo_is_still_a_border() {
+        // Postfix with amavis: the re-injection hop from localhost is ours, the border is
+        // the hop from the sender's server; all our results above it count.
+        let raw = b"Received: from localhost (localhost [127.0.0.1])\r\n\tby mx.amazee.io (Postfix) with ESMTP id 1; Thu, 26 Nov 2026 10:00:02 +0100\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=example.ch\r\n\
+Received: from mail.example.ch (mail.example.ch [185.199.110.2])\r\n\tby mx.amazee.io (Postfix) with ESMTPS id 2; Thu, 26 Nov 2026 10:00:00 +0100\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim.ch\r\n\
+From: a@example.ch\r\n\r\nbody\r\n";
+        let zone = trusted_authentication_results(raw, Some("mx.amazee.io"));
+        assert_eq!(
+            zone,
+            vec!["mx.amazee.io; dmarc=pass header.from=example.ch".to_string()]
+        );
+        // A client saying HELO relay.amazee.io still connects from its own public address.
+        let raw = b"Authentication-Results: mx.amazee.io; dmarc=none header.from=victim.ch\r\n\
+Received: from relay.amazee.io (unknown [203.0.113.9])\r\n\tby mx.amazee.io (Postfix) with ESMTP id 2; Thu, 26 Nov 2026 10:00:00 +0100\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim.ch\r\n\
+Received: from x (x [203.0.113.9]) by mx.amazee.io; Thu, 26 Nov 2026 09:59:00 +0100\r\n\
+From: a@victim.ch\r\n\r\n";
+        let zone = trusted_authentication_results(raw, Some("mx.amazee.io"));
+        assert_eq!(zone.len(), 1, "{zone:?}");
+        assert!(zone[0].contains("dmarc=none"));
+    }
+
+    #[test]
+    fn without_a_border_only_results_above_the_first_received_count() {
+        // No Received by our hosts: nothing below the first hop is ours.
+        let raw = b"Authentication-Results: mx.amazee.io; dmarc=none header.from=victim.ch\r\n\
+Received: from a.example.net (a.example.net [203.0.113.1]) by b.example.net; Thu, 26 Nov 2026 09:00:00 +0000\r\n\
+Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim.ch\r\n\
+From: a@victim.ch\r\n\r\n";
+        assert_eq!(
+            trusted_authentication_results(raw, Some("mx.amazee.io")).len(),
+            1
+        );
+        // No Received at all: every header, as before.
+        let raw = b"Authentication-Results: mx.amazee.io; dmarc=pass header.from=x.ch\r\nAuthentication-Results: mx.amazee.io; dkim=pass header.d=x.ch\r\nFrom: a@x.ch\r\n\r\n";
+        assert_eq!(
+            trusted_authentication_results(raw, Some("mx.amazee.io")).len(),
+            2
+        );
+        // Without a configured id every value goes on; the topmost rule applies in auth.
+        let raw = head_with_below(
+            "Authentication-Results: mx.amazee.io; dmarc=pass header.from=victim-bank.ch\r\n",
+        );
+        assert_eq!(trusted_authentication_results(&raw, None).len(), 2);
+    }
+
+    #[test]
+    fn the_header_scan_is_bounded_and_total() {
+        assert!(trusted_authentication_results(b"", Some("mx.amazee.io")).is_empty());
+        assert!(
+            trusted_authentication_results(b"\xff\xfe:\r\n\t\r\n", Some("mx.amazee.io")).is_empty()
+        );
+        let mut raw = Vec::new();
+        for _ in 0..200_000 {
+            raw.extend_from_slice(b"Received: from a (a [1.2.3.4]) by b (c (d (e\r\n");
+        }
+        let t = Instant::now();
+        let _ = trusted_authentication_results(&raw, Some("mx.amazee.io"));
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+
+    // --- Hosts outside the target field ---
+
+    #[test]
+    fn a_victim_host_named_only_in_the_prose_is_not_owned() {
+        // Red-team 013: the target field lists only the sender's host; the prose adds one.
+        for sentence in [
+            "The test also covers the single sign-on at login.victim-bank.ch.",
+            "Der Test umfasst auch das Single Sign-on unter https://login.victim-bank.ch/auth.",
+        ] {
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.text.new = l.text.new.replacen("\n", &format!("\n{sentence}\n"), 1);
+            });
+            assert_eq!(c.verdict.decision, Decision::Review, "{sentence}");
+            let p = c
+                .verdict
+                .problems
+                .iter()
+                .find(|p| p.code == ProblemCode::TargetNotOwned)
+                .unwrap_or_else(|| panic!("{sentence}: {:?}", c.verdict.problems));
+            assert!(p.message.contains("login.victim-bank.ch"), "{}", p.message);
+            assert!(
+                !c.verdict
+                    .request
+                    .targets
+                    .iter()
+                    .any(|t| t.contains("victim"))
+            );
+        }
+    }
+
+    #[test]
+    fn own_hosts_platform_hosts_and_tool_sites_in_the_prose_are_fine() {
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.text.new = l.text.new.replacen(
+                "\n",
+                "\nWe test with Burp Suite (portswigger.net) and OWASP ZAP; more on www.bergbahnen-example.ch, hosted on dashboard.amazeeio.cloud.\n",
+                1,
+            );
+        });
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Accept,
+            "{:?}",
+            c.verdict.problems
+        );
     }
 
     // --- Machines ---
@@ -702,6 +1148,40 @@ mod tests {
                 Some("plain and HTML text disagree")
             );
         }
+    }
+
+    #[test]
+    fn html_announcing_a_load_test_next_to_a_plain_pen_test_disagrees() {
+        // Red-team 036: text/plain "penetration test", text/html "load test (50,000
+        // concurrent users)": the notice depends on which one a person reads.
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.alt_new = Some(format!(
+                "{}\nWir führen zusätzlich einen Lasttest mit 50'000 gleichzeitigen Benutzern durch.\n",
+                l.text.new
+            ));
+        });
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Review,
+            "{:?}",
+            c.verdict.problems
+        );
+        let p = c
+            .verdict
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::AlternativesDisagree)
+            .unwrap_or_else(|| panic!("{:?}", c.verdict.problems));
+        assert!(p.message.contains("kind of test"), "{}", p.message);
+        let mut a = Extraction::default();
+        a.mentions.security = true;
+        let mut b = a.clone();
+        b.mentions.load = true;
+        assert!(alternatives_disagree(&a, &b).is_some());
+        let mut b = a.clone();
+        b.mentions.platform = true;
+        assert!(alternatives_disagree(&a, &b).is_some());
+        assert!(alternatives_disagree(&a, &a.clone()).is_none());
     }
 
     #[test]

@@ -40,6 +40,67 @@ pub fn is_under(host: &str, domain: &str) -> bool {
         && host.as_bytes().get(host.len() - domain.len() - 1) == Some(&b'.')
 }
 
+/// Organizational domains whose mailboxes belong to many unrelated people: free-mail and
+/// ISP mail. Two addresses there share nothing but the provider, so a Reply-To "in the same
+/// organization" may be a stranger's (red-team 067), and a sender there owns none of the
+/// provider's hosts (080). Names ending in `.*` stand for the provider under any suffix
+/// (`yahoo.co.uk`, `hotmail.fr`, `gmx.net`). Small on purpose: the list only withholds
+/// trust, so a provider missing here fails towards the old behaviour, never towards a
+/// wrong acceptance for a listed one.
+const SHARED_MAIL_PROVIDERS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.*",
+    "live.*",
+    "msn.com",
+    "yahoo.*",
+    "ymail.com",
+    "rocketmail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "gmx.*",
+    "web.de",
+    "t-online.de",
+    "freenet.de",
+    "bluewin.ch",
+    "hispeed.ch",
+    "sunrise.ch",
+    "proton.me",
+    "protonmail.com",
+    "protonmail.ch",
+    "pm.me",
+    "mail.com",
+    "yandex.*",
+    "zoho.com",
+    "fastmail.com",
+    "tutanota.com",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+];
+
+/// `domain` (or its organizational domain) is a shared mail provider (free-mail, ISP mail):
+/// see [`SHARED_MAIL_PROVIDERS`].
+pub fn is_shared_mail_provider(domain: &str) -> bool {
+    let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let org = org_domain(&d).unwrap_or(d);
+    SHARED_MAIL_PROVIDERS
+        .iter()
+        .any(|p| match p.strip_suffix(".*") {
+            // The provider's name right above a public suffix: `yahoo.co.uk`, not `yahoo.example.ch`.
+            Some(name) => org
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|suffix| {
+                    !suffix.is_empty() && org_domain(&format!("x.{suffix}")).is_some()
+                }),
+            None => org == *p,
+        })
+}
+
 /// The domain part of an address, lowercase.
 pub fn domain_of(address: &str) -> Option<String> {
     address
@@ -107,6 +168,37 @@ mod tests {
         assert!(is_under("LAGOON.SH", "lagoon.sh"));
         assert!(!is_under("notlagoon.sh", "lagoon.sh"));
         assert!(!is_under("sh", "lagoon.sh"));
+    }
+
+    #[test]
+    fn shared_mail_providers_are_recognised_under_any_of_their_suffixes() {
+        for d in [
+            "gmail.com",
+            "GoogleMail.com",
+            "hotmail.com",
+            "hotmail.fr",
+            "live.co.uk",
+            "yahoo.co.uk",
+            "mail.yahoo.com",
+            "gmx.net",
+            "gmx.ch",
+            "bluewin.ch",
+            "pm.me",
+            "yandex.ru",
+        ] {
+            assert!(is_shared_mail_provider(d), "{d}");
+        }
+        for d in [
+            "example.ch",
+            "bergbahnen-example.ch",
+            "yahoo.example.ch",
+            "notgmail.com",
+            "gmail.com.evil.net",
+            "hotmailer.com",
+            "amazee.io",
+        ] {
+            assert!(!is_shared_mail_provider(d), "{d}");
+        }
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Sender verification: is the domain of the one From mailbox authenticated by our own
 //! `Authentication-Results` (RFC 8601), by DMARC (RFC 7489) or an aligned DKIM/SPF pass?
 //!
-//! Only a header our border MTA wrote means anything: the one whose authserv-id is
+//! Only a header our border MTA wrote means anything: those whose authserv-id is
 //! `rules.trusted_authserv_id` (all of them: one MTA writes one per milter), else the topmost.
+//! With the id set, only headers above our MX's border `Received:` are handed in
+//! (`check::trusted_authentication_results`): one with our id further down was written by
+//! the sender. Results among ours that contradict each other prove nothing.
 //! Everything that does not positively prove the From domain is `Unverified`, with the reason
 //! in words for staff. Verification never looks at a forwarded author: the From (the
 //! forwarder) is who wrote this message.
@@ -60,6 +63,18 @@ impl Sender {
 /// Verifies the sender of `letter` under `rules`. `own_address` is our `addresses.from`:
 /// mail claiming our own domains (or the platform's) is never taken without verification.
 pub fn verify(letter: &Letter, rules: &Rules, own_address: &str) -> Sender {
+    verify_with(letter, &letter.authentication_results, rules, own_address)
+}
+
+/// [`verify`] over `headers`, the `Authentication-Results` values of our own zone (topmost
+/// first), as `check::trusted_authentication_results` finds them in the raw header block:
+/// a header with our id below our MX's `Received:` is the sender's and never counts.
+pub fn verify_with(
+    letter: &Letter,
+    headers: &[String],
+    rules: &Rules,
+    own_address: &str,
+) -> Sender {
     let domain = if letter.from_problem.is_none() {
         letter.from.as_deref().and_then(domain_of)
     } else {
@@ -78,11 +93,9 @@ pub fn verify(letter: &Letter, rules: &Rules, own_address: &str) -> Sender {
             SenderVerification::Off => SenderCheck::Verified(
                 "sender verification is off ([rules] sender_verification)".into(),
             ),
-            SenderVerification::Dmarc => check_sender(
-                &letter.authentication_results,
-                rules.trusted_authserv_id.as_deref(),
-                d,
-            ),
+            SenderVerification::Dmarc => {
+                check_sender(headers, rules.trusted_authserv_id.as_deref(), d)
+            }
         },
     };
     Sender { domain, check }
@@ -147,6 +160,11 @@ pub fn check_sender(
 /// The verdict over the trusted headers' results.
 fn evaluate(trusted: &[&ArHeader], from: &str) -> SenderCheck {
     let results = || trusted.iter().flat_map(|h| h.results.iter());
+    if let Some((a, b)) = contradiction(trusted) {
+        return SenderCheck::Unverified(format!(
+            "our Authentication-Results contradict each other ({a} and {b})"
+        ));
+    }
     // Any failure of the verdict-carrying methods wins over any pass.
     if let Some(r) = results().find(|r| {
         r.method == "dmarc" && matches!(r.result.as_str(), "fail" | "temperror" | "permerror")
@@ -206,7 +224,9 @@ fn evaluate(trusted: &[&ArHeader], from: &str) -> SenderCheck {
             _ => continue,
         };
         let identity = identity.map(|d| d.trim_end_matches('.').to_ascii_lowercase());
-        if r.result == "pass" {
+        if r.result == "pass" && r.test_mode {
+            seen.push(format!("{}=pass in test mode", r.method));
+        } else if r.result == "pass" {
             match identity {
                 Some(d) if same_org(&d, from) => {
                     let how = if r.method == "dkim" { "DKIM" } else { "SPF" };
@@ -241,6 +261,53 @@ fn evaluate(trusted: &[&ArHeader], from: &str) -> SenderCheck {
     }
 }
 
+/// Two results among our headers that cannot both be true, as `method=result` words: one
+/// check of one identity gives one result, so a second one was written by someone else
+/// (a forged header that got past the zone, or a confused relay). DMARC is evaluated once
+/// per message; SPF once per envelope sender; DKIM once per signature (domain and
+/// selector), and `dkim=none` says there is no signature at all.
+fn contradiction(trusted: &[&ArHeader]) -> Option<(String, String)> {
+    let results: Vec<&AuthResult> = trusted
+        .iter()
+        .flat_map(|h| h.results.iter())
+        .take(MAX_RESULTS)
+        .collect();
+    let key = |r: &AuthResult| -> Option<String> {
+        let p = |name: &str| {
+            r.prop(name)
+                .unwrap_or("")
+                .trim_end_matches('.')
+                .to_ascii_lowercase()
+        };
+        match r.method.as_str() {
+            "dmarc" => Some(String::new()),
+            "spf" => Some(p("smtp.mailfrom")),
+            "dkim" => Some(format!("{}/{}", p("header.d"), p("header.s"))),
+            _ => None,
+        }
+    };
+    // Quadratic in at most MAX_RESULTS clauses.
+    for (i, a) in results.iter().enumerate() {
+        for b in results.iter().skip(i + 1) {
+            if a.method != b.method || a.result == b.result {
+                continue;
+            }
+            let clash = if a.method == "dkim" && (a.result == "none" || b.result == "none") {
+                true
+            } else {
+                key(a).is_some() && key(a) == key(b)
+            };
+            if clash {
+                return Some((
+                    format!("{}={}", a.method, a.result),
+                    format!("{}={}", b.method, b.result),
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// One `Authentication-Results` header.
 #[derive(Debug, Default)]
 struct ArHeader {
@@ -258,6 +325,8 @@ struct AuthResult {
     result: String,
     /// `(ptype.property, value)`, property lowercase, value as written (unquoted).
     props: Vec<(String, String)>,
+    /// A comment in the clause says the key is in test mode.
+    test_mode: bool,
 }
 
 impl AuthResult {
@@ -276,6 +345,9 @@ enum Tok {
     Word(String),
     Eq,
     Semi,
+    /// A comment saying `test mode`: OpenDKIM's words for a key published with `t=y`,
+    /// which RFC 6376 §3.6.1 says to treat as unsigned (red-team 071).
+    TestMode,
 }
 
 /// Splits a header value into words, `=` and `;`, dropping comments `( … )` (nested, with
@@ -295,6 +367,8 @@ fn lex(value: &str) -> Vec<Tok> {
             '(' => {
                 flush(&mut word, &mut out);
                 let mut depth = 1u32;
+                // The comment's words, lowercase, as far as a test-mode note needs them.
+                let mut comment = String::new();
                 while depth > 0 {
                     match chars.next() {
                         Some('\\') => {
@@ -302,9 +376,13 @@ fn lex(value: &str) -> Vec<Tok> {
                         }
                         Some('(') => depth += 1,
                         Some(')') => depth -= 1,
+                        Some(c) if comment.len() < 200 => comment.push(c.to_ascii_lowercase()),
                         Some(_) => {}
                         None => break,
                     }
+                }
+                if comment.contains("test mode") || comment.contains("testing") {
+                    out.push(Tok::TestMode);
                 }
             }
             '"' => {
@@ -393,6 +471,7 @@ fn parse_result(clause: &[Tok]) -> Option<AuthResult> {
     }
     Some(AuthResult {
         method,
+        test_mode: clause.contains(&Tok::TestMode),
         result: result.trim().to_ascii_lowercase(),
         props: pairs
             .map(|(k, v)| {
@@ -634,6 +713,62 @@ mod tests {
             &headers,
             Some("mx.amazee.io"),
             "example.ch"
+        )));
+    }
+
+    #[test]
+    fn contradicting_results_among_our_headers_are_unverified() {
+        // Red-team 001: our dmarc=none next to a forged dmarc=pass with our id.
+        let headers = vec![
+            "mx.amazee.io; dkim=none (message not signed); spf=none smtp.mailfrom=victim-bank.ch; dmarc=none (p=none dis=none) header.from=victim-bank.ch".to_string(),
+            "mx.amazee.io; dkim=pass header.d=victim-bank.ch; spf=pass smtp.mailfrom=victim-bank.ch; dmarc=pass header.from=victim-bank.ch".to_string(),
+        ];
+        let w = why(&check_sender(
+            &headers,
+            Some("mx.amazee.io"),
+            "victim-bank.ch",
+        ));
+        assert!(w.contains("contradict each other"), "{w}");
+        // Red-team 002: "not signed" next to an aligned DKIM pass.
+        let headers = vec![
+            "mx.amazee.io; dkim=none (message not signed); dmarc=none header.from=victim-bank.ch"
+                .to_string(),
+            "mx.amazee.io; dkim=pass header.d=victim-bank.ch".to_string(),
+        ];
+        let w = why(&check_sender(
+            &headers,
+            Some("mx.amazee.io"),
+            "victim-bank.ch",
+        ));
+        assert!(w.contains("contradict each other"), "{w}");
+        // Two signatures of different domains and a failing second signature are normal.
+        let headers = vec![
+            "mx.amazee.io; dkim=pass header.d=example.ch header.s=s1; dkim=fail header.d=mailer-example.net header.s=k1; dkim=pass header.d=example.ch header.s=s2; dmarc=pass header.from=example.ch".to_string(),
+            "mx.amazee.io; spf=pass smtp.mailfrom=example.ch".to_string(),
+        ];
+        assert!(verified(&check_sender(
+            &headers,
+            Some("mx.amazee.io"),
+            "example.ch"
+        )));
+    }
+
+    #[test]
+    fn an_aligned_dkim_pass_with_a_test_mode_key_proves_nothing() {
+        // Red-team 071: OpenDKIM's "(1024-bit key; test mode)" for a key with t=y.
+        let h = one(
+            "mx.amazee.io; dkim=pass (1024-bit key; test mode) header.d=victim-bank.ch header.i=@victim-bank.ch; spf=none smtp.mailfrom=victim-bank.ch; dmarc=none (p=none dis=none) header.from=victim-bank.ch",
+        );
+        let w = why(&check_sender(&h, Some("mx.amazee.io"), "victim-bank.ch"));
+        assert!(w.contains("test mode"), "{w}");
+        // The usual comment verifies.
+        let h = one(
+            "mx.amazee.io; dkim=pass (2048-bit key; unprotected) header.d=victim-bank.ch; dmarc=none header.from=victim-bank.ch",
+        );
+        assert!(verified(&check_sender(
+            &h,
+            Some("mx.amazee.io"),
+            "victim-bank.ch"
         )));
     }
 

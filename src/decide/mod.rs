@@ -7,7 +7,7 @@ pub mod auth;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::{Customer, Rules};
-use crate::domain::{is_under, org_domain};
+use crate::domain::{is_shared_mail_provider, is_under, org_domain};
 use crate::extract::Extraction;
 use crate::extract::net;
 use crate::model::{Decision, Item, Problem, ProblemCode, Request, TestClass, Zone};
@@ -331,7 +331,7 @@ pub fn unowned_targets(targets: &[String], sender: Option<&str>, rules: &Rules) 
     Some(Problem::new(
         ProblemCode::TargetNotOwned,
         format!(
-            "Target not known to belong to the sender ({who}): {}{more_text}. It is not under the sender's domain, not a platform host, and not listed for the sender in the customer registry; confirm the sender may announce tests of it.",
+            "Target not known to belong to the sender ({who}): {}{more_text}. It is not under the sender's domain, not one of the platform's own hosts, and not listed for the sender in the customer registry; confirm the sender may announce tests of it.",
             list.join(", ")
         ),
     ))
@@ -339,12 +339,31 @@ pub fn unowned_targets(targets: &[String], sender: Option<&str>, rules: &Rules) 
 
 /// `target` belongs to `sender`'s organization, to the platform, or to the sender in the
 /// customer registry. A wildcard `*.shop.example.ch` is owned like `shop.example.ch`.
+///
+/// The platform's own hosts (a platform domain itself and its service hosts,
+/// [`is_platform_service_host`]) may be announced by any sender. A customer's route deeper
+/// under a platform domain (`victimshop.amazeeio.cloud`, `nginx-shop-prod.ch4.amazee.io`),
+/// or a wildcard over one, is that customer's, so only the registry gives it to a sender
+/// (red-team 003/004). A wildcard over a platform domain covers every customer on it, and
+/// one over a public suffix covers everybody: neither is ever owned (005, 012). The organizational domain of
+/// a shared mail provider (gmail.com, …) owns nothing for its users (080).
 pub fn owned(target: &str, sender: Option<&str>, rules: &Rules) -> bool {
-    let host = target.trim().trim_start_matches("*.").trim_end_matches('.');
+    let t = target.trim().trim_end_matches('.');
+    let (wildcard, host) = match t.strip_prefix("*.") {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
     if host.is_empty() || host.contains('*') {
         return false;
     }
-    if rules.platform_domains.iter().any(|p| is_under(host, p)) {
+    let platform_itself = rules
+        .platform_domains
+        .iter()
+        .any(|p| host.eq_ignore_ascii_case(p.trim_end_matches('.')));
+    if wildcard && (platform_itself || is_public_suffix(host)) {
+        return false;
+    }
+    if !wildcard && is_platform_service_host(host, &rules.platform_domains) {
         return true;
     }
     let Some(sender) = sender else {
@@ -352,13 +371,65 @@ pub fn owned(target: &str, sender: Option<&str>, rules: &Rules) -> bool {
     };
     // The sender's organization; a domain outside the Public Suffix List owns only itself.
     let org = org_domain(sender).unwrap_or_else(|| sender.to_ascii_lowercase());
-    if is_under(host, &org) {
+    if !is_shared_mail_provider(&org) && !under_platform_only(&org, rules) && is_under(host, &org) {
         return true;
     }
     rules
         .customers
         .iter()
         .any(|c| customer_owns(c, sender, host))
+}
+
+/// `name` is a public suffix (`ch`, `co.uk`, `github.io`): it has no organizational domain.
+fn is_public_suffix(name: &str) -> bool {
+    org_domain(name).is_none()
+}
+
+/// `org` is a platform domain or under one: a sender there (a platform address) owns the
+/// platform's service hosts like everybody, but not every customer route under it.
+fn under_platform_only(org: &str, rules: &Rules) -> bool {
+    rules.platform_domains.iter().any(|p| is_under(org, p))
+}
+
+/// Service hosts of the platform itself, one label under a platform domain. Mirrors the
+/// list `extract::is_platform_host` classifies as a platform test; deeper names are routes.
+const PLATFORM_SERVICES: &[&str] = &[
+    "www",
+    "api",
+    "dashboard",
+    "ui",
+    "ssh",
+    "git",
+    "keycloak",
+    "auth",
+    "harbor",
+    "registry",
+    "logs",
+    "grafana",
+    "kibana",
+    "status",
+    "lagoon",
+    "backup",
+    "webhook",
+    "webhooks",
+];
+
+/// `host` is a platform domain itself or one of its service hosts (`dashboard.amazeeio.cloud`).
+pub fn is_platform_service_host(host: &str, platform_domains: &[String]) -> bool {
+    let host = host.trim().trim_end_matches('.');
+    platform_domains.iter().any(|d| {
+        if host.eq_ignore_ascii_case(d) {
+            return true;
+        }
+        if !is_under(host, d) {
+            return false;
+        }
+        let sub = host.get(..host.len() - d.len() - 1).unwrap_or("");
+        !sub.contains('.')
+            && PLATFORM_SERVICES
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(sub))
+    })
 }
 
 /// `customer` lists `sender` (or a parent domain of it) and `host` (or a parent of it).
@@ -864,12 +935,95 @@ mod tests {
     }
 
     #[test]
-    fn platform_hosts_are_owned_by_everyone() {
-        assert!(owns("example.ch", "nginx-shop-prod.ch4.amazee.io"));
+    fn the_platforms_own_hosts_are_owned_by_everyone() {
         assert!(owns("example.ch", "dashboard.amazeeio.cloud"));
+        assert!(owns("example.ch", "api.lagoon.sh"));
         assert!(owns("example.ch", "lagoon.sh"));
+        assert!(owns("example.ch", "www.amazee.io"));
         assert!(!owns("example.ch", "amazee.io.evil.com"));
         assert!(!owns("example.ch", "notamazee.io"));
+    }
+
+    #[test]
+    fn another_customers_route_on_the_platform_is_not_owned_by_a_stranger() {
+        // Red-team 003/004: "we will test victimshop.amazeeio.cloud" from evil-agency.net.
+        assert!(!owns("evil-agency.net", "victimshop.amazeeio.cloud"));
+        assert!(!owns(
+            "evil-agency.net",
+            "nginx-victimshop-prod.ch4.amazee.io"
+        ));
+        assert!(!owns("evil-agency.net", "www.victimshop.amazeeio.cloud"));
+        assert!(!owns(
+            "evil-agency.net",
+            "dashboard.ch4.amazee.io.amazeeio.cloud"
+        ));
+        // The registry gives a route to its customer, wildcards under it included.
+        let rules = Rules {
+            customers: vec![Customer {
+                name: "Victim Shop".into(),
+                sender_domains: vec!["victimshop.ch".into()],
+                target_domains: vec!["victimshop.amazeeio.cloud".into()],
+            }],
+            ..Rules::default()
+        };
+        assert!(owned(
+            "victimshop.amazeeio.cloud",
+            Some("victimshop.ch"),
+            &rules
+        ));
+        assert!(owned(
+            "*.victimshop.amazeeio.cloud",
+            Some("victimshop.ch"),
+            &rules
+        ));
+        assert!(!owned(
+            "victimshop.amazeeio.cloud",
+            Some("evil-agency.net"),
+            &rules
+        ));
+    }
+
+    #[test]
+    fn a_wildcard_over_the_whole_platform_or_a_public_suffix_is_never_owned() {
+        // Red-team 005: "Targets: *.amazeeio.cloud" is every customer on the cluster.
+        for t in [
+            "*.amazeeio.cloud",
+            "*.amazee.io",
+            "*.lagoon.sh",
+            "*.ch",
+            "*.co.uk",
+            "*.github.io",
+        ] {
+            assert!(!owns("example.ch", t), "{t}");
+            assert!(
+                !owned(t, Some("webagentur-example.ch"), &owner_rules()),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_freemail_user_owns_nothing_of_the_provider() {
+        // Red-team 080: jane.doe.7731@gmail.com announcing a pen test of www.gmail.com.
+        for (sender, target) in [
+            ("gmail.com", "gmail.com"),
+            ("gmail.com", "www.gmail.com"),
+            ("bluewin.ch", "www.bluewin.ch"),
+            ("yahoo.co.uk", "login.yahoo.co.uk"),
+            ("gmx.ch", "gmx.ch"),
+        ] {
+            assert!(!owns(sender, target), "{sender} {target}");
+        }
+        // The registry still speaks for a customer on free mail.
+        let rules = Rules {
+            customers: vec![Customer {
+                name: "Verein Example".into(),
+                sender_domains: vec!["gmail.com".into()],
+                target_domains: vec!["verein-example.ch".into()],
+            }],
+            ..Rules::default()
+        };
+        assert!(owned("www.verein-example.ch", Some("gmail.com"), &rules));
     }
 
     #[test]
@@ -897,7 +1051,8 @@ mod tests {
     #[test]
     fn without_a_single_sender_only_platform_hosts_are_owned() {
         assert!(!owned("shop.example.ch", None, &Rules::default()));
-        assert!(owned("shop.ch4.amazee.io", None, &Rules::default()));
+        assert!(owned("dashboard.amazeeio.cloud", None, &Rules::default()));
+        assert!(!owned("shop.ch4.amazee.io", None, &Rules::default()));
     }
 
     #[test]
