@@ -4121,10 +4121,14 @@ fn stray_digits(value: &str) -> bool {
         let before_colon = s > 0 && b[s - 1] == b':' && s >= 2 && b[s - 2].is_ascii_digit();
         let after_colon = b.get(i) == Some(&b':') && b.get(i + 1).is_some_and(u8::is_ascii_digit);
         let after_word = {
-            let tail = value
+            // A few characters suffice (`uhr`, `p.m`): the pass stays linear on long lines.
+            let tail: String = value
                 .get(i..)
                 .unwrap_or("")
                 .trim_start()
+                .chars()
+                .take(4)
+                .collect::<String>()
                 .to_ascii_lowercase();
             ["am", "pm", "a.m", "p.m", "uhr", "h ", "h)", "h,"]
                 .iter()
@@ -4769,6 +4773,7 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
             let name: String = tail
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+                .take(40)
                 .collect();
             if let Ok(tz) = name.parse::<Tz>() {
                 stated.push((Stated::Zone(tz), name));
@@ -6188,5 +6193,171 @@ mod tests {
                 .iter()
                 .any(|d| d.code == ProblemCode::ImplausibleValue)
         );
+    }
+
+    // Red-team guards (findings 014-025, 056/057, 084-086, 094/095). Arrival 26.11.2026.
+
+    fn guard(text: &str) -> DateFindings {
+        let c = DateContext {
+            default_tz: chrono_tz::Europe::Zurich,
+            reference: utc("2026-11-26T09:00:00Z"),
+        };
+        find_windows(text, &c)
+    }
+
+    fn doubted(text: &str, needle: &str) -> bool {
+        guard(text)
+            .doubts
+            .iter()
+            .any(|d| d.message.contains(needle))
+    }
+
+    #[test]
+    fn attack_start_today_never_borrows_the_end_date() {
+        let t = "Start: today 14:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+        let de = "Beginn: heute 14:00 Uhr\nEnde: 18.12.2026 18:00 Uhr";
+        assert!(doubted(de, "cannot be read"), "{:?}", guard(de));
+    }
+
+    #[test]
+    fn attack_start_dd_mon_yyyy_never_borrows_the_end_date() {
+        let t = "Start: 03-Dec-2026 08:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn attack_start_year_0000_never_borrows_the_end_date() {
+        let t = "Start: 03.12.0000 08:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn start_time_only_beside_a_dated_end_is_a_doubt() {
+        let t = "Start: 08:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn honest_end_time_only_and_date_line_raise_no_label_doubt() {
+        for t in [
+            "Start: 14.12.2026 08:00\nEnd: 18:00",
+            "Date: 14.12.2026\nStart: 08:00\nEnd: 17:00",
+            "Start: Monday, 14 December 2026, 08:00\nEnd: Friday, 18 December 2026, 18:00",
+        ] {
+            let f = guard(t);
+            assert!(!f.windows.is_empty(), "{t}: {f:?}");
+            assert!(f.doubts.is_empty(), "{t}: {:?}", f.doubts);
+        }
+    }
+
+    #[test]
+    fn attack_smoke_test_tomorrow_before_the_window() {
+        let t = "Window: 14.12.2026 08:00 - 18.12.2026 18:00\nA first smoke test will run tomorrow at 14:00 for an hour.";
+        assert!(doubted(t, "relative"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn attack_scans_ab_morgen_before_the_window() {
+        let t = "Zeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr\nVorbereitende Scans laufen bereits ab morgen.";
+        assert!(doubted(t, "relative"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn attack_pilot_run_on_the_3rd_and_in_3_days() {
+        for t in [
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; pilot run on the 3rd",
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; pilot run in 3 days",
+            "Zeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr. Ein Testlauf findet am 3. statt.",
+            "Zeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr. Ein Testlauf startet in 3 Tagen.",
+        ] {
+            assert!(doubted(t, "relative"), "{t}: {:?}", guard(t));
+        }
+    }
+
+    #[test]
+    fn honest_relative_words_raise_no_activity_doubt() {
+        for t in [
+            // A greeting, not tomorrow.
+            "Guten Morgen\nZeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr, Pentest der Webshop-API.",
+            // Something delivered later, not activity.
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00\nThe source IPs of the test will be provided tomorrow.",
+            // Relative wording that names the window itself.
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; results of the test in 3 weeks.",
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; the test runs on the 14th.",
+        ] {
+            let f = guard(t);
+            assert!(f.doubts.is_empty(), "{t}: {:?}", f.doubts);
+        }
+    }
+
+    #[test]
+    fn attack_zone_on_its_own_line_under_the_window() {
+        for z in ["(UTC+2)", "(Europe/Helsinki)", "(EET)"] {
+            let t = format!("Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n{z}\nContact: Lukas");
+            assert!(doubted(&t, "zone"), "{z}: {:?}", guard(&t));
+        }
+    }
+
+    #[test]
+    fn attack_zone_named_by_city_or_country_words() {
+        for z in [
+            "(all times Kyiv time)",
+            "(Moscow time)",
+            "(Tokyo time)",
+            "(Indian Standard Time)",
+            "(Israel time)",
+            "(alle Zeiten Ortszeit Athen)",
+            "(heure de Moscou)",
+            "(times are local to our SOC in Dubai)",
+            "(all times Ruritania time)",
+        ] {
+            let t = format!("Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n{z}");
+            assert!(doubted(&t, "zone"), "{z}: {:?}", guard(&t));
+        }
+        let t = "Start: 10.12.2026 10:30 Helsinki\nEnd: 10.12.2026 20:00";
+        assert!(doubted(t, "zone"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn honest_zone_statements_raise_no_doubt() {
+        for t in [
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n(CET)",
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n(all times Zurich time)",
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n(Europe/Zurich)",
+            "Window: 10.12.2026 10:30 - 20:00 (all times UTC+2)",
+            "Window: 10.12.2026 10:30 - 20:00 EET",
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\nResponse time of our SOC: 15 minutes.",
+        ] {
+            let f = guard(t);
+            assert!(!f.windows.is_empty(), "{t}: {f:?}");
+            assert!(f.doubts.is_empty(), "{t}: {:?}", f.doubts);
+        }
+    }
+
+    #[test]
+    fn attack_subject_names_other_days_than_the_body() {
+        let c = DateContext {
+            default_tz: chrono_tz::Europe::Zurich,
+            reference: utc("2026-11-26T09:00:00Z"),
+        };
+        let body = guard("Window: 14.12.2026 08:00 - 18.12.2026 18:00").windows;
+        assert!(subject_doubt("Pentest 03.12.2026 - 05.12.2026 shop", &c, &body).is_some());
+        assert!(subject_doubt("Pentest 14.12.2026 - 18.12.2026 shop", &c, &body).is_none());
+        assert!(subject_doubt("Pentest shop, Dezember", &c, &body).is_none());
+    }
+
+    #[test]
+    fn guards_stay_linear_on_a_long_line() {
+        // One line of 200k characters of parentheses and place words: the look-back of the
+        // zone pass is bounded, so this finishes quickly in a debug build.
+        let mut t = String::from("Window: 14.12.2026 08:00 - 18.12.2026 18:00 ");
+        for _ in 0..20_000 {
+            t.push_str("(Kyiv a ");
+        }
+        let start = std::time::Instant::now();
+        let f = guard(&t);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert!(f.doubts.len() <= 2 * MAX_NOTES);
     }
 }
