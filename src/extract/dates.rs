@@ -1805,7 +1805,9 @@ impl Matcher<'_> {
         }
         // Textual, day first: 14 Dec, 14th of December, 14. Dezember 2026.
         let mut k = j + 1;
-        if (self.kw(k) == Kw::Ord && self.adj(k)) || self.ap(k, b'.') {
+        // `03-Dec-2026` (DD-Mon-YYYY, as tools and logs write dates).
+        let dashed = self.ap(k, b'-') && matches!(self.kw(k + 1), Kw::Month(_));
+        if (self.kw(k) == Kw::Ord && self.adj(k)) || self.ap(k, b'.') || dashed {
             k += 1;
         }
         if allow_range && let Some(r) = self.day_range(j, v, k) {
@@ -1816,7 +1818,7 @@ impl Matcher<'_> {
         }
         if let Kw::Month(m) = self.kw(k) {
             k += 1;
-            if self.ap(k, b'.') {
+            if self.ap(k, b'.') || (dashed && self.ap(k, b'-')) {
                 k += 1;
             }
             let (y, k2) = self.year_after(k);
@@ -6221,9 +6223,19 @@ mod tests {
     }
 
     #[test]
-    fn attack_start_dd_mon_yyyy_never_borrows_the_end_date() {
-        let t = "Start: 03-Dec-2026 08:00\nEnd: 18.12.2026 18:00";
-        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+    fn attack_start_dd_mon_yyyy_is_read_not_borrowed() {
+        // The form is read: the window starts on 3 December, not on the end's day.
+        let f = guard("Start: 03-Dec-2026 08:00\nEnd: 18-Dec-2026 18:00");
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-03T07:00:00Z", "2026-12-18T17:00:00Z")],
+            "{f:?}"
+        );
+        let f = guard("Start: 03-Dec-2026 08:00\nEnd: 18.12.2026 18:00");
+        assert_eq!(
+            f.windows.iter().map(|w| w.start).min(),
+            Some(utc("2026-12-03T07:00:00Z"))
+        );
     }
 
     #[test]
