@@ -4397,9 +4397,12 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
         };
         let found = span.is_some_and(|(lo, hi)| lo < first && !(lo <= first && first <= hi));
         if found {
-            let upto = if matches!(
+            let upto = if cur == "in" {
+                k + 3
+            } else if matches!(
                 cur,
-                "in" | "the"
+                "the"
+                    | "am"
                     | "next"
                     | "nächste"
                     | "nächsten"
@@ -4411,7 +4414,7 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
                     | "diese"
                     | "dieser"
             ) {
-                k + 3
+                k + 2
             } else {
                 k + 1
             };
