@@ -134,11 +134,15 @@ fn read(text: &str, ctx: &DateContext, hints: ZoneHints) -> (DateFindings, Work)
     };
     interp.run(&items);
     let steps = interp.steps;
-    let (windows, invalid, lone, doubts) = interp.finish();
+    let (windows, invalid, lone, mut doubts) = interp.finish();
     let mut findings = m.findings;
     findings.windows = windows;
     findings.invalid = invalid;
     findings.lone = lone;
+    // Only where windows were read: the guards say why those may be wrong.
+    if !findings.windows.is_empty() {
+        doubts.extend(guard_doubts(text, ctx, &els, &findings));
+    }
     for d in doubts {
         if findings.doubts.len() < MAX_NOTES && !findings.doubts.contains(&d) {
             findings.doubts.push(d);
@@ -151,6 +155,43 @@ fn read(text: &str, ctx: &DateContext, hints: ZoneHints) -> (DateFindings, Work)
         steps,
     };
     (findings, work)
+}
+
+/// 058: a subject naming days outside every window the body gives (`Pentest 03.12.2026 -
+/// 05.12.2026` above a body window of 14.-18.12.) says the test may run at another time than
+/// the body: a doubt. Only the days are compared (subjects rarely carry times).
+pub fn subject_doubt(subject: &str, ctx: &DateContext, windows: &[Window]) -> Option<Problem> {
+    if windows.is_empty() || subject.len() > 2000 {
+        return None;
+    }
+    let toks = tokenize(subject);
+    let ref_date = ctx.reference.with_timezone(&ctx.default_tz).date_naive();
+    let mut m = Matcher {
+        toks: &toks,
+        text: subject,
+        ref_date,
+        findings: DateFindings::default(),
+        hints: ZoneHints::of(subject),
+        bads: Vec::new(),
+        seg_tz_hint: false,
+    };
+    let els = m.elements();
+    let day = |t: DateTime<Utc>| t.with_timezone(&ctx.default_tz).date_naive();
+    let inside = |d: NaiveDate| windows.iter().any(|w| day(w.start) <= d && d <= day(w.end));
+    let outside = els.iter().find_map(|el| {
+        let d = match el.i {
+            I::Date(d) => Some(d.date),
+            I::Pt(p) => p.date.map(|d| d.date),
+            _ => None,
+        }?;
+        (!inside(d)).then_some(d)
+    })?;
+    Some(Problem::new(
+        ProblemCode::AmbiguousDate,
+        format!(
+            "The subject names {outside}, outside the window in the text: a person must check when the test runs."
+        ),
+    ))
 }
 
 /// The doubt for activity dated before the test window.
@@ -1764,7 +1805,9 @@ impl Matcher<'_> {
         }
         // Textual, day first: 14 Dec, 14th of December, 14. Dezember 2026.
         let mut k = j + 1;
-        if (self.kw(k) == Kw::Ord && self.adj(k)) || self.ap(k, b'.') {
+        // `03-Dec-2026` (DD-Mon-YYYY, as tools and logs write dates).
+        let dashed = self.ap(k, b'-') && matches!(self.kw(k + 1), Kw::Month(_));
+        if (self.kw(k) == Kw::Ord && self.adj(k)) || self.ap(k, b'.') || dashed {
             k += 1;
         }
         if allow_range && let Some(r) = self.day_range(j, v, k) {
@@ -1775,7 +1818,7 @@ impl Matcher<'_> {
         }
         if let Kw::Month(m) = self.kw(k) {
             k += 1;
-            if self.ap(k, b'.') {
+            if self.ap(k, b'.') || (dashed && self.ap(k, b'-')) {
                 k += 1;
             }
             let (y, k2) = self.year_after(k);
@@ -3917,6 +3960,985 @@ fn local_to_utc(tz: Tz, ndt: NaiveDateTime) -> Option<DateTime<Utc>> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Guards: wordings the window reader does not turn into times, but which mean the windows it
+// did read may be wrong (red-team findings 014-025, 056/057, 084-086, 094/095). Each guard is
+// one linear pass; what it finds is a doubt (review), never a window, so the safe side holds
+// even where the wording is only half understood.
+// ---------------------------------------------------------------------------------------------
+
+/// Doubts about the windows in `findings` that the text around them raises.
+fn guard_doubts(
+    text: &str,
+    ctx: &DateContext,
+    els: &[El],
+    findings: &DateFindings,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    label_lines(text, els, &mut out);
+    let tz = ctx.default_tz;
+    let ref_date = ctx.reference.with_timezone(&tz).date_naive();
+    if let Some(first) = findings
+        .windows
+        .iter()
+        .map(|w| w.start.with_timezone(&tz).date_naive())
+        .min()
+    {
+        relative_activity(text, ref_date, first, &mut out);
+    }
+    zone_statements(text, ctx, findings, &mut out);
+    out
+}
+
+fn doubt(msg: String) -> Problem {
+    Problem::new(ProblemCode::AmbiguousDate, msg)
+}
+
+/// Words that date something relative to the arrival of the message.
+fn is_relative_word(w: &str) -> bool {
+    matches!(
+        w,
+        "today"
+            | "tonight"
+            | "tomorrow"
+            | "tmrw"
+            | "heute"
+            | "heut"
+            | "morgen"
+            | "übermorgen"
+            | "uebermorgen"
+            | "now"
+            | "jetzt"
+            | "asap"
+            | "sofort"
+            | "immediately"
+    )
+}
+
+/// The lower-case words of `s` with their byte offsets (letters and digits; `ü` stays).
+fn words(s: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
+        if c.is_alphanumeric() {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(b) = start.take() {
+            out.push((b, s.get(b..i).unwrap_or("").to_lowercase()));
+        }
+    }
+    out
+}
+
+/// 084-086: a labelled start or end line (`Start: today 14:00`, `Start: 03-Dec-2026 08:00`,
+/// `Start: 03.12.0000 08:00`) with a time but no day the reader took. The reader then dates
+/// the time from the other end, so a test starting today looks like one weeks ahead. The day
+/// is never borrowed silently: a relative word, a month name or numbers besides the time on
+/// such a line, or a start line without a day next to an end line with one, is a doubt.
+fn label_lines(text: &str, els: &[El], out: &mut Vec<Problem>) {
+    struct L {
+        start: bool,
+        time: bool,
+        day: bool,
+        pos: usize,
+    }
+    let mut lines: Vec<L> = Vec::new();
+    let mut cur: Option<L> = None;
+    for el in els {
+        match el.i {
+            I::Start(true) | I::End(true) => {
+                if let Some(l) = cur.take() {
+                    lines.push(l);
+                }
+                cur = Some(L {
+                    start: matches!(el.i, I::Start(true)),
+                    time: false,
+                    day: false,
+                    pos: el.pos,
+                });
+            }
+            I::Line | I::Para => {
+                if let Some(l) = cur.take() {
+                    lines.push(l);
+                }
+            }
+            _ => {
+                if let Some(l) = cur.as_mut() {
+                    match el.i {
+                        I::Time(_) => l.time = true,
+                        I::Pt(p) => {
+                            l.time |= p.time.is_some();
+                            l.day |= p.has_day();
+                        }
+                        I::Date(_) | I::AmbDate | I::BadDate(_) | I::Wd(_) => l.day = true,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    if let Some(l) = cur.take() {
+        lines.push(l);
+    }
+    let other_has_day = |start: bool| lines.iter().any(|o| o.start != start && o.day);
+    for l in &lines {
+        if !l.time || l.day {
+            continue;
+        }
+        let rest = text.get(l.pos..).unwrap_or("");
+        let line = rest.split('\n').next().unwrap_or("");
+        // The value after the label's colon (the label itself may hold digits: `Start 1:`).
+        let value = line.split_once(':').map_or(line, |(_, v)| v);
+        let unread = words(value).iter().any(|(_, w)| {
+            is_relative_word(w)
+                || matches!(KEYWORDS.get(w.as_bytes()), Some(Kw::Month(_)))
+                || matches!(w.as_str(), "next" | "nächste" | "nächsten" | "naechste")
+        }) || stray_digits(value);
+        if unread || (l.start && other_has_day(true)) {
+            let shown: String = line.trim().chars().take(80).collect();
+            push_note(
+                out,
+                doubt(format!(
+                    "The day in '{shown}' cannot be read: it is not taken from the other end of the window, a person must check when the test runs."
+                )),
+            );
+        }
+    }
+}
+
+/// Digit runs in `value` that are not part of a time of day (`14:00`, `9am`, `9 Uhr`, `9h`).
+fn stray_digits(value: &str) -> bool {
+    let b = value.as_bytes();
+    let mut i = 0usize;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let before_colon = s > 0 && b[s - 1] == b':' && s >= 2 && b[s - 2].is_ascii_digit();
+        let after_colon = b.get(i) == Some(&b':') && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+        let after_word = {
+            // A few characters suffice (`uhr`, `p.m`): the pass stays linear on long lines.
+            let tail: String = value
+                .get(i..)
+                .unwrap_or("")
+                .trim_start()
+                .chars()
+                .take(4)
+                .collect::<String>()
+                .to_ascii_lowercase();
+            ["am", "pm", "a.m", "p.m", "uhr", "h ", "h)", "h,"]
+                .iter()
+                .any(|p| tail.starts_with(p))
+                || tail == "h"
+        };
+        if !(before_colon || after_colon || after_word) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Words that make a sentence about test activity.
+fn is_activity_word(w: &str) -> bool {
+    w.contains("test")
+        || w.contains("scan")
+        || matches!(
+            w,
+            "run"
+                | "runs"
+                | "running"
+                | "pilot"
+                | "smoke"
+                | "probe"
+                | "probing"
+                | "attack"
+                | "attacks"
+                | "recon"
+                | "reconnaissance"
+                | "start"
+                | "starts"
+                | "starting"
+                | "begin"
+                | "begins"
+                | "kick"
+                | "lauf"
+                | "laufen"
+                | "läuft"
+                | "beginnen"
+                | "beginnt"
+                | "starten"
+                | "startet"
+                | "angriff"
+                | "angriffe"
+                | "durchführen"
+                | "durchgeführt"
+                | "prüfung"
+        )
+}
+
+fn number_word(w: &str) -> bool {
+    w.bytes().all(|c| c.is_ascii_digit())
+        || matches!(
+            w,
+            "a" | "an"
+                | "one"
+                | "two"
+                | "three"
+                | "four"
+                | "five"
+                | "six"
+                | "seven"
+                | "eight"
+                | "nine"
+                | "ten"
+                | "few"
+                | "couple"
+                | "einer"
+                | "einem"
+                | "zwei"
+                | "drei"
+                | "vier"
+                | "fünf"
+                | "sechs"
+                | "sieben"
+                | "acht"
+                | "neun"
+                | "zehn"
+                | "paar"
+                | "wenigen"
+        )
+}
+
+/// 056/057/094/095: test activity dated relative to the arrival (`a smoke test runs
+/// tomorrow`, `Scans laufen bereits ab morgen`, `pilot run in 3 days`, `on the 3rd`). The
+/// reader builds no window from it, so the notice would be measured from the later window:
+/// a sentence with such a date and an activity word is a doubt.
+fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<Problem>) {
+    // Sentences: split at `.!?;` before a space (not after a short number: `am 3.`) and at
+    // blank lines.
+    let b = text.as_bytes();
+    let mut start = 0usize;
+    let mut i = 0usize;
+    while i <= b.len() {
+        let end_here = if i == b.len() {
+            true
+        } else {
+            let c = b[i];
+            let next_sp = b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
+            let short_num = c == b'.'
+                && i >= 1
+                && b[i - 1].is_ascii_digit()
+                && !(i >= 3 && b[i - 2].is_ascii_digit() && b[i - 3].is_ascii_digit());
+            (matches!(c, b'!' | b'?' | b';') && next_sp)
+                || (c == b'.' && next_sp && !short_num)
+                || (c == b'\n'
+                    && text
+                        .get(i + 1..)
+                        .is_some_and(|t| t.split('\n').next().is_some_and(|l| l.trim().is_empty())))
+        };
+        if end_here {
+            if let Some(s) = text.get(start..i) {
+                relative_sentence(s, today, first, out);
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+}
+
+fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<Problem>) {
+    let ws = words(s);
+    // Something to be delivered later (`IPs will be provided next week`) is no activity.
+    let delivery = ws.iter().any(|(_, w)| {
+        matches!(
+            w.as_str(),
+            "provide"
+                | "provided"
+                | "send"
+                | "sent"
+                | "deliver"
+                | "delivered"
+                | "follow"
+                | "follows"
+                | "share"
+                | "shared"
+                | "nachgereicht"
+                | "nachreichen"
+                | "geliefert"
+                | "liefern"
+                | "mitteilen"
+                | "senden"
+                | "schicken"
+        )
+    });
+    if delivery || !ws.iter().any(|(_, w)| is_activity_word(w)) {
+        return;
+    }
+    let w = |k: usize| ws.get(k).map_or("", |(_, w)| w.as_str());
+    let mut hit: Option<String> = None;
+    for k in 0..ws.len() {
+        let cur = w(k);
+        let prev = if k > 0 { w(k - 1) } else { "" };
+        let next = w(k + 1);
+        let day = |n: i64| today + Duration::days(n);
+        let wd_of = |x: &str| {
+            [
+                ["monday", "montag"],
+                ["tuesday", "dienstag"],
+                ["wednesday", "mittwoch"],
+                ["thursday", "donnerstag"],
+                ["friday", "freitag"],
+                ["saturday", "samstag"],
+                ["sunday", "sonntag"],
+            ]
+            .iter()
+            .position(|p| p.contains(&x))
+        };
+        let to_monday = 7 - i64::from(today.weekday().num_days_from_monday());
+        let one = |d: NaiveDate| Some((d, d));
+        let span: Option<(NaiveDate, NaiveDate)> = if cur == "morgen" {
+            // `Guten Morgen`, `am Morgen` are the morning, not tomorrow.
+            if matches!(
+                prev,
+                "guten" | "schönen" | "am" | "jeden" | "frühen" | "einen" | "den"
+            ) {
+                None
+            } else {
+                one(day(1))
+            }
+        } else if matches!(cur, "today" | "tonight" | "heute" | "heut") {
+            one(today)
+        } else if matches!(cur, "tomorrow" | "tmrw") {
+            one(day(1))
+        } else if matches!(cur, "übermorgen" | "uebermorgen") {
+            one(day(2))
+        } else if matches!(
+            cur,
+            "next" | "nächste" | "nächsten" | "naechste" | "naechsten" | "kommende" | "kommenden"
+        ) {
+            match next {
+                "week" | "woche" => Some((day(to_monday), day(to_monday + 6))),
+                "weekend" | "wochenende" => Some((day(to_monday - 2), day(to_monday - 1))),
+                x => wd_of(x).map(|d| {
+                    let ahead = (d as i64 - i64::from(today.weekday().num_days_from_monday()))
+                        .rem_euclid(7);
+                    let ahead = if ahead == 0 { 7 } else { ahead };
+                    (day(ahead), day(ahead + 7))
+                }),
+            }
+        } else if matches!(cur, "this" | "diese" | "dieser") {
+            match next {
+                "week" | "woche" | "weekend" | "wochenende" => Some((today, day(to_monday - 1))),
+                "afternoon" | "evening" | "morning" | "night" => one(today),
+                _ => None,
+            }
+        } else if cur == "in" && number_word(next) {
+            let n: i64 = next.parse().unwrap_or(match next {
+                "two" | "zwei" | "couple" | "paar" => 2,
+                "three" | "drei" => 3,
+                "four" | "vier" => 4,
+                "five" | "fünf" => 5,
+                "six" | "sechs" => 6,
+                "seven" | "sieben" => 7,
+                "eight" | "acht" => 8,
+                "nine" | "neun" => 9,
+                "ten" | "zehn" => 10,
+                _ => 1,
+            });
+            let n = n.min(400);
+            match w(k + 2) {
+                "day" | "days" | "tag" | "tagen" => one(day(n)),
+                "week" | "weeks" | "woche" | "wochen" => one(day(7 * n)),
+                "hour" | "hours" | "stunde" | "stunden" => one(today),
+                "of" if matches!(w(k + 3), "days" | "weeks") => one(day(1)),
+                _ => None,
+            }
+        } else if (cur == "the" && prev == "on") || cur == "am" {
+            // `on the 3rd`, `am 3.`: a day of month with no month after it.
+            let digits = next.bytes().take_while(u8::is_ascii_digit).count();
+            let shape = if cur == "the" {
+                (1..=2).contains(&digits)
+                    && next.len() == digits + 2
+                    && matches!(next.get(digits..), Some("st" | "nd" | "rd" | "th"))
+            } else {
+                let after = ws.get(k + 1).map_or(s.len(), |(p, w)| p + w.len());
+                let tail = s.get(after..).unwrap_or("");
+                (1..=2).contains(&digits)
+                    && next.len() == digits
+                    && tail.starts_with('.')
+                    && !tail
+                        .get(1..)
+                        .is_some_and(|t| t.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            };
+            let month_after = matches!(KEYWORDS.get(w(k + 2).as_bytes()), Some(Kw::Month(_)))
+                || (w(k + 2) == "of"
+                    && matches!(KEYWORDS.get(w(k + 3).as_bytes()), Some(Kw::Month(_))));
+            let d: u32 = next.get(..digits).and_then(|x| x.parse().ok()).unwrap_or(0);
+            if shape && !month_after && (1..=31).contains(&d) {
+                // The next such day from today on.
+                let this_month = today.with_day(d).filter(|x| *x >= today);
+                let next_month = (1..=3).find_map(|m| {
+                    today
+                        .checked_add_months(chrono::Months::new(m))
+                        .and_then(|x| x.with_day(d))
+                });
+                this_month.or(next_month).and_then(one)
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let found = span.is_some_and(|(lo, hi)| lo < first && !(lo <= first && first <= hi));
+        if found {
+            let upto = if cur == "in" {
+                k + 3
+            } else if matches!(
+                cur,
+                "the"
+                    | "am"
+                    | "next"
+                    | "nächste"
+                    | "nächsten"
+                    | "naechste"
+                    | "naechsten"
+                    | "kommende"
+                    | "kommenden"
+                    | "this"
+                    | "diese"
+                    | "dieser"
+            ) {
+                k + 2
+            } else {
+                k + 1
+            };
+            let phrase: Vec<&str> = (k.saturating_sub(1)..upto.min(ws.len())).map(w).collect();
+            hit = Some(phrase.join(" "));
+            break;
+        }
+    }
+    if let Some(shown) = hit {
+        push_note(
+            out,
+            doubt(format!(
+                "Activity dated relative to this message ('{shown}'): the notice counts from the earliest activity, a person must check what runs when."
+            )),
+        );
+    }
+}
+
+/// Times of day written in `text`, as minutes after midnight: `10:30`, `10.30`, `9h`,
+/// `9 Uhr`, `9am`, `9 pm`. Generous (a date `10.12` adds 10:12): it only decides whether a
+/// window matches a stated zone.
+fn written_times(text: &str) -> std::collections::HashSet<u32> {
+    let b = text.as_bytes();
+    let mut out = std::collections::HashSet::new();
+    let mut i = 0usize;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() && i - s < 3 {
+            i += 1;
+        }
+        let h = text
+            .get(s..i)
+            .and_then(|d| d.parse::<u32>().ok())
+            .unwrap_or(99);
+        if h > 24 {
+            continue;
+        }
+        if matches!(b.get(i), Some(b':' | b'.'))
+            && let Some(mm) = text.get(i + 1..i + 3)
+            && let Ok(m) = mm.parse::<u32>()
+            && m < 60
+        {
+            out.insert(h * 60 + m);
+            if h < 12 {
+                out.insert((h + 12) * 60 + m);
+            }
+            continue;
+        }
+        let tail = text
+            .get(i..(i + 6).min(b.len()))
+            .unwrap_or("")
+            .trim_start()
+            .to_ascii_lowercase();
+        if tail.starts_with("pm") || tail.starts_with("p.m") {
+            out.insert((h % 12 + 12) * 60);
+        } else if tail.starts_with('h')
+            || tail.starts_with("uhr")
+            || tail.starts_with("am")
+            || tail.starts_with("a.m")
+        {
+            out.insert(h % 24 * 60);
+            if tail.starts_with('a') {
+                out.insert(h % 12 * 60);
+            }
+        }
+    }
+    out
+}
+
+/// Cities and countries that name one zone, beyond [`PLACES`] (which holds those that settle
+/// ambiguous abbreviations): common capitals and business cities, in the spellings of
+/// English, German and French mails. Multi-word names by their last word (`york`, `kong`).
+const CITIES: &[(&str, Tz)] = &[
+    ("helsinki", chrono_tz::Europe::Helsinki),
+    ("finland", chrono_tz::Europe::Helsinki),
+    ("finnland", chrono_tz::Europe::Helsinki),
+    ("kyiv", chrono_tz::Europe::Kyiv),
+    ("kiev", chrono_tz::Europe::Kyiv),
+    ("kiew", chrono_tz::Europe::Kyiv),
+    ("ukraine", chrono_tz::Europe::Kyiv),
+    ("athens", chrono_tz::Europe::Athens),
+    ("athen", chrono_tz::Europe::Athens),
+    ("athènes", chrono_tz::Europe::Athens),
+    ("greece", chrono_tz::Europe::Athens),
+    ("griechenland", chrono_tz::Europe::Athens),
+    ("bucharest", chrono_tz::Europe::Bucharest),
+    ("bukarest", chrono_tz::Europe::Bucharest),
+    ("romania", chrono_tz::Europe::Bucharest),
+    ("sofia", chrono_tz::Europe::Sofia),
+    ("bulgaria", chrono_tz::Europe::Sofia),
+    ("riga", chrono_tz::Europe::Riga),
+    ("tallinn", chrono_tz::Europe::Tallinn),
+    ("vilnius", chrono_tz::Europe::Vilnius),
+    ("istanbul", chrono_tz::Europe::Istanbul),
+    ("ankara", chrono_tz::Europe::Istanbul),
+    ("turkey", chrono_tz::Europe::Istanbul),
+    ("türkei", chrono_tz::Europe::Istanbul),
+    ("moscow", chrono_tz::Europe::Moscow),
+    ("moskau", chrono_tz::Europe::Moscow),
+    ("moscou", chrono_tz::Europe::Moscow),
+    ("russia", chrono_tz::Europe::Moscow),
+    ("minsk", chrono_tz::Europe::Minsk),
+    ("cairo", chrono_tz::Africa::Cairo),
+    ("kairo", chrono_tz::Africa::Cairo),
+    ("lisbon", chrono_tz::Europe::Lisbon),
+    ("lissabon", chrono_tz::Europe::Lisbon),
+    ("lisbonne", chrono_tz::Europe::Lisbon),
+    ("portugal", chrono_tz::Europe::Lisbon),
+    ("paris", chrono_tz::Europe::Paris),
+    ("berlin", chrono_tz::Europe::Berlin),
+    ("frankfurt", chrono_tz::Europe::Berlin),
+    ("munich", chrono_tz::Europe::Berlin),
+    ("münchen", chrono_tz::Europe::Berlin),
+    ("hamburg", chrono_tz::Europe::Berlin),
+    ("zurich", chrono_tz::Europe::Zurich),
+    ("zürich", chrono_tz::Europe::Zurich),
+    ("geneva", chrono_tz::Europe::Zurich),
+    ("genf", chrono_tz::Europe::Zurich),
+    ("genève", chrono_tz::Europe::Zurich),
+    ("bern", chrono_tz::Europe::Zurich),
+    ("basel", chrono_tz::Europe::Zurich),
+    ("vienna", chrono_tz::Europe::Vienna),
+    ("wien", chrono_tz::Europe::Vienna),
+    ("rome", chrono_tz::Europe::Rome),
+    ("rom", chrono_tz::Europe::Rome),
+    ("milan", chrono_tz::Europe::Rome),
+    ("mailand", chrono_tz::Europe::Rome),
+    ("madrid", chrono_tz::Europe::Madrid),
+    ("barcelona", chrono_tz::Europe::Madrid),
+    ("amsterdam", chrono_tz::Europe::Amsterdam),
+    ("brussels", chrono_tz::Europe::Brussels),
+    ("brüssel", chrono_tz::Europe::Brussels),
+    ("bruxelles", chrono_tz::Europe::Brussels),
+    ("prague", chrono_tz::Europe::Prague),
+    ("prag", chrono_tz::Europe::Prague),
+    ("warsaw", chrono_tz::Europe::Warsaw),
+    ("warschau", chrono_tz::Europe::Warsaw),
+    ("budapest", chrono_tz::Europe::Budapest),
+    ("stockholm", chrono_tz::Europe::Stockholm),
+    ("oslo", chrono_tz::Europe::Oslo),
+    ("copenhagen", chrono_tz::Europe::Copenhagen),
+    ("kopenhagen", chrono_tz::Europe::Copenhagen),
+    ("luxembourg", chrono_tz::Europe::Luxembourg),
+    ("tokyo", chrono_tz::Asia::Tokyo),
+    ("tokio", chrono_tz::Asia::Tokyo),
+    ("osaka", chrono_tz::Asia::Tokyo),
+    ("japan", chrono_tz::Asia::Tokyo),
+    ("seoul", chrono_tz::Asia::Seoul),
+    ("korea", chrono_tz::Asia::Seoul),
+    ("kong", chrono_tz::Asia::Hong_Kong),
+    ("bangkok", chrono_tz::Asia::Bangkok),
+    ("jakarta", chrono_tz::Asia::Jakarta),
+    ("manila", chrono_tz::Asia::Manila),
+    ("karachi", chrono_tz::Asia::Karachi),
+    ("pakistan", chrono_tz::Asia::Karachi),
+    ("tehran", chrono_tz::Asia::Tehran),
+    ("teheran", chrono_tz::Asia::Tehran),
+    ("iran", chrono_tz::Asia::Tehran),
+    ("kathmandu", chrono_tz::Asia::Kathmandu),
+    ("sydney", chrono_tz::Australia::Sydney),
+    ("melbourne", chrono_tz::Australia::Melbourne),
+    ("brisbane", chrono_tz::Australia::Brisbane),
+    ("perth", chrono_tz::Australia::Perth),
+    ("auckland", chrono_tz::Pacific::Auckland),
+    ("york", chrono_tz::America::New_York),
+    ("boston", chrono_tz::America::New_York),
+    ("washington", chrono_tz::America::New_York),
+    ("miami", chrono_tz::America::New_York),
+    ("atlanta", chrono_tz::America::New_York),
+    ("toronto", chrono_tz::America::Toronto),
+    ("montreal", chrono_tz::America::Toronto),
+    ("denver", chrono_tz::America::Denver),
+    ("phoenix", chrono_tz::America::Phoenix),
+    ("angeles", chrono_tz::America::Los_Angeles),
+    ("francisco", chrono_tz::America::Los_Angeles),
+    ("seattle", chrono_tz::America::Los_Angeles),
+    ("vancouver", chrono_tz::America::Vancouver),
+    ("paulo", chrono_tz::America::Sao_Paulo),
+    ("aires", chrono_tz::America::Argentina::Buenos_Aires),
+    ("bogota", chrono_tz::America::Bogota),
+    ("lima", chrono_tz::America::Lima),
+    ("johannesburg", chrono_tz::Africa::Johannesburg),
+    ("lagos", chrono_tz::Africa::Lagos),
+    ("nairobi", chrono_tz::Africa::Nairobi),
+];
+
+/// The zone a place word names, if one.
+fn place_zone(w: &str) -> Option<Tz> {
+    if let Some((_, tz)) = CITIES.iter().find(|(n, _)| *n == w) {
+        return Some(*tz);
+    }
+    match KEYWORDS.get(w.as_bytes()) {
+        Some(Kw::Place(p)) => PLACES.get(usize::from(p)).map(|(tz, _)| *tz),
+        _ => None,
+    }
+}
+
+/// Words before `time`/`Zeit` that are no place (`local time`, `response time`); a word not
+/// here and no place is only a doubt where the wording is a zone statement.
+const NOT_PLACES: &[&str] = &[
+    "local",
+    "standard",
+    "summer",
+    "daylight",
+    "same",
+    "any",
+    "real",
+    "response",
+    "lead",
+    "down",
+    "run",
+    "test",
+    "each",
+    "first",
+    "last",
+    "next",
+    "full",
+    "part",
+    "free",
+    "reaction",
+    "short",
+    "long",
+    "business",
+    "office",
+    "working",
+    "maintenance",
+    "our",
+    "your",
+    "the",
+    "that",
+    "this",
+    "what",
+    "some",
+    "no",
+    "one",
+    "exact",
+    "execution",
+    "processing",
+    "recovery",
+    "up",
+    "over",
+    "central",
+    "eastern",
+    "pacific",
+    "mountain",
+    "european",
+    "swiss",
+    "universal",
+    "coordinated",
+    "greenwich",
+    "mean",
+    "zone",
+    "all",
+    "are",
+    "in",
+    "at",
+    "a",
+    "of",
+    "and",
+    "or",
+    "given",
+    "stated",
+    "listed",
+    "shown",
+    "above",
+    "below",
+    "these",
+    "those",
+    "such",
+    "date",
+    "start",
+    "end",
+    "window",
+    "test",
+    "execution",
+    "scan",
+    "downtime",
+    "peak",
+    "quiet",
+    "core",
+    "off",
+    "on",
+    "spare",
+    "wall",
+];
+
+/// What a zone statement names: a zone, or a place we cannot resolve.
+enum Stated {
+    Zone(Tz),
+    Fixed(i32),
+    Unknown,
+}
+
+/// 014-025: zone statements the reader does not apply to the window: on their own line
+/// (`(UTC+2)`, `(Europe/Helsinki)`, `(EET)`), or as place words (`Kyiv time`, `Indian
+/// Standard Time`, `Ortszeit Athen`, `heure de Moscou`, `local to our SOC in Dubai`,
+/// `10:30 Helsinki`). A statement whose offset differs from the one the windows were read
+/// in, or that names a place we cannot resolve, is a doubt: never read as the configured
+/// zone when the text names another place's time.
+fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: &mut Vec<Problem>) {
+    if findings.windows.is_empty() {
+        return;
+    }
+    let mut stated: Vec<(Stated, String)> = Vec::new();
+    let ws = words(text);
+    let w = |k: usize| ws.get(k).map_or("", |(_, w)| w.as_str());
+    // Look back at most a short line's worth, so the pass stays linear on long lines.
+    let back = |pos: usize| {
+        let mut b = pos.saturating_sub(160);
+        while !text.is_char_boundary(b) {
+            b += 1;
+        }
+        text.get(b..pos).unwrap_or("")
+    };
+    let fwd = |pos: usize| {
+        let mut e = (pos + 160).min(text.len());
+        while !text.is_char_boundary(e) {
+            e -= 1;
+        }
+        text.get(pos..e).unwrap_or("")
+    };
+    let in_parens = |pos: usize| {
+        let before = back(pos);
+        let line = before.rsplit('\n').next().unwrap_or("");
+        line.rfind('(')
+            .is_some_and(|o| line.get(o..).is_some_and(|t| !t.contains(')')))
+    };
+    let line_alone = |pos: usize, len: usize| {
+        let before = back(pos);
+        let after = fwd(pos + len);
+        let l = before.rsplit('\n').next().unwrap_or("");
+        let r = after.split('\n').next().unwrap_or("");
+        l.trim_matches(|c: char| c.is_whitespace() || c == '(')
+            .is_empty()
+            && r.trim_matches(|c: char| c.is_whitespace() || c == ')')
+                .is_empty()
+    };
+    let after_time = |pos: usize| {
+        let before = back(pos).trim_end_matches([' ', '(', '\t']);
+        let b = before.as_bytes();
+        let n = b.len();
+        n >= 4
+            && b[n - 1].is_ascii_digit()
+            && b[n - 2].is_ascii_digit()
+            && matches!(b[n - 3], b':' | b'.')
+    };
+    for k in 0..ws.len() {
+        let (pos, cur) = match ws.get(k) {
+            Some((p, c)) => (*p, c.as_str()),
+            None => break,
+        };
+        let next = w(k + 1);
+        // IANA names (`Europe/Helsinki`).
+        if text.as_bytes().get(pos + cur.len()) == Some(&b'/')
+            && let Some(tail) = text.get(pos..)
+        {
+            let name: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'))
+                .take(40)
+                .collect();
+            if let Ok(tz) = name.parse::<Tz>() {
+                stated.push((Stated::Zone(tz), name));
+                continue;
+            }
+        }
+        // `UTC+2`, `GMT-05:00`.
+        if matches!(cur, "utc" | "gmt")
+            && let Some(tail) = text.get(pos + 3..)
+        {
+            let t = tail.trim_start();
+            let sign = match t.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') | Some(0xe2) => -1,
+                _ => 0,
+            };
+            if sign != 0 {
+                let digits = t.trim_start_matches(['+', '-', '−']).trim_start();
+                let h: String = digits
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .take(2)
+                    .collect();
+                let rest = digits.get(h.len()..).unwrap_or("");
+                let m: String = rest
+                    .strip_prefix(':')
+                    .unwrap_or(rest)
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .take(2)
+                    .collect();
+                if let Ok(h) = h.parse::<i32>() {
+                    let m = if m.len() == 2 {
+                        m.parse::<i32>().unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    let off = sign * (h * 3600 + m * 60);
+                    let label = FixedOffset::east_opt(off)
+                        .map_or_else(String::new, |f| Zone::Fixed(f).label());
+                    stated.push((Stated::Fixed(off), label));
+                }
+            } else if line_alone(pos, 3) || in_parens(pos) && !after_time(pos) {
+                stated.push((Stated::Fixed(0), cur.to_uppercase()));
+            }
+            continue;
+        }
+        // An abbreviation alone in parentheses or on its line (`(EET)`).
+        if (2..=5).contains(&cur.len())
+            && (line_alone(pos, cur.len())
+                || (in_parens(pos)
+                    && text
+                        .get(pos + cur.len()..)
+                        .is_some_and(|t| t.starts_with(')'))))
+            && let Some((_, off, _, _)) = ABBREVIATIONS.iter().find(|(n, ..)| *n == cur)
+        {
+            stated.push((Stated::Fixed(*off), cur.to_uppercase()));
+            continue;
+        }
+        // `<Place> time`, `<Place> Standard Time`.
+        let time_next = matches!(next, "time" | "zeit")
+            || (matches!(next, "standard" | "summer" | "daylight") && w(k + 2) == "time");
+        let statement_ctx = in_parens(pos)
+            || matches!(w(k.wrapping_sub(1)), "in" | "are" | "times" | "zeiten")
+            || matches!(w(k.wrapping_sub(2)), "all" | "alle" | "times");
+        let resolve = |word: &str, strict: bool, stated: &mut Vec<(Stated, String)>| {
+            if let Some(tz) = place_zone(word) {
+                stated.push((Stated::Zone(tz), word.to_string()));
+            } else if strict
+                && !NOT_PLACES.contains(&word)
+                && !word.bytes().all(|c| c.is_ascii_digit())
+            {
+                stated.push((Stated::Unknown, word.to_string()));
+            }
+        };
+        if time_next && !NOT_PLACES.contains(&cur) {
+            resolve(cur, statement_ctx, &mut stated);
+            continue;
+        }
+        // `Ortszeit Athen`, `Lokalzeit <X>`, `heure de Moscou`, `local time in <X>`,
+        // `local to <...> in <X>`.
+        if matches!(cur, "ortszeit" | "lokalzeit") && !next.is_empty() {
+            let word = if next == "in" { w(k + 2) } else { next };
+            resolve(word, true, &mut stated);
+            continue;
+        }
+        if cur == "heure" && matches!(next, "de" | "d") {
+            resolve(w(k + 2), true, &mut stated);
+            continue;
+        }
+        if cur == "local" && matches!(next, "to" | "time") {
+            // The place is the word after the first `in` within a few words.
+            if let Some(j) = (k + 2..k + 9).find(|&j| w(j) == "in") {
+                resolve(w(j + 1), true, &mut stated);
+            }
+            continue;
+        }
+        // A place right after a time (`10:30 Helsinki`).
+        if after_time(pos)
+            && let Some(tz) = place_zone(cur)
+        {
+            stated.push((Stated::Zone(tz), cur.to_string()));
+        }
+        if stated.len() > MAX_NOTES {
+            break;
+        }
+    }
+    if stated.is_empty() {
+        return;
+    }
+    // Whether the windows were read in a stated zone: their start and end, seen in that
+    // zone, must be times the text writes. (The reader may note a zone it did not apply, so
+    // `findings.zone` does not tell.)
+    let written = written_times(text);
+    let as_written = |at: DateTime<Utc>, off: i32| {
+        let local = at.naive_utc() + Duration::seconds(i64::from(off));
+        let m = local.hour() * 60 + local.minute();
+        written.contains(&m) || (m == 0 && written.contains(&(24 * 60)))
+    };
+    let default_off = |at: DateTime<Utc>| {
+        use chrono::Offset;
+        ctx.default_tz
+            .offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
+    };
+    let off_of = |s: &Stated, at: DateTime<Utc>| {
+        use chrono::Offset;
+        match s {
+            Stated::Zone(tz) => Some(
+                tz.offset_from_utc_datetime(&at.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            ),
+            Stated::Fixed(off) => Some(*off),
+            Stated::Unknown => None,
+        }
+    };
+    for (s, written) in stated {
+        let differs = findings
+            .windows
+            .iter()
+            .any(|win| match off_of(&s, win.start) {
+                None => true,
+                Some(off) => {
+                    off != default_off(win.start)
+                        && !(as_written(win.start, off) && as_written(win.end, off))
+                }
+            });
+        if differs {
+            push_note(
+                out,
+                doubt(format!(
+                    "The text names the zone '{written}', but the window times were not read in it: a person must check the time zone."
+                )),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -5176,5 +6198,181 @@ mod tests {
                 .iter()
                 .any(|d| d.code == ProblemCode::ImplausibleValue)
         );
+    }
+
+    // Red-team guards (findings 014-025, 056/057, 084-086, 094/095). Arrival 26.11.2026.
+
+    fn guard(text: &str) -> DateFindings {
+        let c = DateContext {
+            default_tz: chrono_tz::Europe::Zurich,
+            reference: utc("2026-11-26T09:00:00Z"),
+        };
+        find_windows(text, &c)
+    }
+
+    fn doubted(text: &str, needle: &str) -> bool {
+        guard(text)
+            .doubts
+            .iter()
+            .any(|d| d.message.contains(needle))
+    }
+
+    #[test]
+    fn attack_start_today_never_borrows_the_end_date() {
+        let t = "Start: today 14:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+        let de = "Beginn: heute 14:00 Uhr\nEnde: 18.12.2026 18:00 Uhr";
+        assert!(doubted(de, "cannot be read"), "{:?}", guard(de));
+    }
+
+    #[test]
+    fn attack_start_dd_mon_yyyy_is_read_not_borrowed() {
+        // The form is read: the window starts on 3 December, not on the end's day.
+        let f = guard("Start: 03-Dec-2026 08:00\nEnd: 18-Dec-2026 18:00");
+        assert_eq!(
+            f.windows,
+            vec![w("2026-12-03T07:00:00Z", "2026-12-18T17:00:00Z")],
+            "{f:?}"
+        );
+        let f = guard("Start: 03-Dec-2026 08:00\nEnd: 18.12.2026 18:00");
+        assert_eq!(
+            f.windows.iter().map(|w| w.start).min(),
+            Some(utc("2026-12-03T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn attack_start_year_0000_never_borrows_the_end_date() {
+        let t = "Start: 03.12.0000 08:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn start_time_only_beside_a_dated_end_is_a_doubt() {
+        let t = "Start: 08:00\nEnd: 18.12.2026 18:00";
+        assert!(doubted(t, "cannot be read"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn honest_end_time_only_and_date_line_raise_no_label_doubt() {
+        for t in [
+            "Start: 14.12.2026 08:00\nEnd: 18:00",
+            "Date: 14.12.2026\nStart: 08:00\nEnd: 17:00",
+            "Start: Monday, 14 December 2026, 08:00\nEnd: Friday, 18 December 2026, 18:00",
+        ] {
+            let f = guard(t);
+            assert!(!f.windows.is_empty(), "{t}: {f:?}");
+            assert!(f.doubts.is_empty(), "{t}: {:?}", f.doubts);
+        }
+    }
+
+    #[test]
+    fn attack_smoke_test_tomorrow_before_the_window() {
+        let t = "Window: 14.12.2026 08:00 - 18.12.2026 18:00\nA first smoke test will run tomorrow at 14:00 for an hour.";
+        assert!(doubted(t, "relative"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn attack_scans_ab_morgen_before_the_window() {
+        let t = "Zeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr\nVorbereitende Scans laufen bereits ab morgen.";
+        assert!(doubted(t, "relative"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn attack_pilot_run_on_the_3rd_and_in_3_days() {
+        for t in [
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; pilot run on the 3rd",
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; pilot run in 3 days",
+            "Zeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr. Ein Testlauf findet am 3. statt.",
+            "Zeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr. Ein Testlauf startet in 3 Tagen.",
+        ] {
+            assert!(doubted(t, "relative"), "{t}: {:?}", guard(t));
+        }
+    }
+
+    #[test]
+    fn honest_relative_words_raise_no_activity_doubt() {
+        for t in [
+            // A greeting, not tomorrow.
+            "Guten Morgen\nZeitraum: 14.12.2026 08:00 - 18.12.2026 18:00 Uhr, Pentest der Webshop-API.",
+            // Something delivered later, not activity.
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00\nThe source IPs of the test will be provided tomorrow.",
+            // Relative wording that names the window itself.
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; results of the test in 3 weeks.",
+            "Window: 14.12.2026 08:00 - 18.12.2026 18:00; the test runs on the 14th.",
+        ] {
+            let f = guard(t);
+            assert!(f.doubts.is_empty(), "{t}: {:?}", f.doubts);
+        }
+    }
+
+    #[test]
+    fn attack_zone_on_its_own_line_under_the_window() {
+        for z in ["(UTC+2)", "(Europe/Helsinki)", "(EET)"] {
+            let t = format!("Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n{z}\nContact: Lukas");
+            assert!(doubted(&t, "zone"), "{z}: {:?}", guard(&t));
+        }
+    }
+
+    #[test]
+    fn attack_zone_named_by_city_or_country_words() {
+        for z in [
+            "(all times Kyiv time)",
+            "(Moscow time)",
+            "(Tokyo time)",
+            "(Indian Standard Time)",
+            "(Israel time)",
+            "(alle Zeiten Ortszeit Athen)",
+            "(heure de Moscou)",
+            "(times are local to our SOC in Dubai)",
+            "(all times Ruritania time)",
+        ] {
+            let t = format!("Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n{z}");
+            assert!(doubted(&t, "zone"), "{z}: {:?}", guard(&t));
+        }
+        let t = "Start: 10.12.2026 10:30 Helsinki\nEnd: 10.12.2026 20:00";
+        assert!(doubted(t, "zone"), "{:?}", guard(t));
+    }
+
+    #[test]
+    fn honest_zone_statements_raise_no_doubt() {
+        for t in [
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n(CET)",
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n(all times Zurich time)",
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\n(Europe/Zurich)",
+            "Window: 10.12.2026 10:30 - 20:00 (all times UTC+2)",
+            "Window: 10.12.2026 10:30 - 20:00 EET",
+            "Start: 10.12.2026 10:30\nEnd: 10.12.2026 20:00\nResponse time of our SOC: 15 minutes.",
+        ] {
+            let f = guard(t);
+            assert!(!f.windows.is_empty(), "{t}: {f:?}");
+            assert!(f.doubts.is_empty(), "{t}: {:?}", f.doubts);
+        }
+    }
+
+    #[test]
+    fn attack_subject_names_other_days_than_the_body() {
+        let c = DateContext {
+            default_tz: chrono_tz::Europe::Zurich,
+            reference: utc("2026-11-26T09:00:00Z"),
+        };
+        let body = guard("Window: 14.12.2026 08:00 - 18.12.2026 18:00").windows;
+        assert!(subject_doubt("Pentest 03.12.2026 - 05.12.2026 shop", &c, &body).is_some());
+        assert!(subject_doubt("Pentest 14.12.2026 - 18.12.2026 shop", &c, &body).is_none());
+        assert!(subject_doubt("Pentest shop, Dezember", &c, &body).is_none());
+    }
+
+    #[test]
+    fn guards_stay_linear_on_a_long_line() {
+        // One line of 200k characters of parentheses and place words: the look-back of the
+        // zone pass is bounded, so this finishes quickly in a debug build.
+        let mut t = String::from("Window: 14.12.2026 08:00 - 18.12.2026 18:00 ");
+        for _ in 0..20_000 {
+            t.push_str("(Kyiv a ");
+        }
+        let start = std::time::Instant::now();
+        let f = guard(&t);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert!(f.doubts.len() <= 2 * MAX_NOTES);
     }
 }

@@ -217,6 +217,10 @@ pub fn extract(
     dedup_keep_order(&mut found.ambiguous_dates);
     dedup_keep_order(&mut found.ambiguous_zones);
     dedup_keep_order(&mut found.invalid);
+    // A subject naming other days than the body's windows (058).
+    if let Some(d) = dates::subject_doubt(&letter.subject, ctx, &found.windows) {
+        found.doubts.push(d);
+    }
     dedup_keep_order(&mut found.doubts);
 
     // A zone with two meanings makes every time in the message doubtful: no window is
