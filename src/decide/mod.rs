@@ -13,7 +13,7 @@ use crate::extract::net;
 use crate::model::{Decision, Item, Problem, ProblemCode, Request, TestClass, Zone};
 
 /// Bumped whenever a rule changes meaning; stored with every decision.
-pub const RULES_VERSION: &str = "2026-12-04.1";
+pub const RULES_VERSION: &str = "2026-12-04.2";
 
 /// Targets named at most in one `target_not_owned` problem.
 const MAX_TARGETS_LISTED: usize = 10;

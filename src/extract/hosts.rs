@@ -257,6 +257,12 @@ fn undefang(text: &str, labelled: bool) -> String {
         ("[:]", ":"),
         ("[://]", "://"),
         ("hxxp", "http"),
+        // Link wrappers (Outlook safelinks, Google redirects) carry the real address as a
+        // query value: decoded and split off, it is read as a host of its own.
+        ("%3a%2f%2f", "://"),
+        ("%2f", "/"),
+        ("%2e", "."),
+        ("=http", "= http"),
     ];
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -270,7 +276,7 @@ fn undefang(text: &str, labelled: bool) -> String {
             i += c.len_utf8();
             continue;
         }
-        if matches!(c, '[' | '(' | '{' | 'h' | 'H') {
+        if matches!(c, '[' | '(' | '{' | 'h' | 'H' | '%' | '=') {
             for (from, to) in SWAPS {
                 if rest
                     .get(..from.len())
@@ -670,6 +676,27 @@ mod tests {
         assert_eq!(t("Scope: *.ch"), ["*.ch"]);
         // Not a wildcard: a multiplication or a file glob inside a path.
         assert_eq!(t("3*.5 and /tmp/*.ch"), Vec::<String>::new());
+    }
+
+    /// Red-team 098/099: a target copied from Outlook or Google carries the real host inside
+    /// the wrapper's query.
+    #[test]
+    fn hosts_inside_link_wrappers_are_read() {
+        let ctx = Context {
+            excluded: &[],
+            platform_domains: &[],
+            labelled: true,
+        };
+        let t = find_targets_with(
+            "https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Febanking.victim-bank.ch%2Flogin&data=05%7C01",
+            &ctx,
+        );
+        assert!(t.contains(&"ebanking.victim-bank.ch".to_string()), "{t:?}");
+        let t = find_targets_with(
+            "https://www.google.com/url?q=https://ebanking.victim-bank.ch/&sa=D",
+            &ctx,
+        );
+        assert!(t.contains(&"ebanking.victim-bank.ch".to_string()), "{t:?}");
     }
 
     /// Red-team 088–092: defanged names, as testers write hosts in reports.

@@ -320,7 +320,10 @@ fn originating(
             ),
         ));
     }
-    if labelled.as_deref().is_some_and(|f| refers_to_unread(f, letter)) {
+    if labelled
+        .as_deref()
+        .is_some_and(|f| refers_to_unread(f, letter))
+    {
         doubts.push(Problem::new(
             ProblemCode::ImplausibleValue,
             "The originating-IP field points to a list intake cannot read (an attachment or a separate list); a person must check every address.",
