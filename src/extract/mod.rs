@@ -636,7 +636,8 @@ mod tests {
                 "Announcement: penetration test portal",
                 &format!("{COMPLETE}\n{ps}\n"),
             );
-            assert_eq!(codes(&ex), [ProblemCode::Cancellation], "{ps}");
+            // Now new text, the postscript may raise other doubts too ("this morning").
+            assert!(codes(&ex).contains(&ProblemCode::Cancellation), "{ps}");
         }
     }
 

@@ -251,7 +251,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          Authentication-Results: mx.amazee.test; dkim=pass header.d=alpenshop-example.ch; spf=pass smtp.mailfrom=alpenshop-example.ch; dmarc={dmarc} header.from=alpenshop-example.ch\r\n\
          From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
          To: amazee.io Support <support@amazee.test>\r\n\
-         Subject: Penetration test announcement alpenshop-prod.ch4.amazee.io\r\n\
+         Subject: Penetration test announcement shop.alpenshop-example.ch\r\n\
          Date: {date}\r\n\
          Message-ID: <{message_id}>\r\n\
          MIME-Version: 1.0\r\n\
@@ -265,7 +265,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          Point of contact: Carla Kunde, customer@alpenshop-example.ch, +41 44 555 20 30\r\n\
          Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
-         Target website: https://alpenshop-prod.ch4.amazee.io\r\n\
+         Target website: https://shop.alpenshop-example.ch\r\n\
          Start: {s} 09:00 UTC\r\n\
          End: {e} 17:00 UTC\r\n\
          \r\n\
