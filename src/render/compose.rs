@@ -582,4 +582,21 @@ mod tests {
         assert!(m.body_text(0).unwrap().contains("550 5.1.1"));
         assert_ne!(refused.message_id, n.message_id);
     }
+
+    #[test]
+    fn no_reply_and_bounce_boxes_with_suffixes_are_not_answered() {
+        // ESPs and ticketing tools add words or tags after the box name.
+        for a in [
+            "no-reply-billing@example.ch",
+            "noreply.tickets@example.ch",
+            "bounces+srs=a1b2=example.ch@esp.example",
+            "postmaster-eu@example.ch",
+            "Mailer-Daemon.2@mx.example.ch",
+            "do_not_reply.alerts@example.ch",
+        ] {
+            assert!(!answerable(a, "amazee.io"), "{a}");
+        }
+        // People are answered, whatever their name contains later on.
+        assert!(answerable("anna.noreply@example.ch", "amazee.io"));
+    }
 }
