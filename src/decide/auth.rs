@@ -933,4 +933,16 @@ mod tests {
         let h = one("mx.amazee.io; dkim= ; spf=\"\" dmarc=pass header.from=example.ch");
         assert!(!verified(&check_sender(&h, None, "example.ch")));
     }
+
+    #[test]
+    fn an_empty_dmarc_result_still_names_the_from_it_was_for() {
+        // `dmarc==` (an empty result): the properties after it are still read, so staff
+        // see that DMARC was about another domain.
+        let w = why(&check_sender(
+            &one("mx.amazee.io; dmarc== header.from=evil.test"),
+            None,
+            "example.ch",
+        ));
+        assert!(w.contains("was for evil.test"), "{w}");
+    }
 }
