@@ -993,4 +993,91 @@ mod tests {
         );
         assert!(!verify(&l, &rules, "support@amazee.io").verified());
     }
+
+    // --- Found by cargo mutants: behaviour the tests above left open ---
+
+    #[test]
+    fn the_reason_for_staff_names_the_method_that_verified() {
+        let dkim = check_sender(
+            &one("mx.amazee.io; dkim=pass header.d=example.ch; spf=none; dmarc=none"),
+            None,
+            "example.ch",
+        );
+        assert_eq!(
+            dkim,
+            SenderCheck::Verified(
+                "aligned DKIM pass for example.ch (no DMARC policy published)".into()
+            )
+        );
+        let spf = check_sender(
+            &one("mx.amazee.io; dkim=none; spf=pass smtp.mailfrom=jane@example.ch; dmarc=none"),
+            None,
+            "example.ch",
+        );
+        assert_eq!(
+            spf,
+            SenderCheck::Verified(
+                "aligned SPF pass for example.ch (no DMARC policy published)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_dmarc_pass_naming_no_header_from_proves_nothing() {
+        // Which From DMARC evaluated is unknown, so the pass may be for another one; an
+        // aligned DKIM pass next to it does not rescue it either (DMARC was evaluated).
+        let w = why(&check_sender(
+            &one("mx.amazee.io; dkim=pass header.d=example.ch; dmarc=pass (p=reject)"),
+            None,
+            "example.ch",
+        ));
+        assert!(w.contains("names no header.from"), "{w}");
+        let w = why(&check_sender(
+            &one(
+                "mx.amazee.io; dkim=pass header.d=example.ch; dmarc=quarantine header.from=example.ch",
+            ),
+            None,
+            "example.ch",
+        ));
+        assert!(w.contains("DMARC result quarantine"), "{w}");
+    }
+
+    #[test]
+    fn a_nested_comment_in_an_spf_explanation_cannot_leak_a_forged_pass() {
+        // The SPF comment quotes the envelope sender, which the attacker chooses; a `(`
+        // in it opens a nested comment, and only its `)` closes it. Were nesting
+        // miscounted, the text after the inner `)` would be read as a result.
+        let h = one(
+            "mx.amazee.io; spf=softfail (mx.amazee.io: domain of a(b)c; dmarc=pass header.from=example.ch designates 203.0.113.9) smtp.mailfrom=evil.test; dkim=none; dmarc=none header.from=example.ch",
+        );
+        assert!(!verified(&check_sender(&h, None, "example.ch")));
+        // And a comment nested twice still ends where its outer `)` is.
+        let h = one(
+            "mx.amazee.io; dkim=pass (x (y (z) y) x) header.d=example.ch; dmarc=none header.from=example.ch",
+        );
+        assert!(verified(&check_sender(&h, None, "example.ch")));
+    }
+
+    #[test]
+    fn an_empty_result_keeps_its_method_and_a_later_pair_is_never_the_method() {
+        // `spf==`: the method is `spf` with no result; the `dmarc=pass` after it is a
+        // property of that clause, not a DMARC result.
+        let h = one("mx.amazee.io; spf== dmarc=pass header.from=example.ch");
+        let w = why(&check_sender(&h, None, "example.ch"));
+        assert!(w.contains("nothing aligned"), "{w}");
+        let h = one("mx.amazee.io; dkim= ; spf=\"\" dmarc=pass header.from=example.ch");
+        assert!(!verified(&check_sender(&h, None, "example.ch")));
+    }
+
+    #[test]
+    fn an_empty_dmarc_result_still_names_the_from_it_was_for() {
+        // `dmarc==` (an empty result): the properties after it are still read, so staff
+        // see that DMARC was about another domain.
+        let w = why(&check_sender(
+            &one("mx.amazee.io; dmarc== header.from=evil.test"),
+            None,
+            "example.ch",
+        ));
+        assert!(w.contains("was for evil.test"), "{w}");
+    }
 }

@@ -1100,4 +1100,144 @@ mod tests {
         );
         assert_eq!(f.decision, Decision::Review);
     }
+
+    // --- Found by cargo mutants: what staff and customers read must be right too ---
+
+    fn notice_message(f: &Findings) -> &str {
+        f.problems
+            .iter()
+            .find(|p| p.code == ProblemCode::NoticeTooShort)
+            .map(|p| p.message.as_str())
+            .expect("notice_too_short")
+    }
+
+    #[test]
+    fn the_notice_problem_says_whether_the_window_already_began_and_which_rule_applies() {
+        let arrival = at(2026, 11, 26, 8);
+        // Before arrival: no "only -6.0 days after".
+        let f = judge_at(&complete(at(2026, 11, 20, 8)), arrival);
+        let m = notice_message(&f);
+        assert!(m.contains("before this message arrived"), "{m}");
+        assert!(!m.contains("days after"), "{m}");
+        assert!(
+            m.contains("penetration and security tests need 14 days"),
+            "{m}"
+        );
+        // Two days ahead: how short, and the earliest acceptable start.
+        let f = judge_at(&complete(at(2026, 11, 28, 8)), arrival);
+        let m = notice_message(&f);
+        assert!(
+            m.contains("only 2.0 days after this message arrived"),
+            "{m}"
+        );
+        assert!(!m.contains("before this message arrived"), "{m}");
+        assert!(m.contains("2026-12-10 09:00 CET"), "{m}");
+        // Starting the moment it arrived is not before it.
+        let f = judge_at(&complete(arrival), arrival);
+        let m = notice_message(&f);
+        assert!(m.contains("only 0.0 days after"), "{m}");
+        // A load test names its own rule.
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.mentions.load = true;
+        let f = judge_at(&ex, arrival);
+        let m = notice_message(&f);
+        assert!(
+            m.contains(
+                "load tests and security tests of the platform itself need at least 28 days"
+            ),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn each_missing_item_is_asked_for_in_plain_words() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request = Request::default();
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::MissingInformation)
+            .expect("missing_information");
+        for words in [
+            "the testing vectors and scope",
+            "the name of a contact person who can stop the test",
+            "the contact person's e-mail address",
+            "the originating IP addresses or ranges",
+            "the expected bandwidth (for example 200 Mbit/s)",
+            "the expected request rate",
+            "the target website(s) as host names",
+            "the start and end date and time of the test, with time zone",
+        ] {
+            assert!(p.message.contains(words), "{words} in {}", p.message);
+        }
+    }
+
+    #[test]
+    fn bandwidths_are_shown_in_the_unit_people_use() {
+        let arrival = at(2026, 11, 26, 8);
+        let rules = Rules {
+            max_bandwidth_bps: 200e6,
+            ..Rules::default()
+        };
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.bandwidth_bps = Some(250.5e6);
+        let f = judge_with(&ex, &rules, arrival);
+        assert_implausible(
+            &f,
+            "The bandwidth of 250.5 Mbit/s is above the plausible ceiling of 200 Mbit/s.",
+        );
+        let rules = Rules {
+            max_bandwidth_bps: 500.0,
+            ..Rules::default()
+        };
+        ex.request.bandwidth_bps = Some(1500.0);
+        let f = judge_with(&ex, &rules, arrival);
+        assert_implausible(
+            &f,
+            "The bandwidth of 1500 bit/s is above the plausible ceiling of 500 bit/s.",
+        );
+        assert_eq!(bits_per_second(12_345_678_901.0), "12.346 Gbit/s");
+        assert_eq!(bits_per_second(1e6), "1 Mbit/s");
+        assert_eq!(bits_per_second(999_999.0), "999999 bit/s");
+    }
+
+    #[test]
+    fn many_unowned_targets_are_listed_up_to_ten_then_counted() {
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.targets = (0..12).map(|i| format!("host{i:02}.victim.test")).collect();
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::TargetNotOwned)
+            .unwrap();
+        assert!(
+            p.message.contains("host09.victim.test and 2 more."),
+            "{}",
+            p.message
+        );
+        assert!(!p.message.contains("host10.victim.test"), "{}", p.message);
+        // Exactly ten: all named, nothing "more".
+        ex.request.targets.truncate(10);
+        let f = judge_at(&ex, at(2026, 11, 26, 8));
+        let p = f
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::TargetNotOwned)
+            .unwrap();
+        assert!(p.message.contains("host09.victim.test."), "{}", p.message);
+        assert!(!p.message.contains("more"), "{}", p.message);
+    }
+
+    #[test]
+    fn a_wildcard_inside_a_name_is_not_a_host_anyone_owns() {
+        // Only a leading `*.` is a wildcard target; `*` elsewhere names no host we know.
+        assert!(!owns("example.ch", "shop.*.example.ch"));
+        assert!(!owned(
+            "x.*.ch4.amazee.io",
+            Some("example.ch"),
+            &Rules::default()
+        ));
+    }
 }

@@ -582,4 +582,43 @@ mod tests {
         assert!(m.body_text(0).unwrap().contains("550 5.1.1"));
         assert_ne!(refused.message_id, n.message_id);
     }
+
+    #[test]
+    fn no_reply_and_bounce_boxes_with_suffixes_are_not_answered() {
+        // ESPs and ticketing tools add words or tags after the box name.
+        for a in [
+            "no-reply-billing@example.ch",
+            "noreply.tickets@example.ch",
+            "bounces+srs=a1b2=example.ch@esp.example",
+            "postmaster-eu@example.ch",
+            "Mailer-Daemon.2@mx.example.ch",
+            "do_not_reply.alerts@example.ch",
+        ] {
+            assert!(!answerable(a, "amazee.io"), "{a}");
+        }
+        // People are answered, whatever their name contains later on.
+        assert!(answerable("anna.noreply@example.ch", "amazee.io"));
+    }
+
+    #[test]
+    fn a_long_body_is_cut_at_a_character_boundary_below_the_limit() {
+        // Two-byte characters from an odd offset: the limit falls inside one.
+        let body = format!("a{}", "ä".repeat(40_000));
+        let cut = bounded_body(&body);
+        let (kept, note) = cut
+            .split_once("\n\n[... cut here")
+            .expect("says it was cut");
+        assert_eq!(kept.len(), MAX_BODY_BYTES - 1);
+        assert!(body.starts_with(kept));
+        assert!(note.contains("64 KB"), "{note}");
+        // Plain ASCII is cut exactly at the limit; a body at the limit is not cut.
+        let ascii = "x".repeat(MAX_BODY_BYTES + 10);
+        let cut = bounded_body(&ascii);
+        assert_eq!(
+            cut.split_once("\n\n[").map(|(k, _)| k.len()),
+            Some(MAX_BODY_BYTES)
+        );
+        let exact = "x".repeat(MAX_BODY_BYTES);
+        assert_eq!(bounded_body(&exact), exact);
+    }
 }

@@ -644,3 +644,49 @@ fn ignored_mail_gets_a_short_summary_but_our_own_mail_none() {
     assert_eq!(c.verdict.decision.as_str(), "ignore");
     assert!(outputs(&shipped, bounce.as_bytes(), &c).is_empty());
 }
+
+/// A Message-ID or a reference that could break our headers (spaces, brackets, line
+/// breaks) is never echoed: not as In-Reply-To, not in References. The reader keeps such
+/// values as written, so compose is the last line.
+#[test]
+fn message_ids_that_could_break_a_header_are_never_echoed() {
+    let shipped = Shipped::load();
+    let (raw, mut c) = variant(&shipped, |t| t.to_string());
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    for evil in [
+        "two words@mail.example-clinic.ch",
+        "a<b>@mail.example-clinic.ch",
+        "x@evil.example>\r\nBcc: all@victim.example",
+        "tab\there@mail.example-clinic.ch",
+    ] {
+        c.verdict.message_id = Some(evil.into());
+        c.letter.references = vec![evil.into()];
+        let out = outputs(&shipped, &raw, &c);
+        assert_headers_sound(&out);
+        for o in &out {
+            let head = header_block(&o.raw).to_ascii_lowercase();
+            assert!(!head.contains("in-reply-to:"), "{evil:?} echoed: {head}");
+            assert!(!head.contains("references:"), "{evil:?} echoed: {head}");
+        }
+    }
+    // A sound Message-ID is answered, and only the sound references of its thread stay.
+    c.verdict.message_id = Some("third@mail.example-clinic.ch".into());
+    c.letter.references = vec![
+        "root@mail.example-clinic.ch".into(),
+        "bad ref@mail.example-clinic.ch".into(),
+        "also<bad>@mail.example-clinic.ch".into(),
+        "second@amazee.io".into(),
+    ];
+    let out = outputs(&shipped, &raw, &c);
+    let reply = MessageParser::default().parse(&out[0].raw).unwrap();
+    assert_eq!(
+        texts(reply.references()),
+        Some(vec![
+            "root@mail.example-clinic.ch".into(),
+            "second@amazee.io".into(),
+            "third@mail.example-clinic.ch".into()
+        ])
+    );
+    let head = header_block(&out[0].raw);
+    assert!(!head.contains("bad"), "{head}");
+}
