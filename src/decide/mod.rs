@@ -391,28 +391,9 @@ fn under_platform_only(org: &str, rules: &Rules) -> bool {
     rules.platform_domains.iter().any(|p| is_under(org, p))
 }
 
-/// Service hosts of the platform itself, one label under a platform domain. Mirrors the
-/// list `extract::is_platform_host` classifies as a platform test; deeper names are routes.
-const PLATFORM_SERVICES: &[&str] = &[
-    "www",
-    "api",
-    "dashboard",
-    "ui",
-    "ssh",
-    "git",
-    "keycloak",
-    "auth",
-    "harbor",
-    "registry",
-    "logs",
-    "grafana",
-    "kibana",
-    "status",
-    "lagoon",
-    "backup",
-    "webhook",
-    "webhooks",
-];
+// Service hosts of the platform itself, one label under a platform domain: the list
+// `extract` classifies as a platform test; deeper names are routes.
+use crate::extract::PLATFORM_SERVICES;
 
 /// `host` is a platform domain itself or one of its service hosts (`dashboard.amazeeio.cloud`).
 pub fn is_platform_service_host(host: &str, platform_domains: &[String]) -> bool {

@@ -354,67 +354,40 @@ fn originating(
     sources.ips
 }
 
-/// The addresses a target or scope field itself names. A field runs on over lines that
-/// carry a label of their own ("Load generators: …", an iCalendar "DESCRIPTION:") and lines
-/// about sources ("source IPs …"): those are not part of what the field names.
+/// The addresses a target or scope field itself names (the target rule of
+/// [`hosts::target_addresses`], so an address is never both a source and a target).
 fn field_addresses(field: &str) -> Vec<ipnet::IpNet> {
-    let mut out = Vec::new();
-    for (i, line) in field.lines().enumerate() {
-        let lower = line.to_lowercase();
-        let own_label = i > 0
-            && lower.split_once(':').is_some_and(|(head, _)| {
-                let head = head.trim();
-                !head.is_empty()
-                    && head.len() <= 40
-                    && head
-                        .chars()
-                        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '_' | '(' | ')'))
-            });
-        // The label line is the field's own ("Targets: 198.51.100.20 (reachable from …)").
-        let about_sources = i > 0
-            && [
-                "source",
-                "from",
-                "quell",
-                "generator",
-                "originat",
-                "von ",
-                "scanner",
-            ]
-            .iter()
-            .any(|w| lower.contains(w));
-        if !own_label && !about_sources {
-            out.extend(net::find_addresses(line));
-        }
-    }
-    out
+    hosts::target_addresses(field)
 }
 
 /// Host names of the platform itself: a platform domain, its `www`, its service hosts
 /// (`api.`, `dashboard.`, `ssh.lagoon.`) and wildcards over it. Customer routes sit deeper
 /// under cluster domains (`nginx-shop-prod.ch4.amazee.io`) or have a name of their own
 /// (`shop.amazeeio.cloud`) and are not the platform's.
+/// Service labels of the platform's own hosts (`dashboard.`, `api.`, …) under a platform
+/// domain; the decision's ownership rule uses the same list.
+pub const PLATFORM_SERVICES: &[&str] = &[
+    "www",
+    "api",
+    "dashboard",
+    "ui",
+    "ssh",
+    "git",
+    "keycloak",
+    "auth",
+    "harbor",
+    "registry",
+    "logs",
+    "grafana",
+    "kibana",
+    "status",
+    "lagoon",
+    "backup",
+    "webhook",
+    "webhooks",
+];
+
 fn is_platform_host(host: &str, domains: &[String]) -> bool {
-    const SERVICES: &[&str] = &[
-        "www",
-        "api",
-        "dashboard",
-        "ui",
-        "ssh",
-        "git",
-        "keycloak",
-        "auth",
-        "harbor",
-        "registry",
-        "logs",
-        "grafana",
-        "kibana",
-        "status",
-        "lagoon",
-        "backup",
-        "webhook",
-        "webhooks",
-    ];
     let (wildcard, host) = match host.strip_prefix("*.") {
         Some(rest) => (true, rest),
         None => (false, host),
@@ -432,7 +405,10 @@ fn is_platform_host(host: &str, domains: &[String]) -> bool {
         }
         let sub = host.get(..host.len() - d.len() - 1).unwrap_or("");
         let labels: Vec<&str> = sub.split('.').collect();
-        labels.len() <= 2 && labels.first().is_some_and(|l| SERVICES.contains(l))
+        labels.len() <= 2
+            && labels
+                .first()
+                .is_some_and(|l| PLATFORM_SERVICES.contains(l))
     })
 }
 
