@@ -698,6 +698,12 @@ const NOT_ZONES: &[&str] = &[
     "ACT", "OPT", "APT", "CUT", "HIT", "FIT", "UAT", "MIT", "BIT", "ALT", "FIRST", "LATEST",
 ];
 
+/// Words of [`NOT_ZONES`] that are also zone abbreviations (Georgia Time, UTC+4; Acre or
+/// Australian Central Time): no zone only where another word or a path follows (`09:00 GET
+/// requests`, `GET /api`); alone after a time (`10:30 GET`) they are a zone we do not
+/// convert, and the window goes to a person.
+const ZONE_HOMONYMS: &[&str] = &["GET", "ACT"];
+
 /// A bit per place named in a text (see [`PLACES`]), gathered once over the whole message
 /// so a place in the signature settles an abbreviation in the window field.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -2329,7 +2335,8 @@ impl Matcher<'_> {
         let caps = (2..=5).contains(&bytes.len())
             && bytes.iter().all(|c| c.is_ascii_uppercase())
             && matches!(bytes.last(), Some(b'T' | b'Z'))
-            && !NOT_ZONES.contains(&word);
+            && (!NOT_ZONES.contains(&word)
+                || (ZONE_HOMONYMS.contains(&word) && !self.is_word(w + 1) && !self.p(w + 1, b'/')));
         if caps {
             let k = if paren && self.p(w + 1, b')') {
                 w + 2
@@ -6011,6 +6018,9 @@ mod tests {
             ("Test on 14.01.2027 09:00-17:00 XYZT", "XYZT"),
             ("Test on 14.01.2027 09:00 (PYT) to 17:00 (PYT)", "PYT"),
             ("Test on 14.01.2027 09:00-17:00 Moscow time", "Moscow time"),
+            ("Test on 14.01.2027 10:30 GET to 18:00 GET", "GET"),
+            ("Test on 14.01.2027 10:30-18:00 GET.", "GET"),
+            ("Test on 14.01.2027 10:30-18:00 (ACT)", "ACT"),
         ] {
             let f = find_windows(text, &ctx());
             assert!(f.windows.is_empty(), "{text}: {:?}", f.windows);
@@ -6028,6 +6038,8 @@ mod tests {
             "Test on 14.01.2027 09:00-17:00 GMT",
             "Test on 14.01.2027 T09:00:00Z to T17:00:00Z",
             "Test on 14.01.2027 09:00-17:00 GET requests only",
+            "Test on 14.01.2027 09:00-17:00 GET and POST requests",
+            "Test on 14.01.2027 09:00-17:00 GET /api/v2",
         ] {
             let f = find_windows(text, &ctx());
             assert!(f.doubts.is_empty(), "{text}: {:?}", f.doubts);

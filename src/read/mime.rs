@@ -723,7 +723,7 @@ impl<'a> Walk<'a> {
                 .as_deref()
                 .is_some_and(|n| n.ends_with(".ics"))
         {
-            push_sep(&mut self.attachments, &text, "\n\n");
+            push_sep(&mut self.attachments, &calendar_text(&text), "\n\n");
             return;
         }
         // A text attachment may hold an earlier mail (a saved thread, an `.eml` as text):
@@ -733,6 +733,144 @@ impl<'a> Walk<'a> {
         push_sep(&mut self.attachments, &own, "\n\n");
         push_sep(&mut self.attachments_quoted, &split.quoted, "\n\n");
     }
+}
+
+/// Most lines read from one calendar attachment; the rest is left out.
+const CALENDAR_LINES: usize = 2_000;
+
+/// The text of an iCalendar attachment (RFC 5545) as a person reads it in a calendar:
+/// unfolded, with each event's `DTSTART`/`DTEND` written as dates the window reader
+/// understands (`Start: 2026-12-01 07:00 UTC`), escaped text values decoded, a
+/// cancelled invitation said in words, and the time-zone definitions (whose `DTSTART`s are
+/// 1970 rule dates, not the test) left out. An invitation whose start differs from the
+/// body's is thus read as a second window, not ignored. Linear in the input.
+fn calendar_text(ics: &str) -> String {
+    let unfolded = ics
+        .replace("\r\n ", "")
+        .replace("\r\n\t", "")
+        .replace("\n ", "")
+        .replace("\n\t", "");
+    let mut out = String::with_capacity(unfolded.len().min(1 << 16));
+    // Nesting of BEGIN/END: only what is in an event (not its alarms, not a VTIMEZONE) is
+    // the event's.
+    let mut stack: Vec<String> = Vec::new();
+    for line in unfolded.lines().take(CALENDAR_LINES) {
+        let line = line.trim_end_matches('\r');
+        let Some((head, value)) = line.split_once(':') else {
+            push_line(&mut out, line);
+            continue;
+        };
+        let mut params = head.split(';');
+        let name = params
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_uppercase();
+        match name.as_str() {
+            "BEGIN" => {
+                if stack.len() < 16 {
+                    stack.push(value.trim().to_ascii_uppercase());
+                }
+                continue;
+            }
+            "END" => {
+                stack.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let inside = stack.last().map(String::as_str);
+        if stack.iter().any(|c| c == "VTIMEZONE") {
+            continue;
+        }
+        let label = match name.as_str() {
+            "METHOD" if value.trim().eq_ignore_ascii_case("CANCEL") => {
+                push_line(&mut out, "This calendar invitation is cancelled.");
+                continue;
+            }
+            "STATUS" if value.trim().eq_ignore_ascii_case("CANCELLED") => {
+                push_line(&mut out, "Status: cancelled");
+                continue;
+            }
+            "DTSTART" if inside != Some("VALARM") => "Start",
+            "DTEND" | "DUE" if inside != Some("VALARM") => "End",
+            "SUMMARY" => "Summary",
+            "DESCRIPTION" => "Description",
+            "LOCATION" => "Location",
+            "COMMENT" => "Comment",
+            _ => {
+                push_line(&mut out, line);
+                continue;
+            }
+        };
+        if label == "Start" || label == "End" {
+            let mut tzid = None;
+            for p in params {
+                if let Some((k, v)) = p.split_once('=')
+                    && k.trim().eq_ignore_ascii_case("TZID")
+                {
+                    tzid = Some(v.trim().trim_matches('"').to_string());
+                }
+            }
+            match calendar_time(value.trim(), tzid.as_deref()) {
+                Some(t) => push_line(&mut out, &format!("{label}: {t}")),
+                None => push_line(&mut out, line),
+            }
+        } else {
+            push_line(&mut out, &format!("{label}: {}", unescape_text(value)));
+        }
+    }
+    out
+}
+
+/// `20261201T070000Z` as `2026-12-01 07:00 UTC`, `20261201` as `2026-12-01`, a local time
+/// with its `TZID`; `None` for anything else.
+fn calendar_time(v: &str, tzid: Option<&str>) -> Option<String> {
+    let b = v.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !digits(0..8) {
+        return None;
+    }
+    let date = format!("{}-{}-{}", &v[0..4], &v[4..6], &v[6..8]);
+    if b.len() == 8 {
+        return Some(date);
+    }
+    if b.get(8) != Some(&b'T') || !digits(9..15) {
+        return None;
+    }
+    let time = format!("{}:{}", &v[9..11], &v[11..13]);
+    match &v[15..] {
+        "Z" | "z" => Some(format!("{date} {time} UTC")),
+        "" => Some(match tzid {
+            Some(z) if !z.is_empty() => format!("{date} {time} {z}"),
+            _ => format!("{date} {time}"),
+        }),
+        _ => None,
+    }
+}
+
+/// An iCalendar TEXT value decoded: `\n` is a line break, `\,` `\;` `\\` the character.
+fn unescape_text(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push('\n'),
+            Some(o) => out.push(o),
+            None => {}
+        }
+    }
+    out
+}
+
+fn push_line(out: &mut String, line: &str) {
+    out.push_str(line);
+    out.push('\n');
 }
 
 /// Appends `text` after `sep` when `dst` already has text.
@@ -749,6 +887,54 @@ fn push_sep(dst: &mut String, text: &str, sep: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_attachments_read_as_a_person_reads_them() {
+        let ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n\
+                   BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n\
+                   BEGIN:VEVENT\r\nDTSTART;TZID=Europe/Berlin:20270118T080000\r\n\
+                   DTEND:20270118T160000Z\r\nSUMMARY:Pen test\\, shop\r\n\
+                   DESCRIPTION:IPs 18.192.40.12\\nand 18.192.40.1\r\n 3\r\n\
+                   BEGIN:VALARM\r\nDTSTART:20270101T000000Z\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let t = calendar_text(ics);
+        assert!(t.contains("Start: 2027-01-18 08:00 Europe/Berlin\n"), "{t}");
+        assert!(t.contains("End: 2027-01-18 16:00 UTC\n"), "{t}");
+        assert!(t.contains("Summary: Pen test, shop\n"), "{t}");
+        assert!(
+            t.contains("Description: IPs 18.192.40.12\nand 18.192.40.13\n"),
+            "{t}"
+        );
+        // Neither the time-zone rules nor an alarm are the test's window.
+        assert!(!t.contains("1970") && !t.contains("2027-01-01"), "{t}");
+        assert_eq!(
+            calendar_time("20261201", None).as_deref(),
+            Some("2026-12-01")
+        );
+        assert_eq!(calendar_time("2026120", None), None);
+        assert_eq!(calendar_time("20261201T0700", None), None);
+        assert_eq!(calendar_time("20261201T070000+01", None), None);
+        assert_eq!(calendar_time("2026-12-01", None), None);
+        assert_eq!(
+            calendar_time("20261201T070000", None).as_deref(),
+            Some("2026-12-01 07:00")
+        );
+        let cancelled = calendar_text(
+            "BEGIN:VCALENDAR\nMETHOD:CANCEL\nBEGIN:VEVENT\nSTATUS:CANCELLED\nEND:VEVENT\n",
+        );
+        assert!(cancelled.contains("cancelled."), "{cancelled}");
+        // Any bytes: no panic, bounded output.
+        for s in [
+            "DTSTART:\u{e9}\u{e9}\u{e9}\u{e9}T",
+            "DTSTART:2026120\u{e9}",
+            ":",
+            "BEGIN:\nEND:\nEND:\n",
+            "\\",
+        ] {
+            let _ = calendar_text(s);
+        }
+        let big = "BEGIN:VEVENT\n".repeat(100_000);
+        assert!(calendar_text(&big).len() < 1000);
+    }
 
     /// The former bit-by-bit decoder, kept to check the grouped one against.
     fn decode_base64_reference(input: &[u8], cap: usize) -> Vec<u8> {
