@@ -689,7 +689,7 @@ fn blank_verdict(letter: &Letter, raw: &[u8], received: DateTime<Utc>, zone: Zon
         warnings: Vec::new(),
         customer_zone: zone.label(),
         reason: None,
-        rules_version: RULES_VERSION,
+        rules_version: RULES_VERSION.to_string(),
         sender_verified: false,
     }
 }

@@ -219,6 +219,7 @@ fn run_check(args: CheckArgs) -> Result<u8> {
                         &config.addresses,
                         now,
                         None,
+                        None,
                     )?;
                     if let Some(e) = failure {
                         let msg = format!("cannot render the replies of {shown}: {e}");

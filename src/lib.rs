@@ -4,9 +4,11 @@
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod conversation;
 pub mod decide;
 pub mod domain;
 pub mod extract;
+pub mod lifecycle;
 pub mod model;
 pub mod read;
 pub mod render;

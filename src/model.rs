@@ -3,10 +3,10 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use ipnet::IpNet;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One announced test window, always in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Window {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -50,7 +50,7 @@ impl Zone {
 }
 
 /// The person who can stop the test.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     pub name: Option<String>,
     pub email: Option<String>,
@@ -58,7 +58,7 @@ pub struct Contact {
 }
 
 /// The six items a notification must carry, as far as they were found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     pub scope: Option<String>,
     pub contact: Contact,
@@ -72,7 +72,7 @@ pub struct Request {
 }
 
 /// What a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     TestNotification,
@@ -81,7 +81,7 @@ pub enum Kind {
 }
 
 /// What happens to a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Accept,
@@ -102,7 +102,7 @@ impl Decision {
 }
 
 /// How much notice a test needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestClass {
     /// A pen test or security test of the customer's own application: two weeks.
@@ -112,7 +112,7 @@ pub enum TestClass {
 }
 
 /// A required item, named as in the `missing` array of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Item {
     Scope,
@@ -152,7 +152,7 @@ impl Item {
 }
 
 /// Machine-readable problem codes; the `message` beside them is for people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
     MissingInformation,
@@ -177,9 +177,14 @@ pub enum ProblemCode {
     TooComplex,
     /// Sent by a machine (ticketing tool, bulk sender): never answered automatically.
     AutomatedSender,
+    /// A message in a request's thread from someone who does not speak for the request
+    /// (another organization, not its contact, or not verified).
+    NotTheRequester,
+    /// A message in the thread of a request that staff handle (in review or cancelled).
+    RequestWithStaff,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub code: ProblemCode,
     pub message: String,
@@ -195,7 +200,7 @@ impl Problem {
 }
 
 /// The outcome of checking one message: the `intake check --json` contract.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Verdict {
     /// The path as given on the command line; set by the caller.
     pub file: Option<String>,
@@ -222,7 +227,7 @@ pub struct Verdict {
     /// Why a message was ignored or sent to review, in a few words.
     pub reason: Option<String>,
     /// Version of the rules that decided, recorded with every verdict.
-    pub rules_version: &'static str,
+    pub rules_version: String,
     /// The one From domain is authenticated by the trusted `Authentication-Results` (or
     /// verification is off). Only then may the sender get a reply or an acceptance.
     pub sender_verified: bool,

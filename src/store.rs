@@ -15,81 +15,18 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::domain::{domain_of, normalize_address, org_domain};
+use crate::conversation::RequestRecord;
 use crate::render::compose::{Outgoing, Role};
 
-/// Numbered migrations; `user_version` says how many ran.
+/// Numbered migrations, one `.sql` file each in `migrations/`; `user_version` says how many
+/// ran. A migration is never edited once shipped: a change is a new file.
 const MIGRATIONS: &[&str] = &[
-    // 1: messages, outbox, mailbox position.
-    "CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        folder TEXT NOT NULL,
-        uidvalidity INTEGER NOT NULL,
-        uid INTEGER NOT NULL,
-        message_id TEXT,
-        content_hash TEXT NOT NULL,
-        sender TEXT,
-        arrival TEXT NOT NULL,
-        decided_at TEXT NOT NULL,
-        decision TEXT NOT NULL,
-        rules_version TEXT NOT NULL,
-        verdict TEXT NOT NULL,
-        tagged INTEGER NOT NULL DEFAULT 0,
-        UNIQUE (folder, uidvalidity, uid)
-    ) STRICT;
-    CREATE INDEX messages_identity ON messages (content_hash, message_id);
-    CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY,
-        message INTEGER NOT NULL REFERENCES messages (id),
-        role TEXT NOT NULL,
-        recipient TEXT NOT NULL,
-        sender TEXT NOT NULL,
-        out_message_id TEXT NOT NULL UNIQUE,
-        raw BLOB NOT NULL,
-        created_at TEXT NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT NOT NULL,
-        sent_at TEXT,
-        failed TEXT
-    ) STRICT;
-    CREATE INDEX outbox_pending ON outbox (sent_at, failed, next_attempt_at);
-    CREATE TABLE mailbox_state (
-        source TEXT PRIMARY KEY,
-        uidvalidity INTEGER NOT NULL,
-        last_uid INTEGER NOT NULL,
-        answer_since TEXT NOT NULL
-    ) STRICT;",
-    // 2: when each message's content was last handed to the mail server.
-    "ALTER TABLE outbox ADD COLUMN handed_over_at TEXT;",
-    // 3: message bytes in a table of their own. SQLite rewrites a whole row on UPDATE, so
-    // with the bytes in `outbox` every hand-over and every "sent" rewrote them too.
-    "CREATE TABLE outbox_content (
-        outbox INTEGER PRIMARY KEY REFERENCES outbox (id),
-        raw BLOB NOT NULL
-    ) STRICT;
-    INSERT INTO outbox_content (outbox, raw) SELECT id, raw FROM outbox;
-    ALTER TABLE outbox DROP COLUMN raw;",
-    // 4: the loop breaker counts a sender's recent replies on every decision: indexed, or
-    // that count scans the whole outbox, which only grows.
-    "CREATE INDEX outbox_replies ON outbox (lower(recipient), created_at) WHERE role = 'reply';",
-    // 5: the loop breaker counts per normalized address (lowercase, no +tag), per
-    // organizational domain, and all replies of the last hour; each count has its index.
-    // Old replies are carried over with the address lowercased and the domain as written
-    // (the Public Suffix List is not in SQL); they leave the 24-hour window within a day.
-    // Also Message-IDs alone are indexed: a new message reusing a known Message-ID with
-    // other content is found without a scan, and gets its own reference.
-    "CREATE TABLE reply_log (
-        outbox INTEGER PRIMARY KEY REFERENCES outbox (id),
-        address TEXT NOT NULL,
-        org_domain TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    ) STRICT;
-    CREATE INDEX reply_log_address ON reply_log (address, created_at);
-    CREATE INDEX reply_log_org ON reply_log (org_domain, created_at);
-    CREATE INDEX reply_log_time ON reply_log (created_at);
-    INSERT INTO reply_log (outbox, address, org_domain, created_at)
-        SELECT id, lower(recipient), lower(substr(recipient, instr(recipient, '@') + 1)), created_at
-        FROM outbox WHERE role = 'reply';
-    CREATE INDEX messages_message_id ON messages (message_id);",
+    include_str!("../migrations/0001_messages_outbox_position.sql"),
+    include_str!("../migrations/0002_hand_over_time.sql"),
+    include_str!("../migrations/0003_outbox_content.sql"),
+    include_str!("../migrations/0004_reply_index.sql"),
+    include_str!("../migrations/0005_reply_log.sql"),
+    include_str!("../migrations/0006_requests.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -106,7 +43,7 @@ pub struct Store {
     conn: Connection,
     path: std::path::PathBuf,
     /// Held (with an exclusive lock) while the store is open: one intake per store.
-    _lock: std::fs::File,
+    _lock: Option<std::fs::File>,
 }
 
 /// A second connection to the store, only for recording hand-overs. It can be shared between
@@ -154,6 +91,10 @@ pub struct Record<'a> {
     pub decision: &'a str,
     pub rules_version: &'a str,
     pub verdict_json: &'a str,
+    /// The message as received, kept so it can be shown and rendered again.
+    pub raw: Option<&'a [u8]>,
+    /// The request the message created or changed, as it is after it.
+    pub request: Option<&'a RequestRecord>,
 }
 
 /// What the store says about a message before it is decided.
@@ -218,7 +159,20 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
-            _lock: lock,
+            _lock: Some(lock),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A store in memory, gone when dropped: for `intake replay`, which runs a conversation
+    /// through the whole lifecycle without touching the real store.
+    pub fn in_memory() -> Result<Store> {
+        let conn = Connection::open_in_memory().context("Opening an in-memory store")?;
+        let mut store = Store {
+            conn,
+            path: std::path::PathBuf::new(),
+            _lock: None,
         };
         store.migrate()?;
         Ok(store)
@@ -254,6 +208,104 @@ impl Store {
             tx.commit().context("Committing a migration")?;
         }
         Ok(())
+    }
+
+    /// The request whose thread holds any of `ids` (the newest such request when several
+    /// do), or whose reference is among `references`.
+    pub fn find_request(&self, ids: &[String], references: &[String]) -> Result<Option<RequestRecord>> {
+        let mut best: Option<RequestRecord> = None;
+        let mut by_id = self
+            .conn
+            .prepare_cached(
+                "SELECT r.record FROM request_ids i JOIN requests r ON r.reference = i.reference
+                 WHERE i.message_id = ?1",
+            )
+            .context("Preparing a thread lookup")?;
+        let mut by_ref = self
+            .conn
+            .prepare_cached("SELECT record FROM requests WHERE reference = ?1")
+            .context("Preparing a reference lookup")?;
+        // Bounded: a hostile References header may name thousands of ids.
+        for id in ids.iter().rev().take(64) {
+            let json: Option<String> = by_id
+                .query_row(params![id], |row| row.get(0))
+                .optional()
+                .context("Looking up a thread")?;
+            if let Some(j) = json {
+                let r = read_request(&j)?;
+                if best.as_ref().is_none_or(|b| r.updated_at > b.updated_at) {
+                    best = Some(r);
+                }
+            }
+        }
+        if best.is_some() {
+            return Ok(best);
+        }
+        for reference in references.iter().take(4) {
+            let json: Option<String> = by_ref
+                .query_row(params![reference], |row| row.get(0))
+                .optional()
+                .context("Looking up a reference")?;
+            if let Some(j) = json {
+                return Ok(Some(read_request(&j)?));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The request with this reference.
+    pub fn request(&self, reference: &str) -> Result<Option<RequestRecord>> {
+        self.find_request(&[], &[reference.to_string()])
+    }
+
+    /// The newest open requests (incomplete, rejected, accepted) of an organization, at most
+    /// `limit`: where a resent notification is found.
+    pub fn open_requests(&self, org: &str, limit: u32) -> Result<Vec<RequestRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT record FROM requests WHERE org_domain = ?1
+                 AND state IN ('incomplete', 'rejected', 'accepted')
+                 ORDER BY updated_at DESC LIMIT ?2",
+            )
+            .context("Preparing the open requests query")?;
+        let rows = st
+            .query_map(params![org, limit], |row| row.get::<_, String>(0))
+            .context("Listing open requests")?;
+        let mut out = Vec::new();
+        for j in rows {
+            out.push(read_request(&j.context("Reading a request row")?)?);
+        }
+        Ok(out)
+    }
+
+    /// The messages recorded for a request, oldest first: (arrival, decision, verdict JSON).
+    pub fn request_messages(&self, reference: &str) -> Result<Vec<(String, String, String)>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT arrival, decision, verdict FROM messages WHERE request = ?1 ORDER BY id",
+            )
+            .context("Preparing the request's messages query")?;
+        let rows = st
+            .query_map(params![reference], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .context("Listing a request's messages")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("Reading a request's messages")
+    }
+
+    /// The bytes of a decided message, as received.
+    pub fn message_raw(&self, message: i64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT raw FROM message_raw WHERE message = ?1",
+                params![message],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading a message's bytes")
     }
 
     /// Whether `id` was decided before, by position or by Message-ID and content.
@@ -316,6 +368,21 @@ impl Store {
         // A savepoint: its own transaction, or part of the batch around it.
         let tx = self.conn.savepoint().context("Starting a transaction")?;
         let id = insert_message(&tx, rec, now)?;
+        if let Some(raw) = rec.raw {
+            tx.execute(
+                "INSERT INTO message_raw (message, raw) VALUES (?1, ?2)",
+                params![id, raw],
+            )
+            .context("Keeping a message's bytes")?;
+        }
+        if let Some(r) = rec.request {
+            save_request(&tx, r)?;
+            tx.execute(
+                "UPDATE messages SET request = ?1 WHERE id = ?2",
+                params![r.reference, id],
+            )
+            .context("Linking a message to its request")?;
+        }
         for o in outgoing {
             insert_outbox(&tx, id, o, now)?;
         }
@@ -637,6 +704,40 @@ fn connect(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Writes request `r` (insert or update) and indexes every Message-ID of its thread.
+fn save_request(conn: &Connection, r: &RequestRecord) -> Result<()> {
+    let json = serde_json::to_string(r).context("Serialising a request")?;
+    conn.execute(
+        "INSERT INTO requests (reference, state, org_domain, record, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (reference) DO UPDATE SET state = ?2, org_domain = ?3, record = ?4, updated_at = ?6",
+        params![
+            r.reference,
+            r.state.as_str(),
+            r.org,
+            json,
+            ts(r.created_at),
+            ts(r.updated_at)
+        ],
+    )
+    .context("Saving a request")?;
+    let mut ins = conn
+        .prepare_cached(
+            "INSERT INTO request_ids (message_id, reference) VALUES (?1, ?2)
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .context("Preparing the thread index")?;
+    for id in &r.message_ids {
+        ins.execute(params![id, r.reference])
+            .context("Indexing a thread's Message-ID")?;
+    }
+    Ok(())
+}
+
+fn read_request(json: &str) -> Result<RequestRecord> {
+    serde_json::from_str(json).context("Reading a stored request")
+}
+
 /// Queues `o` for the decision `message`; a Message-ID already queued is kept as it is.
 fn insert_outbox(conn: &Connection, message: i64, o: &Outgoing, now: DateTime<Utc>) -> Result<()> {
     conn.execute(
@@ -739,6 +840,8 @@ mod tests {
                     decision: "accept",
                     rules_version: "test",
                     verdict_json: "{}",
+                    raw: None,
+                    request: None,
                 },
                 outs,
                 t0(),
@@ -801,6 +904,8 @@ mod tests {
                 decision: "reject",
                 rules_version: "test",
                 verdict_json: "{}",
+                raw: None,
+                request: None,
             },
             &[out("r2@amazee.io", Role::Reply)],
             t0(),

@@ -17,16 +17,15 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch as signal_watch;
 use tracing::{error, info, warn};
 
-use crate::check::{Arrival, Checked, check};
+use crate::check::Arrival;
 use crate::config::Config;
-use crate::model::Decision;
 use crate::render::Templates;
-use crate::render::compose::{Role, Trouble, compose_or_notice, delivery_notice};
+use crate::render::compose::{Role, Trouble, delivery_notice};
 use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
 use crate::source::{
     Backoff, ImapConfig, ImapSource, MailboxConfig, MaildirConfig, MaildirSource, Wake,
 };
-use crate::store::{HandOverLog, Identity, Pending, Position, Record, Seen, Store};
+use crate::store::{HandOverLog, Identity, Pending, Position, Store};
 
 /// Outgoing messages in flight at once (the SMTP outbox pools its connections).
 const SEND_CONCURRENCY: usize = 8;
@@ -185,114 +184,44 @@ impl Service {
         arrival: DateTime<Utc>,
         answer_since: Option<DateTime<Utc>>,
     ) -> Result<(String, bool)> {
-        if let Seen::Decided(decision) = self.store.seen(identity)? {
-            return Ok((decision, false));
-        }
         let now = Utc::now();
-        let rules = &self.config.rules;
-        // A body over the limit was not fetched.
-        let raw = raw.unwrap_or_default();
-        let mut checked = if raw.is_empty() && size > rules.max_message_bytes {
-            crate::check::too_large(size, arrival, rules)
-        } else {
-            check(
-                raw,
-                Arrival::Known(arrival),
-                rules,
-                &self.config.addresses.from,
-            )
-        };
-        let before_start = answer_since.is_some_and(|since| arrival < since);
-        let (decision, outgoing) = if before_start {
-            self.summary.skipped += 1;
-            ("skipped".to_string(), Vec::new())
-        } else {
-            self.own_reference(&mut checked, identity)?;
-            let hold = self.loop_breaker(&checked, now)?;
-            // One message's outputs failing to build (an address lettre refuses, a template
-            // failing on its data) makes that message a review with a notice to staff; it
-            // never stops the batch or the next start.
-            let (outgoing, failure) = compose_or_notice(
-                &mut checked,
-                raw,
-                &self.templates,
-                &self.config.addresses,
-                now,
-                hold.as_deref(),
-            )?;
-            if let Some(why) = hold {
-                checked.verdict.warnings.push(why);
-            }
-            if let Some(e) = failure {
-                error!(
-                    reference = %checked.verdict.reference,
-                    uid = identity.uid,
-                    error = %e,
-                    "could not build this message's outputs; review, staff told"
-                );
-            }
-            (checked.verdict.decision.as_str().to_string(), outgoing)
-        };
-        let verdict_json =
-            serde_json::to_string(&checked.verdict).context("Serialising a verdict")?;
-        self.store.record(
-            &Record {
-                identity,
-                sender: checked.verdict.from.as_deref(),
-                arrival,
-                decision: &decision,
-                rules_version: checked.verdict.rules_version,
-                verdict_json: &verdict_json,
-            },
-            &outgoing,
+        let d = crate::lifecycle::decide(
+            &mut self.store,
+            &self.config,
+            &self.templates,
+            identity,
+            raw,
+            size,
+            Arrival::Known(arrival),
+            answer_since,
             now,
         )?;
-        if decision != "skipped" {
+        if !d.new {
+            return Ok((d.decision, false));
+        }
+        if d.decision == "skipped" {
+            self.summary.skipped += 1;
+        } else {
             self.summary.decided += 1;
         }
-        info!(
-            message_id = checked.verdict.message_id.as_deref().unwrap_or(""),
-            sender = checked.verdict.from.as_deref().unwrap_or(""),
-            decision = %decision,
-            reference = %checked.verdict.reference,
-            uid = identity.uid,
-            queued = outgoing.len(),
-            "decided"
-        );
-        Ok((decision, true))
-    }
-
-    /// A message reusing the Message-ID of another, different message already recorded is
-    /// its own request: its reference (and so every outgoing Message-ID) is derived from
-    /// the Message-ID and its content, or its outputs would collide with the first one's
-    /// and vanish. Stable: re-reading it after a crash or a UIDVALIDITY change gives the same.
-    fn own_reference(&self, c: &mut Checked, identity: &Identity) -> Result<()> {
-        let Some(id) = c.verdict.message_id.clone() else {
-            return Ok(());
-        };
-        if !self.store.message_id_taken(&id, &identity.content_hash)? {
-            return Ok(());
+        if let Some(c) = &d.checked {
+            info!(
+                message_id = c.verdict.message_id.as_deref().unwrap_or(""),
+                sender = c.verdict.from.as_deref().unwrap_or(""),
+                decision = %d.decision,
+                reference = %c.verdict.reference,
+                action = d.step.as_ref().map_or("", |s| s.action.as_str()),
+                request_state = d
+                    .step
+                    .as_ref()
+                    .and_then(|s| s.request.as_ref())
+                    .map_or("", |r| r.state.as_str()),
+                uid = identity.uid,
+                queued = d.outgoing.len(),
+                "decided"
+            );
         }
-        let reference =
-            crate::check::reference(None, format!("{id}\n{}", identity.content_hash).as_bytes());
-        warn!(message_id = %id, reference = %reference, "a different message with a Message-ID seen before; handled as its own request");
-        c.verdict.warnings.push(format!(
-            "Another, different message with the same Message-ID was received before; this one is handled on its own under reference {reference}."
-        ));
-        c.verdict.reference = reference;
-        Ok(())
-    }
-
-    /// The loop breaker for the reply `c` would cause; `Some(why)` holds it back.
-    fn loop_breaker(&self, c: &Checked, now: DateTime<Utc>) -> Result<Option<String>> {
-        if !matches!(c.verdict.decision, Decision::Accept | Decision::Reject) {
-            return Ok(None);
-        }
-        // Only the address a reply would go to counts; no address, no reply to count.
-        let Some(to) = c.reply_address.as_deref() else {
-            return Ok(None);
-        };
-        reply_hold(&self.store, &self.config.rules, to, now)
+        Ok((d.decision, true))
     }
 
     /// Sends every due outbox row. SMTP 4xx or a lost connection before the content went
@@ -905,13 +834,15 @@ mod tests {
         };
         store
             .record(
-                &Record {
+                &crate::store::Record {
                     identity: &id,
                     sender: Some(to),
                     arrival: at,
                     decision: "reject",
                     rules_version: "test",
                     verdict_json: "{}",
+                    raw: None,
+                    request: None,
                 },
                 &[out],
                 at,

@@ -186,6 +186,8 @@ pub fn review_reason(code: ProblemCode) -> &'static str {
         ProblemCode::SenderUnverified => "sender not verified",
         ProblemCode::TooComplex => "too complex to read safely",
         ProblemCode::AutomatedSender => "sent by a machine",
+        ProblemCode::NotTheRequester => "reply in the thread from someone else",
+        ProblemCode::RequestWithStaff => "the request is with staff",
         ProblemCode::Unreadable | ProblemCode::TooLarge => "unreadable",
         ProblemCode::MissingInformation
         | ProblemCode::NoticeTooShort

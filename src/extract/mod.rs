@@ -48,6 +48,30 @@ pub fn body_text(letter: &Letter) -> String {
     text
 }
 
+/// Which items `text` gives in a labelled field of their own, rather than by a fallback (the
+/// first sentence naming a test as the scope, the sender as the contact): a follow-up
+/// changes the scope or the contact only where it states them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Labelled {
+    pub scope: bool,
+    pub contact: bool,
+}
+
+pub fn labelled(text: &str) -> Labelled {
+    let f = fields::find_fields(text);
+    Labelled {
+        scope: f.value(Field::Scope).is_some(),
+        contact: [
+            Field::Contact,
+            Field::ContactName,
+            Field::ContactEmail,
+            Field::ContactPhone,
+        ]
+        .iter()
+        .any(|x| f.value(*x).is_some()),
+    }
+}
+
 /// Finds the six items in `letter`. `ctx` anchors dates; `own_domain` is never a target
 /// (unless it is a platform host); the platform's own hosts under `platform_domains` (apex,
 /// `www`, services) make the test one of the platform itself. Cancellation wording and

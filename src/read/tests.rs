@@ -448,7 +448,8 @@ Content-Disposition: attachment\r
     assert_eq!(l.text.new, "See attachments.");
     assert_eq!(
         l.text.attachments,
-        "Scope: www.b.ch\n\nBEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:20261201T080000Z\nDTEND:20261201T100000Z\nEND:VEVENT\nEND:VCALENDAR"
+        // The calendar as a calendar shows it: its window in words the date reader knows.
+        "Scope: www.b.ch\n\nStart: 2026-12-01 08:00 UTC\nEnd: 2026-12-01 10:00 UTC"
     );
     assert!(!l.text.attachments.contains("PDF"));
     assert!(!l.text.attachments.contains("not read"));

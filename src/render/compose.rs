@@ -12,7 +12,9 @@ use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use super::{Context, Rendered, Template, Templates, clean, ics};
 use crate::check::Checked;
 use crate::config::Addresses;
+use crate::conversation::{Action, Step};
 use crate::model::{Decision, Problem, ProblemCode};
+use super::MAX_LISTED;
 
 /// Who a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,7 +52,11 @@ pub struct Outgoing {
 /// (a short one for ignored mail, none for our own mail: that would loop when staff and
 /// support share a mailbox); the customer reply for `accept`/`reject`, only to
 /// [`Checked::reply_address`] and only when `hold` is `None`; the security forward for
-/// `accept`. `hold` says why the reply is held back (the loop breaker).
+/// `accept`. `hold` says why the reply is held back (the loop breaker). Within a
+/// conversation (`step`), what the message did to its request decides instead: a completed
+/// request is accepted with its whole record, a change is confirmed or refused (the security
+/// team gets the updated calendar, same UID, higher `SEQUENCE`), a cancellation is
+/// acknowledged (the security team gets `CANCEL`), a resend is answered with a short note.
 pub fn compose(
     c: &Checked,
     original: &[u8],
@@ -58,22 +64,50 @@ pub fn compose(
     addresses: &Addresses,
     now: DateTime<Utc>,
     hold: Option<&str>,
+    step: Option<&Step>,
 ) -> Result<Vec<Outgoing>> {
-    let v = &c.verdict;
     let own_domain = addresses.own_domain();
-    if v.decision == Decision::Ignore {
+    let plan = Plan::of(c, step);
+    // Outgoing Message-IDs: the request's reference, and from its second customer message
+    // on the step number, so every step's messages are distinct and stable.
+    let stem = match step.and_then(|s| s.request.as_ref()) {
+        Some(r) if r.steps > 1 => format!("{}.{}", r.reference, r.steps),
+        _ => c.verdict.reference.clone(),
+    };
+    // Rendered with the request's merged record where there is one.
+    let shown;
+    let c = match step.and_then(|s| s.request.as_ref()) {
+        Some(r) if plan.whole_record => {
+            let mut x = c.clone();
+            x.verdict.request = r.record.clone();
+            shown = x;
+            &shown
+        }
+        _ => c,
+    };
+    let v = &c.verdict;
+    if plan.short_summary {
         if is_own_mail(c, original, addresses) {
             return Ok(Vec::new());
         }
-        return Ok(vec![ignore_summary(c, addresses, now)?]);
+        return Ok(vec![ignore_summary(c, addresses, now, &stem)?]);
     }
     let mut ctx = Context::of(c, now);
+    if let Some(s) = step {
+        ctx.action = s.action.as_str().into();
+        ctx.changes = s.changes.iter().take(MAX_LISTED).map(|x| x.line()).collect();
+        if let Some(r) = &s.request {
+            ctx.state = r.state.as_str().into();
+            ctx.history = history_lines(r);
+            ctx.sequence = r.sequence;
+        }
+        ctx.had_acceptance = s.previous.is_some();
+    }
     let mut out = Vec::new();
 
-    let answers = matches!(v.decision, Decision::Accept | Decision::Reject);
-    if let (true, Some(why)) = (answers, hold) {
+    if let (Some(_), Some(why)) = (plan.reply, hold) {
         ctx.warnings.push(clean::one_line(why, 500));
-    } else if answers {
+    } else if let Some(t) = plan.reply {
         // The one address trust allows (the verified From, or a Reply-To of the same
         // organization); never Reply-To or From on their own.
         let to = c
@@ -82,32 +116,57 @@ pub fn compose(
             .filter(|a| answerable(a, own_domain));
         match to {
             Some(to) => {
-                let t = if v.decision == Decision::Accept {
-                    Template::Acceptance
-                } else {
-                    Template::Rejection
-                };
                 let r = templates.render(t, &ctx)?;
                 ctx.reply_sent = true;
-                out.push(build(c, Role::Reply, &addresses.from, &to, &r, None, now, own_domain)?);
+                out.push(build(
+                    c, Role::Reply, &addresses.from, &to, &r, None, now, own_domain, &stem,
+                )?);
             }
             None => ctx.warnings.push(
                 "No automated reply was sent: there is no address intake may answer (the sender is not verified, the Reply-To is outside the sender's organization, or the address is missing, our own, or a no-reply/daemon address).".into(),
             ),
         }
     }
-    if v.decision == Decision::Accept {
-        let r = templates.render(Template::Security, &ctx)?;
-        let cal = ics::calendar(v, own_domain, now);
+    if let Some(sec) = plan.security {
+        ctx.method = sec.method.into();
+        ctx.sequence = sec.sequence;
+        // A cancellation lists the window that is withdrawn.
+        let mut cv = c.clone();
+        if let Some(prev) = sec.windows_of.clone() {
+            cv.verdict.request = prev;
+        }
+        let sctx = if sec.windows_of.is_some() {
+            let mut x = Context::of(&cv, now);
+            x.action = ctx.action.clone();
+            x.state = ctx.state.clone();
+            x.history = ctx.history.clone();
+            x.method = ctx.method.clone();
+            x.sequence = ctx.sequence;
+            x
+        } else {
+            ctx.clone()
+        };
+        let r = templates.render(sec.template, &sctx)?;
+        let cal = ics::calendar(
+            &cv.verdict,
+            own_domain,
+            now,
+            &ics::Entry {
+                method: sec.method,
+                sequence: sec.sequence,
+                withdrawn: sec.withdrawn.as_ref(),
+            },
+        );
         out.push(build(
             c,
             Role::Security,
             &addresses.from,
             &addresses.security_team,
             &r,
-            Some((cal, original)),
+            Some((cal, original, sec.method)),
             now,
             own_domain,
+            &stem,
         )?);
     }
     let r = templates.render(Template::Staff, &ctx)?;
@@ -120,8 +179,119 @@ pub fn compose(
         None,
         now,
         own_domain,
+        &stem,
     )?);
+    let _ = v;
     Ok(out)
+}
+
+/// The request's history for people, one line per step, the newest last.
+fn history_lines(r: &crate::conversation::RequestRecord) -> Vec<String> {
+    let skip = r.history.len().saturating_sub(MAX_LISTED);
+    r.history
+        .iter()
+        .skip(skip)
+        .map(|e| {
+            let mut line = format!(
+                "{} {} from {}: {} (now {})",
+                e.at.format("%Y-%m-%d %H:%M UTC"),
+                e.decision.as_str(),
+                e.from.as_deref().unwrap_or("(unknown)"),
+                e.action.as_str().replace('_', " "),
+                e.state.as_str()
+            );
+            if !e.changes.is_empty() {
+                line.push_str("; ");
+                line.push_str(&e.changes.join("; "));
+            }
+            clean::one_line(&line, 600)
+        })
+        .collect()
+}
+
+/// The security team's message of a step.
+struct SecurityPlan {
+    template: Template,
+    method: &'static str,
+    sequence: u32,
+    /// For a cancellation: the record whose windows are withdrawn.
+    windows_of: Option<crate::model::Request>,
+    /// For a change: the windows the security team held, so one no longer announced is
+    /// withdrawn in the same calendar.
+    withdrawn: Option<crate::model::Request>,
+}
+
+/// What a message causes: which reply, which security message, and how staff hear of it.
+struct Plan {
+    reply: Option<Template>,
+    security: Option<SecurityPlan>,
+    /// Only the short summary of ignored mail (or nothing for our own mail).
+    short_summary: bool,
+    /// Render the request's merged record rather than this message's items.
+    whole_record: bool,
+}
+
+impl Plan {
+    fn of(c: &Checked, step: Option<&Step>) -> Plan {
+        let v = &c.verdict;
+        let plain = |reply, security, short| Plan {
+            reply,
+            security,
+            short_summary: short,
+            whole_record: false,
+        };
+        let publish = |sequence| SecurityPlan {
+            template: Template::Security,
+            method: "PUBLISH",
+            sequence,
+            windows_of: None,
+            withdrawn: None,
+        };
+        let Some(s) = step else {
+            return match v.decision {
+                Decision::Accept => plain(Some(Template::Acceptance), Some(publish(0)), false),
+                Decision::Reject => plain(Some(Template::Rejection), None, false),
+                Decision::Review => plain(None, None, false),
+                Decision::Ignore => plain(None, None, true),
+            };
+        };
+        let sequence = s.request.as_ref().map_or(0, |r| r.sequence);
+        let whole = |reply, security| Plan {
+            reply,
+            security,
+            short_summary: false,
+            whole_record: true,
+        };
+        match s.action {
+            Action::Accepted => plain(Some(Template::Acceptance), Some(publish(sequence)), false),
+            Action::Rejected => whole(Some(Template::Rejection), None),
+            Action::Completed => whole(Some(Template::Acceptance), Some(publish(sequence))),
+            Action::ChangeAccepted => whole(
+                Some(Template::ChangeAccepted),
+                Some(SecurityPlan {
+                    template: Template::SecurityUpdate,
+                    method: "PUBLISH",
+                    sequence,
+                    windows_of: None,
+                    withdrawn: s.previous.clone(),
+                }),
+            ),
+            Action::ChangeRejected => whole(Some(Template::ChangeRejected), None),
+            Action::Cancelled => whole(
+                Some(Template::Cancelled),
+                s.previous.clone().map(|prev| SecurityPlan {
+                    template: Template::SecurityUpdate,
+                    method: "CANCEL",
+                    sequence,
+                    windows_of: Some(prev),
+                    withdrawn: None,
+                }),
+            ),
+            Action::Duplicate => whole(Some(Template::Duplicate), None),
+            Action::Review => plain(None, None, false),
+            Action::Ignored => plain(None, None, true),
+        }
+    }
 }
 
 /// [`compose`], but one message's failure (an address lettre cannot build, a template that
@@ -134,8 +304,9 @@ pub fn compose_or_notice(
     addresses: &Addresses,
     now: DateTime<Utc>,
     hold: Option<&str>,
+    step: Option<&Step>,
 ) -> Result<(Vec<Outgoing>, Option<String>)> {
-    let e = match compose(c, original, templates, addresses, now, hold) {
+    let e = match compose(c, original, templates, addresses, now, hold, step) {
         Ok(out) => return Ok((out, None)),
         Err(e) => clean::one_line(&format!("{e:#}"), 500),
     };
@@ -168,7 +339,12 @@ fn is_own_mail(c: &Checked, original: &[u8], addresses: &Addresses) -> bool {
 }
 
 /// The short staff summary of an ignored message (auto-reply, bounce, ordinary mail).
-fn ignore_summary(c: &Checked, addresses: &Addresses, now: DateTime<Utc>) -> Result<Outgoing> {
+fn ignore_summary(
+    c: &Checked,
+    addresses: &Addresses,
+    now: DateTime<Utc>,
+    stem: &str,
+) -> Result<Outgoing> {
     let v = &c.verdict;
     let ctx = Context::of(c, now);
     let subject = format!("[intake] IGNORE {}: {}", v.reference, ctx.subject);
@@ -195,6 +371,7 @@ fn ignore_summary(c: &Checked, addresses: &Addresses, now: DateTime<Utc>) -> Res
         None,
         now,
         addresses.own_domain(),
+        stem,
     )
 }
 
@@ -321,12 +498,13 @@ fn build(
     from: &str,
     to: &str,
     r: &Rendered,
-    attach: Option<(String, &[u8])>,
+    attach: Option<(String, &[u8], &str)>,
     now: DateTime<Utc>,
     own_domain: &str,
+    stem: &str,
 ) -> Result<Outgoing> {
     let v = &c.verdict;
-    let message_id = format!("{}.{}@{}", v.reference, role.as_str(), own_domain);
+    let message_id = format!("{stem}.{}@{}", role.as_str(), own_domain);
     let from_mb: Mailbox = format!("amazee.io Support <{from}>")
         .parse()
         .with_context(|| format!("Invalid from address {from}"))?;
@@ -374,11 +552,11 @@ fn build(
     }
     let msg = match attach {
         None => b.singlepart(SinglePart::plain(bounded_body(&r.body)))?,
-        Some((cal, original)) => {
+        Some((cal, original, method)) => {
             let boundary = format!("intake-{}", v.reference);
             let calendar = Attachment::new("test-window.ics".into()).body(
                 cal,
-                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
                     .context("calendar content type")?,
             );
             let mut mp = MultiPart::mixed()

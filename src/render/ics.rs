@@ -3,18 +3,40 @@
 use chrono::{DateTime, Utc};
 
 use super::{MAX_LISTED, clean};
-use crate::model::Verdict;
+use crate::model::{Request, Verdict};
 
-/// Builds the calendar for an accepted request. UIDs are stable per request and window,
-/// so a resend updates the same calendar entries instead of adding new ones.
-pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>) -> String {
+/// Which calendar object: an announcement or update (`PUBLISH`) or a withdrawal
+/// (`CANCEL`), with its `SEQUENCE` (0 for the first, one more for each change).
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub method: &'a str,
+    pub sequence: u32,
+    /// The record the security team held before a change: its windows beyond the new
+    /// record's are withdrawn (`STATUS:CANCELLED`) in the same calendar.
+    pub withdrawn: Option<&'a Request>,
+}
+
+impl Entry<'_> {
+    /// The first announcement of a request.
+    pub const FIRST: Entry<'static> = Entry {
+        method: "PUBLISH",
+        sequence: 0,
+        withdrawn: None,
+    };
+}
+
+/// The calendar for an accepted request, its update or its cancellation. UIDs are stable per
+/// request and window (`INT-…-1@domain`), so an update or a resend replaces the same entries
+/// instead of adding new ones (RFC 5546: same UID, higher `SEQUENCE`).
+pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Entry<'_>) -> String {
     let r = &v.request;
+    let cancel = entry.method == "CANCEL";
     let mut lines: Vec<String> = vec![
         "BEGIN:VCALENDAR".into(),
         "VERSION:2.0".into(),
         "PRODID:-//intake//test notifications//EN".into(),
         "CALSCALE:GREGORIAN".into(),
-        "METHOD:PUBLISH".into(),
+        format!("METHOD:{}", if cancel { "CANCEL" } else { "PUBLISH" }),
     ];
     // The sender's text, cleaned and bounded as in every other output.
     let contact = [&r.contact.name, &r.contact.email, &r.contact.phone]
@@ -40,6 +62,12 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>) -> String {
     for (i, w) in r.windows.iter().take(MAX_LISTED).enumerate() {
         lines.push("BEGIN:VEVENT".into());
         lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
+        if entry.sequence > 0 || cancel {
+            lines.push(format!("SEQUENCE:{}", entry.sequence));
+        }
+        if cancel {
+            lines.push("STATUS:CANCELLED".into());
+        }
         lines.push(format!("DTSTAMP:{}", ical_time(stamp)));
         lines.push(format!("DTSTART:{}", ical_time(w.start)));
         lines.push(format!("DTEND:{}", ical_time(w.end)));
@@ -61,6 +89,24 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>) -> String {
         ));
         lines.push("TRANSP:TRANSPARENT".into());
         lines.push("END:VEVENT".into());
+    }
+    // Windows the security team held that the change no longer announces.
+    if let Some(before) = entry.withdrawn {
+        let kept = r.windows.len().min(MAX_LISTED);
+        for (i, w) in before.windows.iter().enumerate().take(MAX_LISTED).skip(kept) {
+            lines.push("BEGIN:VEVENT".into());
+            lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
+            lines.push(format!("SEQUENCE:{}", entry.sequence));
+            lines.push("STATUS:CANCELLED".into());
+            lines.push(format!("DTSTAMP:{}", ical_time(stamp)));
+            lines.push(format!("DTSTART:{}", ical_time(w.start)));
+            lines.push(format!("DTEND:{}", ical_time(w.end)));
+            lines.push(format!(
+                "SUMMARY:{}",
+                escape(&format!("Withdrawn test window {}", v.reference))
+            ));
+            lines.push("END:VEVENT".into());
+        }
     }
     lines.push("END:VCALENDAR".into());
     let mut out = String::new();

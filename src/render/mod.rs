@@ -1,7 +1,7 @@
 //! Rendering: the reply texts from editable minijinja templates in `templates/`.
 //!
-//! Each template's first line is `Subject: …`, then a blank line, then the body. All four
-//! are loaded and test-rendered at start, so a missing or broken template is an error
+//! Each template's first line is `Subject: …`, then a blank line, then the body. All of
+//! them are loaded and test-rendered at start, so a missing or broken template is an error
 //! before any mail is read.
 
 pub mod clean;
@@ -18,21 +18,36 @@ use crate::check::Checked;
 use crate::decide::describe;
 use crate::model::{Decision, ProblemCode, TestClass};
 
-/// The four messages intake writes.
+/// The messages intake writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {
     Acceptance,
     Rejection,
     Security,
     Staff,
+    /// A change to an accepted request, accepted.
+    ChangeAccepted,
+    /// A change to an accepted request that cannot be accepted; the old window stays.
+    ChangeRejected,
+    /// The customer's cancellation, acknowledged.
+    Cancelled,
+    /// The same notification again.
+    Duplicate,
+    /// The security team's update or cancellation of an accepted window.
+    SecurityUpdate,
 }
 
 impl Template {
-    pub const ALL: [Template; 4] = [
+    pub const ALL: [Template; 9] = [
         Template::Acceptance,
         Template::Rejection,
         Template::Security,
         Template::Staff,
+        Template::ChangeAccepted,
+        Template::ChangeRejected,
+        Template::Cancelled,
+        Template::Duplicate,
+        Template::SecurityUpdate,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -41,6 +56,11 @@ impl Template {
             Template::Rejection => "rejection.txt",
             Template::Security => "security.txt",
             Template::Staff => "staff.txt",
+            Template::ChangeAccepted => "change_accepted.txt",
+            Template::ChangeRejected => "change_rejected.txt",
+            Template::Cancelled => "cancelled.txt",
+            Template::Duplicate => "duplicate.txt",
+            Template::SecurityUpdate => "security_update.txt",
         }
     }
 }
@@ -173,6 +193,19 @@ pub struct Context {
     /// Whether the customer got an automated reply (false for review, and when the reply
     /// was suppressed).
     pub reply_sent: bool,
+    /// What the message did to its request (`conversation::Action`), empty outside one.
+    pub action: String,
+    /// The request's state after the message, empty outside a conversation.
+    pub state: String,
+    /// What changed, one line each (`window: … → …`).
+    pub changes: Vec<String>,
+    /// The request's history, oldest first, one line each.
+    pub history: Vec<String>,
+    /// A cancelled request had been accepted (the security team held its window).
+    pub had_acceptance: bool,
+    /// Calendar method (`PUBLISH`, `CANCEL`) and `SEQUENCE` of the security message.
+    pub method: String,
+    pub sequence: u32,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
@@ -320,6 +353,13 @@ impl Context {
             review_checks: review_checks(c),
             rules_version: v.rules_version.to_string(),
             reply_sent: false,
+            action: String::new(),
+            state: String::new(),
+            changes: Vec::new(),
+            history: Vec::new(),
+            had_acceptance: false,
+            method: "PUBLISH".into(),
+            sequence: 0,
         }
     }
 
@@ -365,6 +405,13 @@ impl Context {
             review_checks: vec!["sample".into()],
             rules_version: "sample".into(),
             reply_sent: true,
+            action: "change_accepted".into(),
+            state: "accepted".into(),
+            changes: vec!["window: 2027-01-11 08:00 UTC → 2027-01-18 08:00 UTC".into()],
+            history: vec!["2026-12-01 10:00 UTC accepted (ops@example.com)".into()],
+            had_acceptance: true,
+            method: "PUBLISH".into(),
+            sequence: 1,
         }
     }
 }

@@ -1,0 +1,559 @@
+//! Requests as conversations: what a message does to the request it belongs to (creates,
+//! completes, changes, cancels it, or needs a person), and the request's record after it.
+//!
+//! Pure: the caller finds the request (by the message's references or the reference in its
+//! subject, see [`references_in_subject`]) and stores the result. The design is in
+//! `docs/CONVERSATIONS.md`.
+
+mod merge;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::check::Checked;
+use crate::decide::auth::Sender;
+use crate::decide::{self, Findings};
+use crate::domain::{domain_of, normalize_address, org_domain};
+use crate::extract::Extraction;
+use crate::model::{Decision, Item, Kind, Problem, ProblemCode, Request, TestClass, Zone};
+use crate::config::Rules;
+
+pub use merge::{Change, changes, merge};
+
+/// Events kept in a request's history; older ones are dropped (the messages themselves stay
+/// in the store).
+const MAX_HISTORY: usize = 200;
+/// Message-IDs kept per request (theirs and ours) for finding it from a reply.
+pub const MAX_THREAD_IDS: usize = 500;
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Items are missing; waiting for the customer.
+    Incomplete,
+    /// Complete but not acceptable (too little notice, an invalid window, a private address).
+    Rejected,
+    /// The security team holds the window.
+    Accepted,
+    /// A person owns the request now.
+    Review,
+    /// Called off or postponed.
+    Cancelled,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Incomplete => "incomplete",
+            State::Rejected => "rejected",
+            State::Accepted => "accepted",
+            State::Review => "review",
+            State::Cancelled => "cancelled",
+        }
+    }
+
+    /// Still waiting for something from the customer or running: a resend may be a duplicate.
+    pub fn is_open(self) -> bool {
+        matches!(self, State::Incomplete | State::Rejected | State::Accepted)
+    }
+}
+
+/// What one message did to its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A new request, accepted at once.
+    Accepted,
+    /// A new request, or a follow-up to one not yet accepted, that is still incomplete or not
+    /// acceptable.
+    Rejected,
+    /// A follow-up that completed the request (or fixed what was wrong): accepted.
+    Completed,
+    /// A change to an accepted request, accepted: the security team gets an update.
+    ChangeAccepted,
+    /// A change to an accepted request that cannot be accepted: the old window stays.
+    ChangeRejected,
+    /// The test is called off or postponed.
+    Cancelled,
+    /// The same notification again.
+    Duplicate,
+    /// A person must look (the message, or the request from now on).
+    Review,
+    /// Nothing to do: no notification, or a follow-up that changes nothing ("thanks").
+    Ignored,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Accepted => "accepted",
+            Action::Rejected => "rejected",
+            Action::Completed => "completed",
+            Action::ChangeAccepted => "change_accepted",
+            Action::ChangeRejected => "change_rejected",
+            Action::Cancelled => "cancelled",
+            Action::Duplicate => "duplicate",
+            Action::Review => "review",
+            Action::Ignored => "ignored",
+        }
+    }
+}
+
+/// One step in a request's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub action: Action,
+    pub decision: Decision,
+    pub state: State,
+    /// What changed, for people (`window: … → …`).
+    pub changes: Vec<String>,
+    /// Problem messages of this step, for people.
+    pub problems: Vec<String>,
+}
+
+/// A request: the merged items, where it stands, and how it got there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub reference: String,
+    pub state: State,
+    /// The verified sender of the first message, lowercase.
+    pub sender: String,
+    /// Its organizational domain: colleagues there may write in the thread.
+    pub org: String,
+    pub record: Request,
+    pub test_class: TestClass,
+    /// The zone label replies repeat times in.
+    pub zone: String,
+    /// What the security team holds, if anything was accepted: the accepted record.
+    pub accepted: Option<Request>,
+    /// Calendar `SEQUENCE` of the last calendar the security team got.
+    pub sequence: u32,
+    /// Arrival the accepted request's notice was measured from.
+    pub notice_from: Option<DateTime<Utc>>,
+    /// Messages of the thread (theirs and ours), without `<>`.
+    pub message_ids: Vec<String>,
+    /// Number of customer messages merged (the step counter of outgoing Message-IDs).
+    pub steps: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub history: Vec<Event>,
+}
+
+impl RequestRecord {
+    /// Whether `sender` (a verified address) may speak for this request: same organizational
+    /// domain as the first sender, or the named contact.
+    pub fn speaks_for(&self, sender: &str) -> bool {
+        let sender = normalize_address(sender);
+        let same_org = domain_of(&sender)
+            .map(|d| org_domain(&d).unwrap_or(d))
+            .is_some_and(|o| o == self.org);
+        let contact = self
+            .record
+            .contact
+            .email
+            .as_deref()
+            .is_some_and(|c| normalize_address(c) == sender);
+        same_org || contact
+    }
+
+    /// Adds the Message-IDs of one more step (bounded; the oldest beyond the bound go).
+    pub fn add_ids<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        for id in ids {
+            if !id.is_empty() && !self.message_ids.iter().any(|m| m == id) {
+                self.message_ids.push(id.to_string());
+            }
+        }
+        if self.message_ids.len() > MAX_THREAD_IDS {
+            let drop = self.message_ids.len() - MAX_THREAD_IDS;
+            // Keep the first (the thread root) and the newest.
+            self.message_ids.drain(1..=drop);
+        }
+    }
+}
+
+/// What a message did, with the request after it.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub action: Action,
+    /// The request after this message; `None` when the message belongs to none and
+    /// creates none (ignored mail, a stray reply in a thread that is not its sender's).
+    pub request: Option<RequestRecord>,
+    /// What changed (for a change or a completion), for people.
+    pub changes: Vec<Change>,
+    /// The request as the security team held it before a change or cancellation.
+    pub previous: Option<Request>,
+}
+
+/// How a message relates to the requests already known.
+#[derive(Debug, Clone)]
+pub enum Found {
+    /// It names no request.
+    None,
+    /// It names this request (by reference or thread).
+    Thread(RequestRecord),
+    /// It names no request but repeats this open one of the same organization.
+    Same(RequestRecord),
+}
+
+/// Request references (`INT-` and ten characters of our alphabet) in a subject.
+pub fn references_in_subject(subject: &str) -> Vec<String> {
+    let b = subject.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(p) = subject.get(i..).and_then(|s| s.find("INT-")) {
+        let start = i + p;
+        let end = start + 14;
+        let tail_ok = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
+        let head_ok = start == 0 || b.get(start - 1).is_some_and(|c| !c.is_ascii_alphanumeric());
+        if let Some(r) = subject.get(start..end)
+            && head_ok
+            && tail_ok
+            && r[4..].bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && out.len() < 4
+        {
+            out.push(r.to_string());
+        }
+        i = start + 4;
+    }
+    out
+}
+
+/// What message `c` (arrived at `arrival`) does, given the request it was `found` in.
+/// `c` was checked on its own; here it is judged as part of its conversation.
+pub fn advance(c: &mut Checked, found: Found, rules: &Rules, arrival: DateTime<Utc>) -> Step {
+    match found {
+        Found::None => first(c, arrival),
+        Found::Same(r) => duplicate(c, r, arrival),
+        Found::Thread(r) => follow_up(c, r, rules, arrival),
+    }
+}
+
+/// A message that starts a request (or is no request at all).
+fn first(c: &mut Checked, arrival: DateTime<Utc>) -> Step {
+    let v = &c.verdict;
+    if v.decision == Decision::Ignore || v.kind != Kind::TestNotification {
+        return Step::none(Action::Ignored);
+    }
+    let (action, state) = match v.decision {
+        Decision::Accept => (Action::Accepted, State::Accepted),
+        Decision::Reject if !v.missing.is_empty() => (Action::Rejected, State::Incomplete),
+        Decision::Reject => (Action::Rejected, State::Rejected),
+        _ => (Action::Review, State::Review),
+    };
+    let sender = v.from.clone().unwrap_or_default();
+    let org = domain_of(&sender)
+        .map(|d| org_domain(&d).unwrap_or(d))
+        .unwrap_or_default();
+    let mut r = RequestRecord {
+        reference: v.reference.clone(),
+        state,
+        sender,
+        org,
+        record: v.request.clone(),
+        test_class: v.test_class.unwrap_or(TestClass::Broad),
+        zone: v.customer_zone.clone(),
+        accepted: (state == State::Accepted).then(|| v.request.clone()),
+        sequence: 0,
+        notice_from: (state == State::Accepted).then_some(arrival),
+        message_ids: Vec::new(),
+        steps: 1,
+        created_at: arrival,
+        updated_at: arrival,
+        history: Vec::new(),
+    };
+    r.add_ids(v.message_id.as_deref());
+    r.push_event(c, action, arrival, &[]);
+    Step {
+        action,
+        request: Some(r),
+        changes: Vec::new(),
+        previous: None,
+    }
+}
+
+/// A message that repeats an open request.
+fn duplicate(c: &mut Checked, mut r: RequestRecord, arrival: DateTime<Utc>) -> Step {
+    c.verdict.reference = r.reference.clone();
+    // Never a second acceptance: the customer hears the request is known, staff see it.
+    if c.verdict.decision == Decision::Accept {
+        c.verdict.decision = Decision::Ignore;
+    }
+    c.verdict.warnings.push(format!(
+        "The same notification as request {} (state {}); it is not handled a second time.",
+        r.reference,
+        r.state.as_str()
+    ));
+    r.steps += 1;
+    r.add_ids(c.verdict.message_id.as_deref());
+    r.push_event(c, Action::Duplicate, arrival, &[]);
+    Step {
+        action: Action::Duplicate,
+        request: Some(r),
+        changes: Vec::new(),
+        previous: None,
+    }
+}
+
+/// A message in the thread of request `r`.
+fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: DateTime<Utc>) -> Step {
+    c.verdict.reference = r.reference.clone();
+    let sender_ok = c.verdict.sender_verified
+        && c.verdict.from.as_deref().is_some_and(|f| r.speaks_for(f));
+    if !sender_ok {
+        // Not the customer: staff look; the request does not change, nobody is answered.
+        let why = if c.verdict.sender_verified {
+            format!(
+                "A message in the thread of request {} from someone outside the requesting organization who is not its contact.",
+                r.reference
+            )
+        } else {
+            format!(
+                "A message in the thread of request {} whose sender could not be verified.",
+                r.reference
+            )
+        };
+        to_review(c, ProblemCode::NotTheRequester, "reply in the thread from someone else", why);
+        let mut event_only = r.clone();
+        event_only.push_event(c, Action::Review, arrival, &[]);
+        return Step {
+            action: Action::Review,
+            request: Some(event_only),
+            changes: Vec::new(),
+            previous: None,
+        };
+    }
+    r.steps += 1;
+    r.add_ids(c.verdict.message_id.as_deref());
+
+    if c.verdict.kind == Kind::AutoReply {
+        r.push_event(c, Action::Ignored, arrival, &[]);
+        return Step::of(Action::Ignored, r);
+    }
+    if matches!(r.state, State::Review | State::Cancelled) {
+        let why = format!(
+            "Request {} is {}: a person handles every further message in its thread.",
+            r.reference,
+            if r.state == State::Review {
+                "with staff for review"
+            } else {
+                "cancelled"
+            }
+        );
+        to_review(c, ProblemCode::RequestWithStaff, "the request is with staff", why);
+        r.push_event(c, Action::Review, arrival, &[]);
+        return Step::of(Action::Review, r);
+    }
+    let Some(ex) = c.extraction.clone() else {
+        // Nothing could be read (too large, unreadable, over budget): the check's review.
+        to_review(c, ProblemCode::Unreadable, "unreadable follow-up", String::new());
+        r.state = State::Review;
+        r.push_event(c, Action::Review, arrival, &[]);
+        return Step::of(Action::Review, r);
+    };
+
+    let merged = merge(&r.record, &ex, &crate::extract::body_text(&c.letter));
+    let delta = changes(&r.record, &merged);
+    let cancellation = ex
+        .doubts
+        .iter()
+        .any(|d| d.code == ProblemCode::Cancellation);
+    let moved = cancellation && merge::postpones(&c.letter.text.new) && delta.iter().any(|d| d.item == Item::Window);
+    if cancellation && !moved {
+        let previous = r.accepted.clone();
+        r.state = State::Cancelled;
+        if previous.is_some() {
+            r.sequence += 1;
+        }
+        // No traffic is announced: the message is no acceptance; the request's state and the
+        // customer's acknowledgement say what happened.
+        c.verdict.decision = Decision::Ignore;
+        c.verdict.kind = Kind::TestNotification;
+        c.verdict.problems.clear();
+        c.verdict.missing.clear();
+        c.verdict.reason = Some("the customer called the test off".into());
+        r.push_event(c, Action::Cancelled, arrival, &[]);
+        return Step {
+            action: Action::Cancelled,
+            request: Some(r),
+            changes: Vec::new(),
+            previous,
+        };
+    }
+    // Review causes in the new message itself (other than the move we understood).
+    let doubts: Vec<Problem> = ex
+        .doubts
+        .iter()
+        .filter(|d| !(moved && d.code == ProblemCode::Cancellation))
+        .cloned()
+        .collect();
+    if delta.is_empty() && doubts.is_empty() && !c.verdict.has(ProblemCode::SenderUnverified) {
+        // "Thanks", "see you then", a question: nothing to decide again.
+        c.verdict.decision = Decision::Ignore;
+        c.verdict.reason = Some(format!(
+            "a message in the thread of request {} that changes nothing",
+            r.reference
+        ));
+        r.push_event(c, Action::Ignored, arrival, &[]);
+        return Step::of(Action::Ignored, r);
+    }
+
+    // Judge the whole merged request again, as the customer's organization wrote it.
+    let mut whole: Extraction = ex.clone();
+    whole.is_notification = true;
+    whole.request = merged.clone();
+    whole.doubts = doubts;
+    if r.test_class == TestClass::Broad {
+        whole.mentions.load = true;
+    }
+    let zone = ex.zone.or_else(|| parse_zone(&r.zone)).unwrap_or(Zone::Named(rules.timezone));
+    let sender = Sender::verified_for(domain_of(&r.sender).as_deref().unwrap_or(""));
+    // Notice: from the arrival of the message that completes or changes the request; a
+    // change of contact alone keeps the notice the accepted request had.
+    let contact_only = delta
+        .iter()
+        .all(|d| matches!(d.item, Item::ContactName | Item::ContactEmail));
+    let notice_from = match (r.state, r.notice_from) {
+        (State::Accepted, Some(t)) if contact_only => t,
+        _ => arrival,
+    };
+    let f = decide::judge(&whole, &sender, rules, notice_from, zone);
+    let was_accepted = r.state == State::Accepted;
+    let previous = r.accepted.clone();
+    apply(c, &f, &merged, zone);
+    let action = match (was_accepted, f.decision) {
+        (_, Decision::Review) => {
+            r.state = State::Review;
+            Action::Review
+        }
+        (false, Decision::Accept) => {
+            r.state = State::Accepted;
+            r.accepted = Some(merged.clone());
+            r.notice_from = Some(notice_from);
+            Action::Completed
+        }
+        (false, _) => {
+            r.state = if f.missing.is_empty() {
+                State::Rejected
+            } else {
+                State::Incomplete
+            };
+            Action::Rejected
+        }
+        (true, Decision::Accept) => {
+            r.accepted = Some(merged.clone());
+            r.sequence += 1;
+            r.notice_from = Some(notice_from);
+            Action::ChangeAccepted
+        }
+        (true, _) => Action::ChangeRejected,
+    };
+    if action != Action::ChangeRejected {
+        r.record = merged;
+        r.test_class = f.test_class;
+        r.zone = zone.label();
+    }
+    let lines: Vec<String> = delta.iter().map(Change::line).collect();
+    r.push_event(c, action, arrival, &lines);
+    Step {
+        action,
+        request: Some(r),
+        changes: delta,
+        previous: if was_accepted { previous } else { None },
+    }
+}
+
+/// Sends `c` to review with `why` (for staff) as its first problem.
+fn to_review(c: &mut Checked, code: ProblemCode, reason: &str, why: String) {
+    let v = &mut c.verdict;
+    v.decision = Decision::Review;
+    v.reason = Some(reason.into());
+    if !why.is_empty() {
+        v.problems.insert(0, Problem::new(code, why));
+    }
+}
+
+/// The merged findings as the message's verdict: decision, problems and missing items of
+/// the whole request.
+fn apply(c: &mut Checked, f: &Findings, merged: &Request, zone: Zone) {
+    let v = &mut c.verdict;
+    v.kind = Kind::TestNotification;
+    v.decision = f.decision;
+    v.test_class = Some(f.test_class);
+    v.required_notice_days = Some(f.required_notice_days);
+    v.notice_days = f.notice_days;
+    v.missing = f.missing.clone();
+    v.problems = f.problems.clone();
+    v.warnings.extend(f.warnings.iter().cloned());
+    v.reason = f.reason.clone();
+    v.customer_zone = zone.label();
+    let _ = merged;
+    c.zone = zone;
+}
+
+/// A zone label as written by [`Zone::label`], read back.
+pub fn parse_zone(label: &str) -> Option<Zone> {
+    if let Ok(tz) = label.parse::<chrono_tz::Tz>() {
+        return Some(Zone::Named(tz));
+    }
+    if label == "UTC" {
+        return chrono::FixedOffset::east_opt(0).map(Zone::Fixed);
+    }
+    let rest = label.strip_prefix("UTC")?;
+    let sign = match rest.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (h, m) = rest.get(1..)?.split_once(':')?;
+    let secs = sign * (h.parse::<i32>().ok()? * 3600 + m.parse::<i32>().ok()? * 60);
+    chrono::FixedOffset::east_opt(secs).map(Zone::Fixed)
+}
+
+impl Step {
+    fn none(action: Action) -> Step {
+        Step {
+            action,
+            request: None,
+            changes: Vec::new(),
+            previous: None,
+        }
+    }
+    fn of(action: Action, r: RequestRecord) -> Step {
+        Step {
+            action,
+            request: Some(r),
+            changes: Vec::new(),
+            previous: None,
+        }
+    }
+}
+
+impl RequestRecord {
+    fn push_event(&mut self, c: &Checked, action: Action, at: DateTime<Utc>, changes: &[String]) {
+        self.updated_at = at;
+        self.history.push(Event {
+            at,
+            message_id: c.verdict.message_id.clone(),
+            from: c.verdict.from.clone(),
+            action,
+            decision: c.verdict.decision,
+            state: self.state,
+            changes: changes.to_vec(),
+            problems: c
+                .verdict
+                .problems
+                .iter()
+                .take(20)
+                .map(|p| p.message.chars().take(300).collect())
+                .collect(),
+        });
+        if self.history.len() > MAX_HISTORY {
+            let drop = self.history.len() - MAX_HISTORY;
+            self.history.drain(1..=drop);
+        }
+    }
+}
