@@ -15,5 +15,8 @@ fn main() {
             l.text.signature,
             l.text.attachments
         );
+        if let Some(r) = &l.revealed_new {
+            println!("--- revealed new text (hidden HTML shown)\n{r}");
+        }
     }
 }

@@ -380,19 +380,31 @@ fn check_letter(
     }
 
     // The other MIME alternative must say the same: a reader sees one, intake reads one.
-    if let Some(alt) = letter.alt_new.as_deref()
-        && !alt.trim().is_empty()
-        && !letter.text.new.trim().is_empty()
-    {
-        let mut alt_text = String::with_capacity(alt.len() + letter.text.attachments.len() + 1);
-        alt_text.push_str(alt);
+    // So must the HTML with its hidden text revealed: some client shows that text (Outlook
+    // its conditional comments and, on the web, what `mso-hide` hides; most clients CSS
+    // `content`), and hidden text as such is no doubt, only a different meaning is.
+    for code in [ProblemCode::AlternativesDisagree, ProblemCode::HiddenText] {
+        let other_new = if code == ProblemCode::HiddenText {
+            letter.revealed_new.as_deref()
+        } else {
+            letter.alt_new.as_deref()
+        };
+        let Some(other_new) = other_new.filter(|o| !o.trim().is_empty()) else {
+            continue;
+        };
+        if letter.text.new.trim().is_empty() {
+            continue;
+        }
+        let mut other_text =
+            String::with_capacity(other_new.len() + letter.text.attachments.len() + 1);
+        other_text.push_str(other_new);
         if !letter.text.attachments.is_empty() {
-            alt_text.push('\n');
-            alt_text.push_str(&letter.text.attachments);
+            other_text.push('\n');
+            other_text.push_str(&letter.text.attachments);
         }
         let other = extract::extract(
             &letter,
-            &alt_text,
+            &other_text,
             &ctx,
             own_domain,
             &rules.platform_domains,
@@ -400,8 +412,9 @@ fn check_letter(
         if budget.exceeded() {
             return too_complex(v, letter, Some(ex), budget, default_zone, notice_rules);
         }
-        if let Some(p) = alternatives_disagree(&ex, &other) {
-            ex.doubts.push(p);
+        let differ = disagreements(&ex, &other);
+        if !differ.is_empty() {
+            ex.doubts.push(rendering_problem(code, &differ));
         }
     }
 
@@ -530,7 +543,33 @@ fn reply_address(
 
 /// The `alternatives_disagree` problem when the text/plain and text/html renderings give
 /// different items (or only one of them calls the test off).
+#[cfg(test)]
 fn alternatives_disagree(a: &Extraction, b: &Extraction) -> Option<Problem> {
+    let differ = disagreements(a, b);
+    (!differ.is_empty()).then(|| rendering_problem(ProblemCode::AlternativesDisagree, &differ))
+}
+
+/// The problem for two renderings of one message whose extractions differ in `differ`
+/// (see [`disagreements`]): `alternatives_disagree` for text/plain against text/html,
+/// `hidden_text` for the HTML with its hidden text revealed against the text read.
+fn rendering_problem(code: ProblemCode, differ: &[&str]) -> Problem {
+    let message = if code == ProblemCode::HiddenText {
+        format!(
+            "Text hidden from some readers (hidden HTML, Outlook-only content or CSS-generated text) says something else than the visible text ({}): a reader may see something else than intake read.",
+            differ.join(", ")
+        )
+    } else {
+        format!(
+            "The plain-text and HTML versions of this message say different things ({}): a reader may see something else than intake read.",
+            differ.join(", ")
+        )
+    };
+    Problem::new(code, message)
+}
+
+/// What two extractions of one message's renderings disagree on: the items, the kind of
+/// test, a cancellation. Empty when they say the same.
+fn disagreements(a: &Extraction, b: &Extraction) -> Vec<&'static str> {
     fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
         let mut v = v.to_vec();
         v.sort();
@@ -577,16 +616,7 @@ fn alternatives_disagree(a: &Extraction, b: &Extraction) -> Option<Problem> {
     if cancelled(a) != cancelled(b) {
         differ.push("cancellation");
     }
-    if differ.is_empty() {
-        return None;
-    }
-    Some(Problem::new(
-        ProblemCode::AlternativesDisagree,
-        format!(
-            "The plain-text and HTML versions of this message say different things ({}): a reader may see something else than intake read.",
-            differ.join(", ")
-        ),
-    ))
+    differ
 }
 
 /// The verdict for a message whose reading ran out of `budget`: review, reply to nobody.
@@ -1215,6 +1245,99 @@ From: a@victim.ch\r\n\r\n";
         b.request.windows = vec![w(2), w(1)];
         b.request.targets = vec!["b.example.ch".into(), "a.example.ch".into()];
         assert!(alternatives_disagree(&a, &b).is_none());
+    }
+
+    // --- Hidden text revealed ---
+
+    #[test]
+    fn revealed_text_that_says_the_same_is_accepted() {
+        // A preheader repeating the visible text, hidden spacers: the meaning is the same.
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.revealed_new = Some(format!(
+                "Pen test of the shop, 185.199.110.17\n{}\n",
+                l.text.new
+            ));
+        });
+        assert_eq!(
+            c.verdict.decision,
+            Decision::Accept,
+            "{:?}",
+            c.verdict.problems
+        );
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.revealed_new = Some(" \n".into());
+        });
+        assert_eq!(c.verdict.decision, Decision::Accept);
+    }
+
+    #[test]
+    fn revealed_text_that_says_something_else_goes_to_review() {
+        for (added, item) in [
+            (
+                "THE TEST IS CANCELLED - please ignore this mail.",
+                "cancellation",
+            ),
+            (
+                "We also run a load test with 5000 concurrent users.",
+                "kind of test",
+            ),
+            (
+                "Target websites (in addition): https://admin.bergbahnen-example.ch",
+                "targets",
+            ),
+        ] {
+            let c = run_edited(PLAIN, &Rules::default(), |l| {
+                l.revealed_new = Some(format!("{}\n{added}\n", l.text.new));
+            });
+            assert_eq!(c.verdict.decision, Decision::Review, "{item}");
+            assert_eq!(
+                c.verdict.reason.as_deref(),
+                Some("hidden text says something else"),
+                "{item}"
+            );
+            let p = c
+                .verdict
+                .problems
+                .iter()
+                .find(|p| p.code == ProblemCode::HiddenText)
+                .unwrap_or_else(|| panic!("{item}: {:?}", c.verdict.problems));
+            assert!(p.message.contains(item), "{item}: {}", p.message);
+            assert!(!c.verdict.has(ProblemCode::AlternativesDisagree), "{item}");
+            assert_eq!(c.reply_address.is_some(), c.verdict.sender_verified);
+        }
+        // A different window in the revealed text.
+        let c = run_edited(PLAIN, &Rules::default(), |l| {
+            l.revealed_new = Some(l.text.new.replace("End: 02.10.2026", "End: 03.10.2026"));
+        });
+        assert!(
+            c.verdict.has(ProblemCode::HiddenText),
+            "{:?}",
+            c.verdict.problems
+        );
+        assert_eq!(c.verdict.decision, Decision::Review);
+    }
+
+    #[test]
+    fn both_renderings_share_one_comparison() {
+        let base = Extraction::default();
+        let mut cancelled = Extraction::default();
+        cancelled.doubts.push(Problem::new(
+            ProblemCode::Cancellation,
+            "The text says the test is cancelled.",
+        ));
+        assert_eq!(disagreements(&base, &cancelled), vec!["cancellation"]);
+        assert!(disagreements(&base, &base.clone()).is_empty());
+        let p = rendering_problem(ProblemCode::HiddenText, &["cancellation", "window"]);
+        assert_eq!(p.code, ProblemCode::HiddenText);
+        assert!(
+            p.message.contains("(cancellation, window)"),
+            "{}",
+            p.message
+        );
+        assert_eq!(
+            serde_json::to_value(ProblemCode::HiddenText).ok(),
+            Some(serde_json::json!("hidden_text"))
+        );
     }
 
     // --- CPU budget ---

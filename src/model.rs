@@ -173,6 +173,9 @@ pub enum ProblemCode {
     Cancellation,
     /// The text/plain and text/html renderings say different things.
     AlternativesDisagree,
+    /// Text hidden from some readers but shown by others (hidden HTML, Outlook's conditional
+    /// comments, CSS `content`) says something else than the visible text.
+    HiddenText,
     /// Reading the message took longer than the CPU budget.
     TooComplex,
     /// Sent by a machine (ticketing tool, bulk sender): never answered automatically.

@@ -179,6 +179,7 @@ pub fn review_reason(code: ProblemCode) -> &'static str {
     match code {
         ProblemCode::Cancellation => "cancelled or postponed",
         ProblemCode::AlternativesDisagree => "plain and HTML text disagree",
+        ProblemCode::HiddenText => "hidden text says something else",
         ProblemCode::AmbiguousDate => "ambiguous date or zone",
         ProblemCode::WindowInvalid => "unclear window",
         ProblemCode::ImplausibleValue => "implausible value",

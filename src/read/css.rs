@@ -241,7 +241,7 @@ pub(crate) fn parse_inline(style: &str) -> Vec<InlineDecl> {
 }
 
 /// Removes `/* */` comments and the `<!--`/`-->` that mail HTML wraps style blocks in.
-fn strip_comments(css: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn strip_comments(css: &str) -> std::borrow::Cow<'_, str> {
     if !css.contains("/*") && !css.contains("<!--") && !css.contains("-->") {
         return std::borrow::Cow::Borrowed(css);
     }
@@ -351,6 +351,161 @@ fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Collects the quoted strings of the `content` declarations in `css` (a style sheet or a
+/// `style` attribute): the text CSS generates (`.x::before{content:'...'}`). CSS escapes are
+/// resolved in strings and in the property name (`c\6f ntent`); comments and strings are
+/// skipped as wholes, so a `content` inside them is not read. One pass over the input; at
+/// most `room` bytes are collected (`room` is reduced by what was taken).
+pub(crate) fn content_strings(css: &str, out: &mut Vec<String>, room: &mut usize) {
+    let b = css.as_bytes();
+    let mut i = 0usize;
+    while i < b.len() && *room > 0 {
+        let c = b.get(i).copied().unwrap_or(0);
+        if c == b'"' || c == b'\'' {
+            i = css_string(css, i).1;
+        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i = css_comment_end(b, i);
+        } else if is_ident_byte(c) {
+            let (name, next) = css_ident(css, i);
+            i = next;
+            if !name.eq_ignore_ascii_case("content") {
+                continue;
+            }
+            let mut j = i;
+            loop {
+                match b.get(j) {
+                    Some(w) if w.is_ascii_whitespace() => j += 1,
+                    Some(b'/') if b.get(j + 1) == Some(&b'*') => j = css_comment_end(b, j),
+                    _ => break,
+                }
+            }
+            if b.get(j) != Some(&b':') {
+                continue;
+            }
+            i = j + 1;
+            // The value, up to the end of the declaration.
+            while let Some(&v) = b.get(i) {
+                match v {
+                    b';' | b'}' | b'{' => break,
+                    b'"' | b'\'' => {
+                        let (s, next) = css_string(css, i);
+                        i = next;
+                        if !s.is_empty() {
+                            let mut s = s;
+                            if s.len() > *room {
+                                let mut end = *room;
+                                while !s.is_char_boundary(end) {
+                                    end -= 1;
+                                }
+                                s.truncate(end);
+                            }
+                            *room = room.saturating_sub(s.len().max(1));
+                            out.push(s);
+                        }
+                    }
+                    b'/' if b.get(i + 1) == Some(&b'*') => i = css_comment_end(b, i),
+                    b'\\' => i += 2,
+                    _ => i += 1,
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Bytes that can be part of a CSS identifier (non-ASCII and escapes included).
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'\\' || c >= 0x80
+}
+
+/// Position after the comment starting with `/*` at `i` (the end of `b` when unclosed).
+fn css_comment_end(b: &[u8], i: usize) -> usize {
+    b.get(i + 2..)
+        .and_then(|r| r.windows(2).position(|w| w == b"*/"))
+        .map_or(b.len(), |p| i + 2 + p + 2)
+}
+
+/// Reads one CSS escape after a `\` (the chars following it): a hex code point (up to six
+/// digits and one whitespace) or the escaped character itself; a line break after `\` is a
+/// line continuation (nothing). Returns the character, if any.
+fn css_escape(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> Option<char> {
+    let mut n: u32 = 0;
+    let mut digits = 0;
+    while digits < 6
+        && let Some(&(_, h)) = chars.peek()
+        && let Some(d) = h.to_digit(16)
+    {
+        n = n * 16 + d;
+        digits += 1;
+        chars.next();
+    }
+    if digits > 0 {
+        if chars.peek().is_some_and(|(_, c)| c.is_ascii_whitespace()) {
+            chars.next();
+        }
+        return Some(
+            char::from_u32(n)
+                .filter(|&c| c != '\0')
+                .unwrap_or('\u{fffd}'),
+        );
+    }
+    match chars.next() {
+        Some((_, '\n' | '\r' | '\x0c')) | None => None,
+        Some((_, c)) => Some(c),
+    }
+}
+
+/// The CSS string starting with its quote at `i`, escapes resolved, and the position after
+/// it. As in CSS, an unescaped line break ends an unclosed string.
+fn css_string(css: &str, i: usize) -> (String, usize) {
+    let Some(rest) = css.get(i..) else {
+        return (String::new(), css.len());
+    };
+    let mut chars = rest.char_indices().peekable();
+    let Some((_, quote)) = chars.next() else {
+        return (String::new(), css.len());
+    };
+    let mut out = String::new();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            _ if c == quote => return (out, i + at + c.len_utf8()),
+            '\n' | '\r' | '\x0c' => return (out, i + at),
+            '\\' => {
+                if let Some(e) = css_escape(&mut chars) {
+                    out.push(e);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    (out, css.len())
+}
+
+/// The CSS identifier starting at `i`, escapes resolved, and the position after it.
+fn css_ident(css: &str, i: usize) -> (String, usize) {
+    let Some(rest) = css.get(i..) else {
+        // Inside a character (after a skipped escape): step over the byte.
+        return (String::new(), i + 1);
+    };
+    let mut chars = rest.char_indices().peekable();
+    let mut out = String::new();
+    while let Some(&(at, c)) = chars.peek() {
+        if c == '\\' {
+            chars.next();
+            if let Some(e) = css_escape(&mut chars) {
+                out.push(e);
+            }
+        } else if c.is_ascii_alphanumeric() || c == '-' || c == '_' || !c.is_ascii() {
+            out.push(c);
+            chars.next();
+        } else {
+            return (out, i + at);
+        }
+    }
+    (out, css.len())
+}
+
 /// An RGB colour with alpha (0..=255).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Rgba {
@@ -396,6 +551,9 @@ pub(crate) struct Vis {
     pub fill: Option<Rgba>,
     /// Background behind the element; `None` when it is an image or unknown.
     pub bg: Option<Rgba>,
+    /// Shown reversed (`unicode-bidi: bidi-override`): never read, not even when hidden text
+    /// is revealed, since what is seen is not what the characters say.
+    pub reversed: bool,
 }
 
 impl Vis {
@@ -408,6 +566,7 @@ impl Vis {
             color: Some(BLACK),
             fill: None,
             bg: Some(WHITE),
+            reversed: false,
         }
     }
 
@@ -465,10 +624,14 @@ impl Vis {
             || c.get(Prop::LetterSpacing)
                 .and_then(px_length)
                 .is_some_and(|l| l <= -5.0)
-            || c.get(Prop::UnicodeBidi)
-                .is_some_and(|x| x.contains("override"))
         {
             v.gone = true;
+        }
+        if c.get(Prop::UnicodeBidi)
+            .is_some_and(|x| x.contains("override"))
+        {
+            v.gone = true;
+            v.reversed = true;
         }
         if let Some(fill) = c.get(Prop::TextFill) {
             match first_word(fill) {

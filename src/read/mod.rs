@@ -51,6 +51,13 @@ pub struct Letter {
     /// text (binary, or only images). For a bare forward as attachment, the attached
     /// message's.
     pub alt_new: Option<String>,
+    /// The new text of the HTML rendering with its hidden text revealed: text under elements
+    /// hidden by style or attributes, in closed `<details>`, the content of Outlook's
+    /// conditional comments and the strings CSS `content` generates, all of which some
+    /// reader's client may show. Normalised and split like `alt_new`. `None` when there is no
+    /// HTML, it is binary, or revealing changes nothing in its new text. For a bare forward
+    /// as attachment, the attached message's.
+    pub revealed_new: Option<String>,
     /// Original sender address when this message is a bare forward (the forwarder added no
     /// text of their own) and `text.new` is the forwarded message's body.
     pub forwarded_from: Option<String>,
@@ -119,23 +126,27 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
     }
 
     // Plain text when there is any, else our own HTML conversion. The HTML is converted
-    // once and serves the stub test, the text, or the other rendering (`alt_new`).
-    let html_text = if walk.html().trim().is_empty() {
-        None
+    // once and serves the stub test, the text, or the other rendering (`alt_new`); its
+    // revealed rendering, when it hides anything, is kept for `revealed_new`.
+    let (html_text, revealed) = if walk.html().trim().is_empty() {
+        (None, None)
     } else {
-        Some(html::html_to_text(walk.html()))
+        let (visible, revealed) = html::html_to_texts(walk.html());
+        (Some(visible), revealed)
     };
+    let html_garbage = walk.html_garbage();
     let has_plain = !walk.plain.trim().is_empty();
     let plain_stub = has_plain
         && html_text
             .as_deref()
             .is_some_and(|h| plain_is_stub(&walk, h));
+    let html_chosen = (!has_plain || plain_stub) && html_text.is_some();
     let (chosen, garbage, other) = if has_plain && !plain_stub {
-        let other = html_text.map(|h| (h, walk.html_garbage()));
+        let other = html_text.map(|h| (h, html_garbage));
         (walk.plain.clone(), walk.plain_garbage(), other)
     } else if let Some(h) = html_text {
         // A stub plain part ("view this message in HTML") is no rendering of the message.
-        (h, walk.html_garbage(), None)
+        (h, html_garbage, None)
     } else {
         (String::new(), false, None)
     };
@@ -163,12 +174,38 @@ fn read_at(raw: &[u8], depth: usize) -> Letter {
     // cancelled"): its own new text joins the new text, so nothing in it goes unread. An
     // honest "view this message in HTML" stub adds no item.
     let mut new_text = split.new;
+    let mut stub_text = None;
     if plain_stub && !walk.plain_garbage() {
         let stub = quote::split(&quote::normalize(&walk.plain), &letter.subject);
-        let stub_text = quote::join_blocks([stub.new.as_str(), stub.signature.as_str()]);
-        if !stub_text.trim().is_empty() {
-            new_text = quote::join_blocks([new_text.as_str(), stub_text.as_str()]);
+        let stub_new = quote::join_blocks([stub.new.as_str(), stub.signature.as_str()]);
+        if !stub_new.trim().is_empty() {
+            stub_text = Some(stub_new);
         }
+    }
+    // The revealed HTML gets the same normalisation and split, and, where the HTML is the
+    // text read, the same stub text added; it is kept only when it differs from the HTML's
+    // own new text.
+    letter.revealed_new = revealed.and_then(|r| {
+        if html_garbage || replacement_share(&r) > GARBAGE_RATIO {
+            return None;
+        }
+        let revealed_new = quote::split(&quote::normalize(&r), &letter.subject).new;
+        let html_new = if html_chosen {
+            Some(new_text.as_str())
+        } else {
+            letter.alt_new.as_deref()
+        };
+        if html_new == Some(revealed_new.as_str()) {
+            return None;
+        }
+        let joined = match (&stub_text, html_chosen) {
+            (Some(stub), true) => quote::join_blocks([revealed_new.as_str(), stub.as_str()]),
+            _ => revealed_new,
+        };
+        Some(cap(joined, NEW_CAP))
+    });
+    if let Some(stub) = &stub_text {
+        new_text = quote::join_blocks([new_text.as_str(), stub.as_str()]);
     }
     let mut text = Text {
         new: new_text,
@@ -267,6 +304,7 @@ fn merge_attached(letter: &mut Letter, text: &mut Text, inner: Letter) {
         letter.forwarded_from = inner_from;
         // The new text is now the attached message's: so is the other rendering.
         letter.alt_new = inner.alt_new;
+        letter.revealed_new = inner.revealed_new;
     } else {
         let own_quoted = std::mem::take(&mut text.quoted);
         text.quoted = quote::join_blocks([

@@ -829,6 +829,51 @@ fn plain_and_html_disagreeing_exposes_the_html_new_text() {
         l.alt_new.as_deref(),
         Some("Hello,\n\nour pentest runs from 192.0.2.10 on 1 Dec 2026.")
     );
+    // The HTML with its hidden text revealed, split the same way.
+    assert_eq!(
+        l.revealed_new.as_deref(),
+        Some("Hello,\n\nour pentest runs from 192.0.2.10 198.51.100.7 on 1 Dec 2026.")
+    );
+}
+
+fn html_only(html: &str) -> Vec<u8> {
+    crlf(&format!(
+        "From: Jane <jane@customer.ch>\nTo: support@example.com\nSubject: Pentest\nDate: Tue, 10 Nov 2026 10:00:00 +0100\nContent-Type: text/html; charset=utf-8\n\n{html}\n"
+    ))
+}
+
+#[test]
+fn revealed_new_holds_what_some_reader_may_see() {
+    // Outlook-only content, CSS-generated text and mso-hide text, each split like the text.
+    for (html, shown) in [
+        (
+            "<p>Hello,</p><!--[if mso]><p>CANCELLED</p><![endif]--><p>our pentest runs on 1 Dec 2026.</p><p>Best regards<br>Jane</p>",
+            "Hello,\nCANCELLED\nour pentest runs on 1 Dec 2026.",
+        ),
+        (
+            "<style>.c::before{content:'CANCELLED'}</style><p>Hello,</p><p class=c>our pentest runs on 1 Dec 2026.</p><p>Best regards<br>Jane</p>",
+            "CANCELLED\nHello,\nour pentest runs on 1 Dec 2026.",
+        ),
+        (
+            "<p>Hello,</p><p>our pentest <span style='mso-hide:all'>and load test </span>runs on 1 Dec 2026.</p><p>Best regards<br>Jane</p>",
+            "Hello,\nour pentest and load test runs on 1 Dec 2026.",
+        ),
+    ] {
+        let l = read(&html_only(html));
+        assert!(!l.text.new.contains("CANCELLED") && !l.text.new.contains("load"));
+        assert_eq!(l.revealed_new.as_deref(), Some(shown), "{html}");
+        assert!(!l.text.signature.is_empty());
+    }
+    // Nothing hidden, hidden only in the signature or whitespace: nothing to compare.
+    for html in [
+        "<p>Hello,</p><p>our pentest runs on 1 Dec 2026.</p>",
+        "<!--[if gte mso 9]><xml><o:OfficeDocumentSettings><o:AllowPNG/></o:OfficeDocumentSettings></xml><![endif]--><p>Hello,</p><p>our pentest runs on 1 Dec 2026.</p>",
+        "<p>Hello,</p><p>our pentest runs on 1 Dec 2026.</p><p>Best regards<br>Jane<span style=display:none>Sent from my phone</span></p>",
+        "<div style='display:none'>&nbsp;&zwnj;&nbsp;</div><p>Hello,</p><p>our pentest runs on 1 Dec 2026.</p>",
+    ] {
+        assert_eq!(read(&html_only(html)).revealed_new, None, "{html}");
+    }
+    assert_eq!(read(&crlf(PLAIN)).revealed_new, None);
 }
 
 #[test]
@@ -906,6 +951,21 @@ fn bare_forward_as_attachment_takes_the_attached_alt_new() {
     assert_eq!(
         l.alt_new.as_deref(),
         Some("We test from 192.0.2.10 on 1 Dec 2026.")
+    );
+    assert_eq!(l.revealed_new, None);
+    // So does the revealed text.
+    let inner = String::from_utf8(html_only(
+        "<p>We test from 192.0.2.10 on 1 Dec 2026.</p><!--[if mso]><p>CANCELLED</p><![endif]-->",
+    ))
+    .unwrap();
+    let raw = format!(
+        "From: peter@agency.ch\r\nSubject: Fwd: Pentest\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nFYI\r\n--m\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--m--\r\n"
+    );
+    let l = read(raw.as_bytes());
+    assert_eq!(l.text.new, "We test from 192.0.2.10 on 1 Dec 2026.");
+    assert_eq!(
+        l.revealed_new.as_deref(),
+        Some("We test from 192.0.2.10 on 1 Dec 2026.\nCANCELLED")
     );
 }
 
