@@ -368,17 +368,6 @@ fn check_letter(
         return too_complex(v, letter, Some(ex), budget, default_zone, notice_rules);
     }
 
-    if !ex.is_notification {
-        v.kind = Kind::Other;
-        v.decision = Decision::Ignore;
-        v.reason = Some(if ex.mentions.any() {
-            "mentions tests but announces none (a question or a follow-up)".into()
-        } else {
-            "not a test notification".into()
-        });
-        return finish(v, letter, Some(ex), default_zone, notice_rules);
-    }
-
     // The other MIME alternative must say the same: a reader sees one, intake reads one.
     // So must the HTML with its hidden text revealed: some client shows that text (Outlook
     // its conditional comments and, on the web, what `mso-hide` hides; most clients CSS
@@ -420,6 +409,25 @@ fn check_letter(
 
     if let Some(p) = hosts_named_elsewhere(&ex, &text, &sender, rules, own_domain) {
         ex.doubts.push(p);
+    }
+
+    // The doubts above are found for every message, not only for notifications: a reply in
+    // a request's thread is no notification on its own, but it may complete or change the
+    // request, and then the same hidden text or foreign host must not slip through.
+    if !ex.is_notification {
+        v.kind = Kind::Other;
+        v.decision = Decision::Ignore;
+        v.reason = Some(if ex.mentions.any() {
+            "mentions tests but announces none (a question or a follow-up)".into()
+        } else {
+            "not a test notification".into()
+        });
+        // A reply in a request's thread may still be answered (it may complete the
+        // request): the address trust allows is known for it too.
+        let reply_address = reply_address(&letter, &sender, rules, own_address);
+        let mut c = finish(v, letter, Some(ex), default_zone, notice_rules);
+        c.reply_address = reply_address;
+        return c;
     }
 
     let zone = ex.zone.unwrap_or(default_zone);

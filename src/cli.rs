@@ -56,6 +56,42 @@ pub enum Command {
     /// Runs until SIGTERM/SIGINT (finishing the message in hand), or with --once processes
     /// what is waiting and exits. Reads [mailbox], [outbox] and [store] from the config.
     Watch(WatchArgs),
+    /// Feed a conversation's messages, in order, through the whole lifecycle (no mail is
+    /// sent, no store is touched) and print each step: the decision, the request it created
+    /// or changed, and the messages that would be sent.
+    ///
+    /// Each message's arrival is read from its own headers, as `check` does. The same files
+    /// always give the same references and Message-IDs. Exit status as for `check`.
+    Replay(ReplayArgs),
+    /// Print a request from the store: its current record, state and history.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// Print one JSON object per file (JSON Lines): the `check` keys plus request_ref,
+    /// request_state, request_record and outgoing.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration file (default: ./config.toml if present, else built-in defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The .eml files, in the order they arrived.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Print the request as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration file (its [store] path is read).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The request's reference, e.g. INT-4K7M2Q9XRT.
+    #[arg(value_name = "REF")]
+    pub reference: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -121,6 +157,8 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Watch(args) => run_watch(args),
+        Command::Replay(args) => run_replay(args),
+        Command::Show(args) => run_show(args),
     }
 }
 
@@ -153,6 +191,152 @@ fn run_watch(args: WatchArgs) -> Result<u8> {
         "intake watch: {} decided, {} skipped (older than answer_since), {} sent, {} waiting to be sent",
         summary.decided, summary.skipped, summary.sent, summary.unsent
     );
+    Ok(EXIT_OK)
+}
+
+fn run_replay(args: ReplayArgs) -> Result<u8> {
+    let config = Config::load(args.config.as_deref())?;
+    let templates = Templates::load(&config.templates_dir)?;
+    let max = config.rules.max_message_bytes;
+    let mut status = EXIT_OK;
+    let mut messages = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        match read_message(path, max) {
+            Ok((raw, _)) => messages.push((path.display().to_string(), raw)),
+            Err(e) => {
+                eprintln!("intake: {}: {e}", path.display());
+                status = EXIT_UNREADABLE;
+            }
+        }
+    }
+    let steps = crate::replay::replay(&config, &templates, &messages)?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    for s in &steps {
+        if args.json {
+            serde_json::to_writer(&mut out, s)?;
+            writeln!(out)?;
+            continue;
+        }
+        let v = &s.verdict;
+        writeln!(
+            out,
+            "{}: {}{}",
+            v.file.as_deref().unwrap_or(""),
+            v.decision.as_str().to_uppercase(),
+            v.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )?;
+        match (&s.request_ref, &s.request_state, &s.request_action) {
+            (Some(r), Some(st), Some(a)) => {
+                writeln!(out, "  request {r}: {} → {st}", a.replace('_', " "))?
+            }
+            _ => writeln!(out, "  no request")?,
+        }
+        if !v.missing.is_empty() {
+            let m: Vec<&str> = v.missing.iter().map(|i| i.as_str()).collect();
+            writeln!(out, "  still missing: {}", m.join(", "))?;
+        }
+        for p in &v.problems {
+            writeln!(
+                out,
+                "  - [{}] {}",
+                serde_json::to_value(p.code)?.as_str().unwrap_or(""),
+                p.message
+            )?;
+        }
+        for o in &s.outgoing {
+            let ics = match (&o.ics_method, o.ics_sequence) {
+                (Some(m), Some(q)) => format!(" [calendar {m}, SEQUENCE {q}]"),
+                _ => String::new(),
+            };
+            writeln!(out, "  → {} to {}: {}{ics}", o.role, o.to, o.subject)?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(status)
+}
+
+fn run_show(args: ShowArgs) -> Result<u8> {
+    let config = Config::load(args.config.as_deref())?;
+    let path = config
+        .store_path
+        .clone()
+        .context("The configuration has no [store] path")?;
+    if !path.exists() {
+        anyhow::bail!("There is no store at {} yet", path.display());
+    }
+    let store = crate::store::Store::open(&path)?;
+    let Some(r) = store.request(&args.reference)? else {
+        anyhow::bail!("No request {} in {}", args.reference, path.display());
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &r)?;
+        writeln!(out)?;
+        return Ok(EXIT_OK);
+    }
+    let rec = &r.record;
+    writeln!(
+        out,
+        "{}: {} ({} test)",
+        r.reference,
+        r.state.as_str(),
+        match r.test_class {
+            crate::model::TestClass::Standard => "standard",
+            crate::model::TestClass::Broad => "broad",
+        }
+    )?;
+    writeln!(out, "  requested by:    {} ({})", r.sender, r.org)?;
+    writeln!(
+        out,
+        "  scope:           {}",
+        rec.scope.as_deref().unwrap_or("(not stated)")
+    )?;
+    let c = &rec.contact;
+    let contact: Vec<&str> = [&c.name, &c.email, &c.phone]
+        .iter()
+        .filter_map(|x| x.as_deref())
+        .collect();
+    writeln!(out, "  contact:         {}", contact.join(", "))?;
+    let ips: Vec<String> = rec
+        .originating_ips
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    writeln!(out, "  originating IPs: {}", ips.join(", "))?;
+    writeln!(out, "  targets:         {}", rec.targets.join(", "))?;
+    for w in &rec.windows {
+        writeln!(
+            out,
+            "  window:          {} to {} UTC",
+            w.start.format("%Y-%m-%d %H:%M"),
+            w.end.format("%Y-%m-%d %H:%M")
+        )?;
+    }
+    if r.sequence > 0 {
+        writeln!(out, "  calendar:        SEQUENCE {}", r.sequence)?;
+    }
+    writeln!(out, "history:")?;
+    for e in &r.history {
+        writeln!(
+            out,
+            "  {} {} from {}: {} → {}",
+            e.at.format("%Y-%m-%d %H:%M UTC"),
+            e.decision.as_str(),
+            e.from.as_deref().unwrap_or("(unknown)"),
+            e.action.as_str().replace('_', " "),
+            e.state.as_str()
+        )?;
+        for c in &e.changes {
+            writeln!(out, "      {c}")?;
+        }
+    }
+    out.flush()?;
     Ok(EXIT_OK)
 }
 
@@ -218,7 +402,6 @@ fn run_check(args: CheckArgs) -> Result<u8> {
                         &templates,
                         &config.addresses,
                         now,
-                        None,
                         None,
                     )?;
                     if let Some(e) = failure {

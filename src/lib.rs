@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod read;
 pub mod render;
+pub mod replay;
 pub mod sink;
 pub mod source;
 pub mod store;

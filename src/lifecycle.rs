@@ -12,7 +12,7 @@ use crate::conversation::{self, Found, Step};
 use crate::domain::{domain_of, org_domain};
 use crate::model::Decision;
 use crate::render::Templates;
-use crate::render::compose::{Outgoing, compose_or_notice};
+use crate::render::compose::{Outgoing, compose_or_notice_step};
 use crate::store::{Identity, Record, Seen, Store};
 
 /// Open requests of one organization compared with a new notification (a resend).
@@ -76,7 +76,7 @@ pub fn decide(
         // One message's outputs failing to build (an address lettre refuses, a template
         // failing on its data) makes that message a review with a notice to staff; it
         // never stops the batch or the next start.
-        let (outgoing, failure) = compose_or_notice(
+        let (outgoing, failure) = compose_or_notice_step(
             &mut checked,
             raw,
             templates,

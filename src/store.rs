@@ -14,8 +14,8 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{domain_of, normalize_address, org_domain};
 use crate::conversation::RequestRecord;
+use crate::domain::{domain_of, normalize_address, org_domain};
 use crate::render::compose::{Outgoing, Role};
 
 /// Numbered migrations, one `.sql` file each in `migrations/`; `user_version` says how many
@@ -212,7 +212,11 @@ impl Store {
 
     /// The request whose thread holds any of `ids` (the newest such request when several
     /// do), or whose reference is among `references`.
-    pub fn find_request(&self, ids: &[String], references: &[String]) -> Result<Option<RequestRecord>> {
+    pub fn find_request(
+        &self,
+        ids: &[String],
+        references: &[String],
+    ) -> Result<Option<RequestRecord>> {
         let mut best: Option<RequestRecord> = None;
         let mut by_id = self
             .conn

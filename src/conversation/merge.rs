@@ -150,16 +150,34 @@ pub fn changes(old: &Request, new: &Request) -> Vec<Change> {
     );
     push(
         Item::OriginatingIps,
-        list(old.originating_ips.iter().map(ToString::to_string).collect()),
-        list(new.originating_ips.iter().map(ToString::to_string).collect()),
+        list(
+            old.originating_ips
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ),
+        list(
+            new.originating_ips
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        ),
     );
-    push(Item::Bandwidth, num(old.bandwidth_bps), num(new.bandwidth_bps));
+    push(
+        Item::Bandwidth,
+        num(old.bandwidth_bps),
+        num(new.bandwidth_bps),
+    );
     push(
         Item::RequestsPerSecond,
         num(old.requests_per_second),
         num(new.requests_per_second),
     );
-    push(Item::Targets, list(old.targets.clone()), list(new.targets.clone()));
+    push(
+        Item::Targets,
+        list(old.targets.clone()),
+        list(new.targets.clone()),
+    );
     let win = |r: &Request| {
         list(
             r.windows
@@ -218,7 +236,11 @@ mod tests {
             },
             ..Request::default()
         };
-        let m = merge(&old, &ex(new.clone()), "IPs: 198.18.0.9\nTarget: api.example-kunde.ch");
+        let m = merge(
+            &old,
+            &ex(new.clone()),
+            "IPs: 198.18.0.9\nTarget: api.example-kunde.ch",
+        );
         assert_eq!(m.originating_ips, new.originating_ips);
         assert_eq!(m.targets, new.targets);
         // Not labelled in the follow-up: the fallbacks do not replace what was given.
@@ -227,13 +249,20 @@ mod tests {
         assert_eq!(m.windows, old.windows);
         assert_eq!(m.bandwidth_bps, old.bandwidth_bps);
 
-        let m = merge(&old, &ex(new.clone()), "Please also include api.example-kunde.ch");
+        let m = merge(
+            &old,
+            &ex(new.clone()),
+            "Please also include api.example-kunde.ch",
+        );
         assert_eq!(m.targets.len(), 2);
         assert_eq!(m.originating_ips.len(), 2);
         let d = changes(&old, &m);
         let items: Vec<Item> = d.iter().map(|c| c.item).collect();
         assert_eq!(items, vec![Item::OriginatingIps, Item::Targets]);
-        assert!(d[1].line().contains("shop.example-kunde.ch, api.example-kunde.ch"));
+        assert!(
+            d[1].line()
+                .contains("shop.example-kunde.ch, api.example-kunde.ch")
+        );
         assert!(changes(&old, &old).is_empty());
     }
 
@@ -255,7 +284,11 @@ mod tests {
 
     #[test]
     fn postponement_words() {
-        for t in ["The test is moved to 1 March", "wurde verschoben auf", "We need to reschedule"] {
+        for t in [
+            "The test is moved to 1 March",
+            "wurde verschoben auf",
+            "We need to reschedule",
+        ] {
             assert!(postpones(t), "{t}");
         }
         assert!(!postpones("We have to cancel the test"));

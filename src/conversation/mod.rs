@@ -11,12 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::check::Checked;
+use crate::config::Rules;
 use crate::decide::auth::Sender;
 use crate::decide::{self, Findings};
 use crate::domain::{domain_of, normalize_address, org_domain};
 use crate::extract::Extraction;
 use crate::model::{Decision, Item, Kind, Problem, ProblemCode, Request, TestClass, Zone};
-use crate::config::Rules;
 
 pub use merge::{Change, changes, merge};
 
@@ -212,7 +212,9 @@ pub fn references_in_subject(subject: &str) -> Vec<String> {
         if let Some(r) = subject.get(start..end)
             && head_ok
             && tail_ok
-            && r[4..].bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && r[4..]
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             && out.len() < 4
         {
             out.push(r.to_string());
@@ -300,32 +302,32 @@ fn duplicate(c: &mut Checked, mut r: RequestRecord, arrival: DateTime<Utc>) -> S
 
 /// A message in the thread of request `r`.
 fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: DateTime<Utc>) -> Step {
-    c.verdict.reference = r.reference.clone();
-    let sender_ok = c.verdict.sender_verified
-        && c.verdict.from.as_deref().is_some_and(|f| r.speaks_for(f));
+    let sender_ok =
+        c.verdict.sender_verified && c.verdict.from.as_deref().is_some_and(|f| r.speaks_for(f));
     if !sender_ok {
-        // Not the customer: staff look; the request does not change, nobody is answered.
+        // Not the customer: staff look; the request does not change and nobody is
+        // answered. The message keeps its own reference (its summary must not take the
+        // Message-ID of one of the request's) and names the request.
         let why = if c.verdict.sender_verified {
             format!(
-                "A message in the thread of request {} from someone outside the requesting organization who is not its contact.",
+                "A message in the thread of request {} from someone outside the requesting organization who is not its contact; it was not merged into the request.",
                 r.reference
             )
         } else {
             format!(
-                "A message in the thread of request {} whose sender could not be verified.",
+                "A message in the thread of request {} whose sender could not be verified; it was not merged into the request.",
                 r.reference
             )
         };
-        to_review(c, ProblemCode::NotTheRequester, "reply in the thread from someone else", why);
-        let mut event_only = r.clone();
-        event_only.push_event(c, Action::Review, arrival, &[]);
-        return Step {
-            action: Action::Review,
-            request: Some(event_only),
-            changes: Vec::new(),
-            previous: None,
-        };
+        to_review(
+            c,
+            ProblemCode::NotTheRequester,
+            "reply in the thread from someone else",
+            why,
+        );
+        return Step::none(Action::Review);
     }
+    c.verdict.reference = r.reference.clone();
     r.steps += 1;
     r.add_ids(c.verdict.message_id.as_deref());
 
@@ -343,13 +345,23 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
                 "cancelled"
             }
         );
-        to_review(c, ProblemCode::RequestWithStaff, "the request is with staff", why);
+        to_review(
+            c,
+            ProblemCode::RequestWithStaff,
+            "the request is with staff",
+            why,
+        );
         r.push_event(c, Action::Review, arrival, &[]);
         return Step::of(Action::Review, r);
     }
     let Some(ex) = c.extraction.clone() else {
         // Nothing could be read (too large, unreadable, over budget): the check's review.
-        to_review(c, ProblemCode::Unreadable, "unreadable follow-up", String::new());
+        to_review(
+            c,
+            ProblemCode::Unreadable,
+            "unreadable follow-up",
+            String::new(),
+        );
         r.state = State::Review;
         r.push_event(c, Action::Review, arrival, &[]);
         return Step::of(Action::Review, r);
@@ -361,7 +373,9 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
         .doubts
         .iter()
         .any(|d| d.code == ProblemCode::Cancellation);
-    let moved = cancellation && merge::postpones(&c.letter.text.new) && delta.iter().any(|d| d.item == Item::Window);
+    let moved = cancellation
+        && merge::postpones(&c.letter.text.new)
+        && delta.iter().any(|d| d.item == Item::Window);
     if cancellation && !moved {
         let previous = r.accepted.clone();
         r.state = State::Cancelled;
@@ -409,7 +423,10 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
     if r.test_class == TestClass::Broad {
         whole.mentions.load = true;
     }
-    let zone = ex.zone.or_else(|| parse_zone(&r.zone)).unwrap_or(Zone::Named(rules.timezone));
+    let zone = ex
+        .zone
+        .or_else(|| parse_zone(&r.zone))
+        .unwrap_or(Zone::Named(rules.timezone));
     let sender = Sender::verified_for(domain_of(&r.sender).as_deref().unwrap_or(""));
     // Notice: from the arrival of the message that completes or changes the request; a
     // change of contact alone keeps the notice the accepted request had.

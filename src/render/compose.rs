@@ -9,12 +9,12 @@ use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 
+use super::MAX_LISTED;
 use super::{Context, Rendered, Template, Templates, clean, ics};
 use crate::check::Checked;
 use crate::config::Addresses;
 use crate::conversation::{Action, Step};
 use crate::model::{Decision, Problem, ProblemCode};
-use super::MAX_LISTED;
 
 /// Who a message is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,6 +64,18 @@ pub fn compose(
     addresses: &Addresses,
     now: DateTime<Utc>,
     hold: Option<&str>,
+) -> Result<Vec<Outgoing>> {
+    compose_step(c, original, templates, addresses, now, hold, None)
+}
+
+/// [`compose`] for a message that took `step` in its request's conversation.
+pub fn compose_step(
+    c: &Checked,
+    original: &[u8],
+    templates: &Templates,
+    addresses: &Addresses,
+    now: DateTime<Utc>,
+    hold: Option<&str>,
     step: Option<&Step>,
 ) -> Result<Vec<Outgoing>> {
     let own_domain = addresses.own_domain();
@@ -95,7 +107,12 @@ pub fn compose(
     let mut ctx = Context::of(c, now);
     if let Some(s) = step {
         ctx.action = s.action.as_str().into();
-        ctx.changes = s.changes.iter().take(MAX_LISTED).map(|x| x.line()).collect();
+        ctx.changes = s
+            .changes
+            .iter()
+            .take(MAX_LISTED)
+            .map(|x| x.line())
+            .collect();
         if let Some(r) = &s.request {
             ctx.state = r.state.as_str().into();
             ctx.history = history_lines(r);
@@ -304,9 +321,21 @@ pub fn compose_or_notice(
     addresses: &Addresses,
     now: DateTime<Utc>,
     hold: Option<&str>,
+) -> Result<(Vec<Outgoing>, Option<String>)> {
+    compose_or_notice_step(c, original, templates, addresses, now, hold, None)
+}
+
+/// [`compose_or_notice`] for a message that took `step` in its request's conversation.
+pub fn compose_or_notice_step(
+    c: &mut Checked,
+    original: &[u8],
+    templates: &Templates,
+    addresses: &Addresses,
+    now: DateTime<Utc>,
+    hold: Option<&str>,
     step: Option<&Step>,
 ) -> Result<(Vec<Outgoing>, Option<String>)> {
-    let e = match compose(c, original, templates, addresses, now, hold, step) {
+    let e = match compose_step(c, original, templates, addresses, now, hold, step) {
         Ok(out) => return Ok((out, None)),
         Err(e) => clean::one_line(&format!("{e:#}"), 500),
     };

@@ -93,7 +93,13 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Ent
     // Windows the security team held that the change no longer announces.
     if let Some(before) = entry.withdrawn {
         let kept = r.windows.len().min(MAX_LISTED);
-        for (i, w) in before.windows.iter().enumerate().take(MAX_LISTED).skip(kept) {
+        for (i, w) in before
+            .windows
+            .iter()
+            .enumerate()
+            .take(MAX_LISTED)
+            .skip(kept)
+        {
             lines.push("BEGIN:VEVENT".into());
             lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
             lines.push(format!("SEQUENCE:{}", entry.sequence));

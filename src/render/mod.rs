@@ -131,6 +131,38 @@ impl Templates {
     }
 }
 
+/// A reply's subject without the reply and forward prefixes mail clients stack up
+/// (`Re: AW: Fwd:`) and without our own tag (`[INT-…] accepted`) from an earlier answer, so a
+/// thread's subjects do not grow with every step.
+pub fn thread_subject(subject: &str) -> String {
+    const PREFIXES: &[&str] = &[
+        "re", "aw", "antw", "antwort", "fw", "fwd", "wg", "tr", "sv", "vs", "rif", "r", "ref",
+    ];
+    let mut s = subject.trim();
+    while let Some((head, rest)) = s.split_once(':') {
+        let head = head.trim();
+        // `Re[2]:` as some clients count.
+        let word = head.split('[').next().unwrap_or(head);
+        if head.len() <= 10 && PREFIXES.iter().any(|p| word.eq_ignore_ascii_case(p)) {
+            s = rest.trim_start();
+        } else {
+            break;
+        }
+    }
+    let mut out = s.to_string();
+    if let Some(at) = out.find("[INT-")
+        && at > 0
+    {
+        out.truncate(at);
+    }
+    let out = out.trim().to_string();
+    if out.is_empty() {
+        subject.trim().to_string()
+    } else {
+        out
+    }
+}
+
 /// Subjects are one line whatever the customer's subject held, and bounded, so the
 /// header stays far below 998 octets.
 fn one_line(s: &str) -> String {
@@ -263,7 +295,7 @@ impl Context {
             subject: if v.subject.trim().is_empty() {
                 "Your test notification".into()
             } else {
-                let s = one_line(&v.subject);
+                let s = one_line(&thread_subject(&v.subject));
                 if s.is_empty() {
                     "Your test notification".into()
                 } else {
@@ -485,4 +517,27 @@ pub fn human_bps(bps: f64) -> String {
 fn trim_num(x: f64) -> String {
     let s = format!("{x:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_subject;
+
+    #[test]
+    fn reply_prefixes_and_our_tags_are_dropped_from_thread_subjects() {
+        for (a, b) in [
+            (
+                "Re: Re: Pentest shop [INT-ABCDEFGHJK] action needed",
+                "Pentest shop",
+            ),
+            ("AW: WG: Lasttest Shop", "Lasttest Shop"),
+            ("RE[2]: Pen test", "Pen test"),
+            ("Pen test: shop and API", "Pen test: shop and API"),
+            ("[INT-ABCDEFGHJK]", "[INT-ABCDEFGHJK]"),
+            ("Re:", "Re:"),
+            ("Ticket: Re: x", "Ticket: Re: x"),
+        ] {
+            assert_eq!(thread_subject(a), b, "{a}");
+        }
+    }
 }

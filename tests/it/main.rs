@@ -6,6 +6,7 @@
 
 mod adversarial;
 mod cli;
+mod conversations;
 mod edges;
 mod golden;
 mod imap_variants;
