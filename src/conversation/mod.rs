@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::check::Checked;
-use crate::config::Rules;
+use crate::decide::Rules;
 use crate::decide::auth::Sender;
 use crate::decide::{self, Findings};
 use crate::domain::{domain_of, normalize_address, org_domain};

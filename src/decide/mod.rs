@@ -3,10 +3,11 @@
 //! with every problem listed. Review (a person must look) outranks reject.
 
 pub mod auth;
+pub mod rules;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::{Customer, Rules};
+pub use rules::{Customer, Rules, SenderVerification};
 use crate::domain::{is_shared_mail_provider, is_under, org_domain};
 use crate::extract::Extraction;
 use crate::extract::net;
