@@ -1,0 +1,1118 @@
+//! Pass 3, the interpreter: walks the points sentence by sentence (and line by line) and
+//! builds windows: ranges, day ranges with daily hours, lists of days, labelled start/end
+//! lines, single days.
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone,
+    Timelike, Utc,
+};
+use chrono_tz::Tz;
+
+use crate::model::{Problem, ProblemCode, Window, Zone};
+
+use super::elements::{Bad, El, I, Pt, TimeV, Zv};
+use super::{DateContext, MAX_NOTES, MAX_WINDOWS, activity_before};
+
+#[derive(Clone, Copy, Debug)]
+struct Carry {
+    date: NaiveDate,
+    out_idx: Option<usize>,
+    line: usize,
+}
+
+#[derive(Default)]
+pub(super) struct Pending {
+    start: Option<Pt>,
+    end: Option<Pt>,
+    carry: Option<NaiveDate>,
+    seg_zone: Option<Zv>,
+}
+
+pub(super) struct Interp<'a> {
+    ctx: &'a DateContext,
+    ref_date: NaiveDate,
+    global: Option<Zv>,
+    /// Windows by text position; `true` for a lone day opened by `from`/`starting` with no
+    /// end (`passive scanning from 1 Feb`).
+    out: Vec<(usize, Option<Window>, bool)>,
+    /// Distinct windows emitted so far; beyond [`MAX_WINDOWS`] no new one is built.
+    distinct: std::collections::HashSet<Window>,
+    overflow: bool,
+    /// Impossible dates and times found by the matcher.
+    bads: &'a [Bad],
+    /// Windows that cannot be taken as written, for people.
+    invalid: Vec<String>,
+    /// See [`DateFindings::lone`].
+    lone: Vec<(DateTime<Utc>, String)>,
+    /// See [`Work::steps`].
+    pub(super) steps: usize,
+    carry: Option<Carry>,
+    pend: Pending,
+    heading_ctx: bool,
+    table_header: bool,
+    line_no: usize,
+    /// Byte ranges of quoted mail headers (`From:`/`Subject:` blocks of a forward).
+    headers: Vec<(usize, usize)>,
+}
+
+impl<'a> Interp<'a> {
+    /// An interpreter for one text: `bads` are the impossible dates and times the matcher
+    /// found, `headers` the byte ranges of quoted mail headers.
+    pub(super) fn new(
+        ctx: &'a DateContext,
+        ref_date: NaiveDate,
+        bads: &'a [Bad],
+        headers: Vec<(usize, usize)>,
+    ) -> Self {
+        Interp {
+            ctx,
+            ref_date,
+            global: None,
+            out: Vec::new(),
+            distinct: std::collections::HashSet::new(),
+            overflow: false,
+            bads,
+            invalid: Vec::new(),
+            lone: Vec::new(),
+            steps: 0,
+            carry: None,
+            pend: Pending::default(),
+            heading_ctx: false,
+            table_header: false,
+            line_no: 0,
+            headers,
+        }
+    }
+}
+
+fn is_ep(i: &I) -> bool {
+    matches!(i, I::Pt(_) | I::Num(_))
+}
+
+/// A bare number next to a time becomes a time: `von 9 bis 17 Uhr`, `9 to 5pm`, `1-3pm`.
+fn num_time(v: u32, partner: &TimeV) -> Option<TimeV> {
+    if v > 24 {
+        return None;
+    }
+    let mut t = TimeV::hm(v, 0);
+    if partner.mer == 2 && v < 12 && v + 12 <= partner.h {
+        t.h = v + 12;
+    }
+    Some(t)
+}
+
+impl Interp<'_> {
+    pub(super) fn run(&mut self, items: &[El]) {
+        self.global = find_global_zone(items);
+        let mut start = 0;
+        let mut sum = Summary::default();
+        for (k, el) in items.iter().enumerate() {
+            if matches!(el.i, I::Break | I::Line | I::Para) {
+                self.segment(items.get(start..k).unwrap_or(&[]), &sum);
+                sum = Summary::default();
+                start = k + 1;
+                if matches!(el.i, I::Line | I::Para) {
+                    self.line_no += 1;
+                }
+            } else {
+                sum.add(&el.i);
+            }
+        }
+        self.segment(items.get(start..).unwrap_or(&[]), &sum);
+        self.flush();
+    }
+
+    /// The windows in text order without duplicates, the invalid ones, and the doubts.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn finish(
+        mut self,
+    ) -> (
+        Vec<Window>,
+        Vec<String>,
+        Vec<(DateTime<Utc>, String)>,
+        Vec<Problem>,
+    ) {
+        self.out.sort_by_key(|(p, ..)| *p);
+        let mut doubts = Vec::new();
+        // An open-ended start before the test proper (`passive scanning from 1 Feb, test on
+        // 1 March`): its day is kept as a window, so the notice counts from it, and a person
+        // looks at what really runs when.
+        let tz = self.ctx.default_tz;
+        let day = |w: &Window| w.start.with_timezone(&tz).date_naive();
+        let first_fixed = self
+            .out
+            .iter()
+            .filter(|(_, w, open)| !open && w.is_some())
+            .filter_map(|(_, w, _)| w.as_ref().map(day))
+            .min();
+        if let Some(first) = first_fixed {
+            for (_, w, open) in &self.out {
+                if let (true, Some(w)) = (*open, w)
+                    && day(w) < first
+                    && doubts.len() < MAX_NOTES
+                {
+                    let p = activity_before(day(w));
+                    if !doubts.contains(&p) {
+                        doubts.push(p);
+                    }
+                }
+            }
+        }
+        if self.overflow {
+            doubts.push(Problem::new(
+                ProblemCode::ImplausibleValue,
+                format!(
+                    "The text gives more than {MAX_WINDOWS} test windows; only the first were read."
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let ws = self
+            .out
+            .into_iter()
+            .filter_map(|(_, w, _)| w)
+            .filter(|w| seen.insert(*w))
+            .collect();
+        (ws, self.invalid, self.lone, doubts)
+    }
+
+    fn emit(&mut self, pos: usize, w: Option<Window>) -> Option<usize> {
+        self.emit_open(pos, w, false)
+    }
+
+    fn emit_open(&mut self, pos: usize, w: Option<Window>, open: bool) -> Option<usize> {
+        self.steps += 1;
+        let w = w?;
+        // Repeats cost nothing; distinct windows beyond the cap are not built.
+        if !self.distinct.contains(&w) {
+            if self.distinct.len() >= MAX_WINDOWS {
+                self.overflow = true;
+                return None;
+            }
+            self.distinct.insert(w);
+        }
+        self.out.push((pos, Some(w), open));
+        Some(self.out.len() - 1)
+    }
+
+    /// Records `msg` as an invalid window, once, up to [`MAX_NOTES`].
+    fn invalid(&mut self, msg: String) {
+        if self.invalid.len() < MAX_NOTES && !self.invalid.contains(&msg) {
+            self.invalid.push(msg);
+        }
+    }
+
+    /// If `p` holds an impossible date or time, records it (as the `role` of a window) and
+    /// says so: no window is built from it.
+    fn reject_bad(&mut self, p: &Pt, role: &str) -> bool {
+        let Some(b) = p.bad else { return false };
+        if let Some(bad) = self.bads.get(b as usize) {
+            let (w, why) = (&bad.written, &bad.why);
+            let msg = match (bad.time, role.is_empty()) {
+                (true, true) => format!("The time \"{w}\" is not a time of day: {why}."),
+                (true, false) => format!("The {role} time \"{w}\" is not a time of day: {why}."),
+                (false, true) => format!("\"{w}\" is not a date: {why}."),
+                (false, false) => format!("The {role} \"{w}\" is not a date: {why}."),
+            };
+            self.invalid(msg);
+        }
+        true
+    }
+
+    /// Records a time without its partner as an invalid window, with its instant.
+    fn lone_time(&mut self, d: NaiveDate, t: Option<TimeV>, z: Option<Zv>, msg: String) {
+        if let Some(when) = self.instant(d, t, false, z)
+            && self.lone.len() < MAX_NOTES
+        {
+            self.lone.push((when, msg.clone()));
+        }
+        self.invalid(msg);
+    }
+
+    /// `2027-01-14 09:00 CET`, for messages.
+    fn describe(&self, d: NaiveDate, t: Option<TimeV>, z: Option<Zv>) -> String {
+        let zone = match z {
+            Some(Zv::Fixed(off)) => FixedOffset::east_opt(off).map(Zone::Fixed),
+            Some(Zv::Named(tz)) => Some(Zone::Named(tz)),
+            _ => Some(Zone::Named(self.ctx.default_tz)),
+        };
+        match (zone, self.instant(d, t, false, z)) {
+            (Some(zone), Some(at)) => zone.format(at),
+            _ => {
+                let (h, m) = t.map_or((0, 0), |t| (t.h, t.m));
+                format!("{d} {h:02}:{m:02}")
+            }
+        }
+    }
+
+    fn carry_date(&self) -> Option<NaiveDate> {
+        self.carry
+            .filter(|c| self.line_no.saturating_sub(c.line) <= 3)
+            .map(|c| c.date)
+    }
+
+    /// Uses the remembered lone date for a time written on a later line; the lone day window
+    /// it produced is replaced.
+    fn claim_carry(&mut self) -> Option<NaiveDate> {
+        let d = self.carry_date()?;
+        if let Some(c) = self.carry.as_mut()
+            && let Some(idx) = c.out_idx.take()
+            && let Some(slot) = self.out.get_mut(idx)
+        {
+            slot.1 = None;
+        }
+        Some(d)
+    }
+
+    fn next_weekday(&self, w: u32) -> NaiveDate {
+        let cur = self.ref_date.weekday().num_days_from_monday();
+        let mut diff = (w + 7 - cur) % 7;
+        if diff == 0 {
+            diff = 7;
+        }
+        self.ref_date + Duration::days(i64::from(diff))
+    }
+
+    fn pt_date(&self, p: &Pt) -> Option<NaiveDate> {
+        p.date
+            .map(|d| d.date)
+            .or(p.wd.map(|w| self.next_weekday(w)))
+    }
+
+    fn zone_of(&self, own: Option<Zv>, partner: Option<Zv>, seg: Option<Zv>) -> Option<Zv> {
+        own.or(partner).or(seg).or(self.global)
+    }
+
+    fn instant(
+        &self,
+        d: NaiveDate,
+        t: Option<TimeV>,
+        end: bool,
+        z: Option<Zv>,
+    ) -> Option<DateTime<Utc>> {
+        let (date, h, m, s) = match t {
+            None if end => (d.succ_opt()?, 0, 0, 0),
+            None => (d, 0, 0, 0),
+            Some(t) if t.h == 24 || (t.midnight && end) => (d.succ_opt()?, 0, 0, 0),
+            Some(t) => (d, t.h, t.m, t.s),
+        };
+        let ndt = date.and_hms_opt(h, m, s)?;
+        match z {
+            Some(Zv::Fixed(off)) => FixedOffset::east_opt(off)?
+                .from_local_datetime(&ndt)
+                .single()
+                .map(|t| t.with_timezone(&Utc)),
+            Some(Zv::Named(tz)) => local_to_utc(tz, ndt),
+            Some(Zv::Amb(_) | Zv::Unknown) | None => local_to_utc(self.ctx.default_tz, ndt),
+        }
+    }
+
+    fn mk_range(
+        &mut self,
+        x: &Pt,
+        y: &Pt,
+        seg_zone: Option<Zv>,
+        src: Option<NaiveDate>,
+    ) -> Option<Window> {
+        if x.amb || y.amb {
+            return None;
+        }
+        // Both ends are looked at, so each impossible one is reported.
+        let bad_x = self.reject_bad(x, "start");
+        let bad_y = self.reject_bad(y, "end");
+        if bad_x || bad_y {
+            return None;
+        }
+        let mut dx = self.pt_date(x);
+        let mut dy = self.pt_date(y);
+        if let (Some(a), Some(b)) = (x.date, y.date) {
+            if !a.yx && b.yx {
+                let mut d = NaiveDate::from_ymd_opt(b.date.year(), a.m, a.d);
+                if d.is_some_and(|d| d > b.date) {
+                    d = NaiveDate::from_ymd_opt(b.date.year() - 1, a.m, a.d);
+                }
+                dx = d.or(dx);
+            } else if a.yx && !b.yx {
+                let mut d = NaiveDate::from_ymd_opt(a.date.year(), b.m, b.d);
+                if d.is_some_and(|d| d < a.date) {
+                    d = NaiveDate::from_ymd_opt(a.date.year() + 1, b.m, b.d);
+                }
+                dy = d.or(dy);
+            } else if !a.yx && !b.yx && b.date < a.date {
+                dy = NaiveDate::from_ymd_opt(b.date.year() + 1, b.m, b.d).or(dy);
+            }
+        }
+        let dx_own = dx.is_some();
+        let dy_own = dy.is_some();
+        let dx = dx.or(dy).or(src)?;
+        let mut dy = dy.or(Some(dx))?;
+        if !dy_own
+            && dx_own
+            && let (Some(tx), Some(ty)) = (x.time, y.time)
+            && ty.key() < tx.key()
+            && !ty.midnight
+        {
+            dy = dy.succ_opt()?;
+        }
+        let zx = self.zone_of(x.zone, y.zone, seg_zone);
+        let zy = self.zone_of(y.zone, x.zone, seg_zone);
+        // A zone we could not read gives no window (the matcher raised a doubt).
+        if zx == Some(Zv::Unknown) || zy == Some(Zv::Unknown) {
+            return None;
+        }
+        // `on 14.01. until 17:00`: a day, then only an end time; when it starts is not said.
+        if x.time.is_none() && x.has_day() && !y.has_day() && y.time.is_some() {
+            let at = self.describe(dy, y.time, zy);
+            self.lone_time(
+                dy,
+                y.time,
+                zy,
+                format!("The window ending {at} has no start time."),
+            );
+            return None;
+        }
+        Some(Window {
+            start: self.instant(dx, x.time, false, zx)?,
+            end: self.instant(dy, y.time, true, zy)?,
+        })
+    }
+
+    /// A point on its own: a date without a time is that whole day in its zone; a time
+    /// without its partner (`from 09:00` with no end, `until 17:00` with no start) is not a
+    /// window but an invalid one.
+    fn mk_lone(
+        &mut self,
+        p: &Pt,
+        end_role: bool,
+        date: NaiveDate,
+        seg_zone: Option<Zv>,
+    ) -> Option<Window> {
+        if self.reject_bad(p, "") {
+            return None;
+        }
+        let z = self.zone_of(p.zone, None, seg_zone);
+        if z == Some(Zv::Unknown) {
+            return None;
+        }
+        if let Some(t) = p.time {
+            let at = self.describe(date, Some(t), z);
+            let msg = if end_role {
+                format!("The window ending {at} has no start time.")
+            } else {
+                format!("The window starting {at} has no end time.")
+            };
+            self.lone_time(date, Some(t), z, msg);
+            return None;
+        }
+        Some(Window {
+            start: self.instant(date, None, false, z)?,
+            end: self.instant(date, None, true, z)?,
+        })
+    }
+
+    fn daily(
+        &mut self,
+        pos: usize,
+        days: (NaiveDate, NaiveDate),
+        x: &Pt,
+        y: &Pt,
+        seg_zone: Option<Zv>,
+    ) {
+        let (first, last) = days;
+        let n = (last - first).num_days();
+        if !(0..=31).contains(&n) {
+            let a = Pt {
+                date: None,
+                wd: None,
+                ..*x
+            };
+            let b = Pt {
+                date: None,
+                wd: None,
+                ..*y
+            };
+            let w = self
+                .mk_range(&a, &b, seg_zone, Some(first))
+                .map(|w| Window {
+                    start: w.start,
+                    end: w.end + (last - first),
+                });
+            self.emit(pos, w);
+            return;
+        }
+        let mut d = first;
+        while d <= last && !self.overflow {
+            let a = Pt {
+                date: None,
+                wd: None,
+                ..*x
+            };
+            let b = Pt {
+                date: None,
+                wd: None,
+                ..*y
+            };
+            let w = self.mk_range(&a, &b, seg_zone, Some(d));
+            self.emit(pos, w);
+            match d.succ_opt() {
+                Some(n) => d = n,
+                None => break,
+            }
+        }
+    }
+
+    fn segment(&mut self, seg: &[El], sum: &Summary) {
+        // The `Date:` of a forwarded message is when it was sent, not a test window.
+        if let Some(first) = seg.first()
+            && self
+                .headers
+                .iter()
+                .any(|&(a, b)| first.pos >= a && first.pos < b)
+        {
+            return;
+        }
+        // Each linear pass below visits the segment a bounded number of times.
+        self.steps += seg.len();
+        let (npts, has_ctx, label, seg_zone) = (sum.npts, sum.has_ctx, sum.label, sum.zone);
+        if npts == 0 {
+            self.after_segment(seg, sum);
+            return;
+        }
+        let ctx_ok = has_ctx || self.heading_ctx || label.is_some();
+        let sig: Vec<usize> = (0..seg.len())
+            .filter(|&k| !matches!(seg.get(k).map(|e| e.i), Some(I::Fill | I::Colon)))
+            .collect();
+        let at = |p: usize| sig.get(p).and_then(|&k| seg.get(k)).map(|e| e.i);
+        let mut used = vec![false; seg.len()];
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut p = 0;
+        while p < sig.len() {
+            let (Some(cur), Some(&k)) = (at(p), sig.get(p)) else {
+                break;
+            };
+            if matches!(cur, I::Between)
+                && at(p + 1).as_ref().is_some_and(is_ep)
+                && matches!(at(p + 2), Some(I::And))
+                && at(p + 3).as_ref().is_some_and(is_ep)
+                && let (Some(&a), Some(&b)) = (sig.get(p + 1), sig.get(p + 3))
+            {
+                ranges.push((a, b));
+                used[a] = true;
+                used[b] = true;
+                p += 4;
+                continue;
+            }
+            if is_ep(&cur)
+                && matches!(at(p + 1), Some(I::Conn))
+                && let Some(y) = at(p + 2)
+                && is_ep(&y)
+                && !(matches!(cur, I::Num(_)) && matches!(y, I::Num(_)))
+                && let Some(&b) = sig.get(p + 2)
+            {
+                ranges.push((k, b));
+                used[k] = true;
+                used[b] = true;
+                p += 3;
+                continue;
+            }
+            p += 1;
+        }
+        // `starts at 09:00 and ends at 17:00`
+        let mut st: Option<usize> = None;
+        for p in 0..sig.len() {
+            let role = match at(p) {
+                Some(I::Start(_)) => false,
+                Some(I::End(_)) => true,
+                _ => continue,
+            };
+            let mut q = p + 1;
+            while matches!(at(q), Some(I::On | I::From | I::Ctx | I::Other)) && q < p + 4 {
+                q += 1;
+            }
+            let Some(&k) = sig.get(q) else { continue };
+            if !matches!(at(q), Some(I::Pt(_))) || used.get(k).copied().unwrap_or(true) {
+                continue;
+            }
+            if !role {
+                st = Some(k);
+            } else if let Some(s) = st.take() {
+                ranges.push((s, k));
+                used[s] = true;
+                used[k] = true;
+            }
+        }
+        // Table row under a `Date | Start | End` header.
+        if self.table_header && ranges.is_empty() {
+            let pts: Vec<usize> = (0..seg.len())
+                .filter(|&k| matches!(seg.get(k).map(|e| e.i), Some(I::Pt(_))))
+                .collect();
+            if let [a, b] = pts[..] {
+                ranges.push((a, b));
+                used[a] = true;
+                used[b] = true;
+            }
+        }
+        let pt_at = |k: usize| match seg.get(k).map(|e| e.i) {
+            Some(I::Pt(p)) => Some(p),
+            _ => None,
+        };
+        // What lies before each element, computed once so that no point rescans the
+        // segment: a negation since the last comma, and the nearest word giving a role.
+        let mut neg_at = Vec::with_capacity(seg.len() + 1);
+        let mut role_at: Vec<Option<bool>> = Vec::with_capacity(seg.len() + 1);
+        {
+            let (mut neg, mut role) = (false, None);
+            for e in seg {
+                neg_at.push(neg);
+                role_at.push(role);
+                match e.i {
+                    I::Comma => neg = false,
+                    I::Neg => neg = true,
+                    I::End(_) | I::Conn => role = Some(true),
+                    I::Start(_) | I::From => role = Some(false),
+                    _ => {}
+                }
+            }
+            neg_at.push(neg);
+            role_at.push(role);
+        }
+        let neg_before = |k: usize| neg_at.get(k).copied().unwrap_or(false);
+        let real_dates = seg
+            .iter()
+            .any(|e| matches!(e.i, I::Pt(p) if p.date.is_some() || p.amb || p.bad_day));
+        let poison = seg.iter().any(|e| matches!(e.i, I::Pt(p) if p.amb));
+        // Label lines without a range of their own feed the start/end pair.
+        if let Some(end_role) = label
+            && ranges.is_empty()
+        {
+            if let Some(k) = (0..seg.len()).find(|&k| pt_at(k).is_some())
+                && let Some(mut pt) = pt_at(k)
+                && !neg_before(k)
+            {
+                pt.zone = pt.zone.or(seg_zone);
+                if pt.wd.is_some() && real_dates && pt.date.is_none() {
+                    pt.wd = None;
+                }
+                self.feed(end_role, pt, seg_zone);
+                if pt.time.is_none()
+                    && let Some(d) = pt.date
+                {
+                    self.carry = Some(Carry {
+                        date: d.date,
+                        out_idx: None,
+                        line: self.line_no,
+                    });
+                } else if pt.bad_day {
+                    self.carry = None;
+                }
+            }
+            self.after_segment(seg, sum);
+            return;
+        }
+        let mut time_ranges: Vec<(usize, Pt, Pt)> = Vec::new();
+        let mut day_spans: Vec<(usize, Pt, Pt, bool)> = Vec::new();
+        let mut last_date: Option<NaiveDate> = None;
+        for &(a, b) in &ranges {
+            if self.overflow {
+                break;
+            }
+            let (ea, eb) = (seg.get(a).map(|e| e.i), seg.get(b).map(|e| e.i));
+            let (x, y) = match (ea, eb) {
+                (Some(I::Pt(x)), Some(I::Pt(y))) => (x, y),
+                (Some(I::Num(v)), Some(I::Pt(y))) => match y.time.and_then(|t| num_time(v, &t)) {
+                    Some(t) => (
+                        Pt {
+                            time: Some(t),
+                            pos: seg.get(a).map_or(0, |e| e.pos),
+                            ..Pt::default()
+                        },
+                        y,
+                    ),
+                    None => continue,
+                },
+                (Some(I::Pt(x)), Some(I::Num(v))) => match x.time.and_then(|t| num_time(v, &t)) {
+                    Some(t) => (
+                        x,
+                        Pt {
+                            time: Some(t),
+                            pos: seg.get(b).map_or(0, |e| e.pos),
+                            ..Pt::default()
+                        },
+                    ),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if x.amb || y.amb || neg_before(a) {
+                continue;
+            }
+            let weekday_only = |p: &Pt| p.wd.is_some() && p.date.is_none() && !p.bad_day;
+            if (weekday_only(&x) || weekday_only(&y)) && real_dates {
+                continue;
+            }
+            if weekday_only(&x) && weekday_only(&y) {
+                continue;
+            }
+            if !x.has_day() && !y.has_day() {
+                time_ranges.push((x.pos, x, y));
+            } else if x.time.is_none() && y.time.is_none() {
+                day_spans.push((x.pos, x, y, false));
+            } else {
+                let w = self.mk_range(&x, &y, seg_zone, None);
+                last_date = self.pt_date(&x).or(self.pt_date(&y)).or(last_date);
+                self.emit(x.pos, w);
+            }
+        }
+        let mut free: Vec<(usize, Pt)> = (0..seg.len())
+            .filter(|&k| !used.get(k).copied().unwrap_or(true))
+            .filter_map(|k| pt_at(k).map(|p| (k, p)))
+            .filter(|(_, p)| !(p.amb || (p.wd.is_some() && p.date.is_none() && real_dates)))
+            .collect();
+        let mut consumed = vec![false; free.len()];
+        // Free days without a time, in order (the same for every time range).
+        let day_idx: Vec<usize> = (0..free.len())
+            .filter(|&f| {
+                free.get(f)
+                    .is_some_and(|(_, p)| p.time.is_none() && p.has_day())
+            })
+            .collect();
+        // Every time range applies to every day span (or listed day): a sentence pairing
+        // more than the cap allows is no notification anyone writes, and pairing them all,
+        // even into repeats, would be quadratic work.
+        let days = day_spans.len().max(day_idx.len());
+        if time_ranges.len().saturating_mul(days) > MAX_WINDOWS {
+            self.overflow = true;
+        }
+        for (pos, x, y) in &time_ranges {
+            if self.overflow {
+                break;
+            }
+            if !day_spans.is_empty() {
+                for k in 0..day_spans.len() {
+                    self.steps += 1;
+                    if self.overflow {
+                        break;
+                    }
+                    let Some((_, a, b, _)) = day_spans.get(k).copied() else {
+                        continue;
+                    };
+                    if let Some(days) = self.span_days(&a, &b, seg_zone) {
+                        self.daily(a.pos, days, x, y, seg_zone);
+                    }
+                    if let Some(ds) = day_spans.get_mut(k) {
+                        ds.3 = true;
+                    }
+                }
+                continue;
+            }
+            if day_idx.len() >= 2 {
+                for &f in &day_idx {
+                    self.steps += 1;
+                    if self.overflow {
+                        break;
+                    }
+                    let Some((_, p)) = free.get(f).copied() else {
+                        continue;
+                    };
+                    if let Some(d) = self.pt_date(&p) {
+                        let w = self.mk_range(x, y, seg_zone, Some(d));
+                        self.emit(p.pos, w);
+                    } else {
+                        // An impossible day in the list.
+                        self.reject_bad(&p, "");
+                    }
+                    if let Some(c) = consumed.get_mut(f) {
+                        *c = true;
+                    }
+                }
+                continue;
+            }
+            if let Some(&f) = day_idx.first()
+                && let Some((_, p)) = free.get(f).copied()
+            {
+                if self.reject_bad(&p, "") {
+                    if let Some(c) = consumed.get_mut(f) {
+                        *c = true;
+                    }
+                    continue;
+                }
+                let w = self.mk_range(x, y, seg_zone, self.pt_date(&p));
+                self.emit(p.pos.min(*pos), w);
+                if let Some(c) = consumed.get_mut(f) {
+                    *c = true;
+                }
+                last_date = self.pt_date(&p);
+                continue;
+            }
+            if let Some(d) = last_date {
+                let w = self.mk_range(x, y, seg_zone, Some(d));
+                self.emit(*pos, w);
+                continue;
+            }
+            if !poison
+                && !real_dates
+                && let Some(d) = self.claim_carry()
+            {
+                let w = self.mk_range(x, y, seg_zone, Some(d));
+                self.emit(*pos, w);
+            }
+        }
+        for (pos, a, b, done) in day_spans.clone() {
+            if self.overflow {
+                break;
+            }
+            if !done {
+                let w = self.mk_range(&a, &b, seg_zone, None);
+                self.emit(pos, w);
+            }
+        }
+        // Lone times take the day of the sentence: `on 14.12.2026, starting at 09:00`. The
+        // first unused day only moves forward, so it is found by a cursor, not a rescan.
+        let mut day_cursor = 0usize;
+        for f in 0..free.len() {
+            if self.overflow {
+                break;
+            }
+            let Some((k, p)) = free.get(f).copied() else {
+                continue;
+            };
+            if p.has_day() || consumed.get(f).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(c) = consumed.get_mut(f) {
+                *c = true;
+            }
+            if neg_before(k) || !ctx_ok {
+                continue;
+            }
+            let end_role = role_at.get(k).copied().flatten().unwrap_or(false);
+            while let Some(&g) = day_idx.get(day_cursor)
+                && consumed.get(g).copied().unwrap_or(true)
+            {
+                day_cursor += 1;
+                self.steps += 1;
+            }
+            let day = day_idx.get(day_cursor).copied();
+            let date = match day {
+                Some(g) => {
+                    if let Some(c) = consumed.get_mut(g) {
+                        *c = true;
+                    }
+                    match free.get(g).map(|(_, q)| *q) {
+                        Some(q) if self.reject_bad(&q, "") => continue,
+                        Some(q) => self.pt_date(&q),
+                        None => None,
+                    }
+                }
+                None if !poison && !real_dates => self.claim_carry(),
+                None => None,
+            };
+            if let Some(d) = date {
+                let w = self.mk_lone(&p, end_role, d, seg_zone);
+                self.emit(p.pos, w);
+            } else if p.bad.is_some() && !real_dates {
+                // An impossible time with no day to go with is still reported.
+                self.reject_bad(&p, "");
+            }
+        }
+        // Lone days and lone day-with-time points.
+        for f in 0..free.len() {
+            if self.overflow {
+                break;
+            }
+            let Some((k, p)) = free.get(f).copied() else {
+                continue;
+            };
+            if consumed.get(f).copied().unwrap_or(true) || !p.has_day() {
+                continue;
+            }
+            let ok = ctx_ok && !neg_before(k);
+            if p.bad_day {
+                if ok {
+                    self.reject_bad(&p, "");
+                }
+                // Times on later lines must not take an older date instead.
+                self.carry = None;
+                continue;
+            }
+            let Some(d) = self.pt_date(&p) else { continue };
+            let idx = if ok {
+                // `from 1 Feb` with no end: the day counts, and is remembered as open.
+                let open = p.time.is_none() && role_at.get(k).copied().flatten() == Some(false);
+                let w = self.mk_lone(&p, false, d, seg_zone);
+                self.emit_open(p.pos, w, open)
+            } else {
+                None
+            };
+            if p.time.is_none() && p.date.is_some() && !neg_before(k) {
+                self.carry = Some(Carry {
+                    date: d,
+                    out_idx: idx,
+                    line: self.line_no,
+                });
+            }
+        }
+        free.clear();
+        self.after_segment(seg, sum);
+    }
+
+    fn span_days(
+        &mut self,
+        a: &Pt,
+        b: &Pt,
+        seg_zone: Option<Zv>,
+    ) -> Option<(NaiveDate, NaiveDate)> {
+        // Reuse the year logic of ranges on two all-day points.
+        let w = self.mk_range(
+            &Pt {
+                time: None,
+                zone: Some(Zv::Fixed(0)),
+                ..*a
+            },
+            &Pt {
+                time: None,
+                zone: Some(Zv::Fixed(0)),
+                ..*b
+            },
+            seg_zone,
+            None,
+        )?;
+        let first = w.start.date_naive();
+        let last = w.end.date_naive().pred_opt()?;
+        Some((first, last))
+    }
+
+    fn after_segment(&mut self, seg: &[El], sum: &Summary) {
+        if sum.npts == 0 && !seg.is_empty() {
+            self.heading_ctx = sum.has_ctx && sum.ends_colon;
+            self.table_header = sum.starts && sum.ends && sum.fills >= 1;
+        }
+    }
+
+    fn feed(&mut self, end_role: bool, pt: Pt, seg_zone: Option<Zv>) {
+        let conflict = |s: &Option<Pt>| {
+            s.is_some_and(|s| {
+                (s.has_day() && pt.has_day()) || (s.time.is_some() && pt.time.is_some())
+            })
+        };
+        let c = if end_role {
+            conflict(&self.pend.end)
+        } else {
+            conflict(&self.pend.start)
+        };
+        if c {
+            self.flush();
+        }
+        if self.pend.start.is_none() && self.pend.end.is_none() {
+            self.pend.carry = self.carry_date();
+            self.pend.seg_zone = seg_zone;
+        }
+        let slot = if end_role {
+            &mut self.pend.end
+        } else {
+            &mut self.pend.start
+        };
+        match slot {
+            None => *slot = Some(pt),
+            Some(s) => {
+                if s.date.is_none() && !s.amb {
+                    s.date = pt.date;
+                    s.amb = pt.amb;
+                }
+                if s.wd.is_none() {
+                    s.wd = pt.wd;
+                }
+                if s.time.is_none() {
+                    s.time = pt.time;
+                }
+                if s.zone.is_none() {
+                    s.zone = pt.zone;
+                }
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        let pend = std::mem::take(&mut self.pend);
+        let z = pend.seg_zone;
+        match (pend.start, pend.end) {
+            (Some(s), Some(e)) => {
+                let src = if s.has_day() || e.has_day() {
+                    None
+                } else {
+                    match pend.carry {
+                        Some(_) => self.claim_carry().or(pend.carry),
+                        // `Start: 09:00 / End: 17:00 / Date: 14.12.2026`: the day came after.
+                        None => self.claim_carry(),
+                    }
+                };
+                let w = self.mk_range(&s, &e, None, src);
+                let _ = z;
+                self.emit(s.pos, w);
+            }
+            (Some(p), None) | (None, Some(p)) => {
+                let end_role = pend.start.is_none();
+                if p.amb || self.reject_bad(&p, if end_role { "end" } else { "start" }) {
+                    return;
+                }
+                let d = match self.pt_date(&p) {
+                    Some(d) => Some(d),
+                    None => match pend.carry {
+                        Some(_) => self.claim_carry().or(pend.carry),
+                        // `Start: 09:00 / End: 17:00 / Date: 14.12.2026`: the day came after.
+                        None => self.claim_carry(),
+                    },
+                };
+                if let Some(d) = d {
+                    let w = self.mk_lone(&p, end_role, d, None);
+                    self.emit(p.pos, w);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+/// What a segment holds, gathered while it is scanned for its end.
+#[derive(Default)]
+struct Summary {
+    npts: usize,
+    has_ctx: bool,
+    /// `Some(false)` for a start label, `Some(true)` for an end label.
+    label: Option<bool>,
+    zone: Option<Zv>,
+    ends_colon: bool,
+    starts: bool,
+    ends: bool,
+    fills: usize,
+}
+
+impl Summary {
+    fn add(&mut self, i: &I) {
+        match i {
+            I::Pt(p) => {
+                self.npts += 1;
+                self.zone = self.zone.or(p.zone);
+            }
+            I::Zone(z) => self.zone = self.zone.or(Some(*z)),
+            I::Ctx | I::Daily | I::Between | I::Times => self.has_ctx = true,
+            I::Start(l) => {
+                self.has_ctx = true;
+                self.starts = true;
+                if *l && self.label.is_none() {
+                    self.label = Some(false);
+                }
+            }
+            I::End(l) => {
+                self.has_ctx = true;
+                self.ends = true;
+                if *l && self.label.is_none() {
+                    self.label = Some(true);
+                }
+            }
+            I::From => self.starts = true,
+            I::Conn => self.ends = true,
+            I::Fill => self.fills += 1,
+            _ => {}
+        }
+        if !matches!(i, I::Fill) {
+            self.ends_colon = matches!(i, I::Colon);
+        }
+    }
+}
+
+/// Byte ranges of mail header blocks left in the text by forwards: runs of `Name: value` lines
+/// with a `Subject:`/`Betreff:` line and a `From:`/`Von:` line.
+pub(super) fn header_blocks(text: &str) -> Vec<(usize, usize)> {
+    const NAMES: [&str; 12] = [
+        "from", "von", "sent", "gesendet", "date", "datum", "to", "an", "cc", "subject", "betreff",
+        "reply-to",
+    ];
+    let mut out = Vec::new();
+    let mut block: Option<(usize, bool, bool)> = None;
+    let mut pos = 0usize;
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let trimmed = line.trim_start_matches(['>', ' ', '*']);
+        let name = trimmed
+            .split_once(':')
+            .map(|(n, _)| n.trim().to_ascii_lowercase())
+            .filter(|n| NAMES.contains(&n.as_str()));
+        match (name, block.as_mut()) {
+            (Some(n), Some(b)) => {
+                b.1 |= n == "subject" || n == "betreff";
+                b.2 |= n == "from" || n == "von";
+            }
+            (Some(n), None) => {
+                block = Some((
+                    start,
+                    n == "subject" || n == "betreff",
+                    n == "from" || n == "von",
+                ));
+            }
+            (None, _) => {
+                if let Some((a, subj, from)) = block.take()
+                    && subj
+                    && from
+                {
+                    out.push((a, start));
+                }
+            }
+        }
+    }
+    if let Some((a, true, true)) = block {
+        out.push((a, pos));
+    }
+    out
+}
+
+fn find_global_zone(items: &[El]) -> Option<Zv> {
+    let mut hint = false;
+    let mut zone: Option<Zv> = None;
+    let mut pts = false;
+    for el in items {
+        match el.i {
+            I::TzHint | I::Times => hint = true,
+            I::Zone(z) => zone = zone.or(Some(z)),
+            I::Pt(p) => {
+                pts = true;
+                zone = zone.or(p.zone);
+            }
+            I::Break | I::Line | I::Para => {
+                if hint
+                    && !pts
+                    && let Some(z) = zone
+                {
+                    return Some(z);
+                }
+                hint = false;
+                zone = None;
+                pts = false;
+            }
+            _ => {}
+        }
+    }
+    if hint && !pts { zone } else { None }
+}
+
+/// Local time in `tz` to UTC: a time in the spring-forward gap moves to the first valid
+/// instant after it, a repeated time in the fall-back hour takes the earlier instant.
+pub(super) fn local_to_utc(tz: Tz, ndt: NaiveDateTime) -> Option<DateTime<Utc>> {
+    match tz.from_local_datetime(&ndt) {
+        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(a, b) => Some(a.min(b).with_timezone(&Utc)),
+        LocalResult::None => {
+            // Summer-time gaps are an hour or two (minute steps); a skipped day (Samoa 2011)
+            // is found in half-hour steps, so the search stays short.
+            let mut t = ndt.date().and_hms_opt(ndt.hour(), ndt.minute(), 0)?;
+            for step in 0..(180 + 48) {
+                t += Duration::minutes(if step < 180 { 1 } else { 30 });
+                if let Some(x) = tz.from_local_datetime(&t).earliest() {
+                    return Some(x.with_timezone(&Utc));
+                }
+            }
+            None
+        }
+    }
+}
