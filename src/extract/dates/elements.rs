@@ -6,99 +6,117 @@ use chrono_tz::Tz;
 
 use crate::model::{Problem, ProblemCode, Zone};
 
-use super::keywords::Kw;
-use super::tokens::{T, Tok};
+use super::keywords::Keyword;
+use super::tokens::{Token, TokenKind};
 use super::zones::{AMBIGUOUS, ZoneHints};
 use super::{DateFindings, MAX_BADS, MAX_NOTES};
 
+/// A date as read: the day, and its month and day as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct DateV {
+pub(super) struct CalendarDate {
     pub(super) date: NaiveDate,
     /// The year was written.
-    pub(super) yx: bool,
-    pub(super) m: u32,
-    pub(super) d: u32,
+    pub(super) year_written: bool,
+    pub(super) month: u32,
+    pub(super) day: u32,
 }
 
+/// `am` or `pm` written after a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct TimeV {
-    pub(super) h: u32,
-    pub(super) m: u32,
-    pub(super) s: u32,
-    /// 0 none, 1 am, 2 pm.
-    pub(super) mer: u8,
+pub(super) enum Meridiem {
+    Am,
+    Pm,
+}
+
+/// A time of day as read: 24-hour clock once `am`/`pm` is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct TimeOfDay {
+    pub(super) hour: u32,
+    pub(super) minute: u32,
+    pub(super) second: u32,
+    /// `am`/`pm` as written, if it was.
+    pub(super) meridiem: Option<Meridiem>,
     /// `9.00` without `Uhr`: only a time where the neighbourhood says so.
     pub(super) weak: bool,
     /// Written ISO style (`T09:00`, seconds): a following `-05:00` is an offset.
     pub(super) iso: bool,
     /// The word `midnight`: 24:00 when it ends a range.
     pub(super) midnight: bool,
-    /// Written like a time but no time of day (`25:00`, `24:30`): index into the bad list.
-    pub(super) bad: Option<u32>,
+    /// Written like a time but no time of day (`25:00`, `24:30`): index into the list of impossible values.
+    pub(super) impossible: Option<u32>,
 }
 
-impl TimeV {
-    pub(super) fn hm(h: u32, m: u32) -> TimeV {
-        TimeV {
-            h,
-            m,
-            s: 0,
-            mer: 0,
+impl TimeOfDay {
+    /// `hour:minute`, written plainly.
+    pub(super) fn new(hour: u32, minute: u32) -> TimeOfDay {
+        TimeOfDay {
+            hour,
+            minute,
+            second: 0,
+            meridiem: None,
             weak: false,
             iso: false,
             midnight: false,
-            bad: None,
+            impossible: None,
         }
     }
+    /// Seconds after midnight, for ordering.
     pub(super) fn key(&self) -> u32 {
-        self.h * 3600 + self.m * 60 + self.s
+        self.hour * 3600 + self.minute * 60 + self.second
     }
 }
 
+/// A zone as read from the text.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Zv {
+pub(super) enum ZoneValue {
     Fixed(i32),
     Named(Tz),
     /// An abbreviation with several meanings (index into [`AMBIGUOUS`]) the text does not
     /// settle: reported, its times read in the default zone, the caller takes no window.
-    Amb(u8),
+    Ambiguous(u8),
     /// An abbreviation we do not know: reported as a doubt, no window is built from it.
     Unknown,
 }
 
+/// Adjacent date, time and zone elements merged (`Mon 14.12.2026 09:00 CET`): one end of a
+/// window, or a day, or a time.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(super) struct Pt {
-    pub(super) date: Option<DateV>,
-    pub(super) amb: bool,
-    pub(super) wd: Option<u32>,
-    pub(super) time: Option<TimeV>,
-    pub(super) zone: Option<Zv>,
+pub(super) struct Point {
+    pub(super) date: Option<CalendarDate>,
+    pub(super) ambiguous: bool,
+    pub(super) weekday: Option<u32>,
+    pub(super) time: Option<TimeOfDay>,
+    pub(super) zone: Option<ZoneValue>,
     pub(super) pos: usize,
-    /// The point's date or time is impossible (`31.04.2027`, `25:00`): index into the bad
-    /// list. No window is built from it; it becomes `window_invalid`.
-    pub(super) bad: Option<u32>,
+    /// The point's date or time is impossible (`31.04.2027`, `25:00`): index into the
+    /// list of impossible values. No window is built from it; it becomes `window_invalid`.
+    pub(super) impossible: Option<u32>,
     /// The impossible part is the date (the point still stands for a day).
-    pub(super) bad_day: bool,
+    pub(super) impossible_day: bool,
 }
 
-impl Pt {
+impl Point {
     pub(super) fn has_day(&self) -> bool {
-        self.date.is_some() || self.wd.is_some() || self.amb || self.bad_day
+        self.date.is_some() || self.weekday.is_some() || self.ambiguous || self.impossible_day
     }
 }
 
+/// What an element is.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum I {
-    Date(DateV),
-    AmbDate,
-    /// Written like a date, but no such day exists: index into the bad list.
-    BadDate(u32),
-    Wd(u32),
-    Time(TimeV),
-    Pt(Pt),
+pub(super) enum ElementKind {
+    Date(CalendarDate),
+    /// A numeric date whose day/month order could go both ways.
+    AmbiguousDate,
+    /// Written like a date, but no such day exists: index into the list of impossible values.
+    ImpossibleDate(u32),
+    /// A weekday written without a date (0 = Monday).
+    Weekday(u32),
+    Time(TimeOfDay),
+    Point(Point),
     Num(u32),
-    Zone(Zv),
-    Conn,
+    Zone(ZoneValue),
+    /// A range connector: `to`, `bis`, `-`.
+    Connector,
     And,
     Comma,
     From,
@@ -108,11 +126,14 @@ pub(super) enum I {
     /// `true` for a label at the start of a line (`Start:`, `Ende:`).
     Start(bool),
     End(bool),
-    Fill,
+    /// Words and marks that neither join nor separate (`the`, `of`, brackets, tabs).
+    Filler,
     Colon,
     On,
-    Ctx,
-    Neg,
+    /// Words that make a sentence speak of the test (`test`, `window`, `Zeitraum`).
+    Context,
+    /// Words after which a date is not one of the test (`contract`, `since`, `received`).
+    Negation,
     TzHint,
     Times,
     Other,
@@ -121,27 +142,29 @@ pub(super) enum I {
     Para,
 }
 
+/// One element of the text and the byte where it starts.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct El {
-    pub(super) i: I,
+pub(super) struct Element {
+    pub(super) kind: ElementKind,
     pub(super) pos: usize,
 }
 
+/// Reads the elements of one text from its tokens.
 pub(super) struct Matcher<'a> {
-    pub(super) toks: &'a [Tok],
+    pub(super) tokens: &'a [Token],
     pub(super) text: &'a str,
     pub(super) ref_date: NaiveDate,
     pub(super) findings: DateFindings,
     pub(super) hints: ZoneHints,
     /// Impossible dates and times, as written, with why.
-    pub(super) bads: Vec<Bad>,
+    pub(super) impossibles: Vec<Impossible>,
     /// The current sentence says `time zone` or `all times` before this point.
     pub(super) seg_tz_hint: bool,
 }
 
 /// A date or time that cannot be: what was written and why it is impossible.
 #[derive(Debug, Clone)]
-pub(super) struct Bad {
+pub(super) struct Impossible {
     pub(super) written: String,
     pub(super) why: String,
     /// A time, not a date.
@@ -151,92 +174,114 @@ pub(super) struct Bad {
 impl<'a> Matcher<'a> {
     /// A matcher over the tokens of `text`; `ref_date` anchors dates without a year.
     pub(super) fn new(
-        toks: &'a [Tok],
+        toks: &'a [Token],
         text: &'a str,
         ref_date: NaiveDate,
         hints: ZoneHints,
     ) -> Self {
         Matcher {
-            toks,
+            tokens: toks,
             text,
             ref_date,
             findings: DateFindings::default(),
             hints,
-            bads: Vec::new(),
+            impossibles: Vec::new(),
             seg_tz_hint: false,
         }
     }
 }
 
 impl Matcher<'_> {
-    pub(super) fn t(&self, i: usize) -> Option<T> {
-        self.toks.get(i).map(|t| t.t)
+    /// The kind of token `i`.
+    pub(super) fn kind(&self, i: usize) -> Option<TokenKind> {
+        self.tokens.get(i).map(|t| t.kind)
     }
+    /// The number at `i`: its value and digit count.
     pub(super) fn num(&self, i: usize) -> Option<(u32, u8)> {
-        match self.t(i) {
-            Some(T::Num { v, n }) => Some((v, n)),
+        match self.kind(i) {
+            Some(TokenKind::Num {
+                value: v,
+                digits: n,
+            }) => Some((v, n)),
             _ => None,
         }
     }
-    pub(super) fn anum(&self, i: usize) -> Option<(u32, u8)> {
-        if self.adj(i) { self.num(i) } else { None }
+    /// The number at `i` if it touches the token before it.
+    pub(super) fn adjacent_num(&self, i: usize) -> Option<(u32, u8)> {
+        if self.adjacent(i) { self.num(i) } else { None }
     }
-    pub(super) fn p(&self, i: usize, c: u8) -> bool {
-        self.t(i) == Some(T::P(c))
+    /// Whether token `i` is the punctuation `c`.
+    pub(super) fn punct(&self, i: usize, c: u8) -> bool {
+        self.kind(i) == Some(TokenKind::Punct(c))
     }
-    pub(super) fn ap(&self, i: usize, c: u8) -> bool {
-        self.p(i, c) && self.adj(i)
+    /// Whether token `i` is the punctuation `c` touching the token before it.
+    pub(super) fn adjacent_punct(&self, i: usize, c: u8) -> bool {
+        self.punct(i, c) && self.adjacent(i)
     }
-    pub(super) fn adj(&self, i: usize) -> bool {
-        self.toks.get(i).is_some_and(|t| !t.sp)
+    /// Whether token `i` touches the token before it (no whitespace between).
+    pub(super) fn adjacent(&self, i: usize) -> bool {
+        self.tokens.get(i).is_some_and(|t| !t.spaced)
     }
-    pub(super) fn kw(&self, i: usize) -> Kw {
-        match self.t(i) {
-            Some(T::Word { kw, .. }) => kw,
-            _ => Kw::None,
+    /// The keyword of the word at `i` (`Keyword::None` for anything else).
+    pub(super) fn keyword(&self, i: usize) -> Keyword {
+        match self.kind(i) {
+            Some(TokenKind::Word { keyword: kw, .. }) => kw,
+            _ => Keyword::None,
         }
     }
+    /// Whether token `i` is a word.
     pub(super) fn is_word(&self, i: usize) -> bool {
-        matches!(self.t(i), Some(T::Word { .. }))
+        matches!(self.kind(i), Some(TokenKind::Word { .. }))
     }
+    /// Whether token `i` is a hyphen, dash or minus sign.
     fn is_dash(&self, i: usize) -> bool {
-        matches!(self.t(i), Some(T::P(b'-') | T::Dash | T::Minus))
+        matches!(
+            self.kind(i),
+            Some(TokenKind::Punct(b'-') | TokenKind::Dash | TokenKind::Minus)
+        )
     }
-    pub(super) fn is_conn(&self, i: usize) -> bool {
-        self.is_dash(i) || self.kw(i) == Kw::To
+    /// Whether token `i` joins a range: a dash or `to`/`bis`/`until`.
+    pub(super) fn is_connector(&self, i: usize) -> bool {
+        self.is_dash(i) || self.keyword(i) == Keyword::To
     }
-    pub(super) fn prev_kw(&self, i: usize) -> Kw {
-        i.checked_sub(1).map_or(Kw::None, |j| self.kw(j))
+    /// The keyword of the token before `i`.
+    pub(super) fn prev_keyword(&self, i: usize) -> Keyword {
+        i.checked_sub(1).map_or(Keyword::None, |j| self.keyword(j))
     }
     /// The number at `i` continues a dotted or slashed run (`1.2.3`, `10.12.2026.1`).
     pub(super) fn glued_before(&self, i: usize) -> bool {
         i >= 2
-            && self.adj(i)
-            && matches!(self.t(i - 1), Some(T::P(b'.' | b'/' | b':')))
-            && self.adj(i - 1)
+            && self.adjacent(i)
+            && matches!(self.kind(i - 1), Some(TokenKind::Punct(b'.' | b'/' | b':')))
+            && self.adjacent(i - 1)
             && self.num(i - 2).is_some()
     }
     pub(super) fn glued_after(&self, i: usize) -> bool {
-        matches!(self.t(i), Some(T::P(b'.' | b'/'))) && self.adj(i) && self.anum(i + 1).is_some()
+        matches!(self.kind(i), Some(TokenKind::Punct(b'.' | b'/')))
+            && self.adjacent(i)
+            && self.adjacent_num(i + 1).is_some()
     }
+    /// The text of tokens `a` up to (not including) `b_excl`.
     pub(super) fn span(&self, a: usize, b_excl: usize) -> String {
-        let s = self.toks.get(a).map_or(0, |t| t.s);
+        let s = self.tokens.get(a).map_or(0, |t| t.start);
         let e = b_excl
             .checked_sub(1)
-            .and_then(|k| self.toks.get(k))
-            .map_or(s, |t| t.e);
+            .and_then(|k| self.tokens.get(k))
+            .map_or(s, |t| t.end);
         self.text.get(s..e).unwrap_or("").to_string()
     }
 
     /// Remembers the first zone the customer wrote.
-    fn note_zone(&mut self, z: Zv) {
+    fn note_zone(&mut self, z: ZoneValue) {
         if self.findings.zone.is_some() {
             return;
         }
         match z {
-            Zv::Fixed(off) => self.findings.zone = FixedOffset::east_opt(off).map(Zone::Fixed),
-            Zv::Named(tz) => self.findings.zone = Some(Zone::Named(tz)),
-            Zv::Amb(_) | Zv::Unknown => {}
+            ZoneValue::Fixed(off) => {
+                self.findings.zone = FixedOffset::east_opt(off).map(Zone::Fixed)
+            }
+            ZoneValue::Named(tz) => self.findings.zone = Some(Zone::Named(tz)),
+            ZoneValue::Ambiguous(_) | ZoneValue::Unknown => {}
         }
     }
 
@@ -249,38 +294,38 @@ impl Matcher<'_> {
     }
 
     /// Keeps an impossible date or time for the windows that would use it.
-    fn bad(&mut self, written: String, why: String, time: bool) -> u32 {
-        if self.bads.len() >= MAX_BADS {
+    fn keep_impossible(&mut self, written: String, why: String, time: bool) -> u32 {
+        if self.impossibles.len() >= MAX_BADS {
             // Beyond the cap the last entry stands for all: still no window from them.
-            return u32::try_from(self.bads.len().saturating_sub(1)).unwrap_or(0);
+            return u32::try_from(self.impossibles.len().saturating_sub(1)).unwrap_or(0);
         }
-        self.bads.push(Bad { written, why, time });
-        u32::try_from(self.bads.len() - 1).unwrap_or(0)
+        self.impossibles.push(Impossible { written, why, time });
+        u32::try_from(self.impossibles.len() - 1).unwrap_or(0)
     }
 
     /// A segment of elements is complete: an ambiguous zone in it counts where the segment
     /// speaks of times or tests (a time, a date, `time zone`, `all times`, `Test window
     /// (IST):` above the times), not in `Prices excl. GST.`
-    fn close_segment(&mut self, seg: &[El]) {
+    fn close_segment(&mut self, seg: &[Element]) {
         let timely = seg.iter().any(|e| {
             matches!(
-                e.i,
-                I::Time(_)
-                    | I::Date(_)
-                    | I::AmbDate
-                    | I::BadDate(_)
-                    | I::TzHint
-                    | I::Times
-                    | I::Ctx
-                    | I::Start(_)
-                    | I::End(_)
+                e.kind,
+                ElementKind::Time(_)
+                    | ElementKind::Date(_)
+                    | ElementKind::AmbiguousDate
+                    | ElementKind::ImpossibleDate(_)
+                    | ElementKind::TzHint
+                    | ElementKind::Times
+                    | ElementKind::Context
+                    | ElementKind::Start(_)
+                    | ElementKind::End(_)
             )
         });
         if !timely {
             return;
         }
         for e in seg {
-            if let I::Zone(Zv::Amb(a)) = e.i
+            if let ElementKind::Zone(ZoneValue::Ambiguous(a)) = e.kind
                 && let Some((name, _)) = AMBIGUOUS.get(usize::from(a))
             {
                 let zones = &mut self.findings.ambiguous_zones;
@@ -297,62 +342,80 @@ impl Matcher<'_> {
     fn label_follows(&self, i: usize) -> bool {
         let mut k = i + 1;
         for _ in 0..3 {
-            match self.kw(k) {
-                Kw::DateWord | Kw::TimeWord | Kw::Of | Kw::The | Kw::Ctx => k += 1,
+            match self.keyword(k) {
+                Keyword::DateWord
+                | Keyword::TimeWord
+                | Keyword::Of
+                | Keyword::The
+                | Keyword::Context => k += 1,
                 _ => break,
             }
         }
-        self.p(k, b':') || matches!(self.t(k), Some(T::Tab) | Some(T::Nl { .. }) | None)
+        self.punct(k, b':')
+            || matches!(
+                self.kind(k),
+                Some(TokenKind::Tab) | Some(TokenKind::LineBreak { .. }) | None
+            )
     }
 
-    pub(super) fn elements(&mut self) -> Vec<El> {
-        let mut out: Vec<El> = Vec::with_capacity(self.toks.len() / 2 + 4);
+    pub(super) fn elements(&mut self) -> Vec<Element> {
+        let mut out: Vec<Element> = Vec::with_capacity(self.tokens.len() / 2 + 4);
         let mut i = 0usize;
         let mut line_content = false;
         let mut seg_start = 0usize;
-        while let Some(tok) = self.toks.get(i).copied() {
-            let pos = tok.s;
+        while let Some(tok) = self.tokens.get(i).copied() {
+            let pos = tok.start;
             // Most tokens are plain words: only a few kinds can start a date, time or zone.
-            let (maybe_date, maybe_time, maybe_zone) = match tok.t {
-                T::Num { .. } => (true, true, false),
-                T::Word { kw, .. } => match kw {
-                    Kw::Month(_) | Kw::Wday(..) => (true, false, false),
-                    Kw::Noon | Kw::Midnight => (false, true, false),
-                    Kw::Utc
-                    | Kw::Z
-                    | Kw::Abbr(..)
-                    | Kw::AmbZone(_)
-                    | Kw::RegionAbbr(_)
-                    | Kw::Region(_)
-                    | Kw::Place(_)
-                    | Kw::Swiss
-                    | Kw::Local
-                    | Kw::TimeWord
-                    | Kw::Central => (false, false, true),
-                    _ => (false, false, self.ap(i + 1, b'/')),
+            let (maybe_date, maybe_time, maybe_zone) = match tok.kind {
+                TokenKind::Num { .. } => (true, true, false),
+                TokenKind::Word { keyword: kw, .. } => match kw {
+                    Keyword::Month(_) | Keyword::Weekday(..) => (true, false, false),
+                    Keyword::Noon | Keyword::Midnight => (false, true, false),
+                    Keyword::Utc
+                    | Keyword::Z
+                    | Keyword::Abbreviation(..)
+                    | Keyword::AmbiguousZone(_)
+                    | Keyword::RegionAbbr(_)
+                    | Keyword::Region(_)
+                    | Keyword::Place(_)
+                    | Keyword::Swiss
+                    | Keyword::Local
+                    | Keyword::TimeWord
+                    | Keyword::Central => (false, false, true),
+                    _ => (false, false, self.adjacent_punct(i + 1, b'/')),
                 },
                 _ => (false, false, false),
             };
             // Dates, possibly two at once for day ranges.
             if maybe_date && let Some(hit) = self.parse_date(i) {
-                let a = self.resolve(&hit.a, hit.wd);
-                let b = hit.b.as_ref().map(|b| self.resolve(b, None));
+                let a = self.resolve(&hit.first, hit.weekday);
+                let b = hit.second.as_ref().map(|b| self.resolve(b, None));
                 if a.is_some() && b.is_none_or(|b| b.is_some()) {
-                    let push =
-                        |r: Option<Option<DateV>>, this: &mut Self, out: &mut Vec<El>| match r {
-                            Some(Some(d)) => out.push(El { i: I::Date(d), pos }),
-                            _ => {
-                                let s = this.span(i, hit.next);
-                                let amb = &mut this.findings.ambiguous_dates;
-                                if amb.len() < MAX_NOTES && !amb.contains(&s) {
-                                    amb.push(s);
-                                }
-                                out.push(El { i: I::AmbDate, pos });
+                    let push = |r: Option<Option<CalendarDate>>,
+                                this: &mut Self,
+                                out: &mut Vec<Element>| match r {
+                        Some(Some(d)) => out.push(Element {
+                            kind: ElementKind::Date(d),
+                            pos,
+                        }),
+                        _ => {
+                            let s = this.span(i, hit.next);
+                            let amb = &mut this.findings.ambiguous_dates;
+                            if amb.len() < MAX_NOTES && !amb.contains(&s) {
+                                amb.push(s);
                             }
-                        };
+                            out.push(Element {
+                                kind: ElementKind::AmbiguousDate,
+                                pos,
+                            });
+                        }
+                    };
                     push(a, self, &mut out);
                     if let Some(b) = b {
-                        out.push(El { i: I::Conn, pos });
+                        out.push(Element {
+                            kind: ElementKind::Connector,
+                            pos,
+                        });
                         push(b, self, &mut out);
                     }
                     line_content = true;
@@ -362,12 +425,12 @@ impl Matcher<'_> {
                 // Written as a date, but no such day: kept, so it is reported rather than
                 // lost (or, worse, replaced by a neighbouring date).
                 let why = self
-                    .impossible(&hit.a)
-                    .or_else(|| hit.b.as_ref().and_then(|b| self.impossible(b)));
+                    .impossible(&hit.first)
+                    .or_else(|| hit.second.as_ref().and_then(|b| self.impossible(b)));
                 if let Some(why) = why {
-                    let ix = self.bad(self.span(i, hit.next), why, false);
-                    out.push(El {
-                        i: I::BadDate(ix),
+                    let ix = self.keep_impossible(self.span(i, hit.next), why, false);
+                    out.push(Element {
+                        kind: ElementKind::ImpossibleDate(ix),
                         pos,
                     });
                     line_content = true;
@@ -380,22 +443,25 @@ impl Matcher<'_> {
                     .parse_time(i)
                     .filter(|(t, k)| !t.weak || self.weak_time_ok(&out, *k));
                 if time.is_none()
-                    && let Some((why, k)) = self.bad_time(i)
+                    && let Some((why, k)) = self.impossible_time(i)
                 {
-                    let ix = self.bad(self.span(i, k), why.to_string(), true);
-                    let mut t = TimeV::hm(0, 0);
-                    t.bad = Some(ix);
+                    let ix = self.keep_impossible(self.span(i, k), why.to_string(), true);
+                    let mut t = TimeOfDay::new(0, 0);
+                    t.impossible = Some(ix);
                     time = Some((t, k));
                 }
                 if let Some((t, k)) = time {
-                    out.push(El { i: I::Time(t), pos });
+                    out.push(Element {
+                        kind: ElementKind::Time(t),
+                        pos,
+                    });
                     line_content = true;
                     i = k;
                     if let Some((z, k2)) = self.parse_zone(i, Some(t.iso)) {
                         self.note_zone(z);
-                        out.push(El {
-                            i: I::Zone(z),
-                            pos: self.toks.get(i).map_or(pos, |t| t.s),
+                        out.push(Element {
+                            kind: ElementKind::Zone(z),
+                            pos: self.tokens.get(i).map_or(pos, |t| t.start),
                         });
                         i = self.settled_after(k2, z).unwrap_or(k2);
                     } else if let Some((name, k2)) = self.unknown_zone(i) {
@@ -403,9 +469,9 @@ impl Matcher<'_> {
                         self.doubt(format!(
                             "The time zone \"{name}\" is not one we can read safely; no window is taken from times in it."
                         ));
-                        out.push(El {
-                            i: I::Zone(Zv::Unknown),
-                            pos: self.toks.get(i).map_or(pos, |t| t.s),
+                        out.push(Element {
+                            kind: ElementKind::Zone(ZoneValue::Unknown),
+                            pos: self.tokens.get(i).map_or(pos, |t| t.start),
                         });
                         i = k2;
                     }
@@ -414,75 +480,96 @@ impl Matcher<'_> {
             }
             if maybe_zone && let Some((z, k)) = self.parse_zone(i, None) {
                 self.note_zone(z);
-                out.push(El { i: I::Zone(z), pos });
+                out.push(Element {
+                    kind: ElementKind::Zone(z),
+                    pos,
+                });
                 line_content = true;
                 i = k;
                 continue;
             }
-            let el = match tok.t {
-                T::Num { v, n } => {
+            let el = match tok.kind {
+                TokenKind::Num {
+                    value: v,
+                    digits: n,
+                } => {
                     line_content = true;
                     if n <= 2 && v <= 24 && !self.glued_before(i) && !self.glued_after(i + 1) {
-                        I::Num(v)
+                        ElementKind::Num(v)
                     } else {
-                        I::Other
+                        ElementKind::Other
                     }
                 }
-                T::Word { kw, .. } => {
+                TokenKind::Word { keyword: kw, .. } => {
                     let first = !line_content;
                     line_content = true;
                     match kw {
-                        Kw::Wday(_, false) if self.prev_kw(i) == Kw::Holiday => I::Other,
-                        Kw::Wday(w, false) => I::Wd(w),
-                        Kw::To => {
+                        Keyword::Weekday(_, false) if self.prev_keyword(i) == Keyword::Holiday => {
+                            ElementKind::Other
+                        }
+                        Keyword::Weekday(w, false) => ElementKind::Weekday(w),
+                        Keyword::To => {
                             if first && self.label_follows(i) {
-                                I::End(true)
+                                ElementKind::End(true)
                             } else {
-                                I::Conn
+                                ElementKind::Connector
                             }
                         }
-                        Kw::And => I::And,
-                        Kw::From | Kw::Vom => {
+                        Keyword::And => ElementKind::And,
+                        Keyword::From | Keyword::Vom => {
                             if first && self.label_follows(i) {
-                                I::Start(true)
+                                ElementKind::Start(true)
                             } else {
-                                I::From
+                                ElementKind::From
                             }
                         }
-                        Kw::Between => I::Between,
-                        Kw::Start => I::Start(first && self.label_follows(i)),
-                        Kw::End => I::End(first && self.label_follows(i)),
-                        Kw::Daily => I::Daily,
-                        Kw::Next => I::Next,
-                        Kw::On | Kw::Am => I::On,
-                        Kw::The | Kw::Of | Kw::T => I::Fill,
-                        Kw::Ctx | Kw::DateWord | Kw::TimeWord => I::Ctx,
-                        Kw::Times => I::Times,
-                        Kw::TzHint => I::TzHint,
-                        Kw::Neg => I::Neg,
-                        _ => I::Other,
+                        Keyword::Between => ElementKind::Between,
+                        Keyword::Start => ElementKind::Start(first && self.label_follows(i)),
+                        Keyword::End => ElementKind::End(first && self.label_follows(i)),
+                        Keyword::Daily => ElementKind::Daily,
+                        Keyword::Next => ElementKind::Next,
+                        Keyword::On | Keyword::Am => ElementKind::On,
+                        Keyword::The | Keyword::Of | Keyword::T => ElementKind::Filler,
+                        Keyword::Context | Keyword::DateWord | Keyword::TimeWord => {
+                            ElementKind::Context
+                        }
+                        Keyword::Times => ElementKind::Times,
+                        Keyword::TzHint => ElementKind::TzHint,
+                        Keyword::Negation => ElementKind::Negation,
+                        _ => ElementKind::Other,
                     }
                 }
-                T::P(b',') => I::Comma,
-                T::P(b':') => I::Colon,
-                T::P(b'-') | T::Dash | T::Minus => I::Conn,
-                T::P(b'&') => I::And,
-                T::P(b'@') => I::On,
-                T::P(b'.') => {
-                    let next_sp = self.toks.get(i + 1).is_none_or(|t| t.sp);
-                    if next_sp { I::Break } else { I::Other }
+                TokenKind::Punct(b',') => ElementKind::Comma,
+                TokenKind::Punct(b':') => ElementKind::Colon,
+                TokenKind::Punct(b'-') | TokenKind::Dash | TokenKind::Minus => {
+                    ElementKind::Connector
                 }
-                T::P(b'!' | b'?' | b';') => I::Break,
-                T::P(b'(' | b')' | b'*' | b'"' | b'>' | b'[' | b']') | T::Tab => I::Fill,
-                T::Nl { para } => {
+                TokenKind::Punct(b'&') => ElementKind::And,
+                TokenKind::Punct(b'@') => ElementKind::On,
+                TokenKind::Punct(b'.') => {
+                    let next_sp = self.tokens.get(i + 1).is_none_or(|t| t.spaced);
+                    if next_sp {
+                        ElementKind::Break
+                    } else {
+                        ElementKind::Other
+                    }
+                }
+                TokenKind::Punct(b'!' | b'?' | b';') => ElementKind::Break,
+                TokenKind::Punct(b'(' | b')' | b'*' | b'"' | b'>' | b'[' | b']')
+                | TokenKind::Tab => ElementKind::Filler,
+                TokenKind::LineBreak { paragraph: para } => {
                     line_content = false;
-                    if para { I::Para } else { I::Line }
+                    if para {
+                        ElementKind::Para
+                    } else {
+                        ElementKind::Line
+                    }
                 }
-                T::P(_) => I::Other,
+                TokenKind::Punct(_) => ElementKind::Other,
             };
             match el {
-                I::TzHint | I::Times => self.seg_tz_hint = true,
-                I::Break | I::Line | I::Para => {
+                ElementKind::TzHint | ElementKind::Times => self.seg_tz_hint = true,
+                ElementKind::Break | ElementKind::Line | ElementKind::Para => {
                     self.seg_tz_hint = false;
                     self.close_segment(out.get(seg_start..).unwrap_or(&[]));
                     seg_start = out.len();
@@ -490,12 +577,12 @@ impl Matcher<'_> {
                 _ => {}
             }
             // Runs of plain words only matter as one blocker (or one hint of context).
-            if !(matches!(el, I::Other | I::Ctx)
-                && out
-                    .last()
-                    .is_some_and(|l| std::mem::discriminant(&l.i) == std::mem::discriminant(&el)))
+            if !(matches!(el, ElementKind::Other | ElementKind::Context)
+                && out.last().is_some_and(|l| {
+                    std::mem::discriminant(&l.kind) == std::mem::discriminant(&el)
+                }))
             {
-                out.push(El { i: el, pos });
+                out.push(Element { kind: el, pos });
             }
             i += 1;
         }
@@ -505,14 +592,20 @@ impl Matcher<'_> {
 
     /// `UTC+05:30 (IST)`: an ambiguous abbreviation after an offset that is one of its
     /// meanings only repeats it. Returns the token after it.
-    fn settled_after(&self, k: usize, z: Zv) -> Option<usize> {
-        let Zv::Fixed(off) = z else { return None };
-        let paren = self.p(k, b'(');
-        let j = if paren || self.p(k, b'/') { k + 1 } else { k };
-        let Some(T::Word {
-            kw: Kw::AmbZone(a),
+    fn settled_after(&self, k: usize, z: ZoneValue) -> Option<usize> {
+        let ZoneValue::Fixed(off) = z else {
+            return None;
+        };
+        let paren = self.punct(k, b'(');
+        let j = if paren || self.punct(k, b'/') {
+            k + 1
+        } else {
+            k
+        };
+        let Some(TokenKind::Word {
+            keyword: Keyword::AmbiguousZone(a),
             upper: true,
-        }) = self.t(j)
+        }) = self.kind(j)
         else {
             return None;
         };
@@ -520,7 +613,7 @@ impl Matcher<'_> {
         if !meanings.iter().any(|(o, _)| *o == off) {
             return None;
         }
-        Some(if paren && self.p(j + 1, b')') {
+        Some(if paren && self.punct(j + 1, b')') {
             j + 2
         } else {
             j + 1
@@ -528,18 +621,26 @@ impl Matcher<'_> {
     }
 
     /// `9.00` counts as a time next to dates, connectors and time words, not as `1.50 Gbit/s`.
-    fn weak_time_ok(&self, out: &[El], k: usize) -> bool {
+    fn weak_time_ok(&self, out: &[Element], k: usize) -> bool {
         let prev = out
             .iter()
             .rev()
-            .find(|e| !matches!(e.i, I::Fill | I::Colon))
-            .map(|e| e.i);
+            .find(|e| !matches!(e.kind, ElementKind::Filler | ElementKind::Colon))
+            .map(|e| e.kind);
         if matches!(
             prev,
-            Some(I::Date(_) | I::Conn | I::From | I::Between | I::On | I::Start(_) | I::End(_))
+            Some(
+                ElementKind::Date(_)
+                    | ElementKind::Connector
+                    | ElementKind::From
+                    | ElementKind::Between
+                    | ElementKind::On
+                    | ElementKind::Start(_)
+                    | ElementKind::End(_)
+            )
         ) {
             return true;
         }
-        self.is_conn(k) && self.num(k + 1).is_some()
+        self.is_connector(k) && self.num(k + 1).is_some()
     }
 }

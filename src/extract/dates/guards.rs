@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 
 use crate::model::{Problem, ProblemCode, Zone};
 
-use super::elements::{El, I};
-use super::keywords::{KEYWORDS, Kw};
+use super::elements::{Element, ElementKind};
+use super::keywords::{KEYWORDS, Keyword};
 use super::zones::{ABBREVIATIONS, NOT_PLACES, place_zone};
 use super::{DateContext, DateFindings, MAX_NOTES, push_note};
 
@@ -17,7 +17,7 @@ use super::{DateContext, DateFindings, MAX_NOTES, push_note};
 pub(super) fn guard_doubts(
     text: &str,
     ctx: &DateContext,
-    els: &[El],
+    els: &[Element],
     findings: &DateFindings,
 ) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -82,7 +82,7 @@ pub(super) fn words(s: &str) -> Vec<(usize, String)> {
 /// the time from the other end, so a test starting today looks like one weeks ahead. The day
 /// is never borrowed silently: a relative word, a month name or numbers besides the time on
 /// such a line, or a start line without a day next to an end line with one, is a doubt.
-fn label_lines(text: &str, els: &[El], out: &mut Vec<Problem>) {
+fn label_lines(text: &str, els: &[Element], out: &mut Vec<Problem>) {
     struct L {
         start: bool,
         time: bool,
@@ -92,32 +92,35 @@ fn label_lines(text: &str, els: &[El], out: &mut Vec<Problem>) {
     let mut lines: Vec<L> = Vec::new();
     let mut cur: Option<L> = None;
     for el in els {
-        match el.i {
-            I::Start(true) | I::End(true) => {
+        match el.kind {
+            ElementKind::Start(true) | ElementKind::End(true) => {
                 if let Some(l) = cur.take() {
                     lines.push(l);
                 }
                 cur = Some(L {
-                    start: matches!(el.i, I::Start(true)),
+                    start: matches!(el.kind, ElementKind::Start(true)),
                     time: false,
                     day: false,
                     pos: el.pos,
                 });
             }
-            I::Line | I::Para => {
+            ElementKind::Line | ElementKind::Para => {
                 if let Some(l) = cur.take() {
                     lines.push(l);
                 }
             }
             _ => {
                 if let Some(l) = cur.as_mut() {
-                    match el.i {
-                        I::Time(_) => l.time = true,
-                        I::Pt(p) => {
+                    match el.kind {
+                        ElementKind::Time(_) => l.time = true,
+                        ElementKind::Point(p) => {
                             l.time |= p.time.is_some();
                             l.day |= p.has_day();
                         }
-                        I::Date(_) | I::AmbDate | I::BadDate(_) | I::Wd(_) => l.day = true,
+                        ElementKind::Date(_)
+                        | ElementKind::AmbiguousDate
+                        | ElementKind::ImpossibleDate(_)
+                        | ElementKind::Weekday(_) => l.day = true,
                         _ => {}
                     }
                 }
@@ -138,7 +141,7 @@ fn label_lines(text: &str, els: &[El], out: &mut Vec<Problem>) {
         let value = line.split_once(':').map_or(line, |(_, v)| v);
         let unread = words(value).iter().any(|(_, w)| {
             is_relative_word(w)
-                || matches!(KEYWORDS.get(w.as_bytes()), Some(Kw::Month(_)))
+                || matches!(KEYWORDS.get(w.as_bytes()), Some(Keyword::Month(_)))
                 || matches!(w.as_str(), "next" | "nächste" | "nächsten" | "naechste")
         }) || stray_digits(value);
         if unread || (l.start && other_has_day(true)) {
@@ -422,9 +425,9 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
                         .get(1..)
                         .is_some_and(|t| t.trim_start().starts_with(|c: char| c.is_ascii_digit()))
             };
-            let month_after = matches!(KEYWORDS.get(w(k + 2).as_bytes()), Some(Kw::Month(_)))
+            let month_after = matches!(KEYWORDS.get(w(k + 2).as_bytes()), Some(Keyword::Month(_)))
                 || (w(k + 2) == "of"
-                    && matches!(KEYWORDS.get(w(k + 3).as_bytes()), Some(Kw::Month(_))));
+                    && matches!(KEYWORDS.get(w(k + 3).as_bytes()), Some(Keyword::Month(_))));
             let d: u32 = next.get(..digits).and_then(|x| x.parse().ok()).unwrap_or(0);
             if shape && !month_after && (1..=31).contains(&d) {
                 // The next such day from today on.

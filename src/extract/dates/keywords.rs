@@ -6,12 +6,13 @@ use std::sync::LazyLock;
 use super::zones::{ABBREVIATIONS, AMBIGUOUS, PLACES, REGIONS};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kw {
+pub(super) enum Keyword {
     None,
     Month(u32),
     /// Weekday (0 = Monday); `true` for short forms that only count in front of a date.
-    Wday(u32, bool),
-    Ord,
+    Weekday(u32, bool),
+    /// `st`, `nd`, `rd`, `th` after a day.
+    Ordinal,
     Am,
     Pm,
     A,
@@ -41,9 +42,9 @@ pub(super) enum Kw {
     /// Fixed-offset abbreviation: seconds east, whether it only counts in capitals, and
     /// whether it counts on its own (away from a time). Abbreviations that are also words or
     /// initials (`CAT`, `ART`, `PET`) only count right after a time or after `time zone:`.
-    Abbr(i32, bool, bool),
+    Abbreviation(i32, bool, bool),
     /// Abbreviation with more than one meaning: index into [`AMBIGUOUS`].
-    AmbZone(u8),
+    AmbiguousZone(u8),
     /// Abbreviation of a zone with summer time (`ET`, `PT`): index into [`REGIONS`]. Only
     /// right after a time.
     RegionAbbr(u8),
@@ -59,8 +60,10 @@ pub(super) enum Kw {
     European,
     Summer,
     Standard,
-    Ctx,
-    Neg,
+    /// Words that speak of the test (`test`, `window`, `Zeitraum`, `scan`).
+    Context,
+    /// Words after which a date is not one of the test (`contract`, `since`, `received`).
+    Negation,
     TzHint,
     Times,
     For,
@@ -71,8 +74,8 @@ pub(super) enum Kw {
 
 /// Keywords packed into a `u128` (lowercase, up to 16 bytes) in an open-addressing table:
 /// a lookup is one multiply and usually one comparison, cheap enough for every word of a mail.
-pub(super) struct KwTable {
-    slots: Vec<(u128, Kw)>,
+pub(super) struct KeywordTable {
+    slots: Vec<(u128, Keyword)>,
 }
 
 const KW_BITS: u32 = 11;
@@ -100,8 +103,8 @@ fn kw_slot(k: u128) -> usize {
     (h >> (64 - KW_BITS)) as usize % KW_SLOTS
 }
 
-impl KwTable {
-    fn insert(&mut self, w: &'static str, kw: Kw) {
+impl KeywordTable {
+    fn insert(&mut self, w: &'static str, kw: Keyword) {
         let Some(k) = kw_key(w.as_bytes()) else {
             return;
         };
@@ -120,7 +123,7 @@ impl KwTable {
     }
 
     /// `w` must be ASCII letters (any case).
-    pub(super) fn get(&self, w: &[u8]) -> Option<Kw> {
+    pub(super) fn get(&self, w: &[u8]) -> Option<Keyword> {
         let k = kw_key(w)?;
         let mut i = kw_slot(k);
         loop {
@@ -136,9 +139,9 @@ impl KwTable {
     }
 }
 
-pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
-    let mut m = KwTable {
-        slots: vec![(0, Kw::None); KW_SLOTS],
+pub(super) static KEYWORDS: LazyLock<KeywordTable> = LazyLock::new(|| {
+    let mut m = KeywordTable {
+        slots: vec![(0, Keyword::None); KW_SLOTS],
     };
     let months: [(&[&str], u32); 12] = [
         (&["jan", "january", "januar", "jaenner", "janner"], 1),
@@ -156,7 +159,7 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
     ];
     for (names, n) in months {
         for name in names {
-            m.insert(name, Kw::Month(n));
+            m.insert(name, Keyword::Month(n));
         }
     }
     let days: [(&[&str], &[&str], u32); 7] = [
@@ -174,35 +177,35 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
     ];
     for (long, short, n) in days {
         for name in long {
-            m.insert(name, Kw::Wday(n, false));
+            m.insert(name, Keyword::Weekday(n, false));
         }
         for name in short {
-            m.insert(name, Kw::Wday(n, true));
+            m.insert(name, Keyword::Weekday(n, true));
         }
     }
-    let simple: &[(&[&str], Kw)] = &[
-        (&["st", "nd", "rd", "th"], Kw::Ord),
-        (&["am"], Kw::Am),
-        (&["pm"], Kw::Pm),
-        (&["a"], Kw::A),
-        (&["p"], Kw::P),
-        (&["m"], Kw::M),
-        (&["uhr"], Kw::Uhr),
-        (&["h", "hrs", "hr"], Kw::H),
-        (&["o"], Kw::O),
-        (&["clock"], Kw::Clock),
-        (&["noon", "midday", "mittag"], Kw::Noon),
-        (&["midnight", "mitternacht"], Kw::Midnight),
+    let simple: &[(&[&str], Keyword)] = &[
+        (&["st", "nd", "rd", "th"], Keyword::Ordinal),
+        (&["am"], Keyword::Am),
+        (&["pm"], Keyword::Pm),
+        (&["a"], Keyword::A),
+        (&["p"], Keyword::P),
+        (&["m"], Keyword::M),
+        (&["uhr"], Keyword::Uhr),
+        (&["h", "hrs", "hr"], Keyword::H),
+        (&["o"], Keyword::O),
+        (&["clock"], Keyword::Clock),
+        (&["noon", "midday", "mittag"], Keyword::Noon),
+        (&["midnight", "mitternacht"], Keyword::Midnight),
         (
             &[
                 "to", "until", "till", "til", "untill", "through", "thru", "bis",
             ],
-            Kw::To,
+            Keyword::To,
         ),
-        (&["and", "und"], Kw::And),
-        (&["from", "von", "ab"], Kw::From),
-        (&["vom"], Kw::Vom),
-        (&["between", "zwischen"], Kw::Between),
+        (&["and", "und"], Keyword::And),
+        (&["from", "von", "ab"], Keyword::From),
+        (&["vom"], Keyword::Vom),
+        (&["between", "zwischen"], Keyword::Between),
         (
             &[
                 "start",
@@ -225,7 +228,7 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "beginnzeit",
                 "anfang",
             ],
-            Kw::Start,
+            Keyword::Start,
         ),
         (
             &[
@@ -243,11 +246,11 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "testende",
                 "stop",
             ],
-            Kw::End,
+            Keyword::End,
         ),
         (
             &["daily", "each", "jeweils", "taeglich", "everyday"],
-            Kw::Daily,
+            Keyword::Daily,
         ),
         (
             &[
@@ -260,14 +263,14 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "kommender",
                 "coming",
             ],
-            Kw::Next,
+            Keyword::Next,
         ),
-        (&["on", "at", "um"], Kw::On),
-        (&["of"], Kw::Of),
-        (&["the", "dem", "den", "der"], Kw::The),
-        (&["t"], Kw::T),
-        (&["z"], Kw::Z),
-        (&["utc", "gmt"], Kw::Utc),
+        (&["on", "at", "um"], Keyword::On),
+        (&["of"], Keyword::Of),
+        (&["the", "dem", "den", "der"], Keyword::The),
+        (&["t"], Keyword::T),
+        (&["z"], Keyword::Z),
+        (&["utc", "gmt"], Keyword::Utc),
         (
             &[
                 "swiss",
@@ -279,21 +282,21 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "zurcher",
                 "switzerland",
             ],
-            Kw::Swiss,
+            Keyword::Swiss,
         ),
-        (&["local", "lokale", "lokaler"], Kw::Local),
+        (&["local", "lokale", "lokaler"], Keyword::Local),
         (
             &["time", "zeit", "uhrzeit", "ortszeit", "lokalzeit"],
-            Kw::TimeWord,
+            Keyword::TimeWord,
         ),
         (
             &["date", "dates", "datum", "daten", "tag", "day", "days"],
-            Kw::DateWord,
+            Keyword::DateWord,
         ),
-        (&["central"], Kw::Central),
-        (&["european"], Kw::European),
-        (&["summer", "daylight"], Kw::Summer),
-        (&["standard"], Kw::Standard),
+        (&["central"], Keyword::Central),
+        (&["european"], Keyword::European),
+        (&["summer", "daylight"], Keyword::Summer),
+        (&["standard"], Keyword::Standard),
         (
             &[
                 "test",
@@ -371,7 +374,7 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "aktivitaet",
                 "aktivitaeten",
             ],
-            Kw::Ctx,
+            Keyword::Context,
         ),
         (
             &[
@@ -411,11 +414,17 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "expiry",
                 "deadline",
             ],
-            Kw::Neg,
+            Keyword::Negation,
         ),
-        (&["timezone", "zeitzone", "zone", "timezones"], Kw::TzHint),
-        (&["black", "cyber"], Kw::Holiday),
-        (&["times", "zeiten", "zeitangaben", "uhrzeiten"], Kw::Times),
+        (
+            &["timezone", "zeitzone", "zone", "timezones"],
+            Keyword::TzHint,
+        ),
+        (&["black", "cyber"], Keyword::Holiday),
+        (
+            &["times", "zeiten", "zeitangaben", "uhrzeiten"],
+            Keyword::Times,
+        ),
         (
             &[
                 "for",
@@ -438,7 +447,7 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
                 "pro",
                 "last",
             ],
-            Kw::For,
+            Keyword::For,
         ),
     ];
     for (names, kw) in simple {
@@ -447,24 +456,24 @@ pub(super) static KEYWORDS: LazyLock<KwTable> = LazyLock::new(|| {
         }
     }
     for &(name, off, upper, alone) in ABBREVIATIONS {
-        m.insert(name, Kw::Abbr(off, upper, alone));
+        m.insert(name, Keyword::Abbreviation(off, upper, alone));
     }
     for (k, (name, _)) in AMBIGUOUS.iter().enumerate() {
-        m.insert(name, Kw::AmbZone(k as u8));
+        m.insert(name, Keyword::AmbiguousZone(k as u8));
     }
     for (k, (name, _)) in REGIONS.iter().enumerate() {
-        m.insert(name, Kw::RegionAbbr(k as u8));
+        m.insert(name, Keyword::RegionAbbr(k as u8));
     }
     for (k, name) in ["eastern", "central", "mountain", "pacific"]
         .iter()
         .enumerate()
     {
         // `central` keeps its own keyword (`Central European Time`).
-        m.insert(name, Kw::Region(k as u8));
+        m.insert(name, Keyword::Region(k as u8));
     }
     for (k, (_, words)) in PLACES.iter().enumerate() {
         for w in *words {
-            m.insert(w, Kw::Place(k as u8));
+            m.insert(w, Keyword::Place(k as u8));
         }
     }
     m

@@ -66,11 +66,11 @@ use chrono_tz::Tz;
 
 use crate::model::{Problem, ProblemCode, Window, Zone};
 
-use elements::{I, Matcher};
+use elements::{ElementKind, Matcher};
 use guards::guard_doubts;
 use points::build_points;
 use tokens::tokenize;
-use windows::{Interp, header_blocks};
+use windows::{Interpreter, header_blocks};
 pub use zones::ZoneHints;
 
 /// What the date finder needs to know besides the text.
@@ -135,7 +135,7 @@ fn read(text: &str, ctx: &DateContext, hints: ZoneHints) -> (DateFindings, Work)
     let mut m = Matcher::new(&toks, text, ref_date, hints);
     let els = m.elements();
     let items = build_points(&els);
-    let mut interp = Interp::new(ctx, ref_date, &m.bads, header_blocks(text));
+    let mut interp = Interpreter::new(ctx, ref_date, &m.impossibles, header_blocks(text));
     interp.run(&items);
     let steps = interp.steps;
     let (windows, invalid, lone, mut doubts) = interp.finish();
@@ -175,9 +175,9 @@ pub fn subject_doubt(subject: &str, ctx: &DateContext, windows: &[Window]) -> Op
     let day = |t: DateTime<Utc>| t.with_timezone(&ctx.default_tz).date_naive();
     let inside = |d: NaiveDate| windows.iter().any(|w| day(w.start) <= d && d <= day(w.end));
     let outside = els.iter().find_map(|el| {
-        let d = match el.i {
-            I::Date(d) => Some(d.date),
-            I::Pt(p) => p.date.map(|d| d.date),
+        let d = match el.kind {
+            ElementKind::Date(d) => Some(d.date),
+            ElementKind::Point(p) => p.date.map(|d| d.date),
             _ => None,
         }?;
         (!inside(d)).then_some(d)

@@ -1,51 +1,58 @@
 //! Merging adjacent date, time and zone elements into points.
 
-use super::elements::{El, I, Pt};
+use super::elements::{Element, ElementKind, Point};
 
-fn skip(els: &[El], mut k: usize, f: impl Fn(&I) -> bool) -> usize {
-    while els.get(k).is_some_and(|e| f(&e.i)) {
+fn skip(els: &[Element], mut k: usize, f: impl Fn(&ElementKind) -> bool) -> usize {
+    while els.get(k).is_some_and(|e| f(&e.kind)) {
         k += 1;
     }
     k
 }
 
 /// `14-18 Dec, 09:00-17:00`: the time range is daily, not the end of the day range.
-fn keep_time_apart(out: &[El], els: &[El], g: usize) -> bool {
+fn keep_time_apart(out: &[Element], els: &[Element], g: usize) -> bool {
     let mut it = out
         .iter()
         .rev()
-        .filter(|e| !matches!(e.i, I::Fill | I::Colon));
-    let first = it.next().map(|e| e.i);
-    let second = it.next().map(|e| e.i);
-    let joined = matches!(first, Some(I::Conn | I::And | I::Comma))
-        && matches!(second, Some(I::Pt(p)) if p.time.is_none() && p.has_day());
+        .filter(|e| !matches!(e.kind, ElementKind::Filler | ElementKind::Colon));
+    let first = it.next().map(|e| e.kind);
+    let second = it.next().map(|e| e.kind);
+    let joined = matches!(
+        first,
+        Some(ElementKind::Connector | ElementKind::And | ElementKind::Comma)
+    ) && matches!(second, Some(ElementKind::Point(p)) if p.time.is_none() && p.has_day());
     if !joined {
         return false;
     }
-    let h = skip(els, g + 1, |i| matches!(i, I::Fill | I::Zone(_)));
-    matches!(els.get(h).map(|e| e.i), Some(I::Conn))
-        && matches!(els.get(h + 1).map(|e| e.i), Some(I::Time(_) | I::Num(_)))
+    let h = skip(els, g + 1, |i| {
+        matches!(i, ElementKind::Filler | ElementKind::Zone(_))
+    });
+    matches!(els.get(h).map(|e| e.kind), Some(ElementKind::Connector))
+        && matches!(
+            els.get(h + 1).map(|e| e.kind),
+            Some(ElementKind::Time(_) | ElementKind::Num(_))
+        )
 }
 
-pub(super) fn build_points(els: &[El]) -> Vec<El> {
-    let mut out: Vec<El> = Vec::with_capacity(els.len());
+pub(super) fn build_points(els: &[Element]) -> Vec<Element> {
+    let mut out: Vec<Element> = Vec::with_capacity(els.len());
     let mut k = 0;
     while let Some(el) = els.get(k).copied() {
-        let mut pt = Pt {
+        let mut pt = Point {
             pos: el.pos,
-            ..Pt::default()
+            ..Point::default()
         };
-        match el.i {
-            I::Date(d) => pt.date = Some(d),
-            I::AmbDate => pt.amb = true,
-            I::BadDate(b) => {
-                pt.bad = Some(b);
-                pt.bad_day = true;
+        match el.kind {
+            ElementKind::Date(d) => pt.date = Some(d),
+            ElementKind::AmbiguousDate => pt.ambiguous = true,
+            ElementKind::ImpossibleDate(b) => {
+                pt.impossible = Some(b);
+                pt.impossible_day = true;
             }
-            I::Wd(w) => pt.wd = Some(w),
-            I::Time(t) => {
+            ElementKind::Weekday(w) => pt.weekday = Some(w),
+            ElementKind::Time(t) => {
                 pt.time = Some(t);
-                pt.bad = t.bad;
+                pt.impossible = t.impossible;
             }
             _ => {
                 out.push(el);
@@ -57,46 +64,54 @@ pub(super) fn build_points(els: &[El]) -> Vec<El> {
         loop {
             if pt.has_day() && pt.time.is_none() {
                 let g = skip(els, k, |i| {
-                    matches!(i, I::Fill | I::Colon | I::Comma | I::On)
+                    matches!(
+                        i,
+                        ElementKind::Filler
+                            | ElementKind::Colon
+                            | ElementKind::Comma
+                            | ElementKind::On
+                    )
                 });
-                if let Some(I::Time(t)) = els.get(g).map(|e| e.i)
+                if let Some(ElementKind::Time(t)) = els.get(g).map(|e| e.kind)
                     && !keep_time_apart(&out, els, g)
                 {
                     pt.time = Some(t);
-                    pt.bad = pt.bad.or(t.bad);
+                    pt.impossible = pt.impossible.or(t.impossible);
                     k = g + 1;
                     continue;
                 }
             }
             if pt.time.is_some() && pt.zone.is_none() {
-                let g = skip(els, k, |i| matches!(i, I::Fill));
-                if let Some(I::Zone(z)) = els.get(g).map(|e| e.i) {
+                let g = skip(els, k, |i| matches!(i, ElementKind::Filler));
+                if let Some(ElementKind::Zone(z)) = els.get(g).map(|e| e.kind) {
                     pt.zone = Some(z);
                     k = g + 1;
                     continue;
                 }
             }
             if pt.time.is_some() && !pt.has_day() {
-                let g = skip(els, k, |i| matches!(i, I::On | I::Fill));
-                match els.get(g).map(|e| e.i) {
-                    Some(I::Date(d)) => {
+                let g = skip(els, k, |i| {
+                    matches!(i, ElementKind::On | ElementKind::Filler)
+                });
+                match els.get(g).map(|e| e.kind) {
+                    Some(ElementKind::Date(d)) => {
                         pt.date = Some(d);
                         k = g + 1;
                         continue;
                     }
-                    Some(I::AmbDate) => {
-                        pt.amb = true;
+                    Some(ElementKind::AmbiguousDate) => {
+                        pt.ambiguous = true;
                         k = g + 1;
                         continue;
                     }
-                    Some(I::BadDate(b)) => {
-                        pt.bad = pt.bad.or(Some(b));
-                        pt.bad_day = true;
+                    Some(ElementKind::ImpossibleDate(b)) => {
+                        pt.impossible = pt.impossible.or(Some(b));
+                        pt.impossible_day = true;
                         k = g + 1;
                         continue;
                     }
-                    Some(I::Wd(w)) => {
-                        pt.wd = Some(w);
+                    Some(ElementKind::Weekday(w)) => {
+                        pt.weekday = Some(w);
                         k = g + 1;
                         continue;
                     }
@@ -105,8 +120,10 @@ pub(super) fn build_points(els: &[El]) -> Vec<El> {
             }
             if pt.date.is_some() {
                 // `14.12.2026 (Monday)`: the weekday adds nothing.
-                let g = skip(els, k, |i| matches!(i, I::Fill | I::Comma));
-                if let Some(I::Wd(_)) = els.get(g).map(|e| e.i)
+                let g = skip(els, k, |i| {
+                    matches!(i, ElementKind::Filler | ElementKind::Comma)
+                });
+                if let Some(ElementKind::Weekday(_)) = els.get(g).map(|e| e.kind)
                     && g > k
                 {
                     k = g + 1;
@@ -115,8 +132,8 @@ pub(super) fn build_points(els: &[El]) -> Vec<El> {
             }
             break;
         }
-        out.push(El {
-            i: I::Pt(pt),
+        out.push(Element {
+            kind: ElementKind::Point(pt),
             pos: pt.pos,
         });
     }

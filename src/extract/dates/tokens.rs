@@ -1,42 +1,49 @@
 //! Pass 1, the tokenizer: text to numbers, words (classified against the keyword table),
 //! punctuation and hard line breaks; soft-wrapped lines are joined.
 
-use super::keywords::{KEYWORDS, Kw};
+use super::keywords::{KEYWORDS, Keyword};
 
+/// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum T {
+pub(super) enum TokenKind {
+    /// A run of digits: its value (saturating) and how many digits were written.
     Num {
-        v: u32,
-        n: u8,
+        value: u32,
+        digits: u8,
     },
+    /// A word, classified against the keyword table; `upper` when all capitals (only kept
+    /// for zone abbreviations).
     Word {
-        kw: Kw,
+        keyword: Keyword,
         upper: bool,
     },
-    P(u8),
+    /// Any other character: ASCII punctuation as itself, bullets as `*`, other symbols as `~`.
+    Punct(u8),
     /// En or em dash: a range connector.
     Dash,
     /// U+2212 minus sign.
     Minus,
     /// A hard line break; `para` when a blank line follows.
-    Nl {
-        para: bool,
+    LineBreak {
+        paragraph: bool,
     },
     Tab,
 }
 
+/// One token: its kind, where it lies in the text, and whether whitespace precedes it.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Tok {
-    pub(super) t: T,
-    pub(super) s: usize,
-    pub(super) e: usize,
+pub(super) struct Token {
+    pub(super) kind: TokenKind,
+    /// Byte range in the text.
+    pub(super) start: usize,
+    pub(super) end: usize,
     /// Whitespace (or a soft line break) precedes the token.
-    pub(super) sp: bool,
+    pub(super) spaced: bool,
 }
 
 const WORD_BUF: usize = 24;
 
-pub(super) fn tokenize(text: &str) -> Vec<Tok> {
+pub(super) fn tokenize(text: &str) -> Vec<Token> {
     let b = text.as_bytes();
     let mut toks = Vec::with_capacity(b.len() / 3 + 4);
     let mut i = 0usize;
@@ -65,11 +72,11 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
                     && !prev.ends_with(':')
                     && !next_line_is_special(b, j);
                 if !soft {
-                    toks.push(Tok {
-                        t: T::Nl { para: nl >= 2 },
-                        s: i,
-                        e: i + 1,
-                        sp: true,
+                    toks.push(Token {
+                        kind: TokenKind::LineBreak { paragraph: nl >= 2 },
+                        start: i,
+                        end: i + 1,
+                        spaced: true,
                     });
                 }
                 sp = true;
@@ -85,11 +92,11 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
                 }
             }
             b'\t' => {
-                toks.push(Tok {
-                    t: T::Tab,
-                    s: i,
-                    e: i + 1,
-                    sp: true,
+                toks.push(Token {
+                    kind: TokenKind::Tab,
+                    start: i,
+                    end: i + 1,
+                    spaced: true,
                 });
                 line_tab = true;
                 sp = true;
@@ -107,11 +114,14 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
                     n = n.saturating_add(1);
                     i += 1;
                 }
-                toks.push(Tok {
-                    t: T::Num { v, n },
-                    s,
-                    e: i,
-                    sp,
+                toks.push(Token {
+                    kind: TokenKind::Num {
+                        value: v,
+                        digits: n,
+                    },
+                    start: s,
+                    end: i,
+                    spaced: sp,
                 });
                 sp = false;
             }
@@ -125,29 +135,29 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
                     let s = i;
                     let (kw, upper, next) = read_word(text, i);
                     i = next;
-                    toks.push(Tok {
-                        t: T::Word { kw, upper },
-                        s,
-                        e: i,
-                        sp,
+                    toks.push(Token {
+                        kind: TokenKind::Word { keyword: kw, upper },
+                        start: s,
+                        end: i,
+                        spaced: sp,
                     });
                     sp = false;
                 } else {
                     let len = ch.len_utf8().max(1);
                     let t = match ch {
-                        '\u{2013}' | '\u{2014}' => Some(T::Dash),
-                        '\u{2212}' => Some(T::Minus),
-                        '\u{2022}' | '\u{00b7}' => Some(T::P(b'*')),
+                        '\u{2013}' | '\u{2014}' => Some(TokenKind::Dash),
+                        '\u{2212}' => Some(TokenKind::Minus),
+                        '\u{2022}' | '\u{00b7}' => Some(TokenKind::Punct(b'*')),
                         _ if ch.is_whitespace() => None,
-                        _ => Some(T::P(b'~')),
+                        _ => Some(TokenKind::Punct(b'~')),
                     };
                     match t {
                         Some(t) => {
-                            toks.push(Tok {
-                                t,
-                                s: i,
-                                e: i + len,
-                                sp,
+                            toks.push(Token {
+                                kind: t,
+                                start: i,
+                                end: i + len,
+                                spaced: sp,
                             });
                             sp = false;
                         }
@@ -157,11 +167,11 @@ pub(super) fn tokenize(text: &str) -> Vec<Tok> {
                 }
             }
             _ => {
-                toks.push(Tok {
-                    t: T::P(c),
-                    s: i,
-                    e: i + 1,
-                    sp,
+                toks.push(Token {
+                    kind: TokenKind::Punct(c),
+                    start: i,
+                    end: i + 1,
+                    spaced: sp,
                 });
                 sp = false;
                 i += 1;
@@ -192,7 +202,7 @@ fn next_line_is_special(b: &[u8], j: usize) -> bool {
 }
 
 /// Reads a word at `i`; returns its keyword, whether it is all capitals, and the end.
-fn read_word(text: &str, mut i: usize) -> (Kw, bool, usize) {
+fn read_word(text: &str, mut i: usize) -> (Keyword, bool, usize) {
     let b = text.as_bytes();
     // Fast path: a plain ASCII word, by far the most common token.
     let start = i;
@@ -207,12 +217,16 @@ fn read_word(text: &str, mut i: usize) -> (Kw, bool, usize) {
         let kw = match KEYWORDS.get(word) {
             Some(kw) => kw,
             None if word.len() >= 7 => compound_kw(word),
-            None => Kw::None,
+            None => Keyword::None,
         };
         // Capitals only matter for zone abbreviations (`EST` vs `est`, `IST` vs `ist`).
         let upper = matches!(
             kw,
-            Kw::Abbr(..) | Kw::AmbZone(_) | Kw::RegionAbbr(_) | Kw::Place(_) | Kw::Z
+            Keyword::Abbreviation(..)
+                | Keyword::AmbiguousZone(_)
+                | Keyword::RegionAbbr(_)
+                | Keyword::Place(_)
+                | Keyword::Z
         ) && word.iter().all(|c| c.is_ascii_uppercase());
         return (kw, upper, j);
     }
@@ -282,9 +296,9 @@ fn read_word(text: &str, mut i: usize) -> (Kw, bool, usize) {
 }
 
 /// German compounds (`Lasttestzeitraum`, `Wartungsfenster`) still speak of testing.
-fn compound_kw(word: &[u8]) -> Kw {
+fn compound_kw(word: &[u8]) -> Keyword {
     if word.len() < 7 {
-        return Kw::None;
+        return Keyword::None;
     }
     for (k, &c) in word.iter().enumerate() {
         let rest = word.get(k..).unwrap_or(&[]);
@@ -299,8 +313,8 @@ fn compound_kw(word: &[u8]) -> Kw {
             _ => false,
         };
         if hit {
-            return Kw::Ctx;
+            return Keyword::Context;
         }
     }
-    Kw::None
+    Keyword::None
 }

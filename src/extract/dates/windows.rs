@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 
 use crate::model::{Problem, ProblemCode, Window, Zone};
 
-use super::elements::{Bad, El, I, Pt, TimeV, Zv};
+use super::elements::{Element, ElementKind, Impossible, Meridiem, Point, TimeOfDay, ZoneValue};
 use super::{DateContext, MAX_NOTES, MAX_WINDOWS, activity_before};
 
 #[derive(Clone, Copy, Debug)]
@@ -22,16 +22,16 @@ struct Carry {
 
 #[derive(Default)]
 pub(super) struct Pending {
-    start: Option<Pt>,
-    end: Option<Pt>,
+    start: Option<Point>,
+    end: Option<Point>,
     carry: Option<NaiveDate>,
-    seg_zone: Option<Zv>,
+    seg_zone: Option<ZoneValue>,
 }
 
-pub(super) struct Interp<'a> {
+pub(super) struct Interpreter<'a> {
     ctx: &'a DateContext,
     ref_date: NaiveDate,
-    global: Option<Zv>,
+    global: Option<ZoneValue>,
     /// Windows by text position; `true` for a lone day opened by `from`/`starting` with no
     /// end (`passive scanning from 1 Feb`).
     out: Vec<(usize, Option<Window>, bool)>,
@@ -39,7 +39,7 @@ pub(super) struct Interp<'a> {
     distinct: std::collections::HashSet<Window>,
     overflow: bool,
     /// Impossible dates and times found by the matcher.
-    bads: &'a [Bad],
+    impossibles: &'a [Impossible],
     /// Windows that cannot be taken as written, for people.
     invalid: Vec<String>,
     /// See [`DateFindings::lone`].
@@ -55,23 +55,23 @@ pub(super) struct Interp<'a> {
     headers: Vec<(usize, usize)>,
 }
 
-impl<'a> Interp<'a> {
-    /// An interpreter for one text: `bads` are the impossible dates and times the matcher
+impl<'a> Interpreter<'a> {
+    /// An interpreter for one text: `impossibles` are the impossible dates and times the matcher
     /// found, `headers` the byte ranges of quoted mail headers.
     pub(super) fn new(
         ctx: &'a DateContext,
         ref_date: NaiveDate,
-        bads: &'a [Bad],
+        impossibles: &'a [Impossible],
         headers: Vec<(usize, usize)>,
     ) -> Self {
-        Interp {
+        Interpreter {
             ctx,
             ref_date,
             global: None,
             out: Vec::new(),
             distinct: std::collections::HashSet::new(),
             overflow: false,
-            bads,
+            impossibles,
             invalid: Vec::new(),
             lone: Vec::new(),
             steps: 0,
@@ -85,37 +85,40 @@ impl<'a> Interp<'a> {
     }
 }
 
-fn is_ep(i: &I) -> bool {
-    matches!(i, I::Pt(_) | I::Num(_))
+fn is_ep(i: &ElementKind) -> bool {
+    matches!(i, ElementKind::Point(_) | ElementKind::Num(_))
 }
 
 /// A bare number next to a time becomes a time: `von 9 bis 17 Uhr`, `9 to 5pm`, `1-3pm`.
-fn num_time(v: u32, partner: &TimeV) -> Option<TimeV> {
+fn num_time(v: u32, partner: &TimeOfDay) -> Option<TimeOfDay> {
     if v > 24 {
         return None;
     }
-    let mut t = TimeV::hm(v, 0);
-    if partner.mer == 2 && v < 12 && v + 12 <= partner.h {
-        t.h = v + 12;
+    let mut t = TimeOfDay::new(v, 0);
+    if partner.meridiem == Some(Meridiem::Pm) && v < 12 && v + 12 <= partner.hour {
+        t.hour = v + 12;
     }
     Some(t)
 }
 
-impl Interp<'_> {
-    pub(super) fn run(&mut self, items: &[El]) {
+impl Interpreter<'_> {
+    pub(super) fn run(&mut self, items: &[Element]) {
         self.global = find_global_zone(items);
         let mut start = 0;
         let mut sum = Summary::default();
         for (k, el) in items.iter().enumerate() {
-            if matches!(el.i, I::Break | I::Line | I::Para) {
+            if matches!(
+                el.kind,
+                ElementKind::Break | ElementKind::Line | ElementKind::Para
+            ) {
                 self.segment(items.get(start..k).unwrap_or(&[]), &sum);
                 sum = Summary::default();
                 start = k + 1;
-                if matches!(el.i, I::Line | I::Para) {
+                if matches!(el.kind, ElementKind::Line | ElementKind::Para) {
                     self.line_no += 1;
                 }
             } else {
-                sum.add(&el.i);
+                sum.add(&el.kind);
             }
         }
         self.segment(items.get(start..).unwrap_or(&[]), &sum);
@@ -204,9 +207,9 @@ impl Interp<'_> {
 
     /// If `p` holds an impossible date or time, records it (as the `role` of a window) and
     /// says so: no window is built from it.
-    fn reject_bad(&mut self, p: &Pt, role: &str) -> bool {
-        let Some(b) = p.bad else { return false };
-        if let Some(bad) = self.bads.get(b as usize) {
+    fn reject_impossible(&mut self, p: &Point, role: &str) -> bool {
+        let Some(b) = p.impossible else { return false };
+        if let Some(bad) = self.impossibles.get(b as usize) {
             let (w, why) = (&bad.written, &bad.why);
             let msg = match (bad.time, role.is_empty()) {
                 (true, true) => format!("The time \"{w}\" is not a time of day: {why}."),
@@ -220,7 +223,7 @@ impl Interp<'_> {
     }
 
     /// Records a time without its partner as an invalid window, with its instant.
-    fn lone_time(&mut self, d: NaiveDate, t: Option<TimeV>, z: Option<Zv>, msg: String) {
+    fn lone_time(&mut self, d: NaiveDate, t: Option<TimeOfDay>, z: Option<ZoneValue>, msg: String) {
         if let Some(when) = self.instant(d, t, false, z)
             && self.lone.len() < MAX_NOTES
         {
@@ -230,16 +233,16 @@ impl Interp<'_> {
     }
 
     /// `2027-01-14 09:00 CET`, for messages.
-    fn describe(&self, d: NaiveDate, t: Option<TimeV>, z: Option<Zv>) -> String {
+    fn describe(&self, d: NaiveDate, t: Option<TimeOfDay>, z: Option<ZoneValue>) -> String {
         let zone = match z {
-            Some(Zv::Fixed(off)) => FixedOffset::east_opt(off).map(Zone::Fixed),
-            Some(Zv::Named(tz)) => Some(Zone::Named(tz)),
+            Some(ZoneValue::Fixed(off)) => FixedOffset::east_opt(off).map(Zone::Fixed),
+            Some(ZoneValue::Named(tz)) => Some(Zone::Named(tz)),
             _ => Some(Zone::Named(self.ctx.default_tz)),
         };
         match (zone, self.instant(d, t, false, z)) {
             (Some(zone), Some(at)) => zone.format(at),
             _ => {
-                let (h, m) = t.map_or((0, 0), |t| (t.h, t.m));
+                let (h, m) = t.map_or((0, 0), |t| (t.hour, t.minute));
                 format!("{d} {h:02}:{m:02}")
             }
         }
@@ -273,73 +276,80 @@ impl Interp<'_> {
         self.ref_date + Duration::days(i64::from(diff))
     }
 
-    fn pt_date(&self, p: &Pt) -> Option<NaiveDate> {
+    fn pt_date(&self, p: &Point) -> Option<NaiveDate> {
         p.date
             .map(|d| d.date)
-            .or(p.wd.map(|w| self.next_weekday(w)))
+            .or(p.weekday.map(|w| self.next_weekday(w)))
     }
 
-    fn zone_of(&self, own: Option<Zv>, partner: Option<Zv>, seg: Option<Zv>) -> Option<Zv> {
+    fn zone_of(
+        &self,
+        own: Option<ZoneValue>,
+        partner: Option<ZoneValue>,
+        seg: Option<ZoneValue>,
+    ) -> Option<ZoneValue> {
         own.or(partner).or(seg).or(self.global)
     }
 
     fn instant(
         &self,
         d: NaiveDate,
-        t: Option<TimeV>,
+        t: Option<TimeOfDay>,
         end: bool,
-        z: Option<Zv>,
+        z: Option<ZoneValue>,
     ) -> Option<DateTime<Utc>> {
         let (date, h, m, s) = match t {
             None if end => (d.succ_opt()?, 0, 0, 0),
             None => (d, 0, 0, 0),
-            Some(t) if t.h == 24 || (t.midnight && end) => (d.succ_opt()?, 0, 0, 0),
-            Some(t) => (d, t.h, t.m, t.s),
+            Some(t) if t.hour == 24 || (t.midnight && end) => (d.succ_opt()?, 0, 0, 0),
+            Some(t) => (d, t.hour, t.minute, t.second),
         };
         let ndt = date.and_hms_opt(h, m, s)?;
         match z {
-            Some(Zv::Fixed(off)) => FixedOffset::east_opt(off)?
+            Some(ZoneValue::Fixed(off)) => FixedOffset::east_opt(off)?
                 .from_local_datetime(&ndt)
                 .single()
                 .map(|t| t.with_timezone(&Utc)),
-            Some(Zv::Named(tz)) => local_to_utc(tz, ndt),
-            Some(Zv::Amb(_) | Zv::Unknown) | None => local_to_utc(self.ctx.default_tz, ndt),
+            Some(ZoneValue::Named(tz)) => local_to_utc(tz, ndt),
+            Some(ZoneValue::Ambiguous(_) | ZoneValue::Unknown) | None => {
+                local_to_utc(self.ctx.default_tz, ndt)
+            }
         }
     }
 
     fn mk_range(
         &mut self,
-        x: &Pt,
-        y: &Pt,
-        seg_zone: Option<Zv>,
+        x: &Point,
+        y: &Point,
+        seg_zone: Option<ZoneValue>,
         src: Option<NaiveDate>,
     ) -> Option<Window> {
-        if x.amb || y.amb {
+        if x.ambiguous || y.ambiguous {
             return None;
         }
         // Both ends are looked at, so each impossible one is reported.
-        let bad_x = self.reject_bad(x, "start");
-        let bad_y = self.reject_bad(y, "end");
+        let bad_x = self.reject_impossible(x, "start");
+        let bad_y = self.reject_impossible(y, "end");
         if bad_x || bad_y {
             return None;
         }
         let mut dx = self.pt_date(x);
         let mut dy = self.pt_date(y);
         if let (Some(a), Some(b)) = (x.date, y.date) {
-            if !a.yx && b.yx {
-                let mut d = NaiveDate::from_ymd_opt(b.date.year(), a.m, a.d);
+            if !a.year_written && b.year_written {
+                let mut d = NaiveDate::from_ymd_opt(b.date.year(), a.month, a.day);
                 if d.is_some_and(|d| d > b.date) {
-                    d = NaiveDate::from_ymd_opt(b.date.year() - 1, a.m, a.d);
+                    d = NaiveDate::from_ymd_opt(b.date.year() - 1, a.month, a.day);
                 }
                 dx = d.or(dx);
-            } else if a.yx && !b.yx {
-                let mut d = NaiveDate::from_ymd_opt(a.date.year(), b.m, b.d);
+            } else if a.year_written && !b.year_written {
+                let mut d = NaiveDate::from_ymd_opt(a.date.year(), b.month, b.day);
                 if d.is_some_and(|d| d < a.date) {
-                    d = NaiveDate::from_ymd_opt(a.date.year() + 1, b.m, b.d);
+                    d = NaiveDate::from_ymd_opt(a.date.year() + 1, b.month, b.day);
                 }
                 dy = d.or(dy);
-            } else if !a.yx && !b.yx && b.date < a.date {
-                dy = NaiveDate::from_ymd_opt(b.date.year() + 1, b.m, b.d).or(dy);
+            } else if !a.year_written && !b.year_written && b.date < a.date {
+                dy = NaiveDate::from_ymd_opt(b.date.year() + 1, b.month, b.day).or(dy);
             }
         }
         let dx_own = dx.is_some();
@@ -357,7 +367,7 @@ impl Interp<'_> {
         let zx = self.zone_of(x.zone, y.zone, seg_zone);
         let zy = self.zone_of(y.zone, x.zone, seg_zone);
         // A zone we could not read gives no window (the matcher raised a doubt).
-        if zx == Some(Zv::Unknown) || zy == Some(Zv::Unknown) {
+        if zx == Some(ZoneValue::Unknown) || zy == Some(ZoneValue::Unknown) {
             return None;
         }
         // `on 14.01. until 17:00`: a day, then only an end time; when it starts is not said.
@@ -382,16 +392,16 @@ impl Interp<'_> {
     /// window but an invalid one.
     fn mk_lone(
         &mut self,
-        p: &Pt,
+        p: &Point,
         end_role: bool,
         date: NaiveDate,
-        seg_zone: Option<Zv>,
+        seg_zone: Option<ZoneValue>,
     ) -> Option<Window> {
-        if self.reject_bad(p, "") {
+        if self.reject_impossible(p, "") {
             return None;
         }
         let z = self.zone_of(p.zone, None, seg_zone);
-        if z == Some(Zv::Unknown) {
+        if z == Some(ZoneValue::Unknown) {
             return None;
         }
         if let Some(t) = p.time {
@@ -414,21 +424,21 @@ impl Interp<'_> {
         &mut self,
         pos: usize,
         days: (NaiveDate, NaiveDate),
-        x: &Pt,
-        y: &Pt,
-        seg_zone: Option<Zv>,
+        x: &Point,
+        y: &Point,
+        seg_zone: Option<ZoneValue>,
     ) {
         let (first, last) = days;
         let n = (last - first).num_days();
         if !(0..=31).contains(&n) {
-            let a = Pt {
+            let a = Point {
                 date: None,
-                wd: None,
+                weekday: None,
                 ..*x
             };
-            let b = Pt {
+            let b = Point {
                 date: None,
-                wd: None,
+                weekday: None,
                 ..*y
             };
             let w = self
@@ -442,14 +452,14 @@ impl Interp<'_> {
         }
         let mut d = first;
         while d <= last && !self.overflow {
-            let a = Pt {
+            let a = Point {
                 date: None,
-                wd: None,
+                weekday: None,
                 ..*x
             };
-            let b = Pt {
+            let b = Point {
                 date: None,
-                wd: None,
+                weekday: None,
                 ..*y
             };
             let w = self.mk_range(&a, &b, seg_zone, Some(d));
@@ -461,7 +471,7 @@ impl Interp<'_> {
         }
     }
 
-    fn segment(&mut self, seg: &[El], sum: &Summary) {
+    fn segment(&mut self, seg: &[Element], sum: &Summary) {
         // The `Date:` of a forwarded message is when it was sent, not a test window.
         if let Some(first) = seg.first()
             && self
@@ -473,16 +483,21 @@ impl Interp<'_> {
         }
         // Each linear pass below visits the segment a bounded number of times.
         self.steps += seg.len();
-        let (npts, has_ctx, label, seg_zone) = (sum.npts, sum.has_ctx, sum.label, sum.zone);
+        let (npts, has_ctx, label, seg_zone) = (sum.points, sum.has_ctx, sum.label, sum.zone);
         if npts == 0 {
             self.after_segment(seg, sum);
             return;
         }
         let ctx_ok = has_ctx || self.heading_ctx || label.is_some();
         let sig: Vec<usize> = (0..seg.len())
-            .filter(|&k| !matches!(seg.get(k).map(|e| e.i), Some(I::Fill | I::Colon)))
+            .filter(|&k| {
+                !matches!(
+                    seg.get(k).map(|e| e.kind),
+                    Some(ElementKind::Filler | ElementKind::Colon)
+                )
+            })
             .collect();
-        let at = |p: usize| sig.get(p).and_then(|&k| seg.get(k)).map(|e| e.i);
+        let at = |p: usize| sig.get(p).and_then(|&k| seg.get(k)).map(|e| e.kind);
         let mut used = vec![false; seg.len()];
         let mut ranges: Vec<(usize, usize)> = Vec::new();
         let mut p = 0;
@@ -490,9 +505,9 @@ impl Interp<'_> {
             let (Some(cur), Some(&k)) = (at(p), sig.get(p)) else {
                 break;
             };
-            if matches!(cur, I::Between)
+            if matches!(cur, ElementKind::Between)
                 && at(p + 1).as_ref().is_some_and(is_ep)
-                && matches!(at(p + 2), Some(I::And))
+                && matches!(at(p + 2), Some(ElementKind::And))
                 && at(p + 3).as_ref().is_some_and(is_ep)
                 && let (Some(&a), Some(&b)) = (sig.get(p + 1), sig.get(p + 3))
             {
@@ -503,10 +518,10 @@ impl Interp<'_> {
                 continue;
             }
             if is_ep(&cur)
-                && matches!(at(p + 1), Some(I::Conn))
+                && matches!(at(p + 1), Some(ElementKind::Connector))
                 && let Some(y) = at(p + 2)
                 && is_ep(&y)
-                && !(matches!(cur, I::Num(_)) && matches!(y, I::Num(_)))
+                && !(matches!(cur, ElementKind::Num(_)) && matches!(y, ElementKind::Num(_)))
                 && let Some(&b) = sig.get(p + 2)
             {
                 ranges.push((k, b));
@@ -521,16 +536,23 @@ impl Interp<'_> {
         let mut st: Option<usize> = None;
         for p in 0..sig.len() {
             let role = match at(p) {
-                Some(I::Start(_)) => false,
-                Some(I::End(_)) => true,
+                Some(ElementKind::Start(_)) => false,
+                Some(ElementKind::End(_)) => true,
                 _ => continue,
             };
             let mut q = p + 1;
-            while matches!(at(q), Some(I::On | I::From | I::Ctx | I::Other)) && q < p + 4 {
+            while matches!(
+                at(q),
+                Some(
+                    ElementKind::On | ElementKind::From | ElementKind::Context | ElementKind::Other
+                )
+            ) && q < p + 4
+            {
                 q += 1;
             }
             let Some(&k) = sig.get(q) else { continue };
-            if !matches!(at(q), Some(I::Pt(_))) || used.get(k).copied().unwrap_or(true) {
+            if !matches!(at(q), Some(ElementKind::Point(_))) || used.get(k).copied().unwrap_or(true)
+            {
                 continue;
             }
             if !role {
@@ -544,7 +566,7 @@ impl Interp<'_> {
         // Table row under a `Date | Start | End` header.
         if self.table_header && ranges.is_empty() {
             let pts: Vec<usize> = (0..seg.len())
-                .filter(|&k| matches!(seg.get(k).map(|e| e.i), Some(I::Pt(_))))
+                .filter(|&k| matches!(seg.get(k).map(|e| e.kind), Some(ElementKind::Point(_))))
                 .collect();
             if let [a, b] = pts[..] {
                 ranges.push((a, b));
@@ -552,8 +574,8 @@ impl Interp<'_> {
                 used[b] = true;
             }
         }
-        let pt_at = |k: usize| match seg.get(k).map(|e| e.i) {
-            Some(I::Pt(p)) => Some(p),
+        let pt_at = |k: usize| match seg.get(k).map(|e| e.kind) {
+            Some(ElementKind::Point(p)) => Some(p),
             _ => None,
         };
         // What lies before each element, computed once so that no point rescans the
@@ -565,11 +587,11 @@ impl Interp<'_> {
             for e in seg {
                 neg_at.push(neg);
                 role_at.push(role);
-                match e.i {
-                    I::Comma => neg = false,
-                    I::Neg => neg = true,
-                    I::End(_) | I::Conn => role = Some(true),
-                    I::Start(_) | I::From => role = Some(false),
+                match e.kind {
+                    ElementKind::Comma => neg = false,
+                    ElementKind::Negation => neg = true,
+                    ElementKind::End(_) | ElementKind::Connector => role = Some(true),
+                    ElementKind::Start(_) | ElementKind::From => role = Some(false),
                     _ => {}
                 }
             }
@@ -579,8 +601,10 @@ impl Interp<'_> {
         let neg_before = |k: usize| neg_at.get(k).copied().unwrap_or(false);
         let real_dates = seg
             .iter()
-            .any(|e| matches!(e.i, I::Pt(p) if p.date.is_some() || p.amb || p.bad_day));
-        let poison = seg.iter().any(|e| matches!(e.i, I::Pt(p) if p.amb));
+            .any(|e| matches!(e.kind, ElementKind::Point(p) if p.date.is_some() || p.ambiguous || p.impossible_day));
+        let poison = seg
+            .iter()
+            .any(|e| matches!(e.kind, ElementKind::Point(p) if p.ambiguous));
         // Label lines without a range of their own feed the start/end pair.
         if let Some(end_role) = label
             && ranges.is_empty()
@@ -590,8 +614,8 @@ impl Interp<'_> {
                 && !neg_before(k)
             {
                 pt.zone = pt.zone.or(seg_zone);
-                if pt.wd.is_some() && real_dates && pt.date.is_none() {
-                    pt.wd = None;
+                if pt.weekday.is_some() && real_dates && pt.date.is_none() {
+                    pt.weekday = None;
                 }
                 self.feed(end_role, pt, seg_zone);
                 if pt.time.is_none()
@@ -602,51 +626,56 @@ impl Interp<'_> {
                         out_idx: None,
                         line: self.line_no,
                     });
-                } else if pt.bad_day {
+                } else if pt.impossible_day {
                     self.carry = None;
                 }
             }
             self.after_segment(seg, sum);
             return;
         }
-        let mut time_ranges: Vec<(usize, Pt, Pt)> = Vec::new();
-        let mut day_spans: Vec<(usize, Pt, Pt, bool)> = Vec::new();
+        let mut time_ranges: Vec<(usize, Point, Point)> = Vec::new();
+        let mut day_spans: Vec<(usize, Point, Point, bool)> = Vec::new();
         let mut last_date: Option<NaiveDate> = None;
         for &(a, b) in &ranges {
             if self.overflow {
                 break;
             }
-            let (ea, eb) = (seg.get(a).map(|e| e.i), seg.get(b).map(|e| e.i));
+            let (ea, eb) = (seg.get(a).map(|e| e.kind), seg.get(b).map(|e| e.kind));
             let (x, y) = match (ea, eb) {
-                (Some(I::Pt(x)), Some(I::Pt(y))) => (x, y),
-                (Some(I::Num(v)), Some(I::Pt(y))) => match y.time.and_then(|t| num_time(v, &t)) {
-                    Some(t) => (
-                        Pt {
-                            time: Some(t),
-                            pos: seg.get(a).map_or(0, |e| e.pos),
-                            ..Pt::default()
-                        },
-                        y,
-                    ),
-                    None => continue,
-                },
-                (Some(I::Pt(x)), Some(I::Num(v))) => match x.time.and_then(|t| num_time(v, &t)) {
-                    Some(t) => (
-                        x,
-                        Pt {
-                            time: Some(t),
-                            pos: seg.get(b).map_or(0, |e| e.pos),
-                            ..Pt::default()
-                        },
-                    ),
-                    None => continue,
-                },
+                (Some(ElementKind::Point(x)), Some(ElementKind::Point(y))) => (x, y),
+                (Some(ElementKind::Num(v)), Some(ElementKind::Point(y))) => {
+                    match y.time.and_then(|t| num_time(v, &t)) {
+                        Some(t) => (
+                            Point {
+                                time: Some(t),
+                                pos: seg.get(a).map_or(0, |e| e.pos),
+                                ..Point::default()
+                            },
+                            y,
+                        ),
+                        None => continue,
+                    }
+                }
+                (Some(ElementKind::Point(x)), Some(ElementKind::Num(v))) => {
+                    match x.time.and_then(|t| num_time(v, &t)) {
+                        Some(t) => (
+                            x,
+                            Point {
+                                time: Some(t),
+                                pos: seg.get(b).map_or(0, |e| e.pos),
+                                ..Point::default()
+                            },
+                        ),
+                        None => continue,
+                    }
+                }
                 _ => continue,
             };
-            if x.amb || y.amb || neg_before(a) {
+            if x.ambiguous || y.ambiguous || neg_before(a) {
                 continue;
             }
-            let weekday_only = |p: &Pt| p.wd.is_some() && p.date.is_none() && !p.bad_day;
+            let weekday_only =
+                |p: &Point| p.weekday.is_some() && p.date.is_none() && !p.impossible_day;
             if (weekday_only(&x) || weekday_only(&y)) && real_dates {
                 continue;
             }
@@ -663,10 +692,12 @@ impl Interp<'_> {
                 self.emit(x.pos, w);
             }
         }
-        let mut free: Vec<(usize, Pt)> = (0..seg.len())
+        let mut free: Vec<(usize, Point)> = (0..seg.len())
             .filter(|&k| !used.get(k).copied().unwrap_or(true))
             .filter_map(|k| pt_at(k).map(|p| (k, p)))
-            .filter(|(_, p)| !(p.amb || (p.wd.is_some() && p.date.is_none() && real_dates)))
+            .filter(|(_, p)| {
+                !(p.ambiguous || (p.weekday.is_some() && p.date.is_none() && real_dates))
+            })
             .collect();
         let mut consumed = vec![false; free.len()];
         // Free days without a time, in order (the same for every time range).
@@ -719,7 +750,7 @@ impl Interp<'_> {
                         self.emit(p.pos, w);
                     } else {
                         // An impossible day in the list.
-                        self.reject_bad(&p, "");
+                        self.reject_impossible(&p, "");
                     }
                     if let Some(c) = consumed.get_mut(f) {
                         *c = true;
@@ -730,7 +761,7 @@ impl Interp<'_> {
             if let Some(&f) = day_idx.first()
                 && let Some((_, p)) = free.get(f).copied()
             {
-                if self.reject_bad(&p, "") {
+                if self.reject_impossible(&p, "") {
                     if let Some(c) = consumed.get_mut(f) {
                         *c = true;
                     }
@@ -799,7 +830,7 @@ impl Interp<'_> {
                         *c = true;
                     }
                     match free.get(g).map(|(_, q)| *q) {
-                        Some(q) if self.reject_bad(&q, "") => continue,
+                        Some(q) if self.reject_impossible(&q, "") => continue,
                         Some(q) => self.pt_date(&q),
                         None => None,
                     }
@@ -810,9 +841,9 @@ impl Interp<'_> {
             if let Some(d) = date {
                 let w = self.mk_lone(&p, end_role, d, seg_zone);
                 self.emit(p.pos, w);
-            } else if p.bad.is_some() && !real_dates {
+            } else if p.impossible.is_some() && !real_dates {
                 // An impossible time with no day to go with is still reported.
-                self.reject_bad(&p, "");
+                self.reject_impossible(&p, "");
             }
         }
         // Lone days and lone day-with-time points.
@@ -827,9 +858,9 @@ impl Interp<'_> {
                 continue;
             }
             let ok = ctx_ok && !neg_before(k);
-            if p.bad_day {
+            if p.impossible_day {
                 if ok {
-                    self.reject_bad(&p, "");
+                    self.reject_impossible(&p, "");
                 }
                 // Times on later lines must not take an older date instead.
                 self.carry = None;
@@ -858,20 +889,20 @@ impl Interp<'_> {
 
     fn span_days(
         &mut self,
-        a: &Pt,
-        b: &Pt,
-        seg_zone: Option<Zv>,
+        a: &Point,
+        b: &Point,
+        seg_zone: Option<ZoneValue>,
     ) -> Option<(NaiveDate, NaiveDate)> {
         // Reuse the year logic of ranges on two all-day points.
         let w = self.mk_range(
-            &Pt {
+            &Point {
                 time: None,
-                zone: Some(Zv::Fixed(0)),
+                zone: Some(ZoneValue::Fixed(0)),
                 ..*a
             },
-            &Pt {
+            &Point {
                 time: None,
-                zone: Some(Zv::Fixed(0)),
+                zone: Some(ZoneValue::Fixed(0)),
                 ..*b
             },
             seg_zone,
@@ -882,15 +913,15 @@ impl Interp<'_> {
         Some((first, last))
     }
 
-    fn after_segment(&mut self, seg: &[El], sum: &Summary) {
-        if sum.npts == 0 && !seg.is_empty() {
+    fn after_segment(&mut self, seg: &[Element], sum: &Summary) {
+        if sum.points == 0 && !seg.is_empty() {
             self.heading_ctx = sum.has_ctx && sum.ends_colon;
             self.table_header = sum.starts && sum.ends && sum.fills >= 1;
         }
     }
 
-    fn feed(&mut self, end_role: bool, pt: Pt, seg_zone: Option<Zv>) {
-        let conflict = |s: &Option<Pt>| {
+    fn feed(&mut self, end_role: bool, pt: Point, seg_zone: Option<ZoneValue>) {
+        let conflict = |s: &Option<Point>| {
             s.is_some_and(|s| {
                 (s.has_day() && pt.has_day()) || (s.time.is_some() && pt.time.is_some())
             })
@@ -915,12 +946,12 @@ impl Interp<'_> {
         match slot {
             None => *slot = Some(pt),
             Some(s) => {
-                if s.date.is_none() && !s.amb {
+                if s.date.is_none() && !s.ambiguous {
                     s.date = pt.date;
-                    s.amb = pt.amb;
+                    s.ambiguous = pt.ambiguous;
                 }
-                if s.wd.is_none() {
-                    s.wd = pt.wd;
+                if s.weekday.is_none() {
+                    s.weekday = pt.weekday;
                 }
                 if s.time.is_none() {
                     s.time = pt.time;
@@ -952,7 +983,8 @@ impl Interp<'_> {
             }
             (Some(p), None) | (None, Some(p)) => {
                 let end_role = pend.start.is_none();
-                if p.amb || self.reject_bad(&p, if end_role { "end" } else { "start" }) {
+                if p.ambiguous || self.reject_impossible(&p, if end_role { "end" } else { "start" })
+                {
                     return;
                 }
                 let d = match self.pt_date(&p) {
@@ -976,11 +1008,11 @@ impl Interp<'_> {
 /// What a segment holds, gathered while it is scanned for its end.
 #[derive(Default)]
 struct Summary {
-    npts: usize,
+    points: usize,
     has_ctx: bool,
     /// `Some(false)` for a start label, `Some(true)` for an end label.
     label: Option<bool>,
-    zone: Option<Zv>,
+    zone: Option<ZoneValue>,
     ends_colon: bool,
     starts: bool,
     ends: bool,
@@ -988,35 +1020,38 @@ struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, i: &I) {
+    fn add(&mut self, i: &ElementKind) {
         match i {
-            I::Pt(p) => {
-                self.npts += 1;
+            ElementKind::Point(p) => {
+                self.points += 1;
                 self.zone = self.zone.or(p.zone);
             }
-            I::Zone(z) => self.zone = self.zone.or(Some(*z)),
-            I::Ctx | I::Daily | I::Between | I::Times => self.has_ctx = true,
-            I::Start(l) => {
+            ElementKind::Zone(z) => self.zone = self.zone.or(Some(*z)),
+            ElementKind::Context
+            | ElementKind::Daily
+            | ElementKind::Between
+            | ElementKind::Times => self.has_ctx = true,
+            ElementKind::Start(l) => {
                 self.has_ctx = true;
                 self.starts = true;
                 if *l && self.label.is_none() {
                     self.label = Some(false);
                 }
             }
-            I::End(l) => {
+            ElementKind::End(l) => {
                 self.has_ctx = true;
                 self.ends = true;
                 if *l && self.label.is_none() {
                     self.label = Some(true);
                 }
             }
-            I::From => self.starts = true,
-            I::Conn => self.ends = true,
-            I::Fill => self.fills += 1,
+            ElementKind::From => self.starts = true,
+            ElementKind::Connector => self.ends = true,
+            ElementKind::Filler => self.fills += 1,
             _ => {}
         }
-        if !matches!(i, I::Fill) {
-            self.ends_colon = matches!(i, I::Colon);
+        if !matches!(i, ElementKind::Filler) {
+            self.ends_colon = matches!(i, ElementKind::Colon);
         }
     }
 }
@@ -1067,19 +1102,19 @@ pub(super) fn header_blocks(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-fn find_global_zone(items: &[El]) -> Option<Zv> {
+fn find_global_zone(items: &[Element]) -> Option<ZoneValue> {
     let mut hint = false;
-    let mut zone: Option<Zv> = None;
+    let mut zone: Option<ZoneValue> = None;
     let mut pts = false;
     for el in items {
-        match el.i {
-            I::TzHint | I::Times => hint = true,
-            I::Zone(z) => zone = zone.or(Some(z)),
-            I::Pt(p) => {
+        match el.kind {
+            ElementKind::TzHint | ElementKind::Times => hint = true,
+            ElementKind::Zone(z) => zone = zone.or(Some(z)),
+            ElementKind::Point(p) => {
                 pts = true;
                 zone = zone.or(p.zone);
             }
-            I::Break | I::Line | I::Para => {
+            ElementKind::Break | ElementKind::Line | ElementKind::Para => {
                 if hint
                     && !pts
                     && let Some(z) = zone

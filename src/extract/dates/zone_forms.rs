@@ -3,29 +3,29 @@
 
 use chrono_tz::Tz;
 
-use super::elements::{Matcher, Zv};
-use super::keywords::Kw;
-use super::tokens::T;
+use super::elements::{Matcher, ZoneValue};
+use super::keywords::Keyword;
+use super::tokens::TokenKind;
 use super::zones::{AMBIGUOUS, NOT_ZONES, PLACES, REGIONS, ZONE_HOMONYMS};
 
 impl Matcher<'_> {
     /// An offset with its sign at `k`. `after_utc`: written as `UTC+1`, so short forms count.
     fn offset(&self, k: usize, after_utc: bool, iso: bool) -> Option<(i32, usize)> {
-        let sign = match self.t(k)? {
-            T::P(b'+') => 1,
-            T::P(b'-') | T::Minus => -1,
+        let sign = match self.kind(k)? {
+            TokenKind::Punct(b'+') => 1,
+            TokenKind::Punct(b'-') | TokenKind::Minus => -1,
             _ => return None,
         };
-        let (v, n) = self.anum(k + 1)?;
+        let (v, n) = self.adjacent_num(k + 1)?;
         let (h, m, next) = match n {
             4 => (v / 100, v % 100, k + 2),
             1 | 2 => {
-                if self.ap(k + 2, b':')
-                    && let Some((mm, 2)) = self.anum(k + 3)
+                if self.adjacent_punct(k + 2, b':')
+                    && let Some((mm, 2)) = self.adjacent_num(k + 3)
                 {
                     (v, mm, k + 4)
                 } else {
-                    if !(after_utc || (n == 2 && self.adj(k))) {
+                    if !(after_utc || (n == 2 && self.adjacent(k))) {
                         return None;
                     }
                     (v, 0, k + 2)
@@ -33,7 +33,7 @@ impl Matcher<'_> {
             }
             _ => return None,
         };
-        if !after_utc && sign < 0 && !(self.adj(k) && (iso || n == 4)) {
+        if !after_utc && sign < 0 && !(self.adjacent(k) && (iso || n == 4)) {
             return None;
         }
         if h > 14 || m >= 60 {
@@ -44,138 +44,152 @@ impl Matcher<'_> {
 
     /// `(Standard|Summer|Daylight)? Time` at `k`: the token after it.
     fn time_word_at(&self, k: usize) -> Option<usize> {
-        let k = if matches!(self.kw(k), Kw::Standard | Kw::Summer) {
+        let k = if matches!(self.keyword(k), Keyword::Standard | Keyword::Summer) {
             k + 1
         } else {
             k
         };
-        (self.kw(k) == Kw::TimeWord).then_some(k + 1)
+        (self.keyword(k) == Keyword::TimeWord).then_some(k + 1)
     }
 
     /// An explicit offset right next to an abbreviation: `CST (UTC-6)`, `IST/UTC+5:30`,
     /// `IST, GMT+05:30`, `IST (+05:30)`.
     fn offset_near(&self, k: usize) -> Option<(i32, usize)> {
-        let k = if matches!(self.t(k), Some(T::P(b'(' | b'/' | b','))) {
+        let k = if matches!(self.kind(k), Some(TokenKind::Punct(b'(' | b'/' | b','))) {
             k + 1
         } else {
             k
         };
-        let (off, next) = match self.kw(k) {
-            Kw::Utc => self.offset(k + 1, true, true)?,
+        let (off, next) = match self.keyword(k) {
+            Keyword::Utc => self.offset(k + 1, true, true)?,
             _ => self.offset(k, true, true)?,
         };
-        Some((off, if self.p(next, b')') { next + 1 } else { next }))
+        Some((
+            off,
+            if self.punct(next, b')') {
+                next + 1
+            } else {
+                next
+            },
+        ))
     }
 
-    pub(super) fn parse_zone(&self, i: usize, after_time: Option<bool>) -> Option<(Zv, usize)> {
+    pub(super) fn parse_zone(
+        &self,
+        i: usize,
+        after_time: Option<bool>,
+    ) -> Option<(ZoneValue, usize)> {
         // Words that are only a zone next to a time, or after `time zone:` / `all times`.
         let near = after_time.is_some() || self.seg_tz_hint;
-        match self.t(i)? {
-            T::Word { kw, upper } => match kw {
-                Kw::Utc => {
+        match self.kind(i)? {
+            TokenKind::Word { keyword: kw, upper } => match kw {
+                Keyword::Utc => {
                     if let Some((off, k)) = self.offset(i + 1, true, true) {
-                        return Some((Zv::Fixed(off), k));
+                        return Some((ZoneValue::Fixed(off), k));
                     }
-                    Some((Zv::Fixed(0), i + 1))
+                    Some((ZoneValue::Fixed(0), i + 1))
                 }
-                Kw::Z if upper && after_time.is_some() && self.adj(i) => {
-                    Some((Zv::Fixed(0), i + 1))
+                Keyword::Z if upper && after_time.is_some() && self.adjacent(i) => {
+                    Some((ZoneValue::Fixed(0), i + 1))
                 }
-                Kw::Abbr(off, need_upper, alone) if (upper || !need_upper) && (alone || near) => {
-                    if self.ap(i + 1, b'/')
-                        && let Kw::Abbr(off2, ..) = self.kw(i + 2)
-                        && self.adj(i + 2)
+                Keyword::Abbreviation(off, need_upper, alone)
+                    if (upper || !need_upper) && (alone || near) =>
+                {
+                    if self.adjacent_punct(i + 1, b'/')
+                        && let Keyword::Abbreviation(off2, ..) = self.keyword(i + 2)
+                        && self.adjacent(i + 2)
                         && matches!((off, off2), (3600, 7200) | (7200, 3600))
                     {
-                        return Some((Zv::Named(chrono_tz::Europe::Zurich), i + 3));
+                        return Some((ZoneValue::Named(chrono_tz::Europe::Zurich), i + 3));
                     }
-                    Some((Zv::Fixed(off), i + 1))
+                    Some((ZoneValue::Fixed(off), i + 1))
                 }
-                Kw::AmbZone(a) if upper => {
+                Keyword::AmbiguousZone(a) if upper => {
                     let meanings = AMBIGUOUS.get(usize::from(a)).map_or(&[][..], |m| m.1);
                     // An offset written next to it decides, if it is one of the meanings;
                     // one that is none of them leaves the abbreviation unsettled.
                     if let Some((off, k)) = self.offset_near(i + 1) {
                         if meanings.iter().any(|(o, _)| *o == off) {
-                            return Some((Zv::Fixed(off), k));
+                            return Some((ZoneValue::Fixed(off), k));
                         }
-                        return Some((Zv::Amb(a), i + 1));
+                        return Some((ZoneValue::Ambiguous(a), i + 1));
                     }
                     match self.hints.settle(a) {
-                        Some(off) => Some((Zv::Fixed(off), i + 1)),
-                        None => Some((Zv::Amb(a), i + 1)),
+                        Some(off) => Some((ZoneValue::Fixed(off), i + 1)),
+                        None => Some((ZoneValue::Ambiguous(a), i + 1)),
                     }
                 }
-                Kw::RegionAbbr(r) if upper && near => REGIONS
+                Keyword::RegionAbbr(r) if upper && near => REGIONS
                     .get(usize::from(r))
-                    .map(|(_, tz)| (Zv::Named(*tz), i + 1)),
-                Kw::Region(r) => {
+                    .map(|(_, tz)| (ZoneValue::Named(*tz), i + 1)),
+                Keyword::Region(r) => {
                     if let Some(k) = self.time_word_at(i + 1) {
                         return REGIONS
                             .get(usize::from(r))
-                            .map(|(_, tz)| (Zv::Named(*tz), k));
+                            .map(|(_, tz)| (ZoneValue::Named(*tz), k));
                     }
                     self.iana(i)
                 }
-                Kw::Place(p) => {
+                Keyword::Place(p) => {
                     let tz = PLACES.get(usize::from(p))?.0;
                     if let Some(k) = self.time_word_at(i + 1) {
-                        return Some((Zv::Named(tz), k));
+                        return Some((ZoneValue::Named(tz), k));
                     }
                     // `09:00 UK`
-                    (upper && after_time.is_some()).then_some((Zv::Named(tz), i + 1))
+                    (upper && after_time.is_some()).then_some((ZoneValue::Named(tz), i + 1))
                 }
-                Kw::Swiss => {
+                Keyword::Swiss => {
                     let mut k = i + 1;
-                    if self.kw(k) == Kw::Local {
+                    if self.keyword(k) == Keyword::Local {
                         k += 1;
                     }
-                    (self.kw(k) == Kw::TimeWord)
-                        .then_some((Zv::Named(chrono_tz::Europe::Zurich), k + 1))
+                    (self.keyword(k) == Keyword::TimeWord)
+                        .then_some((ZoneValue::Named(chrono_tz::Europe::Zurich), k + 1))
                 }
-                Kw::Local | Kw::TimeWord => {
+                Keyword::Local | Keyword::TimeWord => {
                     let mut k = i + 1;
-                    if kw == Kw::Local && self.kw(k) == Kw::TimeWord {
+                    if kw == Keyword::Local && self.keyword(k) == Keyword::TimeWord {
                         k += 1;
                     }
-                    if self.p(k, b'(') {
+                    if self.punct(k, b'(') {
                         k += 1;
                     }
-                    if self.kw(k) == Kw::Swiss {
+                    if self.keyword(k) == Keyword::Swiss {
                         k += 1;
-                        if self.p(k, b')') {
+                        if self.punct(k, b')') {
                             k += 1;
                         }
-                        return Some((Zv::Named(chrono_tz::Europe::Zurich), k));
+                        return Some((ZoneValue::Named(chrono_tz::Europe::Zurich), k));
                     }
                     None
                 }
-                Kw::Central if self.kw(i + 1) == Kw::European => {
+                Keyword::Central if self.keyword(i + 1) == Keyword::European => {
                     let mut k = i + 2;
                     let mut off = 3600;
-                    match self.kw(k) {
-                        Kw::Summer => {
+                    match self.keyword(k) {
+                        Keyword::Summer => {
                             off = 7200;
                             k += 1;
                         }
-                        Kw::Standard => k += 1,
+                        Keyword::Standard => k += 1,
                         _ => {}
                     }
-                    (self.kw(k) == Kw::TimeWord).then_some((Zv::Fixed(off), k + 1))
+                    (self.keyword(k) == Keyword::TimeWord).then_some((ZoneValue::Fixed(off), k + 1))
                 }
                 // `Central (Standard|Daylight) Time` without `European`: the US one.
-                Kw::Central => self
+                Keyword::Central => self
                     .time_word_at(i + 1)
-                    .map(|k| (Zv::Named(chrono_tz::America::Chicago), k)),
+                    .map(|k| (ZoneValue::Named(chrono_tz::America::Chicago), k)),
                 _ => self.iana(i),
             },
-            T::P(b'+' | b'-') | T::Minus => {
+            TokenKind::Punct(b'+' | b'-') | TokenKind::Minus => {
                 let iso = after_time?;
-                self.offset(i, false, iso).map(|(o, k)| (Zv::Fixed(o), k))
+                self.offset(i, false, iso)
+                    .map(|(o, k)| (ZoneValue::Fixed(o), k))
             }
-            T::P(b'(') if after_time.is_some() => {
+            TokenKind::Punct(b'(') if after_time.is_some() => {
                 let (z, k) = self.parse_zone(i + 1, Some(false))?;
-                Some((z, if self.p(k, b')') { k + 1 } else { k }))
+                Some((z, if self.punct(k, b')') { k + 1 } else { k }))
             }
             _ => None,
         }
@@ -184,21 +198,29 @@ impl Matcher<'_> {
     /// Right after a time: a word that looks like a zone we do not know (`09:00 XYZT`,
     /// `(XYZT)`, `09:00 Moscow time`). Returns what was written and the token after it.
     pub(super) fn unknown_zone(&self, i: usize) -> Option<(String, usize)> {
-        let paren = self.p(i, b'(');
+        let paren = self.punct(i, b'(');
         let w = if paren { i + 1 } else { i };
-        let tok = self.toks.get(w)?;
-        if !matches!(tok.t, T::Word { kw: Kw::None, .. }) {
+        let tok = self.tokens.get(w)?;
+        if !matches!(
+            tok.kind,
+            TokenKind::Word {
+                keyword: Keyword::None,
+                ..
+            }
+        ) {
             return None;
         }
-        let word = self.text.get(tok.s..tok.e)?;
+        let word = self.text.get(tok.start..tok.end)?;
         let bytes = word.as_bytes();
         let caps = (2..=5).contains(&bytes.len())
             && bytes.iter().all(|c| c.is_ascii_uppercase())
             && matches!(bytes.last(), Some(b'T' | b'Z'))
             && (!NOT_ZONES.contains(&word)
-                || (ZONE_HOMONYMS.contains(&word) && !self.is_word(w + 1) && !self.p(w + 1, b'/')));
+                || (ZONE_HOMONYMS.contains(&word)
+                    && !self.is_word(w + 1)
+                    && !self.punct(w + 1, b'/')));
         if caps {
-            let k = if paren && self.p(w + 1, b')') {
+            let k = if paren && self.punct(w + 1, b')') {
                 w + 2
             } else {
                 w + 1
@@ -214,15 +236,15 @@ impl Matcher<'_> {
         None
     }
 
-    fn iana(&self, i: usize) -> Option<(Zv, usize)> {
-        if !(self.ap(i + 1, b'/') && self.is_word(i + 2) && self.adj(i + 2)) {
+    fn iana(&self, i: usize) -> Option<(ZoneValue, usize)> {
+        if !(self.adjacent_punct(i + 1, b'/') && self.is_word(i + 2) && self.adjacent(i + 2)) {
             return None;
         }
         // Zone names are capitalised on both sides of the slash (`Europe/Zurich`).
         let cap = |k: usize| {
-            self.toks
+            self.tokens
                 .get(k)
-                .and_then(|t| self.text.as_bytes().get(t.s))
+                .and_then(|t| self.text.as_bytes().get(t.start))
                 .is_some_and(|c| c.is_ascii_uppercase())
         };
         if !cap(i) || !cap(i + 2) {
@@ -233,17 +255,17 @@ impl Matcher<'_> {
         // each of its words.
         let mut k = i + 3;
         while k < i + 12
-            && self.adj(k)
+            && self.adjacent(k)
             && (self.is_word(k)
-                || self.p(k, b'/')
-                || self.p(k, b'_')
-                || (self.p(k, b'-') && self.is_word(k + 1) && self.adj(k + 1)))
+                || self.punct(k, b'/')
+                || self.punct(k, b'_')
+                || (self.punct(k, b'-') && self.is_word(k + 1) && self.adjacent(k + 1)))
         {
             k += 1;
         }
-        let s = self.toks.get(i)?.s;
-        let e = self.toks.get(k - 1)?.e;
+        let s = self.tokens.get(i)?.start;
+        let e = self.tokens.get(k - 1)?.end;
         let name = self.text.get(s..e)?;
-        name.parse::<Tz>().ok().map(|tz| (Zv::Named(tz), k))
+        name.parse::<Tz>().ok().map(|tz| (ZoneValue::Named(tz), k))
     }
 }

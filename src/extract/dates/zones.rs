@@ -3,7 +3,7 @@
 
 use chrono_tz::Tz;
 
-use super::keywords::{KEYWORDS, Kw};
+use super::keywords::{KEYWORDS, Keyword};
 
 /// Zone abbreviations with one meaning: name, seconds east of UTC, capitals only, and whether
 /// the abbreviation counts on its own (away from a time). Summer-time forms are their own
@@ -330,7 +330,7 @@ impl ZoneHints {
         let mut bits = 0u64;
         for w in text.as_bytes().split(|c| !c.is_ascii_alphabetic()) {
             if (2..=16).contains(&w.len())
-                && let Some(Kw::Place(p)) = KEYWORDS.get(w)
+                && let Some(Keyword::Place(p)) = KEYWORDS.get(w)
             {
                 bits |= 1 << p;
             }
@@ -500,7 +500,7 @@ pub(super) fn place_zone(w: &str) -> Option<Tz> {
         return Some(*tz);
     }
     match KEYWORDS.get(w.as_bytes()) {
-        Some(Kw::Place(p)) => PLACES.get(usize::from(p)).map(|(tz, _)| *tz),
+        Some(Keyword::Place(p)) => PLACES.get(usize::from(p)).map(|(tz, _)| *tz),
         _ => None,
     }
 }
