@@ -43,7 +43,8 @@
 //!   `date_forms.rs`, `time_forms.rs` and `zone_forms.rs` hold the matcher's readers of
 //!   written dates, times and zones;
 //! - `points.rs`: adjacent date, time and zone elements merged into points;
-//! - `windows.rs`: pass 3, the interpreter that builds windows from the points;
+//! - `windows.rs`: pass 3, the interpreter that builds windows from the points, sentence by
+//!   sentence; `windows/segment.rs` holds the rules it applies to one sentence, in order;
 //! - `guards.rs`: doubts from wordings around the windows that the passes do not read;
 //! - `tests.rs`: tests of the whole reader.
 
