@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod conversation;
 pub mod decide;
+pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod lifecycle;

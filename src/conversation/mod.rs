@@ -611,7 +611,10 @@ mod tests {
 
     #[test]
     fn who_speaks_for_a_request() {
-        let r = record("anna@shop.example-kunde.ch", Some("Pen.Tester+x@redteam-example.com"));
+        let r = record(
+            "anna@shop.example-kunde.ch",
+            Some("Pen.Tester+x@redteam-example.com"),
+        );
         assert!(r.speaks_for("anna@shop.example-kunde.ch"));
         // A colleague in the same organization, on another host of it.
         assert!(r.speaks_for("Beat@example-kunde.ch"));
@@ -646,7 +649,10 @@ mod tests {
             assert!(references_in_subject(s).is_empty(), "{s}");
         }
         // Bounded however many a subject holds.
-        assert_eq!(references_in_subject(&"INT-ABCDEFGH12 ".repeat(1000)).len(), 4);
+        assert_eq!(
+            references_in_subject(&"INT-ABCDEFGH12 ".repeat(1000)).len(),
+            4
+        );
     }
 
     #[test]
@@ -666,13 +672,18 @@ mod tests {
     #[test]
     fn thread_ids_are_bounded_and_keep_the_root() {
         let mut r = record("anna@example-kunde.ch", None);
-        let ids: Vec<String> = (0..MAX_THREAD_IDS + 50).map(|i| format!("m{i}@x")).collect();
+        let ids: Vec<String> = (0..MAX_THREAD_IDS + 50)
+            .map(|i| format!("m{i}@x"))
+            .collect();
         r.add_ids(ids.iter().map(String::as_str));
         // Already there, or empty: nothing added.
         r.add_ids([ids.last().unwrap().as_str(), ""]);
         assert_eq!(r.message_ids.len(), MAX_THREAD_IDS);
         assert_eq!(r.message_ids[0], "m0@x");
-        assert_eq!(r.message_ids.last().map(String::as_str), Some(ids.last().unwrap().as_str()));
+        assert_eq!(
+            r.message_ids.last().map(String::as_str),
+            Some(ids.last().unwrap().as_str())
+        );
     }
 
     #[test]

@@ -7,11 +7,11 @@ pub mod rules;
 
 use chrono::{DateTime, Duration, Utc};
 
-pub use rules::{Customer, Rules, SenderVerification};
 use crate::domain::{is_shared_mail_provider, is_under, org_domain};
 use crate::extract::Extraction;
 use crate::extract::net;
 use crate::model::{Decision, Item, Problem, ProblemCode, Request, TestClass, Zone};
+pub use rules::{Customer, Rules, SenderVerification};
 
 /// Bumped whenever a rule changes meaning; stored with every decision.
 pub const RULES_VERSION: &str = "2026-12-04.2";

@@ -35,10 +35,12 @@ pub enum Template {
     Duplicate,
     /// The security team's update or cancellation of an accepted window.
     SecurityUpdate,
+    /// The security team's daily digest (its own context, see `crate::digest`).
+    Digest,
 }
 
 impl Template {
-    pub const ALL: [Template; 9] = [
+    pub const ALL: [Template; 10] = [
         Template::Acceptance,
         Template::Rejection,
         Template::Security,
@@ -48,6 +50,7 @@ impl Template {
         Template::Cancelled,
         Template::Duplicate,
         Template::SecurityUpdate,
+        Template::Digest,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Template {
             Template::Cancelled => "cancelled.txt",
             Template::Duplicate => "duplicate.txt",
             Template::SecurityUpdate => "security_update.txt",
+            Template::Digest => "digest.txt",
         }
     }
 }
@@ -99,7 +103,12 @@ impl Templates {
         let templates = Templates { env };
         let sample = Context::sample();
         for t in Template::ALL {
-            let r = templates.render(t, &sample).with_context(|| {
+            let r = if t == Template::Digest {
+                templates.render_value(t, &crate::digest::sample_context())
+            } else {
+                templates.render(t, &sample)
+            };
+            let r = r.with_context(|| {
                 format!(
                     "Template {} fails on sample data",
                     dir.join(t.file_name()).display()
@@ -116,6 +125,11 @@ impl Templates {
     }
 
     pub fn render(&self, t: Template, ctx: &Context) -> Result<Rendered> {
+        self.render_value(t, ctx)
+    }
+
+    /// Renders `t` with any serialisable context (the digest has its own).
+    pub fn render_value<T: Serialize>(&self, t: Template, ctx: &T) -> Result<Rendered> {
         let tmpl = self.env.get_template(t.file_name())?;
         let text = tmpl.render(ctx).map_err(|e| anyhow!("{e:#}"))?;
         let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
