@@ -906,4 +906,203 @@ mod tests {
             "{why:?}"
         );
     }
+
+    /// The watch loop without a server: the demo pen-test announcement (accepted: a reply to
+    /// the customer, a forward to security, a summary for staff) in a Maildir on a temporary
+    /// folder, a recording outbox, and a clock standing at `T`.
+    mod without_a_server {
+        use std::path::{Path, PathBuf};
+
+        use crate::clock::FixedClock;
+        use crate::sink::StubOutbox;
+        use crate::sink::stub::Handed;
+        use crate::source::{MaildirConfig, MaildirMailbox};
+
+        use super::*;
+
+        const CUSTOMER: &str = "lena.brunner@alpenshop-example.ch";
+        const SECURITY: &str = "security@amazee.io";
+        const STAFF: &str = "support-staff@amazee.io";
+
+        struct Setup {
+            _dir: tempfile::TempDir,
+            maildir: PathBuf,
+            store: PathBuf,
+            clock: Arc<FixedClock>,
+            outbox: StubOutbox,
+        }
+
+        fn t() -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
+        }
+
+        fn setup() -> Setup {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let dir = tempfile::tempdir().unwrap();
+            let seed = dir.path().join("seed");
+            std::fs::create_dir(&seed).unwrap();
+            std::fs::copy(
+                root.join("fixtures/demo/1-accept-pentest.eml"),
+                seed.join("1-accept-pentest.eml"),
+            )
+            .unwrap();
+            let maildir = dir.path().join("maildir");
+            crate::source::maildir::seed_demo_maildir(&seed, &maildir, t()).unwrap();
+            // Delivered at T: the Maildir's arrival time is the file's.
+            for entry in std::fs::read_dir(maildir.join("new")).unwrap() {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .open(entry.unwrap().path())
+                    .unwrap();
+                file.set_modified(t().into()).unwrap();
+            }
+            Setup {
+                store: dir.path().join("intake.sqlite3"),
+                maildir,
+                _dir: dir,
+                clock: Arc::new(FixedClock::new(t())),
+                outbox: StubOutbox::new(),
+            }
+        }
+
+        impl Setup {
+            /// `intake watch --once`, as a restart: a new mailbox and a newly opened store.
+            async fn run_once(&self) -> Summary {
+                let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+                let config = Config::from_str(
+                    &format!(
+                        "templates = {:?}\n[store]\npath = {:?}\n",
+                        root.join("templates"),
+                        self.store
+                    ),
+                    root,
+                )
+                .unwrap();
+                let clock: Arc<dyn Clock> = self.clock.clone();
+                let mailbox = MaildirMailbox::new(
+                    &MaildirConfig {
+                        path: self.maildir.clone(),
+                        seed_from: None,
+                    },
+                    clock.clone(),
+                );
+                let edges = Edges {
+                    mailbox: Box::new(mailbox),
+                    outbox: Box::new(self.outbox.clone()),
+                    clock,
+                };
+                let (_stop, shutdown) = Shutdown::manual();
+                run_with(config, edges, true, shutdown).await.unwrap()
+            }
+        }
+
+        fn recipients(handed: &[Handed]) -> Vec<&str> {
+            let mut to: Vec<&str> = handed
+                .iter()
+                .flat_map(|h| h.envelope.to.iter().map(String::as_str))
+                .collect();
+            to.sort_unstable();
+            to
+        }
+
+        fn text(h: &Handed) -> String {
+            String::from_utf8_lossy(&h.raw).into_owned()
+        }
+
+        #[tokio::test]
+        async fn everything_goes_out_once_dated_by_the_clock() {
+            let s = setup();
+            let summary = s.run_once().await;
+            assert_eq!((summary.decided, summary.sent, summary.unsent), (1, 3, 0));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [CUSTOMER, SECURITY, STAFF]);
+            for h in &handed {
+                assert!(
+                    text(h).contains("Date: Thu, 26 Nov 2026 08:00:00 +0000"),
+                    "{}",
+                    text(h)
+                );
+            }
+            // The reply goes out with the null sender (RFC 3834), internal mail with ours.
+            let reply = handed.iter().find(|h| h.envelope.to == [CUSTOMER]).unwrap();
+            assert_eq!(reply.envelope.from, None);
+            // A restart decides and sends nothing again.
+            let again = s.run_once().await;
+            assert_eq!((again.decided, again.sent, again.unsent), (0, 0, 0));
+            assert_eq!(s.outbox.attempts(), 3);
+        }
+
+        #[tokio::test]
+        async fn a_transient_send_failure_is_retried_when_due_and_not_before() {
+            let s = setup();
+            s.outbox
+                .fail_next(3, SendError::Transient("421 4.3.2 try again later".into()));
+            let first = s.run_once().await;
+            assert_eq!((first.decided, first.sent, first.unsent), (1, 0, 3));
+            assert!(s.outbox.handed().is_empty());
+            assert_eq!(s.outbox.attempts(), 3);
+            // Before the first retry delay has passed, nothing is tried again.
+            let delay = retry_delay(0);
+            s.clock.advance(delay / 2);
+            let early = s.run_once().await;
+            assert_eq!((early.decided, early.sent, early.unsent), (0, 0, 3));
+            assert_eq!(s.outbox.attempts(), 3);
+            // Once it has, all three go out, once.
+            s.clock.advance(delay);
+            let due = s.run_once().await;
+            assert_eq!((due.decided, due.sent, due.unsent), (0, 3, 0));
+            assert_eq!(recipients(&s.outbox.handed()), [CUSTOMER, SECURITY, STAFF]);
+            s.clock.advance(Duration::days(1));
+            s.run_once().await;
+            assert_eq!(s.outbox.attempts(), 6);
+        }
+
+        #[tokio::test]
+        async fn a_permanent_refusal_goes_to_staff_and_is_not_retried() {
+            let s = setup();
+            s.outbox.fail_next(
+                3,
+                SendError::Permanent("550 5.1.1 recipient unknown".into()),
+            );
+            let summary = s.run_once().await;
+            // The reply and the forward are refused: staff get one notice for each, in the
+            // same run. The refused staff summary gets none (it would go to staff again).
+            assert_eq!((summary.decided, summary.sent, summary.unsent), (1, 2, 0));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [STAFF, STAFF]);
+            for h in &handed {
+                assert!(
+                    text(h).contains("550 5.1.1 recipient unknown"),
+                    "{}",
+                    text(h)
+                );
+            }
+            assert!(handed.iter().any(|h| text(h).contains(CUSTOMER)));
+            // Refused mail is never tried again.
+            s.clock.advance(Duration::days(1));
+            let later = s.run_once().await;
+            assert_eq!((later.sent, later.unsent), (0, 0));
+            assert_eq!(s.outbox.attempts(), 5);
+        }
+
+        #[tokio::test]
+        async fn a_reply_in_doubt_goes_to_staff_and_is_never_resent() {
+            let s = setup();
+            s.outbox
+                .fail_next(3, SendError::InDoubt("timeout after the content".into()));
+            let first = s.run_once().await;
+            // The customer reply may have arrived: staff are told instead of resending it.
+            // Internal mail in doubt is simply sent again later.
+            assert_eq!((first.decided, first.sent, first.unsent), (1, 1, 2));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [STAFF]);
+            assert!(text(&handed[0]).contains(CUSTOMER), "{}", text(&handed[0]));
+            s.clock.advance(Duration::hours(1));
+            let later = s.run_once().await;
+            assert_eq!((later.sent, later.unsent), (2, 0));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [SECURITY, STAFF, STAFF]);
+            assert!(handed.iter().all(|h| h.envelope.to != [CUSTOMER]));
+        }
+    }
 }
