@@ -5,6 +5,10 @@
 //! Every test watches its own support folder (test 1 the INBOX itself) and recognises its
 //! replies by `In-Reply-To`, so tests sharing the servers cannot see each other's mail.
 
+// Real time on purpose: these tests date mail for, and compare with, real Dovecot, Postfix and
+// the `intake` binary, which all run on the system clock (clippy.toml bans it elsewhere).
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
