@@ -29,6 +29,18 @@ pub struct FileConfig {
     pub store: Option<StoreFile>,
     /// The optional customer registry.
     pub customers: Option<CustomersFile>,
+    /// The security team's daily digest (`intake watch`); none without this section.
+    pub digest: Option<DigestFile>,
+}
+
+/// `[digest]`: when the security team gets its daily digest of the next 48 hours' windows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestFile {
+    /// Local time of day, `HH:MM` (24-hour clock).
+    pub time: String,
+    /// IANA zone of `time` (default: the top-level `timezone`).
+    pub timezone: Option<String>,
 }
 
 /// `[customers]`: where the customer registry is.
@@ -231,6 +243,8 @@ pub struct Config {
     pub mailbox: Option<MailboxConfig>,
     pub outbox: Option<OutboxConfig>,
     pub store_path: Option<PathBuf>,
+    /// The daily digest's schedule, if any.
+    pub digest: Option<crate::digest::Schedule>,
     /// Folder relative paths in the file are resolved against.
     pub base_dir: PathBuf,
 }
@@ -516,6 +530,26 @@ impl Config {
             staff: address("staff", file.addresses.staff, d.staff),
         };
 
+        let digest = file.digest.as_ref().map(|d| {
+            let at = chrono::NaiveTime::parse_from_str(d.time.trim(), "%H:%M").unwrap_or_else(|_| {
+                errors.push(format!(
+                    "digest.time: `{}` is not a time of day like 07:00",
+                    d.time
+                ));
+                chrono::NaiveTime::MIN
+            });
+            let zone = match d.timezone.as_deref() {
+                None => timezone,
+                Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
+                    errors.push(format!(
+                        "digest.timezone: `{name}` is not an IANA time zone name (e.g. Europe/Zurich)"
+                    ));
+                    timezone
+                }),
+            };
+            crate::digest::Schedule { at, zone }
+        });
+
         if !errors.is_empty() {
             bail!("{}", errors.join("\n"));
         }
@@ -546,6 +580,7 @@ impl Config {
             mailbox,
             outbox,
             store_path: file.store.map(|s| base.join(s.path)),
+            digest,
             base_dir: base.to_path_buf(),
         })
     }

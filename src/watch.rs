@@ -315,6 +315,51 @@ impl Service {
         Ok(())
     }
 
+    /// Queues the security team's daily digest when its slot is due (`[digest]`). The first
+    /// start records the current slot as done, so no stale digest goes out.
+    fn digest(&mut self) -> Result<()> {
+        let Some(schedule) = self.config.digest else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let last = self.store.last_digest()?;
+        let Some(slot) = crate::digest::due(now, last, &schedule) else {
+            return Ok(());
+        };
+        let Some(since) = last else {
+            info!(slot = %slot, "first start: the digest begins with the next slot");
+            return self.store.record_digest(slot, None, now);
+        };
+        let requests = self.store.requests_with_windows(10_000)?;
+        let plan = crate::digest::plan(&requests, slot, since);
+        let message = crate::digest::compose(
+            &plan,
+            slot,
+            schedule.zone,
+            &self.templates,
+            &self.config.addresses,
+        )?;
+        info!(slot = %slot, upcoming = plan.upcoming.len(), ended = plan.ended.len(), "daily digest queued");
+        self.store.record_digest(slot, Some(&message), now)
+    }
+
+    /// `wait`, shortened to wake for the next digest slot.
+    fn digest_wait(&self, wait: StdDuration) -> StdDuration {
+        match self.config.digest {
+            Some(s) => {
+                let now = self.clock.now();
+                (crate::digest::next(now, &s) - now)
+                    .to_std()
+                    .unwrap_or(StdDuration::ZERO)
+                    .clamp(
+                        StdDuration::from_millis(200),
+                        wait.max(StdDuration::from_millis(200)),
+                    )
+            }
+            None => wait,
+        }
+    }
+
     /// How long the loop may wait before the outbox needs another round.
     fn outbox_wait(&self, max: StdDuration) -> Result<StdDuration> {
         Ok(match self.store.next_due()? {
@@ -432,12 +477,13 @@ impl Service {
                     return Ok(());
                 }
             }
+            self.digest()?;
             self.flush().await?;
             if once || shutdown.requested() {
                 mailbox.close().await;
                 return Ok(());
             }
-            let wait = self.outbox_wait(mailbox.max_wait())?;
+            let wait = self.digest_wait(self.outbox_wait(mailbox.max_wait())?);
             let stop = Box::pin(async {
                 let _ = shutdown.0.changed().await;
             });
@@ -899,10 +945,15 @@ mod tests {
         impl Setup {
             /// `intake watch --once`, as a restart: a new mailbox and a newly opened store.
             async fn run_once(&self) -> Summary {
+                self.run_once_with("").await
+            }
+
+            /// [`Setup::run_once`] with more configuration (`extra`, TOML sections).
+            async fn run_once_with(&self, extra: &str) -> Summary {
                 let root = Path::new(env!("CARGO_MANIFEST_DIR"));
                 let config = Config::from_str(
                     &format!(
-                        "templates = {:?}\n[store]\npath = {:?}\n",
+                        "templates = {:?}\n[store]\npath = {:?}\n{extra}",
                         root.join("templates"),
                         self.store
                     ),
@@ -938,6 +989,41 @@ mod tests {
 
         fn text(h: &Handed) -> String {
             String::from_utf8_lossy(&h.raw).into_owned()
+        }
+
+        #[tokio::test]
+        async fn the_daily_digest_goes_out_once_per_slot_with_the_windows_ahead() {
+            const DIGEST: &str = "[digest]\ntime = \"07:00\"\n";
+            let s = setup();
+            // The first start decides the demo notification (a window 40 days ahead) and
+            // sends no digest for a slot that passed before it.
+            let first = s.run_once_with(DIGEST).await;
+            assert_eq!((first.decided, first.sent), (1, 3));
+            // 39 days later, 07:30 in Zurich: the window starts tomorrow.
+            s.clock
+                .set(t() + chrono::Duration::days(39) - chrono::Duration::minutes(30));
+            let day = s.run_once_with(DIGEST).await;
+            assert_eq!((day.decided, day.sent, day.unsent), (0, 1, 0));
+            let handed = s.outbox.handed();
+            let digest = handed.last().unwrap();
+            assert_eq!(digest.envelope.to, [SECURITY]);
+            let raw = text(digest);
+            assert!(
+                raw.contains("Subject: [intake] Test windows 2027-01-04: 1 in the next 48 hours"),
+                "{raw}"
+            );
+            assert!(raw.contains("shop.alpenshop-example.ch"), "{raw}");
+            assert!(raw.contains("text/calendar"), "{raw}");
+            // Once per slot: running again the same morning sends nothing.
+            let again = s.run_once_with(DIGEST).await;
+            assert_eq!((again.sent, again.unsent), (0, 0));
+            // Four days later the window (two and a half days long) has ended: the next
+            // digest, the only one after the days intake was down, says so.
+            s.clock.advance(chrono::Duration::days(4));
+            let later = s.run_once_with(DIGEST).await;
+            assert_eq!(later.sent, 1);
+            let raw = text(s.outbox.handed().last().unwrap());
+            assert!(raw.contains("0 in the next 48 hours, 1 ended"), "{raw}");
         }
 
         #[tokio::test]
