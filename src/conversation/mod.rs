@@ -148,9 +148,15 @@ impl RequestRecord {
     /// domain as the first sender, or the named contact.
     pub fn speaks_for(&self, sender: &str) -> bool {
         let sender = normalize_address(sender);
-        let same_org = domain_of(&sender)
-            .map(|d| org_domain(&d).unwrap_or(d))
-            .is_some_and(|o| o == self.org);
+        // At a shared mail provider (gmail.com, gmx.ch, ...) the domain is no organization:
+        // only the first sender's own address speaks for the request.
+        let same_org = if crate::domain::is_shared_mail_provider(&self.org) {
+            sender == normalize_address(&self.sender)
+        } else {
+            domain_of(&sender)
+                .map(|d| org_domain(&d).unwrap_or(d))
+                .is_some_and(|o| o == self.org)
+        };
         let contact = self
             .record
             .contact
@@ -625,6 +631,12 @@ mod tests {
         assert!(!r.speaks_for("other@redteam-example.com"));
         assert!(!r.speaks_for("anna@example-kunde.com"));
         assert!(!r.speaks_for("not an address"));
+        // At a shared mail provider only the first sender's own address (and the contact).
+        let r = record("anna.kunde@gmail.com", Some("ops@example-kunde.ch"));
+        assert!(r.speaks_for("Anna.Kunde@gmail.com"));
+        assert!(r.speaks_for("ops@example-kunde.ch"));
+        assert!(!r.speaks_for("mallory@gmail.com"));
+        assert!(!r.speaks_for("someone@example-kunde.ch"));
     }
 
     #[test]
