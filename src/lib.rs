@@ -18,4 +18,5 @@ pub mod replay;
 pub mod sink;
 pub mod source;
 pub mod store;
+pub mod tls;
 pub mod watch;

@@ -270,6 +270,13 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role as stored, read back (`None` for anything else).
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Reply, Role::Security, Role::Staff]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Reply => "reply",

@@ -111,7 +111,7 @@ pub enum Seen {
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub id: i64,
-    pub role: String,
+    pub role: Role,
     pub sender: String,
     pub recipient: String,
     pub out_message_id: String,
@@ -518,7 +518,16 @@ impl Store {
             .query_map(args, |r| {
                 Ok(Pending {
                     id: r.get(0)?,
-                    role: r.get(1)?,
+                    role: {
+                        let text: String = r.get(1)?;
+                        Role::parse(&text).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                1,
+                                rusqlite::types::Type::Text,
+                                format!("unknown outbox role `{text}`").into(),
+                            )
+                        })?
+                    },
                     sender: r.get(2)?,
                     recipient: r.get(3)?,
                     out_message_id: r.get(4)?,

@@ -266,7 +266,7 @@ impl Service {
                 let envelope = Envelope {
                     // Automated replies go out with the null sender (RFC 3834), so a bounce
                     // of a bounce cannot start a loop.
-                    from: (p.role != Role::Reply.as_str()).then(|| p.sender.clone()),
+                    from: (p.role != Role::Reply).then(|| p.sender.clone()),
                     to: vec![p.recipient.clone()],
                 };
                 // Written (and synced) before the content goes out, on the runtime thread:
@@ -636,9 +636,9 @@ fn record_result(
     match result {
         Ok(()) => {
             summary.sent += 1;
-            info!(to = %p.recipient, role = %p.role, out_message_id = %p.out_message_id, "sent");
+            info!(to = %p.recipient, role = p.role.as_str(), out_message_id = %p.out_message_id, "sent");
         }
-        Err(SendError::InDoubt(e)) if p.role == Role::Reply.as_str() => {
+        Err(SendError::InDoubt(e)) if p.role == Role::Reply => {
             error!(to = %p.recipient, error = %e, out_message_id = %p.out_message_id, "reply may or may not have been delivered; not resent, staff told");
             give_to_staff(store, config, &p, Trouble::InDoubt, &e, now)?;
         }
@@ -665,7 +665,7 @@ fn give_to_staff(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let notice = if p.role == Role::Staff.as_str() {
+    let notice = if p.role == Role::Staff {
         None
     } else {
         Some(delivery_notice(

@@ -15,7 +15,7 @@ pub use file::FileOutbox;
 pub use smtp::SmtpOutbox;
 pub use stub::StubOutbox;
 
-pub use crate::source::Security;
+pub use crate::tls::Security;
 
 /// The SMTP envelope: who bounces go to and who receives the message (independent of the
 /// From/To headers inside the message).
@@ -159,7 +159,7 @@ impl SmtpConfig {
         if self.host.trim().is_empty() {
             return bad("smtp: host is empty".into());
         }
-        if self.security == Security::None && !crate::source::is_loopback_host(&self.host) {
+        if self.security == Security::None && !crate::tls::is_loopback_host(&self.host) {
             return bad(format!(
                 "smtp: security = \"none\" is only allowed for loopback hosts, not {:?}",
                 self.host

@@ -33,7 +33,7 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
 
 use super::{Envelope, HandOver, Outbox, SendError, SmtpConfig, lettre_envelope};
-use crate::source::Security;
+use crate::tls::Security;
 
 /// How long an unused connection stays open.
 const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -96,7 +96,7 @@ impl SmtpOutbox {
             // PKI roots plus the certificates in `ca_file`.
             Security::Tls => Tls::Implicit {
                 connector: TlsConnector::from(Arc::new(
-                    crate::source::imap::tls_config(cfg.ca_file.as_deref())
+                    crate::tls::client_config(cfg.ca_file.as_deref())
                         .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))?,
                 )),
                 // An IP address is a valid name too (checked against the certificate's

@@ -16,7 +16,7 @@ use async_imap::{Client, Session};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -825,37 +825,13 @@ pub fn uid_set(uids: &[u32]) -> String {
     out
 }
 
-/// rustls client config: the web PKI roots plus the certificates in `ca_file`.
-pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|source| SourceError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut pem.as_slice())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| SourceError::Tls(format!("{}: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(SourceError::Tls(format!(
-                "{}: no certificates found",
-                path.display()
-            )));
-        }
-        for c in certs {
-            roots
-                .add(c)
-                .map_err(|e| SourceError::Tls(format!("{}: {e}", path.display())))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| SourceError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(cfg)
+/// The TLS client configuration, as [`crate::tls::client_config`], with its errors as
+/// mailbox errors.
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig> {
+    crate::tls::client_config(ca_file).map_err(|e| match e {
+        crate::tls::TlsError::Io { path, source } => SourceError::Io { path, source },
+        crate::tls::TlsError::Setup(m) => SourceError::Tls(m),
+    })
 }
 
 async fn tls_handshake(

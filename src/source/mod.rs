@@ -9,7 +9,6 @@
 pub mod imap;
 pub mod maildir;
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -164,19 +163,7 @@ impl MailboxConfig {
     }
 }
 
-/// How the connection to a server is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// TLS from the first byte (IMAPS port 993, SMTPS port 465).
-    #[default]
-    Tls,
-    /// Plain connection upgraded with STARTTLS before anything else is sent; refusing the
-    /// upgrade is an error (no silent downgrade).
-    Starttls,
-    /// No encryption at all. Only allowed when the host is a loopback address.
-    None,
-}
+pub use crate::tls::{Security, is_loopback_host};
 
 /// How intake logs in to the IMAP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -372,17 +359,6 @@ impl MaildirConfig {
         }
         Ok(())
     }
-}
-
-/// True for `localhost`, 127.0.0.0/8 and ::1: the only hosts that may be reached without TLS.
-pub fn is_loopback_host(host: &str) -> bool {
-    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    h.parse::<IpAddr>()
-        .map(|ip| ip.is_loopback())
-        .unwrap_or(false)
 }
 
 /// What a `wait` call ended with.

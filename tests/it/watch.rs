@@ -267,7 +267,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          \r\n\
          Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
          Point of contact: Carla Kunde, customer@alpenshop-example.ch, +41 44 555 20 30\r\n\
-         Originating IPs: 85.195.240.10, 85.195.240.{second_ip}\r\n\
+         Originating IPs: 85.195.240.10, 85.195.240.11, {third_ip}\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
          Target website: https://shop.alpenshop-example.ch\r\n\
          Start: {s} 09:00 UTC\r\n\
@@ -278,19 +278,19 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
         date = Utc::now().to_rfc2822(),
         s = start.format("%d.%m.%Y"),
         e = end.format("%d.%m.%Y"),
-        second_ip = second_ip(message_id),
+        third_ip = third_ip(message_id),
     )
     .into_bytes()
 }
 
-/// The second originating address of a test notification, one of 200 by its Message-ID:
-/// notifications that are otherwise the same are different announcements, not resends of one
-/// (which intake takes as one request).
-fn second_ip(message_id: &str) -> u32 {
+/// The third originating address of a test notification, an IPv6 address of the customer's
+/// /32 picked by its Message-ID (one of 2^32): notifications that are otherwise the same are
+/// different announcements, not resends of one (which intake takes as one request).
+fn third_ip(message_id: &str) -> String {
     let h = message_id.bytes().fold(2_166_136_261u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(16_777_619)
     });
-    11 + h % 200
+    format!("2a02:168:{:x}:{:x}::10", h >> 16, h & 0xffff)
 }
 
 pub(crate) fn out_of_office(message_id: &str) -> Vec<u8> {
