@@ -119,7 +119,7 @@ struct Service {
 
 /// Runs `intake watch` until shutdown, or once over what is waiting.
 pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summary> {
-    let templates = Templates::load(&config.templates_dir)?;
+    let templates = Templates::for_config(&config)?;
     let mailbox = config
         .mailbox
         .clone()

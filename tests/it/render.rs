@@ -28,7 +28,7 @@ impl Shipped {
     fn load() -> Shipped {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let config = Config::from_file(&root.join("config.toml")).unwrap();
-        let templates = Templates::load(&config.templates_dir).unwrap();
+        let templates = Templates::for_config(&config).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
         Shipped {
             config,
