@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::config::Rules;
+use crate::decide::Rules;
 use crate::decide::{self, RULES_VERSION, auth};
 use crate::domain::{domain_of, is_shared_mail_provider, org_domain, same_org};
 use crate::extract::{self, Extraction, dates::DateContext};

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::check::{Arrival, check};
+use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
 use crate::model::{Decision, Verdict};
 use crate::render::Templates;
@@ -343,7 +344,7 @@ fn run_show(args: ShowArgs) -> Result<u8> {
 fn run_check(args: CheckArgs) -> Result<u8> {
     let config = Config::load(args.config.as_deref())?;
     let templates = Templates::for_config(&config)?;
-    let now = Utc::now();
+    let now = SystemClock.now();
     let arrival = match args.received {
         Some(t) => Arrival::Known(t),
         None => Arrival::FromHeaders { fallback: now },

@@ -34,6 +34,18 @@ pub struct FileConfig {
     pub store: Option<StoreFile>,
     /// The optional customer registry.
     pub customers: Option<CustomersFile>,
+    /// The security team's daily digest (`intake watch`); none without this section.
+    pub digest: Option<DigestFile>,
+}
+
+/// `[digest]`: when the security team gets its daily digest of the next 48 hours' windows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestFile {
+    /// Local time of day, `HH:MM` (24-hour clock).
+    pub time: String,
+    /// IANA zone of `time` (default: the top-level `timezone`).
+    pub timezone: Option<String>,
 }
 
 /// `[customers]`: where the customer registry is.
@@ -44,17 +56,7 @@ pub struct CustomersFile {
     pub file: PathBuf,
 }
 
-/// One customer of the registry: whose mail may announce tests of which hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Customer {
-    /// For people (staff summaries, error messages).
-    pub name: String,
-    /// Verified mail from these domains (or hosts under them) speaks for the customer.
-    pub sender_domains: Vec<String>,
-    /// The customer's hosts: these domains and every host under them.
-    pub target_domains: Vec<String>,
-}
+pub use crate::decide::rules::{Customer, Rules, SenderVerification};
 
 /// The registry file as written.
 #[derive(Debug, Deserialize)]
@@ -197,17 +199,6 @@ pub struct RulesFile {
     pub max_requests_per_second: Option<f64>,
 }
 
-/// `[rules] sender_verification`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SenderVerification {
-    /// DMARC, or an aligned DKIM/SPF pass where the domain publishes no DMARC policy.
-    #[default]
-    Dmarc,
-    /// No verification (an MX that writes no `Authentication-Results`).
-    Off,
-}
-
 /// `[addresses]`: who we are and whom we tell.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,58 +209,6 @@ pub struct AddressesFile {
     pub security_team: Option<String>,
     /// Receives a parsed summary of every notification.
     pub staff: Option<String>,
-}
-
-/// Validated rules the engine applies.
-#[derive(Debug, Clone)]
-pub struct Rules {
-    pub timezone: Tz,
-    pub standard_notice_days: u32,
-    pub broad_notice_days: u32,
-    pub max_message_bytes: u64,
-    pub trusted_authserv_id: Option<String>,
-    pub max_replies_per_sender_per_day: u32,
-    /// Lowercase, without a leading dot.
-    pub platform_domains: Vec<String>,
-    pub sender_verification: SenderVerification,
-    pub max_replies_per_domain_per_day: u32,
-    pub max_replies_per_hour: u32,
-    pub cpu_budget_ms: u64,
-    pub max_source_prefix_v4: u8,
-    pub max_source_prefix_v6: u8,
-    pub max_window_days: u32,
-    pub max_start_days_ahead: u32,
-    pub max_bandwidth_bps: f64,
-    pub max_requests_per_second: f64,
-    /// The customer registry (`[customers] file`); empty without one.
-    pub customers: Vec<Customer>,
-}
-
-impl Default for Rules {
-    fn default() -> Self {
-        Rules {
-            timezone: chrono_tz::Europe::Zurich,
-            standard_notice_days: 14,
-            broad_notice_days: 28,
-            max_message_bytes: 25 * 1024 * 1024,
-            trusted_authserv_id: None,
-            max_replies_per_sender_per_day: 5,
-            platform_domains: ["amazee.io", "amazeeio.cloud", "lagoon.sh"]
-                .map(String::from)
-                .to_vec(),
-            sender_verification: SenderVerification::Dmarc,
-            max_replies_per_domain_per_day: 20,
-            max_replies_per_hour: 100,
-            cpu_budget_ms: 2000,
-            max_source_prefix_v4: 16,
-            max_source_prefix_v6: 32,
-            max_window_days: 31,
-            max_start_days_ahead: 365,
-            max_bandwidth_bps: 10e9,
-            max_requests_per_second: 100_000.0,
-            customers: Vec::new(),
-        }
-    }
 }
 
 /// Validated addresses.
@@ -313,6 +252,8 @@ pub struct Config {
     pub mailbox: Option<MailboxConfig>,
     pub outbox: Option<OutboxConfig>,
     pub store_path: Option<PathBuf>,
+    /// The daily digest's schedule, if any.
+    pub digest: Option<crate::digest::Schedule>,
     /// Folder relative paths in the file are resolved against.
     pub base_dir: PathBuf,
 }
@@ -609,6 +550,26 @@ impl Config {
             staff: address("staff", file.addresses.staff, d.staff),
         };
 
+        let digest = file.digest.as_ref().map(|d| {
+            let at = chrono::NaiveTime::parse_from_str(d.time.trim(), "%H:%M").unwrap_or_else(|_| {
+                errors.push(format!(
+                    "digest.time: `{}` is not a time of day like 07:00",
+                    d.time
+                ));
+                chrono::NaiveTime::MIN
+            });
+            let zone = match d.timezone.as_deref() {
+                None => timezone,
+                Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
+                    errors.push(format!(
+                        "digest.timezone: `{name}` is not an IANA time zone name (e.g. Europe/Zurich)"
+                    ));
+                    timezone
+                }),
+            };
+            crate::digest::Schedule { at, zone }
+        });
+
         if !errors.is_empty() {
             bail!("{}", errors.join("\n"));
         }
@@ -641,6 +602,7 @@ impl Config {
             mailbox,
             outbox,
             store_path: file.store.map(|s| base.join(s.path)),
+            digest,
             base_dir: base.to_path_buf(),
         })
     }

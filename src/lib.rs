@@ -3,9 +3,11 @@
 
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod conversation;
 pub mod decide;
+pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod lifecycle;

@@ -136,6 +136,12 @@ pub fn decide(
 /// The request `c` belongs to: by its thread (References, In-Reply-To) or a reference in
 /// its subject; else an open request of the same organization it repeats item for item.
 fn find(store: &Store, c: &Checked) -> Result<Found> {
+    // Machine mail never joins a thread: an out-of-office or a bounce quoting our reply is
+    // no word from the customer, and our own mail (a summary delivered back to the support
+    // mailbox) must stay unanswered, or a shared mailbox would loop.
+    if c.verdict.kind == crate::model::Kind::AutoReply {
+        return Ok(Found::None);
+    }
     let refs = &c.letter.references;
     let in_subject = conversation::references_in_subject(&c.letter.subject);
     if let Some(r) = store.find_request(refs, &in_subject)? {

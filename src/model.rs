@@ -285,3 +285,35 @@ fn whole_if_integral<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::O
         None => s.serialize_none(),
     }
 }
+
+/// Who a message is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// The customer's acceptance or rejection.
+    Reply,
+    /// The approved window for the security team.
+    Security,
+    /// The parsed summary for support staff.
+    Staff,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reply => "reply",
+            Role::Security => "security",
+            Role::Staff => "staff",
+        }
+    }
+}
+
+/// One message ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub role: Role,
+    pub from: String,
+    pub to: String,
+    /// Without `<>`; stable per request and role, so a resend carries the same one.
+    pub message_id: String,
+    pub raw: Vec<u8>,
+}

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_reply_index.sql"),
     include_str!("../migrations/0005_reply_log.sql"),
     include_str!("../migrations/0006_requests.sql"),
+    include_str!("../migrations/0007_digests.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -255,6 +256,81 @@ impl Store {
             }
         }
         Ok(None)
+    }
+
+    /// The slot of the last digest recorded (sent, or skipped on the first start).
+    pub fn last_digest(&self) -> Result<Option<DateTime<Utc>>> {
+        let slot: Option<String> = self
+            .conn
+            .query_row("SELECT max(slot) FROM digests", [], |r| r.get(0))
+            .context("Reading the last digest")?;
+        Ok(slot
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Records the digest of `slot` and queues its message (`None`: the slot is skipped, as
+    /// on the first start), in one transaction: a slot is never sent twice.
+    pub fn record_digest(
+        &mut self,
+        slot: DateTime<Utc>,
+        message: Option<&Outgoing>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        tx.execute(
+            "INSERT INTO digests (slot, sent, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (slot) DO NOTHING",
+            params![ts(slot), message.is_some(), ts(now)],
+        )
+        .context("Recording a digest")?;
+        if tx.changes() == 1
+            && let Some(o) = message
+        {
+            let identity = Identity {
+                folder: "digest".into(),
+                uidvalidity: 0,
+                uid: u64::try_from(slot.timestamp()).unwrap_or(0),
+                message_id: Some(o.message_id.clone()),
+                content_hash: format!("digest:{}", ts(slot)),
+            };
+            let id = insert_message(
+                &tx,
+                &Record {
+                    identity: &identity,
+                    sender: None,
+                    arrival: slot,
+                    decision: "digest",
+                    rules_version: crate::decide::RULES_VERSION,
+                    verdict_json: "{}",
+                    raw: None,
+                    request: None,
+                },
+                now,
+            )?;
+            insert_outbox(&tx, id, o, now)?;
+        }
+        tx.commit().context("Committing a digest")?;
+        Ok(())
+    }
+
+    /// Every request with an accepted window (the digest's candidates), bounded.
+    pub fn requests_with_windows(&self, limit: u32) -> Result<Vec<RequestRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT record FROM requests WHERE state IN ('accepted', 'review', 'cancelled')
+                 ORDER BY updated_at DESC LIMIT ?1",
+            )
+            .context("Preparing the digest query")?;
+        let rows = st
+            .query_map(params![limit], |row| row.get::<_, String>(0))
+            .context("Listing requests for the digest")?;
+        let mut out = Vec::new();
+        for j in rows {
+            out.push(read_request(&j.context("Reading a request row")?)?);
+        }
+        Ok(out)
     }
 
     /// The request with this reference.

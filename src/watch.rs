@@ -1,44 +1,35 @@
 //! `intake watch`: the service loop. Reads new mail from the mailbox, decides each message
-//! once, records the decision with the replies it causes, sends them, and tags the mail.
+//! once, records the decision with the replies it causes, sends them, and marks the mail.
 //!
 //! Order per message (what makes it exactly-once across a crash): decide → record verdict and
-//! outbox in one transaction → send each queued message → mark it sent → tag in the mailbox
-//! → advance the saved position. A restart resends what was queued but not marked sent (with
-//! the same Message-ID), re-tags what was decided but not tagged, and never decides a
+//! outbox in one transaction → send each queued message → mark it sent → mark it in the
+//! mailbox → advance the saved position. A restart resends what was queued but not marked sent
+//! (with the same Message-ID), re-marks what was decided but not marked, and never decides a
 //! recorded message again.
+//!
+//! The loop does no I/O of its own: the mailbox ([`Mailbox`]), the outbox ([`Outbox`]) and the
+//! time ([`Clock`]) come in as [`Edges`], and the store is the only other thing it touches.
 
-use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration as StdDuration;
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Duration, Timelike as _, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch as signal_watch;
 use tracing::{error, info, warn};
 
 use crate::check::Arrival;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::render::Templates;
 use crate::render::compose::{Role, Trouble, delivery_notice};
 use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
-use crate::source::{
-    Backoff, ImapConfig, ImapSource, MailboxConfig, MaildirConfig, MaildirSource, Wake,
-};
+use crate::source::{Backoff, Mailbox, MailboxError, Opened};
 use crate::store::{HandOverLog, Identity, Pending, Position, Store};
 
 /// Outgoing messages in flight at once (the SMTP outbox pools its connections).
 const SEND_CONCURRENCY: usize = 8;
-
-/// IMAP keywords set on handled mail, by decision.
-pub fn keyword(decision: &str) -> &'static str {
-    match decision {
-        "accept" => "$intake-accepted",
-        "reject" => "$intake-rejected",
-        "review" => "$intake-review",
-        _ => "$intake-ignored",
-    }
-}
 
 /// A stop request from SIGTERM/SIGINT: the loop finishes the message in hand and returns.
 #[derive(Clone)]
@@ -107,6 +98,15 @@ pub struct Summary {
     pub unsent: u64,
 }
 
+/// The service's side effects: where mail comes from, where replies go, and what time it is.
+/// [`run`] builds the real ones from the configuration; tests pass a Maildir on a temporary
+/// folder, a [`crate::sink::StubOutbox`] and a [`crate::clock::FixedClock`].
+pub struct Edges {
+    pub mailbox: Box<dyn Mailbox>,
+    pub outbox: Box<dyn Outbox>,
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Everything the loop holds.
 struct Service {
     config: Config,
@@ -114,33 +114,58 @@ struct Service {
     store: Store,
     hand_over: HandOverLog,
     outbox: Box<dyn Outbox>,
+    clock: Arc<dyn Clock>,
     summary: Summary,
 }
 
-/// Runs `intake watch` until shutdown, or once over what is waiting.
+/// Runs `intake watch` until shutdown, or once over what is waiting, on the configured
+/// mailbox and outbox with the system clock.
 pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summary> {
-    let templates = Templates::for_config(&config)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mailbox = config
         .mailbox
-        .clone()
-        .ok_or_else(|| anyhow!("config has no [mailbox] section: intake watch needs one"))?;
+        .as_ref()
+        .ok_or_else(|| anyhow!("config has no [mailbox] section: intake watch needs one"))?
+        .build(clock.clone());
     let outbox_cfg = config
         .outbox
-        .clone()
+        .as_ref()
         .ok_or_else(|| anyhow!("config has no [outbox] section: intake watch needs one"))?;
+    let outbox = build_outbox(outbox_cfg)?;
+    let edges = Edges {
+        mailbox,
+        outbox,
+        clock,
+    };
+    run_with(config, edges, once, shutdown).await
+}
+
+/// [`run`] on the given edges (the configuration's `[mailbox]` and `[outbox]` are not used).
+pub async fn run_with(
+    config: Config,
+    edges: Edges,
+    once: bool,
+    shutdown: Shutdown,
+) -> Result<Summary> {
+    let Edges {
+        mut mailbox,
+        outbox,
+        clock,
+    } = edges;
+    let templates = Templates::for_config(&config)?;
     let store_path = config
         .store_path
         .clone()
         .ok_or_else(|| anyhow!("config has no [store] section: intake watch needs one"))?;
     let store = Store::open(&store_path)?;
     let hand_over = store.hand_over_log()?;
-    let outbox = build_outbox(&outbox_cfg)?;
     let mut svc = Service {
         config,
         templates,
         store,
         hand_over,
         outbox,
+        clock,
         summary: Summary::default(),
     };
     info!(store = %store_path.display(), "intake watch starting");
@@ -153,10 +178,7 @@ pub async fn run(config: Config, once: bool, shutdown: Shutdown) -> Result<Summa
     // have delivered already.
     svc.recover_in_doubt()?;
     svc.flush().await?;
-    match mailbox {
-        MailboxConfig::Imap(cfg) => svc.run_imap(&cfg, once, shutdown).await?,
-        MailboxConfig::Maildir(cfg) => svc.run_maildir(&cfg, once, shutdown).await?,
-    }
+    svc.watch(mailbox.as_mut(), once, shutdown).await?;
     svc.summary.unsent = svc.store.unsent_count()?;
     info!(
         decided = svc.summary.decided,
@@ -184,7 +206,7 @@ impl Service {
         arrival: DateTime<Utc>,
         answer_since: Option<DateTime<Utc>>,
     ) -> Result<(String, bool)> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let d = crate::lifecycle::decide(
             &mut self.store,
             &self.config,
@@ -230,7 +252,7 @@ impl Service {
     async fn flush(&mut self) -> Result<()> {
         use futures::StreamExt as _;
         // Runs even during shutdown: what the message in hand queued is still sent.
-        let pending = self.store.pending(Utc::now())?;
+        let pending = self.store.pending(self.clock.now())?;
         if pending.is_empty() {
             return Ok(());
         }
@@ -238,6 +260,7 @@ impl Service {
         // connections; each result is recorded as soon as it comes back.
         let outbox = &self.outbox;
         let log = &self.hand_over;
+        let clock = &self.clock;
         let mut results = futures::stream::iter(pending)
             .map(|p| async move {
                 let envelope = Envelope {
@@ -249,7 +272,7 @@ impl Service {
                 // Written (and synced) before the content goes out, on the runtime thread:
                 // a few milliseconds, and it must be on disk before the server can deliver.
                 let id = p.id;
-                let hand_over = move || log.record(id, Utc::now()).map_err(|e| format!("{e:#}"));
+                let hand_over = move || log.record(id, clock.now()).map_err(|e| format!("{e:#}"));
                 let result = outbox.send_with(&envelope, &p.raw, &hand_over).await;
                 (p, result)
             })
@@ -266,9 +289,10 @@ impl Service {
                 .filter(|(_, r)| r.is_ok())
                 .map(|(p, _)| p.id)
                 .collect();
-            self.store.mark_sent_all(&sent, Utc::now())?;
+            let now = self.clock.now();
+            self.store.mark_sent_all(&sent, now)?;
             for (p, result) in done {
-                record_result(&self.store, &self.config, &mut self.summary, p, result)?;
+                record_result(&self.store, &self.config, &mut self.summary, p, result, now)?;
             }
         }
         Ok(())
@@ -285,15 +309,61 @@ impl Service {
                 &p,
                 Trouble::InDoubt,
                 "intake stopped (crash, kill or power loss) before the server's answer came back",
+                self.clock.now(),
             )?;
         }
         Ok(())
     }
 
+    /// Queues the security team's daily digest when its slot is due (`[digest]`). The first
+    /// start records the current slot as done, so no stale digest goes out.
+    fn digest(&mut self) -> Result<()> {
+        let Some(schedule) = self.config.digest else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let last = self.store.last_digest()?;
+        let Some(slot) = crate::digest::due(now, last, &schedule) else {
+            return Ok(());
+        };
+        let Some(since) = last else {
+            info!(slot = %slot, "first start: the digest begins with the next slot");
+            return self.store.record_digest(slot, None, now);
+        };
+        let requests = self.store.requests_with_windows(10_000)?;
+        let plan = crate::digest::plan(&requests, slot, since);
+        let message = crate::digest::compose(
+            &plan,
+            slot,
+            schedule.zone,
+            &self.templates,
+            &self.config.addresses,
+        )?;
+        info!(slot = %slot, upcoming = plan.upcoming.len(), ended = plan.ended.len(), "daily digest queued");
+        self.store.record_digest(slot, Some(&message), now)
+    }
+
+    /// `wait`, shortened to wake for the next digest slot.
+    fn digest_wait(&self, wait: StdDuration) -> StdDuration {
+        match self.config.digest {
+            Some(s) => {
+                let now = self.clock.now();
+                (crate::digest::next(now, &s) - now)
+                    .to_std()
+                    .unwrap_or(StdDuration::ZERO)
+                    .clamp(
+                        StdDuration::from_millis(200),
+                        wait.max(StdDuration::from_millis(200)),
+                    )
+            }
+            None => wait,
+        }
+    }
+
     /// How long the loop may wait before the outbox needs another round.
     fn outbox_wait(&self, max: StdDuration) -> Result<StdDuration> {
         Ok(match self.store.next_due()? {
-            Some(due) => (due - Utc::now())
+            Some(due) => (due - self.clock.now())
                 .to_std()
                 .unwrap_or(StdDuration::ZERO)
                 .clamp(StdDuration::from_millis(200), max),
@@ -301,73 +371,27 @@ impl Service {
         })
     }
 
-    async fn run_maildir(
+    /// Runs the mailbox until shutdown (with `once`: until nothing is waiting), one session
+    /// after another: after connection trouble it waits with jittered backoff, sending what
+    /// is queued meanwhile, and opens the mailbox again.
+    async fn watch(
         &mut self,
-        cfg: &MaildirConfig,
+        mailbox: &mut dyn Mailbox,
         once: bool,
         mut shutdown: Shutdown,
     ) -> Result<()> {
-        if let Some(seed) = &cfg.seed_from {
-            seed_demo_maildir(seed, &cfg.path, Utc::now())?;
-        }
-        let mut source = MaildirSource::new(cfg).map_err(|e| anyhow!("mailbox: {e}"))?;
-        let folder = cfg.path.display().to_string();
-        loop {
-            let batch = source
-                .fetch_new(self.config.rules.max_message_bytes)
-                .await
-                .map_err(|e| anyhow!("reading the Maildir: {e}"))?;
-            if !batch.is_empty() {
-                self.store.begin_batch()?;
-            }
-            for m in batch.iter() {
-                if shutdown.requested() {
-                    break;
-                }
-                let raw = m.raw.as_deref();
-                let identity = Identity {
-                    folder: folder.clone(),
-                    uidvalidity: 0,
-                    uid: key_number(&m.key),
-                    message_id: raw.and_then(|r| crate::read::read(r).message_id),
-                    content_hash: raw.map_or_else(|| format!("size:{}", m.size), content_hash),
-                };
-                self.decide(&identity, raw, m.size, m.arrived, None)?;
-            }
-            if !batch.is_empty() {
-                self.store.commit_batch()?;
-            }
-            self.flush().await?;
-            if once || shutdown.requested() {
-                return Ok(());
-            }
-            let wait = self.outbox_wait(StdDuration::from_secs(60))?;
-            tokio::select! {
-                r = source.wait(wait) => { r.map_err(|e| anyhow!("watching the Maildir: {e}"))?; }
-                _ = shutdown.sleep(wait) => {}
-            }
-        }
-    }
-
-    async fn run_imap(
-        &mut self,
-        cfg: &ImapConfig,
-        once: bool,
-        mut shutdown: Shutdown,
-    ) -> Result<()> {
-        let source_key = format!("imap://{}@{}/{}", cfg.username, cfg.host, cfg.folder);
         let mut backoff = Backoff::default();
         loop {
             if shutdown.requested() {
                 return Ok(());
             }
             match self
-                .imap_session(cfg, &source_key, once, &mut shutdown, &mut backoff)
+                .session(mailbox, once, &mut shutdown, &mut backoff)
                 .await
             {
                 Ok(()) => return Ok(()),
-                Err(SessionError::Fatal(e)) => return Err(e),
-                Err(SessionError::Reconnect(e)) => {
+                Err(MailboxError::Fatal(e)) => return Err(e),
+                Err(MailboxError::Reconnect(e)) => {
                     let wait = backoff.next();
                     warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "mailbox connection lost; reconnecting");
                     if once && backoff.attempts() > 5 {
@@ -383,40 +407,117 @@ impl Service {
         }
     }
 
-    /// One connection's life: select, catch up, then fetch → idle → fetch.
-    async fn imap_session(
+    /// One session: open, mark what a crash left unmarked, then fetch → decide → record →
+    /// send → mark → wait, until shutdown (or, with `once`, until nothing is waiting).
+    async fn session(
         &mut self,
-        cfg: &ImapConfig,
-        source_key: &str,
+        mailbox: &mut dyn Mailbox,
         once: bool,
         shutdown: &mut Shutdown,
         backoff: &mut Backoff,
-    ) -> Result<(), SessionError> {
-        let mut imap = ImapSource::connect(cfg)
-            .await
-            .map_err(SessionError::from_source)?;
-        let state = imap.select().await.map_err(SessionError::from_source)?;
+    ) -> Result<(), MailboxError> {
+        let opened = mailbox.open().await?;
         // Connected: the next outage starts again from the shortest delay instead of the
         // one reached by earlier outages (which grows to five minutes). `--once` keeps
         // counting, so a server that drops every session cannot keep it running forever.
         if !once {
             backoff.reset();
         }
-        let now = Utc::now();
-        let mut pos = match self
-            .store
-            .position(source_key)
-            .map_err(SessionError::Fatal)?
-        {
+        let (mut pos, answer_since) = self.resume(&opened)?;
+        let resume_key = opened.resume.as_ref().map(|r| r.key.as_str());
+        let folder = opened.folder.as_str();
+        loop {
+            // Mark what was decided but not yet marked (a crash between deciding and marking).
+            let unmarked = self.store.untagged(folder, pos.uidvalidity)?;
+            self.mark(mailbox, folder, pos.uidvalidity, &unmarked, None)
+                .await?;
+            // Everything after the last message seen, never trusting the folder's counters.
+            loop {
+                let batch = mailbox
+                    .fetch_after(pos.last_uid, self.config.rules.max_message_bytes)
+                    .await?;
+                if batch.is_empty() {
+                    break;
+                }
+                // Decide the whole batch (each decision with its replies, all committed
+                // together), send everything queued at once, then mark and advance.
+                let mut decided = Vec::with_capacity(batch.len());
+                self.store.begin_batch()?;
+                for m in batch {
+                    if shutdown.requested() {
+                        break;
+                    }
+                    let identity = Identity {
+                        folder: folder.to_string(),
+                        uidvalidity: pos.uidvalidity,
+                        uid: m.uid,
+                        message_id: m.message_id.clone(),
+                        content_hash: m
+                            .raw
+                            .as_deref()
+                            .map_or_else(|| format!("size:{}", m.size), content_hash),
+                    };
+                    let (decision, new) =
+                        self.decide(&identity, m.raw.as_deref(), m.size, m.arrived, answer_since)?;
+                    if !new {
+                        // Decided in an earlier run (or under an older UIDVALIDITY): record
+                        // this position so it is marked, never answered again.
+                        self.store.record_duplicate(&identity)?;
+                    }
+                    pos.last_uid = pos.last_uid.max(m.uid);
+                    decided.push((m.uid, decision));
+                }
+                self.store.commit_batch()?;
+                self.flush().await?;
+                let advance = resume_key.map(|key| (key, pos));
+                self.mark(mailbox, folder, pos.uidvalidity, &decided, advance)
+                    .await?;
+                if shutdown.requested() {
+                    mailbox.close().await;
+                    return Ok(());
+                }
+            }
+            self.digest()?;
+            self.flush().await?;
+            if once || shutdown.requested() {
+                mailbox.close().await;
+                return Ok(());
+            }
+            let wait = self.digest_wait(self.outbox_wait(mailbox.max_wait())?);
+            let stop = Box::pin(async {
+                let _ = shutdown.0.changed().await;
+            });
+            if mailbox.wait_for_mail(wait, stop).await?.is_none() {
+                mailbox.close().await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Where a session starts: the position saved for this mailbox (a new one on the first
+    /// start, reset when UIDVALIDITY changed), saved back; and the arrival time before which
+    /// mail is recorded but not answered. A mailbox without a saved position (Maildir) starts
+    /// from the beginning every time and answers everything not decided before.
+    fn resume(&self, opened: &Opened) -> Result<(Position, Option<DateTime<Utc>>)> {
+        let Some(resume) = &opened.resume else {
+            let pos = Position {
+                uidvalidity: opened.uid_validity,
+                last_uid: 0,
+                answer_since: DateTime::<Utc>::MIN_UTC,
+            };
+            return Ok((pos, None));
+        };
+        let now = self.clock.now();
+        let mut pos = match self.store.position(&resume.key)? {
             Some(p) => p,
             None => {
                 // First start: nothing older than this is answered.
                 let p = Position {
-                    uidvalidity: state.uid_validity,
+                    uidvalidity: opened.uid_validity,
                     last_uid: 0,
                     // INTERNALDATE has whole seconds: a message in the same second as the first
                     // start counts as after it.
-                    answer_since: cfg
+                    answer_since: resume
                         .answer_since
                         .unwrap_or(now)
                         .with_nanosecond(0)
@@ -426,166 +527,37 @@ impl Service {
                 p
             }
         };
-        if pos.uidvalidity != state.uid_validity {
+        if pos.uidvalidity != opened.uid_validity {
             // The server renumbered the folder: read it again from the start; messages
             // decided before are recognised by Message-ID and content and not answered again.
             warn!(
                 old = pos.uidvalidity,
-                new = state.uid_validity,
+                new = opened.uid_validity,
                 "UIDVALIDITY changed; resynchronising"
             );
-            pos.uidvalidity = state.uid_validity;
+            pos.uidvalidity = opened.uid_validity;
             pos.last_uid = 0;
         }
-        self.store
-            .save_position(source_key, pos)
-            .map_err(SessionError::Fatal)?;
-        let folder = cfg.folder.clone();
-        loop {
-            // Tag what was decided but not yet tagged (a crash between deciding and tagging).
-            let untagged = self
-                .store
-                .untagged(&folder, pos.uidvalidity)
-                .map_err(SessionError::Fatal)?;
-            self.tag_all(&mut imap, cfg, &folder, pos.uidvalidity, &untagged, None)
-                .await?;
-            // Everything above the last UID seen, never trusting EXISTS alone.
-            loop {
-                let last = u32::try_from(pos.last_uid).unwrap_or(u32::MAX);
-                let batch = imap
-                    .fetch_after(last, self.config.rules.max_message_bytes)
-                    .await
-                    .map_err(SessionError::from_source)?;
-                if batch.is_empty() {
-                    break;
-                }
-                // Decide the whole batch (each decision with its replies, all committed
-                // together), send everything queued at once, then tag and advance.
-                let mut decided = Vec::with_capacity(batch.len());
-                self.store.begin_batch().map_err(SessionError::Fatal)?;
-                for m in batch {
-                    if shutdown.requested() {
-                        break;
-                    }
-                    let identity = Identity {
-                        folder: folder.clone(),
-                        uidvalidity: pos.uidvalidity,
-                        uid: u64::from(m.uid),
-                        message_id: m.message_id.clone(),
-                        content_hash: m
-                            .raw
-                            .as_deref()
-                            .map_or_else(|| format!("size:{}", m.size), content_hash),
-                    };
-                    let (decision, new) = self
-                        .decide(
-                            &identity,
-                            m.raw.as_deref(),
-                            m.size,
-                            m.internal_date,
-                            Some(pos.answer_since),
-                        )
-                        .map_err(SessionError::Fatal)?;
-                    if !new {
-                        // Decided in an earlier run (or under an older UIDVALIDITY): record
-                        // this position so it is tagged, never answered again.
-                        self.store
-                            .record_duplicate(&identity)
-                            .map_err(SessionError::Fatal)?;
-                    }
-                    pos.last_uid = pos.last_uid.max(u64::from(m.uid));
-                    decided.push((u64::from(m.uid), decision));
-                }
-                self.store.commit_batch().map_err(SessionError::Fatal)?;
-                self.flush().await.map_err(SessionError::Fatal)?;
-                self.tag_all(
-                    &mut imap,
-                    cfg,
-                    &folder,
-                    pos.uidvalidity,
-                    &decided,
-                    Some((source_key, pos)),
-                )
-                .await?;
-                if shutdown.requested() {
-                    imap.logout().await;
-                    return Ok(());
-                }
-            }
-            self.flush().await.map_err(SessionError::Fatal)?;
-            if once || shutdown.requested() {
-                imap.logout().await;
-                return Ok(());
-            }
-            let max = StdDuration::from_secs(cfg.idle_minutes.clamp(1, 10) * 60);
-            let wait = self.outbox_wait(max).map_err(SessionError::Fatal)?;
-            let stop = async {
-                let _ = shutdown.0.changed().await;
-            };
-            match imap.wait_unless(wait, stop).await {
-                Ok(None) => {
-                    imap.logout().await;
-                    return Ok(());
-                }
-                Ok(Some(Wake::Changed | Wake::Quiet)) => {}
-                Err(e) => return Err(SessionError::from_source(e)),
-            }
-        }
+        self.store.save_position(&resume.key, pos)?;
+        Ok((pos, Some(pos.answer_since)))
     }
 
-    /// Tags decided messages with their decision's keyword (one `UID STORE` per decision),
-    /// moves the notifications to `move_to` if configured, then records them tagged and the
-    /// position `advance`, in one transaction. A crash in between only tags again.
-    async fn tag_all(
+    /// Marks decided messages in the mailbox (IMAP: a keyword per decision, and a move when
+    /// configured), then records them marked and the position `advance`, in one transaction.
+    /// A crash in between only marks them again.
+    async fn mark(
         &mut self,
-        imap: &mut ImapSource,
-        cfg: &ImapConfig,
+        mailbox: &mut dyn Mailbox,
         folder: &str,
         uidvalidity: u32,
         decided: &[(u64, String)],
         advance: Option<(&str, Position)>,
-    ) -> Result<(), SessionError> {
-        let mut by_keyword: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
-        let mut to_move = Vec::new();
-        for (uid, decision) in decided {
-            let uid = u32::try_from(*uid).unwrap_or(u32::MAX);
-            by_keyword.entry(keyword(decision)).or_default().push(uid);
-            if matches!(decision.as_str(), "accept" | "reject" | "review") {
-                to_move.push(uid);
-            }
-        }
-        for (keyword, uids) in &by_keyword {
-            imap.tag_all(uids, keyword)
-                .await
-                .map_err(SessionError::from_source)?;
-        }
-        if let Some(target) = &cfg.move_to {
-            imap.move_all(&to_move, target)
-                .await
-                .map_err(SessionError::from_source)?;
-        }
+    ) -> Result<(), MailboxError> {
+        mailbox.mark_decided(decided).await?;
         let uids: Vec<u64> = decided.iter().map(|(uid, _)| *uid).collect();
         self.store
-            .mark_tagged_all(folder, uidvalidity, &uids, advance)
-            .map_err(SessionError::Fatal)
-    }
-}
-
-/// Why an IMAP session ended.
-enum SessionError {
-    /// Connection trouble: reconnect with backoff.
-    Reconnect(String),
-    /// Configuration, credentials or the store: stop with a clear error.
-    Fatal(anyhow::Error),
-}
-
-impl SessionError {
-    fn from_source(e: crate::source::SourceError) -> SessionError {
-        if e.is_transient() || e.needs_reconnect() {
-            SessionError::Reconnect(e.to_string())
-        } else {
-            SessionError::Fatal(anyhow!("mailbox: {e}"))
-        }
+            .mark_tagged_all(folder, uidvalidity, &uids, advance)?;
+        Ok(())
     }
 }
 
@@ -659,6 +631,7 @@ fn record_result(
     summary: &mut Summary,
     p: Pending,
     result: Result<(), SendError>,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     match result {
         Ok(()) => {
@@ -667,16 +640,16 @@ fn record_result(
         }
         Err(SendError::InDoubt(e)) if p.role == Role::Reply.as_str() => {
             error!(to = %p.recipient, error = %e, out_message_id = %p.out_message_id, "reply may or may not have been delivered; not resent, staff told");
-            give_to_staff(store, config, &p, Trouble::InDoubt, &e)?;
+            give_to_staff(store, config, &p, Trouble::InDoubt, &e, now)?;
         }
         Err(SendError::Transient(e) | SendError::InDoubt(e)) => {
             let wait = retry_delay(p.attempts);
             warn!(to = %p.recipient, error = %e, retry_in_s = wait.num_seconds(), "sending failed, will retry");
-            store.mark_retry(p.id, Utc::now(), wait)?;
+            store.mark_retry(p.id, now, wait)?;
         }
         Err(SendError::Permanent(e)) => {
             error!(to = %p.recipient, error = %e, "sending refused permanently; staff told");
-            give_to_staff(store, config, &p, Trouble::Refused, &e)?;
+            give_to_staff(store, config, &p, Trouble::Refused, &e, now)?;
         }
     }
     Ok(())
@@ -690,6 +663,7 @@ fn give_to_staff(
     p: &Pending,
     trouble: Trouble,
     detail: &str,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let notice = if p.role == Role::Staff.as_str() {
         None
@@ -701,10 +675,10 @@ fn give_to_staff(
             &p.out_message_id,
             detail,
             &p.raw,
-            Utc::now(),
+            now,
         )?)
     };
-    store.give_up(p.id, detail, notice.as_ref(), Utc::now())
+    store.give_up(p.id, detail, notice.as_ref(), now)
 }
 
 /// SHA-256 of the raw bytes, hex.
@@ -714,95 +688,11 @@ pub fn content_hash(raw: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
-
-/// A stable 63-bit number for a Maildir key, used where IMAP has a UID.
-fn key_number(key: &str) -> u64 {
-    let d = Sha256::digest(key.as_bytes());
-    let mut n = 0u64;
-    for b in d.iter().take(8) {
-        n = n << 8 | u64::from(*b);
-    }
-    n >> 1
-}
-
-/// Copies the demo templates in `seed` into a new Maildir at `maildir`, filling in dates
-/// relative to `now`. Does nothing when the Maildir exists already.
-pub fn seed_demo_maildir(seed: &Path, maildir: &Path, now: DateTime<Utc>) -> Result<()> {
-    if maildir.join("new").exists() || maildir.join("cur").exists() {
-        return Ok(());
-    }
-    for sub in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(maildir.join(sub))
-            .with_context(|| format!("Creating {}", maildir.join(sub).display()))?;
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(seed)
-        .with_context(|| format!("Reading the demo folder {}", seed.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-        .collect();
-    entries.sort();
-    for (i, path) in entries.iter().enumerate() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("Reading demo message {}", path.display()))?;
-        let filled = fill_demo_dates(&text, now);
-        let name = format!("{}.demo{i}.intake", now.timestamp());
-        let dest = maildir.join("new").join(name);
-        std::fs::write(&dest, filled).with_context(|| format!("Writing {}", dest.display()))?;
-    }
-    info!(count = entries.len(), maildir = %maildir.display(), "demo Maildir written");
-    Ok(())
-}
-
-/// Replaces `{{now}}` with an RFC 2822 date and `{{date+N}}` with the date N days after
-/// `now` as DD.MM.YYYY.
-fn fill_demo_dates(text: &str, now: DateTime<Utc>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(rest.get(..start).unwrap_or(""));
-        let after = rest.get(start + 2..).unwrap_or("");
-        let Some(end) = after.find("}}") else {
-            out.push_str(rest.get(start..).unwrap_or(""));
-            rest = "";
-            break;
-        };
-        let token = after.get(..end).unwrap_or("").trim();
-        let replacement = if token == "now" {
-            Some(now.to_rfc2822())
-        } else {
-            token
-                .strip_prefix("date+")
-                .and_then(|n| n.parse::<i64>().ok())
-                .map(|n| (now + Duration::days(n)).format("%d.%m.%Y").to_string())
-        };
-        match replacement {
-            Some(r) => out.push_str(&r),
-            None => out.push_str(rest.get(start..start + 2 + end + 2).unwrap_or("")),
-        }
-        rest = after.get(end + 2..).unwrap_or("");
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
-
-    #[test]
-    fn demo_dates_are_filled_relative_to_now() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
-        let out = fill_demo_dates(
-            "Date: {{now}}\nStart: {{date+40}} 09:00\n{{unknown}} {{",
-            now,
-        );
-        assert_eq!(
-            out,
-            "Date: Thu, 26 Nov 2026 08:00:00 +0000\nStart: 05.01.2027 09:00\n{{unknown}} {{"
-        );
-    }
 
     #[test]
     fn retry_delays_grow_and_are_capped() {
@@ -994,22 +884,242 @@ mod tests {
         );
     }
 
-    #[test]
-    fn keywords_by_decision() {
-        assert_eq!(keyword("accept"), "$intake-accepted");
-        assert_eq!(keyword("reject"), "$intake-rejected");
-        assert_eq!(keyword("review"), "$intake-review");
-        assert_eq!(keyword("ignore"), "$intake-ignored");
-        assert_eq!(keyword("skipped"), "$intake-ignored");
-    }
+    /// The watch loop without a server: the demo pen-test announcement (accepted: a reply to
+    /// the customer, a forward to security, a summary for staff) in a Maildir on a temporary
+    /// folder, a recording outbox, and a clock standing at `T`.
+    mod without_a_server {
+        use std::path::{Path, PathBuf};
 
-    #[test]
-    fn maildir_keys_give_stable_positive_numbers() {
-        assert_eq!(
-            key_number("1700000000.M1P2.host"),
-            key_number("1700000000.M1P2.host")
-        );
-        assert_ne!(key_number("a"), key_number("b"));
-        assert!(key_number("a") <= i64::MAX as u64);
+        use crate::clock::FixedClock;
+        use crate::sink::StubOutbox;
+        use crate::sink::stub::Handed;
+        use crate::source::{MaildirConfig, MaildirMailbox};
+
+        use super::*;
+
+        const CUSTOMER: &str = "lena.brunner@alpenshop-example.ch";
+        const SECURITY: &str = "security@amazee.io";
+        const STAFF: &str = "support-staff@amazee.io";
+
+        struct Setup {
+            _dir: tempfile::TempDir,
+            maildir: PathBuf,
+            store: PathBuf,
+            clock: Arc<FixedClock>,
+            outbox: StubOutbox,
+        }
+
+        fn t() -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
+        }
+
+        fn setup() -> Setup {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let dir = tempfile::tempdir().unwrap();
+            let seed = dir.path().join("seed");
+            std::fs::create_dir(&seed).unwrap();
+            std::fs::copy(
+                root.join("fixtures/demo/1-accept-pentest.eml"),
+                seed.join("1-accept-pentest.eml"),
+            )
+            .unwrap();
+            let maildir = dir.path().join("maildir");
+            crate::source::maildir::seed_demo_maildir(&seed, &maildir, t()).unwrap();
+            // Delivered at T: the Maildir's arrival time is the file's.
+            for entry in std::fs::read_dir(maildir.join("new")).unwrap() {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .open(entry.unwrap().path())
+                    .unwrap();
+                file.set_modified(t().into()).unwrap();
+            }
+            Setup {
+                store: dir.path().join("intake.sqlite3"),
+                maildir,
+                _dir: dir,
+                clock: Arc::new(FixedClock::new(t())),
+                outbox: StubOutbox::new(),
+            }
+        }
+
+        impl Setup {
+            /// `intake watch --once`, as a restart: a new mailbox and a newly opened store.
+            async fn run_once(&self) -> Summary {
+                self.run_once_with("").await
+            }
+
+            /// [`Setup::run_once`] with more configuration (`extra`, TOML sections).
+            async fn run_once_with(&self, extra: &str) -> Summary {
+                let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+                let config = Config::from_str(
+                    &format!(
+                        "templates = {:?}\n[store]\npath = {:?}\n{extra}",
+                        root.join("templates"),
+                        self.store
+                    ),
+                    root,
+                )
+                .unwrap();
+                let clock: Arc<dyn Clock> = self.clock.clone();
+                let mailbox = MaildirMailbox::new(
+                    &MaildirConfig {
+                        path: self.maildir.clone(),
+                        seed_from: None,
+                    },
+                    clock.clone(),
+                );
+                let edges = Edges {
+                    mailbox: Box::new(mailbox),
+                    outbox: Box::new(self.outbox.clone()),
+                    clock,
+                };
+                let (_stop, shutdown) = Shutdown::manual();
+                run_with(config, edges, true, shutdown).await.unwrap()
+            }
+        }
+
+        fn recipients(handed: &[Handed]) -> Vec<&str> {
+            let mut to: Vec<&str> = handed
+                .iter()
+                .flat_map(|h| h.envelope.to.iter().map(String::as_str))
+                .collect();
+            to.sort_unstable();
+            to
+        }
+
+        fn text(h: &Handed) -> String {
+            String::from_utf8_lossy(&h.raw).into_owned()
+        }
+
+        #[tokio::test]
+        async fn the_daily_digest_goes_out_once_per_slot_with_the_windows_ahead() {
+            const DIGEST: &str = "[digest]\ntime = \"07:00\"\n";
+            let s = setup();
+            // The first start decides the demo notification (a window 40 days ahead) and
+            // sends no digest for a slot that passed before it.
+            let first = s.run_once_with(DIGEST).await;
+            assert_eq!((first.decided, first.sent), (1, 3));
+            // 39 days later, 07:30 in Zurich: the window starts tomorrow.
+            s.clock
+                .set(t() + chrono::Duration::days(39) - chrono::Duration::minutes(30));
+            let day = s.run_once_with(DIGEST).await;
+            assert_eq!((day.decided, day.sent, day.unsent), (0, 1, 0));
+            let handed = s.outbox.handed();
+            let digest = handed.last().unwrap();
+            assert_eq!(digest.envelope.to, [SECURITY]);
+            let raw = text(digest);
+            assert!(
+                raw.contains("Subject: [intake] Test windows 2027-01-04: 1 in the next 48 hours"),
+                "{raw}"
+            );
+            assert!(raw.contains("shop.alpenshop-example.ch"), "{raw}");
+            assert!(raw.contains("text/calendar"), "{raw}");
+            // Once per slot: running again the same morning sends nothing.
+            let again = s.run_once_with(DIGEST).await;
+            assert_eq!((again.sent, again.unsent), (0, 0));
+            // Four days later the window (two and a half days long) has ended: the next
+            // digest, the only one after the days intake was down, says so.
+            s.clock.advance(chrono::Duration::days(4));
+            let later = s.run_once_with(DIGEST).await;
+            assert_eq!(later.sent, 1);
+            let raw = text(s.outbox.handed().last().unwrap());
+            assert!(raw.contains("0 in the next 48 hours, 1 ended"), "{raw}");
+        }
+
+        #[tokio::test]
+        async fn everything_goes_out_once_dated_by_the_clock() {
+            let s = setup();
+            let summary = s.run_once().await;
+            assert_eq!((summary.decided, summary.sent, summary.unsent), (1, 3, 0));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [CUSTOMER, SECURITY, STAFF]);
+            for h in &handed {
+                assert!(
+                    text(h).contains("Date: Thu, 26 Nov 2026 08:00:00 +0000"),
+                    "{}",
+                    text(h)
+                );
+            }
+            // The reply goes out with the null sender (RFC 3834), internal mail with ours.
+            let reply = handed.iter().find(|h| h.envelope.to == [CUSTOMER]).unwrap();
+            assert_eq!(reply.envelope.from, None);
+            // A restart decides and sends nothing again.
+            let again = s.run_once().await;
+            assert_eq!((again.decided, again.sent, again.unsent), (0, 0, 0));
+            assert_eq!(s.outbox.attempts(), 3);
+        }
+
+        #[tokio::test]
+        async fn a_transient_send_failure_is_retried_when_due_and_not_before() {
+            let s = setup();
+            s.outbox
+                .fail_next(3, SendError::Transient("421 4.3.2 try again later".into()));
+            let first = s.run_once().await;
+            assert_eq!((first.decided, first.sent, first.unsent), (1, 0, 3));
+            assert!(s.outbox.handed().is_empty());
+            assert_eq!(s.outbox.attempts(), 3);
+            // Before the first retry delay has passed, nothing is tried again.
+            let delay = retry_delay(0);
+            s.clock.advance(delay / 2);
+            let early = s.run_once().await;
+            assert_eq!((early.decided, early.sent, early.unsent), (0, 0, 3));
+            assert_eq!(s.outbox.attempts(), 3);
+            // Once it has, all three go out, once.
+            s.clock.advance(delay);
+            let due = s.run_once().await;
+            assert_eq!((due.decided, due.sent, due.unsent), (0, 3, 0));
+            assert_eq!(recipients(&s.outbox.handed()), [CUSTOMER, SECURITY, STAFF]);
+            s.clock.advance(Duration::days(1));
+            s.run_once().await;
+            assert_eq!(s.outbox.attempts(), 6);
+        }
+
+        #[tokio::test]
+        async fn a_permanent_refusal_goes_to_staff_and_is_not_retried() {
+            let s = setup();
+            s.outbox.fail_next(
+                3,
+                SendError::Permanent("550 5.1.1 recipient unknown".into()),
+            );
+            let summary = s.run_once().await;
+            // The reply and the forward are refused: staff get one notice for each, in the
+            // same run. The refused staff summary gets none (it would go to staff again).
+            assert_eq!((summary.decided, summary.sent, summary.unsent), (1, 2, 0));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [STAFF, STAFF]);
+            for h in &handed {
+                assert!(
+                    text(h).contains("550 5.1.1 recipient unknown"),
+                    "{}",
+                    text(h)
+                );
+            }
+            assert!(handed.iter().any(|h| text(h).contains(CUSTOMER)));
+            // Refused mail is never tried again.
+            s.clock.advance(Duration::days(1));
+            let later = s.run_once().await;
+            assert_eq!((later.sent, later.unsent), (0, 0));
+            assert_eq!(s.outbox.attempts(), 5);
+        }
+
+        #[tokio::test]
+        async fn a_reply_in_doubt_goes_to_staff_and_is_never_resent() {
+            let s = setup();
+            s.outbox
+                .fail_next(3, SendError::InDoubt("timeout after the content".into()));
+            let first = s.run_once().await;
+            // The customer reply may have arrived: staff are told instead of resending it.
+            // Internal mail in doubt is simply sent again later.
+            assert_eq!((first.decided, first.sent, first.unsent), (1, 1, 2));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [STAFF]);
+            assert!(text(&handed[0]).contains(CUSTOMER), "{}", text(&handed[0]));
+            s.clock.advance(Duration::hours(1));
+            let later = s.run_once().await;
+            assert_eq!((later.sent, later.unsent), (2, 0));
+            let handed = s.outbox.handed();
+            assert_eq!(recipients(&handed), [SECURITY, STAFF, STAFF]);
+            assert!(handed.iter().all(|h| h.envelope.to != [CUSTOMER]));
+        }
     }
 }

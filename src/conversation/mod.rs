@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::check::Checked;
-use crate::config::Rules;
+use crate::decide::Rules;
 use crate::decide::auth::Sender;
 use crate::decide::{self, Findings};
 use crate::domain::{domain_of, normalize_address, org_domain};
@@ -148,9 +148,15 @@ impl RequestRecord {
     /// domain as the first sender, or the named contact.
     pub fn speaks_for(&self, sender: &str) -> bool {
         let sender = normalize_address(sender);
-        let same_org = domain_of(&sender)
-            .map(|d| org_domain(&d).unwrap_or(d))
-            .is_some_and(|o| o == self.org);
+        // At a shared mail provider (gmail.com, gmx.ch, ...) the domain is no organization:
+        // only the first sender's own address speaks for the request.
+        let same_org = if crate::domain::is_shared_mail_provider(&self.org) {
+            sender == normalize_address(&self.sender)
+        } else {
+            domain_of(&sender)
+                .map(|d| org_domain(&d).unwrap_or(d))
+                .is_some_and(|o| o == self.org)
+        };
         let contact = self
             .record
             .contact
@@ -208,7 +214,10 @@ pub fn references_in_subject(subject: &str) -> Vec<String> {
         let start = i + p;
         let end = start + 14;
         let tail_ok = b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric());
-        let head_ok = start == 0 || b.get(start - 1).is_some_and(|c| !c.is_ascii_alphanumeric());
+        let head_ok = subject
+            .get(..start)
+            .and_then(|h| h.chars().next_back())
+            .is_none_or(|c| !c.is_alphanumeric());
         if let Some(r) = subject.get(start..end)
             && head_ok
             && tail_ok
@@ -572,5 +581,128 @@ impl RequestRecord {
             let drop = self.history.len() - MAX_HISTORY;
             self.history.drain(1..=drop);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(sender: &str, contact: Option<&str>) -> RequestRecord {
+        let t = DateTime::<Utc>::UNIX_EPOCH;
+        RequestRecord {
+            reference: "INT-ABCDEFGHJK".into(),
+            state: State::Accepted,
+            sender: sender.into(),
+            org: org_domain(&domain_of(sender).unwrap()).unwrap(),
+            record: Request {
+                contact: crate::model::Contact {
+                    email: contact.map(str::to_string),
+                    ..Default::default()
+                },
+                ..Request::default()
+            },
+            test_class: TestClass::Standard,
+            zone: "Europe/Zurich".into(),
+            accepted: None,
+            sequence: 0,
+            notice_from: None,
+            message_ids: Vec::new(),
+            steps: 1,
+            created_at: t,
+            updated_at: t,
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn who_speaks_for_a_request() {
+        let r = record(
+            "anna@shop.example-kunde.ch",
+            Some("Pen.Tester+x@redteam-example.com"),
+        );
+        assert!(r.speaks_for("anna@shop.example-kunde.ch"));
+        // A colleague in the same organization, on another host of it.
+        assert!(r.speaks_for("Beat@example-kunde.ch"));
+        // The named contact, with case and +tag differences.
+        assert!(r.speaks_for("pen.tester@redteam-example.com"));
+        // Anyone else, including look-alike domains.
+        assert!(!r.speaks_for("anna@example-kunde.ch.evil-example.net"));
+        assert!(!r.speaks_for("other@redteam-example.com"));
+        assert!(!r.speaks_for("anna@example-kunde.com"));
+        assert!(!r.speaks_for("not an address"));
+        // At a shared mail provider only the first sender's own address (and the contact).
+        let r = record("anna.kunde@gmail.com", Some("ops@example-kunde.ch"));
+        assert!(r.speaks_for("Anna.Kunde@gmail.com"));
+        assert!(r.speaks_for("ops@example-kunde.ch"));
+        assert!(!r.speaks_for("mallory@gmail.com"));
+        assert!(!r.speaks_for("someone@example-kunde.ch"));
+    }
+
+    #[test]
+    fn references_are_found_in_subjects_only_as_whole_tokens() {
+        assert_eq!(
+            references_in_subject("Re: Pentest [INT-ABCDEFGH12] accepted"),
+            vec!["INT-ABCDEFGH12".to_string()]
+        );
+        assert_eq!(
+            references_in_subject("INT-ABCDEFGH12 and INT-ZZZZZZZZZ9"),
+            vec!["INT-ABCDEFGH12".to_string(), "INT-ZZZZZZZZZ9".to_string()]
+        );
+        for s in [
+            "XINT-ABCDEFGH12",
+            "INT-ABCDEFGH123",
+            "INT-abcdefgh12",
+            "INT-ABC",
+            "INT-",
+            "ÄINT-ABCDEFGH12",
+            "INT-ABCDEFGHÄÄ",
+        ] {
+            assert!(references_in_subject(s).is_empty(), "{s}");
+        }
+        // Bounded however many a subject holds.
+        assert_eq!(
+            references_in_subject(&"INT-ABCDEFGH12 ".repeat(1000)).len(),
+            4
+        );
+    }
+
+    #[test]
+    fn zone_labels_read_back() {
+        for z in [
+            Zone::Named(chrono_tz::Europe::Zurich),
+            Zone::Fixed(chrono::FixedOffset::east_opt(4 * 3600).unwrap()),
+            Zone::Fixed(chrono::FixedOffset::east_opt(-(5 * 3600 + 1800)).unwrap()),
+            Zone::Fixed(chrono::FixedOffset::east_opt(0).unwrap()),
+        ] {
+            assert_eq!(parse_zone(&z.label()).map(|x| x.label()), Some(z.label()));
+        }
+        assert!(parse_zone("UTC+99:00").is_none());
+        assert!(parse_zone("Mars/Olympus").is_none());
+    }
+
+    #[test]
+    fn thread_ids_are_bounded_and_keep_the_root() {
+        let mut r = record("anna@example-kunde.ch", None);
+        let ids: Vec<String> = (0..MAX_THREAD_IDS + 50)
+            .map(|i| format!("m{i}@x"))
+            .collect();
+        r.add_ids(ids.iter().map(String::as_str));
+        // Already there, or empty: nothing added.
+        r.add_ids([ids.last().unwrap().as_str(), ""]);
+        assert_eq!(r.message_ids.len(), MAX_THREAD_IDS);
+        assert_eq!(r.message_ids[0], "m0@x");
+        assert_eq!(
+            r.message_ids.last().map(String::as_str),
+            Some(ids.last().unwrap().as_str())
+        );
+    }
+
+    #[test]
+    fn a_request_round_trips_through_json() {
+        let r = record("anna@example-kunde.ch", Some("x@example-kunde.ch"));
+        let json = serde_json::to_string(&r).unwrap();
+        let back: RequestRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, r);
     }
 }

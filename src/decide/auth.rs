@@ -10,7 +10,7 @@
 //! in words for staff. Verification never looks at a forwarded author: the From (the
 //! forwarder) is who wrote this message.
 
-use crate::config::{Rules, SenderVerification};
+use super::rules::{Rules, SenderVerification};
 use crate::domain::{domain_of, is_under, org_domain, same_org};
 use crate::read::Letter;
 

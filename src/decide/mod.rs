@@ -3,14 +3,15 @@
 //! with every problem listed. Review (a person must look) outranks reject.
 
 pub mod auth;
+pub mod rules;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::{Customer, Rules};
 use crate::domain::{is_shared_mail_provider, is_under, org_domain};
 use crate::extract::Extraction;
 use crate::extract::net;
 use crate::model::{Decision, Item, Problem, ProblemCode, Request, TestClass, Zone};
+pub use rules::{Customer, Rules, SenderVerification};
 
 /// Bumped whenever a rule changes meaning; stored with every decision.
 pub const RULES_VERSION: &str = "2026-12-04.2";

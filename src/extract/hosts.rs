@@ -602,7 +602,7 @@ mod tests {
     /// With the default platform domains, our own mail domain excluded, `labelled` for a
     /// target field.
     fn platform(text: &str, labelled: bool) -> Vec<String> {
-        let domains = crate::config::Rules::default().platform_domains;
+        let domains = crate::decide::Rules::default().platform_domains;
         find_targets_with(
             text,
             &Context {

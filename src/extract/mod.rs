@@ -482,7 +482,7 @@ fn without_mail_lines(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::is_platform_host;
-    use crate::config::Rules;
+    use crate::decide::Rules;
 
     #[test]
     fn platform_hosts_are_told_from_customer_routes() {

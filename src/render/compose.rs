@@ -16,37 +16,7 @@ use crate::config::Addresses;
 use crate::conversation::{Action, Step};
 use crate::model::{Decision, Lang, Problem, ProblemCode};
 
-/// Who a message is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// The customer's acceptance or rejection.
-    Reply,
-    /// The approved window for the security team.
-    Security,
-    /// The parsed summary for support staff.
-    Staff,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Reply => "reply",
-            Role::Security => "security",
-            Role::Staff => "staff",
-        }
-    }
-}
-
-/// One message ready to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outgoing {
-    pub role: Role,
-    pub from: String,
-    pub to: String,
-    /// Without `<>`; stable per request and role, so a resend carries the same one.
-    pub message_id: String,
-    pub raw: Vec<u8>,
-}
+pub use crate::model::{Outgoing, Role};
 
 /// The messages a verdict causes: a staff summary for every message intake does not answer
 /// (a short one for ignored mail, none for our own mail: that would loop when staff and

@@ -38,10 +38,12 @@ pub enum Template {
     Duplicate,
     /// The security team's update or cancellation of an accepted window.
     SecurityUpdate,
+    /// The security team's daily digest (its own context, see `crate::digest`).
+    Digest,
 }
 
 impl Template {
-    pub const ALL: [Template; 9] = [
+    pub const ALL: [Template; 10] = [
         Template::Acceptance,
         Template::Rejection,
         Template::Security,
@@ -51,6 +53,7 @@ impl Template {
         Template::Cancelled,
         Template::Duplicate,
         Template::SecurityUpdate,
+        Template::Digest,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Template {
             Template::Cancelled => "cancelled.txt",
             Template::Duplicate => "duplicate.txt",
             Template::SecurityUpdate => "security_update.txt",
+            Template::Digest => "digest.txt",
         }
     }
 }
@@ -116,9 +120,13 @@ impl Templates {
             let sample = Context::sample(lang);
             for t in Template::ALL {
                 let path = Self::path(dir, t, lang);
-                let r = templates
-                    .render(t, &sample, lang)
-                    .with_context(|| format!("Template {} fails on sample data", path.display()))?;
+                let r = if t == Template::Digest {
+                    templates.render_value(t, &crate::digest::sample_context(), lang)
+                } else {
+                    templates.render(t, &sample, lang)
+                };
+                let r =
+                    r.with_context(|| format!("Template {} fails on sample data", path.display()))?;
                 if r.subject.is_empty() {
                     bail!(
                         "Template {} must start with a line `Subject: …`",
@@ -170,6 +178,11 @@ impl Templates {
 
     /// Template `t` in `lang` with `ctx`.
     pub fn render(&self, t: Template, ctx: &Context, lang: Lang) -> Result<Rendered> {
+        self.render_value(t, ctx, lang)
+    }
+
+    /// Renders `t` in `lang` with any serialisable context (the digest has its own).
+    pub fn render_value<T: Serialize>(&self, t: Template, ctx: &T, lang: Lang) -> Result<Rendered> {
         let tmpl = self.env.get_template(&Self::name(t, lang))?;
         let text = tmpl.render(ctx).map_err(|e| anyhow!("{e:#}"))?;
         let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));

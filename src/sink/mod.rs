@@ -1,8 +1,10 @@
-//! Where replies go: the [`Outbox`] trait, its configuration, and the SMTP and file outboxes.
-//! The caller builds complete RFC 5322 bytes; an outbox sends them unchanged.
+//! Where replies go: the [`Outbox`] trait, its configuration, and the SMTP and file outboxes
+//! (plus a recording stub for tests). The caller builds complete RFC 5322 bytes; an outbox
+//! sends them unchanged.
 
 pub mod file;
 pub mod smtp;
+pub mod stub;
 
 use std::path::PathBuf;
 
@@ -11,6 +13,7 @@ use serde::Deserialize;
 
 pub use file::FileOutbox;
 pub use smtp::SmtpOutbox;
+pub use stub::StubOutbox;
 
 pub use crate::source::Security;
 

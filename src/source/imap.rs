@@ -1,6 +1,7 @@
 //! Reads one IMAP folder: connect (TLS, STARTTLS or loopback plaintext), list messages after a
 //! UID, fetch bodies without marking them read, wait for new mail (IDLE or polling), and tag or
-//! move handled messages. Every network step runs under a timeout.
+//! move handled messages. Every network step runs under a timeout. [`ImapSource`] is one
+//! connection; [`ImapMailbox`] puts the folder behind the [`Mailbox`] trait, a session at a time.
 
 use std::fmt;
 use std::io;
@@ -14,13 +15,18 @@ use async_imap::types::{Fetch, UnsolicitedResponse};
 use async_imap::{Client, Session};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
+use futures::future::BoxFuture;
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use super::{AuthMethod, ImapConfig, Security, SourceError, Wake};
+use super::{
+    AuthMethod, ImapConfig, Incoming, Mailbox, MailboxError, Opened, Resume, Security, SourceError,
+    Wake,
+};
+use crate::clock::{Clock, SystemClock};
 
 type Result<T> = std::result::Result<T, SourceError>;
 
@@ -132,6 +138,8 @@ pub struct ImapSource {
     session: Option<Session<ImapStream>>,
     caps: ServerCaps,
     state: Option<MailboxState>,
+    /// For a server that omits INTERNALDATE.
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ImapSource {
@@ -151,6 +159,12 @@ impl ImapSource {
     /// Connects, secures the connection as configured, logs in and reads the capabilities.
     /// Each step (TCP, TLS handshake, greeting, login) is bounded by `timeout_seconds`.
     pub async fn connect(cfg: &ImapConfig) -> Result<Self> {
+        Self::connect_with_clock(cfg, Arc::new(SystemClock)).await
+    }
+
+    /// [`ImapSource::connect`] taking the arrival time of a message without INTERNALDATE from
+    /// `clock`.
+    pub async fn connect_with_clock(cfg: &ImapConfig, clock: Arc<dyn Clock>) -> Result<Self> {
         cfg.validate()?;
         let limit = Duration::from_secs(cfg.timeout_seconds);
         let port = cfg.effective_port();
@@ -206,6 +220,7 @@ impl ImapSource {
             session: Some(session),
             caps,
             state: None,
+            clock,
         })
     }
 
@@ -313,7 +328,7 @@ impl ImapSource {
                 internal_date: f
                     .internal_date()
                     .map(|d| d.with_timezone(&Utc))
-                    .unwrap_or_else(Utc::now),
+                    .unwrap_or_else(|| self.clock.now()),
                 size: u64::from(f.size.unwrap_or(0)),
                 raw: None,
                 message_id: f.header().and_then(message_id_from_header),
@@ -555,6 +570,162 @@ impl ImapSource {
             }
         }
         changed
+    }
+}
+
+/// IMAP keywords set on handled mail, by decision.
+pub fn keyword(decision: &str) -> &'static str {
+    match decision {
+        "accept" => "$intake-accepted",
+        "reject" => "$intake-rejected",
+        "review" => "$intake-review",
+        _ => "$intake-ignored",
+    }
+}
+
+/// The configured IMAP folder as a [`Mailbox`]: one [`ImapSource`] connection per session.
+/// [`Mailbox::open`] connects anew; any error drops the connection, so after a
+/// [`MailboxError::Reconnect`] nothing stale is kept while the watch loop backs off.
+pub struct ImapMailbox {
+    cfg: ImapConfig,
+    clock: Arc<dyn Clock>,
+    session: Option<ImapSource>,
+}
+
+impl fmt::Debug for ImapMailbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImapMailbox")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImapMailbox {
+    /// The mailbox for `cfg`; nothing is contacted before [`Mailbox::open`].
+    pub fn new(cfg: &ImapConfig, clock: Arc<dyn Clock>) -> Self {
+        ImapMailbox {
+            cfg: cfg.clone(),
+            clock,
+            session: None,
+        }
+    }
+
+    /// The store's key for this folder's position.
+    pub fn position_key(&self) -> String {
+        format!(
+            "imap://{}@{}/{}",
+            self.cfg.username, self.cfg.host, self.cfg.folder
+        )
+    }
+
+    fn session(&mut self) -> std::result::Result<&mut ImapSource, MailboxError> {
+        self.session
+            .as_mut()
+            .ok_or_else(|| MailboxError::from_source(SourceError::NotConnected))
+    }
+
+    /// Drops the connection after an error (its state is unknown) and classifies the error.
+    fn failed(&mut self, e: SourceError) -> MailboxError {
+        self.session = None;
+        MailboxError::from_source(e)
+    }
+
+    async fn tag_and_move(&mut self, decided: &[(u64, String)]) -> Result<()> {
+        let mut by_keyword: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+        let mut to_move = Vec::new();
+        for (uid, decision) in decided {
+            let uid = u32::try_from(*uid).unwrap_or(u32::MAX);
+            by_keyword.entry(keyword(decision)).or_default().push(uid);
+            // Handled mail leaves the folder; what was ignored or skipped stays.
+            if matches!(decision.as_str(), "accept" | "reject" | "review") {
+                to_move.push(uid);
+            }
+        }
+        let move_to = self.cfg.move_to.clone();
+        let imap = self.session.as_mut().ok_or(SourceError::NotConnected)?;
+        for (keyword, uids) in &by_keyword {
+            imap.tag_all(uids, keyword).await?;
+        }
+        if let Some(target) = &move_to {
+            imap.move_all(&to_move, target).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Mailbox for ImapMailbox {
+    fn open(&mut self) -> BoxFuture<'_, std::result::Result<Opened, MailboxError>> {
+        Box::pin(async move {
+            self.session = None;
+            let mut imap = ImapSource::connect_with_clock(&self.cfg, self.clock.clone())
+                .await
+                .map_err(MailboxError::from_source)?;
+            let state = imap.select().await.map_err(MailboxError::from_source)?;
+            self.session = Some(imap);
+            Ok(Opened {
+                folder: self.cfg.folder.clone(),
+                uid_validity: state.uid_validity,
+                resume: Some(Resume {
+                    key: self.position_key(),
+                    answer_since: self.cfg.answer_since,
+                }),
+            })
+        })
+    }
+
+    fn fetch_after(
+        &mut self,
+        after: u64,
+        max_bytes: u64,
+    ) -> BoxFuture<'_, std::result::Result<Vec<Incoming>, MailboxError>> {
+        Box::pin(async move {
+            let last = u32::try_from(after).unwrap_or(u32::MAX);
+            let fetched = self.session()?.fetch_after(last, max_bytes).await;
+            let batch = fetched.map_err(|e| self.failed(e))?;
+            Ok(batch
+                .into_iter()
+                .map(|m| Incoming {
+                    uid: u64::from(m.uid),
+                    arrived: m.internal_date,
+                    size: m.size,
+                    raw: m.raw,
+                    message_id: m.message_id,
+                })
+                .collect())
+        })
+    }
+
+    fn mark_decided<'a>(
+        &'a mut self,
+        decided: &'a [(u64, String)],
+    ) -> BoxFuture<'a, std::result::Result<(), MailboxError>> {
+        Box::pin(async move {
+            let marked = self.tag_and_move(decided).await;
+            marked.map_err(|e| self.failed(e))
+        })
+    }
+
+    fn max_wait(&self) -> Duration {
+        Duration::from_secs(self.cfg.idle_minutes.clamp(1, 10) * 60)
+    }
+
+    fn wait_for_mail<'a>(
+        &'a mut self,
+        max: Duration,
+        stop: BoxFuture<'a, ()>,
+    ) -> BoxFuture<'a, std::result::Result<Option<Wake>, MailboxError>> {
+        Box::pin(async move {
+            let woke = self.session()?.wait_unless(max, stop).await;
+            woke.map_err(|e| self.failed(e))
+        })
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(imap) = self.session.take() {
+                imap.logout().await;
+            }
+        })
     }
 }
 
@@ -938,6 +1109,18 @@ mod tests {
         assert_eq!(message_id_from_header(b"Subject: hello\r\n\r\n"), None);
         assert_eq!(message_id_from_header(b"Message-ID: <>\r\n"), None);
         assert_eq!(message_id_from_header(b""), None);
+    }
+
+    #[test]
+    fn keywords_by_decision() {
+        assert_eq!(keyword("accept"), "$intake-accepted");
+        assert_eq!(keyword("reject"), "$intake-rejected");
+        assert_eq!(keyword("review"), "$intake-review");
+        assert_eq!(keyword("ignore"), "$intake-ignored");
+        assert_eq!(keyword("skipped"), "$intake-ignored");
+        for d in ["accept", "reject", "review", "ignore"] {
+            assert!(is_settable_flag(keyword(d)), "{d}");
+        }
     }
 
     #[test]

@@ -1,14 +1,21 @@
 //! Reads a local Maildir: lists messages in `new/` and `cur/` that this reader has not handed
 //! out yet, with the file's modification time as arrival time. Never moves, renames or flags
-//! a file (a mail client or the MDA owns the folder).
+//! a file (a mail client or the MDA owns the folder). [`MaildirSource`] is the reader;
+//! [`MaildirMailbox`] puts it behind the [`Mailbox`] trait (and seeds the demo folder).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use sha2::{Digest, Sha256};
+use tracing::info;
 
-use super::{MaildirConfig, SourceError, Wake};
+use super::{Incoming, Mailbox, MailboxError, MaildirConfig, Opened, SourceError, Wake};
+use crate::clock::{Clock, SystemClock};
 
 type Result<T> = std::result::Result<T, SourceError>;
 
@@ -32,10 +39,20 @@ pub struct MaildirMessage {
 }
 
 /// A Maildir reader remembering which keys it has handed out.
-#[derive(Debug)]
 pub struct MaildirSource {
     path: PathBuf,
     seen: HashSet<String>,
+    /// For a file whose modification time cannot be read.
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for MaildirSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MaildirSource")
+            .field("path", &self.path)
+            .field("seen", &self.seen.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The part of a Maildir file name that identifies the message (RFC-less but universal
@@ -66,7 +83,14 @@ impl MaildirSource {
         Ok(MaildirSource {
             path: cfg.path.clone(),
             seen: HashSet::new(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Takes the arrival time of a file without a readable modification time from `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Like [`MaildirSource::new`], with keys already handled (from the caller's store), so a
@@ -113,7 +137,7 @@ impl MaildirSource {
             let arrived = meta
                 .modified()
                 .map(DateTime::<Utc>::from)
-                .unwrap_or_else(|_| Utc::now());
+                .unwrap_or_else(|_| self.clock.now());
             let size = meta.len();
             let raw = if size <= max_bytes {
                 match tokio::fs::read(&path).await {
@@ -196,6 +220,199 @@ impl MaildirSource {
     }
 }
 
+/// How often the [`MaildirMailbox`] waits at most before fetching again.
+const MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The configured Maildir as a [`Mailbox`]. The folder is only checked (and a demo folder
+/// seeded) at the first [`Mailbox::open`]; every error is [`MailboxError::Fatal`], as a local
+/// folder does not come back by reconnecting.
+pub struct MaildirMailbox {
+    cfg: MaildirConfig,
+    clock: Arc<dyn Clock>,
+    source: Option<MaildirSource>,
+}
+
+impl std::fmt::Debug for MaildirMailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MaildirMailbox")
+            .field("cfg", &self.cfg)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MaildirMailbox {
+    /// The mailbox for `cfg`; nothing is read before [`Mailbox::open`].
+    pub fn new(cfg: &MaildirConfig, clock: Arc<dyn Clock>) -> Self {
+        MaildirMailbox {
+            cfg: cfg.clone(),
+            clock,
+            source: None,
+        }
+    }
+
+    fn source(&mut self) -> std::result::Result<&mut MaildirSource, MailboxError> {
+        self.source
+            .as_mut()
+            .ok_or_else(|| MailboxError::Fatal(anyhow!("the Maildir was not opened")))
+    }
+}
+
+impl Mailbox for MaildirMailbox {
+    fn open(&mut self) -> BoxFuture<'_, std::result::Result<Opened, MailboxError>> {
+        Box::pin(async move {
+            if self.source.is_none() {
+                if let Some(seed) = &self.cfg.seed_from {
+                    seed_demo_maildir(seed, &self.cfg.path, self.clock.now())?;
+                }
+                let source = MaildirSource::new(&self.cfg)
+                    .map_err(|e| anyhow!("mailbox: {e}"))?
+                    .with_clock(self.clock.clone());
+                self.source = Some(source);
+            }
+            Ok(Opened {
+                folder: self.cfg.path.display().to_string(),
+                uid_validity: 0,
+                resume: None,
+            })
+        })
+    }
+
+    fn fetch_after(
+        &mut self,
+        _after: u64,
+        max_bytes: u64,
+    ) -> BoxFuture<'_, std::result::Result<Vec<Incoming>, MailboxError>> {
+        Box::pin(async move {
+            let batch = self
+                .source()?
+                .fetch_new(max_bytes)
+                .await
+                .map_err(|e| anyhow!("reading the Maildir: {e}"))?;
+            Ok(batch
+                .into_iter()
+                .map(|m| Incoming {
+                    uid: key_number(&m.key),
+                    arrived: m.arrived,
+                    size: m.size,
+                    message_id: m
+                        .raw
+                        .as_deref()
+                        .and_then(|r| crate::read::read(r).message_id),
+                    raw: m.raw,
+                })
+                .collect())
+        })
+    }
+
+    fn mark_decided<'a>(
+        &'a mut self,
+        _decided: &'a [(u64, String)],
+    ) -> BoxFuture<'a, std::result::Result<(), MailboxError>> {
+        // The folder belongs to the MDA and the mail clients: nothing is renamed or flagged.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn max_wait(&self) -> Duration {
+        MAX_WAIT
+    }
+
+    fn wait_for_mail<'a>(
+        &'a mut self,
+        max: Duration,
+        stop: BoxFuture<'a, ()>,
+    ) -> BoxFuture<'a, std::result::Result<Option<Wake>, MailboxError>> {
+        Box::pin(async move {
+            let source = self.source()?;
+            tokio::select! {
+                r = source.wait(max) => match r {
+                    Ok(wake) => Ok(Some(wake)),
+                    Err(e) => Err(anyhow!("watching the Maildir: {e}").into()),
+                },
+                _ = stop => Ok(None),
+            }
+        })
+    }
+
+    fn close(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// A stable 63-bit number for a Maildir key, used where IMAP has a UID.
+pub fn key_number(key: &str) -> u64 {
+    let d = Sha256::digest(key.as_bytes());
+    let mut n = 0u64;
+    for b in d.iter().take(8) {
+        n = n << 8 | u64::from(*b);
+    }
+    n >> 1
+}
+
+/// Copies the demo templates in `seed` into a new Maildir at `maildir`, filling in dates
+/// relative to `now`. Does nothing when the Maildir exists already.
+pub fn seed_demo_maildir(seed: &Path, maildir: &Path, now: DateTime<Utc>) -> anyhow::Result<()> {
+    if maildir.join("new").exists() || maildir.join("cur").exists() {
+        return Ok(());
+    }
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub))
+            .with_context(|| format!("Creating {}", maildir.join(sub).display()))?;
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(seed)
+        .with_context(|| format!("Reading the demo folder {}", seed.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    entries.sort();
+    for (i, path) in entries.iter().enumerate() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("Reading demo message {}", path.display()))?;
+        let filled = fill_demo_dates(&text, now);
+        let name = format!("{}.demo{i}.intake", now.timestamp());
+        let dest = maildir.join("new").join(name);
+        std::fs::write(&dest, filled).with_context(|| format!("Writing {}", dest.display()))?;
+    }
+    info!(count = entries.len(), maildir = %maildir.display(), "demo Maildir written");
+    Ok(())
+}
+
+/// Replaces `{{now}}` with an RFC 2822 date and `{{date+N}}` with the date N days after
+/// `now` as DD.MM.YYYY.
+fn fill_demo_dates(text: &str, now: DateTime<Utc>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(rest.get(..start).unwrap_or(""));
+        let after = rest.get(start + 2..).unwrap_or("");
+        let Some(end) = after.find("}}") else {
+            out.push_str(rest.get(start..).unwrap_or(""));
+            rest = "";
+            break;
+        };
+        let token = after.get(..end).unwrap_or("").trim();
+        let replacement = if token == "now" {
+            Some(now.to_rfc2822())
+        } else {
+            token
+                .strip_prefix("date+")
+                .and_then(|n| n.parse::<i64>().ok())
+                .map(|n| {
+                    (now + chrono::Duration::days(n))
+                        .format("%d.%m.%Y")
+                        .to_string()
+                })
+        };
+        match replacement {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(rest.get(start..start + 2 + end + 2).unwrap_or("")),
+        }
+        rest = after.get(end + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -214,6 +431,8 @@ mod tests {
         (d, cfg)
     }
 
+    // Real time: file times are set and compared against the real clock.
+    #[allow(clippy::disallowed_methods)]
     fn set_mtime(p: &Path, secs_ago: u64) {
         let t = std::time::SystemTime::now() - Duration::from_secs(secs_ago);
         let f = std::fs::File::options().write(true).open(p).unwrap();
@@ -233,6 +452,8 @@ mod tests {
         assert_eq!(maildir_key("plain"), "plain");
     }
 
+    // Real time: the files' modification times come from the real clock.
+    #[allow(clippy::disallowed_methods)]
     #[tokio::test]
     async fn lists_new_and_cur_once_oldest_first() {
         let (d, cfg) = maildir();
@@ -302,6 +523,30 @@ mod tests {
         );
         assert!(t0.elapsed() < Duration::from_secs(3));
         writer.await.unwrap();
+    }
+
+    #[test]
+    fn demo_dates_are_filled_relative_to_now() {
+        use chrono::TimeZone as _;
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
+        let out = fill_demo_dates(
+            "Date: {{now}}\nStart: {{date+40}} 09:00\n{{unknown}} {{",
+            now,
+        );
+        assert_eq!(
+            out,
+            "Date: Thu, 26 Nov 2026 08:00:00 +0000\nStart: 05.01.2027 09:00\n{{unknown}} {{"
+        );
+    }
+
+    #[test]
+    fn maildir_keys_give_stable_positive_numbers() {
+        assert_eq!(
+            key_number("1700000000.M1P2.host"),
+            key_number("1700000000.M1P2.host")
+        );
+        assert_ne!(key_number("a"), key_number("b"));
+        assert!(key_number("a") <= i64::MAX as u64);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Where incoming mail comes from: mailbox configuration, the IMAP and Maildir readers, and the
-//! retry backoff the watch loop uses between failed attempts.
+//! Where incoming mail comes from: the [`Mailbox`] trait the watch loop reads through, its
+//! configuration, the IMAP and Maildir mailboxes behind it, and the retry backoff the watch
+//! loop uses between failed attempts.
 //!
 //! The readers only read (and, for IMAP, set keywords or move handled mail when asked). Which
 //! messages were already handled is the caller's store's business: the readers hand out every
@@ -10,14 +11,126 @@ pub mod maildir;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use rand::Rng;
 use serde::Deserialize;
 
-pub use imap::{Fetched, ImapSource, MailboxState};
-pub use maildir::{MaildirMessage, MaildirSource};
+pub use imap::{Fetched, ImapMailbox, ImapSource, MailboxState};
+pub use maildir::{MaildirMailbox, MaildirMessage, MaildirSource};
+
+use crate::clock::Clock;
+
+/// A folder of incoming mail as the watch loop sees it: open it, fetch what came after a
+/// position, mark what was decided, wait for more. Object safe (boxed futures, like
+/// [`crate::sink::Outbox`]), so the loop holds a `Box<dyn Mailbox>` built from
+/// [`MailboxConfig`]: [`ImapMailbox`] (a server folder) or [`MaildirMailbox`] (a local one).
+///
+/// Errors say how the loop must react ([`MailboxError`]): after `Reconnect` it waits with
+/// backoff and calls [`Mailbox::open`] again; `Fatal` ends `intake watch`.
+pub trait Mailbox: Send {
+    /// Opens a session (IMAP: connect, log in, SELECT; Maildir: check the folder, seeding a
+    /// demo one first). Called at the start of every session, also after a reconnect.
+    fn open(&mut self) -> BoxFuture<'_, Result<Opened, MailboxError>>;
+
+    /// Messages after position `after` (the highest [`Incoming::uid`] handled so far), oldest
+    /// first, in bounded batches; empty when nothing more is waiting. Bodies over `max_bytes`
+    /// are not read (`raw` is `None`). A mailbox that remembers what it handed out (Maildir)
+    /// ignores `after`.
+    fn fetch_after(
+        &mut self,
+        after: u64,
+        max_bytes: u64,
+    ) -> BoxFuture<'_, Result<Vec<Incoming>, MailboxError>>;
+
+    /// Shows in the mailbox what was decided, by `(uid, decision)`: IMAP sets a keyword per
+    /// decision and moves handled mail to `move_to` if set; a Maildir is left as it is.
+    fn mark_decided<'a>(
+        &'a mut self,
+        decided: &'a [(u64, String)],
+    ) -> BoxFuture<'a, Result<(), MailboxError>>;
+
+    /// The longest single wait for new mail (IMAP: one IDLE; Maildir: a minute).
+    fn max_wait(&self) -> Duration;
+
+    /// Waits at most `max` for new mail (IDLE, or polling). `Some(wake)` when the wait ended
+    /// by itself, `None` when `stop` completed first; the session stays usable either way.
+    fn wait_for_mail<'a>(
+        &'a mut self,
+        max: Duration,
+        stop: BoxFuture<'a, ()>,
+    ) -> BoxFuture<'a, Result<Option<Wake>, MailboxError>>;
+
+    /// Ends the session politely (IMAP LOGOUT); best effort.
+    fn close(&mut self) -> BoxFuture<'_, ()>;
+}
+
+/// What [`Mailbox::open`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The folder's name, recorded with each decision (IMAP folder, Maildir path).
+    pub folder: String,
+    /// IMAP UIDVALIDITY: when it changes, earlier UIDs mean nothing. 0 for a Maildir.
+    pub uid_validity: u32,
+    /// Where the store keeps this mailbox's position across restarts; `None` for a mailbox
+    /// that hands out everything again after a restart and relies on the store's record of
+    /// decisions (Maildir).
+    pub resume: Option<Resume>,
+}
+
+/// How a mailbox's position is kept in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    /// The store's key for the position (`imap://user@host/folder`).
+    pub key: String,
+    /// On the first start, answer only mail that arrived at or after this (unset: the start).
+    pub answer_since: Option<DateTime<Utc>>,
+}
+
+/// One message from [`Mailbox::fetch_after`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// Its number in the folder: the IMAP UID, or a stable number derived from the Maildir
+    /// file's key.
+    pub uid: u64,
+    /// When it arrived (IMAP INTERNALDATE, Maildir file time).
+    pub arrived: DateTime<Utc>,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The whole message, or `None` when it was over the size limit (never read).
+    pub raw: Option<Vec<u8>>,
+    /// Its Message-ID without angle brackets, if it has one.
+    pub message_id: Option<String>,
+}
+
+/// How a [`Mailbox`] operation failed, as the watch loop must react to it.
+#[derive(Debug)]
+pub enum MailboxError {
+    /// Connection trouble: open the mailbox again after a backoff delay.
+    Reconnect(String),
+    /// Configuration, credentials, a local folder or the store: stop with a clear error.
+    Fatal(anyhow::Error),
+}
+
+impl MailboxError {
+    /// A network mailbox's error: reconnect when trying again may help, stop otherwise.
+    pub fn from_source(e: SourceError) -> MailboxError {
+        if e.is_transient() || e.needs_reconnect() {
+            MailboxError::Reconnect(e.to_string())
+        } else {
+            MailboxError::Fatal(anyhow::anyhow!("mailbox: {e}"))
+        }
+    }
+}
+
+impl From<anyhow::Error> for MailboxError {
+    fn from(e: anyhow::Error) -> Self {
+        MailboxError::Fatal(e)
+    }
+}
 
 /// Which mailbox `intake watch` reads, as written in the configuration file
 /// (`[mailbox]` with `kind = "imap"` or `kind = "maildir"`).
@@ -39,6 +152,14 @@ impl MailboxConfig {
         match self {
             MailboxConfig::Imap(c) => c.validate(),
             MailboxConfig::Maildir(c) => c.validate(),
+        }
+    }
+
+    /// Builds the mailbox. Nothing is contacted or read yet: that is [`Mailbox::open`]'s job.
+    pub fn build(&self, clock: Arc<dyn Clock>) -> Box<dyn Mailbox> {
+        match self {
+            MailboxConfig::Imap(c) => Box::new(ImapMailbox::new(c, clock)),
+            MailboxConfig::Maildir(c) => Box::new(MaildirMailbox::new(c, clock)),
         }
     }
 }

@@ -1,6 +1,10 @@
 //! End-to-end tests of the I/O edges: the IMAP and Maildir sources and the SMTP and file
 //! outboxes against real Dovecot and Postfix on loopback.
 
+// Real time on purpose: these tests date mail for, and compare with, real Dovecot, Postfix and
+// the `intake` binary, which all run on the system clock (clippy.toml bans it elsewhere).
+#![allow(clippy::disallowed_methods)]
+
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};

@@ -2,6 +2,10 @@
 //! against the real Postfix of scripts/mailservers.sh (its `SMTPS_PORT` wrapper-mode listener),
 //! delivering through Dovecot into the recipient's mailbox.
 
+// Real time on purpose: these tests date mail for, and compare with, real Dovecot, Postfix and
+// the `intake` binary, which all run on the system clock (clippy.toml bans it elsewhere).
+#![allow(clippy::disallowed_methods)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 

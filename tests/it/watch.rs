@@ -5,6 +5,10 @@
 //! Every test watches its own support folder (test 1 the INBOX itself) and recognises its
 //! replies by `In-Reply-To`, so tests sharing the servers cannot see each other's mail.
 
+// Real time on purpose: these tests date mail for, and compare with, real Dovecot, Postfix and
+// the `intake` binary, which all run on the system clock (clippy.toml bans it elsewhere).
+#![allow(clippy::disallowed_methods)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -263,7 +267,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
          \r\n\
          Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
          Point of contact: Carla Kunde, customer@alpenshop-example.ch, +41 44 555 20 30\r\n\
-         Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
+         Originating IPs: 85.195.240.10, 85.195.240.{second_ip}\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
          Target website: https://shop.alpenshop-example.ch\r\n\
          Start: {s} 09:00 UTC\r\n\
@@ -274,8 +278,19 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
         date = Utc::now().to_rfc2822(),
         s = start.format("%d.%m.%Y"),
         e = end.format("%d.%m.%Y"),
+        second_ip = second_ip(message_id),
     )
     .into_bytes()
+}
+
+/// The second originating address of a test notification, one of 200 by its Message-ID:
+/// notifications that are otherwise the same are different announcements, not resends of one
+/// (which intake takes as one request).
+fn second_ip(message_id: &str) -> u32 {
+    let h = message_id.bytes().fold(2_166_136_261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16_777_619)
+    });
+    11 + h % 200
 }
 
 pub(crate) fn out_of_office(message_id: &str) -> Vec<u8> {
@@ -1612,4 +1627,303 @@ async fn reflection_through_a_forged_from_and_a_third_party_reply_to_reaches_nob
     )
     .await;
     assert_eq!(verified[&ids[4]].len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. A request as a conversation, across kills
+
+/// A reply in the thread of `thread` (the customer's earlier Message-IDs, oldest first)
+/// with `body` as its new text, quoting nothing.
+fn follow_up(message_id: &str, thread: &[&str], subject: &str, body: &str) -> Vec<u8> {
+    let refs: Vec<String> = thread.iter().map(|t| format!("<{t}>")).collect();
+    format!(
+        "Return-Path: <customer@alpenshop-example.ch>\r\n\
+         Authentication-Results: mx.amazee.test; dkim=pass header.d=alpenshop-example.ch; spf=pass smtp.mailfrom=alpenshop-example.ch; dmarc=pass header.from=alpenshop-example.ch\r\n\
+         From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
+         To: amazee.io Support <support@amazee.test>\r\n\
+         Subject: Re: {subject}\r\n\
+         Date: {date}\r\n\
+         Message-ID: <{message_id}>\r\n\
+         In-Reply-To: {last}\r\n\
+         References: {refs}\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         Hello,\r\n\
+         \r\n\
+         {body}\r\n\
+         \r\n\
+         Kind regards\r\n\
+         Carla Kunde\r\n",
+        date = Utc::now().to_rfc2822(),
+        last = refs.last().cloned().unwrap_or_default(),
+        refs = refs.join(" "),
+    )
+    .into_bytes()
+}
+
+/// The calendar of a security message: (UID, SEQUENCE, METHOD), read as a calendar
+/// client reads it.
+fn calendar_of(raw: &[u8]) -> (String, u32, String) {
+    let view = intake::replay::view(&intake::model::Outgoing {
+        role: intake::model::Role::Security,
+        from: String::new(),
+        to: String::new(),
+        message_id: String::new(),
+        raw: raw.to_vec(),
+    });
+    (
+        view.ics_uid.unwrap_or_default(),
+        view.ics_sequence.unwrap_or(0),
+        view.ics_method.unwrap_or_default(),
+    )
+}
+
+/// Appends `raw`, kills intake after `delay_ms` (while it reads, decides or sends), starts it
+/// again and waits until the customer, or staff with a reply in doubt, heard about `id`.
+#[allow(clippy::too_many_arguments)]
+async fn step_with_kill(
+    ms: &MailServers,
+    setup: &Setup,
+    intake: &mut Intake,
+    folder: &str,
+    id: &str,
+    raw: &[u8],
+    delay_ms: u64,
+) {
+    ms.imap_append("support", folder, raw, None).await;
+    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    intake.kill9();
+    *intake = setup.start();
+    let t0 = Instant::now();
+    loop {
+        let customer = answers(ms, "customer", &[id.to_string()]).await;
+        let doubt = doubt_notices(ms, &[id.to_string()]).await;
+        if !customer[id].is_empty() || !doubt[id].is_empty() {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no answer to {id}\n{}",
+            intake.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_is_completed_moved_and_cancelled_in_its_thread_across_kills() {
+    let Some(ms) = shared() else { return };
+    let _g = DISRUPT.read().await;
+    let folder = unique("watch-thread");
+    ms.imap_create("support", &folder).await;
+    let setup = Setup::new(ms, &folder, 1000);
+    let mut intake = setup.start();
+    let subject = "Penetration test announcement shop.alpenshop-example.ch";
+
+    // 1. The notification lacks the originating IPs: rejected, asking for them only.
+    let first = format!("{}@example.test", unique("thread1"));
+    let raw: Vec<u8> = String::from_utf8(notification(&first, 40, "pass"))
+        .unwrap()
+        .split("\r\n")
+        .filter(|l| !l.starts_with("Originating IPs:"))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        .into_bytes();
+    let mut rng = Lcg(0x5eed_7e57);
+    step_with_kill(
+        ms,
+        &setup,
+        &mut intake,
+        &folder,
+        &first,
+        &raw,
+        rng.between(0, 400),
+    )
+    .await;
+
+    // 2. The customer replies in the thread with the IPs: accepted with the whole record.
+    let second = format!("{}@example.test", unique("thread2"));
+    let raw = follow_up(
+        &second,
+        &[&first],
+        subject,
+        "the test traffic comes from 85.195.240.10 and 85.195.240.11.",
+    );
+    step_with_kill(
+        ms,
+        &setup,
+        &mut intake,
+        &folder,
+        &second,
+        &raw,
+        rng.between(0, 400),
+    )
+    .await;
+
+    // 3. The customer moves the window by a week (still with enough notice).
+    let (start, end) = window(47);
+    let third = format!("{}@example.test", unique("thread3"));
+    let raw = follow_up(
+        &third,
+        &[&first, &second],
+        subject,
+        &format!(
+            "we need to move the test by a week. New window:\r\nStart: {} 09:00 UTC\r\nEnd: {} 17:00 UTC",
+            start.format("%d.%m.%Y"),
+            end.format("%d.%m.%Y")
+        ),
+    );
+    step_with_kill(
+        ms,
+        &setup,
+        &mut intake,
+        &folder,
+        &third,
+        &raw,
+        rng.between(0, 400),
+    )
+    .await;
+
+    // 4. The customer cancels.
+    let fourth = format!("{}@example.test", unique("thread4"));
+    let raw = follow_up(
+        &fourth,
+        &[&first, &second, &third],
+        subject,
+        "unfortunately we have to cancel the penetration test. Sorry for the trouble.",
+    );
+    step_with_kill(
+        ms,
+        &setup,
+        &mut intake,
+        &folder,
+        &fourth,
+        &raw,
+        rng.between(0, 400),
+    )
+    .await;
+
+    // The security team's three messages: accepted, updated, cancelled.
+    let ids = [first.clone(), second.clone(), third.clone(), fourth.clone()];
+    let t0 = Instant::now();
+    let security = loop {
+        let s = answers(ms, "security", &ids).await;
+        if [&second, &third, &fourth].iter().all(|i| !s[*i].is_empty()) {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "security did not get all three: {s:?}\n{}",
+            intake.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // Let late duplicates show, then look at everything once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let security = {
+        let _ = security;
+        answers(ms, "security", &ids).await
+    };
+    let customer = answers(ms, "customer", &ids).await;
+    let doubts = doubt_notices(ms, &ids).await;
+    let staff = answers(ms, "staff", &ids).await;
+
+    // Every customer message: exactly one reply (or, after a kill during its hand-over,
+    // one notice to staff instead), never two.
+    for id in &ids {
+        let n = customer[id].len() + doubts[id].len();
+        assert_eq!(
+            n,
+            1,
+            "{id}: {} replies, {} in doubt",
+            customer[id].len(),
+            doubts[id].len()
+        );
+    }
+    let subject_of = |id: &String| {
+        customer[id]
+            .first()
+            .map(|g| header(&g.raw, "Subject"))
+            .unwrap_or_default()
+    };
+    if !customer[&first].is_empty() {
+        let s = subject_of(&first);
+        assert!(s.ends_with("action needed"), "{s}");
+        let body = text_of(&customer[&first][0].raw);
+        assert!(body.contains("originating IP"), "{body}");
+        assert!(
+            !body.contains("the expected bandwidth"),
+            "only what is missing: {body}"
+        );
+    }
+    if !customer[&second].is_empty() {
+        let s = subject_of(&second);
+        assert!(s.ends_with("accepted"), "{s}");
+        assert!(!s.contains("Re: Re:"), "{s}");
+        let body = text_of(&customer[&second][0].raw);
+        assert!(
+            body.contains("85.195.240.10/32") && body.contains("shop.alpenshop-example.ch"),
+            "the whole record: {body}"
+        );
+    }
+    if !customer[&third].is_empty() {
+        assert!(
+            subject_of(&third).ends_with("change accepted"),
+            "{}",
+            subject_of(&third)
+        );
+    }
+    if !customer[&fourth].is_empty() {
+        assert!(
+            subject_of(&fourth).ends_with("cancelled"),
+            "{}",
+            subject_of(&fourth)
+        );
+    }
+    // Internal mail caught by a kill mid-hand-over is sent again with the same Message-ID
+    // (at-least-once, see the README); what counts is one distinct message per step.
+    let distinct = |v: &Vec<Got>| {
+        v.iter()
+            .map(|g| g.message_id.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    // Security: nothing for the incomplete notification, then one message per step, all
+    // for the same calendar entry with a rising SEQUENCE.
+    assert!(
+        security[&first].is_empty(),
+        "{:?}",
+        distinct(&security[&first])
+    );
+    let cal: Vec<(String, u32, String)> = [&second, &third, &fourth]
+        .iter()
+        .map(|id| {
+            assert_eq!(
+                distinct(&security[*id]).len(),
+                1,
+                "security messages for {id}"
+            );
+            calendar_of(&security[*id][0].raw)
+        })
+        .collect();
+    assert!(
+        cal[0].0.starts_with("INT-") && cal[0].0.ends_with("-1@amazee.test"),
+        "{cal:?}"
+    );
+    assert!(cal.iter().all(|c| c.0 == cal[0].0), "one UID: {cal:?}");
+    assert_eq!(
+        cal.iter().map(|c| (c.1, c.2.as_str())).collect::<Vec<_>>(),
+        [(0, "PUBLISH"), (1, "PUBLISH"), (2, "CANCEL")],
+        "{cal:?}"
+    );
+    let moved = text_of(&security[&third][0].raw);
+    assert!(
+        moved.contains("What changed") && moved.contains(&start.format("%Y-%m-%d").to_string()),
+        "{moved}"
+    );
+    // Staff: one summary per customer message.
+    for id in &ids {
+        assert_eq!(distinct(&staff[id]).len(), 1, "staff summaries for {id}");
+    }
+    intake.terminate();
 }
