@@ -197,7 +197,7 @@ fn run_watch(args: WatchArgs) -> Result<u8> {
 
 fn run_replay(args: ReplayArgs) -> Result<u8> {
     let config = Config::load(args.config.as_deref())?;
-    let templates = Templates::load(&config.templates_dir)?;
+    let templates = Templates::for_config(&config)?;
     let max = config.rules.max_message_bytes;
     let mut status = EXIT_OK;
     let mut messages = Vec::with_capacity(args.files.len());
@@ -343,7 +343,7 @@ fn run_show(args: ShowArgs) -> Result<u8> {
 
 fn run_check(args: CheckArgs) -> Result<u8> {
     let config = Config::load(args.config.as_deref())?;
-    let templates = Templates::load(&config.templates_dir)?;
+    let templates = Templates::for_config(&config)?;
     let now = SystemClock.now();
     let arrival = match args.received {
         Some(t) => Arrival::Known(t),

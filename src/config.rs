@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::model::Lang;
 use crate::sink::OutboxConfig;
 use crate::source::MailboxConfig;
 
@@ -17,6 +18,10 @@ pub struct FileConfig {
     pub timezone: Option<String>,
     /// Folder with the reply templates, relative to the config file (default `templates`).
     pub templates: Option<PathBuf>,
+    /// Language of customer replies whose text gives no clue: `en` (default) or `de`.
+    pub language: Option<String>,
+    /// Language of security and staff mail: `en` (default) or `de`.
+    pub staff_language: Option<String>,
     #[serde(default)]
     pub rules: RulesFile,
     #[serde(default)]
@@ -239,6 +244,10 @@ pub struct Config {
     pub rules: Rules,
     pub addresses: Addresses,
     pub templates_dir: PathBuf,
+    /// Customer replies whose text gives no clue are in this language.
+    pub language: Lang,
+    /// Security and staff mail are in this language.
+    pub staff_language: Lang,
     /// `intake watch` sections, validated, with relative paths resolved.
     pub mailbox: Option<MailboxConfig>,
     pub outbox: Option<OutboxConfig>,
@@ -297,6 +306,17 @@ impl Config {
                 defaults.timezone
             }),
         };
+        let mut lang = |key: &str, v: Option<&str>| match v {
+            None => Lang::En,
+            Some(x) => Lang::parse(x).unwrap_or_else(|| {
+                errors.push(format!(
+                    "{key}: `{x}` is not a language intake writes (\"en\" or \"de\")"
+                ));
+                Lang::En
+            }),
+        };
+        let language = lang("language", file.language.as_deref());
+        let staff_language = lang("staff_language", file.staff_language.as_deref());
         let mut days = |key: &str, v: Option<u32>, default: u32| match v {
             Some(0) => {
                 errors.push(format!("rules.{key}: must be at least 1 day"));
@@ -577,6 +597,8 @@ impl Config {
             },
             addresses,
             templates_dir: base.join(file.templates.unwrap_or_else(|| "templates".into())),
+            language,
+            staff_language,
             mailbox,
             outbox,
             store_path: file.store.map(|s| base.join(s.path)),
@@ -637,6 +659,26 @@ mod tests {
         assert!(err.contains("not a domain"), "{err}");
         assert!(err.contains("\"io\""), "{err}");
         assert!(!err.contains("\"amazee.io\" is not"), "{err}");
+    }
+
+    #[test]
+    fn languages_are_read_and_checked() {
+        let cfg = parse("").unwrap();
+        assert_eq!((cfg.language, cfg.staff_language), (Lang::En, Lang::En));
+        let cfg = parse("language = \"de\"\nstaff_language = \"DE\"\n").unwrap();
+        assert_eq!((cfg.language, cfg.staff_language), (Lang::De, Lang::De));
+        let cfg = parse("language = \"de\"\n").unwrap();
+        assert_eq!((cfg.language, cfg.staff_language), (Lang::De, Lang::En));
+        let err = parse("language = \"fr\"\nstaff_language = \"deutsch\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("language: `fr` is not a language"), "{err}");
+        assert!(err.contains("staff_language: `deutsch`"), "{err}");
+        assert!(err.contains("\"en\" or \"de\""), "{err}");
+        let err = parse("language = 1\n").unwrap_err().to_string();
+        assert!(err.contains("language"), "{err}");
+        let err = parse("languages = \"de\"\n").unwrap_err().to_string();
+        assert!(err.contains("languages"), "{err}");
     }
 
     #[test]

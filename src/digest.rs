@@ -239,7 +239,7 @@ pub fn compose(
         more: p.upcoming.len().saturating_sub(MAX_LISTED)
             + p.ended.len().saturating_sub(MAX_LISTED),
     };
-    let r = templates.render_value(Template::Digest, &ctx)?;
+    let r = templates.render_value(Template::Digest, &ctx, templates.staff_language())?;
     let message_id = format!("digest-{}@{own_domain}", ctx.date);
     let from: Mailbox = format!("amazee.io Support <{}>", addresses.from)
         .parse()

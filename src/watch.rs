@@ -152,7 +152,7 @@ pub async fn run_with(
         outbox,
         clock,
     } = edges;
-    let templates = Templates::load(&config.templates_dir)?;
+    let templates = Templates::for_config(&config)?;
     let store_path = config
         .store_path
         .clone()

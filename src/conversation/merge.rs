@@ -101,12 +101,21 @@ pub struct Change {
 impl Change {
     /// `window: 2027-02-01 … → 2027-02-08 …`, bounded.
     pub fn line(&self) -> String {
+        self.line_in(crate::model::Lang::En)
+    }
+
+    /// [`Change::line`] in `lang`.
+    pub fn line_in(&self, lang: crate::model::Lang) -> String {
+        let not_given = match lang {
+            crate::model::Lang::En => "(not given)",
+            crate::model::Lang::De => "(nicht angegeben)",
+        };
         clean::one_line(
             &format!(
                 "{}: {} → {}",
-                crate::decide::describe(self.item),
+                crate::decide::describe_in(self.item, lang),
                 if self.before.is_empty() {
-                    "(not given)"
+                    not_given
                 } else {
                     &self.before
                 },

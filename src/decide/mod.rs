@@ -460,6 +460,30 @@ pub fn describe(item: Item) -> &'static str {
     }
 }
 
+/// [`describe`] in `lang`: German replies list what is missing in German.
+pub fn describe_in(item: Item, lang: crate::model::Lang) -> &'static str {
+    match lang {
+        crate::model::Lang::En => describe(item),
+        crate::model::Lang::De => describe_de(item),
+    }
+}
+
+/// The German names of the items, as a German reply lists them.
+pub fn describe_de(item: Item) -> &'static str {
+    match item {
+        Item::Scope => "Testvektoren und Umfang (welche Art von Test, welche Teile der Anwendung)",
+        Item::ContactName => "Name einer Ansprechperson, die den Test stoppen kann",
+        Item::ContactEmail => "E-Mail-Adresse der Ansprechperson",
+        Item::OriginatingIps => "Quell-IP-Adressen oder -Bereiche, von denen der Testverkehr kommt",
+        Item::Bandwidth => "erwartete Bandbreite (zum Beispiel 200 Mbit/s)",
+        Item::RequestsPerSecond => {
+            "erwartete Anfragen pro Sekunde (zum Beispiel 500 Anfragen pro Sekunde)"
+        }
+        Item::Targets => "Zielwebsite(s) als Hostnamen (zum Beispiel shop.example.com)",
+        Item::Window => "Start- und Endzeit des Tests (Datum und Uhrzeit) mit Zeitzone",
+    }
+}
+
 fn class_word(c: TestClass) -> &'static str {
     match c {
         TestClass::Standard => "penetration and security tests",

@@ -10,11 +10,11 @@ use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, 
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 
 use super::MAX_LISTED;
-use super::{Context, Rendered, Template, Templates, clean, ics};
+use super::{Context, Rendered, Template, Templates, clean, ics, language};
 use crate::check::Checked;
 use crate::config::Addresses;
 use crate::conversation::{Action, Step};
-use crate::model::{Decision, Problem, ProblemCode};
+use crate::model::{Decision, Lang, Problem, ProblemCode};
 
 pub use crate::model::{Outgoing, Role};
 
@@ -27,6 +27,10 @@ pub use crate::model::{Outgoing, Role};
 /// request is accepted with its whole record, a change is confirmed or refused (the security
 /// team gets the updated calendar, same UID, higher `SEQUENCE`), a cancellation is
 /// acknowledged (the security team gets `CANCEL`), a resend is answered with a short note.
+///
+/// The customer reply is in the language of the customer's message (its subject and new
+/// text, [`language::of_message`]), else in the configured `language`; security and staff
+/// mail are in `staff_language` (both on [`Templates`]).
 pub fn compose(
     c: &Checked,
     original: &[u8],
@@ -74,22 +78,12 @@ pub fn compose_step(
         }
         return Ok(vec![ignore_summary(c, addresses, now, &stem)?]);
     }
-    let mut ctx = Context::of(c, now);
-    if let Some(s) = step {
-        ctx.action = s.action.as_str().into();
-        ctx.changes = s
-            .changes
-            .iter()
-            .take(MAX_LISTED)
-            .map(|x| x.line())
-            .collect();
-        if let Some(r) = &s.request {
-            ctx.state = r.state.as_str().into();
-            ctx.history = history_lines(r);
-            ctx.sequence = r.sequence;
-        }
-        ctx.had_acceptance = s.previous.is_some();
-    }
+    let staff_lang = templates.staff_language();
+    let reply_lang = plan
+        .reply
+        .map(|_| language::of_message(c).unwrap_or(templates.language()));
+    let mut ctx = step_context(c, now, step, staff_lang);
+    ctx.language = reply_lang.map_or("", Lang::as_str).into();
     let mut out = Vec::new();
 
     if let (Some(_), Some(why)) = (plan.reply, hold) {
@@ -103,7 +97,14 @@ pub fn compose_step(
             .filter(|a| answerable(a, own_domain));
         match to {
             Some(to) => {
-                let r = templates.render(t, &ctx)?;
+                let lang = reply_lang.unwrap_or(staff_lang);
+                let r = if lang == staff_lang {
+                    templates.render(t, &ctx, lang)?
+                } else {
+                    let mut rctx = step_context(c, now, step, lang);
+                    rctx.language = ctx.language.clone();
+                    templates.render(t, &rctx, lang)?
+                };
                 ctx.reply_sent = true;
                 out.push(build(
                     c, Role::Reply, &addresses.from, &to, &r, None, now, own_domain, &stem,
@@ -123,17 +124,18 @@ pub fn compose_step(
             cv.verdict.request = prev;
         }
         let sctx = if sec.windows_of.is_some() {
-            let mut x = Context::of(&cv, now);
+            let mut x = Context::of_in(&cv, now, staff_lang);
             x.action = ctx.action.clone();
             x.state = ctx.state.clone();
             x.history = ctx.history.clone();
             x.method = ctx.method.clone();
             x.sequence = ctx.sequence;
+            x.language = ctx.language.clone();
             x
         } else {
             ctx.clone()
         };
-        let r = templates.render(sec.template, &sctx)?;
+        let r = templates.render(sec.template, &sctx, staff_lang)?;
         let cal = ics::calendar(
             &cv.verdict,
             own_domain,
@@ -156,7 +158,7 @@ pub fn compose_step(
             &stem,
         )?);
     }
-    let r = templates.render(Template::Staff, &ctx)?;
+    let r = templates.render(Template::Staff, &ctx, staff_lang)?;
     out.push(build(
         c,
         Role::Staff,
@@ -170,6 +172,27 @@ pub fn compose_step(
     )?);
     let _ = v;
     Ok(out)
+}
+
+/// The context of a message that took `step`, with the words intake writes in `lang`.
+fn step_context(c: &Checked, now: DateTime<Utc>, step: Option<&Step>, lang: Lang) -> Context {
+    let mut ctx = Context::of_in(c, now, lang);
+    if let Some(s) = step {
+        ctx.action = s.action.as_str().into();
+        ctx.changes = s
+            .changes
+            .iter()
+            .take(MAX_LISTED)
+            .map(|x| x.line_in(lang))
+            .collect();
+        if let Some(r) = &s.request {
+            ctx.state = r.state.as_str().into();
+            ctx.history = history_lines(r);
+            ctx.sequence = r.sequence;
+        }
+        ctx.had_acceptance = s.previous.is_some();
+    }
+    ctx
 }
 
 /// The request's history for people, one line per step, the newest last.

@@ -2,11 +2,13 @@
 //!
 //! Each template's first line is `Subject: …`, then a blank line, then the body. All of
 //! them are loaded and test-rendered at start, so a missing or broken template is an error
-//! before any mail is read.
+//! before any mail is read. The English templates are in the folder itself, the German ones
+//! in its `de/` subfolder, with the same names and variables; both are required.
 
 pub mod clean;
 pub mod compose;
 pub mod ics;
+pub mod language;
 
 use std::path::Path;
 
@@ -15,8 +17,9 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::check::Checked;
-use crate::decide::describe;
-use crate::model::{Decision, ProblemCode, TestClass};
+use crate::config::Config;
+use crate::decide::describe_in;
+use crate::model::{Decision, Lang, ProblemCode, TestClass};
 
 /// The messages intake writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +79,13 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// The loaded, checked templates.
+/// The loaded, checked templates, both languages, and which language is used for whom.
 pub struct Templates {
     env: Environment<'static>,
+    /// Customer replies when their text gives no clue (config `language`).
+    language: Lang,
+    /// Security and staff mail (config `staff_language`).
+    staff_language: Lang,
 }
 
 impl std::fmt::Debug for Templates {
@@ -88,49 +95,95 @@ impl std::fmt::Debug for Templates {
 }
 
 impl Templates {
-    /// Loads every template from `dir` and renders each once with sample data.
+    /// Loads every template of both languages from `dir` (English) and `dir/de` (German)
+    /// and renders each once with sample data. Customer replies default to English, and
+    /// so do staff and security mail; see [`Templates::for_config`].
     pub fn load(dir: &Path) -> Result<Templates> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(true);
-        for t in Template::ALL {
-            let path = dir.join(t.file_name());
-            let source = std::fs::read_to_string(&path)
-                .with_context(|| format!("Reading template {}", path.display()))?;
-            env.add_template_owned(t.file_name(), source)
-                .map_err(|e| anyhow!("Template {} is broken: {e}", path.display()))?;
+        for lang in Lang::ALL {
+            for t in Template::ALL {
+                let path = Self::path(dir, t, lang);
+                let source = std::fs::read_to_string(&path)
+                    .with_context(|| format!("Reading template {}", path.display()))?;
+                env.add_template_owned(Self::name(t, lang), source)
+                    .map_err(|e| anyhow!("Template {} is broken: {e}", path.display()))?;
+            }
         }
-        let templates = Templates { env };
-        let sample = Context::sample();
-        for t in Template::ALL {
-            let r = if t == Template::Digest {
-                templates.render_value(t, &crate::digest::sample_context())
-            } else {
-                templates.render(t, &sample)
-            };
-            let r = r.with_context(|| {
-                format!(
-                    "Template {} fails on sample data",
-                    dir.join(t.file_name()).display()
-                )
-            })?;
-            if r.subject.is_empty() {
-                bail!(
-                    "Template {} must start with a line `Subject: …`",
-                    dir.join(t.file_name()).display()
-                );
+        let templates = Templates {
+            env,
+            language: Lang::En,
+            staff_language: Lang::En,
+        };
+        for lang in Lang::ALL {
+            let sample = Context::sample(lang);
+            for t in Template::ALL {
+                let path = Self::path(dir, t, lang);
+                let r = if t == Template::Digest {
+                    templates.render_value(t, &crate::digest::sample_context(), lang)
+                } else {
+                    templates.render(t, &sample, lang)
+                };
+                let r =
+                    r.with_context(|| format!("Template {} fails on sample data", path.display()))?;
+                if r.subject.is_empty() {
+                    bail!(
+                        "Template {} must start with a line `Subject: …`",
+                        path.display()
+                    );
+                }
             }
         }
         Ok(templates)
     }
 
-    pub fn render(&self, t: Template, ctx: &Context) -> Result<Rendered> {
-        self.render_value(t, ctx)
+    /// [`Templates::load`] from the configured folder, with the configured `language` and
+    /// `staff_language`.
+    pub fn for_config(config: &Config) -> Result<Templates> {
+        Ok(Self::load(&config.templates_dir)?
+            .with_languages(config.language, config.staff_language))
     }
 
-    /// Renders `t` with any serialisable context (the digest has its own).
-    pub fn render_value<T: Serialize>(&self, t: Template, ctx: &T) -> Result<Rendered> {
-        let tmpl = self.env.get_template(t.file_name())?;
+    /// The same templates with `language` for customer replies whose text gives no clue and
+    /// `staff_language` for security and staff mail.
+    pub fn with_languages(mut self, language: Lang, staff_language: Lang) -> Templates {
+        self.language = language;
+        self.staff_language = staff_language;
+        self
+    }
+
+    /// The language of customer replies whose text gives no clue.
+    pub fn language(&self) -> Lang {
+        self.language
+    }
+
+    /// The language of security and staff mail.
+    pub fn staff_language(&self) -> Lang {
+        self.staff_language
+    }
+
+    fn name(t: Template, lang: Lang) -> String {
+        format!("{}/{}", lang.as_str(), t.file_name())
+    }
+
+    /// Where template `t` in `lang` is read from: English in `dir`, the others in a
+    /// subfolder named by the language.
+    fn path(dir: &Path, t: Template, lang: Lang) -> std::path::PathBuf {
+        match lang {
+            Lang::En => dir.join(t.file_name()),
+            other => dir.join(other.as_str()).join(t.file_name()),
+        }
+    }
+
+    /// Template `t` in `lang` with `ctx`.
+    pub fn render(&self, t: Template, ctx: &Context, lang: Lang) -> Result<Rendered> {
+        self.render_value(t, ctx, lang)
+    }
+
+    /// Renders `t` in `lang` with any serialisable context (the digest has its own).
+    pub fn render_value<T: Serialize>(&self, t: Template, ctx: &T, lang: Lang) -> Result<Rendered> {
+        let tmpl = self.env.get_template(&Self::name(t, lang))?;
         let text = tmpl.render(ctx).map_err(|e| anyhow!("{e:#}"))?;
         let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
         let subject = first
@@ -200,7 +253,14 @@ pub struct WindowView {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProblemView {
     pub code: String,
+    /// The problem as the engine wrote it (English), cleaned and bounded.
     pub message: String,
+    /// The problem in the context's language: the message itself in English; in German a
+    /// German sentence per problem code.
+    pub lead: String,
+    /// What `lead` does not say: empty in English; in German the English message, unless
+    /// the German lead says all of it (missing items).
+    pub detail: String,
 }
 
 /// Everything a template may use.
@@ -252,14 +312,28 @@ pub struct Context {
     /// Calendar method (`PUBLISH`, `CANCEL`) and `SEQUENCE` of the security message.
     pub method: String,
     pub sequence: u32,
+    /// The language of the customer reply (`en`, `de`), empty where there is none.
+    pub language: String,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
 
 impl Context {
-    /// The view of a checked message the templates render. `now` dates the earliest
-    /// qualifying start in rejections.
+    /// The view of a checked message the templates render, in English. `now` dates the
+    /// earliest qualifying start in rejections.
     pub fn of(c: &Checked, now: chrono::DateTime<chrono::Utc>) -> Context {
+        Self::of_in(c, now, Lang::En)
+    }
+
+    /// [`Context::of`] with the words intake writes itself (fallbacks, units, the kind of
+    /// test, missing items, problem leads) in `lang`.
+    pub fn of_in(c: &Checked, now: chrono::DateTime<chrono::Utc>, lang: Lang) -> Context {
+        let de = lang == Lang::De;
+        let not_stated = if de {
+            "(nicht angegeben)"
+        } else {
+            "(not stated)"
+        };
         let v = &c.verdict;
         let r = &v.request;
         let zone = c.zone;
@@ -304,24 +378,36 @@ impl Context {
                 "Only the first {MAX_LISTED} of {total_windows} windows are listed."
             ));
         }
+        let fallback_subject = if de {
+            "Ihre Testankündigung"
+        } else {
+            "Your test notification"
+        };
         Context {
             reference: v.reference.clone(),
             subject: if v.subject.trim().is_empty() {
-                "Your test notification".into()
+                fallback_subject.into()
             } else {
                 let s = one_line(&thread_subject(&v.subject));
                 if s.is_empty() {
-                    "Your test notification".into()
+                    fallback_subject.into()
                 } else {
                     s
                 }
             },
             from: v.from.as_deref().map_or_else(
-                || "(unknown sender)".into(),
+                || {
+                    if de {
+                        "(unbekannter Absender)"
+                    } else {
+                        "(unknown sender)"
+                    }
+                    .into()
+                },
                 |f| clean::one_line(f, clean::ITEM_CHARS),
             ),
             message_id: v.message_id.as_deref().map_or_else(
-                || "(none)".into(),
+                || if de { "(keine)" } else { "(none)" }.into(),
                 |m| clean::one_line(m, clean::ITEM_CHARS),
             ),
             received: v
@@ -346,7 +432,7 @@ impl Context {
                 Some(TestClass::Broad) => "broad".into(),
                 None => "unknown".into(),
             },
-            test_word: test_word(c),
+            test_word: test_word(c, lang),
             required_notice_days: v
                 .required_notice_days
                 .map_or_else(|| "?".into(), |d| d.to_string()),
@@ -362,21 +448,42 @@ impl Context {
                 r.originating_ips.iter().map(ToString::to_string),
                 MAX_LISTED,
             ),
-            bandwidth: r
-                .bandwidth_bps
-                .map_or_else(|| "bandwidth not stated".into(), human_bps),
+            bandwidth: r.bandwidth_bps.map_or_else(
+                || {
+                    if de {
+                        "Bandbreite nicht angegeben"
+                    } else {
+                        "bandwidth not stated"
+                    }
+                    .into()
+                },
+                human_bps,
+            ),
             rate: r.requests_per_second.map_or_else(
-                || "request rate not stated".into(),
-                |x| format!("{} requests/s", trim_num(x)),
+                || {
+                    if de {
+                        "Anfragerate nicht angegeben"
+                    } else {
+                        "request rate not stated"
+                    }
+                    .into()
+                },
+                |x| {
+                    if de {
+                        format!("{} Anfragen/s", trim_num(x))
+                    } else {
+                        format!("{} requests/s", trim_num(x))
+                    }
+                },
             ),
             scope: r
                 .scope
                 .as_deref()
                 .map(|s| clean::one_line(s, clean::FIELD_CHARS))
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "(not stated)".into()),
+                .unwrap_or_else(|| not_stated.into()),
             contact_line: if contact_line.is_empty() {
-                "(not stated)".into()
+                not_stated.into()
             } else {
                 contact_line
             },
@@ -384,16 +491,14 @@ impl Context {
                 .problems
                 .iter()
                 .take(MAX_LISTED)
-                .map(|p| ProblemView {
-                    code: serde_json::to_value(p.code)
-                        .ok()
-                        .and_then(|x| x.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    message: clean::one_line(&p.message, MAX_PROBLEM_CHARS),
-                })
+                .map(|p| problem_view(p, &v.missing, lang))
                 .collect(),
             more_problems: v.problems.len().saturating_sub(MAX_LISTED),
-            missing: v.missing.iter().map(|i| describe(*i).to_string()).collect(),
+            missing: v
+                .missing
+                .iter()
+                .map(|i| describe_in(*i, lang).to_string())
+                .collect(),
             earliest_start,
             warnings,
             review_checks: review_checks(c),
@@ -406,11 +511,12 @@ impl Context {
             had_acceptance: false,
             method: "PUBLISH".into(),
             sequence: 0,
+            language: String::new(),
         }
     }
 
     /// Data every template must render without error, used to check templates at start.
-    fn sample() -> Context {
+    fn sample(lang: Lang) -> Context {
         let w = WindowView {
             start_utc: "2027-01-11 08:00".into(),
             end_utc: "2027-01-11 16:00".into(),
@@ -443,9 +549,11 @@ impl Context {
             problems: vec![ProblemView {
                 code: "notice_too_short".into(),
                 message: "sample".into(),
+                lead: "sample".into(),
+                detail: "sample".into(),
             }],
             more_problems: 1,
-            missing: vec![describe(crate::model::Item::Bandwidth).into()],
+            missing: vec![describe_in(crate::model::Item::Bandwidth, lang).into()],
             earliest_start: "2026-12-15 10:00 CET".into(),
             warnings: vec!["sample".into()],
             review_checks: vec!["sample".into()],
@@ -458,23 +566,104 @@ impl Context {
             had_acceptance: true,
             method: "PUBLISH".into(),
             sequence: 1,
+            language: lang.as_str().into(),
         }
     }
 }
 
-fn test_word(c: &Checked) -> String {
-    let Some(ex) = &c.extraction else {
-        return "test".into();
-    };
-    match (ex.mentions.load, ex.mentions.security) {
-        (true, true) => "load and security test".into(),
-        (true, false) => "load test".into(),
-        (false, true) if c.verdict.test_class == Some(TestClass::Broad) => {
-            "security test of the platform".into()
+/// A problem as a template shows it in `lang`; see [`ProblemView`].
+fn problem_view(
+    p: &crate::model::Problem,
+    missing: &[crate::model::Item],
+    lang: Lang,
+) -> ProblemView {
+    let message = clean::one_line(&p.message, MAX_PROBLEM_CHARS);
+    let code = serde_json::to_value(p.code)
+        .ok()
+        .and_then(|x| x.as_str().map(str::to_string))
+        .unwrap_or_default();
+    match lang {
+        Lang::En => ProblemView {
+            code,
+            lead: message.clone(),
+            message,
+            detail: String::new(),
+        },
+        Lang::De if p.code == ProblemCode::MissingInformation && !missing.is_empty() => {
+            let list: Vec<&str> = missing.iter().map(|i| describe_in(*i, lang)).collect();
+            ProblemView {
+                code,
+                lead: format!("In Ihrer Meldung fehlen Angaben: {}.", list.join("; ")),
+                detail: String::new(),
+                message,
+            }
         }
-        (false, true) => "security/penetration test".into(),
-        (false, false) => "test".into(),
+        Lang::De => ProblemView {
+            code,
+            lead: problem_lead_de(p.code).into(),
+            detail: message.clone(),
+            message,
+        },
     }
+}
+
+/// A German sentence per problem code, for German replies; the English message follows it
+/// as the detail.
+pub fn problem_lead_de(code: ProblemCode) -> &'static str {
+    match code {
+        ProblemCode::MissingInformation => "In Ihrer Meldung fehlen Angaben.",
+        ProblemCode::NoticeTooShort => "Die Vorlaufzeit ist zu kurz.",
+        ProblemCode::WindowInvalid => "Das angegebene Testfenster ist ungültig.",
+        ProblemCode::IpNotPublic => {
+            "Eine Quell-IP-Adresse ist nicht öffentlich erreichbar; wir benötigen die öffentlichen Adressen, von denen der Testverkehr kommt."
+        }
+        ProblemCode::AmbiguousDate => "Ein Datum oder eine Zeitzone ist nicht eindeutig.",
+        ProblemCode::SenderUnverified => "Der Absender konnte nicht verifiziert werden.",
+        ProblemCode::TooLarge => "Die Nachricht ist zu gross, um sie automatisch zu lesen.",
+        ProblemCode::Unreadable => "Die Nachricht konnte nicht gelesen werden.",
+        ProblemCode::ReplyLimit => "Das Limit für automatische Antworten ist erreicht.",
+        ProblemCode::ImplausibleValue => "Ein Wert liegt ausserhalb des Plausiblen.",
+        ProblemCode::TargetNotOwned => {
+            "Ein Ziel gehört nach unseren Unterlagen nicht zu Ihrer Organisation."
+        }
+        ProblemCode::Cancellation => "Die Nachricht sagt den Test ab oder verschiebt ihn.",
+        ProblemCode::AlternativesDisagree => {
+            "Die Text- und die HTML-Fassung der Nachricht sagen Verschiedenes."
+        }
+        ProblemCode::HiddenText => {
+            "Die Nachricht enthält versteckten Text, der etwas anderes sagt als der sichtbare."
+        }
+        ProblemCode::TooComplex => "Die Nachricht ist zu komplex, um sie sicher zu lesen.",
+        ProblemCode::AutomatedSender => "Die Nachricht stammt von einem automatischen Absender.",
+        ProblemCode::NotTheRequester => "Der Absender spricht nicht für diese Anfrage.",
+        ProblemCode::RequestWithStaff => "Diese Anfrage wird von unserem Support-Team bearbeitet.",
+    }
+}
+
+/// What the customer announced, in `lang` (German: masculine, "Ihren Lasttest").
+fn test_word(c: &Checked, lang: Lang) -> String {
+    let de = lang == Lang::De;
+    let (load, security) = c.extraction.as_ref().map_or((false, false), |ex| {
+        (ex.mentions.load, ex.mentions.security)
+    });
+    let word = match (load, security) {
+        (true, true) if de => "Last- und Sicherheitstest",
+        (true, true) => "load and security test",
+        (true, false) if de => "Lasttest",
+        (true, false) => "load test",
+        (false, true) if c.verdict.test_class == Some(TestClass::Broad) => {
+            if de {
+                "Sicherheitstest der Plattform"
+            } else {
+                "security test of the platform"
+            }
+        }
+        (false, true) if de => "Sicherheits- bzw. Penetrationstest",
+        (false, true) => "security/penetration test",
+        (false, false) if de => "Test",
+        (false, false) => "test",
+    };
+    word.into()
 }
 
 /// What a person should look at for a `review`.

@@ -577,7 +577,7 @@ fn adversarial_corpus() {
     if config.rules.trusted_authserv_id.is_none() {
         config.rules.trusted_authserv_id = Some(OUR_MX.into());
     }
-    let templates = Templates::load(&config.templates_dir).expect("shipped templates load");
+    let templates = Templates::for_config(&config).expect("shipped templates load");
     let (arrival, expect) = manifest(&dir);
     let ms = |var: &str, default: Duration| {
         std::env::var(var)

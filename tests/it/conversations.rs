@@ -179,7 +179,7 @@ fn step_differences(
 fn golden_conversations() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = Config::load(Some(&root.join("config.toml"))).unwrap();
-    let templates = Templates::load(&config.templates_dir).unwrap();
+    let templates = Templates::for_config(&config).unwrap();
     let threads = threads();
     assert!(
         threads.len() >= 25,

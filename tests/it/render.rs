@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{TimeZone, Utc};
 use intake::check::{Arrival, Checked, check};
 use intake::config::Config;
+use intake::model::Lang;
 use intake::render::Templates;
 use intake::render::compose::{Outgoing, Role, compose, compose_or_notice};
 use mail_parser::MessageParser;
@@ -28,7 +29,7 @@ impl Shipped {
     fn load() -> Shipped {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let config = Config::from_file(&root.join("config.toml")).unwrap();
-        let templates = Templates::load(&config.templates_dir).unwrap();
+        let templates = Templates::for_config(&config).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap();
         Shipped {
             config,
@@ -689,4 +690,222 @@ fn message_ids_that_could_break_a_header_are_never_echoed() {
     );
     let head = header_block(&out[0].raw);
     assert!(!head.contains("bad"), "{head}");
+}
+
+/// The parsed outputs of `raw`, rendered with `templates`: (role, subject, body text).
+fn parsed(
+    shipped: &Shipped,
+    templates: &Templates,
+    raw: &[u8],
+    c: &Checked,
+) -> Vec<(Role, String, String)> {
+    compose(
+        c,
+        raw,
+        templates,
+        &shipped.config.addresses,
+        shipped.now,
+        None,
+    )
+    .unwrap()
+    .iter()
+    .map(|o| {
+        let m = MessageParser::default().parse(&o.raw).unwrap();
+        (
+            o.role,
+            m.subject().unwrap_or_default().to_string(),
+            m.body_text(0).unwrap_or_default().replace("\r\n", "\n"),
+        )
+    })
+    .collect()
+}
+
+#[test]
+fn a_german_notification_gets_a_german_acceptance_and_staff_mail_stays_english() {
+    let shipped = Shipped::load();
+    assert_eq!(
+        (
+            shipped.config.language.as_str(),
+            shipped.config.staff_language.as_str()
+        ),
+        ("en", "en"),
+        "the shipped config"
+    );
+    let (raw, c) = shipped.check("004-german-pentest-latin1-accept");
+    assert_eq!(c.verdict.decision.as_str(), "accept");
+    let out = parsed(&shipped, &shipped.templates, &raw, &c);
+    let roles: Vec<Role> = out.iter().map(|o| o.0).collect();
+    assert_eq!(roles, [Role::Reply, Role::Security, Role::Staff]);
+
+    let (_, subject, body) = &out[0];
+    let reference = &c.verdict.reference;
+    assert_eq!(
+        subject,
+        &format!("Re: Anmeldung Penetrationstest Kundenportal – Dezember [{reference}] akzeptiert")
+    );
+    assert!(body.starts_with("Guten Tag Jürg Baumann\n"), "{body}");
+    for phrase in [
+        "Vielen Dank, dass Sie uns Ihren Sicherheits- bzw. Penetrationstest angemeldet haben.",
+        "unter der Referenz",
+        "Quell-IP-Adressen: 194.230.144.22/32, 194.230.144.23/32",
+        "2026-12-14 09:00 CET bis 2026-12-18 17:00 CET",
+        "Anfragen/s",
+        "Freundliche Grüsse",
+    ] {
+        assert!(body.contains(phrase), "{phrase} in:\n{body}");
+    }
+    assert!(!body.contains("Kind regards"), "{body}");
+
+    let (_, subject, body) = &out[1];
+    assert!(
+        subject.starts_with("[intake] Approved test window"),
+        "{subject}"
+    );
+    assert!(body.contains("Originating IPs:"), "{body}");
+    assert!(body.contains("requests/s"), "{body}");
+    let (_, subject, body) = &out[2];
+    assert!(subject.starts_with("[intake] ACCEPT"), "{subject}");
+    assert!(body.contains("Decision: accept"), "{body}");
+    assert!(body.contains("\nReply language: de\n"), "{body}");
+    assert!(
+        body.contains("An acceptance was sent to the customer"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_german_rejection_names_the_problems_and_missing_items_in_german() {
+    let shipped = Shipped::load();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text =
+        std::fs::read_to_string(root.join("fixtures/corpus/004-german-pentest-latin1-accept.eml"))
+            .unwrap();
+    // Without the source addresses, and on 1 December: missing item and too short notice.
+    let raw = text
+        .replace("Quell-IP: 194.230.144.22 und 194.230.144.23\n", "")
+        .into_bytes();
+    let late = Utc.with_ymd_and_hms(2026, 12, 8, 10, 0, 0).unwrap();
+    let c = check(
+        &raw,
+        Arrival::Known(late),
+        &shipped.config.rules,
+        &shipped.config.addresses.from,
+    );
+    assert_eq!(c.verdict.decision.as_str(), "reject", "{:?}", c.verdict);
+    let out = parsed(&shipped, &shipped.templates, &raw, &c);
+    let (role, subject, body) = &out[0];
+    assert_eq!(*role, Role::Reply);
+    assert!(subject.ends_with("] Handlungsbedarf"), "{subject}");
+    for phrase in [
+        "leider noch nicht akzeptieren",
+        "In Ihrer Meldung fehlen Angaben: Quell-IP-Adressen oder -Bereiche, von denen der Testverkehr kommt.",
+        "Die Vorlaufzeit ist zu kurz.",
+        "(Details: The test starts",
+        "  - Quell-IP-Adressen oder -Bereiche",
+        "der früheste Beginn",
+        "Bitte beginnen Sie erst mit dem Test",
+    ] {
+        assert!(body.contains(phrase), "{phrase} in:\n{body}");
+    }
+    // The missing item's English detail is not repeated: the German lead says all of it.
+    assert!(!body.contains("does not say"), "{body}");
+    let (_, _, staff) = out.last().unwrap();
+    assert!(staff.contains("[missing_information] The notification does not say"));
+    assert!(staff.contains("A rejection listing the problems above was sent"));
+}
+
+#[test]
+fn the_configured_language_is_used_when_the_text_gives_no_clue() {
+    let shipped = Shipped::load();
+    // The 016 rejection without its English sentences: only field labels are left.
+    let (raw, mut c) = variant(&shipped, |t| {
+        t.replace("Hi amazee team,", "")
+            .replace(
+                "Short notice, sorry: our pen tester has a free slot next week.",
+                "",
+            )
+            .replace("Thanks a lot!", "")
+    });
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    assert_eq!(intake::render::language::of_message(&c), None);
+    let german = Templates::load(&shipped.config.templates_dir)
+        .unwrap()
+        .with_languages(Lang::De, Lang::En);
+    let out = parsed(&shipped, &german, &raw, &c);
+    assert!(out[0].1.ends_with("] Handlungsbedarf"), "{}", out[0].1);
+    assert!(
+        out[0].2.starts_with("Guten Tag Anna Vogel\n"),
+        "{}",
+        out[0].2
+    );
+    assert!(out[1].2.contains("Reply language: de"), "{}", out[1].2);
+    let out = parsed(&shipped, &shipped.templates, &raw, &c);
+    assert!(out[0].1.ends_with("] action needed"), "{}", out[0].1);
+    assert!(out[1].2.contains("Reply language: en"), "{}", out[1].2);
+
+    // A text that reads as English stays English whatever the default.
+    let (raw, mut c) = variant(&shipped, |t| t.to_string());
+    c.reply_address = Some("anna.vogel@example-clinic.ch".into());
+    let out = parsed(&shipped, &german, &raw, &c);
+    assert!(out[0].1.ends_with("] action needed"), "{}", out[0].1);
+    assert!(out[0].2.starts_with("Hello Anna Vogel,"), "{}", out[0].2);
+}
+
+#[test]
+fn staff_and_security_mail_follow_staff_language() {
+    let shipped = Shipped::load();
+    let templates = Templates::load(&shipped.config.templates_dir)
+        .unwrap()
+        .with_languages(Lang::En, Lang::De);
+    let (raw, c) = shipped.check("001-pentest-plain-accept");
+    let out = parsed(&shipped, &templates, &raw, &c);
+    assert!(out[0].1.ends_with("] accepted"), "{}", out[0].1);
+    assert!(out[0].2.contains("Kind regards"), "{}", out[0].2);
+    assert!(
+        out[1].1.starts_with("[intake] Genehmigtes Testfenster"),
+        "{}",
+        out[1].1
+    );
+    assert!(out[1].2.contains("Quell-IP-Adressen:"), "{}", out[1].2);
+    assert!(out[2].2.contains("Entscheid: accept"), "{}", out[2].2);
+    assert!(out[2].2.contains("Antwortsprache: en"), "{}", out[2].2);
+    assert!(
+        out[2]
+            .2
+            .contains("Dem Kunden wurde eine Bestätigung gesendet"),
+        "{}",
+        out[2].2
+    );
+}
+
+#[test]
+fn the_german_templates_are_required_at_start() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for t in intake::render::Template::ALL {
+        std::fs::copy(
+            root.join("templates").join(t.file_name()),
+            dir.path().join(t.file_name()),
+        )
+        .unwrap();
+    }
+    let err = Templates::load(dir.path()).unwrap_err();
+    let err = format!("{err:#}");
+    assert!(err.contains("de/acceptance.txt"), "{err}");
+    std::fs::create_dir(dir.path().join("de")).unwrap();
+    for t in intake::render::Template::ALL {
+        std::fs::copy(
+            root.join("templates/de").join(t.file_name()),
+            dir.path().join("de").join(t.file_name()),
+        )
+        .unwrap();
+    }
+    Templates::load(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("de/rejection.txt"),
+        "Subject: x\n\n{{ no_such_variable }}",
+    )
+    .unwrap();
+    let err = format!("{:#}", Templates::load(dir.path()).unwrap_err());
+    assert!(err.contains("de/rejection.txt"), "{err}");
 }
