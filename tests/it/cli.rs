@@ -624,3 +624,145 @@ fn watch_warns_at_every_start_when_sender_verification_is_off() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("sender_verification is off"), "{err}");
 }
+
+#[test]
+fn replay_prints_one_json_line_per_step_with_the_request_keys() {
+    let thread = "fixtures/conversations/04-window-moved-with-enough-notice";
+    let args = [
+        "replay",
+        "--json",
+        &format!("{thread}/1.eml"),
+        &format!("{thread}/2.eml"),
+    ];
+    let out = intake(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let steps = lines(&out);
+    assert_eq!(steps.len(), 2);
+    for s in &steps {
+        // Every key of the check contract, then the request's.
+        for key in [
+            "file",
+            "message_id",
+            "from",
+            "received",
+            "kind",
+            "decision",
+            "test_class",
+            "required_notice_days",
+            "notice_days",
+            "missing",
+            "problems",
+            "request",
+            "reference",
+            "request_ref",
+            "request_state",
+            "request_record",
+            "outgoing",
+        ] {
+            assert!(s.get(key).is_some(), "{key} missing in {s}");
+        }
+        for o in s["outgoing"].as_array().unwrap() {
+            for key in [
+                "role",
+                "to",
+                "subject",
+                "message_id",
+                "ics_uid",
+                "ics_sequence",
+                "ics_method",
+            ] {
+                assert!(o.get(key).is_some(), "outgoing.{key} missing in {o}");
+            }
+        }
+    }
+    assert_eq!(steps[0]["request_ref"], steps[1]["request_ref"]);
+    assert_eq!(steps[1]["request_state"], "accepted");
+    let security: Vec<&Value> = steps[1]["outgoing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["role"] == "security")
+        .collect();
+    assert_eq!(security[0]["ics_sequence"], 1);
+    assert_eq!(security[0]["ics_method"], "PUBLISH");
+    // Staff get no calendar: the three ics keys are null.
+    let staff = steps[1]["outgoing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["role"] == "staff")
+        .unwrap();
+    assert!(
+        staff["ics_uid"].is_null()
+            && staff["ics_sequence"].is_null()
+            && staff["ics_method"].is_null()
+    );
+    // The same files give the same references and Message-IDs.
+    let again = lines(&intake(&args));
+    assert_eq!(steps, again);
+    // For people: the request and what would be sent.
+    let human = intake(
+        &args[..1]
+            .iter()
+            .chain(&args[2..])
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("change accepted → accepted") && text.contains("SEQUENCE 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn show_prints_a_request_with_its_history_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_watch_config(dir.path(), &dir.path().join("intake.sqlite3"));
+    let out = intake(&["watch", "--once", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let accepted = err
+        .lines()
+        .find(|l| l.contains("decision=accept"))
+        .and_then(|l| l.split("reference=").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let show = intake(&["show", "--config", cfg.to_str().unwrap(), &accepted]);
+    assert_eq!(
+        show.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.starts_with(&format!("{accepted}: accepted")), "{text}");
+    assert!(
+        text.contains("shop.alpenshop-example.ch") && text.contains("history:"),
+        "{text}"
+    );
+    let json = intake(&[
+        "show",
+        "--json",
+        "--config",
+        cfg.to_str().unwrap(),
+        &accepted,
+    ]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["state"], "accepted");
+    assert_eq!(v["history"].as_array().unwrap().len(), 1);
+    let missing = intake(&["show", "--config", cfg.to_str().unwrap(), "INT-NOSUCHREF0"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No request INT-NOSUCHREF0"));
+}
