@@ -39,6 +39,9 @@ pub struct ReplayStep {
     /// What the message did to its request (`conversation::Action`), for people.
     pub request_action: Option<String>,
     pub outgoing: Vec<OutgoingView>,
+    /// The messages themselves (not in the JSON contract), for tests and people.
+    #[serde(skip)]
+    pub messages: Vec<Outgoing>,
 }
 
 /// Replays `messages` (a name for each, and its bytes) in order.
@@ -93,6 +96,7 @@ pub fn replay(
             request_record: request.map(|r| r.record.clone()),
             request_action: d.step.as_ref().map(|s| s.action.as_str().to_string()),
             outgoing: d.outgoing.iter().map(view).collect(),
+            messages: d.outgoing,
         });
     }
     Ok(out)

@@ -189,6 +189,7 @@ fn step_context(c: &Checked, now: DateTime<Utc>, step: Option<&Step>, lang: Lang
             ctx.state = r.state.as_str().into();
             ctx.history = history_lines(r);
             ctx.sequence = r.sequence;
+            ctx.follow_up = r.steps > 1;
         }
         ctx.had_acceptance = s.previous.is_some();
     }

@@ -309,6 +309,9 @@ pub struct Context {
     pub history: Vec<String>,
     /// A cancelled request had been accepted (the security team held its window).
     pub had_acceptance: bool,
+    /// A later message of its request (a reply in the thread): replies then say only what is
+    /// still missing, not the whole form again.
+    pub follow_up: bool,
     /// Calendar method (`PUBLISH`, `CANCEL`) and `SEQUENCE` of the security message.
     pub method: String,
     pub sequence: u32,
@@ -509,6 +512,7 @@ impl Context {
             changes: Vec::new(),
             history: Vec::new(),
             had_acceptance: false,
+            follow_up: false,
             method: "PUBLISH".into(),
             sequence: 0,
             language: String::new(),
@@ -564,6 +568,7 @@ impl Context {
             changes: vec!["window: 2027-01-11 08:00 UTC → 2027-01-18 08:00 UTC".into()],
             history: vec!["2026-12-01 10:00 UTC accepted (ops@example.com)".into()],
             had_acceptance: true,
+            follow_up: true,
             method: "PUBLISH".into(),
             sequence: 1,
             language: lang.as_str().into(),

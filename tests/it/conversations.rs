@@ -126,6 +126,28 @@ fn step_differences(
             format!("{:?}", got.request_ref),
         );
     }
+    // `reply_contains` / `reply_lacks`: phrases the customer reply's text must (not) hold.
+    let reply_text = got
+        .messages
+        .iter()
+        .find(|m| m.role == intake::model::Role::Reply)
+        .and_then(|m| mail_parser::MessageParser::default().parse(&m.raw))
+        .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+        .unwrap_or_default();
+    for phrase in strings(expect.get("reply_contains")).unwrap_or_default() {
+        if !reply_text.contains(&phrase) {
+            d.borrow_mut().push(format!(
+                "step {n}: the reply lacks {phrase:?}:\n{reply_text}"
+            ));
+        }
+    }
+    for phrase in strings(expect.get("reply_lacks")).unwrap_or_default() {
+        if reply_text.contains(&phrase) {
+            d.borrow_mut().push(format!(
+                "step {n}: the reply holds {phrase:?}:\n{reply_text}"
+            ));
+        }
+    }
     // `record.<key> = …`: keys of the merged record, compared as JSON.
     if let Some(rec) = expect.get("record").and_then(|x| x.as_table()) {
         let actual = serde_json::to_value(&got.request_record).unwrap_or(Value::Null);
