@@ -197,6 +197,10 @@ pub struct RulesFile {
     pub max_bandwidth_bps: Option<f64>,
     /// The highest plausible request rate per second. Default 100,000.
     pub max_requests_per_second: Option<f64>,
+    /// Traffic above this request rate is a load test, whatever the words say. Default 1,000.
+    pub load_test_above_requests_per_second: Option<f64>,
+    /// Traffic above this bandwidth (bits per second) is a load test. Default 1 Gbit/s.
+    pub load_test_above_bps: Option<f64>,
 }
 
 /// `[addresses]`: who we are and whom we tell.
@@ -471,6 +475,16 @@ impl Config {
             file.rules.max_requests_per_second,
             defaults.max_requests_per_second,
         );
+        let load_test_above_requests_per_second = positive(
+            "load_test_above_requests_per_second",
+            file.rules.load_test_above_requests_per_second,
+            defaults.load_test_above_requests_per_second,
+        );
+        let load_test_above_bps = positive(
+            "load_test_above_bps",
+            file.rules.load_test_above_bps,
+            defaults.load_test_above_bps,
+        );
         let sender_verification = file.rules.sender_verification.unwrap_or_default();
         let customers = match &file.customers {
             Some(c) => {
@@ -593,6 +607,8 @@ impl Config {
                 max_start_days_ahead,
                 max_bandwidth_bps,
                 max_requests_per_second,
+                load_test_above_requests_per_second,
+                load_test_above_bps,
                 customers,
             },
             addresses,

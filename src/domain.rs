@@ -9,6 +9,17 @@ pub fn org_domain(name: &str) -> Option<String> {
     if name.is_empty() || name.starts_with('.') || name.contains("..") {
         return None;
     }
+    // Tenant domains of mail platforms the Public Suffix List does not list: every tenant is
+    // its own organization (`contoso.onmicrosoft.com` is not `fabrikam.onmicrosoft.com`).
+    for suffix in TENANT_SUFFIXES {
+        if name == *suffix {
+            return None;
+        }
+        if let Some(below) = name.strip_suffix(suffix).and_then(|b| b.strip_suffix('.')) {
+            let tenant = below.rsplit('.').next().unwrap_or(below);
+            return (!tenant.is_empty()).then(|| format!("{tenant}.{suffix}"));
+        }
+    }
     let d = psl::domain(name.as_bytes())?;
     // psl answers for unknown suffixes with the default rule `*`; a domain needs a known
     // suffix to have an owner we can reason about.
@@ -17,6 +28,16 @@ pub fn org_domain(name: &str) -> Option<String> {
     }
     std::str::from_utf8(d.as_bytes()).ok().map(str::to_string)
 }
+
+/// Mail platforms that give each customer a subdomain of their own and are missing from the
+/// Public Suffix List. Longest first: `mail.onmicrosoft.com` before `onmicrosoft.com`.
+const TENANT_SUFFIXES: &[&str] = &[
+    "mail.onmicrosoft.com",
+    "onmicrosoft.com",
+    "onmicrosoft.de",
+    "partner.onmschina.cn",
+    "onmschina.cn",
+];
 
 /// `a` and `b` share an organizational domain (DMARC relaxed alignment).
 pub fn same_org(a: &str, b: &str) -> bool {
@@ -151,6 +172,25 @@ mod tests {
         assert_eq!(
             org_domain("evil.github.io").as_deref(),
             Some("evil.github.io")
+        );
+        // Microsoft 365 tenants are organizations of their own (red team: a stranger's tenant
+        // completed another tenant's request).
+        assert_eq!(
+            org_domain("Contoso.onmicrosoft.com").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        assert_eq!(
+            org_domain("x.contoso.mail.onmicrosoft.com").as_deref(),
+            Some("contoso.mail.onmicrosoft.com")
+        );
+        assert!(!same_org(
+            "contoso.onmicrosoft.com",
+            "fabrikam.onmicrosoft.com"
+        ));
+        assert_eq!(org_domain("onmicrosoft.com"), None);
+        assert_eq!(
+            org_domain("xonmicrosoft.com").as_deref(),
+            Some("xonmicrosoft.com")
         );
     }
 

@@ -100,7 +100,16 @@ pub fn decide(
             }
         }
         // Our own messages belong to the thread: a reply to any of them finds the request.
+        // A message from outside claiming a Message-ID on our domain is never indexed, or it
+        // could claim one of our future replies and catch the customer's answer to it
+        // (red team 05).
         if let Some(r) = step.request.as_mut() {
+            let own = format!("@{}", config.addresses.own_domain().to_ascii_lowercase());
+            if let Some(id) = checked.verdict.message_id.as_deref()
+                && id.to_ascii_lowercase().ends_with(&own)
+            {
+                r.message_ids.retain(|m| m != id);
+            }
             r.add_ids(outgoing.iter().map(|o| o.message_id.as_str()));
         }
         (
@@ -144,7 +153,13 @@ fn find(store: &Store, c: &Checked) -> Result<Found> {
     }
     let refs = &c.letter.references;
     let in_subject = conversation::references_in_subject(&c.letter.subject);
-    if let Some(r) = store.find_request(refs, &in_subject)? {
+    let mut named = store.find_requests(refs, &in_subject)?;
+    if named.len() > 1 {
+        return Ok(Found::Several(
+            named.into_iter().map(|r| r.reference).collect(),
+        ));
+    }
+    if let Some(r) = named.pop() {
         return Ok(Found::Thread(r));
     }
     let v = &c.verdict;
@@ -164,14 +179,16 @@ fn find(store: &Store, c: &Checked) -> Result<Found> {
         return Ok(Found::None);
     };
     for r in store.open_requests(&org, DUPLICATE_CANDIDATES)? {
-        if same_notification(&r.record, &v.request) {
+        if Some(r.test_class) == v.test_class && same_notification(&r.record, &v.request) {
             return Ok(Found::Same(r));
         }
     }
     Ok(Found::None)
 }
 
-/// Same targets, windows and originating addresses: the same announcement.
+/// Item for item the same announcement (a resend, the copy CC'd to support): only then is a
+/// new message no new request. Anything more or different (a now complete resend of an
+/// incomplete one, other traffic, another contact) is a request of its own (red team 11, 12).
 fn same_notification(a: &crate::model::Request, b: &crate::model::Request) -> bool {
     fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
         let mut v = v.to_vec();
@@ -179,9 +196,16 @@ fn same_notification(a: &crate::model::Request, b: &crate::model::Request) -> bo
         v.dedup();
         v
     }
-    sorted(&a.targets) == sorted(&b.targets)
+    let lower =
+        |v: &[String]| sorted(&v.iter().map(|t| t.to_ascii_lowercase()).collect::<Vec<_>>());
+    let email = |r: &crate::model::Request| r.contact.email.as_deref().map(str::to_ascii_lowercase);
+    !a.targets.is_empty()
+        && lower(&a.targets) == lower(&b.targets)
         && sorted(&a.windows) == sorted(&b.windows)
         && sorted(&a.originating_ips) == sorted(&b.originating_ips)
+        && a.bandwidth_bps == b.bandwidth_bps
+        && a.requests_per_second == b.requests_per_second
+        && email(a) == email(b)
 }
 
 /// A message reusing the Message-ID of another, different message already recorded is

@@ -213,6 +213,13 @@ pub enum ProblemCode {
     NotTheRequester,
     /// A message in the thread of a request that staff handle (in review or cancelled).
     RequestWithStaff,
+    /// A follow-up takes items out of a list (originating IPs, targets), or says so
+    /// ambiguously: a person confirms what remains.
+    ListEdit,
+    /// A message names several requests (its thread, or references in its subject).
+    SeveralRequests,
+    /// A follow-up that changes no item and is no plain thank-you: a person reads it.
+    UnclearFollowUp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -211,14 +211,14 @@ impl Store {
         Ok(())
     }
 
-    /// The request whose thread holds any of `ids` (the newest such request when several
-    /// do), or whose reference is among `references`.
-    pub fn find_request(
+    /// The requests whose thread holds any of `ids` (the newest first), or, when none does,
+    /// whose reference is among `references`. Several: the message names more than one.
+    pub fn find_requests(
         &self,
         ids: &[String],
         references: &[String],
-    ) -> Result<Option<RequestRecord>> {
-        let mut best: Option<RequestRecord> = None;
+    ) -> Result<Vec<RequestRecord>> {
+        let mut found: Vec<RequestRecord> = Vec::new();
         let mut by_id = self
             .conn
             .prepare_cached(
@@ -238,24 +238,27 @@ impl Store {
                 .context("Looking up a thread")?;
             if let Some(j) = json {
                 let r = read_request(&j)?;
-                if best.as_ref().is_none_or(|b| r.updated_at > b.updated_at) {
-                    best = Some(r);
+                if !found.iter().any(|f| f.reference == r.reference) {
+                    found.push(r);
                 }
             }
         }
-        if best.is_some() {
-            return Ok(best);
-        }
-        for reference in references.iter().take(4) {
-            let json: Option<String> = by_ref
-                .query_row(params![reference], |row| row.get(0))
-                .optional()
-                .context("Looking up a reference")?;
-            if let Some(j) = json {
-                return Ok(Some(read_request(&j)?));
+        if found.is_empty() {
+            for reference in references.iter().take(4) {
+                let json: Option<String> = by_ref
+                    .query_row(params![reference], |row| row.get(0))
+                    .optional()
+                    .context("Looking up a reference")?;
+                if let Some(j) = json {
+                    let r = read_request(&j)?;
+                    if !found.iter().any(|f| f.reference == r.reference) {
+                        found.push(r);
+                    }
+                }
             }
         }
-        Ok(None)
+        found.sort_by_key(|r| std::cmp::Reverse(r.updated_at));
+        Ok(found)
     }
 
     /// The slot of the last digest recorded (sent, or skipped on the first start).
@@ -335,7 +338,10 @@ impl Store {
 
     /// The request with this reference.
     pub fn request(&self, reference: &str) -> Result<Option<RequestRecord>> {
-        self.find_request(&[], &[reference.to_string()])
+        Ok(self
+            .find_requests(&[], &[reference.to_string()])?
+            .into_iter()
+            .next())
     }
 
     /// The newest open requests (incomplete, rejected, accepted) of an organization, at most

@@ -9,13 +9,96 @@ use crate::extract::{self, Extraction};
 use crate::model::{Item, Request};
 use crate::render::clean;
 
-/// A list item is added to the old list, not replacing it, when the follow-up says so.
+/// Near a list item: the follow-up adds it to the list rather than restating the list.
 static ADDS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)\b(?:also|additional(?:ly)?|in\s+addition|as\s+well|add(?:ed|ing)?|plus|furthermore|zusätzlich|ausserdem|außerdem|ergänz\w*|weitere[nrs]?|auch|hinzu\w*)\b",
     )
     .expect("static regex")
 });
+
+/// Near a list item: the list holds these and nothing else (a restatement, even with "also").
+static ONLY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:only|exclusively|nur|ausschliesslich|ausschließlich|einzig)\b")
+        .expect("static regex")
+});
+
+/// Near a list item: the follow-up takes items out. What remains is for a person to confirm:
+/// "remove X" must never read as "X is now the list".
+static REMOVES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:remov\w*|drop(?:ped|ping)?|delet\w*|exclud\w*|take\s+out|no\s+longer|not\s+any\s?more|without|instead\s+of|replac\w*|entfern\w*|streich\w*|gestrichen|nicht\s+mehr|ohne|anstatt|statt|ersetz\w*|weglass\w*|ausnehm\w*)\b",
+    )
+    .expect("static regex")
+});
+
+/// How a follow-up edits a list (originating IPs, targets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListEdit {
+    /// The items given are the list now.
+    Replace,
+    /// The items given join the list.
+    Add,
+    /// Items are taken out, or the wording is mixed: a person decides.
+    Unclear,
+}
+
+/// How `text` edits a list whose new items are `items` (as written), judged from the lines
+/// that name an item and the line before each. Linear: one pass of one automaton over the
+/// text for all the items.
+pub fn list_edit(text: &str, items: &[String]) -> ListEdit {
+    let items: Vec<String> = items
+        .iter()
+        .filter(|i| !i.is_empty())
+        .take(512)
+        .map(|i| regex::escape(i))
+        .collect();
+    if items.is_empty() {
+        return ListEdit::Replace;
+    }
+    let Ok(re) = regex::RegexBuilder::new(&items.join("|"))
+        .case_insensitive(true)
+        .size_limit(1 << 22)
+        .build()
+    else {
+        return ListEdit::Unclear;
+    };
+    let (mut add, mut only, mut remove) = (false, false, false);
+    let mut last_line = usize::MAX;
+    for m in re.find_iter(text) {
+        let start = text
+            .get(..m.start())
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |p| p + 1);
+        if start == last_line {
+            continue;
+        }
+        last_line = start;
+        let end = text
+            .get(m.end()..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |p| m.end() + p);
+        // The two lines before count too ("please also add:", a blank line, the list).
+        let mut before = start;
+        for _ in 0..2 {
+            before = text
+                .get(..before.saturating_sub(1))
+                .and_then(|t| t.rfind('\n'))
+                .map_or(0, |p| p + 1);
+        }
+        let around = text.get(before..end).unwrap_or("");
+        add |= ADDS.is_match(around);
+        only |= ONLY.is_match(around);
+        remove |= REMOVES.is_match(around);
+    }
+    if remove {
+        ListEdit::Unclear
+    } else if add && !only {
+        ListEdit::Add
+    } else {
+        ListEdit::Replace
+    }
+}
 
 /// Words that move a test rather than call it off (with new dates, a change).
 static POSTPONES: LazyLock<Regex> = LazyLock::new(|| {
@@ -25,17 +108,36 @@ static POSTPONES: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// A plain thank-you or acknowledgement ("Thanks!", "Vielen Dank, erhalten."): short, thanks
+/// or acknowledges, and asks nothing.
+static THANKS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:thanks?|thank\s+you|thx|many\s+thanks|cheers|great|perfect|noted|got\s+it|well\s+received|received|understood|sounds\s+good|see\s+you|danke\w*|vielen\s+dank|besten\s+dank|merci|grazie|gracias|erhalten|verstanden|perfekt|super|prima|alles\s+klar|bestens|top)\b",
+    )
+    .expect("static regex")
+});
+
+/// Whether `new_text` (a follow-up's new text, quotes and signature removed) is only a
+/// thank-you or an acknowledgement, which needs no answer.
+pub fn acknowledges(new_text: &str) -> bool {
+    let t = new_text.trim();
+    let words = t.split_whitespace().count();
+    words <= 40 && !t.contains('?') && THANKS.is_match(t)
+}
+
 /// Whether `text` moves the test (used only when it also gives a new window).
 pub fn postpones(text: &str) -> bool {
     POSTPONES.is_match(text)
 }
 
-/// The request after a follow-up: what the follow-up states replaces what it restates, lists
-/// grow where it says "also", everything it does not state stays.
-pub fn merge(old: &Request, ex: &Extraction, text: &str) -> Request {
+/// The request after a follow-up, and the lists whose edit a person must confirm: what the
+/// follow-up states replaces what it restates, lists grow where the lines naming the items
+/// say "also" (and not "only"), lists with items taken out are left for a person; everything
+/// the follow-up does not state stays.
+pub fn merge(old: &Request, ex: &Extraction, text: &str) -> (Request, Vec<&'static str>) {
     let new = &ex.request;
     let said = extract::labelled(text);
-    let adds = ADDS.is_match(text);
+    let mut unclear = Vec::new();
     let mut m = old.clone();
     if said.scope
         && let Some(s) = &new.scope
@@ -55,18 +157,29 @@ pub fn merge(old: &Request, ex: &Extraction, text: &str) -> Request {
         }
     }
     if !new.originating_ips.is_empty() {
-        m.originating_ips = if adds {
-            union(&old.originating_ips, &new.originating_ips)
-        } else {
-            new.originating_ips.clone()
-        };
+        let written: Vec<String> = new
+            .originating_ips
+            .iter()
+            .map(|n| {
+                if n.prefix_len() == n.max_prefix_len() {
+                    n.addr().to_string()
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        match list_edit(text, &written) {
+            ListEdit::Replace => m.originating_ips = new.originating_ips.clone(),
+            ListEdit::Add => m.originating_ips = union(&old.originating_ips, &new.originating_ips),
+            ListEdit::Unclear => unclear.push("originating IPs"),
+        }
     }
     if !new.targets.is_empty() {
-        m.targets = if adds {
-            union(&old.targets, &new.targets)
-        } else {
-            new.targets.clone()
-        };
+        match list_edit(text, &new.targets) {
+            ListEdit::Replace => m.targets = new.targets.clone(),
+            ListEdit::Add => m.targets = union(&old.targets, &new.targets),
+            ListEdit::Unclear => unclear.push("targets"),
+        }
     }
     if !new.windows.is_empty() {
         m.windows = new.windows.clone();
@@ -77,7 +190,7 @@ pub fn merge(old: &Request, ex: &Extraction, text: &str) -> Request {
     if new.requests_per_second.is_some() {
         m.requests_per_second = new.requests_per_second;
     }
-    m
+    (m, unclear)
 }
 
 fn union<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Vec<T> {
@@ -245,11 +358,12 @@ mod tests {
             },
             ..Request::default()
         };
-        let m = merge(
+        let (m, unclear) = merge(
             &old,
             &ex(new.clone()),
             "IPs: 198.18.0.9\nTarget: api.example-kunde.ch",
         );
+        assert!(unclear.is_empty());
         assert_eq!(m.originating_ips, new.originating_ips);
         assert_eq!(m.targets, new.targets);
         // Not labelled in the follow-up: the fallbacks do not replace what was given.
@@ -258,10 +372,10 @@ mod tests {
         assert_eq!(m.windows, old.windows);
         assert_eq!(m.bandwidth_bps, old.bandwidth_bps);
 
-        let m = merge(
+        let (m, _) = merge(
             &old,
             &ex(new.clone()),
-            "Please also include api.example-kunde.ch",
+            "Please also include api.example-kunde.ch\nand also test from 198.18.0.9",
         );
         assert_eq!(m.targets.len(), 2);
         assert_eq!(m.originating_ips.len(), 2);
@@ -286,9 +400,71 @@ mod tests {
             },
             ..Request::default()
         };
-        let m = merge(&old, &ex(new), "Contact: Eva Muster, eva@example-kunde.ch");
+        let (m, _) = merge(&old, &ex(new), "Contact: Eva Muster, eva@example-kunde.ch");
         assert_eq!(m.contact.email.as_deref(), Some("eva@example-kunde.ch"));
         assert_eq!(changes(&old, &m).len(), 2);
+    }
+
+    #[test]
+    fn list_edits_are_read_where_the_items_stand() {
+        let items = vec!["31.10.145.89".to_string()];
+        // Red team 01: "remove X" is no new list X.
+        assert_eq!(
+            list_edit(
+                "Please remove 31.10.145.89 from the originating IPs.",
+                &items
+            ),
+            ListEdit::Unclear
+        );
+        assert_eq!(
+            list_edit("Bitte entfernen Sie\n31.10.145.89", &items),
+            ListEdit::Unclear
+        );
+        // Red team 06: an "also" elsewhere (a signature, another sentence) does not add.
+        assert_eq!(
+            list_edit(
+                "From now on the test runs only from 31.10.145.89.\n\nWe also love your platform.\nPlus: best regards",
+                &items
+            ),
+            ListEdit::Replace
+        );
+        assert_eq!(
+            list_edit("We will also test from 31.10.145.89", &items),
+            ListEdit::Add
+        );
+        assert_eq!(
+            list_edit("Additionally:\n31.10.145.89", &items),
+            ListEdit::Add
+        );
+        assert_eq!(
+            list_edit("IPs: also only 31.10.145.89", &items),
+            ListEdit::Replace
+        );
+        assert_eq!(list_edit("nothing here", &items), ListEdit::Replace);
+        // Bounded on large input.
+        let big = "31.10.145.89 also\n".repeat(50_000);
+        assert_eq!(list_edit(&big, &items), ListEdit::Add);
+    }
+
+    #[test]
+    fn a_thank_you_is_told_from_a_message_that_needs_reading() {
+        for t in [
+            "Thanks!",
+            "Hello,\n\nthank you, see you then.\n",
+            "Vielen Dank, erhalten.",
+            "Merci beaucoup",
+            "Perfect, noted.",
+        ] {
+            assert!(acknowledges(t), "{t}");
+        }
+        for t in [
+            "Thanks. Could you also send the calendar entry?",
+            "We will not need the window after all.",
+            "",
+            &"thanks ".repeat(60),
+        ] {
+            assert!(!acknowledges(t), "{t}");
+        }
     }
 
     #[test]

@@ -147,16 +147,10 @@ impl RequestRecord {
     /// Whether `sender` (a verified address) may speak for this request: same organizational
     /// domain as the first sender, or the named contact.
     pub fn speaks_for(&self, sender: &str) -> bool {
-        let sender = normalize_address(sender);
         // At a shared mail provider (gmail.com, gmx.ch, ...) the domain is no organization:
         // only the first sender's own address speaks for the request.
-        let same_org = if crate::domain::is_shared_mail_provider(&self.org) {
-            sender == normalize_address(&self.sender)
-        } else {
-            domain_of(&sender)
-                .map(|d| org_domain(&d).unwrap_or(d))
-                .is_some_and(|o| o == self.org)
-        };
+        let same_org = self.is_member(sender);
+        let sender = normalize_address(sender);
         let contact = self
             .record
             .contact
@@ -164,6 +158,18 @@ impl RequestRecord {
             .as_deref()
             .is_some_and(|c| normalize_address(c) == sender);
         same_org || contact
+    }
+
+    /// Whether `address` belongs to the requesting organization (at a shared mail provider:
+    /// is the first sender's own address).
+    pub fn is_member(&self, address: &str) -> bool {
+        let address = normalize_address(address);
+        if crate::domain::is_shared_mail_provider(&self.org) {
+            return address == normalize_address(&self.sender);
+        }
+        domain_of(&address)
+            .map(|d| org_domain(&d).unwrap_or(d))
+            .is_some_and(|o| o == self.org)
     }
 
     /// Adds the Message-IDs of one more step (bounded; the oldest beyond the bound go).
@@ -203,6 +209,8 @@ pub enum Found {
     Thread(RequestRecord),
     /// It names no request but repeats this open one of the same organization.
     Same(RequestRecord),
+    /// It names several requests (by thread or reference): a person sorts it out.
+    Several(Vec<String>),
 }
 
 /// Request references (`INT-` and ten characters of our alphabet) in a subject.
@@ -240,6 +248,20 @@ pub fn advance(c: &mut Checked, found: Found, rules: &Rules, arrival: DateTime<U
         Found::None => first(c, arrival),
         Found::Same(r) => duplicate(c, r, arrival),
         Found::Thread(r) => follow_up(c, r, rules, arrival),
+        Found::Several(refs) => {
+            // One message, one request: which one it changes or cancels is for a person
+            // (red team 13).
+            to_review(
+                c,
+                ProblemCode::SeveralRequests,
+                "names several requests",
+                format!(
+                    "The message names several requests ({}); it was merged into none of them. A person must apply it to each.",
+                    refs.join(", ")
+                ),
+            );
+            Step::none(Action::Review)
+        }
     }
 }
 
@@ -376,8 +398,11 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
         return Step::of(Action::Review, r);
     };
 
-    let merged = merge(&r.record, &ex, &crate::extract::body_text(&c.letter));
+    let (merged, unclear) = merge(&r.record, &ex, &crate::extract::body_text(&c.letter));
     let delta = changes(&r.record, &merged);
+    // A load test announced in the thread of a standard test is a change too, and never one
+    // that keeps the old notice (red team 02, 10).
+    let broader = ex.mentions.class() == TestClass::Broad && r.test_class == TestClass::Standard;
     let cancellation = ex
         .doubts
         .iter()
@@ -407,21 +432,64 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
         };
     }
     // Review causes in the new message itself (other than the move we understood).
-    let doubts: Vec<Problem> = ex
+    let mut doubts: Vec<Problem> = ex
         .doubts
         .iter()
         .filter(|d| !(moved && d.code == ProblemCode::Cancellation))
         .cloned()
         .collect();
-    if delta.is_empty() && doubts.is_empty() && !c.verdict.has(ProblemCode::SenderUnverified) {
-        // "Thanks", "see you then", a question: nothing to decide again.
-        c.verdict.decision = Decision::Ignore;
-        c.verdict.reason = Some(format!(
-            "a message in the thread of request {} that changes nothing",
-            r.reference
+    if !unclear.is_empty() {
+        doubts.push(Problem::new(
+            ProblemCode::ListEdit,
+            format!(
+                "The message takes items out of the {} (or says so ambiguously); a person must confirm what remains announced.",
+                unclear.join(" and ")
+            ),
         ));
-        r.push_event(c, Action::Ignored, arrival, &[]);
-        return Step::of(Action::Ignored, r);
+    }
+    // The named contact may speak for the request, but handing it to someone outside the
+    // organization is the organization's call (red team 04).
+    let sender = c.verdict.from.clone().unwrap_or_default();
+    if !r.is_member(&sender)
+        && delta.iter().any(|d| d.item == Item::ContactEmail)
+        && merged
+            .contact
+            .email
+            .as_deref()
+            .is_some_and(|e| !r.is_member(e))
+    {
+        doubts.push(Problem::new(
+            ProblemCode::NotTheRequester,
+            format!(
+                "The contact {sender}, outside the requesting organization, names another contact outside it; the organization must confirm."
+            ),
+        ));
+    }
+    if delta.is_empty() && !broader && doubts.is_empty() {
+        if merge::acknowledges(&c.letter.text.new) {
+            // "Thanks", "see you then": nothing to decide again.
+            c.verdict.decision = Decision::Ignore;
+            c.verdict.reason = Some(format!(
+                "a thank-you in the thread of request {} that changes nothing",
+                r.reference
+            ));
+            r.push_event(c, Action::Ignored, arrival, &[]);
+            return Step::of(Action::Ignored, r);
+        }
+        // Something intake cannot act on: a question, a wording it does not know ("we will
+        // not need the window after all"). A person reads it rather than nobody (red team 07).
+        to_review(
+            c,
+            ProblemCode::UnclearFollowUp,
+            "a follow-up intake cannot act on",
+            format!(
+                "A message in the thread of request {} that changes no item and is no plain thank-you: a person must read it (a question, a cancellation or change in words intake does not know).",
+                r.reference
+            ),
+        );
+        r.state = State::Review;
+        r.push_event(c, Action::Review, arrival, &[]);
+        return Step::of(Action::Review, r);
     }
 
     // Judge the whole merged request again, as the customer's organization wrote it.
@@ -439,9 +507,10 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
     let sender = Sender::verified_for(domain_of(&r.sender).as_deref().unwrap_or(""));
     // Notice: from the arrival of the message that completes or changes the request; a
     // change of contact alone keeps the notice the accepted request had.
-    let contact_only = delta
-        .iter()
-        .all(|d| matches!(d.item, Item::ContactName | Item::ContactEmail));
+    let contact_only = !broader
+        && delta
+            .iter()
+            .all(|d| matches!(d.item, Item::ContactName | Item::ContactEmail));
     let notice_from = match (r.state, r.notice_from) {
         (State::Accepted, Some(t)) if contact_only => t,
         _ => arrival,
@@ -482,7 +551,10 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
         r.test_class = f.test_class;
         r.zone = zone.label();
     }
-    let lines: Vec<String> = delta.iter().map(Change::line).collect();
+    let mut lines: Vec<String> = delta.iter().map(Change::line).collect();
+    if broader {
+        lines.push("kind of test: standard → broad (load test or test of the platform)".into());
+    }
     r.push_event(c, action, arrival, &lines);
     Step {
         action,

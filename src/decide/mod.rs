@@ -14,7 +14,7 @@ use crate::model::{Decision, Item, Problem, ProblemCode, Request, TestClass, Zon
 pub use rules::{Customer, Rules, SenderVerification};
 
 /// Bumped whenever a rule changes meaning; stored with every decision.
-pub const RULES_VERSION: &str = "2026-12-04.2";
+pub const RULES_VERSION: &str = "2026-12-04.3";
 
 /// Targets named at most in one `target_not_owned` problem.
 const MAX_TARGETS_LISTED: usize = 10;
@@ -41,13 +41,25 @@ pub fn judge(
     zone: Zone,
 ) -> Findings {
     let r = &ex.request;
-    let test_class = ex.mentions.class();
+    let mut test_class = ex.mentions.class();
+    let mut warnings = Vec::new();
+    let rps = r.requests_per_second.unwrap_or(0.0);
+    let bps = r.bandwidth_bps.unwrap_or(0.0);
+    if test_class == TestClass::Standard
+        && (rps > rules.load_test_above_requests_per_second || bps > rules.load_test_above_bps)
+    {
+        // Traffic at load-test scale is a load test whatever it is called.
+        test_class = TestClass::Broad;
+        warnings.push(format!(
+            "Traffic at load-test scale ({} requests/s, {} bit/s; load tests start above {} requests/s or {} bit/s): the longer notice applies.",
+            rps, bps, rules.load_test_above_requests_per_second, rules.load_test_above_bps
+        ));
+    }
     let required = match test_class {
         TestClass::Standard => rules.standard_notice_days,
         TestClass::Broad => rules.broad_notice_days,
     };
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
     // Review causes in the order they are found; the first names the reason.
     let mut review: Vec<&'static str> = Vec::new();
 
@@ -190,6 +202,9 @@ pub fn review_reason(code: ProblemCode) -> &'static str {
         ProblemCode::AutomatedSender => "sent by a machine",
         ProblemCode::NotTheRequester => "reply in the thread from someone else",
         ProblemCode::RequestWithStaff => "the request is with staff",
+        ProblemCode::ListEdit => "items taken out of a list",
+        ProblemCode::SeveralRequests => "names several requests",
+        ProblemCode::UnclearFollowUp => "a follow-up intake cannot act on",
         ProblemCode::Unreadable | ProblemCode::TooLarge => "unreadable",
         ProblemCode::MissingInformation
         | ProblemCode::NoticeTooShort

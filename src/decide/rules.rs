@@ -49,6 +49,11 @@ pub struct Rules {
     pub max_start_days_ahead: u32,
     pub max_bandwidth_bps: f64,
     pub max_requests_per_second: f64,
+    /// Traffic above this request rate (or [`Rules::load_test_above_bps`]) is a load test,
+    /// broad, whatever the words say: a "penetration test" at 90,000 requests per second loads
+    /// the platform like one.
+    pub load_test_above_requests_per_second: f64,
+    pub load_test_above_bps: f64,
     /// The customer registry (`[customers] file`); empty without one.
     pub customers: Vec<Customer>,
 }
@@ -75,6 +80,8 @@ impl Default for Rules {
             max_start_days_ahead: 365,
             max_bandwidth_bps: 10e9,
             max_requests_per_second: 100_000.0,
+            load_test_above_requests_per_second: 1_000.0,
+            load_test_above_bps: 1e9,
             customers: Vec::new(),
         }
     }

@@ -76,7 +76,7 @@ static HOW_TO_ASK: LazyLock<Regex> = LazyLock::new(|| {
 /// person reads them (review is the safe side of a wrong acceptance).
 static CANCELLATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?-u:\b)(?:cancel(?:l?ed|l?ing|s|lation)?|call(?:ed|ing)?\s+(?:it\s+|the\s+test\s+|this\s+)?off|(?:will\s+not|won'?t|wo\s+not|not\s+going\s+to|does\s+not|doesn'?t)\s+(?:take\s+place|go\s+ahead|happen|proceed)|(?:is|are)\s+not\s+(?:taking\s+place|going\s+ahead|happening)|please\s+ignore\s+(?:this|the|my|our|that)\s+(?:\w+\s+)?(?:announcement|notification|notice|e-?mail|mail|message|request|ticket)|no\s+longer\s+(?:needed|required|necessary|planned|happening|taking\s+place|going\s+ahead)|not\s+(?:needed|required|necessary)\s+any\s?more|scrap(?:ped|ping)|(?:has|have|had|was|were|is|are|been|be)\s+(?:now\s+|being\s+)?(?:moved|pushed\s+back|deferred|shelved)|new\s+dates?\s+(?:will\s+follow|to\s+follow|will\s+be\s+(?:sent|announced|communicated|shared))|delay(?:ed)?\s+until|until\s+further\s+notice|(?:we|i)\s+(?:have|had)\s+to\s+abort|(?:have|has|had|been|was|were)\s+aborted|abort(?:ing)?\s+(?:the|our|this)\s+(?:planned|scheduled|announced)|(?:do\s+not|don'?t)\s+(?:whitelist|allowlist|allow-list|white-list)\s+anything|(?:\w*test\w*|assessment)\s+is\s+(?:now\s+)?off(?:\s+the\s+table)?|storno|entf(?:ällt|aellt|allen)|f(?:ällt|aellt)\s+(?:(?:leider|daher|deshalb|somit|also|nun|jetzt|kurzfristig|komplett|ganz|ersatzlos|der\s+\w*test\w*|die\s+\w*prüfung)\s+){0,3}aus|abgeblasen|abblasen|bis\s+auf\s+weiteres|neue[rn]?\s+termine?\s+(?:folg|werden)\w*|geannuleerd|annuleren|gaat\s+niet\s+door|uitgesteld|afgelast|adiad[oa]s?|sospes[oa]|non\s+si\s+(?:svolger|far)|n[oã]o\s+(?:vai\s+)?(?:acontecer|ser\s+realizad[oa])|no\s+se\s+(?:realizar|llevar)|do\s+not\s+(?:schedule|proceed)|don'?t\s+(?:schedule|proceed)|please\s+disregard|postpone[ds]?|postponing|postponement|on\s+hold|withdrawn?|rescheduled?|abgesagt|absagen|absage|verschoben|verschieben|storniert|stornieren|stornierung|zurückgezogen|findet\s+nicht\s+statt|nicht\s+(?:mehr\s+)?(?:statt|stattfinden)|bitte\s+nicht\s+einplanen|nicht\s+einplanen|annulation|annullat[oaie]|rinviat[oaie]|rimandat[oaie]|cancelad[oa]s?|aplazad[oa]s?|pospuest[oa]s?|suspendid[oa]s?)(?-u:\b)|(?-u:\b)(?:annul|report)(?:ée|é)s?|(?-u:\b)aura\s+pas\s+lieu|(?-u:\b)non\s+(?:si\s+terr|avr)(?:à|a)",
+        r"(?i)(?-u:\b)(?:cancel(?:l?ed|l?ing|s|lation)?|call(?:ed|ing)?\s+(?:it\s+|the\s+test\s+|this\s+)?off|(?:will\s+not|won'?t|wo\s+not|not\s+going\s+to|does\s+not|doesn'?t)\s+(?:take\s+place|go\s+ahead|happen|proceed)|(?:is|are)\s+not\s+(?:taking\s+place|going\s+ahead|happening)|please\s+ignore\s+(?:this|the|my|our|that)\s+(?:\w+\s+)?(?:announcement|notification|notice|e-?mail|mail|message|request|ticket)|no\s+longer\s+(?:needed|required|necessary|planned|happening|taking\s+place|going\s+ahead)|not\s+(?:needed|required|necessary)\s+any\s?more|scrap(?:ped|ping)|(?:has|have|had|was|were|is|are|been|be)\s+(?:now\s+|being\s+)?(?:moved|pushed\s+back|deferred|shelved)|new\s+dates?\s+(?:will\s+follow|to\s+follow|will\s+be\s+(?:sent|announced|communicated|shared))|delay(?:ed)?\s+until|until\s+further\s+notice|(?:we|i)\s+(?:have|had)\s+to\s+abort|(?:have|has|had|been|was|were)\s+aborted|abort(?:ing)?\s+(?:the|our|this)\s+(?:planned|scheduled|announced)|(?:do\s+not|don'?t)\s+(?:whitelist|allowlist|allow-list|white-list)\s+anything|(?:\w*test\w*|assessment)\s+is\s+(?:now\s+)?off(?:\s+the\s+table)?|storno|entf(?:ällt|aellt|allen)|f(?:ällt|aellt)\s+(?:(?:leider|daher|deshalb|somit|also|nun|jetzt|kurzfristig|komplett|ganz|ersatzlos|der\s+\w*test\w*|die\s+\w*prüfung)\s+){0,3}aus|abgeblasen|abblasen|bis\s+auf\s+weiteres|neue[rn]?\s+termine?\s+(?:folg|werden)\w*|geannuleerd|annuleren|gaat\s+niet\s+door|uitgesteld|afgelast|adiad[oa]s?|sospes[oa]|non\s+si\s+(?:svolger|far)|n[oã]o\s+(?:vai\s+)?(?:acontecer|ser\s+realizad[oa])|no\s+se\s+(?:realizar|llevar)|do\s+not\s+(?:schedule|proceed)|don'?t\s+(?:schedule|proceed)|please\s+disregard|postpone[ds]?|postponing|postponement|on\s+hold|withdrawn?|rescheduled?|abgesagt|absagen|absage|verschoben|verschieben|storniert|stornieren|stornierung|zurückgezogen|findet\s+nicht\s+statt|nicht\s+(?:mehr\s+)?(?:statt|stattfinden)|bitte\s+nicht\s+einplanen|nicht\s+einplanen|annulation|annullat[oaie]|rinviat[oaie]|rimandat[oaie]|cancelad[oa]s?|aplazad[oa]s?|pospuest[oa]s?|suspendid[oa]s?)(?-u:\b)|(?-u:\b)(?:annul|report)(?:ée|é)s?|(?-u:\b)annul(?:ons|ez|er)(?-u:\b)|(?-u:\b)(?:sagen|sage)\s+(?:\w+\s+){0,4}ab(?-u:\b)|(?-u:\b)verzicht\w*\s+(?:\w+\s+){0,2}auf\s+(?:den|die|das|unseren?|diesen)\s+\w*(?:test|prüfung|pruefung|scan)\w*|(?-u:\b)nicht\s+mehr\s+(?:n(?:ö|oe)tig|erforderlich|notwendig|gebraucht|benötigt|benoetigt)|(?-u:\b)not\s+go(?:ing)?\s+ahead(?-u:\b)|(?-u:\b)no\s+(?:test(?:ing|s)?|pen\s?test\w*)\s+will\s+(?:take\s+place|happen)(?:\s+at\s+all)?[.!]|(?-u:\b)please\s+stop\s+(?:the|our|this|all)(?-u:\b)|(?-u:\b)aborting\s+(?:the|our|this)\s+\w*test|(?-u:\b)decided\s+not\s+to\s+(?:run|do|perform|carry\s+out|go\s+(?:ahead|through)\s+with)|(?-u:\b)(?:please\s+)?delete\s+(?:our|the|this|my)\s+(?:\w+\s+)?(?:announcement|notification|request|test)|(?-u:\b)(?:will\s+not|won'?t|do\s+not|don'?t)\s+need\s+(?:the|this|our)\s+(?:test\s+)?window|(?-u:\b)aura\s+pas\s+lieu|(?-u:\b)non\s+(?:si\s+terr|avr)(?:à|a)",
     )
     .expect("static regex")
 });
@@ -1213,6 +1213,37 @@ mod tests {
     }
 
     /// Red team 037–053: the ways people call a test off that the first list missed.
+    #[test]
+    fn cancellation_wording_of_the_second_red_team() {
+        for t in [
+            "Wir sagen den Test ab.",
+            "Leider sagen wir den geplanten Pentest ab.",
+            "Wir verzichten auf den Test.",
+            "Bitte austragen, nicht mehr nötig.",
+            "Nous annulons le test.",
+            "No testing will take place.",
+            "We are aborting the test.",
+            "We decided not to run the test.",
+            "We're not going ahead.",
+            "Please stop the test.",
+            "Please delete our test announcement.",
+            "We will not need the window anymore.",
+        ] {
+            assert!(cancellation(t).is_some(), "{t}");
+        }
+        // Not cancellations: the contact who can stop a test, a test that goes ahead.
+        for t in [
+            "Point of contact who can stop the test: Anna Muster",
+            "The test is going ahead as planned.",
+            "Wir sagen Ihnen Bescheid.",
+            "We need the window from 09:00.",
+            "No load testing will be done; only the penetration test.",
+            "No testing will take place on weekends.",
+        ] {
+            assert!(cancellation(t).is_none(), "{t}: {:?}", cancellation(t));
+        }
+    }
+
     #[test]
     fn cancellation_wording_found_by_the_red_team() {
         for (t, word) in [

@@ -642,6 +642,11 @@ pub fn problem_lead_de(code: ProblemCode) -> &'static str {
         ProblemCode::AutomatedSender => "Die Nachricht stammt von einem automatischen Absender.",
         ProblemCode::NotTheRequester => "Der Absender spricht nicht für diese Anfrage.",
         ProblemCode::RequestWithStaff => "Diese Anfrage wird von unserem Support-Team bearbeitet.",
+        ProblemCode::ListEdit => {
+            "Die Nachricht nimmt Einträge aus einer Liste heraus; unser Team bestätigt, was angemeldet bleibt."
+        }
+        ProblemCode::SeveralRequests => "Die Nachricht bezieht sich auf mehrere Anfragen.",
+        ProblemCode::UnclearFollowUp => "Unser Team liest Ihre Nachricht und meldet sich.",
     }
 }
 
