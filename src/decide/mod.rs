@@ -884,7 +884,8 @@ mod tests {
     #[test]
     fn bandwidth_ceiling_is_10_gbit() {
         let arrival = at(2026, 11, 26, 8);
-        let mut ex = complete(at(2026, 12, 14, 8));
+        // Traffic this large is a load test: four weeks of notice.
+        let mut ex = complete(at(2027, 1, 14, 8));
         ex.request.bandwidth_bps = Some(10e9);
         assert_plausible(&judge_at(&ex, arrival));
         ex.request.bandwidth_bps = Some(10e9 + 1.0);
@@ -894,11 +895,35 @@ mod tests {
     #[test]
     fn request_rate_ceiling_is_100000_per_second() {
         let arrival = at(2026, 11, 26, 8);
-        let mut ex = complete(at(2026, 12, 14, 8));
+        let mut ex = complete(at(2027, 1, 14, 8));
         ex.request.requests_per_second = Some(100_000.0);
         assert_plausible(&judge_at(&ex, arrival));
         ex.request.requests_per_second = Some(100_001.0);
         assert_implausible(&judge_at(&ex, arrival), "request rate");
+    }
+
+    #[test]
+    fn traffic_at_load_test_scale_is_a_load_test_whatever_it_is_called() {
+        let arrival = at(2026, 11, 26, 8);
+        // A "penetration test" 18 days ahead: fine at 1,000 requests/s and 1 Gbit/s...
+        let mut ex = complete(at(2026, 12, 14, 8));
+        ex.request.requests_per_second = Some(1_000.0);
+        ex.request.bandwidth_bps = Some(1e9);
+        let f = judge_at(&ex, arrival);
+        assert_eq!(
+            (f.decision, f.test_class),
+            (Decision::Accept, TestClass::Standard)
+        );
+        // ...but above either it is a load test, and 18 days are too little notice.
+        for (rps, bps) in [(1_001.0, 1e9), (1_000.0, 1e9 + 1.0), (90_000.0, 9e9)] {
+            ex.request.requests_per_second = Some(rps);
+            ex.request.bandwidth_bps = Some(bps);
+            let f = judge_at(&ex, arrival);
+            assert_eq!(f.test_class, TestClass::Broad, "{rps} {bps}");
+            assert_eq!(f.required_notice_days, 28);
+            assert_eq!(f.decision, Decision::Reject);
+            assert!(f.warnings.iter().any(|w| w.contains("load-test scale")));
+        }
     }
 
     #[test]
