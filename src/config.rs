@@ -799,6 +799,17 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_serves_the_console_on_loopback() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let web = Config::from_file(&path).unwrap().web.unwrap();
+        assert_eq!(web.listen, "127.0.0.1:8025".parse().unwrap());
+        assert_eq!(web.ready_mailbox_minutes, 10);
+        assert!(web.allowed_hosts.allows("localhost:8025"));
+        assert!(web.allowed_hosts.allows("127.0.0.1:8025"));
+        assert!(!web.allowed_hosts.allows("intake.example.com"));
+    }
+
+    #[test]
     fn readiness_waits_longer_than_an_imap_idle() {
         let imap = "[mailbox]\nkind = \"imap\"\nhost = \"imap.example.com\"\nusername = \"u\"\npassword_env = \"P\"\n";
         let ok = format!("{imap}[web]\nlisten = \"127.0.0.1:8025\"\n");
