@@ -36,6 +36,21 @@ pub struct FileConfig {
     pub customers: Option<CustomersFile>,
     /// The security team's daily digest (`intake watch`); none without this section.
     pub digest: Option<DigestFile>,
+    /// The web console of `intake watch`; none without `listen`.
+    pub web: Option<WebFile>,
+}
+
+/// `[web]`: the web console `intake watch` serves.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebFile {
+    /// Socket address to listen on, such as `127.0.0.1:8025`; unset: no web console.
+    pub listen: Option<String>,
+    /// Host names (and addresses) the console answers to, without port. Default:
+    /// `localhost`, `127.0.0.1`, `::1` and the address in `listen`.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// `/readyz` fails when the mailbox was not reached for this many minutes. Default 10.
+    pub ready_mailbox_minutes: Option<u32>,
 }
 
 /// `[digest]`: when the security team gets its daily digest of the next 48 hours' windows.
@@ -258,6 +273,8 @@ pub struct Config {
     pub store_path: Option<PathBuf>,
     /// The daily digest's schedule, if any.
     pub digest: Option<crate::digest::Schedule>,
+    /// The web console, when `[web] listen` is set.
+    pub web: Option<crate::web::WebConfig>,
     /// Folder relative paths in the file are resolved against.
     pub base_dir: PathBuf,
 }
@@ -584,6 +601,11 @@ impl Config {
             crate::digest::Schedule { at, zone }
         });
 
+        let web = file
+            .web
+            .as_ref()
+            .and_then(|w| web_config(w, mailbox.as_ref(), &mut errors));
+
         if !errors.is_empty() {
             bail!("{}", errors.join("\n"));
         }
@@ -619,9 +641,60 @@ impl Config {
             outbox,
             store_path: file.store.map(|s| base.join(s.path)),
             digest,
+            web,
             base_dir: base.to_path_buf(),
         })
     }
+}
+
+/// Validates `[web]`; `None` without `listen` (or when it is invalid, with the errors noted).
+fn web_config(
+    w: &WebFile,
+    mailbox: Option<&MailboxConfig>,
+    errors: &mut Vec<String>,
+) -> Option<crate::web::WebConfig> {
+    let minutes = match w.ready_mailbox_minutes {
+        Some(m) if !(1..=1440).contains(&m) => {
+            errors.push(format!(
+                "web.ready_mailbox_minutes: {m} is outside 1..=1440 minutes"
+            ));
+            crate::web::DEFAULT_READY_MAILBOX_MINUTES
+        }
+        Some(m) => m,
+        None => crate::web::DEFAULT_READY_MAILBOX_MINUTES,
+    };
+    // A quiet IDLE is the longest the mailbox goes without answering: readiness must wait
+    // longer than that.
+    if let Some(MailboxConfig::Imap(imap)) = mailbox {
+        let idle = imap.idle_minutes.clamp(1, 10);
+        if u64::from(minutes) <= idle {
+            errors.push(format!(
+                "web.ready_mailbox_minutes ({minutes}) must be longer than mailbox.idle_minutes ({idle}): the mailbox says nothing during an IDLE"
+            ));
+        }
+    }
+    let text = w.listen.as_deref()?;
+    let listen = match text.trim().parse::<std::net::SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            errors.push(format!(
+                "web.listen: `{text}` is not a socket address such as 127.0.0.1:8025 or [::1]:8025"
+            ));
+            return None;
+        }
+    };
+    let allowed_hosts = match crate::web::HostAllowlist::new(w.allowed_hosts.as_deref(), listen) {
+        Ok(h) => h,
+        Err(e) => {
+            errors.extend(e);
+            return None;
+        }
+    };
+    Some(crate::web::WebConfig {
+        listen,
+        allowed_hosts,
+        ready_mailbox_minutes: minutes,
+    })
 }
 
 /// `local@domain.tld` with no spaces or angle brackets.
@@ -695,6 +768,82 @@ mod tests {
         assert!(err.contains("language"), "{err}");
         let err = parse("languages = \"de\"\n").unwrap_err().to_string();
         assert!(err.contains("languages"), "{err}");
+    }
+
+    #[test]
+    fn web_is_off_without_listen_and_checked_with_it() {
+        assert_eq!(parse("").unwrap().web, None);
+        assert_eq!(
+            parse("[web]\nready_mailbox_minutes = 5\n").unwrap().web,
+            None
+        );
+        let w = parse("[web]\nlisten = \"127.0.0.1:8025\"\n")
+            .unwrap()
+            .web
+            .unwrap();
+        assert_eq!(w.listen, "127.0.0.1:8025".parse().unwrap());
+        assert_eq!(w.ready_mailbox_minutes, 10);
+        assert_eq!(w.allowed_hosts.names(), ["localhost", "127.0.0.1", "::1"]);
+        let w = parse(
+            "[web]\nlisten = \"[::1]:0\"\nallowed_hosts = [\"Intake.Example.com\"]\nready_mailbox_minutes = 3\n",
+        )
+        .unwrap()
+        .web
+        .unwrap();
+        assert_eq!(w.listen.port(), 0);
+        assert_eq!(w.allowed_hosts.names(), ["intake.example.com"]);
+        assert_eq!(w.ready_mailbox_minutes, 3);
+
+        let err = parse("[web]\nlisten = \"localhost:8025\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("web.listen: `localhost:8025`"), "{err}");
+        let err = parse("[web]\nlisten = \"127.0.0.1\"\nready_mailbox_minutes = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("web.listen: `127.0.0.1`"), "{err}");
+        assert!(err.contains("web.ready_mailbox_minutes: 0"), "{err}");
+        let err =
+            parse("[web]\nlisten = \"127.0.0.1:8025\"\nallowed_hosts = [\"localhost:8025\"]\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("web.allowed_hosts"), "{err}");
+        let err = parse("[web]\nlisten = \"127.0.0.1:8025\"\nport = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn the_shipped_config_serves_the_console_on_loopback() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let web = Config::from_file(&path).unwrap().web.unwrap();
+        assert_eq!(web.listen, "127.0.0.1:8025".parse().unwrap());
+        assert_eq!(web.ready_mailbox_minutes, 10);
+        assert!(web.allowed_hosts.allows("localhost:8025"));
+        assert!(web.allowed_hosts.allows("127.0.0.1:8025"));
+        assert!(!web.allowed_hosts.allows("intake.example.com"));
+    }
+
+    #[test]
+    fn readiness_waits_longer_than_an_imap_idle() {
+        let imap = "[mailbox]\nkind = \"imap\"\nhost = \"imap.example.com\"\nusername = \"u\"\npassword_env = \"P\"\n";
+        let ok = format!("{imap}[web]\nlisten = \"127.0.0.1:8025\"\n");
+        assert!(
+            parse(&ok).unwrap().web.is_some(),
+            "default 10 > default idle 9"
+        );
+        let err = parse(&format!(
+            "{imap}idle_minutes = 10\n[web]\nlisten = \"127.0.0.1:8025\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(
+                "web.ready_mailbox_minutes (10) must be longer than mailbox.idle_minutes (10)"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ const REPLIES_TO_ORG: &str =
     "SELECT count(*) FROM reply_log WHERE org_domain = ?1 AND created_at >= ?2";
 /// All replies queued since `?1`; see `reply_log_time`.
 const REPLIES_SINCE: &str = "SELECT count(*) FROM reply_log WHERE created_at >= ?1";
+/// Outbox rows neither sent nor given up.
+const UNSENT_COUNT: &str = "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed IS NULL";
 
 /// A handle on the store file.
 pub struct Store {
@@ -551,11 +553,7 @@ impl Store {
     pub fn unsent_count(&self) -> Result<u64> {
         let n: i64 = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed IS NULL",
-                [],
-                |r| r.get(0),
-            )
+            .query_row(UNSENT_COUNT, [], |r| r.get(0))
             .context("Counting the outbox")?;
         Ok(n.try_into().unwrap_or(0))
     }
@@ -785,6 +783,73 @@ fn save_position(conn: &Connection, source: &str, p: Position) -> Result<()> {
 }
 
 /// Opens one connection with the store's settings.
+/// A read-only view of the store for the web console, on its own connection: it counts and
+/// never writes (the connection is opened read-only and `query_only`), so the watch loop
+/// stays the store's one writer.
+pub struct StoreReader {
+    conn: Connection,
+}
+
+impl StoreReader {
+    /// Opens the store at `path`, which must exist (it is never created here).
+    pub fn open(path: &Path) -> Result<StoreReader> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("Opening the store {} to read", path.display()))?;
+        conn.pragma_update(None, "query_only", "ON")
+            .context("Setting query_only")?;
+        conn.busy_timeout(std::time::Duration::from_secs(2))
+            .context("Setting the busy timeout")?;
+        Ok(StoreReader { conn })
+    }
+
+    /// How many outbox rows are neither sent nor failed.
+    pub fn unsent_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row(UNSENT_COUNT, [], |r| r.get(0))
+            .context("Counting the outbox")?;
+        Ok(n.try_into().unwrap_or(0))
+    }
+
+    /// How many requests are in each state, for the states that have any.
+    pub fn requests_by_state(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT state, count(*) FROM requests GROUP BY state ORDER BY state")
+            .context("Counting requests")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .context("Counting requests")?;
+        rows.map(|r| r.map(|(s, n)| (s, n.try_into().unwrap_or(0))))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("Counting requests")
+    }
+}
+
+/// The readiness probe: takes the store's write lock on a connection of its own and lets it
+/// go at once (`BEGIN IMMEDIATE; ROLLBACK`), writing nothing. Fails when the file is gone,
+/// read-only, or locked for longer than `wait`.
+pub fn probe_writable(path: &Path, wait: std::time::Duration) -> Result<()> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("Opening the store {}", path.display()))?;
+    conn.busy_timeout(wait)
+        .context("Setting the busy timeout")?;
+    if conn
+        .is_readonly(rusqlite::DatabaseName::Main)
+        .context("Asking whether the store is read-only")?
+    {
+        bail!("The store {} can only be read", path.display());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+        .with_context(|| format!("Taking the write lock of {}", path.display()))
+}
+
 fn connect(path: &Path) -> Result<Connection> {
     let conn =
         Connection::open(path).with_context(|| format!("Opening the store {}", path.display()))?;
@@ -1303,6 +1368,41 @@ mod tests {
             s.seen(&ident(1, "a")).unwrap(),
             Seen::Decided("accept".into())
         );
+    }
+
+    #[test]
+    fn the_reader_counts_and_the_probe_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut s = Store::open(&path).unwrap();
+        record(
+            &mut s,
+            &ident(1, "a"),
+            &[
+                out("r1@amazee.io", Role::Reply),
+                out("s1@amazee.io", Role::Staff),
+            ],
+        );
+        let reader = StoreReader::open(&path).unwrap();
+        assert_eq!(reader.unsent_count().unwrap(), 2);
+        assert!(reader.requests_by_state().unwrap().is_empty());
+        // The reader cannot write, even by accident.
+        assert!(reader.conn.execute("DELETE FROM outbox", []).is_err());
+        // The probe takes the write lock beside the open store and leaves nothing behind.
+        probe_writable(&path, std::time::Duration::from_millis(100)).unwrap();
+        assert_eq!(s.unsent_count().unwrap(), 2);
+        // While the store holds a write transaction (a batch), the probe waits, then fails.
+        s.begin_batch().unwrap();
+        record(&mut s, &ident(2, "b"), &[]);
+        let err = probe_writable(&path, std::time::Duration::from_millis(50)).unwrap_err();
+        assert!(format!("{err:#}").contains("write lock"), "{err:#}");
+        s.commit_batch().unwrap();
+        probe_writable(&path, std::time::Duration::from_millis(50)).unwrap();
+        // A store that is not there is not created.
+        let missing = dir.path().join("missing.db");
+        assert!(probe_writable(&missing, std::time::Duration::from_millis(50)).is_err());
+        assert!(StoreReader::open(&missing).is_err());
+        assert!(!missing.exists());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use tracing::{error, info, warn};
 use crate::check::Arrival;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::render::Templates;
 use crate::render::compose::{Role, Trouble, delivery_notice};
 use crate::sink::{Envelope, Outbox, OutboxConfig, SendError};
@@ -116,6 +117,8 @@ struct Service {
     outbox: Box<dyn Outbox>,
     clock: Arc<dyn Clock>,
     summary: Summary,
+    /// What the web console shows; shared with it.
+    metrics: Arc<Metrics>,
 }
 
 /// Runs `intake watch` until shutdown, or once over what is waiting, on the configured
@@ -147,6 +150,18 @@ pub async fn run_with(
     once: bool,
     shutdown: Shutdown,
 ) -> Result<Summary> {
+    run_with_metrics(config, edges, Arc::new(Metrics::default()), once, shutdown).await
+}
+
+/// [`run_with`], counting into `metrics`. With `[web] listen` (and without `once`) the web
+/// console runs beside the loop, on the same runtime, until the loop ends.
+pub async fn run_with_metrics(
+    config: Config,
+    edges: Edges,
+    metrics: Arc<Metrics>,
+    once: bool,
+    shutdown: Shutdown,
+) -> Result<Summary> {
     let Edges {
         mut mailbox,
         outbox,
@@ -167,8 +182,14 @@ pub async fn run_with(
         outbox,
         clock,
         summary: Summary::default(),
+        metrics,
     };
     info!(store = %store_path.display(), "intake watch starting");
+    // `--once` is over in seconds: no console, and no port taken from a running intake.
+    let web = match &svc.config.web {
+        Some(w) if !once => Some(svc.start_web(w, &store_path).await?),
+        _ => None,
+    };
     if svc.config.rules.sender_verification == crate::config::SenderVerification::Off {
         warn!(
             "rules.sender_verification is off: senders are not verified, so acceptances and replies rest on a From header anyone can write; use it only for an MX that writes no Authentication-Results"
@@ -178,7 +199,12 @@ pub async fn run_with(
     // have delivered already.
     svc.recover_in_doubt()?;
     svc.flush().await?;
-    svc.watch(mailbox.as_mut(), once, shutdown).await?;
+    let watched = svc.watch(mailbox.as_mut(), once, shutdown).await;
+    svc.metrics.mailbox_down();
+    if let Some(web) = web {
+        web.stop().await;
+    }
+    watched?;
     svc.summary.unsent = svc.store.unsent_count()?;
     info!(
         decided = svc.summary.decided,
@@ -195,6 +221,30 @@ fn build_outbox(cfg: &OutboxConfig) -> Result<Box<dyn Outbox>> {
 }
 
 impl Service {
+    /// Starts the web console on the loop's metrics and store (read only).
+    async fn start_web(
+        &self,
+        web: &crate::web::WebConfig,
+        store_path: &std::path::Path,
+    ) -> Result<crate::web::Running> {
+        let probes = crate::web::LiveProbes {
+            store_path: store_path.to_path_buf(),
+            metrics: self.metrics.clone(),
+            clock: self.clock.clone(),
+            mailbox_minutes: web.ready_mailbox_minutes,
+            outbox: crate::web::OutboxTarget::of(self.config.outbox.as_ref()),
+        };
+        let state = crate::web::AppState::new(
+            web.allowed_hosts.clone(),
+            self.metrics.clone(),
+            self.clock.clone(),
+            store_path.to_path_buf(),
+            Arc::new(probes),
+            web.ready_mailbox_minutes,
+        )?;
+        crate::web::start(web, state).await
+    }
+
     /// Decides one message and queues its replies. Returns the decision, and whether it was
     /// made now (`false`: decided before, under this or another position; nothing is done
     /// again).
@@ -207,6 +257,7 @@ impl Service {
         answer_since: Option<DateTime<Utc>>,
     ) -> Result<(String, bool)> {
         let now = self.clock.now();
+        let started = std::time::Instant::now();
         let d = crate::lifecycle::decide(
             &mut self.store,
             &self.config,
@@ -221,6 +272,7 @@ impl Service {
         if !d.new {
             return Ok((d.decision, false));
         }
+        self.metrics.record_decision(&d.decision, started.elapsed());
         if d.decision == "skipped" {
             self.summary.skipped += 1;
         } else {
@@ -292,6 +344,7 @@ impl Service {
             let now = self.clock.now();
             self.store.mark_sent_all(&sent, now)?;
             for (p, result) in done {
+                self.metrics.record_send(p.role, &result, now);
                 record_result(&self.store, &self.config, &mut self.summary, p, result, now)?;
             }
         }
@@ -392,6 +445,7 @@ impl Service {
                 Ok(()) => return Ok(()),
                 Err(MailboxError::Fatal(e)) => return Err(e),
                 Err(MailboxError::Reconnect(e)) => {
+                    self.metrics.mailbox_down();
                     let wait = backoff.next();
                     warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "mailbox connection lost; reconnecting");
                     if once && backoff.attempts() > 5 {
@@ -417,6 +471,7 @@ impl Service {
         backoff: &mut Backoff,
     ) -> Result<(), MailboxError> {
         let opened = mailbox.open().await?;
+        self.metrics.mailbox_reached(self.clock.now());
         // Connected: the next outage starts again from the shortest delay instead of the
         // one reached by earlier outages (which grows to five minutes). `--once` keeps
         // counting, so a server that drops every session cannot keep it running forever.
@@ -436,6 +491,7 @@ impl Service {
                 let batch = mailbox
                     .fetch_after(pos.last_uid, self.config.rules.max_message_bytes)
                     .await?;
+                self.metrics.mailbox_reached(self.clock.now());
                 if batch.is_empty() {
                     break;
                 }
@@ -487,10 +543,13 @@ impl Service {
             let stop = Box::pin(async {
                 let _ = shutdown.0.changed().await;
             });
-            if mailbox.wait_for_mail(wait, stop).await?.is_none() {
+            let woke = mailbox.wait_for_mail(wait, stop).await?;
+            if woke.is_none() {
                 mailbox.close().await;
                 return Ok(());
             }
+            // The wait ended by itself (new mail, or its time was up): the server answered.
+            self.metrics.mailbox_reached(self.clock.now());
         }
     }
 
@@ -950,6 +1009,12 @@ mod tests {
 
             /// [`Setup::run_once`] with more configuration (`extra`, TOML sections).
             async fn run_once_with(&self, extra: &str) -> Summary {
+                self.run_once_counting(extra, Arc::new(Metrics::default()))
+                    .await
+            }
+
+            /// [`Setup::run_once_with`], counting into `metrics`.
+            async fn run_once_counting(&self, extra: &str, metrics: Arc<Metrics>) -> Summary {
                 let root = Path::new(env!("CARGO_MANIFEST_DIR"));
                 let config = Config::from_str(
                     &format!(
@@ -974,7 +1039,9 @@ mod tests {
                     clock,
                 };
                 let (_stop, shutdown) = Shutdown::manual();
-                run_with(config, edges, true, shutdown).await.unwrap()
+                run_with_metrics(config, edges, metrics, true, shutdown)
+                    .await
+                    .unwrap()
             }
         }
 
@@ -1024,6 +1091,33 @@ mod tests {
             assert_eq!(later.sent, 1);
             let raw = text(s.outbox.handed().last().unwrap());
             assert!(raw.contains("0 in the next 48 hours, 1 ended"), "{raw}");
+        }
+
+        #[tokio::test]
+        async fn the_loop_counts_what_the_web_console_shows() {
+            use crate::metrics::SendOutcome;
+            let s = setup();
+            s.outbox
+                .fail_next(1, SendError::Transient("421 4.3.2 try again later".into()));
+            let metrics = Arc::new(Metrics::default());
+            // `--once` starts no console, even with [web] listen set.
+            let web = "[web]\nlisten = \"127.0.0.1:1\"\n";
+            let summary = s.run_once_counting(web, metrics.clone()).await;
+            assert_eq!((summary.decided, summary.sent, summary.unsent), (1, 2, 1));
+            assert_eq!(metrics.decisions(), [1, 0, 0, 0, 0]);
+            assert_eq!(metrics.latency().count, 1);
+            let sent: u64 = crate::metrics::ROLES
+                .iter()
+                .map(|r| metrics.outgoing(*r, SendOutcome::Sent))
+                .sum();
+            let deferred: u64 = crate::metrics::ROLES
+                .iter()
+                .map(|r| metrics.outgoing(*r, SendOutcome::Deferred))
+                .sum();
+            assert_eq!((sent, deferred), (2, 1));
+            // The mailbox answered at the clock's time; the session is closed now.
+            assert_eq!(metrics.mailbox_last_reached(), Some(t()));
+            assert!(!metrics.mailbox_up());
         }
 
         #[tokio::test]

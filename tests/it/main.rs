@@ -14,3 +14,4 @@ mod mailservers;
 mod render;
 mod smtp_variants;
 mod watch;
+mod web;
