@@ -1,6 +1,7 @@
 //! intake: reads load/security/penetration test notifications, checks them against the
 //! notice rules, and answers.
 
+pub mod accounts;
 pub mod check;
 pub mod cli;
 pub mod clock;
