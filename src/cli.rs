@@ -19,6 +19,8 @@ use crate::render::compose::compose_or_notice;
 pub const EXIT_OK: u8 = 0;
 /// Exit status: bad usage or configuration.
 pub const EXIT_USAGE: u8 = 1;
+/// Exit status (`lookup`): no approved window holds the address at that time.
+pub const EXIT_NO_MATCH: u8 = 3;
 /// Exit status: at least one file could not be read, or (`--render`) its replies could not
 /// be built (the others were still checked).
 pub const EXIT_UNREADABLE: u8 = 2;
@@ -75,6 +77,30 @@ pub enum Command {
     /// line from stdin when it is piped; it needs at least 12 characters. Exit status: 0 when
     /// done, 1 for an unknown or duplicate user, a bad name, role or password, or bad usage.
     User(UserArgs),
+    /// Was this address announced? Print the approved windows whose originating addresses
+    /// hold IP (or overlap CIDR) at a moment (default: now).
+    ///
+    /// Reads the store ([store] path of the config): requests the security team holds
+    /// (accepted, or in review after an acceptance), by their accepted record. Exit status:
+    /// 0 with at least one match, 3 with none, 1 for bad input, config or no store.
+    Lookup(LookupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LookupArgs {
+    /// An IP address (192.0.2.7, 2001:db8::7) or a CIDR block (192.0.2.0/24).
+    #[arg(value_name = "IP|CIDR")]
+    pub address: String,
+    /// The moment to look at: RFC 3339 (2026-12-10T09:00:00Z) or `YYYY-MM-DD HH:MM` in the
+    /// configured timezone (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print a JSON array of the matches.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration file (its [store] path and timezone are used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -223,6 +249,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Replay(args) => run_replay(args),
         Command::Show(args) => run_show(args),
         Command::User(args) => run_user(args),
+        Command::Lookup(args) => run_lookup(args),
     }
 }
 
@@ -443,6 +470,91 @@ fn run_user(args: UserArgs) -> Result<u8> {
             out.flush()?;
         }
     }
+    Ok(EXIT_OK)
+}
+
+fn run_lookup(args: LookupArgs) -> Result<u8> {
+    let config = Config::load(args.config.as_deref())?;
+    let zone = config.rules.timezone;
+    let net = crate::lookup::parse_net(&args.address).map_err(anyhow::Error::msg)?;
+    let at = match &args.at {
+        Some(s) => crate::lookup::parse_time(s, zone).map_err(anyhow::Error::msg)?,
+        None => SystemClock.now(),
+    };
+    let path = config
+        .store_path
+        .context("The configuration has no [store] path")?;
+    if !path.exists() {
+        anyhow::bail!("There is no store at {} yet", path.display());
+    }
+    let requests = crate::store::Store::open_shared(&path)?.held_requests()?;
+    let matches = crate::lookup::lookup(&requests, net, at);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let utc = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let local = |t: DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+    let moment = format!("{} ({} {zone})", utc(at), local(at));
+    if args.json {
+        let v: Vec<_> = matches.iter().map(|m| m.to_json(zone)).collect();
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else if !matches.is_empty() {
+        writeln!(
+            out,
+            "{net} at {moment}: {} approved window{}",
+            matches.len(),
+            if matches.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    if matches.is_empty() {
+        out.flush()?;
+        eprintln!("intake: no approved window holds {net} at {moment}");
+        return Ok(EXIT_NO_MATCH);
+    }
+    if !args.json {
+        for m in &matches {
+            let r = m.request;
+            writeln!(out)?;
+            writeln!(out, "{} ({})", r.reference, r.state.as_str())?;
+            if r.state == crate::conversation::State::Review {
+                writeln!(
+                    out,
+                    "  note:            staff are looking at a later message; the accepted window stands"
+                )?;
+            }
+            writeln!(
+                out,
+                "  window:          {} to {} ({} to {} {zone})",
+                utc(m.window.start),
+                utc(m.window.end),
+                local(m.window.start),
+                local(m.window.end)
+            )?;
+            let join = |v: &[ipnet::IpNet]| {
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            writeln!(out, "  matching range:  {}", join(&m.ranges))?;
+            if m.held.originating_ips.len() > m.ranges.len() {
+                writeln!(out, "  all ranges:      {}", join(&m.held.originating_ips))?;
+            }
+            writeln!(out, "  targets:         {}", m.held.targets.join(", "))?;
+            let c = &m.held.contact;
+            writeln!(
+                out,
+                "  contact:         {}",
+                [&c.name, &c.email, &c.phone]
+                    .iter()
+                    .filter_map(|x| x.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            writeln!(out, "  requested by:    {} ({})", r.sender, r.org)?;
+        }
+    }
+    out.flush()?;
     Ok(EXIT_OK)
 }
 

@@ -12,6 +12,7 @@ pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod lifecycle;
+pub mod lookup;
 pub mod model;
 pub mod read;
 pub mod render;

@@ -956,3 +956,135 @@ fn user_errors_exit_1_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no store"), "{}", stderr(&out));
 }
+
+#[test]
+fn lookup_finds_the_demo_acceptance_inside_its_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_watch_config(dir.path(), &dir.path().join("intake.sqlite3"));
+    let cfg = cfg.to_str().unwrap();
+    // No store yet: a clear error, not "no match".
+    let early = intake(&["lookup", "85.195.240.10", "--config", cfg]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(stderr(&early).contains("no store"), "{}", stderr(&early));
+
+    let out = intake(&["watch", "--once", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reference = stderr(&out)
+        .lines()
+        .find(|l| l.contains("decision=accept"))
+        .and_then(|l| l.split("reference=").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    // The demo's windows are relative to today: read them back.
+    let show: Value =
+        serde_json::from_slice(&intake(&["show", "--json", "--config", cfg, &reference]).stdout)
+            .unwrap();
+    let held = &show["accepted"];
+    let ip = held["originating_ips"][0]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/32")
+        .to_string();
+    let time = |k: &str| {
+        chrono::DateTime::parse_from_rfc3339(held["windows"][0][k].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let (start, end) = (time("start"), time("end"));
+    let rfc =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let inside = rfc(start + (end - start) / 2);
+
+    let hit = intake(&["lookup", &ip, "--at", &inside, "--config", cfg]);
+    assert_eq!(hit.status.code(), Some(0), "{}", stderr(&hit));
+    let text = String::from_utf8_lossy(&hit.stdout);
+    for want in [
+        reference.as_str(),
+        "accepted",
+        "shop.alpenshop-example.ch",
+        "lena.brunner@alpenshop-example.ch",
+        "Lena Brunner",
+        &format!("{ip}/32"),
+        "Europe/Zurich",
+    ] {
+        assert!(text.contains(want), "{want} in:\n{text}");
+    }
+
+    // JSON: an array of matches; the start is inside, the range query finds it as well.
+    let json = intake(&[
+        "lookup",
+        "85.195.240.0/24",
+        "--at",
+        &rfc(start),
+        "--json",
+        "--config",
+        cfg,
+    ]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let m = &v.as_array().unwrap()[0];
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(m["reference"], reference.as_str());
+    assert_eq!(m["state"], "accepted");
+    assert_eq!(m["window"]["start"], rfc(start).as_str());
+    assert_eq!(m["window"]["end"], rfc(end).as_str());
+    assert_eq!(m["targets"][0], "shop.alpenshop-example.ch");
+    assert_eq!(m["contact"]["email"], "lena.brunner@alpenshop-example.ch");
+    assert_eq!(m["requested_by"], "lena.brunner@alpenshop-example.ch");
+    // Both demo addresses are in the /24.
+    assert_eq!(m["matching_ranges"], held["originating_ips"]);
+
+    // Outside the window (the end is not in it), before it, now, or another address: 3.
+    for (args, why) in [
+        (vec!["lookup", &ip, "--at", &rfc(end)], "at the end"),
+        (
+            vec![
+                "lookup",
+                &ip,
+                "--at",
+                &rfc(start - chrono::Duration::minutes(1)),
+            ],
+            "before the start",
+        ),
+        (
+            vec!["lookup", &ip],
+            "now (the demo's window is weeks ahead)",
+        ),
+        (
+            vec!["lookup", "192.0.2.1", "--at", &inside],
+            "another address",
+        ),
+        (
+            vec!["lookup", "2001:db8::1", "--at", &inside],
+            "another family",
+        ),
+    ] {
+        let mut args = args.clone();
+        args.extend(["--config", cfg]);
+        let out = intake(&args);
+        assert_eq!(out.status.code(), Some(3), "{why}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{why}");
+        assert!(stderr(&out).contains("no approved window"), "{why}");
+    }
+    let none = intake(&["lookup", "192.0.2.1", "--json", "--config", cfg]);
+    assert_eq!(none.status.code(), Some(3));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&none.stdout).unwrap(),
+        serde_json::json!([])
+    );
+
+    // Bad input: 1 with a clear message.
+    for (args, says) in [
+        (vec!["lookup", "shop.example.ch"], "not an IP address"),
+        (vec!["lookup", "192.0.2.1/33"], "not an IP address"),
+        (vec!["lookup", &ip, "--at", "tomorrow"], "not a time"),
+        (vec!["lookup"], "IP|CIDR"),
+    ] {
+        let mut args = args.clone();
+        args.extend(["--config", cfg]);
+        let out = intake(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
