@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
+use crate::accounts::{self, UserRole};
 use crate::check::{Arrival, check};
 use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
@@ -18,6 +19,8 @@ use crate::render::compose::compose_or_notice;
 pub const EXIT_OK: u8 = 0;
 /// Exit status: bad usage or configuration.
 pub const EXIT_USAGE: u8 = 1;
+/// Exit status (`lookup`): no approved window holds the address at that time.
+pub const EXIT_NO_MATCH: u8 = 3;
 /// Exit status: at least one file could not be read, or (`--render`) its replies could not
 /// be built (the others were still checked).
 pub const EXIT_UNREADABLE: u8 = 2;
@@ -66,6 +69,91 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Print a request from the store: its current record, state and history.
     Show(ShowArgs),
+    /// Manage the staff accounts: add, change a password, remove, list.
+    ///
+    /// Accounts live in the store ([store] path of the config), each with a role (staff,
+    /// security or admin) and an argon2id password hash; every change is logged with who
+    /// made it. A password is read from the terminal without echo (asked twice), or as one
+    /// line from stdin when it is piped; it needs at least 12 characters. Exit status: 0 when
+    /// done, 1 for an unknown or duplicate user, a bad name, role or password, or bad usage.
+    User(UserArgs),
+    /// Was this address announced? Print the approved windows whose originating addresses
+    /// hold IP (or overlap CIDR) at a moment (default: now).
+    ///
+    /// Reads the store ([store] path of the config): requests the security team holds
+    /// (accepted, or in review after an acceptance), by their accepted record. Exit status:
+    /// 0 with at least one match, 3 with none, 1 for bad input, config or no store.
+    Lookup(LookupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LookupArgs {
+    /// An IP address (192.0.2.7, 2001:db8::7) or a CIDR block (192.0.2.0/24).
+    #[arg(value_name = "IP|CIDR")]
+    pub address: String,
+    /// The moment to look at: RFC 3339 (2026-12-10T09:00:00Z) or `YYYY-MM-DD HH:MM` in the
+    /// configured timezone (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print a JSON array of the matches.
+    #[arg(long)]
+    pub json: bool,
+    /// Configuration file (its [store] path and timezone are used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user with a role; the password is asked for (or read from stdin).
+    Add(UserAddArgs),
+    /// Give a user a new password (asked for, or read from stdin).
+    Passwd(UserNameArgs),
+    /// Remove a user.
+    Remove(UserNameArgs),
+    /// List the users with their roles (never their password hashes).
+    List(UserListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserAddArgs {
+    /// The user name: 1-64 characters of a-z, 0-9, '.', '_', '-'.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// What the user may do: staff, security or admin.
+    #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+    pub role: UserRole,
+    /// Configuration file (its [store] path is used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserNameArgs {
+    /// The user name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Configuration file (its [store] path is used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UserListArgs {
+    /// Configuration file (its [store] path is used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+fn parse_role(s: &str) -> Result<UserRole, String> {
+    s.parse()
+        .map_err(|e: crate::accounts::AccountError| e.to_string())
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,6 +248,8 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Watch(args) => run_watch(args),
         Command::Replay(args) => run_replay(args),
         Command::Show(args) => run_show(args),
+        Command::User(args) => run_user(args),
+        Command::Lookup(args) => run_lookup(args),
     }
 }
 
@@ -259,6 +349,213 @@ fn run_replay(args: ReplayArgs) -> Result<u8> {
     }
     out.flush()?;
     Ok(status)
+}
+
+/// The store named by the config, which must exist already (`create`: it may be made).
+fn config_store(config: Option<&std::path::Path>, create: bool) -> Result<crate::store::Store> {
+    let config = Config::load(config)?;
+    let path = config
+        .store_path
+        .context("The configuration has no [store] path")?;
+    if !create && !path.exists() {
+        anyhow::bail!("There is no store at {} yet", path.display());
+    }
+    crate::store::Store::open_shared(&path)
+}
+
+/// Who runs an account command, for the store's action log: `cli:` and the login name.
+/// (No user name contains `:`, so this never passes for a console user.)
+fn cli_actor() -> String {
+    let login = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
+    let login: String = login
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .take(64)
+        .collect();
+    format!("cli:{}", if login.is_empty() { "unknown" } else { &login })
+}
+
+/// A new password: from the terminal without echo, asked twice, when stdin is one; else
+/// the first line of stdin (without its line ending). Checked against the password rules.
+fn read_new_password(name: &str) -> Result<String> {
+    use std::io::{BufRead as _, Read as _};
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {name}: "))
+            .context("Reading the password from the terminal")?;
+        accounts::check_password(&first)?;
+        let again = rpassword::prompt_password("The same password again: ")
+            .context("Reading the password from the terminal")?;
+        if again != first {
+            anyhow::bail!("The two passwords differ; nothing was changed");
+        }
+        first
+    } else {
+        // Bounded: a password is at most 1024 characters, 4 bytes each.
+        let limit = (accounts::MAX_PASSWORD_CHARS * 4 + 2) as u64;
+        let mut line = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .context("Reading the password from stdin")?;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        String::from_utf8(line).map_err(|_| anyhow::anyhow!("The password is not UTF-8"))?
+    };
+    accounts::check_password(&password)?;
+    Ok(password)
+}
+
+fn run_user(args: UserArgs) -> Result<u8> {
+    let now = SystemClock.now();
+    match args.command {
+        UserCommand::Add(a) => {
+            accounts::check_name(&a.name)?;
+            let mut store = config_store(a.config.as_deref(), true)?;
+            // Refused before the password is asked for.
+            if store.user_credentials(&a.name)?.is_some() {
+                return Err(accounts::AccountError::DuplicateUser(a.name).into());
+            }
+            let password = read_new_password(&a.name)?;
+            accounts::add_user(&mut store, &a.name, a.role, &password, &cli_actor(), now)?;
+            eprintln!("intake: added user {} ({})", a.name, a.role);
+        }
+        UserCommand::Passwd(a) => {
+            accounts::check_name(&a.name)?;
+            let mut store = config_store(a.config.as_deref(), false)?;
+            if store.user_credentials(&a.name)?.is_none() {
+                return Err(accounts::AccountError::UnknownUser(a.name).into());
+            }
+            let password = read_new_password(&a.name)?;
+            accounts::set_password(&mut store, &a.name, &password, &cli_actor(), now)?;
+            eprintln!("intake: changed the password of {}", a.name);
+        }
+        UserCommand::Remove(a) => {
+            accounts::check_name(&a.name)?;
+            let mut store = config_store(a.config.as_deref(), false)?;
+            accounts::remove_user(&mut store, &a.name, &cli_actor(), now)?;
+            eprintln!("intake: removed user {}", a.name);
+        }
+        UserCommand::List(a) => {
+            let store = config_store(a.config.as_deref(), false)?;
+            let users = store.users()?;
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            if users.is_empty() {
+                eprintln!("intake: no users yet (add one with `intake user add NAME --role ROLE`)");
+            } else {
+                let w = users.iter().map(|u| u.name.len()).max().unwrap_or(4).max(4);
+                writeln!(
+                    out,
+                    "{:w$}  {:8}  {:16}  CHANGED (UTC)",
+                    "NAME", "ROLE", "CREATED (UTC)"
+                )?;
+                for u in &users {
+                    writeln!(
+                        out,
+                        "{:w$}  {:8}  {}  {}",
+                        u.name,
+                        u.role.as_str(),
+                        u.created_at.format("%Y-%m-%d %H:%M"),
+                        u.updated_at.format("%Y-%m-%d %H:%M")
+                    )?;
+                }
+            }
+            out.flush()?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn run_lookup(args: LookupArgs) -> Result<u8> {
+    let config = Config::load(args.config.as_deref())?;
+    let zone = config.rules.timezone;
+    let net = crate::lookup::parse_net(&args.address).map_err(anyhow::Error::msg)?;
+    let at = match &args.at {
+        Some(s) => crate::lookup::parse_time(s, zone).map_err(anyhow::Error::msg)?,
+        None => SystemClock.now(),
+    };
+    let path = config
+        .store_path
+        .context("The configuration has no [store] path")?;
+    if !path.exists() {
+        anyhow::bail!("There is no store at {} yet", path.display());
+    }
+    let requests = crate::store::Store::open_shared(&path)?.held_requests()?;
+    let matches = crate::lookup::lookup(&requests, net, at);
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let utc = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let local = |t: DateTime<Utc>| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+    let moment = format!("{} ({} {zone})", utc(at), local(at));
+    if args.json {
+        let v: Vec<_> = matches.iter().map(|m| m.to_json(zone)).collect();
+        serde_json::to_writer_pretty(&mut out, &v)?;
+        writeln!(out)?;
+    } else if !matches.is_empty() {
+        writeln!(
+            out,
+            "{net} at {moment}: {} approved window{}",
+            matches.len(),
+            if matches.len() == 1 { "" } else { "s" }
+        )?;
+    }
+    if matches.is_empty() {
+        out.flush()?;
+        eprintln!("intake: no approved window holds {net} at {moment}");
+        return Ok(EXIT_NO_MATCH);
+    }
+    if !args.json {
+        for m in &matches {
+            let r = m.request;
+            writeln!(out)?;
+            writeln!(out, "{} ({})", r.reference, r.state.as_str())?;
+            if r.state == crate::conversation::State::Review {
+                writeln!(
+                    out,
+                    "  note:            staff are looking at a later message; the accepted window stands"
+                )?;
+            }
+            writeln!(
+                out,
+                "  window:          {} to {} ({} to {} {zone})",
+                utc(m.window.start),
+                utc(m.window.end),
+                local(m.window.start),
+                local(m.window.end)
+            )?;
+            let join = |v: &[ipnet::IpNet]| {
+                v.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            writeln!(out, "  matching range:  {}", join(&m.ranges))?;
+            if m.held.originating_ips.len() > m.ranges.len() {
+                writeln!(out, "  all ranges:      {}", join(&m.held.originating_ips))?;
+            }
+            writeln!(out, "  targets:         {}", m.held.targets.join(", "))?;
+            let c = &m.held.contact;
+            writeln!(
+                out,
+                "  contact:         {}",
+                [&c.name, &c.email, &c.phone]
+                    .iter()
+                    .filter_map(|x| x.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            writeln!(out, "  requested by:    {} ({})", r.sender, r.org)?;
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
 }
 
 fn run_show(args: ShowArgs) -> Result<u8> {

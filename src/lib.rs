@@ -1,6 +1,7 @@
 //! intake: reads load/security/penetration test notifications, checks them against the
 //! notice rules, and answers.
 
+pub mod accounts;
 pub mod check;
 pub mod cli;
 pub mod clock;
@@ -11,6 +12,7 @@ pub mod digest;
 pub mod domain;
 pub mod extract;
 pub mod lifecycle;
+pub mod lookup;
 pub mod metrics;
 pub mod model;
 pub mod read;

@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::accounts::UserRole;
 use crate::conversation::RequestRecord;
 use crate::domain::{domain_of, normalize_address, org_domain};
 use crate::render::compose::{Outgoing, Role};
@@ -28,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_reply_log.sql"),
     include_str!("../migrations/0006_requests.sql"),
     include_str!("../migrations/0007_digests.sql"),
+    include_str!("../migrations/0008_users.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -163,6 +165,25 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             _lock: Some(lock),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens (creating if needed) the store without taking the one-intake lock, for the
+    /// commands that neither decide nor send (`intake user`, `intake lookup`): they work
+    /// beside a running `intake watch`. WAL lets them read while it writes; their own writes
+    /// (accounts) wait for its transactions through the busy timeout.
+    pub fn open_shared(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("Creating the store folder {}", dir.display()))?;
+        }
+        let conn = connect(path)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            _lock: None,
         };
         store.migrate()?;
         Ok(store)
@@ -770,6 +791,212 @@ impl Store {
     pub fn save_position(&self, source: &str, p: Position) -> Result<()> {
         save_position(&self.conn, source, p)
     }
+
+    /// Every request whose accepted window the security team holds: state `accepted`, and
+    /// `review` after an acceptance (the caller reads `accepted`). Not bounded: `intake
+    /// lookup` must see every approved window, however old.
+    pub fn held_requests(&self) -> Result<Vec<RequestRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT record FROM requests WHERE state IN ('accepted', 'review')")
+            .context("Preparing the held requests query")?;
+        let rows = st
+            .query_map([], |row| row.get::<_, String>(0))
+            .context("Listing held requests")?;
+        let mut out = Vec::new();
+        for j in rows {
+            out.push(read_request(&j.context("Reading a request row")?)?);
+        }
+        Ok(out)
+    }
+
+    /// Adds a user and logs it as `user_added` by `actor`, in one transaction; false (and
+    /// nothing written) when the name is taken.
+    pub fn add_user(
+        &mut self,
+        name: &str,
+        role: UserRole,
+        password_hash: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let added = tx
+            .execute(
+                "INSERT INTO users (name, role, password_hash, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+                params![name, role.as_str(), password_hash, ts(now)],
+            )
+            .context("Adding a user")?
+            == 1;
+        if added {
+            log_action(&tx, actor, "user_added", name, role.as_str(), now)?;
+        }
+        tx.commit().context("Committing a new user")?;
+        Ok(added)
+    }
+
+    /// Replaces a user's password hash and logs `user_password_changed`; false when there is
+    /// no such user.
+    pub fn set_password_hash(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let changed = tx
+            .execute(
+                "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
+                params![name, password_hash, ts(now)],
+            )
+            .context("Changing a password")?
+            == 1;
+        if changed {
+            log_action(&tx, actor, "user_password_changed", name, "", now)?;
+        }
+        tx.commit().context("Committing a password change")?;
+        Ok(changed)
+    }
+
+    /// Removes a user and logs `user_removed` (with the role it had); false when there is no
+    /// such user.
+    pub fn remove_user(&mut self, name: &str, actor: &str, now: DateTime<Utc>) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let role: Option<String> = tx
+            .query_row(
+                "DELETE FROM users WHERE name = ?1 RETURNING role",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Removing a user")?;
+        if let Some(role) = &role {
+            log_action(&tx, actor, "user_removed", name, role, now)?;
+        }
+        tx.commit().context("Committing a removal")?;
+        Ok(role.is_some())
+    }
+
+    /// Every user, by name (never the password hash).
+    pub fn users(&self) -> Result<Vec<User>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT name, role, created_at, updated_at FROM users ORDER BY name")
+            .context("Preparing the users query")?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .context("Listing users")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, role, created, updated) = row.context("Reading a user row")?;
+            out.push(User {
+                role: role.parse()?,
+                name,
+                created_at: parse_ts(&created)?,
+                updated_at: parse_ts(&updated)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A user's role and password hash (PHC string), for verifying a login.
+    pub fn user_credentials(&self, name: &str) -> Result<Option<(UserRole, String)>> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row(
+                "SELECT role, password_hash FROM users WHERE name = ?1",
+                params![name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .context("Reading a user")?;
+        row.map(|(role, hash)| Ok((role.parse()?, hash)))
+            .transpose()
+    }
+
+    /// The newest `limit` staff actions, newest first.
+    pub fn actions(&self, limit: u32) -> Result<Vec<ActionEntry>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT actor, at, kind, subject, detail FROM actions ORDER BY id DESC LIMIT ?1",
+            )
+            .context("Preparing the actions query")?;
+        let rows = st
+            .query_map(params![limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .context("Listing actions")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (actor, at, kind, subject, detail) = row.context("Reading an action row")?;
+            out.push(ActionEntry {
+                actor,
+                at: parse_ts(&at)?,
+                kind,
+                subject,
+                detail,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A staff account as listed (the password hash stays in the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: UserRole,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One logged staff action: who (`actor`) did what (`kind`) to what (`subject`) when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionEntry {
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+/// Logs a staff action (inside the caller's transaction).
+fn log_action(
+    conn: &Connection,
+    actor: &str,
+    kind: &str,
+    subject: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO actions (actor, at, kind, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![actor, ts(now), kind, subject, detail],
+    )
+    .context("Logging an action")?;
+    Ok(())
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| format!("Reading a stored time `{s}`"))
 }
 
 fn save_position(conn: &Connection, source: &str, p: Position) -> Result<()> {
@@ -1414,6 +1641,23 @@ mod tests {
         assert!(err.contains("Another intake"), "{err}");
         drop(first);
         Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn accounts_and_lookups_work_beside_a_running_intake() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let watch = Store::open(&path).unwrap();
+        let mut tool = Store::open_shared(&path).unwrap();
+        assert!(
+            tool.add_user("alice", UserRole::Staff, "$argon2id$x", "cli:t", t0())
+                .unwrap()
+        );
+        assert!(tool.held_requests().unwrap().is_empty());
+        drop(tool);
+        // The running intake's lock is untouched.
+        assert!(Store::open(&path).is_err());
+        drop(watch);
     }
 
     #[test]

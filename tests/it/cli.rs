@@ -766,3 +766,325 @@ fn show_prints_a_request_with_its_history_from_the_store() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("No request INT-NOSUCHREF0"));
 }
+
+/// Runs intake with `args` and `input` on stdin (a pipe, as `printf 'secret\n' | intake ...`).
+fn intake_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may refuse before reading: a closed pipe is no failure here.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn store_config(dir: &Path) -> PathBuf {
+    let cfg = dir.join("intake.toml");
+    std::fs::write(
+        &cfg,
+        format!("[store]\npath = {:?}\n", dir.join("intake.sqlite3")),
+    )
+    .unwrap();
+    cfg
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn user_add_list_passwd_remove_with_piped_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = store_config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    let secret = "correct horse battery";
+    for (name, role) in [
+        ("alice", "staff"),
+        ("bob.sec", "security"),
+        ("root-1", "admin"),
+    ] {
+        let out = intake_with_stdin(
+            &["user", "add", name, "--role", role, "--config", cfg],
+            &format!("{secret}\n"),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let list = intake(&["user", "list", "--config", cfg]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    let text = String::from_utf8(list.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let names_roles: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(
+        names_roles,
+        [
+            ("alice", "staff"),
+            ("bob.sec", "security"),
+            ("root-1", "admin")
+        ],
+        "{text}"
+    );
+    assert!(!text.contains("argon2") && !text.contains(secret), "{text}");
+
+    // The hash in the store is argon2id, and the password itself is nowhere in the file.
+    let db = std::fs::read(dir.path().join("intake.sqlite3")).unwrap();
+    let db_text = String::from_utf8_lossy(&db);
+    assert!(db_text.contains("$argon2id$v=19$"));
+    assert!(!db_text.contains(secret));
+
+    let store = intake::store::Store::open_shared(&dir.path().join("intake.sqlite3")).unwrap();
+    let role = intake::accounts::verify_password(&store, "alice", secret).unwrap();
+    assert_eq!(role, Some(intake::accounts::UserRole::Staff));
+    drop(store);
+
+    // passwd: the new password works, the old one no longer does (CRLF from a Windows pipe).
+    let out = intake_with_stdin(
+        &["user", "passwd", "alice", "--config", cfg],
+        "a different passphrase\r\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let store = intake::store::Store::open_shared(&dir.path().join("intake.sqlite3")).unwrap();
+    assert_eq!(
+        intake::accounts::verify_password(&store, "alice", secret).unwrap(),
+        None
+    );
+    assert_eq!(
+        intake::accounts::verify_password(&store, "alice", "a different passphrase").unwrap(),
+        Some(intake::accounts::UserRole::Staff)
+    );
+    drop(store);
+
+    let out = intake(&["user", "remove", "bob.sec", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(intake(&["user", "list", "--config", cfg]).stdout).unwrap();
+    assert!(
+        text.contains("alice") && !text.contains("bob.sec"),
+        "{text}"
+    );
+
+    // Every change is in the action log, by the command line.
+    let store = intake::store::Store::open_shared(&dir.path().join("intake.sqlite3")).unwrap();
+    let kinds: Vec<String> = store
+        .actions(10)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .map(|a| {
+            assert!(a.actor.starts_with("cli:"), "{}", a.actor);
+            format!("{} {}", a.kind, a.subject)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "user_added alice",
+            "user_added bob.sec",
+            "user_added root-1",
+            "user_password_changed alice",
+            "user_removed bob.sec"
+        ]
+    );
+}
+
+#[test]
+fn user_errors_exit_1_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = store_config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    let ok = "a long enough secret\n";
+    let out = intake_with_stdin(
+        &["user", "add", "alice", "--role", "staff", "--config", cfg],
+        ok,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let cases: [(&[&str], &str, &str); 9] = [
+        (
+            &["user", "add", "alice", "--role", "admin"],
+            ok,
+            "exists already",
+        ),
+        (&["user", "add", "bob", "--role", "root"], ok, "not a role"),
+        (&["user", "add", "bob"], ok, "--role"),
+        (&["user", "add", "Bob", "--role", "staff"], ok, "lowercase"),
+        (
+            &["user", "add", "bob smith", "--role", "staff"],
+            ok,
+            "not a valid user name",
+        ),
+        (
+            &["user", "add", "bob", "--role", "staff"],
+            "short\n",
+            "at least 12",
+        ),
+        (&["user", "add", "bob", "--role", "staff"], "", "empty"),
+        (&["user", "passwd", "carol"], ok, "no user `carol`"),
+        (&["user", "remove", "carol"], ok, "no user `carol`"),
+    ];
+    for (args, input, says) in cases {
+        let mut args = args.to_vec();
+        args.extend(["--config", cfg]);
+        let out = intake_with_stdin(&args, input);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    // A short new password leaves the old one in place.
+    let out = intake_with_stdin(&["user", "passwd", "alice", "--config", cfg], "too short\n");
+    assert_eq!(out.status.code(), Some(1));
+    let store = intake::store::Store::open_shared(&dir.path().join("intake.sqlite3")).unwrap();
+    assert!(
+        intake::accounts::verify_password(&store, "alice", "a long enough secret")
+            .unwrap()
+            .is_some()
+    );
+    let list = intake(&["user", "list", "--config", cfg]);
+    let text = String::from_utf8(list.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "only alice: {text}");
+
+    // No store yet: passwd, remove and list say so.
+    let empty = tempfile::tempdir().unwrap();
+    let cfg = store_config(empty.path());
+    let out = intake(&["user", "list", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no store"), "{}", stderr(&out));
+}
+
+#[test]
+fn lookup_finds_the_demo_acceptance_inside_its_window_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = demo_watch_config(dir.path(), &dir.path().join("intake.sqlite3"));
+    let cfg = cfg.to_str().unwrap();
+    // No store yet: a clear error, not "no match".
+    let early = intake(&["lookup", "85.195.240.10", "--config", cfg]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(stderr(&early).contains("no store"), "{}", stderr(&early));
+
+    let out = intake(&["watch", "--once", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reference = stderr(&out)
+        .lines()
+        .find(|l| l.contains("decision=accept"))
+        .and_then(|l| l.split("reference=").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    // The demo's windows are relative to today: read them back.
+    let show: Value =
+        serde_json::from_slice(&intake(&["show", "--json", "--config", cfg, &reference]).stdout)
+            .unwrap();
+    let held = &show["accepted"];
+    let ip = held["originating_ips"][0]
+        .as_str()
+        .unwrap()
+        .trim_end_matches("/32")
+        .to_string();
+    let time = |k: &str| {
+        chrono::DateTime::parse_from_rfc3339(held["windows"][0][k].as_str().unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let (start, end) = (time("start"), time("end"));
+    let rfc =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let inside = rfc(start + (end - start) / 2);
+
+    let hit = intake(&["lookup", &ip, "--at", &inside, "--config", cfg]);
+    assert_eq!(hit.status.code(), Some(0), "{}", stderr(&hit));
+    let text = String::from_utf8_lossy(&hit.stdout);
+    for want in [
+        reference.as_str(),
+        "accepted",
+        "shop.alpenshop-example.ch",
+        "lena.brunner@alpenshop-example.ch",
+        "Lena Brunner",
+        &format!("{ip}/32"),
+        "Europe/Zurich",
+    ] {
+        assert!(text.contains(want), "{want} in:\n{text}");
+    }
+
+    // JSON: an array of matches; the start is inside, the range query finds it as well.
+    let json = intake(&[
+        "lookup",
+        "85.195.240.0/24",
+        "--at",
+        &rfc(start),
+        "--json",
+        "--config",
+        cfg,
+    ]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let m = &v.as_array().unwrap()[0];
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(m["reference"], reference.as_str());
+    assert_eq!(m["state"], "accepted");
+    assert_eq!(m["window"]["start"], rfc(start).as_str());
+    assert_eq!(m["window"]["end"], rfc(end).as_str());
+    assert_eq!(m["targets"][0], "shop.alpenshop-example.ch");
+    assert_eq!(m["contact"]["email"], "lena.brunner@alpenshop-example.ch");
+    assert_eq!(m["requested_by"], "lena.brunner@alpenshop-example.ch");
+    // Both demo addresses are in the /24.
+    assert_eq!(m["matching_ranges"], held["originating_ips"]);
+
+    // Outside the window (the end is not in it), before it, now, or another address: 3.
+    for (args, why) in [
+        (vec!["lookup", &ip, "--at", &rfc(end)], "at the end"),
+        (
+            vec![
+                "lookup",
+                &ip,
+                "--at",
+                &rfc(start - chrono::Duration::minutes(1)),
+            ],
+            "before the start",
+        ),
+        (
+            vec!["lookup", &ip],
+            "now (the demo's window is weeks ahead)",
+        ),
+        (
+            vec!["lookup", "192.0.2.1", "--at", &inside],
+            "another address",
+        ),
+        (
+            vec!["lookup", "2001:db8::1", "--at", &inside],
+            "another family",
+        ),
+    ] {
+        let mut args = args.clone();
+        args.extend(["--config", cfg]);
+        let out = intake(&args);
+        assert_eq!(out.status.code(), Some(3), "{why}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{why}");
+        assert!(stderr(&out).contains("no approved window"), "{why}");
+    }
+    let none = intake(&["lookup", "192.0.2.1", "--json", "--config", cfg]);
+    assert_eq!(none.status.code(), Some(3));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&none.stdout).unwrap(),
+        serde_json::json!([])
+    );
+
+    // Bad input: 1 with a clear message.
+    for (args, says) in [
+        (vec!["lookup", "shop.example.ch"], "not an IP address"),
+        (vec!["lookup", "192.0.2.1/33"], "not an IP address"),
+        (vec!["lookup", &ip, "--at", "tomorrow"], "not a time"),
+        (vec!["lookup"], "IP|CIDR"),
+    ] {
+        let mut args = args.clone();
+        args.extend(["--config", cfg]);
+        let out = intake(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+}
