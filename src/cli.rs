@@ -567,7 +567,8 @@ fn run_show(args: ShowArgs) -> Result<u8> {
     if !path.exists() {
         anyhow::bail!("There is no store at {} yet", path.display());
     }
-    let store = crate::store::Store::open(&path)?;
+    // Read beside a running `intake watch`: no one-intake lock.
+    let store = crate::store::Store::open_shared(&path)?;
     let Some(r) = store.request(&args.reference)? else {
         anyhow::bail!("No request {} in {}", args.reference, path.display());
     };
