@@ -599,6 +599,12 @@ mod tests {
         find_targets(text, &[])
     }
 
+    #[test]
+    fn a_public_suffix_is_no_host() {
+        // Found by the property test below: `it.com` is a public suffix (CentralNic).
+        assert!(t("Please test https://it.com/x and it.com.").is_empty());
+    }
+
     /// With the default platform domains, our own mail domain excluded, `labelled` for a
     /// target field.
     fn platform(text: &str, labelled: bool) -> Vec<String> {
@@ -1090,6 +1096,8 @@ mod tests {
         fn generated_hosts_are_found(labels in prop::collection::vec("[a-z][a-z0-9-]{0,10}[a-z0-9]", 1..4), tld in prop::sample::select(vec!["ch", "com", "swiss", "de", "io", "cloud"])) {
             let host = format!("{}.{tld}", labels.join("."));
             prop_assume!(!is_tool_site(&host));
+            // A public suffix (`it.com`, `us.com` are on the list) is nobody's host.
+            prop_assume!(crate::domain::org_domain(&host).is_some());
             let text = format!("Please test https://{host}/x and {host}.");
             prop_assert_eq!(t(&text), vec![host.clone()]);
             prop_assert_eq!(t(&format!("mail me: info@{host}")), Vec::<String>::new());
