@@ -815,12 +815,10 @@ pub(crate) mod tests {
 
     #[test]
     fn every_page_renders() {
-        for name in ["login.html", "admin.html"] {
-            render(
-                name,
-                minijinja::context! { viewer => None::<Viewer>, csrf => "c", error => None::<String>, name => "" },
-            )
-            .unwrap();
-        }
+        render(
+            "admin.html",
+            minijinja::context! { viewer => None::<Viewer> },
+        )
+        .unwrap();
     }
 }

@@ -356,7 +356,7 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, name: &
     let (value, signed) = state.0.login_csrf.issue();
     let page = super::pages::render(
         "login.html",
-        minijinja::context! { csrf => value, error => error, name => name },
+        minijinja::context! { viewer => None::<()>, csrf => value, error => error, name => name },
     );
     match page {
         Ok(html) => {
@@ -528,6 +528,20 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 26, 8, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn the_login_page_renders_with_its_token() {
+        let html = super::super::pages::render(
+            "login.html",
+            minijinja::context! { viewer => None::<()>, csrf => "v", error => Some("<x>"), name => "\"n" },
+        )
+        .unwrap();
+        assert!(html.contains("name=\"csrf\" value=\"v\""), "{html}");
+        assert!(
+            html.contains("&lt;x&gt;") && html.contains("value=\"&quot;n\""),
+            "{html}"
+        );
     }
 
     #[test]
