@@ -51,6 +51,11 @@ pub struct WebFile {
     pub allowed_hosts: Option<Vec<String>>,
     /// `/readyz` fails when the mailbox was not reached for this many minutes. Default 10.
     pub ready_mailbox_minutes: Option<u32>,
+    /// Session cookies carry `Secure` (only sent over HTTPS). Default false: the default
+    /// console is plain HTTP on loopback; set it behind TLS.
+    pub secure_cookies: Option<bool>,
+    /// How long a console session lasts, in hours (1–720). Default 8.
+    pub session_hours: Option<u32>,
 }
 
 /// `[digest]`: when the security team gets its daily digest of the next 48 hours' windows.
@@ -673,6 +678,14 @@ fn web_config(
             ));
         }
     }
+    let session_hours = match w.session_hours {
+        Some(h) if !(1..=720).contains(&h) => {
+            errors.push(format!("web.session_hours: {h} is outside 1..=720 hours"));
+            crate::web::DEFAULT_SESSION_HOURS
+        }
+        Some(h) => h,
+        None => crate::web::DEFAULT_SESSION_HOURS,
+    };
     let text = w.listen.as_deref()?;
     let listen = match text.trim().parse::<std::net::SocketAddr>() {
         Ok(a) => a,
@@ -694,6 +707,8 @@ fn web_config(
         listen,
         allowed_hosts,
         ready_mailbox_minutes: minutes,
+        secure_cookies: w.secure_cookies.unwrap_or(false),
+        session_hours,
     })
 }
 
@@ -783,13 +798,21 @@ mod tests {
             .unwrap();
         assert_eq!(w.listen, "127.0.0.1:8025".parse().unwrap());
         assert_eq!(w.ready_mailbox_minutes, 10);
+        assert!(!w.secure_cookies);
+        assert_eq!(w.session_hours, 8);
         assert_eq!(w.allowed_hosts.names(), ["localhost", "127.0.0.1", "::1"]);
         let w = parse(
-            "[web]\nlisten = \"[::1]:0\"\nallowed_hosts = [\"Intake.Example.com\"]\nready_mailbox_minutes = 3\n",
+            "[web]\nlisten = \"[::1]:0\"\nallowed_hosts = [\"Intake.Example.com\"]\nready_mailbox_minutes = 3\nsecure_cookies = true\nsession_hours = 2\n",
         )
         .unwrap()
         .web
         .unwrap();
+        assert!(w.secure_cookies);
+        assert_eq!(w.session_hours, 2);
+        let err = parse("[web]\nlisten = \"127.0.0.1:1\"\nsession_hours = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("web.session_hours: 0"), "{err}");
         assert_eq!(w.listen.port(), 0);
         assert_eq!(w.allowed_hosts.names(), ["intake.example.com"]);
         assert_eq!(w.ready_mailbox_minutes, 3);

@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_requests.sql"),
     include_str!("../migrations/0007_digests.sql"),
     include_str!("../migrations/0008_users.sql"),
+    include_str!("../migrations/0009_sessions.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -957,6 +958,105 @@ impl Store {
     }
 }
 
+/// A console session as stored (the token itself is never kept, only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub user: String,
+    pub role: UserRole,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Records a new console session (and logs the login as `login` by `user`), and drops the
+    /// sessions that expired, in one transaction.
+    pub fn create_session(
+        &mut self,
+        token_hash: &str,
+        user: &str,
+        role: UserRole,
+        csrf: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        tx.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?1",
+            params![ts(now)],
+        )
+        .context("Dropping expired sessions")?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, user, role, csrf, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                token_hash,
+                user,
+                role.as_str(),
+                csrf,
+                ts(now),
+                ts(expires_at)
+            ],
+        )
+        .context("Recording a session")?;
+        log_action(&tx, user, "login", user, "", now)?;
+        tx.commit().context("Committing a session")?;
+        Ok(())
+    }
+
+    /// The session with this token hash, if it has not expired at `now`; an expired one is
+    /// deleted. A session whose user was removed meanwhile is gone too.
+    pub fn session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+        let row: Option<(String, String, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT s.user, s.role, s.csrf, s.expires_at FROM sessions s
+                 JOIN users u ON u.name = s.user WHERE s.token_hash = ?1",
+                params![token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .context("Reading a session")?;
+        let Some((user, role, csrf, expires)) = row else {
+            return Ok(None);
+        };
+        let expires_at = parse_ts(&expires)?;
+        if expires_at <= now {
+            self.delete_session(token_hash)?;
+            return Ok(None);
+        }
+        Ok(Some(SessionRow {
+            user,
+            role: role.parse()?,
+            csrf,
+            expires_at,
+        }))
+    }
+
+    /// Ends a session (logout); false when there was none.
+    pub fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                params![token_hash],
+            )
+            .context("Ending a session")?
+            == 1)
+    }
+
+    /// Logs a console action that changes nothing else (`login_failed`, `logout`).
+    pub fn log_action(
+        &self,
+        actor: &str,
+        kind: &str,
+        subject: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        log_action(&self.conn, actor, kind, subject, detail, now)
+    }
+}
+
 /// A staff account as listed (the password hash stays in the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -1041,6 +1141,103 @@ impl StoreReader {
         Ok(n.try_into().unwrap_or(0))
     }
 
+    /// The newest `limit` requests (by last change), for the console's list.
+    pub fn requests(&self, limit: u32) -> Result<Vec<RequestRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT record FROM requests ORDER BY updated_at DESC LIMIT ?1")
+            .context("Preparing the requests query")?;
+        let rows = st
+            .query_map(params![limit], |row| row.get::<_, String>(0))
+            .context("Listing requests")?;
+        let mut out = Vec::new();
+        for j in rows {
+            out.push(read_request(&j.context("Reading a request row")?)?);
+        }
+        Ok(out)
+    }
+
+    /// The request with this reference.
+    pub fn request(&self, reference: &str) -> Result<Option<RequestRecord>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT record FROM requests WHERE reference = ?1",
+                params![reference],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading a request")?;
+        json.as_deref().map(read_request).transpose()
+    }
+
+    /// The messages sent (or to be sent) for a request, oldest first, at most `limit`.
+    pub fn request_outbox(&self, reference: &str, limit: u32) -> Result<Vec<OutboxEntry>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT o.role, o.recipient, o.created_at, o.sent_at, o.failed, o.handed_over_at,
+                        o.attempts, c.raw
+                 FROM outbox o JOIN messages m ON m.id = o.message
+                 LEFT JOIN outbox_content c ON c.outbox = o.id
+                 WHERE m.request = ?1 ORDER BY o.id LIMIT ?2",
+            )
+            .context("Preparing the request's outbox query")?;
+        let rows = st
+            .query_map(params![reference, limit], |r| {
+                let raw: Option<Vec<u8>> = r.get(7)?;
+                let sent_at: Option<String> = r.get(3)?;
+                let failed: Option<String> = r.get(4)?;
+                let handed: Option<String> = r.get(5)?;
+                let delivery = if sent_at.is_some() {
+                    Delivery::Sent
+                } else if let Some(why) = failed {
+                    Delivery::Failed(why)
+                } else if handed.is_some() {
+                    Delivery::InDoubt
+                } else {
+                    Delivery::Pending
+                };
+                Ok(OutboxEntry {
+                    role: r.get(0)?,
+                    recipient: r.get(1)?,
+                    created_at: r.get(2)?,
+                    sent_at,
+                    attempts: r.get(6)?,
+                    delivery,
+                    subject: raw.as_deref().map(header_subject).unwrap_or_default(),
+                })
+            })
+            .context("Listing the request's outbox")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("Reading the request's outbox")
+    }
+
+    /// The customer messages of a request with their bytes, oldest first, at most `limit`.
+    pub fn request_mails(&self, reference: &str, limit: u32) -> Result<Vec<StoredMail>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT m.id, m.arrival, m.decision, m.sender, r.raw FROM messages m
+                 LEFT JOIN message_raw r ON r.message = m.id
+                 WHERE m.request = ?1 ORDER BY m.id LIMIT ?2",
+            )
+            .context("Preparing the request's mails query")?;
+        let rows = st
+            .query_map(params![reference, limit], |r| {
+                Ok(StoredMail {
+                    id: r.get(0)?,
+                    arrival: r.get(1)?,
+                    decision: r.get(2)?,
+                    sender: r.get(3)?,
+                    raw: r.get(4)?,
+                })
+            })
+            .context("Listing the request's mails")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("Reading the request's mails")
+    }
+
     /// How many requests are in each state, for the states that have any.
     pub fn requests_by_state(&self) -> Result<Vec<(String, u64)>> {
         let mut stmt = self
@@ -1054,6 +1251,58 @@ impl StoreReader {
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("Counting requests")
     }
+}
+
+/// Where an outgoing message stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Given up, with the reason.
+    Failed(String),
+    /// Handed to the server, no answer recorded: it may or may not have arrived.
+    InDoubt,
+    Pending,
+}
+
+impl Delivery {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Failed(_) => "failed",
+            Delivery::InDoubt => "in doubt",
+            Delivery::Pending => "pending",
+        }
+    }
+}
+
+/// One outbox row of a request, for the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub role: String,
+    pub recipient: String,
+    pub subject: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub attempts: i64,
+    pub delivery: Delivery,
+}
+
+/// A decided message of a request, with its bytes as received (when kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMail {
+    pub id: i64,
+    pub arrival: String,
+    pub decision: String,
+    pub sender: Option<String>,
+    pub raw: Option<Vec<u8>>,
+}
+
+/// The decoded `Subject:` of a message we composed (empty when it has none).
+fn header_subject(raw: &[u8]) -> String {
+    mail_parser::MessageParser::new()
+        .parse_headers(raw)
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The readiness probe: takes the store's write lock on a connection of its own and lets it

@@ -241,6 +241,11 @@ impl Service {
             store_path.to_path_buf(),
             Arc::new(probes),
             web.ready_mailbox_minutes,
+            crate::web::ConsoleSettings {
+                secure_cookies: web.secure_cookies,
+                session_hours: web.session_hours,
+                zone: self.config.rules.timezone,
+            },
         )?;
         crate::web::start(web, state).await
     }

@@ -11,7 +11,9 @@
 
 pub mod host;
 pub mod metrics;
+pub mod pages;
 pub mod ready;
+pub mod session;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
@@ -45,10 +47,35 @@ pub struct WebConfig {
     pub allowed_hosts: HostAllowlist,
     /// `/readyz` fails when the mailbox was not reached for longer than this.
     pub ready_mailbox_minutes: u32,
+    /// Session cookies carry `Secure`.
+    pub secure_cookies: bool,
+    /// How long a session lasts.
+    pub session_hours: u32,
 }
 
 /// Default of `ready_mailbox_minutes`.
 pub const DEFAULT_READY_MAILBOX_MINUTES: u32 = 10;
+/// Default of `session_hours`.
+pub const DEFAULT_SESSION_HOURS: u32 = 8;
+
+/// How the staff console signs people in and shows times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsoleSettings {
+    pub secure_cookies: bool,
+    pub session_hours: u32,
+    /// Zone for local times when a request names none.
+    pub zone: chrono_tz::Tz,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> ConsoleSettings {
+        ConsoleSettings {
+            secure_cookies: false,
+            session_hours: DEFAULT_SESSION_HOURS,
+            zone: chrono_tz::Europe::Zurich,
+        }
+    }
+}
 
 /// The policy on every response: nothing runs, styles and images only from here, forms
 /// only post here, and no page may be framed.
@@ -71,6 +98,11 @@ struct Inner {
     probes: Arc<dyn Probes>,
     pages: minijinja::Environment<'static>,
     ready_mailbox_minutes: u32,
+    secure_cookies: bool,
+    session_hours: u32,
+    zone: chrono_tz::Tz,
+    login_csrf: session::LoginCsrf,
+    limiter: Mutex<session::RateLimiter>,
 }
 
 impl AppState {
@@ -83,6 +115,7 @@ impl AppState {
         store_path: PathBuf,
         probes: Arc<dyn Probes>,
         ready_mailbox_minutes: u32,
+        console: ConsoleSettings,
     ) -> Result<AppState> {
         let mut pages = minijinja::Environment::new();
         // Every page escapes what it shows, whatever its name.
@@ -100,7 +133,47 @@ impl AppState {
             probes,
             pages,
             ready_mailbox_minutes,
+            secure_cookies: console.secure_cookies,
+            session_hours: console.session_hours,
+            zone: console.zone,
+            login_csrf: session::LoginCsrf::random(),
+            limiter: Mutex::new(session::RateLimiter::default()),
         })))
+    }
+
+    /// The login rate limiter (held for a moment, never across an await).
+    fn limiter(&self) -> std::sync::MutexGuard<'_, session::RateLimiter> {
+        self.0
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the read-only store connection, on a blocking thread (the connection is
+    /// opened on first use and again after an error).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&StoreReader) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut slot = state
+                .0
+                .reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slot.is_none() {
+                *slot = Some(StoreReader::open(&state.0.store_path)?);
+            }
+            let reader = slot.as_ref().context("the store reader")?;
+            let out = f(reader);
+            if out.is_err() {
+                *slot = None;
+            }
+            out
+        })
+        .await
+        .context("the store read stopped")?
     }
 
     /// Counts from the store, on a blocking thread; `None` (and a warning) when the store
@@ -151,6 +224,21 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/static/intake.css", get(css))
+        .route(
+            "/login",
+            get(session::get_login).post(session::post_login).layer(
+                axum::extract::DefaultBodyLimit::max(session::MAX_FORM_BYTES),
+            ),
+        )
+        .route(
+            "/logout",
+            post(session::post_logout).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
+        .route("/requests", get(pages::list))
+        .route("/requests/{reference}", get(pages::request))
+        .route("/admin", get(pages::admin))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
@@ -163,9 +251,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// A console running on the current runtime; stopped by [`Running::stop`] (or aborted when
@@ -434,6 +525,7 @@ mod tests {
             store_path,
             Arc::new(probes),
             10,
+            ConsoleSettings::default(),
         )
         .unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -667,6 +759,7 @@ mod tests {
             PathBuf::from("/nonexistent"),
             Arc::new(healthy()),
             10,
+            ConsoleSettings::default(),
         )
         .unwrap();
         let mut env = state.0.pages.clone();

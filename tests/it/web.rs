@@ -271,3 +271,378 @@ fn watch_serves_health_readiness_and_metrics_and_refuses_other_hosts() {
     );
     assert!(TcpStream::connect(addr).is_err(), "the console stopped too");
 }
+
+/// Sends `request` as written and reads the whole answer.
+fn exchange(addr: SocketAddr, request: &str) -> Answer {
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    c.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    c.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    Answer {
+        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
+        head: head.to_string(),
+        body: body.to_string(),
+    }
+}
+
+fn get_with(addr: SocketAddr, path: &str, cookie: &str) -> Answer {
+    exchange(
+        addr,
+        &format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+}
+
+fn post(addr: SocketAddr, path: &str, cookie: &str, body: &str) -> Answer {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+impl Answer {
+    /// Every `Set-Cookie` header.
+    fn set_cookies(&self) -> Vec<&str> {
+        self.head
+            .split("\r\n")
+            .skip(1)
+            .filter_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case("set-cookie").then(|| v.trim())
+            })
+            .collect()
+    }
+
+    /// `name=value` of the cookie `name` set by this answer.
+    fn cookie(&self, name: &str) -> String {
+        let c = self
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} cookie in\n{}", self.head));
+        c.split(';').next().unwrap().to_string()
+    }
+
+    /// The value of the hidden `csrf` field of the page's (first) form.
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").unwrap() + 19;
+        self.body[at..].split('"').next().unwrap().to_string()
+    }
+}
+
+const HOSTILE: &str = "Return-Path: <bounce@mailer.hostile-example.org>
+Delivered-To: support@amazee.io
+Authentication-Results: mx.amazee.io; dkim=none; spf=fail smtp.mailfrom=mailer.hostile-example.org; dmarc=fail (p=reject) header.from=hostile-example.org
+From: \"<b>Evil</b>\" <sec@hostile-example.org>
+To: support@amazee.io
+Subject: Pen test <script>alert(1)</script> of app.hostile-example.org
+Date: {{now}}
+Message-ID: <demo-hostile-5@hostile-example.org>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Hi,
+
+we will run a penetration test against app.hostile-example.org.
+<script>alert(1)</script> <a href=\"javascript:alert(2)\">click</a>
+
+Scope: external pen test of the web application
+Contact: Eve Example, sec@hostile-example.org
+Source IPs: 45.90.12.9
+Bandwidth: 10 Mbit/s, 50 requests per second
+Window: {{date+30}} 08:00 - {{date+30}} 18:00
+";
+
+#[test]
+fn the_console_signs_in_lists_requests_shows_one_escaped_and_limits_logins() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's messages and one with a hostile subject and body.
+    let seed = dir.path().join("seed");
+    std::fs::create_dir(&seed).unwrap();
+    for e in std::fs::read_dir(root.join("fixtures/demo")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, seed.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(seed.join("5-hostile.eml"), HOSTILE).unwrap();
+    let store = dir.path().join("intake.sqlite3");
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\nseed_from = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n[web]\nlisten = \"127.0.0.1:0\"\n",
+            root.join("templates"),
+            dir.path().join("maildir"),
+            seed,
+            dir.path().join("outbox"),
+            store,
+        ),
+    )
+    .unwrap();
+    let password = "correct horse battery";
+    let mut add = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["user", "add", "alice", "--role", "staff", "--config"])
+        .arg(&cfg)
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["watch", "--config", cfg.to_str().unwrap()])
+        .current_dir(root)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _running = Running(child);
+    let (tx, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr: SocketAddr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("no 'web console listening' line");
+        if line.contains("web console listening") {
+            let at = line.split("addr=").nth(1).unwrap();
+            break at.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    // All five messages decided.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let m = get(addr, "/metrics", "localhost");
+        let decided: f64 = ["accept", "reject", "review", "ignore"]
+            .iter()
+            .map(|d| {
+                sample(
+                    &m.body,
+                    &format!("intake_decisions_total{{decision=\"{d}\"}}"),
+                )
+            })
+            .sum();
+        if decided >= 5.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not decided in time:\n{}",
+            m.body
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Not signed in: to the login page.
+    let anon = get(addr, "/requests", "localhost");
+    assert_eq!(anon.status, 303);
+    assert_eq!(anon.header("location"), Some("/login"));
+    assert_eq!(
+        get_with(addr, "/requests/INT-AAAAAAAAAA", "intake_session=0").status,
+        303
+    );
+
+    let form = get(addr, "/login", "localhost");
+    assert_eq!(form.status, 200);
+    let login_cookie = form.cookie("intake_login");
+    let csrf = form.csrf();
+    let set = form.set_cookies().join("\n");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let creds = format!("name=alice&password={}", password.replace(' ', "+"));
+
+    // No CSRF value, a wrong one, or no cookie: 403.
+    assert_eq!(post(addr, "/login", &login_cookie, &creds).status, 403);
+    let wrong = format!("{creds}&csrf={}", "0".repeat(64));
+    assert_eq!(post(addr, "/login", &login_cookie, &wrong).status, 403);
+    assert_eq!(
+        post(addr, "/login", "", &format!("{creds}&csrf={csrf}")).status,
+        403
+    );
+
+    // The right password: a session cookie, HttpOnly and SameSite=Strict (no Secure on
+    // plain HTTP by default). Two sessions: one is expired below.
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let ok = post(
+            addr,
+            "/login",
+            &login_cookie,
+            &format!("{creds}&csrf={csrf}"),
+        );
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert_eq!(ok.header("location"), Some("/requests"));
+        let c = ok
+            .set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with("intake_session="))
+            .unwrap()
+            .to_string();
+        assert!(
+            c.contains("; HttpOnly") && c.contains("; SameSite=Strict"),
+            "{c}"
+        );
+        assert!(c.contains("; Path=/; Max-Age=28800"), "{c}");
+        assert!(!c.contains("Secure"), "{c}");
+        sessions.push(ok.cookie("intake_session"));
+    }
+    let (a, b) = (&sessions[0], &sessions[1]);
+
+    // The list: the demo's requests and the hostile one, review first, escaped.
+    let list = get_with(addr, "/requests", a);
+    assert_eq!(
+        list.status,
+        200,
+        "{}",
+        lines.try_iter().collect::<Vec<_>>().join("\n")
+    );
+    let states: Vec<&str> = list
+        .body
+        .split("<tr class=\"state-")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap())
+        .collect();
+    assert_eq!(states.len(), 4, "{}", list.body);
+    assert_eq!(&states[..2], ["review", "review"], "{}", list.body);
+    assert!(states.contains(&"accepted"), "{states:?}");
+    assert!(list.body.contains("alpenshop-example.ch"));
+    assert!(!list.body.contains("<script"), "{}", list.body);
+    let review = get_with(addr, "/requests?filter=accepted", a);
+    assert_eq!(review.body.matches("<tr class=\"state-").count(), 1);
+
+    // Search finds the hostile request; its page shows the mail as text.
+    let found = get_with(addr, "/requests?q=HOSTILE-example", a);
+    let at = found.body.find("href=\"/requests/INT-").unwrap() + 16;
+    let reference = &found.body[at..at + 14];
+    assert_eq!(
+        found.body.matches("<tr class=\"state-").count(),
+        1,
+        "{}",
+        found.body
+    );
+    let page = get_with(addr, &format!("/requests/{reference}"), a);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(reference));
+    assert!(page.body.contains("app.hostile-example.org"));
+    assert!(
+        page.body.contains("Messages sent") && page.body.contains("support-staff@"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+        "{}",
+        page.body
+    );
+    for raw in ["<script", "<b>Evil", "<a href=\"javascript"] {
+        assert!(!page.body.contains(raw), "{raw} in\n{}", page.body);
+    }
+    assert_eq!(get_with(addr, "/requests/INT-NOSUCHREF0", a).status, 404);
+    // A staff user is not an admin.
+    assert_eq!(get_with(addr, "/admin", a).status, 403);
+
+    // An expired session is refused (and deleted).
+    {
+        let db = rusqlite::Connection::open(&store).unwrap();
+        let token = b.trim_start_matches("intake_session=");
+        let hash: String = {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(token.as_bytes())
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect()
+        };
+        let n = db
+            .execute(
+                "UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE token_hash = ?1",
+                [&hash],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    let expired = get_with(addr, "/requests", b);
+    assert_eq!(
+        (expired.status, expired.header("location")),
+        (303, Some("/login"))
+    );
+
+    // Logout needs the session's CSRF token.
+    assert_eq!(post(addr, "/logout", a, "").status, 403);
+    assert_eq!(get_with(addr, "/requests", a).status, 200);
+    let out = post(addr, "/logout", a, &format!("csrf={}", list.csrf()));
+    assert_eq!(out.status, 303);
+    assert!(out.cookie("intake_session") == "intake_session=");
+    assert_eq!(get_with(addr, "/requests", a).status, 303);
+
+    // Five wrong passwords are refused; the sixth attempt is not even tried.
+    let bad = format!("name=alice&password=wrong+password+1&csrf={csrf}");
+    for i in 0..5 {
+        let r = post(addr, "/login", &login_cookie, &bad);
+        assert_eq!(r.status, 401, "attempt {i}: {}", r.body);
+        assert!(r.body.contains("Wrong name or password."));
+        assert!(!r.head.contains("intake_session="), "{}", r.head);
+    }
+    let limited = post(
+        addr,
+        "/login",
+        &login_cookie,
+        &format!("{creds}&csrf={csrf}"),
+    );
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert!(
+        limited.body.contains("too many failed logins"),
+        "{}",
+        limited.body
+    );
+
+    // Logins are logged: who tried, what happened.
+    let db = rusqlite::Connection::open(&store).unwrap();
+    let kinds: Vec<(String, String)> = db
+        .prepare("SELECT actor, kind FROM actions WHERE kind LIKE 'log%' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let count = |k: &str| {
+        kinds
+            .iter()
+            .filter(|(a, kind)| a == "alice" && kind == k)
+            .count()
+    };
+    assert_eq!(
+        (count("login"), count("logout"), count("login_failed")),
+        (2, 1, 5),
+        "{kinds:?}"
+    );
+}
