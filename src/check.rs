@@ -384,6 +384,11 @@ fn check_letter(
         if letter.text.new.trim().is_empty() {
             continue;
         }
+        // The same words in the same order read the same: no second extraction (the common
+        // case, a plain part and its HTML twin, differ only in line breaks and spacing).
+        if same_words(other_new, &letter.text.new) {
+            continue;
+        }
         let mut other_text =
             String::with_capacity(other_new.len() + letter.text.attachments.len() + 1);
         other_text.push_str(other_new);
@@ -547,6 +552,11 @@ fn reply_address(
         })
     });
     Some(reply_to.unwrap_or(from).to_string())
+}
+
+/// Whether `a` and `b` are the same words in the same order (whitespace aside).
+fn same_words(a: &str, b: &str) -> bool {
+    a.split_whitespace().eq(b.split_whitespace())
 }
 
 /// The `alternatives_disagree` problem when the text/plain and text/html renderings give

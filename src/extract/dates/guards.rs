@@ -659,13 +659,14 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
             continue;
         }
         // An abbreviation alone in parentheses or on its line (`(EET)`).
+        // The table first: it is cheap, and rules out most words before the look-arounds.
         if (2..=5).contains(&cur.len())
+            && let Some((_, off, _, _)) = ABBREVIATIONS.iter().find(|(n, ..)| *n == cur)
             && (line_alone(pos, cur.len())
                 || (in_parens(pos)
                     && text
                         .get(pos + cur.len()..)
                         .is_some_and(|t| t.starts_with(')'))))
-            && let Some((_, off, _, _)) = ABBREVIATIONS.iter().find(|(n, ..)| *n == cur)
         {
             stated.push((Stated::Fixed(*off), cur.to_uppercase()));
             continue;
@@ -673,9 +674,12 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
         // `<Place> time`, `<Place> Standard Time`.
         let time_next = matches!(next, "time" | "zeit")
             || (matches!(next, "standard" | "summer" | "daylight") && w(k + 2) == "time");
-        let statement_ctx = in_parens(pos)
-            || matches!(w(k.wrapping_sub(1)), "in" | "are" | "times" | "zeiten")
-            || matches!(w(k.wrapping_sub(2)), "all" | "alle" | "times");
+        // Only needed before `time`: looked at lazily.
+        let statement_ctx = || {
+            in_parens(pos)
+                || matches!(w(k.wrapping_sub(1)), "in" | "are" | "times" | "zeiten")
+                || matches!(w(k.wrapping_sub(2)), "all" | "alle" | "times")
+        };
         let resolve = |word: &str, strict: bool, stated: &mut Vec<(Stated, String)>| {
             if let Some(tz) = place_zone(word) {
                 stated.push((Stated::Zone(tz), word.to_string()));
@@ -687,7 +691,7 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
             }
         };
         if time_next && !NOT_PLACES.contains(&cur) {
-            resolve(cur, statement_ctx, &mut stated);
+            resolve(cur, statement_ctx(), &mut stated);
             continue;
         }
         // `Ortszeit Athen`, `Lokalzeit <X>`, `heure de Moscou`, `local time in <X>`,
