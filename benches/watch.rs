@@ -103,9 +103,14 @@ fn intake(config: &Path, once: bool, log: &Path, level: &str) -> Guard {
 fn notification(id: &str) -> Vec<u8> {
     let start = (Utc::now() + chrono::Duration::days(40)).format("%d.%m.%Y");
     let end = (Utc::now() + chrono::Duration::days(42)).format("%d.%m.%Y");
+    // Each notification its own announcement (a third source address by its id), from the
+    // organization that owns the target: an acceptance with its three messages, not a resend.
+    let h = id.bytes().fold(2_166_136_261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16_777_619)
+    });
     format!(
-        "Authentication-Results: mx.amazee.test; dkim=pass header.d=example.test; spf=pass smtp.mailfrom=example.test; dmarc=pass header.from=example.test\r\n\
-         From: Carla Kunde <customer@example.test>\r\n\
+        "Authentication-Results: mx.amazee.test; dkim=pass header.d=alpenshop-example.ch; spf=pass smtp.mailfrom=alpenshop-example.ch; dmarc=pass header.from=alpenshop-example.ch\r\n\
+         From: Carla Kunde <customer@alpenshop-example.ch>\r\n\
          To: support@amazee.test\r\n\
          Subject: Penetration test announcement shop.alpenshop-example.ch\r\n\
          Date: {date}\r\n\
@@ -116,14 +121,16 @@ fn notification(id: &str) -> Vec<u8> {
          Hello amazee.io support,\r\n\r\n\
          we announce a penetration test of our online shop, hosted on Lagoon.\r\n\r\n\
          Testing vectors and scope: web application pen test (OWASP Top 10, login, checkout, REST API)\r\n\
-         Point of contact: Carla Kunde, customer@example.test, +41 44 555 20 30\r\n\
-         Originating IPs: 85.195.240.10, 85.195.240.11\r\n\
+         Point of contact: Carla Kunde, customer@alpenshop-example.ch, +41 44 555 20 30\r\n\
+         Originating IPs: 85.195.240.10, 85.195.240.11, 2a02:168:{a:x}:{b:x}::10\r\n\
          Traffic volume: max 20 Mbit/s, 50 requests per second\r\n\
          Target website: https://shop.alpenshop-example.ch\r\n\
          Start: {start} 09:00\r\n\
          End: {end} 17:00\r\n\r\n\
          Kind regards\r\nCarla Kunde\r\n",
         date = Utc::now().to_rfc2822(),
+        a = h >> 16,
+        b = h & 0xffff,
     )
     .into_bytes()
 }
