@@ -47,6 +47,8 @@ fn write_config(ms: &MailServers, dir: &Path, folder: &str, file_outbox: Option<
         r#"templates = "{templates}"
 [rules]
 max_replies_per_sender_per_day = 1000000
+max_replies_per_domain_per_day = 1000000
+max_replies_per_hour = 1000000
 [addresses]
 from = "support@amazee.test"
 security_team = "security@amazee.test"
