@@ -78,6 +78,7 @@ fn record(n: usize) -> RequestRecord {
             changes: vec![],
             problems: vec![],
         }],
+        revision: 1,
     }
 }
 

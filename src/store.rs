@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_digests.sql"),
     include_str!("../migrations/0008_users.sql"),
     include_str!("../migrations/0009_sessions.sql"),
+    include_str!("../migrations/0011_outbox_in_doubt.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -641,6 +642,7 @@ impl Store {
         &self,
         id: i64,
         reason: &str,
+        in_doubt: bool,
         notice: Option<&Outgoing>,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -649,8 +651,8 @@ impl Store {
             .unchecked_transaction()
             .context("Starting a transaction")?;
         tx.execute(
-            "UPDATE outbox SET attempts = attempts + 1, failed = ?2 WHERE id = ?1",
-            params![id, reason],
+            "UPDATE outbox SET attempts = attempts + 1, failed = ?2, in_doubt = ?3 WHERE id = ?1",
+            params![id, reason, in_doubt],
         )
         .context("Marking a message failed")?;
         if let Some(o) = notice {
@@ -1044,6 +1046,99 @@ impl Store {
             == 1)
     }
 
+    /// Rolls back what [`Store::begin_batch`] started (a console action that was refused).
+    pub fn rollback_batch(&self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("ROLLBACK")
+                .context("Rolling back a transaction")?;
+        }
+        Ok(())
+    }
+
+    /// The newest decided message of a request, with its bytes and verdict: what a console
+    /// action answers.
+    pub fn latest_message(&self, reference: &str) -> Result<Option<LatestMessage>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT m.id, m.arrival, m.verdict, r.raw FROM messages m
+                 LEFT JOIN message_raw r ON r.message = m.id
+                 WHERE m.request = ?1 ORDER BY m.id DESC LIMIT 1",
+                params![reference],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .context("Reading a request's newest message")?;
+        row.map(|(id, arrival, verdict, raw)| {
+            Ok(LatestMessage {
+                id,
+                arrival: parse_ts(&arrival)?,
+                verdict: serde_json::from_str(&verdict).context("Reading a stored verdict")?,
+                raw: raw.unwrap_or_default(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a step taken in the console: the request as it is now, the messages the step
+    /// causes (queued under the request's newest message `message`), and the action log
+    /// entry, in one savepoint (inside the caller's transaction).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_staff_step(
+        &mut self,
+        message: i64,
+        request: &RequestRecord,
+        outgoing: &[Outgoing],
+        actor: &str,
+        kind: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        save_request(&tx, request)?;
+        for o in outgoing {
+            insert_outbox(&tx, message, o, now)?;
+        }
+        log_action(&tx, actor, kind, &request.reference, detail, now)?;
+        tx.commit().context("Committing a console action")
+    }
+
+    /// Queues again a customer reply of request `reference` that was given up on because
+    /// its delivery was in doubt (same bytes, same Message-ID), and logs who did it. False
+    /// when row `outbox` is no such reply (sent, refused, already queued again, another
+    /// request's): nothing is done.
+    pub fn resend_in_doubt(
+        &mut self,
+        reference: &str,
+        outbox: i64,
+        actor: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let changed = tx
+            .execute(
+                "UPDATE outbox SET failed = NULL, in_doubt = 0, handed_over_at = NULL, next_attempt_at = ?3
+                 WHERE id = ?1 AND role = 'reply' AND in_doubt = 1 AND sent_at IS NULL
+                   AND message IN (SELECT id FROM messages WHERE request = ?2)",
+                params![outbox, reference, ts(now)],
+            )
+            .context("Queueing a reply again")?;
+        if changed == 1 {
+            log_action(&tx, actor, "resend", reference, detail, now)?;
+        }
+        tx.commit().context("Committing a resend")?;
+        Ok(changed == 1)
+    }
+
     /// Logs a console action that changes nothing else (`login_failed`, `logout`).
     pub fn log_action(
         &self,
@@ -1064,6 +1159,16 @@ pub struct User {
     pub role: UserRole,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A request's newest decided message, as a console action needs it.
+#[derive(Debug, Clone)]
+pub struct LatestMessage {
+    pub id: i64,
+    pub arrival: DateTime<Utc>,
+    pub verdict: crate::model::Verdict,
+    /// Empty when the bytes were not kept (too large to fetch).
+    pub raw: Vec<u8>,
 }
 
 /// One logged staff action: who (`actor`) did what (`kind`) to what (`subject`) when.
@@ -1568,7 +1673,8 @@ mod tests {
         );
         let p = s.pending(t0()).unwrap();
         s.mark_retry(p[0].id, t0(), Duration::minutes(5)).unwrap();
-        s.give_up(p[1].id, "550 no such user", None, t0()).unwrap();
+        s.give_up(p[1].id, "550 no such user", false, None, t0())
+            .unwrap();
         assert!(s.pending(t0()).unwrap().is_empty());
         let later = s.pending(t0() + Duration::minutes(6)).unwrap();
         assert_eq!(later.len(), 1);
@@ -1749,6 +1855,7 @@ mod tests {
         s.give_up(
             s.replies_in_doubt().unwrap()[0].id,
             "in doubt",
+            true,
             Some(&notice),
             t0(),
         )

@@ -742,7 +742,13 @@ fn give_to_staff(
             now,
         )?)
     };
-    store.give_up(p.id, detail, notice.as_ref(), now)
+    store.give_up(
+        p.id,
+        detail,
+        trouble == Trouble::InDoubt && p.role == Role::Reply,
+        notice.as_ref(),
+        now,
+    )
 }
 
 /// SHA-256 of the raw bytes, hex.

@@ -671,6 +671,7 @@ pub(crate) mod tests {
                 changes: vec![],
                 problems: vec!["sender not verified".into()],
             }],
+            revision: 1,
         }
     }
 
