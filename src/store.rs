@@ -1282,7 +1282,7 @@ impl StoreReader {
             .conn
             .prepare_cached(
                 "SELECT o.role, o.recipient, o.created_at, o.sent_at, o.failed, o.handed_over_at,
-                        o.attempts, c.raw
+                        o.attempts, c.raw, o.id, o.in_doubt
                  FROM outbox o JOIN messages m ON m.id = o.message
                  LEFT JOIN outbox_content c ON c.outbox = o.id
                  WHERE m.request = ?1 ORDER BY o.id LIMIT ?2",
@@ -1304,6 +1304,8 @@ impl StoreReader {
                     Delivery::Pending
                 };
                 Ok(OutboxEntry {
+                    id: r.get(8)?,
+                    resendable: r.get::<_, bool>(9)? && sent_at.is_none(),
                     role: r.get(0)?,
                     recipient: r.get(1)?,
                     created_at: r.get(2)?,
@@ -1341,6 +1343,56 @@ impl StoreReader {
             .context("Listing the request's mails")?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("Reading the request's mails")
+    }
+
+    /// Whether the newest message of request `reference` came from a verified sender.
+    pub fn latest_sender_verified(&self, reference: &str) -> Result<bool> {
+        let v: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT json_extract(verdict, '$.sender_verified') FROM messages
+                 WHERE request = ?1 ORDER BY id DESC LIMIT 1",
+                params![reference],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading whether a sender was verified")?
+            .flatten();
+        Ok(v == Some(1))
+    }
+
+    /// The console actions taken on request `reference`, oldest first, at most `limit`.
+    pub fn request_actions(&self, reference: &str, limit: u32) -> Result<Vec<ActionEntry>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT actor, at, kind, subject, detail FROM actions
+                 WHERE subject = ?1 ORDER BY id LIMIT ?2",
+            )
+            .context("Preparing the request's actions query")?;
+        let rows = st
+            .query_map(params![reference, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .context("Listing the request's actions")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (actor, at, kind, subject, detail) = row.context("Reading an action row")?;
+            out.push(ActionEntry {
+                actor,
+                at: parse_ts(&at)?,
+                kind,
+                subject,
+                detail,
+            });
+        }
+        Ok(out)
     }
 
     /// How many requests are in each state, for the states that have any.
@@ -1383,6 +1435,10 @@ impl Delivery {
 /// One outbox row of a request, for the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
+    pub id: i64,
+    /// A customer reply given up on because its delivery is in doubt: staff may queue it
+    /// again.
+    pub resendable: bool,
     pub role: String,
     pub recipient: String,
     pub subject: String,
