@@ -349,7 +349,9 @@ impl Browser {
         let t0 = Instant::now();
         loop {
             match old.tag_name().await {
-                Err(e) if e.is_stale_element_reference() => break,
+                // Gone; or going: mid-navigation, chromedriver can answer with an inspector
+                // error ("Node with given id does not belong to the document").
+                Err(e) if e.is_stale_element_reference() || e.is_unknown_error() => break,
                 Err(e) => panic!("waiting for the next page: {e}"),
                 Ok(_) => {}
             }
@@ -415,7 +417,7 @@ pub(crate) fn screenshots() -> PathBuf {
 
 /// A WebDriver session on chromedriver at `port`: headless Chromium with a fresh profile,
 /// nothing fetched from the network on its own (the machine has no network beyond
-/// loopback), and dialogs left open so a test can see them.
+/// loopback), page JavaScript switched off, and dialogs left open so a test can see them.
 async fn connect(port: u16, profile: &Path) -> Result<Client, String> {
     let args = [
         "--headless".to_string(),
@@ -438,7 +440,12 @@ async fn connect(port: u16, profile: &Path) -> Result<Client, String> {
     let caps = serde_json::json!({
         "browserName": "chrome",
         "unhandledPromptBehavior": "ignore",
-        "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": args,
+            // Page scripts off (WebDriver's own still run): the console must work without.
+            "prefs": { "profile.managed_default_content_settings.javascript": 2 },
+        },
     });
     let serde_json::Value::Object(caps) = caps else {
         unreachable!()
@@ -761,6 +768,16 @@ async fn browser_signs_in_finds_a_review_and_shows_hostile_mail_as_text() {
     )
     .await;
     let (r_review, r_evil, r_accept) = (&refs[0], &refs[1], &refs[2]);
+
+    // This browser runs no page script at all (the console sends none, and its policy allows
+    // none): whatever works below works without JavaScript.
+    b.goto("data:text/html,<title>off</title><script>document.title='on'</script>")
+        .await;
+    assert_eq!(
+        b.client.title().await.unwrap(),
+        "off",
+        "page scripts are off"
+    );
 
     // Not signed in: the list sends the browser to the login form, which runs no script.
     b.goto(&c.url("/requests")).await;
