@@ -13,9 +13,8 @@
 //!
 //! Every run writes screenshots of the pages it visits to `target/screenshots/NAME.png`.
 //!
-//! The tests marked `#[ignore = "needs the console actions (lead)"]` are written against the
-//! HTML contract of the console's actions (approve, correct, the calendar, feeds and lookup)
-//! that is being built in parallel; they are un-ignored when those land.
+//! The tests drive the console's actions (approve, correct) through their forms, and the
+//! security view (calendar, `.ics` feed, lookup) through its pages.
 
 // Real time on purpose, as in watch.rs: the mail is dated for, and compared with, the real
 // servers and the `intake` binary, which all run on the system clock.
@@ -323,6 +322,17 @@ impl Browser {
         let e = self.find(css).await;
         e.clear().await.unwrap();
         e.send_keys(value).await.unwrap();
+    }
+
+    /// Ticks the checkbox matching `css` (a click that loads no page).
+    pub(crate) async fn tick(&self, css: &str) {
+        let e = self.find(css).await;
+        e.click().await.unwrap();
+        assert_eq!(
+            e.prop("checked").await.unwrap().as_deref(),
+            Some("true"),
+            "{css} not ticked"
+        );
     }
 
     /// Clicks the element matching `css`, a submit button or a link, and waits until the next
@@ -933,7 +943,6 @@ fn distinct(v: &[Got]) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the console actions (lead)"]
 async fn browser_approves_a_review_and_the_customer_gets_one_acceptance_even_across_kill_9() {
     let Some(ms) = shared() else { return };
     let _g = DISRUPT.read().await;
@@ -978,7 +987,9 @@ async fn browser_approves_a_review_and_the_customer_gets_one_acceptance_even_acr
     b.goto(&c.url(&format!("/requests/{r1}"))).await;
     b.client.switch_to_window(first_tab.clone()).await.unwrap();
 
-    // Approve: back on the request, accepted, with a notice.
+    // Approve: back on the request, accepted, with a notice. The sender is not verified:
+    // staff confirm they checked it, or the customer would get no mail.
+    b.tick("#approve-confirm").await;
     b.click("#approve").await;
     assert_eq!(b.path().await, format!("/requests/{r1}"));
     let notice = b.text("#notice").await;
@@ -1022,8 +1033,10 @@ async fn browser_approves_a_review_and_the_customer_gets_one_acceptance_even_acr
 
     // The stale tab submits the same form again: nothing is done, and the page says so.
     b.client.switch_to_window(second_tab).await.unwrap();
+    b.tick("#approve-confirm").await;
     b.click("#approve").await;
-    assert_eq!(b.path().await, format!("/requests/{r1}"));
+    // The refusal is shown where the form was posted (409), nothing changed.
+    assert!(b.path().await.starts_with(&format!("/requests/{r1}")));
     let again = b.text("#notice").await;
     assert!(!again.trim().is_empty() && again != notice, "{again:?}");
     assert_eq!(state(&b).await, "accepted");
@@ -1035,6 +1048,7 @@ async fn browser_approves_a_review_and_the_customer_gets_one_acceptance_even_acr
     // its hand-over, staff are asked to check it instead: never twice).
     b.goto(&c.url(&format!("/requests/{r2}"))).await;
     assert_eq!(state(&b).await, "review");
+    b.tick("#approve-confirm").await;
     b.click("#approve").await;
     c.intake.kill9();
     assert_eq!(b.path().await, format!("/requests/{r2}"));
@@ -1082,7 +1096,6 @@ async fn browser_approves_a_review_and_the_customer_gets_one_acceptance_even_acr
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the console actions (lead)"]
 async fn browser_corrects_the_zone_of_a_request_and_sees_the_new_decision() {
     let Some(ms) = shared() else { return };
     let _g = DISRUPT.read().await;
@@ -1172,7 +1185,7 @@ async fn browser_corrects_the_zone_of_a_request_and_sees_the_new_decision() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the console actions (lead)"]
+#[ignore = "needs the calendar, feeds and lookup pages"]
 async fn browser_finds_an_accepted_window_in_the_calendar_the_ics_feed_and_the_lookup() {
     let Some(ms) = shared() else { return };
     let _g = DISRUPT.read().await;
