@@ -11,6 +11,7 @@
 //! the route says otherwise.
 
 pub mod actions;
+pub mod evidence;
 pub mod host;
 pub mod metrics;
 pub mod pages;
