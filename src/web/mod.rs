@@ -11,6 +11,7 @@
 //! the route says otherwise.
 
 pub mod actions;
+pub mod admin;
 pub mod evidence;
 pub mod host;
 pub mod metrics;
@@ -258,7 +259,19 @@ pub fn router(state: AppState) -> Router {
                 actions::MAX_ACTION_FORM_BYTES,
             )),
         )
-        .route("/admin", get(pages::admin))
+        .route("/admin", get(admin::get))
+        .route(
+            "/admin/users",
+            post(admin::post_add).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
+        .route(
+            "/admin/users/{name}/{what}",
+            post(admin::post_user).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
