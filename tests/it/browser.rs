@@ -1074,9 +1074,10 @@ async fn browser_approves_a_review_and_the_customer_gets_one_acceptance_even_acr
     let security = answers(ms, "security", &ids).await;
     assert_eq!(customer[&first].len(), 1, "still one acceptance for {r1}");
     assert!(doubt[&first].is_empty());
-    assert_eq!(
-        customer[&second].len() + doubt[&second].len(),
-        1,
+    // Never two acceptances; the customer heard, or staff were asked to check (both when
+    // the kill came after the server took the reply but before intake recorded it).
+    assert!(
+        customer[&second].len() <= 1 && customer[&second].len() + doubt[&second].len() >= 1,
         "{r2}: {} acceptances, {} in doubt",
         customer[&second].len(),
         doubt[&second].len()
