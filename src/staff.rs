@@ -787,43 +787,14 @@ fn correct(
     let f = decide::judge(&ex, &sender, rules, notice_from, zone);
     crate::conversation::apply(c, &f, &rec, zone);
     let previous = r.accepted.clone();
-    let action = match (was_accepted, f.decision) {
-        (_, Decision::Review) => {
-            r.state = State::Review;
-            Action::Review
-        }
-        (false, Decision::Accept) => {
-            r.state = State::Accepted;
-            r.accepted = Some(rec.clone());
-            r.notice_from = Some(notice_from);
-            Action::Completed
-        }
-        (false, _) => {
-            r.state = if f.missing.is_empty() {
-                State::Rejected
-            } else {
-                State::Incomplete
-            };
-            Action::Rejected
-        }
-        (true, Decision::Accept) => {
-            r.state = State::Accepted;
-            r.accepted = Some(rec.clone());
-            r.sequence += 1;
-            r.notice_from = Some(notice_from);
-            Action::ChangeAccepted
-        }
-        (true, _) => {
-            let why: Vec<String> = f.problems.iter().map(|p| p.message.clone()).collect();
-            return Err(Refused(format!(
-                "With this correction the accepted request could not be accepted ({}). Nothing was changed; the accepted request stays.",
-                why.join(" ")
-            )));
-        }
-    };
-    r.record = rec;
-    r.test_class = f.test_class;
-    r.zone = zone.label();
+    let action = crate::conversation::settle(&mut r, &f, rec, zone, notice_from, was_accepted);
+    if action == Action::ChangeRejected {
+        let why: Vec<String> = f.problems.iter().map(|p| p.message.clone()).collect();
+        return Err(Refused(format!(
+            "With this correction the accepted request could not be accepted ({}). Nothing was changed; the accepted request stays.",
+            why.join(" ")
+        )));
+    }
     let problems = problem_lines(c);
     let lines: Vec<String> = delta.iter().map(|d| d.line()).collect();
     let state = r.state;

@@ -538,6 +538,33 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
     let was_accepted = r.state == State::Accepted;
     let previous = r.accepted.clone();
     apply(c, &f, &merged, zone);
+    let action = settle(&mut r, &f, merged, zone, notice_from, was_accepted);
+    let mut lines: Vec<String> = delta.iter().map(Change::line).collect();
+    if broader {
+        lines.push("kind of test: standard → broad (load test or test of the platform)".into());
+    }
+    r.push_event(c, action, arrival, &lines);
+    Step {
+        action,
+        request: Some(r),
+        changes: delta,
+        previous: if was_accepted { previous } else { None },
+        staff: None,
+    }
+}
+
+/// What a request decided again becomes: `f` the findings on the `merged` record, measured
+/// from `notice_from`; `was_accepted` when the security team holds an accepted version. The
+/// merged record is taken unless the result is a refused change (`ChangeRejected`), which
+/// leaves the request as it was.
+pub(crate) fn settle(
+    r: &mut RequestRecord,
+    f: &Findings,
+    merged: Request,
+    zone: Zone,
+    notice_from: DateTime<Utc>,
+    was_accepted: bool,
+) -> Action {
     let action = match (was_accepted, f.decision) {
         (_, Decision::Review) => {
             r.state = State::Review;
@@ -558,6 +585,7 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
             Action::Rejected
         }
         (true, Decision::Accept) => {
+            r.state = State::Accepted;
             r.accepted = Some(merged.clone());
             r.sequence += 1;
             r.notice_from = Some(notice_from);
@@ -570,18 +598,7 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
         r.test_class = f.test_class;
         r.zone = zone.label();
     }
-    let mut lines: Vec<String> = delta.iter().map(Change::line).collect();
-    if broader {
-        lines.push("kind of test: standard → broad (load test or test of the platform)".into());
-    }
-    r.push_event(c, action, arrival, &lines);
-    Step {
-        action,
-        request: Some(r),
-        changes: delta,
-        previous: if was_accepted { previous } else { None },
-        staff: None,
-    }
+    action
 }
 
 /// Sends `c` to review with `why` (for staff) as its first problem.
