@@ -22,5 +22,6 @@ pub mod sink;
 pub mod source;
 pub mod store;
 pub mod tls;
+pub mod tokens;
 pub mod watch;
 pub mod web;
