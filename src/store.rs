@@ -1488,6 +1488,20 @@ impl StoreReader {
             .collect::<Result<Vec<_>>>()
     }
 
+    /// A user's role (the console's single sign-on: a proxy names the user).
+    pub fn user_role(&self, name: &str) -> Result<Option<UserRole>> {
+        let role: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT role FROM users WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading a user")?;
+        role.map(|r| Ok(r.parse()?)).transpose()
+    }
+
     /// As [`Store::token_owner`].
     pub fn token_owner(
         &self,

@@ -246,7 +246,8 @@ impl Service {
                 session_hours: web.session_hours,
                 zone: self.config.rules.timezone,
             },
-        )?;
+        )?
+        .with_security(web.proxies.clone(), self.config.addresses.own_domain())?;
         crate::web::start(web, state).await
     }
 

@@ -1104,7 +1104,10 @@ fn token_add_list_revoke_print_the_token_once_and_log_every_change() {
         "token", "add", "sec", "--kind", "feed", "--label", "phone", "--config", cfg,
     ]);
     assert_eq!(add.status.code(), Some(0), "{}", stderr(&add));
-    let token = String::from_utf8(add.stdout.clone()).unwrap().trim().to_string();
+    let token = String::from_utf8(add.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
     assert!(intake::tokens::well_formed(&token), "{token}");
     assert!(
         stderr(&add).contains("feed token 1 for sec"),
