@@ -19,3 +19,16 @@ CREATE TABLE tokens (
     revoked_by TEXT
 ) STRICT;
 CREATE INDEX tokens_user ON tokens (user, id);
+-- The console keeps the held requests in memory (calendar, feed, lookup API) and reads them
+-- again only when this counter moved: every insert, update or delete of a request moves it.
+CREATE TABLE requests_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+) STRICT;
+INSERT INTO requests_version (id, version) VALUES (1, 0);
+CREATE TRIGGER requests_version_insert AFTER INSERT ON requests
+BEGIN UPDATE requests_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER requests_version_update AFTER UPDATE ON requests
+BEGIN UPDATE requests_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER requests_version_delete AFTER DELETE ON requests
+BEGIN UPDATE requests_version SET version = version + 1 WHERE id = 1; END;

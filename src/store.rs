@@ -1448,12 +1448,16 @@ impl StoreReader {
 
 /// What the security team's views (calendar, feed, lookup) and the token checks read.
 impl StoreReader {
-    /// SQLite's `data_version`: changes whenever another connection commits to the store,
-    /// so a cache of what was read can tell when to read again.
-    pub fn data_version(&self) -> Result<i64> {
+    /// A counter that moves whenever a request is written (triggers of migration 10), so
+    /// a cache of the requests can tell when to read them again.
+    pub fn requests_version(&self) -> Result<i64> {
         self.conn
-            .pragma_query_value(None, "data_version", |r| r.get(0))
-            .context("Reading the store's data version")
+            .query_row(
+                "SELECT version FROM requests_version WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .context("Reading the requests' version")
     }
 
     /// Every request whose accepted window the security team holds (as

@@ -1,9 +1,9 @@
 //! What the security team holds, kept in memory for the calendar, the feed and the lookup:
 //! reading 10,000 held requests from the store takes tens of milliseconds (one JSON record
-//! each), the scan over them a tenth of one. The requests are read again only when the
-//! store changed since (SQLite's `data_version` on a connection of its own, which any other
-//! connection's commit moves on). The same connection answers the token checks of the feed
-//! and the API, so a valid token costs one indexed read.
+//! each), the scan over them a tenth of one. The requests are read again only when one of
+//! them was written since (a counter the store's triggers move, migration 10), on a
+//! read-only connection of its own. The same connection answers the token checks of the
+//! feed and the API, so a valid token costs one indexed read.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,7 @@ pub struct Held {
 struct Slot {
     path: PathBuf,
     reader: StoreReader,
-    /// `data_version` when `requests` was read.
+    /// The requests' version when `requests` was read.
     version: i64,
     requests: Option<Arc<Vec<RequestRecord>>>,
 }
@@ -56,7 +56,7 @@ impl Held {
     /// acceptance), read again when the store changed.
     pub fn requests(&self, path: &Path) -> Result<Arc<Vec<RequestRecord>>> {
         self.with(path, |s| {
-            let version = s.reader.data_version()?;
+            let version = s.reader.requests_version()?;
             if let Some(r) = &s.requests
                 && version == s.version
             {
@@ -147,7 +147,7 @@ mod tests {
         let mut refs: Vec<&str> = c.iter().map(|r| r.reference.as_str()).collect();
         refs.sort();
         assert_eq!(refs, ["INT-0000000001", "INT-0000000002"]);
-        // Any write counts, also one that is not a request (a token).
+        // Other writes (a user, sessions, the outbox) leave the list as it is.
         store
             .add_user(
                 "alice",
@@ -157,8 +157,12 @@ mod tests {
                 Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             )
             .unwrap();
+        assert!(Arc::ptr_eq(&c, &held.requests(&path).unwrap()));
+        // A change of a held request is read.
+        let mut changed = crate::web::pages::tests::record(2, State::Accepted, 1, 3);
+        changed.state = State::Cancelled;
+        save(&mut store, &changed, 4);
         let d = held.requests(&path).unwrap();
-        assert!(!Arc::ptr_eq(&c, &d));
-        assert!(Arc::ptr_eq(&d, &held.requests(&path).unwrap()));
+        assert_eq!(d.len(), 1, "the cancelled one is no longer held");
     }
 }
