@@ -99,6 +99,7 @@ fn record(n: usize) -> RequestRecord {
             changes: vec![],
             problems: vec![],
         }],
+        revision: 1,
     }
 }
 
@@ -205,6 +206,7 @@ fn held_requests() -> Vec<RequestRecord> {
                 notice_from: Some(start - Duration::days(20)),
                 message_ids: vec![format!("m{i}@customer{i}.example")],
                 steps: 1,
+                revision: 1,
                 created_at: start - Duration::days(20),
                 updated_at: start - Duration::days(20),
                 history: vec![Event {

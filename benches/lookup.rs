@@ -117,6 +117,7 @@ fn requests() -> Vec<RequestRecord> {
                     changes: Vec::new(),
                     problems: Vec::new(),
                 }],
+                revision: 1,
             }
         })
         .collect()

@@ -433,6 +433,7 @@ mod tests {
             created_at: t("2027-01-01T00:00:00Z"),
             updated_at: t("2027-01-01T00:00:00Z"),
             history: Vec::new(),
+            revision: 0,
         }
     }
 

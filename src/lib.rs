@@ -20,6 +20,7 @@ pub mod render;
 pub mod replay;
 pub mod sink;
 pub mod source;
+pub mod staff;
 pub mod store;
 pub mod tls;
 pub mod tokens;

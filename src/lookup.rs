@@ -247,6 +247,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             history: Vec::new(),
+            revision: 0,
         }
     }
 

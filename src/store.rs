@@ -31,6 +31,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_digests.sql"),
     include_str!("../migrations/0008_users.sql"),
     include_str!("../migrations/0009_sessions.sql"),
+    include_str!("../migrations/0011_outbox_in_doubt.sql"),
+    // 0010 was reserved for the tokens while 0011 was written beside it, and 0011 reached
+    // main first as the 10th migration: stores made since have user_version 10 with it. The
+    // tokens run 11th. The place in this list is the version, not the file's number: never
+    // reorder.
     include_str!("../migrations/0010_tokens.sql"),
 ];
 
@@ -642,6 +647,7 @@ impl Store {
         &self,
         id: i64,
         reason: &str,
+        in_doubt: bool,
         notice: Option<&Outgoing>,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -650,8 +656,8 @@ impl Store {
             .unchecked_transaction()
             .context("Starting a transaction")?;
         tx.execute(
-            "UPDATE outbox SET attempts = attempts + 1, failed = ?2 WHERE id = ?1",
-            params![id, reason],
+            "UPDATE outbox SET attempts = attempts + 1, failed = ?2, in_doubt = ?3 WHERE id = ?1",
+            params![id, reason, in_doubt],
         )
         .context("Marking a message failed")?;
         if let Some(o) = notice {
@@ -1045,6 +1051,99 @@ impl Store {
             == 1)
     }
 
+    /// Rolls back what [`Store::begin_batch`] started (a console action that was refused).
+    pub fn rollback_batch(&self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("ROLLBACK")
+                .context("Rolling back a transaction")?;
+        }
+        Ok(())
+    }
+
+    /// The newest decided message of a request, with its bytes and verdict: what a console
+    /// action answers.
+    pub fn latest_message(&self, reference: &str) -> Result<Option<LatestMessage>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT m.id, m.arrival, m.verdict, r.raw FROM messages m
+                 LEFT JOIN message_raw r ON r.message = m.id
+                 WHERE m.request = ?1 ORDER BY m.id DESC LIMIT 1",
+                params![reference],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .context("Reading a request's newest message")?;
+        row.map(|(id, arrival, verdict, raw)| {
+            Ok(LatestMessage {
+                id,
+                arrival: parse_ts(&arrival)?,
+                verdict: serde_json::from_str(&verdict).context("Reading a stored verdict")?,
+                raw: raw.unwrap_or_default(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a step taken in the console: the request as it is now, the messages the step
+    /// causes (queued under the request's newest message `message`), and the action log
+    /// entry, in one savepoint (inside the caller's transaction).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_staff_step(
+        &mut self,
+        message: i64,
+        request: &RequestRecord,
+        outgoing: &[Outgoing],
+        actor: &str,
+        kind: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        save_request(&tx, request)?;
+        for o in outgoing {
+            insert_outbox(&tx, message, o, now)?;
+        }
+        log_action(&tx, actor, kind, &request.reference, detail, now)?;
+        tx.commit().context("Committing a console action")
+    }
+
+    /// Queues again a customer reply of request `reference` that was given up on because
+    /// its delivery was in doubt (same bytes, same Message-ID), and logs who did it. False
+    /// when row `outbox` is no such reply (sent, refused, already queued again, another
+    /// request's): nothing is done.
+    pub fn resend_in_doubt(
+        &mut self,
+        reference: &str,
+        outbox: i64,
+        actor: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let changed = tx
+            .execute(
+                "UPDATE outbox SET failed = NULL, in_doubt = 0, handed_over_at = NULL, next_attempt_at = ?3
+                 WHERE id = ?1 AND role = 'reply' AND in_doubt = 1 AND sent_at IS NULL
+                   AND message IN (SELECT id FROM messages WHERE request = ?2)",
+                params![outbox, reference, ts(now)],
+            )
+            .context("Queueing a reply again")?;
+        if changed == 1 {
+            log_action(&tx, actor, "resend", reference, detail, now)?;
+        }
+        tx.commit().context("Committing a resend")?;
+        Ok(changed == 1)
+    }
+
     /// Logs a console action that changes nothing else (`login_failed`, `logout`).
     pub fn log_action(
         &self,
@@ -1259,6 +1358,16 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A request's newest decided message, as a console action needs it.
+#[derive(Debug, Clone)]
+pub struct LatestMessage {
+    pub id: i64,
+    pub arrival: DateTime<Utc>,
+    pub verdict: crate::model::Verdict,
+    /// Empty when the bytes were not kept (too large to fetch).
+    pub raw: Vec<u8>,
+}
+
 /// One logged staff action: who (`actor`) did what (`kind`) to what (`subject`) when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionEntry {
@@ -1370,7 +1479,7 @@ impl StoreReader {
             .conn
             .prepare_cached(
                 "SELECT o.role, o.recipient, o.created_at, o.sent_at, o.failed, o.handed_over_at,
-                        o.attempts, c.raw
+                        o.attempts, c.raw, o.id, o.in_doubt
                  FROM outbox o JOIN messages m ON m.id = o.message
                  LEFT JOIN outbox_content c ON c.outbox = o.id
                  WHERE m.request = ?1 ORDER BY o.id LIMIT ?2",
@@ -1392,6 +1501,8 @@ impl StoreReader {
                     Delivery::Pending
                 };
                 Ok(OutboxEntry {
+                    id: r.get(8)?,
+                    resendable: r.get::<_, bool>(9)? && sent_at.is_none(),
                     role: r.get(0)?,
                     recipient: r.get(1)?,
                     created_at: r.get(2)?,
@@ -1429,6 +1540,56 @@ impl StoreReader {
             .context("Listing the request's mails")?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("Reading the request's mails")
+    }
+
+    /// Whether the newest message of request `reference` came from a verified sender.
+    pub fn latest_sender_verified(&self, reference: &str) -> Result<bool> {
+        let v: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT json_extract(verdict, '$.sender_verified') FROM messages
+                 WHERE request = ?1 ORDER BY id DESC LIMIT 1",
+                params![reference],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading whether a sender was verified")?
+            .flatten();
+        Ok(v == Some(1))
+    }
+
+    /// The console actions taken on request `reference`, oldest first, at most `limit`.
+    pub fn request_actions(&self, reference: &str, limit: u32) -> Result<Vec<ActionEntry>> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT actor, at, kind, subject, detail FROM actions
+                 WHERE subject = ?1 ORDER BY id LIMIT ?2",
+            )
+            .context("Preparing the request's actions query")?;
+        let rows = st
+            .query_map(params![reference, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .context("Listing the request's actions")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (actor, at, kind, subject, detail) = row.context("Reading an action row")?;
+            out.push(ActionEntry {
+                actor,
+                at: parse_ts(&at)?,
+                kind,
+                subject,
+                detail,
+            });
+        }
+        Ok(out)
     }
 
     /// How many requests are in each state, for the states that have any.
@@ -1606,6 +1767,10 @@ impl Delivery {
 /// One outbox row of a request, for the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
+    pub id: i64,
+    /// A customer reply given up on because its delivery is in doubt: staff may queue it
+    /// again.
+    pub resendable: bool,
     pub role: String,
     pub recipient: String,
     pub subject: String,
@@ -1896,7 +2061,8 @@ mod tests {
         );
         let p = s.pending(t0()).unwrap();
         s.mark_retry(p[0].id, t0(), Duration::minutes(5)).unwrap();
-        s.give_up(p[1].id, "550 no such user", None, t0()).unwrap();
+        s.give_up(p[1].id, "550 no such user", false, None, t0())
+            .unwrap();
         assert!(s.pending(t0()).unwrap().is_empty());
         let later = s.pending(t0() + Duration::minutes(6)).unwrap();
         assert_eq!(later.len(), 1);
@@ -2077,6 +2243,7 @@ mod tests {
         s.give_up(
             s.replies_in_doubt().unwrap()[0].id,
             "in doubt",
+            true,
             Some(&notice),
             t0(),
         )
@@ -2267,5 +2434,51 @@ mod tests {
             "messages_message_id",
             2,
         );
+    }
+
+    #[test]
+    fn a_store_made_before_the_tokens_gets_them_and_keeps_the_outbox_column() {
+        // Stores made by main after 0011 (outbox in doubt) shipped as the 10th migration.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..10] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 10).unwrap();
+        }
+        assert!(MIGRATIONS[9].contains("in_doubt"));
+        assert!(MIGRATIONS[10].contains("CREATE TABLE tokens"));
+        let mut s = Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert!(
+            s.add_user("alice", UserRole::Staff, "$argon2id$x", "t", t0())
+                .unwrap()
+        );
+        let id = s
+            .create_token(
+                &"a".repeat(64),
+                "alice",
+                crate::tokens::TokenKind::Feed,
+                "",
+                "t",
+                t0(),
+            )
+            .unwrap();
+        assert!(id.is_some());
+        let in_doubt: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'in_doubt'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(in_doubt, 1);
     }
 }

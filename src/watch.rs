@@ -119,6 +119,9 @@ struct Service {
     summary: Summary,
     /// What the web console shows; shared with it.
     metrics: Arc<Metrics>,
+    /// Rung by the console after an action queued messages: the loop stops waiting for
+    /// mail and sends them.
+    kick: Arc<tokio::sync::Notify>,
 }
 
 /// Runs `intake watch` until shutdown, or once over what is waiting, on the configured
@@ -183,6 +186,7 @@ pub async fn run_with_metrics(
         clock,
         summary: Summary::default(),
         metrics,
+        kick: Arc::new(tokio::sync::Notify::new()),
     };
     info!(store = %store_path.display(), "intake watch starting");
     // `--once` is over in seconds: no console, and no port taken from a running intake.
@@ -247,6 +251,11 @@ impl Service {
                 zone: self.config.rules.timezone,
             },
         )?
+        .with_actions(crate::web::actions::Actions {
+            config: Arc::new(self.config.clone()),
+            templates: Arc::new(Templates::for_config(&self.config)?),
+            kick: self.kick.clone(),
+        })
         .with_security(web.proxies.clone(), self.config.addresses.own_domain())?;
         crate::web::start(web, state).await
     }
@@ -546,13 +555,21 @@ impl Service {
                 return Ok(());
             }
             let wait = self.digest_wait(self.outbox_wait(mailbox.max_wait())?);
+            let kick = self.kick.clone();
             let stop = Box::pin(async {
-                let _ = shutdown.0.changed().await;
+                tokio::select! {
+                    _ = shutdown.0.changed() => {}
+                    () = kick.notified() => {}
+                }
             });
             let woke = mailbox.wait_for_mail(wait, stop).await?;
             if woke.is_none() {
-                mailbox.close().await;
-                return Ok(());
+                if shutdown.requested() {
+                    mailbox.close().await;
+                    return Ok(());
+                }
+                // The console queued messages: send them, then look for mail again.
+                continue;
             }
             // The wait ended by itself (new mail, or its time was up): the server answered.
             self.metrics.mailbox_reached(self.clock.now());
@@ -743,7 +760,13 @@ fn give_to_staff(
             now,
         )?)
     };
-    store.give_up(p.id, detail, notice.as_ref(), now)
+    store.give_up(
+        p.id,
+        detail,
+        trouble == Trouble::InDoubt && p.role == Role::Reply,
+        notice.as_ref(),
+        now,
+    )
 }
 
 /// SHA-256 of the raw bytes, hex.

@@ -5,7 +5,7 @@
 //! subject, see [`references_in_subject`]) and stores the result. The design is in
 //! `docs/CONVERSATIONS.md`.
 
-mod merge;
+pub mod merge;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -141,6 +141,11 @@ pub struct RequestRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub history: Vec<Event>,
+    /// Counts every change (a customer's message, a person's action in the console): a form
+    /// in the console carries the revision it was shown at, so a second submit, or one made
+    /// after the request moved on, changes nothing.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl RequestRecord {
@@ -198,6 +203,16 @@ pub struct Step {
     pub changes: Vec<Change>,
     /// The request as the security team held it before a change or cancellation.
     pub previous: Option<Request>,
+    /// Taken by a person in the console rather than by a customer's message.
+    pub staff: Option<StaffNote>,
+}
+
+/// Who took a step in the console, and why (shown to the customer where the step has a
+/// reply, and to the security team and staff).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffNote {
+    pub by: String,
+    pub reason: String,
 }
 
 /// How a message relates to the requests already known.
@@ -297,6 +312,7 @@ fn first(c: &mut Checked, arrival: DateTime<Utc>) -> Step {
         created_at: arrival,
         updated_at: arrival,
         history: Vec::new(),
+        revision: 0,
     };
     r.add_ids(v.message_id.as_deref());
     r.push_event(c, action, arrival, &[]);
@@ -305,6 +321,7 @@ fn first(c: &mut Checked, arrival: DateTime<Utc>) -> Step {
         request: Some(r),
         changes: Vec::new(),
         previous: None,
+        staff: None,
     }
 }
 
@@ -328,6 +345,7 @@ fn duplicate(c: &mut Checked, mut r: RequestRecord, arrival: DateTime<Utc>) -> S
         request: Some(r),
         changes: Vec::new(),
         previous: None,
+        staff: None,
     }
 }
 
@@ -429,6 +447,7 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
             request: Some(r),
             changes: Vec::new(),
             previous,
+            staff: None,
         };
     }
     // Review causes in the new message itself (other than the move we understood).
@@ -561,6 +580,7 @@ fn follow_up(c: &mut Checked, mut r: RequestRecord, rules: &Rules, arrival: Date
         request: Some(r),
         changes: delta,
         previous: if was_accepted { previous } else { None },
+        staff: None,
     }
 }
 
@@ -576,7 +596,7 @@ fn to_review(c: &mut Checked, code: ProblemCode, reason: &str, why: String) {
 
 /// The merged findings as the message's verdict: decision, problems and missing items of
 /// the whole request.
-fn apply(c: &mut Checked, f: &Findings, merged: &Request, zone: Zone) {
+pub(crate) fn apply(c: &mut Checked, f: &Findings, merged: &Request, zone: Zone) {
     let v = &mut c.verdict;
     v.kind = Kind::TestNotification;
     v.decision = f.decision;
@@ -618,6 +638,7 @@ impl Step {
             request: None,
             changes: Vec::new(),
             previous: None,
+            staff: None,
         }
     }
     fn of(action: Action, r: RequestRecord) -> Step {
@@ -626,14 +647,14 @@ impl Step {
             request: Some(r),
             changes: Vec::new(),
             previous: None,
+            staff: None,
         }
     }
 }
 
 impl RequestRecord {
     fn push_event(&mut self, c: &Checked, action: Action, at: DateTime<Utc>, changes: &[String]) {
-        self.updated_at = at;
-        self.history.push(Event {
+        self.push(Event {
             at,
             message_id: c.verdict.message_id.clone(),
             from: c.verdict.from.clone(),
@@ -649,6 +670,14 @@ impl RequestRecord {
                 .map(|p| p.message.chars().take(300).collect())
                 .collect(),
         });
+    }
+
+    /// Records `event` as the newest step: the history stays bounded, and the revision moves
+    /// on.
+    pub fn push(&mut self, event: Event) {
+        self.updated_at = event.at;
+        self.revision += 1;
+        self.history.push(event);
         if self.history.len() > MAX_HISTORY {
             let drop = self.history.len() - MAX_HISTORY;
             self.history.drain(1..=drop);
@@ -684,6 +713,7 @@ mod tests {
             created_at: t,
             updated_at: t,
             history: Vec::new(),
+            revision: 0,
         }
     }
 

@@ -56,8 +56,10 @@ pub fn compose_step(
     let plan = Plan::of(c, step);
     // Outgoing Message-IDs: the request's reference, and from its second customer message
     // on the step number, so every step's messages are distinct and stable.
-    let stem = match step.and_then(|s| s.request.as_ref()) {
-        Some(r) if r.steps > 1 => format!("{}.{}", r.reference, r.steps),
+    // A step taken in the console has its own: the request's revision after it.
+    let stem = match step.and_then(|s| s.request.as_ref().map(|r| (r, s.staff.is_some()))) {
+        Some((r, true)) => format!("{}.s{}", r.reference, r.revision),
+        Some((r, false)) if r.steps > 1 => format!("{}.{}", r.reference, r.steps),
         _ => c.verdict.reference.clone(),
     };
     // Rendered with the request's merged record where there is one.
@@ -192,6 +194,10 @@ fn step_context(c: &Checked, now: DateTime<Utc>, step: Option<&Step>, lang: Lang
             ctx.follow_up = r.steps > 1;
         }
         ctx.had_acceptance = s.previous.is_some();
+        if let Some(n) = &s.staff {
+            ctx.staff_by = clean::one_line(&n.by, 64);
+            ctx.staff_reason = clean::one_line(&n.reason, 1000);
+        }
     }
     ctx
 }

@@ -317,6 +317,10 @@ pub struct Context {
     pub sequence: u32,
     /// The language of the customer reply (`en`, `de`), empty where there is none.
     pub language: String,
+    /// A step taken by a person in the console: who, and the reason they gave (one line,
+    /// cleaned); both empty otherwise.
+    pub staff_by: String,
+    pub staff_reason: String,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
@@ -516,6 +520,8 @@ impl Context {
             method: "PUBLISH".into(),
             sequence: 0,
             language: String::new(),
+            staff_by: String::new(),
+            staff_reason: String::new(),
         }
     }
 
@@ -572,6 +578,8 @@ impl Context {
             method: "PUBLISH".into(),
             sequence: 1,
             language: lang.as_str().into(),
+            staff_by: "alice".into(),
+            staff_reason: "sample".into(),
         }
     }
 }

@@ -1,14 +1,16 @@
-//! The web console of `intake watch` (`[web] listen`): for now the operations endpoints
-//! `/healthz`, `/readyz` and `/metrics`, and a page saying what comes. It runs on the watch
-//! loop's runtime and never writes the store: counts come through a read-only connection
-//! and the loop's shared [`Metrics`]; only the readiness probe takes (and drops at once) the
-//! store's write lock.
+//! The web console of `intake watch` (`[web] listen`): the staff pages (requests, one
+//! request and the actions on it), sign-in, and the operations endpoints `/healthz`,
+//! `/readyz` and `/metrics`. It runs on the watch loop's runtime. Pages read through a
+//! read-only connection; sessions and staff actions write through short-lived connections
+//! of their own, each one transaction that waits for the loop's (WAL, busy timeout), and an
+//! action wakes the loop to send what it queued.
 //!
 //! Every response passes [`guard`]: a request whose `Host` is not on the allowlist is
 //! refused (DNS rebinding), and every answer carries a strict Content-Security-Policy (no
 //! script at all, no inline style, no framing), `nosniff`, no referrer, and `no-store` unless
 //! the route says otherwise.
 
+pub mod actions;
 pub mod api;
 pub mod feeds;
 pub mod held;
@@ -112,6 +114,8 @@ struct Inner {
     limiter: Mutex<session::RateLimiter>,
     /// The security views', feed's and API's own (see [`AppState::with_security`]).
     security: security::Extras,
+    /// Set when the console may act on requests (inside `intake watch`).
+    actions: Option<actions::Actions>,
 }
 
 impl AppState {
@@ -148,7 +152,16 @@ impl AppState {
             login_csrf: session::LoginCsrf::random(),
             limiter: Mutex::new(session::RateLimiter::default()),
             security: security::Extras::default(),
+            actions: None,
         })))
+    }
+
+    /// Lets the console act on requests with `actions` (call before the state is shared).
+    pub fn with_actions(mut self, actions: actions::Actions) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.actions = Some(actions);
+        }
+        self
     }
 
     /// The login rate limiter (held for a moment, never across an await).
@@ -248,6 +261,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/requests", get(pages::list))
         .route("/requests/{reference}", get(pages::request))
+        .route(
+            "/requests/{reference}/{action}",
+            post(actions::post).layer(axum::extract::DefaultBodyLimit::max(
+                actions::MAX_ACTION_FORM_BYTES,
+            )),
+        )
         .route("/admin", get(pages::admin))
         .route("/calendar", get(security::calendar_page))
         .route("/lookup", get(security::lookup_page))

@@ -17,7 +17,7 @@ use super::session::{RequireUser, field, parse_form};
 use crate::accounts::UserRole;
 use crate::conversation::{RequestRecord, State as RState};
 use crate::model::{Request, Window};
-use crate::store::{OutboxEntry, StoreReader, StoredMail};
+use crate::store::{ActionEntry, OutboxEntry, StoreReader, StoredMail};
 
 /// Rows the list shows at most; the rest are counted.
 pub const MAX_ROWS: usize = 500;
@@ -333,6 +333,8 @@ struct EventView {
 
 #[derive(Serialize)]
 struct OutboxView {
+    id: i64,
+    resendable: bool,
     role: String,
     to: String,
     subject: String,
@@ -421,6 +423,8 @@ fn outbox_view(o: &OutboxEntry) -> OutboxView {
         d => d.as_str().to_string(),
     };
     OutboxView {
+        id: o.id,
+        resendable: o.resendable,
         role: o.role.clone(),
         to: o.recipient.clone(),
         subject: o.subject.clone(),
@@ -452,6 +456,31 @@ fn window_views(ws: &[Window], zone: Option<chrono_tz::Tz>) -> Vec<WindowView> {
         .collect()
 }
 
+/// What the request page shows besides the request: the outcome of an action just taken,
+/// whether its sender was verified (the action forms ask for confirmation otherwise), and
+/// the console actions taken on it.
+#[derive(Debug, Clone, Default)]
+pub struct PageExtras {
+    /// `("done" | "refused", text)`.
+    pub notice: Option<(&'static str, String)>,
+    pub sender_verified: bool,
+    pub actions: Vec<ActionEntry>,
+}
+
+#[derive(Serialize)]
+struct ActionView {
+    at: String,
+    actor: String,
+    kind: String,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct ItemView {
+    value: &'static str,
+    label: &'static str,
+}
+
 /// The page of one request, with the messages sent for it and the mail received.
 pub fn render_request(
     r: &RequestRecord,
@@ -459,6 +488,7 @@ pub fn render_request(
     mails: &[StoredMail],
     viewer: Option<&Viewer>,
     local_zone: chrono_tz::Tz,
+    extras: &PageExtras,
 ) -> Result<String, minijinja::Error> {
     let rec = &r.record;
     let zone: Option<chrono_tz::Tz> = r.zone.parse().ok().or(Some(local_zone));
@@ -518,13 +548,29 @@ pub fn render_request(
             history => history,
             outbox => outbox.iter().map(outbox_view).collect::<Vec<_>>(),
             mails => mails.iter().map(mail_view).collect::<Vec<_>>(),
+            can_act => viewer.is_some_and(|v| v.role == "staff" || v.role == "admin"),
+            revision => r.revision,
+            may_approve => matches!(r.state, RState::Review | RState::Rejected | RState::Incomplete),
+            may_reject => matches!(r.state, RState::Review | RState::Rejected | RState::Incomplete),
+            may_correct => r.state != RState::Cancelled,
+            may_cancel => r.state != RState::Cancelled,
+            change_in_review => r.accepted.is_some() && r.state == RState::Review,
+            sender_verified => extras.sender_verified,
+            items => crate::staff::Item::ALL.iter().map(|i| ItemView { value: i.as_str(), label: i.label() }).collect::<Vec<_>>(),
+            notice => extras.notice.as_ref().map(|(kind, text)| minijinja::context! { kind => kind, text => text }),
+            actions => extras.actions.iter().map(|a| ActionView {
+                at: minute(a.at),
+                actor: a.actor.clone(),
+                kind: a.kind.clone(),
+                detail: bounded(a.detail.clone(), 2000),
+            }).collect::<Vec<_>>(),
         },
     )
 }
 
 const HTML: &str = "text/html; charset=utf-8";
 
-fn page(result: anyhow::Result<Option<String>>) -> Response {
+pub fn page(result: anyhow::Result<Option<String>>) -> Response {
     match result {
         Ok(Some(html)) => ([(header::CONTENT_TYPE, HTML)], html).into_response(),
         Ok(None) => (
@@ -572,29 +618,61 @@ pub async fn request(
     State(state): State<AppState>,
     user: RequireUser,
     Path(reference): Path<String>,
+    uri: Uri,
 ) -> Response {
     if let Err(r) = user.allow(&READERS) {
         return r;
     }
-    let viewer = Viewer::from(&user);
+    let fields = parse_form(uri.query().unwrap_or("").as_bytes());
+    let notice = field(&fields, "done")
+        .and_then(done_text)
+        .map(|t| ("done", t.to_string()));
+    page(request_page(&state, &user, reference, notice).await)
+}
+
+/// What `?done=KIND` says after an action (fixed text: nothing from the query is shown).
+fn done_text(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "approve" => "Approved. The messages below are queued and go out in a moment.",
+        "reject" => "Rejected. The answer to the customer is queued below.",
+        "correct" => "Corrected and decided again; the new decision is above.",
+        "cancel" => "Cancelled. The messages below are queued and go out in a moment.",
+        "resend" => "The reply is queued again with the same Message-ID.",
+        _ => return None,
+    })
+}
+
+/// Renders the page of request `reference` for `user`, with `notice` on top.
+pub async fn request_page(
+    state: &AppState,
+    user: &RequireUser,
+    reference: String,
+    notice: Option<(&'static str, String)>,
+) -> anyhow::Result<Option<String>> {
+    let viewer = Viewer::from(user);
     let zone = state.0.zone;
-    let done = state
+    state
         .read(move |reader: &StoreReader| {
             let Some(r) = reader.request(&reference)? else {
                 return Ok(None);
             };
             let outbox = reader.request_outbox(&reference, MAX_MAILS * 4)?;
             let mails = reader.request_mails(&reference, MAX_MAILS)?;
+            let extras = PageExtras {
+                notice,
+                sender_verified: reader.latest_sender_verified(&reference)?,
+                actions: reader.request_actions(&reference, MAX_MAILS)?,
+            };
             Ok(Some(render_request(
                 &r,
                 &outbox,
                 &mails,
                 Some(&viewer),
                 zone,
+                &extras,
             )?))
         })
-        .await;
-    page(done)
+        .await
 }
 
 /// `GET /admin`: a placeholder only admins may see.
@@ -671,6 +749,7 @@ pub(crate) mod tests {
                 changes: vec![],
                 problems: vec!["sender not verified".into()],
             }],
+            revision: 1,
         }
     }
 
@@ -790,6 +869,8 @@ pub(crate) mod tests {
             raw: Some(raw.into_bytes()),
         }];
         let outbox = [OutboxEntry {
+            id: 1,
+            resendable: true,
             role: "staff".into(),
             recipient: evil.into(),
             subject: evil.into(),
@@ -798,7 +879,25 @@ pub(crate) mod tests {
             attempts: 0,
             delivery: crate::store::Delivery::InDoubt,
         }];
-        let page = render_request(&r, &outbox, &mails, Some(&viewer), chrono_tz::UTC).unwrap();
+        let page = render_request(
+            &r,
+            &outbox,
+            &mails,
+            Some(&viewer),
+            chrono_tz::UTC,
+            &PageExtras {
+                notice: Some(("refused", evil.into())),
+                sender_verified: false,
+                actions: vec![ActionEntry {
+                    actor: "alice".into(),
+                    at: now(),
+                    kind: "reject".into(),
+                    subject: r.reference.clone(),
+                    detail: evil.into(),
+                }],
+            },
+        )
+        .unwrap();
         for html in [&list, &page] {
             assert!(!html.contains("<script"), "{html}");
             assert!(!html.contains("<img"), "{html}");

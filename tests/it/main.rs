@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversarial;
+mod browser;
 mod cli;
 mod conversations;
 mod edges;

@@ -58,7 +58,7 @@ impl Intake {
     }
 
     /// SIGKILL: no chance to finish anything.
-    fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -123,7 +123,7 @@ impl Drop for Intake {
 pub(crate) struct Setup {
     _dir: tempfile::TempDir,
     pub(crate) config: PathBuf,
-    log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl Setup {
@@ -240,7 +240,7 @@ pub(crate) fn unique(prefix: &str) -> String {
 
 /// The window used in notifications: 09:00 UTC `start_days` from today to 17:00 UTC two
 /// days later.
-fn window(start_days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn window(start_days: i64) -> (DateTime<Utc>, DateTime<Utc>) {
     let day = (Utc::now() + chrono::Duration::days(start_days)).date_naive();
     let start = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
     (start, start + chrono::Duration::hours(56))
@@ -286,7 +286,7 @@ pub(crate) fn notification(message_id: &str, start_days: i64, dmarc: &str) -> Ve
 /// The third originating address of a test notification, an IPv6 address of the customer's
 /// /32 picked by its Message-ID (one of 2^32): notifications that are otherwise the same are
 /// different announcements, not resends of one (which intake takes as one request).
-fn third_ip(message_id: &str) -> String {
+pub(crate) fn third_ip(message_id: &str) -> String {
     let h = message_id.bytes().fold(2_166_136_261u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(16_777_619)
     });
@@ -361,14 +361,14 @@ fn bounce(message_id: &str) -> Vec<u8> {
 /// One delivered message with the headers the tests need.
 #[derive(Debug, Clone)]
 pub(crate) struct Got {
-    message_id: String,
-    in_reply_to: String,
-    references: String,
-    raw: Vec<u8>,
+    pub(crate) message_id: String,
+    pub(crate) in_reply_to: String,
+    pub(crate) references: String,
+    pub(crate) raw: Vec<u8>,
 }
 
 /// The unfolded value of the first header `name`, without angle brackets for ids.
-fn header(raw: &[u8], name: &str) -> String {
+pub(crate) fn header(raw: &[u8], name: &str) -> String {
     let text = String::from_utf8_lossy(raw);
     let head = text.split("\r\n\r\n").next().unwrap_or("");
     let mut found: Option<String> = None;
@@ -462,7 +462,7 @@ pub(crate) async fn wait_answers(
 
 /// Staff notices about replies in doubt, by the notification they answer (the attached reply
 /// names it in In-Reply-To).
-async fn doubt_notices(ms: &MailServers, ids: &[String]) -> BTreeMap<String, Vec<Got>> {
+pub(crate) async fn doubt_notices(ms: &MailServers, ids: &[String]) -> BTreeMap<String, Vec<Got>> {
     let mut by: BTreeMap<String, Vec<Got>> = ids.iter().map(|i| (i.clone(), vec![])).collect();
     for g in mailbox(ms, "staff").await {
         if !header(&g.raw, "Subject").contains("may not have been delivered") {
@@ -536,7 +536,7 @@ fn say(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
-fn text_of(raw: &[u8]) -> String {
+pub(crate) fn text_of(raw: &[u8]) -> String {
     let msg = MessageParser::default().parse(raw).unwrap();
     msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
 }
@@ -1664,7 +1664,7 @@ fn follow_up(message_id: &str, thread: &[&str], subject: &str, body: &str) -> Ve
 
 /// The calendar of a security message: (UID, SEQUENCE, METHOD), read as a calendar
 /// client reads it.
-fn calendar_of(raw: &[u8]) -> (String, u32, String) {
+pub(crate) fn calendar_of(raw: &[u8]) -> (String, u32, String) {
     let view = intake::replay::view(&intake::model::Outgoing {
         role: intake::model::Role::Security,
         from: String::new(),

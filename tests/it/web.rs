@@ -647,11 +647,264 @@ fn the_console_signs_in_lists_requests_shows_one_escaped_and_limits_logins() {
     );
 }
 
+/// Starts `intake watch` on `cfg`; returns it, the console's address and its log lines.
+fn start_watch(cfg: &Path) -> (Running, SocketAddr, mpsc::Receiver<String>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["watch", "--config", cfg.to_str().unwrap()])
+        .current_dir(root)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let running = Running(child);
+    let (tx, lines) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr: SocketAddr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("no 'web console listening' line");
+        if line.contains("web console listening") {
+            let at = line.split("addr=").nth(1).unwrap();
+            break at.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    (running, addr, lines)
+}
+
+/// Adds user `name` with `role` and `password` through the CLI.
+fn add_user(cfg: &Path, name: &str, role: &str, password: &str) {
+    let mut add = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["user", "add", name, "--role", role, "--config"])
+        .arg(cfg)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Signs `name` in; returns the session cookie.
+fn sign_in(addr: SocketAddr, name: &str, password: &str) -> String {
+    let form = get(addr, "/login", "localhost");
+    let ok = post(
+        addr,
+        "/login",
+        &form.cookie("intake_login"),
+        &format!(
+            "name={name}&password={}&csrf={}",
+            password.replace(' ', "+"),
+            form.csrf()
+        ),
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    ok.cookie("intake_session")
+}
+
+/// The value of the first hidden `name` field after `after` in `html`.
+fn hidden(html: &str, after: &str, name: &str) -> String {
+    let from = html
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after} in\n{html}"));
+    let pat = format!("name=\"{name}\" value=\"");
+    let at = html[from..].find(&pat).unwrap() + from + pat.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// The messages in the file outbox, by Message-ID.
+fn outbox_ids(dir: &Path) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = rd
+        .filter_map(|e| {
+            let raw = std::fs::read_to_string(e.ok()?.path()).ok()?;
+            raw.lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+                .map(|v| v.trim().trim_matches(['<', '>']).to_string())
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn staff_act_in_the_console_guarded_recorded_and_sent_once_across_a_kill() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed");
+    std::fs::create_dir(&seed).unwrap();
+    std::fs::write(seed.join("5-hostile.eml"), HOSTILE).unwrap();
+    let outbox = dir.path().join("outbox");
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\nseed_from = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n[web]\nlisten = \"127.0.0.1:0\"\n",
+            root.join("templates"),
+            dir.path().join("maildir"),
+            seed,
+            outbox,
+            dir.path().join("intake.sqlite3"),
+        ),
+    )
+    .unwrap();
+    add_user(&cfg, "alice", "staff", "correct horse battery");
+    add_user(&cfg, "sam", "security", "security team only");
+    let (running, addr, _lines) = start_watch(&cfg);
+    // The unverified notification is a review: staff are told, nobody else.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while outbox_ids(&outbox).is_empty() {
+        assert!(Instant::now() < deadline, "no staff summary");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let alice = sign_in(addr, "alice", "correct horse battery");
+    let sam = sign_in(addr, "sam", "security team only");
+    let list = get_with(addr, "/requests?filter=review", &alice);
+    let at = list.body.find("href=\"/requests/INT-").unwrap() + 16;
+    let reference = list.body[at..at + 14].to_string();
+    let path = format!("/requests/{reference}");
+    let page = get_with(addr, &path, &alice);
+    assert!(page.body.contains("id=\"approve\""), "{}", page.body);
+    assert!(page.body.contains("not verified"), "{}", page.body);
+    let csrf = hidden(&page.body, "id=\"actions\"", "csrf");
+    let version = hidden(&page.body, "/approve\"", "version");
+    // Security reads, but may not act, and sees no forms.
+    let seen = get_with(addr, &path, &sam);
+    assert_eq!(seen.status, 200);
+    assert!(!seen.body.contains("id=\"approve\""));
+    let sam_csrf = seen.csrf();
+    let approve = format!("{path}/approve");
+    let form = format!("csrf={csrf}&version={version}&confirm_sender=yes&reason=phoned+Eve");
+    assert_eq!(
+        post(
+            addr,
+            &approve,
+            &sam,
+            &format!("csrf={sam_csrf}&version={version}")
+        )
+        .status,
+        403
+    );
+    // No CSRF token, or another session's: refused.
+    assert_eq!(
+        post(addr, &approve, &alice, &format!("version={version}")).status,
+        403
+    );
+    assert_eq!(
+        post(
+            addr,
+            &approve,
+            &alice,
+            &format!("csrf={sam_csrf}&version={version}")
+        )
+        .status,
+        403
+    );
+    // A stale version: refused, nothing done.
+    let stale = post(addr, &approve, &alice, &format!("csrf={csrf}&version=999"));
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    assert!(stale.body.contains("changed since the page was loaded"));
+    assert_eq!(outbox_ids(&outbox).len(), 1);
+
+    // Approve, and kill -9 the moment the answer is back.
+    let done = post(addr, &approve, &alice, &form);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.header("location"),
+        Some(format!("{path}?done=approve").as_str())
+    );
+    let pid = running.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    drop(running);
+
+    // Restarted: the acceptance and the forward go out, once.
+    let (running, addr, _lines) = start_watch(&cfg);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The request's second revision (the first was the notification) names the messages.
+    let wanted: Vec<String> = ["reply", "security", "staff"]
+        .iter()
+        .map(|r| format!("{reference}.s2.{r}@amazee.io"))
+        .collect();
+    loop {
+        let ids = outbox_ids(&outbox);
+        if wanted.iter().all(|w| ids.contains(w)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not sent: {ids:?}, wanted {wanted:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The same form again after the restart: nothing more.
+    let alice = sign_in(addr, "alice", "correct horse battery");
+    let page = get_with(addr, &path, &alice);
+    let csrf = hidden(&page.body, "/logout", "csrf");
+    let again = post(
+        addr,
+        &approve,
+        &alice,
+        &format!("csrf={csrf}&version={version}&confirm_sender=yes"),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    std::thread::sleep(Duration::from_millis(500));
+    let ids = outbox_ids(&outbox);
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    let reply = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .find(|m| m.contains(&format!("{reference}.s2.reply@")))
+        .unwrap();
+    assert!(reply.contains("To: sec@hostile-example.org"), "{reply}");
+    assert!(reply.contains("In-Reply-To: <demo-hostile-5@hostile-example.org>"));
+    // The page says who did what, and why.
+    let page = get_with(addr, &format!("{path}?done=approve"), &alice);
+    assert!(page.body.contains("id=\"notice\""));
+    assert!(
+        page.body
+            .contains("<span id=\"state\" class=\"state state-accepted\">accepted</span>")
+    );
+    assert!(page.body.contains("alice (console)"), "{}", page.body);
+    assert!(page.body.contains("phoned Eve"));
+    drop(running);
+}
+
 // ---------------------------------------------------------------------------------------
 // The security team's views: calendar, feeds, the lookup page and API, single sign-on.
 
 use chrono::{DateTime, Duration as Days, Utc};
 use intake::clock::Clock as _;
+
+/// The password of the users [`console_with`] adds.
+const PASSWORD: &str = "correct horse battery";
 
 /// A console process of `intake watch` and what a test needs to talk to it.
 struct Console {
@@ -703,57 +956,9 @@ fn console_with(
     )
     .unwrap();
     for (name, role) in users {
-        let mut add = Command::new(env!("CARGO_BIN_EXE_intake"))
-            .args(["user", "add", name, "--role", role, "--config"])
-            .arg(&cfg)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        add.stdin
-            .take()
-            .unwrap()
-            .write_all(b"correct horse battery\n")
-            .unwrap();
-        let out = add.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        add_user(&cfg, name, role, PASSWORD);
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args(["watch", "--config", cfg.to_str().unwrap()])
-        .current_dir(root)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let running = Running(child);
-    let (tx, lines) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut log = Vec::new();
-    let addr: SocketAddr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("no 'web console listening' line:\n{}", log.join("\n")));
-        log.push(line.clone());
-        if line.contains("web console listening") {
-            let at = line.split("addr=").nth(1).unwrap();
-            break at.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
+    let (running, addr, lines) = start_watch(&cfg);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let m = get(addr, "/metrics", "localhost");
@@ -807,20 +1012,9 @@ fn request(
     exchange(addr, &format!("{head}\r\n{body}"))
 }
 
-/// Signs `name` in (password of [`console_with`]) and returns the session cookie.
+/// Signs `name` in (with the password of [`console_with`]) and returns the session cookie.
 fn login(addr: SocketAddr, name: &str) -> String {
-    let form = get(addr, "/login", "localhost");
-    let ok = post(
-        addr,
-        "/login",
-        &form.cookie("intake_login"),
-        &format!(
-            "name={name}&password=correct+horse+battery&csrf={}",
-            form.csrf()
-        ),
-    );
-    assert_eq!(ok.status, 303, "{}", ok.body);
-    ok.cookie("intake_session")
+    sign_in(addr, name, PASSWORD)
 }
 
 /// Text as the browser shows it (minijinja writes `/` as `&#x2f;`).

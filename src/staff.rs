@@ -1,0 +1,1338 @@
+//! What a person does to a request in the console: approve it, reject it with a reason,
+//! correct an item and decide again, cancel it, or queue again a reply whose delivery was in
+//! doubt.
+//!
+//! Each action is one store transaction: it checks that the request is still at the
+//! revision the person saw, changes it, queues the messages the step causes (composed as
+//! intake composes a customer's step, with the person's name and reason) and logs who did
+//! what and why. A second submit of the same form, or one made after the customer wrote
+//! again, finds another revision and changes nothing; a crash after the commit leaves the
+//! messages queued, and the watch loop sends each once.
+//!
+//! Trust: the customer reply goes to the address intake would answer. When the sender was
+//! never verified there is none, and the person must confirm they checked the sender some
+//! other way (`confirm_sender`) before intake writes to the address the message only claims;
+//! without that, the step is taken and the security team and staff are told, but the
+//! customer is not.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::check::{Arrival, Checked, check};
+use crate::config::Config;
+use crate::conversation::merge::changes;
+use crate::conversation::{Action, Event, RequestRecord, StaffNote, State, Step, parse_zone};
+use crate::decide::auth::{Sender, SenderCheck};
+use crate::decide::{self, describe, missing_items};
+use crate::domain::domain_of;
+use crate::extract::dates::{DateContext, find_windows};
+use crate::extract::{body_text, hosts, net, traffic};
+use crate::model::{Decision, ProblemCode, Zone};
+use crate::render::Templates;
+use crate::render::compose::{Outgoing, answerable, compose_step};
+use crate::store::{LatestMessage, Store};
+
+/// Characters of a reason kept (it goes into mail, one line).
+pub const MAX_REASON: usize = 1000;
+/// Characters of a corrected value read at most.
+pub const MAX_VALUE: usize = 2000;
+/// Source addresses a corrected list keeps at most (as extraction keeps).
+const MAX_SOURCES: usize = 256;
+
+/// An item staff may correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    Window,
+    Zone,
+    OriginatingIps,
+    Targets,
+    Bandwidth,
+    RequestsPerSecond,
+    ContactName,
+    ContactEmail,
+    ContactPhone,
+    Scope,
+}
+
+impl Item {
+    pub const ALL: [Item; 10] = [
+        Item::Window,
+        Item::Zone,
+        Item::OriginatingIps,
+        Item::Targets,
+        Item::Bandwidth,
+        Item::RequestsPerSecond,
+        Item::ContactName,
+        Item::ContactEmail,
+        Item::ContactPhone,
+        Item::Scope,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Item::Window => "window",
+            Item::Zone => "zone",
+            Item::OriginatingIps => "originating_ips",
+            Item::Targets => "targets",
+            Item::Bandwidth => "bandwidth",
+            Item::RequestsPerSecond => "requests_per_second",
+            Item::ContactName => "contact_name",
+            Item::ContactEmail => "contact_email",
+            Item::ContactPhone => "contact_phone",
+            Item::Scope => "scope",
+        }
+    }
+
+    /// What the console calls it, with an example of a value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Item::Window => "Window (e.g. 20 January 2027 09:00-17:00 Europe/Zurich)",
+            Item::Zone => "Time zone of the times as written (e.g. Asia/Kolkata)",
+            Item::OriginatingIps => "Originating IPs (e.g. 203.0.113.7, 198.51.100.0/28)",
+            Item::Targets => "Targets (e.g. shop.example.com)",
+            Item::Bandwidth => "Bandwidth (e.g. 50 Mbit/s)",
+            Item::RequestsPerSecond => "Requests per second (e.g. 200)",
+            Item::ContactName => "Contact name",
+            Item::ContactEmail => "Contact e-mail",
+            Item::ContactPhone => "Contact phone",
+            Item::Scope => "Scope",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Item> {
+        Item::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
+/// What a person asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Act {
+    /// Accept the request as it is recorded: the acceptance and the security forward go out.
+    Approve {
+        reason: String,
+        confirm_sender: bool,
+    },
+    /// Refuse it: the reason and the problems go to the customer.
+    Reject {
+        reason: String,
+        confirm_sender: bool,
+    },
+    /// Replace one item and decide again.
+    Correct {
+        item: Item,
+        value: String,
+        reason: String,
+        confirm_sender: bool,
+    },
+    /// Call the test off: the security team gets `CANCEL` for what it held.
+    Cancel {
+        reason: String,
+        confirm_sender: bool,
+    },
+    /// Queue again a customer reply given up on because its delivery was in doubt.
+    Resend { outbox: i64 },
+}
+
+impl Act {
+    /// The name logged in `actions`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Act::Approve { .. } => "approve",
+            Act::Reject { .. } => "reject",
+            Act::Correct { .. } => "correct",
+            Act::Cancel { .. } => "cancel",
+            Act::Resend { .. } => "resend",
+        }
+    }
+
+    fn reason(&self) -> &str {
+        match self {
+            Act::Approve { reason, .. }
+            | Act::Reject { reason, .. }
+            | Act::Correct { reason, .. }
+            | Act::Cancel { reason, .. } => reason,
+            Act::Resend { .. } => "",
+        }
+    }
+
+    fn confirm_sender(&self) -> bool {
+        match self {
+            Act::Approve { confirm_sender, .. }
+            | Act::Reject { confirm_sender, .. }
+            | Act::Correct { confirm_sender, .. }
+            | Act::Cancel { confirm_sender, .. } => *confirm_sender,
+            Act::Resend { .. } => false,
+        }
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    /// The request's state after it.
+    pub state: State,
+    /// The request's revision after it (what the next form carries).
+    pub revision: u64,
+    /// Messages queued (customer, security team, staff).
+    pub queued: Vec<(crate::model::Role, String)>,
+    /// One sentence for the person.
+    pub said: String,
+}
+
+/// Why an action was not taken; nothing was changed or queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused(pub String);
+
+fn refuse<T>(why: impl Into<String>) -> Result<Result<T, Refused>> {
+    Ok(Err(Refused(why.into())))
+}
+
+/// Takes `act` on request `reference`, shown to `actor` at `revision`, in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub fn act(
+    store: &mut Store,
+    config: &Config,
+    templates: &Templates,
+    reference: &str,
+    revision: u64,
+    actor: &str,
+    act: &Act,
+    now: DateTime<Utc>,
+) -> Result<Result<Done, Refused>> {
+    store.begin_batch()?;
+    let out = run(
+        store, config, templates, reference, revision, actor, act, now,
+    );
+    match &out {
+        Ok(Ok(_)) => store.commit_batch()?,
+        _ => store.rollback_batch()?,
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    store: &mut Store,
+    config: &Config,
+    templates: &Templates,
+    reference: &str,
+    revision: u64,
+    actor: &str,
+    act: &Act,
+    now: DateTime<Utc>,
+) -> Result<Result<Done, Refused>> {
+    let Some(r) = store.request(reference)? else {
+        return refuse(format!("There is no request {reference}."));
+    };
+    if let Act::Resend { outbox } = act {
+        // Changes no item: the row's own state is what makes a second submit do nothing.
+        let detail = format!("outbox row {outbox}");
+        if store.resend_in_doubt(reference, *outbox, actor, &detail, now)? {
+            return Ok(Ok(Done {
+                state: r.state,
+                revision: r.revision,
+                queued: Vec::new(),
+                said:
+                    "The reply is queued again, with the same Message-ID; it goes out in a moment."
+                        .into(),
+            }));
+        }
+        return refuse(
+            "That reply is not waiting for a decision any more (it was sent, refused, or already queued again): nothing was sent.",
+        );
+    }
+    if r.revision != revision {
+        return refuse(format!(
+            "The request changed since the page was loaded (it is now {}, after: {}). Nothing was done; look at it again before acting.",
+            r.state.as_str(),
+            r.history
+                .last()
+                .map_or("nothing", |e| e.action.as_str())
+                .replace('_', " ")
+        ));
+    }
+    let reason = crate::render::clean::one_line(act.reason().trim(), MAX_REASON);
+    if reason.is_empty() && !matches!(act, Act::Approve { .. }) {
+        return refuse(
+            "Say why: the reason is recorded, and goes to the customer with the answer.",
+        );
+    }
+    let Some(latest) = store.latest_message(reference)? else {
+        return refuse("No message of this request was kept, so intake cannot answer it.");
+    };
+    let mut c = basis(&latest, config, &r);
+    let verified = latest.verdict.sender_verified;
+    if !verified && !act.confirm_sender() {
+        // Nobody is written to on a claim alone (reflection); the step itself is taken.
+        c.reply_address = None;
+    } else if c.reply_address.is_none() {
+        c.reply_address = Some(r.sender.clone());
+    }
+    let note = StaffNote {
+        by: actor.to_string(),
+        reason: reason.clone(),
+    };
+    let step = match act {
+        Act::Approve { .. } => approve(&mut c, r, &note, latest.arrival, now),
+        Act::Reject { .. } => reject(&mut c, r, &note, now),
+        Act::Cancel { .. } => cancel(&mut c, r, &note, now),
+        Act::Correct { item, value, .. } => correct(
+            &mut c, r, &note, *item, value, config, &latest, verified, now,
+        ),
+        Act::Resend { .. } => unreachable_resend(),
+    };
+    let step = match step {
+        Ok(s) => s,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let outgoing = match compose_step(
+        &c,
+        &latest.raw,
+        templates,
+        &config.addresses,
+        now,
+        None,
+        Some(&step),
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            return refuse(format!(
+                "intake could not write the messages for this ({}); nothing was done.",
+                crate::render::clean::one_line(&format!("{e:#}"), 300)
+            ));
+        }
+    };
+    let Some(mut request) = step.request else {
+        return refuse("This action leaves no request to record.");
+    };
+    request.add_ids(outgoing.iter().map(|o| o.message_id.as_str()));
+    let detail = match act {
+        Act::Correct { item, value, .. } => format!(
+            "{}: {} ({reason})",
+            item.as_str(),
+            crate::render::clean::one_line(value, 300)
+        ),
+        _ => reason.clone(),
+    };
+    store.record_staff_step(
+        latest.id,
+        &request,
+        &outgoing,
+        actor,
+        act.kind(),
+        &detail,
+        now,
+    )?;
+    let said = said(act, &request, &outgoing, c.reply_address.is_some());
+    Ok(Ok(Done {
+        state: request.state,
+        revision: request.revision,
+        queued: outgoing.iter().map(|o| (o.role, o.to.clone())).collect(),
+        said,
+    }))
+}
+
+/// `Resend` is handled before the request is touched.
+fn unreachable_resend() -> Result<Step, Refused> {
+    Err(Refused("A resend changes no request.".into()))
+}
+
+/// One sentence on what happened, for the person who acted.
+fn said(act: &Act, r: &RequestRecord, out: &[Outgoing], may_reply: bool) -> String {
+    let to_customer = out
+        .iter()
+        .find(|o| o.role == crate::model::Role::Reply)
+        .map(|o| o.to.clone());
+    let to_security = out.iter().any(|o| o.role == crate::model::Role::Security);
+    let mut s = match act {
+        Act::Approve { .. } => "Approved.".to_string(),
+        Act::Reject { .. } => "Rejected.".to_string(),
+        Act::Cancel { .. } => "Cancelled.".to_string(),
+        Act::Correct { item, .. } => format!(
+            "Corrected the {} and decided again: now {}.",
+            item.as_str().replace('_', " "),
+            r.state.as_str()
+        ),
+        Act::Resend { .. } => String::new(),
+    };
+    match to_customer {
+        Some(to) => s.push_str(&format!(" The customer ({to}) gets an answer.")),
+        None if !may_reply => s.push_str(
+            " The sender is not verified and you did not confirm it, so the customer gets no mail; write to them yourself if you know who they are.",
+        ),
+        None => {}
+    }
+    if to_security {
+        s.push_str(" The security team gets the calendar entry.");
+    }
+    s
+}
+
+/// The message a console step answers: the request's newest message, read again for its
+/// thread and reply address, with its verdict as recorded and the request's record.
+fn basis(latest: &LatestMessage, config: &Config, r: &RequestRecord) -> Checked {
+    let mut c = check(
+        &latest.raw,
+        Arrival::Known(latest.arrival),
+        &config.rules,
+        &config.addresses.from,
+    );
+    c.verdict = latest.verdict.clone();
+    c.verdict.reference = r.reference.clone();
+    c.verdict.request = r.record.clone();
+    c.verdict.test_class = Some(r.test_class);
+    c.verdict.customer_zone = r.zone.clone();
+    c.zone = parse_zone(&r.zone).unwrap_or(Zone::Named(config.rules.timezone));
+    c.reply_address = c
+        .reply_address
+        .filter(|a| answerable(a, config.addresses.own_domain()));
+    c
+}
+
+/// A history entry for a step taken by `note.by`.
+#[allow(clippy::too_many_arguments)]
+fn event(
+    note: &StaffNote,
+    action: Action,
+    decision: Decision,
+    state: State,
+    at: DateTime<Utc>,
+    what: String,
+    lines: Vec<String>,
+    problems: Vec<String>,
+) -> Event {
+    let mut changes = vec![if note.reason.is_empty() {
+        what
+    } else {
+        format!("{what}: {}", note.reason)
+    }];
+    changes.extend(lines);
+    Event {
+        at,
+        message_id: None,
+        from: Some(format!("{} (console)", note.by)),
+        action,
+        decision,
+        state,
+        changes,
+        problems,
+    }
+}
+
+fn problem_lines(c: &Checked) -> Vec<String> {
+    c.verdict
+        .problems
+        .iter()
+        .take(20)
+        .map(|p| p.message.chars().take(300).collect())
+        .collect()
+}
+
+fn approve(
+    c: &mut Checked,
+    mut r: RequestRecord,
+    note: &StaffNote,
+    arrival: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Step, Refused> {
+    match r.state {
+        State::Accepted => return Err(Refused("The request is accepted already.".into())),
+        State::Cancelled => {
+            return Err(Refused(
+                "The request is cancelled; a new test needs a new notification.".into(),
+            ));
+        }
+        _ => {}
+    }
+    let missing = missing_items(&r.record);
+    if !missing.is_empty() {
+        let list: Vec<&str> = missing.iter().map(|i| describe(*i)).collect();
+        return Err(Refused(format!(
+            "The request does not say: {}. Correct the item first (or reject the request).",
+            list.join("; ")
+        )));
+    }
+    if let Some(w) = r.record.windows.iter().find(|w| w.end <= w.start) {
+        return Err(Refused(format!(
+            "The window from {} to {} ends before it starts; correct the window first.",
+            w.start, w.end
+        )));
+    }
+    if let Some(ip) = r
+        .record
+        .originating_ips
+        .iter()
+        .find(|ip| net::non_global_reason(ip).is_some())
+    {
+        return Err(Refused(format!(
+            "The originating address {ip} is not globally reachable; correct the originating IPs first."
+        )));
+    }
+    let overridden = problem_lines(c);
+    let previous = r.accepted.clone();
+    r.state = State::Accepted;
+    r.accepted = Some(r.record.clone());
+    if previous.is_some() {
+        r.sequence += 1;
+    }
+    r.notice_from = Some(arrival);
+    let v = &mut c.verdict;
+    v.kind = crate::model::Kind::TestNotification;
+    v.decision = Decision::Accept;
+    v.problems.clear();
+    v.missing.clear();
+    v.reason = None;
+    let action = if previous.is_some() {
+        Action::ChangeAccepted
+    } else {
+        Action::Completed
+    };
+    let delta = previous
+        .as_ref()
+        .map(|p| changes(p, &r.record))
+        .unwrap_or_default();
+    let lines = delta.iter().map(|d| d.line()).collect();
+    let problems = overridden
+        .into_iter()
+        .map(|p| format!("overridden: {p}"))
+        .collect();
+    r.push(event(
+        note,
+        action,
+        Decision::Accept,
+        State::Accepted,
+        now,
+        format!("approved by {}", note.by),
+        lines,
+        problems,
+    ));
+    Ok(Step {
+        action,
+        request: Some(r),
+        changes: delta,
+        previous,
+        staff: Some(note.clone()),
+    })
+}
+
+fn reject(
+    c: &mut Checked,
+    mut r: RequestRecord,
+    note: &StaffNote,
+    now: DateTime<Utc>,
+) -> Result<Step, Refused> {
+    match (r.state, &r.accepted) {
+        (State::Cancelled, _) => {
+            return Err(Refused("The request is cancelled already.".into()));
+        }
+        (State::Accepted, _) => {
+            return Err(Refused(
+                "The request is accepted; to withdraw it, cancel it.".into(),
+            ));
+        }
+        _ => {}
+    }
+    c.verdict.kind = crate::model::Kind::TestNotification;
+    c.verdict.decision = Decision::Reject;
+    c.verdict.reason = Some(format!("rejected by {}", note.by));
+    let (action, delta, previous) = match r.accepted.clone() {
+        // A change in review: refused, the accepted request stays.
+        Some(held) => {
+            let delta = changes(&held, &r.record);
+            r.record = held.clone();
+            r.state = State::Accepted;
+            c.verdict.request = held.clone();
+            (Action::ChangeRejected, delta, Some(held))
+        }
+        None => {
+            c.verdict.missing = missing_items(&r.record);
+            r.state = if c.verdict.missing.is_empty() {
+                State::Rejected
+            } else {
+                State::Incomplete
+            };
+            (Action::Rejected, Vec::new(), None)
+        }
+    };
+    let problems = problem_lines(c);
+    let lines = delta.iter().map(|d| d.line()).collect();
+    let state = r.state;
+    r.push(event(
+        note,
+        action,
+        Decision::Reject,
+        state,
+        now,
+        format!("rejected by {}", note.by),
+        lines,
+        problems,
+    ));
+    Ok(Step {
+        action,
+        request: Some(r),
+        changes: delta,
+        // A refused change names no withdrawn window; the old one stays.
+        previous: previous.filter(|_| action != Action::ChangeRejected),
+        staff: Some(note.clone()),
+    })
+}
+
+fn cancel(
+    c: &mut Checked,
+    mut r: RequestRecord,
+    note: &StaffNote,
+    now: DateTime<Utc>,
+) -> Result<Step, Refused> {
+    if r.state == State::Cancelled {
+        return Err(Refused("The request is cancelled already.".into()));
+    }
+    let previous = r.accepted.clone();
+    r.state = State::Cancelled;
+    if previous.is_some() {
+        r.sequence += 1;
+    }
+    let v = &mut c.verdict;
+    v.kind = crate::model::Kind::TestNotification;
+    v.decision = Decision::Ignore;
+    v.problems.clear();
+    v.missing.clear();
+    v.reason = Some(format!("cancelled by {}", note.by));
+    r.push(event(
+        note,
+        Action::Cancelled,
+        Decision::Ignore,
+        State::Cancelled,
+        now,
+        format!("cancelled by {}", note.by),
+        Vec::new(),
+        Vec::new(),
+    ));
+    Ok(Step {
+        action: Action::Cancelled,
+        request: Some(r),
+        changes: Vec::new(),
+        previous,
+        staff: Some(note.clone()),
+    })
+}
+
+/// Replaces `item` with what `value` says and decides the request again, as intake decides
+/// a customer's change: same rules, same notice measure.
+#[allow(clippy::too_many_arguments)]
+fn correct(
+    c: &mut Checked,
+    mut r: RequestRecord,
+    note: &StaffNote,
+    item: Item,
+    value: &str,
+    config: &Config,
+    latest: &LatestMessage,
+    verified: bool,
+    now: DateTime<Utc>,
+) -> Result<Step, Refused> {
+    if r.state == State::Cancelled {
+        return Err(Refused(
+            "The request is cancelled; a new test needs a new notification.".into(),
+        ));
+    }
+    let value: String = value.trim().chars().take(MAX_VALUE).collect();
+    if value.is_empty() {
+        return Err(Refused("Give the corrected value.".into()));
+    }
+    let rules = &config.rules;
+    let mut ex = c.extraction.clone().unwrap_or_default();
+    let mut rec = r.record.clone();
+    let mut zone = c.zone;
+    let tz_of = |z: Zone| match z {
+        Zone::Named(tz) => tz,
+        Zone::Fixed(_) => rules.timezone,
+    };
+    match item {
+        Item::Window => {
+            let f = find_windows(
+                &value,
+                &DateContext {
+                    default_tz: tz_of(zone),
+                    reference: latest.arrival,
+                },
+            );
+            if f.windows.is_empty()
+                || !f.ambiguous_dates.is_empty()
+                || !f.ambiguous_zones.is_empty()
+                || !f.invalid.is_empty()
+                || !f.doubts.is_empty()
+            {
+                return Err(Refused(format!(
+                    "intake could not read one clear window from “{value}”. Write it with date, start and end time and zone, e.g. 20 January 2027 09:00-17:00 Europe/Zurich."
+                )));
+            }
+            rec.windows = f.windows;
+            if let Some(z) = f.zone {
+                zone = z;
+            }
+            clear_date_doubts(&mut ex);
+        }
+        Item::Zone => {
+            let Ok(tz) = value.parse::<chrono_tz::Tz>() else {
+                return Err(Refused(format!(
+                    "“{value}” is no time zone name intake knows; use an IANA name such as Europe/Zurich or Asia/Kolkata."
+                )));
+            };
+            // The times as the customer wrote them, read in that zone (a zone written
+            // next to a time that has one meaning stays what it says).
+            let f = find_windows(
+                &body_text(&c.letter),
+                &DateContext {
+                    default_tz: tz,
+                    reference: latest.arrival,
+                },
+            );
+            if f.windows.is_empty() {
+                return Err(Refused(
+                    "The newest message gives no times to read again in that zone; correct the window instead.".into(),
+                ));
+            }
+            rec.windows = f.windows;
+            zone = Zone::Named(tz);
+            clear_date_doubts(&mut ex);
+            ex.ambiguous_dates = f.ambiguous_dates;
+            ex.invalid_windows = f.invalid;
+        }
+        Item::OriginatingIps => {
+            let s = net::find_sources(&value, true, MAX_SOURCES);
+            if s.ips.is_empty() {
+                return Err(Refused(format!(
+                    "No address or network found in “{value}”; write them as 203.0.113.7, 198.51.100.0/28 or a range."
+                )));
+            }
+            rec.originating_ips = s.ips;
+        }
+        Item::Targets => {
+            let t = hosts::find_targets(&value, &[]);
+            if t.is_empty() {
+                return Err(Refused(format!("No host name or URL found in “{value}”.")));
+            }
+            rec.targets = t;
+        }
+        Item::Bandwidth => {
+            let Some(bps) = traffic::find_traffic(&format!("Bandwidth: {value}")).bandwidth_bps
+            else {
+                return Err(Refused(format!(
+                    "No bandwidth found in “{value}”; write it with its unit, e.g. 50 Mbit/s."
+                )));
+            };
+            rec.bandwidth_bps = Some(bps);
+        }
+        Item::RequestsPerSecond => {
+            let rps = traffic::find_traffic(&format!("Requests per second: {value}"))
+                .requests_per_second
+                .or_else(|| traffic::bare_rate(&value));
+            let Some(rps) = rps else {
+                return Err(Refused(format!(
+                    "No rate found in “{value}”; write it as e.g. 200 requests/s."
+                )));
+            };
+            rec.requests_per_second = Some(rps);
+        }
+        Item::ContactName => {
+            rec.contact.name = Some(crate::render::clean::one_line(&value, 200));
+        }
+        Item::ContactEmail => {
+            let ok =
+                value.parse::<lettre::Address>().is_ok() && !value.contains(char::is_whitespace);
+            if !ok {
+                return Err(Refused(format!("“{value}” is no e-mail address.")));
+            }
+            rec.contact.email = Some(value.clone());
+        }
+        Item::ContactPhone => {
+            let digits = value.chars().filter(char::is_ascii_digit).count();
+            let ok = value
+                .chars()
+                .all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
+            if !ok || !(6..=20).contains(&digits) {
+                return Err(Refused(format!(
+                    "“{value}” is no phone number (digits, spaces, + - ( ) . / only)."
+                )));
+            }
+            rec.contact.phone = Some(value.clone());
+        }
+        Item::Scope => {
+            rec.scope = Some(crate::render::clean::one_line(&value, MAX_REASON));
+        }
+    }
+    let old = r.record.clone();
+    let delta = changes(&old, &rec);
+    ex.request = rec.clone();
+    ex.is_notification = true;
+    if r.test_class == crate::model::TestClass::Broad {
+        ex.mentions.load = true;
+    }
+    let domain = domain_of(&r.sender);
+    let sender = if verified {
+        Sender::verified_for(domain.as_deref().unwrap_or(""))
+    } else {
+        Sender {
+            domain,
+            check: SenderCheck::Unverified(
+                "not verified when the message arrived (a person must confirm it)".into(),
+            ),
+        }
+    };
+    let was_accepted = r.accepted.is_some();
+    let notice_from = match (was_accepted, r.notice_from) {
+        (true, Some(t)) if !delta.iter().any(|d| d.item == crate::model::Item::Window) => t,
+        _ => latest.arrival,
+    };
+    let f = decide::judge(&ex, &sender, rules, notice_from, zone);
+    crate::conversation::apply(c, &f, &rec, zone);
+    let previous = r.accepted.clone();
+    let action = match (was_accepted, f.decision) {
+        (_, Decision::Review) => {
+            r.state = State::Review;
+            Action::Review
+        }
+        (false, Decision::Accept) => {
+            r.state = State::Accepted;
+            r.accepted = Some(rec.clone());
+            r.notice_from = Some(notice_from);
+            Action::Completed
+        }
+        (false, _) => {
+            r.state = if f.missing.is_empty() {
+                State::Rejected
+            } else {
+                State::Incomplete
+            };
+            Action::Rejected
+        }
+        (true, Decision::Accept) => {
+            r.state = State::Accepted;
+            r.accepted = Some(rec.clone());
+            r.sequence += 1;
+            r.notice_from = Some(notice_from);
+            Action::ChangeAccepted
+        }
+        (true, _) => {
+            let why: Vec<String> = f.problems.iter().map(|p| p.message.clone()).collect();
+            return Err(Refused(format!(
+                "With this correction the accepted request could not be accepted ({}). Nothing was changed; the accepted request stays.",
+                why.join(" ")
+            )));
+        }
+    };
+    r.record = rec;
+    r.test_class = f.test_class;
+    r.zone = zone.label();
+    let problems = problem_lines(c);
+    let lines: Vec<String> = delta.iter().map(|d| d.line()).collect();
+    let state = r.state;
+    r.push(event(
+        note,
+        action,
+        f.decision,
+        state,
+        now,
+        format!(
+            "{} corrected by {}",
+            item.as_str().replace('_', " "),
+            note.by
+        ),
+        lines,
+        problems,
+    ));
+    Ok(Step {
+        action,
+        request: Some(r),
+        changes: delta,
+        previous: if was_accepted { previous } else { None },
+        staff: Some(note.clone()),
+    })
+}
+
+/// A corrected window or zone settles what the dates left open.
+fn clear_date_doubts(ex: &mut crate::extract::Extraction) {
+    ex.ambiguous_dates.clear();
+    ex.ambiguous_zones.clear();
+    ex.invalid_windows.clear();
+    ex.doubts.retain(|d| d.code != ProblemCode::AmbiguousDate);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{Duration, TimeZone as _};
+
+    use super::*;
+    use crate::model::Role;
+    use crate::store::Identity;
+
+    struct World {
+        store: Store,
+        config: Config,
+        templates: Templates,
+        uid: u64,
+    }
+
+    fn world() -> World {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::load(Some(&root.join("config.toml"))).unwrap();
+        let templates = Templates::for_config(&config).unwrap();
+        World {
+            store: Store::in_memory().unwrap(),
+            config,
+            templates,
+            uid: 0,
+        }
+    }
+
+    fn arrival() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2027, 1, 10, 9, 0, 0).unwrap()
+    }
+
+    /// A notification from Reto at Alpinbank (verified when `verified`), with `when` as its
+    /// window line and `extra` lines appended.
+    fn notification(id: &str, verified: bool, when: &str) -> Vec<u8> {
+        let ar = if verified {
+            "Authentication-Results: mx.amazee.io; dkim=pass header.d=alpinbank-example.ch; spf=pass smtp.mailfrom=alpinbank-example.ch; dmarc=pass header.from=alpinbank-example.ch\r\n"
+        } else {
+            ""
+        };
+        format!(
+            "{ar}From: Reto Hug <reto.hug@alpinbank-example.ch>\r\nTo: support@amazee.io\r\nSubject: Penetration test demo portal\r\nDate: Sun, 10 Jan 2027 10:00:00 +0100\r\nMessage-ID: <{id}@alpinbank-example.ch>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nWe announce a penetration test of our demo portal.\r\n\r\nTesting vectors and scope: grey-box web application test\r\nTarget: demo.alpinbank-example.ch\r\nOriginating IPs: 31.10.145.88, 31.10.145.89\r\nTraffic volume: max. 8 Mbit/s, max. 20 requests per second\r\n{when}\r\nContact during the test: Reto Hug, reto.hug@alpinbank-example.ch, +41 58 555 12 40\r\n\r\nReto\r\n"
+        )
+        .into_bytes()
+    }
+
+    impl World {
+        /// Decides `raw` as the watch loop would; returns the request's reference.
+        fn arrive(&mut self, raw: &[u8]) -> (String, crate::lifecycle::Decided) {
+            self.uid += 1;
+            let identity = Identity {
+                folder: "INBOX".into(),
+                uidvalidity: 1,
+                uid: self.uid,
+                message_id: crate::read::read(raw).message_id,
+                content_hash: crate::watch::content_hash(raw),
+            };
+            let d = crate::lifecycle::decide(
+                &mut self.store,
+                &self.config,
+                &self.templates,
+                &identity,
+                Some(raw),
+                raw.len() as u64,
+                Arrival::Known(arrival()),
+                None,
+                arrival(),
+            )
+            .unwrap();
+            let r = d
+                .step
+                .as_ref()
+                .and_then(|s| s.request.as_ref())
+                .unwrap()
+                .reference
+                .clone();
+            (r, d)
+        }
+
+        fn request(&self, reference: &str) -> RequestRecord {
+            self.store.request(reference).unwrap().unwrap()
+        }
+
+        fn act(&mut self, reference: &str, a: Act) -> Result<Done, Refused> {
+            let revision = self.request(reference).revision;
+            self.act_at(reference, revision, a)
+        }
+
+        fn act_at(&mut self, reference: &str, revision: u64, a: Act) -> Result<Done, Refused> {
+            act(
+                &mut self.store,
+                &self.config,
+                &self.templates,
+                reference,
+                revision,
+                "alice",
+                &a,
+                arrival() + Duration::hours(1),
+            )
+            .unwrap()
+        }
+
+        fn queued(&self) -> Vec<crate::store::Pending> {
+            self.store.pending(arrival() + Duration::days(1)).unwrap()
+        }
+    }
+
+    fn roles(d: &Done) -> Vec<Role> {
+        d.queued.iter().map(|(r, _)| *r).collect()
+    }
+
+    fn text(p: &crate::store::Pending) -> String {
+        crate::read::read(&p.raw).text.new
+    }
+
+    const WINDOW: &str =
+        "Start: Monday, 1 March 2027, 09:00 CET\r\nEnd: Tuesday, 2 March 2027, 17:00 CET";
+
+    #[test]
+    fn approving_an_unverified_review_answers_only_when_the_sender_is_confirmed() {
+        let mut w = world();
+        let (reference, d) = w.arrive(&notification("a1", false, WINDOW));
+        assert_eq!(d.decision, "review");
+        let before = w.queued().len();
+        let rev = w.request(&reference).revision;
+        let done = w
+            .act(
+                &reference,
+                Act::Approve {
+                    reason: "called Reto back on his desk phone".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Accepted);
+        assert_eq!(roles(&done), vec![Role::Security, Role::Staff]);
+        assert!(done.said.contains("not verified"), "{}", done.said);
+        let r = w.request(&reference);
+        assert_eq!(r.revision, rev + 1);
+        assert_eq!(r.accepted.as_ref(), Some(&r.record));
+        let last = r.history.last().unwrap();
+        assert_eq!(last.from.as_deref(), Some("alice (console)"));
+        assert!(last.changes[0].contains("called Reto back"), "{last:?}");
+        assert!(last.problems.iter().any(|p| p.starts_with("overridden:")));
+        let queued = w.queued();
+        assert_eq!(queued.len(), before + 2);
+        let security = queued.iter().find(|p| p.role == Role::Security).unwrap();
+        let body = String::from_utf8_lossy(&security.raw);
+        assert!(body.contains("approved by alice"), "{body}");
+        assert!(body.contains("METHOD:PUBLISH"));
+        // The same form again: nothing.
+        let again = w.act_at(
+            &reference,
+            rev,
+            Act::Approve {
+                reason: String::new(),
+                confirm_sender: true,
+            },
+        );
+        assert!(again.unwrap_err().0.contains("changed since"));
+        assert_eq!(w.queued().len(), before + 2);
+        assert_eq!(w.store.actions(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_confirmed_approval_sends_the_acceptance_in_the_thread() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("a2", false, WINDOW));
+        let done = w
+            .act(
+                &reference,
+                Act::Approve {
+                    reason: String::new(),
+                    confirm_sender: true,
+                },
+            )
+            .unwrap();
+        assert_eq!(roles(&done), vec![Role::Reply, Role::Security, Role::Staff]);
+        let reply = w
+            .queued()
+            .into_iter()
+            .find(|p| p.role == Role::Reply)
+            .unwrap();
+        assert_eq!(reply.recipient, "reto.hug@alpinbank-example.ch");
+        let raw = String::from_utf8_lossy(&reply.raw).to_string();
+        assert!(
+            raw.contains("In-Reply-To: <a2@alpinbank-example.ch>"),
+            "{raw}"
+        );
+        assert!(text(&reply).contains("accepted"));
+        assert!(reply.out_message_id.starts_with(&format!("{reference}.s")));
+    }
+
+    #[test]
+    fn an_ambiguous_zone_corrected_is_decided_again_and_accepted() {
+        let mut w = world();
+        let (reference, d) = w.arrive(&notification(
+            "z1",
+            true,
+            "Window: 1 March 2027 09:00 to 17:00 IST",
+        ));
+        assert_eq!(
+            d.decision,
+            "review",
+            "{:?}",
+            d.checked.unwrap().verdict.problems
+        );
+        let done = w
+            .act(
+                &reference,
+                Act::Correct {
+                    item: Item::Zone,
+                    value: "Asia/Kolkata".into(),
+                    reason: "IST is India here (customer in Pune)".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Accepted, "{}", done.said);
+        let r = w.request(&reference);
+        assert_eq!(r.zone, "Asia/Kolkata");
+        let start = Utc.with_ymd_and_hms(2027, 3, 1, 3, 30, 0).unwrap();
+        assert_eq!(r.record.windows[0].start, start);
+        assert_eq!(roles(&done), vec![Role::Reply, Role::Security, Role::Staff]);
+        // A name that is no zone is refused and changes nothing.
+        let bad = w.act(
+            &reference,
+            Act::Correct {
+                item: Item::Zone,
+                value: "India".into(),
+                reason: "x".into(),
+                confirm_sender: false,
+            },
+        );
+        assert!(bad.unwrap_err().0.contains("no time zone"));
+    }
+
+    #[test]
+    fn a_correction_that_leaves_a_doubt_stays_in_review_and_sends_the_customer_nothing() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification(
+            "z2",
+            false,
+            "Window: 1 March 2027 09:00 to 17:00 IST",
+        ));
+        let done = w
+            .act(
+                &reference,
+                Act::Correct {
+                    item: Item::Zone,
+                    value: "Asia/Kolkata".into(),
+                    reason: "India".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        // The sender is still unverified: a person must approve.
+        assert_eq!(done.state, State::Review);
+        assert_eq!(roles(&done), vec![Role::Staff]);
+    }
+
+    #[test]
+    fn rejecting_sends_the_reason_and_the_problems() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification(
+            "r1",
+            true,
+            "Window: 1 March 2027 09:00 to 17:00 IST",
+        ));
+        let none = w.act(
+            &reference,
+            Act::Reject {
+                reason: "  ".into(),
+                confirm_sender: false,
+            },
+        );
+        assert!(none.unwrap_err().0.contains("Say why"));
+        let done = w
+            .act(
+                &reference,
+                Act::Reject {
+                    reason: "We cannot tell which IST you mean; please resend with an offset."
+                        .into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        // The ambiguous times gave no window: the request lacks one.
+        assert_eq!(done.state, State::Incomplete);
+        let reply = w
+            .queued()
+            .into_iter()
+            .find(|p| p.role == Role::Reply)
+            .unwrap();
+        let body = text(&reply);
+        assert!(
+            body.contains("Our support team adds: We cannot tell which IST"),
+            "{body}"
+        );
+        assert!(body.contains("more than one meaning"), "{body}");
+    }
+
+    #[test]
+    fn cancelling_an_accepted_request_withdraws_the_window() {
+        let mut w = world();
+        let (reference, d) = w.arrive(&notification("c1", true, WINDOW));
+        assert_eq!(d.decision, "accept");
+        let done = w
+            .act(
+                &reference,
+                Act::Cancel {
+                    reason: "the customer phoned: the test is off".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Cancelled);
+        let r = w.request(&reference);
+        assert_eq!(r.sequence, 1);
+        let queued = w.queued();
+        let security = queued
+            .iter()
+            .rev()
+            .find(|p| p.role == Role::Security)
+            .unwrap();
+        let raw = String::from_utf8_lossy(&security.raw);
+        assert!(raw.contains("METHOD:CANCEL"), "{raw}");
+        assert!(raw.contains("SEQUENCE:1"));
+        let reply = queued.iter().rev().find(|p| p.role == Role::Reply).unwrap();
+        assert!(
+            text(reply).contains("our support team has cancelled"),
+            "{}",
+            text(reply)
+        );
+        assert!(
+            w.act(
+                &reference,
+                Act::Cancel {
+                    reason: "again".into(),
+                    confirm_sender: false
+                }
+            )
+            .unwrap_err()
+            .0
+            .contains("cancelled already")
+        );
+    }
+
+    #[test]
+    fn moving_an_accepted_window_sends_an_update_with_a_higher_sequence() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("m1", true, WINDOW));
+        let done = w
+            .act(
+                &reference,
+                Act::Correct {
+                    item: Item::Window,
+                    value: "8 March 2027 09:00 to 17:00 CET".into(),
+                    reason: "moved by phone".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Accepted, "{}", done.said);
+        let r = w.request(&reference);
+        assert_eq!(r.sequence, 1);
+        assert_eq!(
+            r.accepted.unwrap().windows[0].start,
+            Utc.with_ymd_and_hms(2027, 3, 8, 8, 0, 0).unwrap()
+        );
+        let security = w
+            .queued()
+            .into_iter()
+            .rev()
+            .find(|p| p.role == Role::Security)
+            .unwrap();
+        let raw = String::from_utf8_lossy(&security.raw).to_string();
+        assert!(raw.contains("SEQUENCE:1"), "{raw}");
+        assert!(raw.contains("alice (support) changed"), "{raw}");
+        // A window with too little notice is refused for an accepted request.
+        let late = w.act(
+            &reference,
+            Act::Correct {
+                item: Item::Window,
+                value: "12 January 2027 09:00 to 17:00 CET".into(),
+                reason: "x".into(),
+                confirm_sender: false,
+            },
+        );
+        assert!(late.unwrap_err().0.contains("could not be accepted"));
+        assert_eq!(w.request(&reference).sequence, 1);
+    }
+
+    #[test]
+    fn unreadable_values_are_refused_with_a_hint() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("v1", false, WINDOW));
+        for (item, value, hint) in [
+            (Item::Window, "next week sometime", "one clear window"),
+            (Item::OriginatingIps, "our office", "No address"),
+            (Item::Targets, "the shop", "No host"),
+            (Item::Bandwidth, "a lot", "No bandwidth"),
+            (Item::ContactEmail, "reto at alpinbank", "no e-mail"),
+            (Item::ContactPhone, "call me", "no phone"),
+        ] {
+            let got = w.act(
+                &reference,
+                Act::Correct {
+                    item,
+                    value: value.into(),
+                    reason: "x".into(),
+                    confirm_sender: false,
+                },
+            );
+            assert!(got.unwrap_err().0.contains(hint), "{item:?}");
+        }
+        assert_eq!(w.request(&reference).state, State::Review);
+        assert!(w.store.actions(10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn only_a_reply_in_doubt_is_queued_again_and_only_once() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("d1", true, WINDOW));
+        let reply = w
+            .queued()
+            .into_iter()
+            .find(|p| p.role == Role::Reply)
+            .unwrap();
+        let security = w
+            .queued()
+            .into_iter()
+            .find(|p| p.role == Role::Security)
+            .unwrap();
+        let now = arrival();
+        w.store
+            .give_up(reply.id, "timeout after the content", true, None, now)
+            .unwrap();
+        w.store
+            .give_up(security.id, "550 refused", false, None, now)
+            .unwrap();
+        assert!(!w.queued().iter().any(|p| p.id == reply.id));
+        let resend = |w: &mut World, id| w.act(&reference, Act::Resend { outbox: id });
+        assert!(resend(&mut w, security.id).is_err());
+        let done = resend(&mut w, reply.id).unwrap();
+        assert!(done.said.contains("queued again"));
+        let again: Vec<_> = w
+            .queued()
+            .into_iter()
+            .filter(|p| p.id == reply.id)
+            .collect();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].out_message_id, reply.out_message_id);
+        assert!(
+            resend(&mut w, reply.id)
+                .unwrap_err()
+                .0
+                .contains("not waiting")
+        );
+        // Another request's row is not this one's to resend.
+        let (other, _) = w.arrive(&notification(
+            "d2",
+            true,
+            "Window: 3 March 2027 09:00 to 17:00 CET",
+        ));
+        assert_ne!(other, reference);
+        let kinds: Vec<String> = w
+            .store
+            .actions(10)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.kind)
+            .collect();
+        assert_eq!(kinds, vec!["resend"]);
+    }
+}
