@@ -889,31 +889,7 @@ impl Store {
 
     /// Every user, by name (never the password hash).
     pub fn users(&self) -> Result<Vec<User>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT name, role, created_at, updated_at FROM users ORDER BY name")
-            .context("Preparing the users query")?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .context("Listing users")?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (name, role, created, updated) = row.context("Reading a user row")?;
-            out.push(User {
-                role: role.parse()?,
-                name,
-                created_at: parse_ts(&created)?,
-                updated_at: parse_ts(&updated)?,
-            });
-        }
-        Ok(out)
+        users_of(&self.conn)
     }
 
     /// A user's role and password hash (PHC string), for verifying a login.
@@ -933,35 +909,7 @@ impl Store {
 
     /// The newest `limit` staff actions, newest first.
     pub fn actions(&self, limit: u32) -> Result<Vec<ActionEntry>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT actor, at, kind, subject, detail FROM actions ORDER BY id DESC LIMIT ?1",
-            )
-            .context("Preparing the actions query")?;
-        let rows = st
-            .query_map(params![limit], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .context("Listing actions")?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (actor, at, kind, subject, detail) = row.context("Reading an action row")?;
-            out.push(ActionEntry {
-                actor,
-                at: parse_ts(&at)?,
-                kind,
-                subject,
-                detail,
-            });
-        }
-        Ok(out)
+        actions_of(&self.conn, limit)
     }
 }
 
@@ -1378,6 +1326,66 @@ pub struct ActionEntry {
     pub detail: String,
 }
 
+/// Every user, by name (never the password hash).
+fn users_of(conn: &Connection) -> Result<Vec<User>> {
+    let mut st = conn
+        .prepare_cached("SELECT name, role, created_at, updated_at FROM users ORDER BY name")
+        .context("Preparing the users query")?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .context("Listing users")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, role, created, updated) = row.context("Reading a user row")?;
+        out.push(User {
+            role: role.parse()?,
+            name,
+            created_at: parse_ts(&created)?,
+            updated_at: parse_ts(&updated)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The newest `limit` staff actions, newest first.
+fn actions_of(conn: &Connection, limit: u32) -> Result<Vec<ActionEntry>> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT actor, at, kind, subject, detail FROM actions ORDER BY id DESC LIMIT ?1",
+        )
+        .context("Preparing the actions query")?;
+    let rows = st
+        .query_map(params![limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .context("Listing actions")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (actor, at, kind, subject, detail) = row.context("Reading an action row")?;
+        out.push(ActionEntry {
+            actor,
+            at: parse_ts(&at)?,
+            kind,
+            subject,
+            detail,
+        });
+    }
+    Ok(out)
+}
+
 /// Logs a staff action (inside the caller's transaction).
 fn log_action(
     conn: &Connection,
@@ -1540,6 +1548,16 @@ impl StoreReader {
             .context("Listing the request's mails")?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .context("Reading the request's mails")
+    }
+
+    /// Every user, by name (never the password hash).
+    pub fn users(&self) -> Result<Vec<User>> {
+        users_of(&self.conn)
+    }
+
+    /// The newest `limit` staff actions, newest first.
+    pub fn actions(&self, limit: u32) -> Result<Vec<ActionEntry>> {
+        actions_of(&self.conn, limit)
     }
 
     /// Whether the newest message of request `reference` came from a verified sender.

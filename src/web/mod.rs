@@ -11,7 +11,9 @@
 //! the route says otherwise.
 
 pub mod actions;
+pub mod admin;
 pub mod api;
+pub mod evidence;
 pub mod feeds;
 pub mod held;
 pub mod host;
@@ -267,7 +269,19 @@ pub fn router(state: AppState) -> Router {
                 actions::MAX_ACTION_FORM_BYTES,
             )),
         )
-        .route("/admin", get(pages::admin))
+        .route("/admin", get(admin::get))
+        .route(
+            "/admin/users",
+            post(admin::post_add).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
+        .route(
+            "/admin/users/{name}/{what}",
+            post(admin::post_user).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
         .route("/calendar", get(security::calendar_page))
         .route("/lookup", get(security::lookup_page))
         .route("/account", get(feeds::account))
