@@ -3,15 +3,36 @@
 //! `render_list` filters, searches, sorts and renders the page's HTML (500 rows shown) from
 //! synthetic `RequestRecord`s in every state.
 //!
+//! The lookup API over 10,000 approved windows (target < 5 ms of server time): the real
+//! console (axum, the token check on its own connection, the held requests kept in memory)
+//! on loopback over a store of 10,000 held requests, asked `GET /api/v1/lookup` with a
+//! bearer token on one kept-alive connection; beside it the answer alone (scan and JSON), the
+//! calendar feed and the calendar page over the same requests.
+//!
 //! `cargo bench --bench console`
 
 use std::hint::black_box;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
+use intake::accounts::UserRole;
+use intake::clock::{Clock, FixedClock};
 use intake::conversation::{Action, Event, RequestRecord, State};
+use intake::metrics::Metrics;
 use intake::model::{Contact, Decision, Request, TestClass, Window};
+use intake::store::{Identity, Record, Store};
+use intake::tokens::{self, TokenKind};
+use intake::web::api::lookup_json;
+use intake::web::feeds::feed_calendar;
 use intake::web::pages::{Filter, render_list};
+use intake::web::proxy::TrustedProxies;
+use intake::web::security::{query, render_calendar};
+use intake::web::{AppState, ConsoleSettings, HostAllowlist, LiveProbes, OutboxTarget, serve};
+use ipnet::IpNet;
 
 const REQUESTS: usize = 10_000;
 
@@ -102,5 +123,299 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A small deterministic generator (no dependency, same data every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+}
+
+/// 10,000 held requests as `benches/lookup.rs` makes them: one window each over two years,
+/// two or three originating ranges (a fifth IPv6), mostly accepted, some in review, some
+/// cancelled.
+fn held_requests() -> Vec<RequestRecord> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut rng = Lcg(7);
+    (0..REQUESTS)
+        .map(|i| {
+            let start = t0() + Duration::hours((rng.next() % (2 * 365 * 24)) as i64);
+            let end = start + Duration::days(1 + (rng.next() % 5) as i64);
+            let n = 2 + (rng.next() % 2) as usize;
+            let ips: Vec<IpNet> = (0..n)
+                .map(|_| {
+                    if rng.next().is_multiple_of(5) {
+                        let a = Ipv6Addr::new(
+                            0x2001,
+                            0x0db8,
+                            (rng.next() % 65536) as u16,
+                            0,
+                            0,
+                            0,
+                            0,
+                            (rng.next() % 65536) as u16,
+                        );
+                        IpNet::new(IpAddr::V6(a), [128, 64, 48][(rng.next() % 3) as usize])
+                            .unwrap()
+                            .trunc()
+                    } else {
+                        let a = Ipv4Addr::from((85u32 << 24) | ((rng.next() as u32) & 0x00ff_ffff));
+                        IpNet::new(IpAddr::V4(a), [32, 32, 29, 24][(rng.next() % 4) as usize])
+                            .unwrap()
+                            .trunc()
+                    }
+                })
+                .collect();
+            let state = match rng.next() % 20 {
+                0 => State::Cancelled,
+                1 => State::Review,
+                _ => State::Accepted,
+            };
+            let held = Request {
+                scope: Some("web application pen test (OWASP Top 10)".into()),
+                contact: Contact {
+                    name: Some(format!("Contact {i}")),
+                    email: Some(format!("contact{i}@customer{i}.example")),
+                    phone: Some("+41 44 555 20 30".into()),
+                },
+                originating_ips: ips,
+                bandwidth_bps: Some(20e6),
+                requests_per_second: Some(50.0),
+                targets: vec![format!("shop.customer{i}.example")],
+                windows: vec![Window { start, end }],
+            };
+            RequestRecord {
+                reference: format!("INT-{i:010}"),
+                state,
+                sender: format!("contact{i}@customer{i}.example"),
+                org: format!("customer{i}.example"),
+                record: held.clone(),
+                test_class: TestClass::Standard,
+                zone: "Europe/Zurich".into(),
+                accepted: Some(held),
+                sequence: 0,
+                notice_from: Some(start - Duration::days(20)),
+                message_ids: vec![format!("m{i}@customer{i}.example")],
+                steps: 1,
+                revision: 1,
+                created_at: start - Duration::days(20),
+                updated_at: start - Duration::days(20),
+                history: vec![Event {
+                    at: start - Duration::days(20),
+                    message_id: Some(format!("m{i}@customer{i}.example")),
+                    from: Some(format!("contact{i}@customer{i}.example")),
+                    action: Action::Accepted,
+                    decision: Decision::Accept,
+                    state: State::Accepted,
+                    changes: Vec::new(),
+                    problems: Vec::new(),
+                }],
+            }
+        })
+        .collect()
+}
+
+/// An HTTP/1.1 client on one kept-alive connection.
+struct Client {
+    stream: BufReader<TcpStream>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_nodelay(true).unwrap();
+        Client {
+            stream: BufReader::new(s),
+        }
+    }
+
+    /// The status and body of `GET path` with `token` as bearer.
+    fn get(&mut self, path: &str, token: &str) -> (u16, String) {
+        write!(
+            self.stream.get_mut(),
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut status = String::new();
+        self.stream.read_line(&mut status).unwrap();
+        let code = status.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':')
+                && n.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).unwrap();
+        (code, String::from_utf8(body).unwrap())
+    }
+}
+
+fn api(c: &mut Criterion) {
+    let rs = held_requests();
+    // A held request's first IPv4 address, at noon of its window's first day.
+    let (v4, at) = rs
+        .iter()
+        .filter(|r| r.state == State::Accepted)
+        .find_map(|r| {
+            let held = r.accepted.as_ref()?;
+            let n = held
+                .originating_ips
+                .iter()
+                .find(|n| matches!(n, IpNet::V4(_)))?;
+            Some((n.network(), held.windows[0].start + Duration::hours(12)))
+        })
+        .unwrap();
+    let at_text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // The store: the requests, a user and an API token.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intake.sqlite3");
+    let mut store = Store::open_shared(&path).unwrap();
+    store.begin_batch().unwrap();
+    for (i, r) in rs.iter().enumerate() {
+        let identity = Identity {
+            folder: "INBOX".into(),
+            uidvalidity: 1,
+            uid: i as u64,
+            message_id: Some(r.message_ids[0].clone()),
+            content_hash: format!("{i:064x}"),
+        };
+        store
+            .record(
+                &Record {
+                    identity: &identity,
+                    sender: Some(&r.sender),
+                    arrival: r.created_at,
+                    decision: "accept",
+                    rules_version: "bench",
+                    verdict_json: "{}",
+                    raw: None,
+                    request: Some(r),
+                },
+                &[],
+                r.created_at,
+            )
+            .unwrap();
+    }
+    store.commit_batch().unwrap();
+    store
+        .add_user("sec", UserRole::Security, "$argon2id$bench", "bench", t0())
+        .unwrap();
+    let (_, token) =
+        tokens::create(&mut store, "sec", TokenKind::Api, "bench", "bench", t0()).unwrap();
+    drop(store);
+
+    // The console, on a runtime of its own.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at));
+    let addr = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let metrics = Arc::new(Metrics::default());
+        let probes = LiveProbes {
+            store_path: path.clone(),
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+            mailbox_minutes: 10,
+            outbox: OutboxTarget::None,
+        };
+        let state = AppState::new(
+            HostAllowlist::new(None, addr).unwrap(),
+            metrics,
+            clock.clone(),
+            path.clone(),
+            Arc::new(probes),
+            10,
+            ConsoleSettings::default(),
+        )
+        .unwrap()
+        .with_security(TrustedProxies::default(), "amazee.io")
+        .unwrap();
+        tokio::spawn(serve(listener, state, std::future::pending()));
+        addr
+    });
+
+    let mut client = Client::connect(addr);
+    let hit = format!("/api/v1/lookup?ip={v4}&at={at_text}");
+    let miss = format!("/api/v1/lookup?ip=192.0.2.1&at={at_text}");
+    let block = format!("/api/v1/lookup?ip=85.195.0.0/16&at={at_text}");
+    // The first request reads the 10,000 requests from the store.
+    let started = Instant::now();
+    let (status, body) = client.get(&hit, &token);
+    let cold = started.elapsed();
+    assert_eq!(status, 200, "{body}");
+    let hits = serde_json::from_str::<serde_json::Value>(&body).unwrap();
+    println!(
+        "api: first request (reads the held requests) {cold:?}; {v4} at {at_text}: {} match(es)",
+        hits.as_array().unwrap().len()
+    );
+    assert_eq!(client.get(&miss, &token), (200, "[]\n".to_string()));
+    let mut g = c.benchmark_group("api lookup 10,000 windows");
+    for (name, p) in [
+        ("ipv4 address", &hit),
+        ("ipv4 /16", &block),
+        ("no match", &miss),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let (status, body) = client.get(p, &token);
+                assert_eq!(status, 200);
+                black_box(body)
+            })
+        });
+    }
+    g.bench_function("wrong token (401)", |b| {
+        let wrong = "0".repeat(64);
+        b.iter(|| assert_eq!(client.get(&hit, &wrong).0, 401))
+    });
+    g.finish();
+
+    // The same answers in the process: scan and JSON only, and the feed and calendar page.
+    let zone = chrono_tz::Europe::Zurich;
+    let q = query(Some(&v4.to_string()), Some(&at_text), zone, at)
+        .unwrap()
+        .unwrap();
+    let mut g = c.benchmark_group("security views 10,000 windows");
+    g.bench_function("lookup answer (scan + JSON)", |b| {
+        b.iter(|| black_box(lookup_json(&rs, q, zone).unwrap()))
+    });
+    let feed = feed_calendar(&rs, at, "amazee.io", "http://localhost");
+    println!(
+        "feed at {at_text}: {} events, {} bytes",
+        feed.matches("BEGIN:VEVENT").count(),
+        feed.len()
+    );
+    g.sample_size(20);
+    g.bench_function("calendar feed", |b| {
+        b.iter(|| black_box(feed_calendar(&rs, at, "amazee.io", "http://localhost")))
+    });
+    g.bench_function("calendar page", |b| {
+        b.iter(|| black_box(render_calendar(&rs, at, zone, None).unwrap()))
+    });
+    g.finish();
+    drop(runtime);
+}
+
+criterion_group!(benches, bench, api);
 criterion_main!(benches);

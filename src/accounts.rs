@@ -214,7 +214,7 @@ pub fn set_password(
     }
 }
 
-/// Removes user `name`, logged as done by `actor`.
+/// Removes user `name` and revokes their feed and API tokens, logged as done by `actor`.
 pub fn remove_user(
     store: &mut Store,
     name: &str,
@@ -222,7 +222,7 @@ pub fn remove_user(
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     check_name(name)?;
-    if store.remove_user(name, actor, now)? {
+    if store.remove_user_and_tokens(name, actor, now)? {
         Ok(())
     } else {
         Err(AccountError::UnknownUser(name.to_string()))

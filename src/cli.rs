@@ -84,6 +84,14 @@ pub enum Command {
     /// (accepted, or in review after an acceptance), by their accepted record. Exit status:
     /// 0 with at least one match, 3 with none, 1 for bad input, config or no store.
     Lookup(LookupArgs),
+    /// Manage the tokens of the calendar feed and the lookup API: add, list, revoke.
+    ///
+    /// A token belongs to a user (of `intake user`) and has one kind: feed (the URL
+    /// /feeds/TOKEN.ics of the web console) or api (`Authorization: Bearer TOKEN` on
+    /// /api/v1/lookup). `add` prints the token once on stdout; the store keeps only its
+    /// SHA-256. Every change is logged with who made it. Exit status: 0 when done, 1 for an
+    /// unknown user or token, a token revoked already, or bad usage.
+    Token(TokenArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -149,6 +157,63 @@ pub struct UserListArgs {
     /// Configuration file (its [store] path is used).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a user and print it (once: only its hash is kept).
+    Add(TokenAddArgs),
+    /// List the tokens (of one user, or everyone's), revoked ones too; never the tokens.
+    List(TokenListArgs),
+    /// Revoke a token by its id (as `list` shows it).
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenAddArgs {
+    /// The user the token belongs to.
+    #[arg(value_name = "USER")]
+    pub user: String,
+    /// What it opens: feed (the calendar feed) or api (the lookup API).
+    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+    pub kind: crate::tokens::TokenKind,
+    /// A note for people: where the token is used (at most 64 characters).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub label: String,
+    /// Configuration file (its [store] path is used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenListArgs {
+    /// Only this user's tokens.
+    #[arg(value_name = "USER")]
+    pub user: Option<String>,
+    /// Configuration file (its [store] path is used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenRevokeArgs {
+    /// The token's id.
+    #[arg(value_name = "ID")]
+    pub id: i64,
+    /// Configuration file (its [store] path is used).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+fn parse_kind(s: &str) -> Result<crate::tokens::TokenKind, String> {
+    s.parse()
+        .map_err(|e: crate::tokens::TokenError| e.to_string())
 }
 
 fn parse_role(s: &str) -> Result<UserRole, String> {
@@ -250,6 +315,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Show(args) => run_show(args),
         Command::User(args) => run_user(args),
         Command::Lookup(args) => run_lookup(args),
+        Command::Token(args) => run_token(args),
     }
 }
 
@@ -468,6 +534,95 @@ fn run_user(args: UserArgs) -> Result<u8> {
                 }
             }
             out.flush()?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn run_token(args: TokenArgs) -> Result<u8> {
+    let now = SystemClock.now();
+    match args.command {
+        TokenCommand::Add(a) => {
+            let mut store = config_store(a.config.as_deref(), false)?;
+            let (id, token) =
+                crate::tokens::create(&mut store, &a.user, a.kind, &a.label, &cli_actor(), now)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{token}")?;
+            out.flush()?;
+            let use_it = match a.kind {
+                crate::tokens::TokenKind::Feed => "subscribe to http(s)://HOST/feeds/TOKEN.ics",
+                crate::tokens::TokenKind::Api => {
+                    "send `Authorization: Bearer TOKEN` to http(s)://HOST/api/v1/lookup"
+                }
+            };
+            eprintln!(
+                "intake: {} token {id} for {}; it is shown only now: {use_it}",
+                a.kind, a.user
+            );
+        }
+        TokenCommand::List(a) => {
+            let store = config_store(a.config.as_deref(), false)?;
+            if let Some(u) = &a.user
+                && store.user_credentials(u)?.is_none()
+                && store.tokens(Some(u))?.is_empty()
+            {
+                return Err(accounts::AccountError::UnknownUser(u.clone()).into());
+            }
+            let tokens = store.tokens(a.user.as_deref())?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            if tokens.is_empty() {
+                eprintln!(
+                    "intake: no tokens yet (make one with `intake token add USER --kind feed|api`)"
+                );
+            } else {
+                let w = tokens
+                    .iter()
+                    .map(|t| t.user.len())
+                    .max()
+                    .unwrap_or(4)
+                    .max(4);
+                let minute = |t: Option<DateTime<Utc>>| {
+                    t.map_or_else(
+                        || "-".to_string(),
+                        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+                    )
+                };
+                writeln!(
+                    out,
+                    "{:>5}  {:w$}  {:4}  {:16}  {:16}  {:34}  LABEL",
+                    "ID", "USER", "KIND", "CREATED (UTC)", "LAST USED (UTC)", "STATE"
+                )?;
+                for t in &tokens {
+                    let state = match (&t.revoked_at, &t.revoked_by) {
+                        (Some(at), by) => format!(
+                            "revoked {} by {}",
+                            at.format("%Y-%m-%d"),
+                            by.as_deref().unwrap_or("?")
+                        ),
+                        (None, _) => "active".to_string(),
+                    };
+                    writeln!(
+                        out,
+                        "{:>5}  {:w$}  {:4}  {}  {:16}  {:34}  {}",
+                        t.id,
+                        t.user,
+                        t.kind.as_str(),
+                        t.created_at.format("%Y-%m-%d %H:%M"),
+                        minute(t.last_used_at),
+                        state,
+                        t.label
+                    )?;
+                }
+            }
+            out.flush()?;
+        }
+        TokenCommand::Revoke(a) => {
+            let mut store = config_store(a.config.as_deref(), false)?;
+            let row = crate::tokens::revoke(&mut store, a.id, None, &cli_actor(), now)?;
+            eprintln!(
+                "intake: revoked {} token {} of {}",
+                row.kind, row.id, row.user
+            );
         }
     }
     Ok(EXIT_OK)

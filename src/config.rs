@@ -56,6 +56,14 @@ pub struct WebFile {
     pub secure_cookies: Option<bool>,
     /// How long a console session lasts, in hours (1–720). Default 8.
     pub session_hours: Option<u32>,
+    /// Single sign-on: the header in which a trusted reverse proxy names the signed-in user
+    /// (such as `X-Forwarded-User`). Read only on connections from `trusted_proxies`, which
+    /// it requires. Default: unset, no single sign-on.
+    pub trusted_proxy_header: Option<String>,
+    /// Addresses (CIDR) of the reverse proxies whose `trusted_proxy_header` and
+    /// `X-Forwarded-Proto` are believed, such as `["127.0.0.1/32", "::1/128"]`. Default:
+    /// none.
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 /// `[digest]`: when the security team gets its daily digest of the next 48 hours' windows.
@@ -686,6 +694,16 @@ fn web_config(
         Some(h) => h,
         None => crate::web::DEFAULT_SESSION_HOURS,
     };
+    let proxies = match crate::web::proxy::TrustedProxies::from_config(
+        w.trusted_proxy_header.as_deref(),
+        w.trusted_proxies.as_deref(),
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.extend(e);
+            crate::web::proxy::TrustedProxies::default()
+        }
+    };
     let text = w.listen.as_deref()?;
     let listen = match text.trim().parse::<std::net::SocketAddr>() {
         Ok(a) => a,
@@ -709,6 +727,7 @@ fn web_config(
         ready_mailbox_minutes: minutes,
         secure_cookies: w.secure_cookies.unwrap_or(false),
         session_hours,
+        proxies,
     })
 }
 
@@ -835,6 +854,53 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("port"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxy_keys_are_read_and_checked() {
+        let w = parse("[web]\nlisten = \"127.0.0.1:8025\"\n")
+            .unwrap()
+            .web
+            .unwrap();
+        assert_eq!(w.proxies, crate::web::proxy::TrustedProxies::default());
+        let w = parse(
+            "[web]\nlisten = \"127.0.0.1:8025\"\ntrusted_proxy_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n",
+        )
+        .unwrap()
+        .web
+        .unwrap();
+        assert_eq!(
+            w.proxies.user_header.as_ref().map(|h| h.as_str()),
+            Some("x-forwarded-user")
+        );
+        assert!(w.proxies.trusts("::1".parse().unwrap()));
+        assert!(!w.proxies.trusts("192.0.2.1".parse().unwrap()));
+        // Each bad value is named, beside the other errors.
+        let err = parse(
+            "[web]\nlisten = \"127.0.0.1:8025\"\nsession_hours = 0\ntrusted_proxy_header = \"X-Forwarded-User\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("web.session_hours: 0"), "{err}");
+        assert!(
+            err.contains(
+                "web.trusted_proxy_header: \"X-Forwarded-User\" needs web.trusted_proxies"
+            ),
+            "{err}"
+        );
+        let err = parse(
+            "[web]\nlisten = \"127.0.0.1:8025\"\ntrusted_proxy_header = \"X User\"\ntrusted_proxies = [\"proxy.example\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("web.trusted_proxy_header: \"X User\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("web.trusted_proxies: \"proxy.example\""),
+            "{err}"
+        );
     }
 
     #[test]

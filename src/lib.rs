@@ -23,5 +23,6 @@ pub mod source;
 pub mod staff;
 pub mod store;
 pub mod tls;
+pub mod tokens;
 pub mod watch;
 pub mod web;

@@ -32,6 +32,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_users.sql"),
     include_str!("../migrations/0009_sessions.sql"),
     include_str!("../migrations/0011_outbox_in_doubt.sql"),
+    // 0010 was reserved for the tokens while 0011 was written beside it, and 0011 reached
+    // main first as the 10th migration: stores made since have user_version 10 with it. The
+    // tokens run 11th. The place in this list is the version, not the file's number: never
+    // reorder.
+    include_str!("../migrations/0010_tokens.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -1100,6 +1105,198 @@ impl Store {
     }
 }
 
+/// Tokens for the calendar feed and the lookup API (`crate::tokens`, migration 10): only
+/// their hashes are kept; making and revoking one is logged in `actions`.
+impl Store {
+    /// Records a token of `kind` for `user` and logs `token_created` by `actor`, in one
+    /// transaction; `None` (nothing written) when there is no such user.
+    pub fn create_token(
+        &mut self,
+        token_hash: &str,
+        user: &str,
+        kind: crate::tokens::TokenKind,
+        label: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM users WHERE name = ?1", params![user], |r| {
+                r.get(0)
+            })
+            .optional()
+            .context("Reading a user")?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO tokens (token_hash, user, kind, label, created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![token_hash, user, kind.as_str(), label, ts(now), actor],
+        )
+        .context("Recording a token")?;
+        let id = tx.last_insert_rowid();
+        log_action(
+            &tx,
+            actor,
+            "token_created",
+            user,
+            &token_detail(kind.as_str(), id, label),
+            now,
+        )?;
+        tx.commit().context("Committing a token")?;
+        Ok(Some(id))
+    }
+
+    /// The tokens of `user` (every user's with `None`), revoked ones too, by id.
+    pub fn tokens(&self, user: Option<&str>) -> Result<Vec<crate::tokens::TokenRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE ?1 IS NULL OR user = ?1 ORDER BY id"
+            ))
+            .context("Preparing the tokens query")?;
+        let rows = st
+            .query_map(params![user], token_row)
+            .context("Listing tokens")?;
+        rows.map(|r| r.context("Reading a token row")?)
+            .collect::<Result<Vec<_>>>()
+    }
+
+    /// Token `id`, revoked or not.
+    pub fn token(&self, id: i64) -> Result<Option<crate::tokens::TokenRow>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?1"),
+                params![id],
+                token_row,
+            )
+            .optional()
+            .context("Reading a token")?
+            .transpose()
+    }
+
+    /// Revokes token `id` and logs `token_revoked` by `actor`, in one transaction; false
+    /// when there is no such token or it was revoked already.
+    pub fn revoke_token(&mut self, id: i64, actor: &str, now: DateTime<Utc>) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let revoked: Option<(String, String, String)> = tx
+            .query_row(
+                "UPDATE tokens SET revoked_at = ?2, revoked_by = ?3
+                 WHERE id = ?1 AND revoked_at IS NULL RETURNING user, kind, label",
+                params![id, ts(now), actor],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .context("Revoking a token")?;
+        let Some((user, kind, label)) = revoked else {
+            return Ok(false);
+        };
+        log_action(
+            &tx,
+            actor,
+            "token_revoked",
+            &user,
+            &token_detail(&kind, id, &label),
+            now,
+        )?;
+        tx.commit().context("Committing a revocation")?;
+        Ok(true)
+    }
+
+    /// Removes user `name` and revokes every token of theirs (each revocation logged by
+    /// `actor`), in one transaction; false (nothing changed) when there is no such user.
+    pub fn remove_user_and_tokens(
+        &mut self,
+        name: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let tx = self.conn.savepoint().context("Starting a transaction")?;
+        let revoked: Vec<(i64, String, String)> = {
+            let mut st = tx
+                .prepare(
+                    "UPDATE tokens SET revoked_at = ?2, revoked_by = ?3
+                     WHERE user = ?1 AND revoked_at IS NULL RETURNING id, kind, label",
+                )
+                .context("Preparing the revocation of a user's tokens")?;
+            let rows = st
+                .query_map(params![name, ts(now), actor], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .context("Revoking a user's tokens")?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .context("Revoking a user's tokens")?
+        };
+        let role: Option<String> = tx
+            .query_row(
+                "DELETE FROM users WHERE name = ?1 RETURNING role",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Removing a user")?;
+        let Some(role) = role else {
+            // Dropping the savepoint rolls the revocations back.
+            return Ok(false);
+        };
+        for (id, kind, label) in &revoked {
+            log_action(
+                &tx,
+                actor,
+                "token_revoked",
+                name,
+                &format!("{} (user removed)", token_detail(kind, *id, label)),
+                now,
+            )?;
+        }
+        log_action(&tx, actor, "user_removed", name, &role, now)?;
+        tx.commit().context("Committing a removal")?;
+        Ok(true)
+    }
+
+    /// Whom the token with this hash opens `kind` for: not revoked, its user exists and is
+    /// older than the token.
+    pub fn token_owner(
+        &self,
+        token_hash: &str,
+        kind: crate::tokens::TokenKind,
+    ) -> Result<Option<crate::tokens::TokenOwner>> {
+        token_owner(&self.conn, token_hash, kind)
+    }
+
+    /// Records that token `id` opened something at `now`.
+    pub fn token_used(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1",
+                params![id, ts(now)],
+            )
+            .context("Recording a token's use")?;
+        Ok(())
+    }
+
+    /// Every token's id and stored hash (tests: only hashes are kept).
+    #[cfg(test)]
+    pub fn raw_token_hashes(&self) -> Result<Vec<(i64, String)>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, token_hash FROM tokens ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Takes the revocation off a token (tests: a row revoked by nobody).
+    #[cfg(test)]
+    pub fn unrevoke_for_test(&self, token_hash: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE tokens SET revoked_at = NULL, revoked_by = NULL WHERE token_hash = ?1",
+            params![token_hash],
+        )?;
+        Ok(())
+    }
+}
+
 /// A staff account as listed (the password hash stays in the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -1425,6 +1622,141 @@ impl StoreReader {
         rows.map(|r| r.map(|(s, n)| (s, n.try_into().unwrap_or(0))))
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("Counting requests")
+    }
+}
+
+/// What the security team's views (calendar, feed, lookup) and the token checks read.
+impl StoreReader {
+    /// A counter that moves whenever a request is written (triggers of migration 10), so
+    /// a cache of the requests can tell when to read them again.
+    pub fn requests_version(&self) -> Result<i64> {
+        self.conn
+            .query_row(
+                "SELECT version FROM requests_version WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .context("Reading the requests' version")
+    }
+
+    /// Every request whose accepted window the security team holds (as
+    /// [`Store::held_requests`]).
+    pub fn held_requests(&self) -> Result<Vec<RequestRecord>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT record FROM requests WHERE state IN ('accepted', 'review')")
+            .context("Preparing the held requests query")?;
+        let rows = st
+            .query_map([], |row| row.get::<_, String>(0))
+            .context("Listing held requests")?;
+        let mut out = Vec::new();
+        for j in rows {
+            out.push(read_request(&j.context("Reading a request row")?)?);
+        }
+        Ok(out)
+    }
+
+    /// The tokens of `user`, revoked ones too, by id.
+    pub fn tokens(&self, user: &str) -> Result<Vec<crate::tokens::TokenRow>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens WHERE user = ?1 ORDER BY id"
+            ))
+            .context("Preparing the tokens query")?;
+        let rows = st
+            .query_map(params![user], token_row)
+            .context("Listing tokens")?;
+        rows.map(|r| r.context("Reading a token row")?)
+            .collect::<Result<Vec<_>>>()
+    }
+
+    /// A user's role (the console's single sign-on: a proxy names the user).
+    pub fn user_role(&self, name: &str) -> Result<Option<UserRole>> {
+        let role: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT role FROM users WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .context("Reading a user")?;
+        role.map(|r| Ok(r.parse()?)).transpose()
+    }
+
+    /// As [`Store::token_owner`].
+    pub fn token_owner(
+        &self,
+        token_hash: &str,
+        kind: crate::tokens::TokenKind,
+    ) -> Result<Option<crate::tokens::TokenOwner>> {
+        token_owner(&self.conn, token_hash, kind)
+    }
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, user, kind, label, created_at, created_by, last_used_at, revoked_at, revoked_by";
+
+/// A `tokens` row of [`TOKEN_COLUMNS`]; the outer error is SQLite's, the inner one a value
+/// that does not read.
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<crate::tokens::TokenRow>> {
+    let kind: String = r.get(2)?;
+    let created: String = r.get(4)?;
+    let used: Option<String> = r.get(6)?;
+    let revoked: Option<String> = r.get(7)?;
+    let (id, user, label, created_by, revoked_by) =
+        (r.get(0)?, r.get(1)?, r.get(3)?, r.get(5)?, r.get(8)?);
+    Ok((|| {
+        Ok(crate::tokens::TokenRow {
+            id,
+            user,
+            kind: kind.parse()?,
+            label,
+            created_at: parse_ts(&created)?,
+            created_by,
+            last_used_at: used.as_deref().map(parse_ts).transpose()?,
+            revoked_at: revoked.as_deref().map(parse_ts).transpose()?,
+            revoked_by,
+        })
+    })())
+}
+
+fn token_owner(
+    conn: &Connection,
+    token_hash: &str,
+    kind: crate::tokens::TokenKind,
+) -> Result<Option<crate::tokens::TokenOwner>> {
+    let row: Option<(i64, String, String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT t.id, t.user, u.role, t.last_used_at FROM tokens t
+             JOIN users u ON u.name = t.user
+             WHERE t.token_hash = ?1 AND t.kind = ?2 AND t.revoked_at IS NULL
+               AND t.created_at >= u.created_at",
+        )
+        .context("Preparing the token query")?
+        .query_row(params![token_hash, kind.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .context("Reading a token")?;
+    let Some((id, user, role, used)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(crate::tokens::TokenOwner {
+        id,
+        user,
+        role: role.parse()?,
+        last_used_at: used.as_deref().map(parse_ts).transpose()?,
+    }))
+}
+
+/// How the action log names a token: `feed token 3 (laptop)`.
+fn token_detail(kind: &str, id: i64, label: &str) -> String {
+    if label.is_empty() {
+        format!("{kind} token {id}")
+    } else {
+        format!("{kind} token {id} ({label})")
     }
 }
 
@@ -2120,5 +2452,51 @@ mod tests {
             "messages_message_id",
             2,
         );
+    }
+
+    #[test]
+    fn a_store_made_before_the_tokens_gets_them_and_keeps_the_outbox_column() {
+        // Stores made by main after 0011 (outbox in doubt) shipped as the 10th migration.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..10] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.pragma_update(None, "user_version", 10).unwrap();
+        }
+        assert!(MIGRATIONS[9].contains("in_doubt"));
+        assert!(MIGRATIONS[10].contains("CREATE TABLE tokens"));
+        let mut s = Store::open(&path).unwrap();
+        let version: i64 = s
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert!(
+            s.add_user("alice", UserRole::Staff, "$argon2id$x", "t", t0())
+                .unwrap()
+        );
+        let id = s
+            .create_token(
+                &"a".repeat(64),
+                "alice",
+                crate::tokens::TokenKind::Feed,
+                "",
+                "t",
+                t0(),
+            )
+            .unwrap();
+        assert!(id.is_some());
+        let in_doubt: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('outbox') WHERE name = 'in_doubt'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(in_doubt, 1);
     }
 }

@@ -255,7 +255,8 @@ impl Service {
             config: Arc::new(self.config.clone()),
             templates: Arc::new(Templates::for_config(&self.config)?),
             kick: self.kick.clone(),
-        });
+        })
+        .with_security(web.proxies.clone(), self.config.addresses.own_domain())?;
         crate::web::start(web, state).await
     }
 

@@ -61,7 +61,7 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Ent
     );
     for (i, w) in r.windows.iter().take(MAX_LISTED).enumerate() {
         lines.push("BEGIN:VEVENT".into());
-        lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
+        lines.push(format!("UID:{}", uid(&v.reference, i, own_domain)));
         if entry.sequence > 0 || cancel {
             lines.push(format!("SEQUENCE:{}", entry.sequence));
         }
@@ -101,7 +101,7 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Ent
             .skip(kept)
         {
             lines.push("BEGIN:VEVENT".into());
-            lines.push(format!("UID:{}-{}@{}", v.reference, i + 1, own_domain));
+            lines.push(format!("UID:{}", uid(&v.reference, i, own_domain)));
             lines.push(format!("SEQUENCE:{}", entry.sequence));
             lines.push("STATUS:CANCELLED".into());
             lines.push(format!("DTSTAMP:{}", ical_time(stamp)));
@@ -122,12 +122,20 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Ent
     out
 }
 
-fn ical_time(t: DateTime<Utc>) -> String {
+/// The UID of a request's window `index` (0-based, in the order the security team holds
+/// them): `INT-…-N@domain`. The security forward, its updates, the digest and the calendar
+/// feed all use it, so a calendar keeps one entry per window.
+pub fn uid(reference: &str, index: usize, own_domain: &str) -> String {
+    format!("{reference}-{}@{own_domain}", index + 1)
+}
+
+/// A time as iCalendar writes it in UTC: `20261210T080000Z`.
+pub fn ical_time(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// TEXT escaping: backslash, semicolon, comma and newlines.
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -143,7 +151,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Lines longer than 75 octets are folded with CRLF + space, never inside a character.
-fn fold(line: &str, out: &mut String) {
+pub fn fold(line: &str, out: &mut String) {
     let mut width = 0;
     for c in line.chars() {
         let n = c.len_utf8();

@@ -12,11 +12,16 @@
 
 pub mod actions;
 pub mod admin;
+pub mod api;
 pub mod evidence;
+pub mod feeds;
+pub mod held;
 pub mod host;
 pub mod metrics;
 pub mod pages;
+pub mod proxy;
 pub mod ready;
+pub mod security;
 pub mod session;
 
 use std::future::Future;
@@ -55,6 +60,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// How long a session lasts.
     pub session_hours: u32,
+    /// Reverse proxies whose forwarding headers are believed (single sign-on).
+    pub proxies: proxy::TrustedProxies,
 }
 
 /// Default of `ready_mailbox_minutes`.
@@ -107,6 +114,8 @@ struct Inner {
     zone: chrono_tz::Tz,
     login_csrf: session::LoginCsrf,
     limiter: Mutex<session::RateLimiter>,
+    /// The security views', feed's and API's own (see [`AppState::with_security`]).
+    security: security::Extras,
     /// Set when the console may act on requests (inside `intake watch`).
     actions: Option<actions::Actions>,
 }
@@ -144,6 +153,7 @@ impl AppState {
             zone: console.zone,
             login_csrf: session::LoginCsrf::random(),
             limiter: Mutex::new(session::RateLimiter::default()),
+            security: security::Extras::default(),
             actions: None,
         })))
     }
@@ -272,6 +282,23 @@ pub fn router(state: AppState) -> Router {
                 session::MAX_FORM_BYTES,
             )),
         )
+        .route("/calendar", get(security::calendar_page))
+        .route("/lookup", get(security::lookup_page))
+        .route("/account", get(feeds::account))
+        .route(
+            "/account/tokens",
+            post(feeds::create_token).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(feeds::revoke_token).layer(axum::extract::DefaultBodyLimit::max(
+                session::MAX_FORM_BYTES,
+            )),
+        )
+        .route("/feeds/{file}", get(feeds::feed))
+        .route("/api/v1/lookup", get(api::lookup))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)

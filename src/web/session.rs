@@ -9,6 +9,10 @@
 //! must repeat. Failed logins are limited per client address and per name tried (at most
 //! [`MAX_FAILURES`] in [`FAILURE_WINDOW_MINUTES`] minutes), in memory.
 //!
+//! Beside sessions, a reverse proxy listed in `[web] trusted_proxies` may sign people in
+//! (single sign-on, [`super::proxy`]): its `trusted_proxy_header` names an existing user,
+//! who then needs no session; their forms carry a CSRF token signed with the process's key.
+//!
 //! The web console writes the store only here (sessions and the `actions` log), each time
 //! on a short-lived connection of its own ([`Store::open_shared`]: WAL lets it read while the
 //! watch loop writes, and its writes wait for the loop's transactions through the busy
@@ -124,6 +128,16 @@ impl LoginCsrf {
         let value = random_token();
         let cookie = format!("{value}.{}", self.sign(&value));
         (value, cookie)
+    }
+
+    /// The CSRF token of a user signed in by a trusted proxy (who has no session row to
+    /// keep one in): their name signed with the key, apart from the login form's values.
+    pub fn for_proxy_user(&self, name: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(b"intake proxy user csrf\0");
+        h.update(name.as_bytes());
+        hex(&h.finalize())
     }
 
     /// Whether the form's `field` is the value the cookie vouches for, signed by us.
@@ -313,10 +327,57 @@ fn server_error() -> Response {
     )
 }
 
+/// Whether the console's cookies for this request carry `Secure`: always with `[web]
+/// secure_cookies`, else when a trusted proxy says the client came over HTTPS.
+pub fn secure_cookies(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    state.0.secure_cookies || state.0.security.proxies.https(peer.ip(), headers)
+}
+
+/// The user a trusted proxy names (single sign-on, see [`super::proxy`]): an existing user
+/// with their role from the users table; an unknown name is refused (403), never created.
+async fn proxy_user(state: &AppState, name: String) -> Result<RequireUser, Response> {
+    let n = name.clone();
+    let role = state.read(move |r| r.user_role(&n)).await;
+    match role {
+        Ok(Some(role)) => Ok(RequireUser {
+            csrf: state.0.login_csrf.for_proxy_user(&name),
+            name,
+            role,
+            token_hash: String::new(),
+        }),
+        Ok(None) => {
+            warn!(user = %name, "web console: the proxy names a user who has no account");
+            Err(text(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "403 Forbidden: the proxy signed in {name}, who has no account here (an admin adds one with `intake user add`)\n"
+                ),
+            ))
+        }
+        Err(e) => {
+            warn!(error = %format!("{e:#}"), "web console: cannot read a user");
+            Err(server_error())
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for RequireUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // A trusted proxy's word comes first; from any other peer its header is ignored.
+        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            match state.0.security.proxies.user(peer.ip(), &parts.headers) {
+                super::proxy::Forwarded::User(name) => return proxy_user(state, name).await,
+                super::proxy::Forwarded::Invalid => {
+                    return Err(text(
+                        StatusCode::FORBIDDEN,
+                        "403 Forbidden: the proxy's user header names no valid user\n",
+                    ));
+                }
+                super::proxy::Forwarded::None => {}
+            }
+        }
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(to_login());
         };
@@ -352,7 +413,13 @@ impl FromRequestParts<AppState> for RequireUser {
 const HTML: &str = "text/html; charset=utf-8";
 
 /// The login page with a fresh CSRF value (and its cookie).
-fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, name: &str) -> Response {
+fn login_page(
+    state: &AppState,
+    secure: bool,
+    status: StatusCode,
+    error: Option<&str>,
+    name: &str,
+) -> Response {
     let (value, signed) = state.0.login_csrf.issue();
     let page = super::pages::render(
         "login.html",
@@ -360,13 +427,7 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, name: &
     );
     match page {
         Ok(html) => {
-            let cookie = set_cookie(
-                LOGIN_COOKIE,
-                &signed,
-                "/login",
-                LOGIN_FORM_SECONDS,
-                state.0.secure_cookies,
-            );
+            let cookie = set_cookie(LOGIN_COOKIE, &signed, "/login", LOGIN_FORM_SECONDS, secure);
             let mut r = (status, [(header::CONTENT_TYPE, HTML)], html).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().append(header::SET_COOKIE, v);
@@ -381,8 +442,13 @@ fn login_page(state: &AppState, status: StatusCode, error: Option<&str>, name: &
 }
 
 /// `GET /login`.
-pub async fn get_login(State(state): State<AppState>) -> Response {
-    login_page(&state, StatusCode::OK, None, "")
+pub async fn get_login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let secure = secure_cookies(&state, peer, &headers);
+    login_page(&state, secure, StatusCode::OK, None, "")
 }
 
 enum LoginOutcome {
@@ -450,7 +516,7 @@ pub async fn post_login(
                 "303 See Other: /requests\n",
             )
                 .into_response();
-            let secure = state.0.secure_cookies;
+            let secure = secure_cookies(&state, peer, &headers);
             for c in [
                 set_cookie(SESSION_COOKIE, &token, "/", hours * 3600, secure),
                 set_cookie(LOGIN_COOKIE, "", "/login", 0, secure),
@@ -465,6 +531,7 @@ pub async fn post_login(
             state.limiter().fail(&keys, now);
             login_page(
                 &state,
+                secure_cookies(&state, peer, &headers),
                 StatusCode::UNAUTHORIZED,
                 Some("Wrong name or password."),
                 &name,
@@ -484,6 +551,8 @@ pub async fn post_login(
 /// `POST /logout` (with the session's CSRF token): ends the session.
 pub async fn post_logout(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     user: RequireUser,
     body: axum::body::Bytes,
 ) -> Response {
@@ -512,7 +581,13 @@ pub async fn post_logout(
         "303 See Other: signed out\n",
     )
         .into_response();
-    let c = set_cookie(SESSION_COOKIE, "", "/", 0, state.0.secure_cookies);
+    let c = set_cookie(
+        SESSION_COOKIE,
+        "",
+        "/",
+        0,
+        secure_cookies(&state, peer, &headers),
+    );
     if let Ok(v) = HeaderValue::from_str(&c) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -1088,3 +1088,103 @@ fn lookup_finds_the_demo_acceptance_inside_its_window_only() {
         assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn token_add_list_revoke_print_the_token_once_and_log_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = store_config(dir.path());
+    let cfg = cfg.to_str().unwrap();
+    let out = intake_with_stdin(
+        &["user", "add", "sec", "--role", "security", "--config", cfg],
+        "correct horse battery\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let add = intake(&[
+        "token", "add", "sec", "--kind", "feed", "--label", "phone", "--config", cfg,
+    ]);
+    assert_eq!(add.status.code(), Some(0), "{}", stderr(&add));
+    let token = String::from_utf8(add.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(intake::tokens::well_formed(&token), "{token}");
+    assert!(
+        stderr(&add).contains("feed token 1 for sec"),
+        "{}",
+        stderr(&add)
+    );
+    let api = intake(&["token", "add", "sec", "--kind", "api", "--config", cfg]);
+    assert_eq!(api.status.code(), Some(0), "{}", stderr(&api));
+
+    // Only the hash is in the file.
+    let db = String::from_utf8_lossy(&std::fs::read(dir.path().join("intake.sqlite3")).unwrap())
+        .into_owned();
+    assert!(!db.contains(&token));
+
+    let list = intake(&["token", "list", "--config", cfg]);
+    let text = String::from_utf8(list.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(&rows[0][..3], ["1", "sec", "feed"], "{text}");
+    assert_eq!(&rows[1][..3], ["2", "sec", "api"], "{text}");
+    assert!(text.contains("active") && text.contains("phone"), "{text}");
+    assert!(!text.contains(&token), "{text}");
+
+    let out = intake(&["token", "revoke", "1", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text =
+        String::from_utf8(intake(&["token", "list", "sec", "--config", cfg]).stdout).unwrap();
+    assert!(text.contains("revoked"), "{text}");
+
+    for (args, why) in [
+        (&["token", "revoke", "1"][..], "revoked already"),
+        (&["token", "revoke", "99"], "no token 99"),
+        (
+            &["token", "add", "nobody", "--kind", "api"],
+            "no user `nobody`",
+        ),
+        (&["token", "add", "sec", "--kind", "session"], "feed or api"),
+        (&["token", "add", "sec"], "--kind"),
+    ] {
+        let mut a = args.to_vec();
+        a.extend(["--config", cfg]);
+        let out = intake(&a);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(why), "{args:?}: {}", stderr(&out));
+    }
+
+    // Removing the user revokes the API token too.
+    assert_eq!(
+        intake(&["user", "remove", "sec", "--config", cfg])
+            .status
+            .code(),
+        Some(0)
+    );
+    let store = intake::store::Store::open_shared(&dir.path().join("intake.sqlite3")).unwrap();
+    assert!(store.tokens(None).unwrap().iter().all(|t| !t.is_active()));
+    let kinds: Vec<String> = store
+        .actions(20)
+        .unwrap()
+        .into_iter()
+        .rev()
+        .filter(|a| a.kind.starts_with("token_"))
+        .map(|a| {
+            assert!(a.actor.starts_with("cli:"), "{}", a.actor);
+            format!("{} {}", a.kind, a.detail)
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "token_created feed token 1 (phone)",
+            "token_created api token 2",
+            "token_revoked feed token 1 (phone)",
+            "token_revoked api token 2 (user removed)",
+        ]
+    );
+}

@@ -1029,3 +1029,716 @@ fn admins_manage_accounts_in_the_console_and_others_may_not() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The security team's views: calendar, feeds, the lookup page and API, single sign-on.
+
+use chrono::{DateTime, Duration as Days, Utc};
+use intake::clock::Clock as _;
+
+/// The password of the users [`console_with`] adds.
+const PASSWORD: &str = "correct horse battery";
+
+/// A console process of `intake watch` and what a test needs to talk to it.
+struct Console {
+    addr: SocketAddr,
+    cfg: std::path::PathBuf,
+    store: std::path::PathBuf,
+    _running: Running,
+    _lines: mpsc::Receiver<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// Writes `mails` (name, text, arrival) into a fresh Maildir (each file's modification time
+/// is its arrival), adds `users` (name, role) with `intake user add`, and starts `intake
+/// watch` with `web_extra` in `[web]`; waits until every mail is decided.
+fn console_with(
+    mails: &[(&str, String, DateTime<Utc>)],
+    users: &[(&str, &str)],
+    web_extra: &str,
+) -> Console {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    for (name, text, arrival) in mails {
+        let p = maildir
+            .join("new")
+            .join(format!("{}.{name}.e2e", arrival.timestamp()));
+        std::fs::write(&p, text).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified((*arrival).into())
+            .unwrap();
+    }
+    let store = dir.path().join("intake.sqlite3");
+    let cfg = dir.path().join("watch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "templates = {:?}\n[mailbox]\nkind = \"maildir\"\npath = {:?}\n[outbox]\nkind = \"file\"\npath = {:?}\n[store]\npath = {:?}\n[web]\nlisten = \"127.0.0.1:0\"\n{web_extra}",
+            root.join("templates"),
+            maildir,
+            dir.path().join("outbox"),
+            store,
+        ),
+    )
+    .unwrap();
+    for (name, role) in users {
+        add_user(&cfg, name, role, PASSWORD);
+    }
+    let (running, addr, lines) = start_watch(&cfg);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let m = get(addr, "/metrics", "localhost");
+        let decided: f64 = ["accept", "reject", "review", "ignore"]
+            .iter()
+            .map(|d| {
+                sample(
+                    &m.body,
+                    &format!("intake_decisions_total{{decision=\"{d}\"}}"),
+                )
+            })
+            .sum();
+        if decided >= mails.len() as f64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not decided in time:\n{}",
+            m.body
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Console {
+        addr,
+        cfg,
+        store,
+        _running: running,
+        _lines: lines,
+        _dir: dir,
+    }
+}
+
+/// A request with any headers and body, over a fresh connection.
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if method == "POST" {
+        head.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    exchange(addr, &format!("{head}\r\n{body}"))
+}
+
+/// Signs `name` in (with the password of [`console_with`]) and returns the session cookie.
+fn login(addr: SocketAddr, name: &str) -> String {
+    sign_in(addr, name, PASSWORD)
+}
+
+/// Text as the browser shows it (minijinja writes `/` as `&#x2f;`).
+fn shown(html: &str) -> String {
+    html.replace("&#x2f;", "/")
+}
+
+/// `2026-12-10 09:00`-style local time in Zurich (the default zone), as customers write it.
+fn zurich(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Zurich)
+        .format("%d.%m.%Y %H:%M")
+        .to_string()
+}
+
+/// A verified notification from `org` announcing `ip` from `start` to `end`, arriving at
+/// `arrival`.
+fn announcement(
+    org: &str,
+    id: &str,
+    ip: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    arrival: DateTime<Utc>,
+) -> String {
+    let date = arrival.to_rfc2822();
+    format!(
+        "Return-Path: <eve@{org}>
+Delivered-To: support@amazee.io
+Authentication-Results: mx.amazee.io; dkim=pass header.d={org}; spf=pass smtp.mailfrom={org}; dmarc=pass header.from={org}
+Received: from mail.{org} (mail.{org} [85.195.240.20])
+\tby mx.amazee.io (Postfix) with ESMTPS id 4R8kLq0DkRz9sX
+\tfor <support@amazee.io>; {date}
+From: Eve O'Brien <eve@{org}>
+To: support@amazee.io
+Subject: Penetration test announcement shop.{org}
+Date: {date}
+Message-ID: <{id}@{org}>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Hello amazee.io support,
+
+we announce a penetration test of our online shop.
+
+Testing vectors and scope: web application pen test
+Point of contact: Eve O'Brien, eve@{org}, +41 44 555 20 31
+Originating IPs: {ip}
+Traffic volume: max 20 Mbit/s, 50 requests per second
+Target website: https://shop.{org}
+Start: {}
+End: {}
+
+Kind regards
+Eve O'Brien
+",
+        zurich(start),
+        zurich(end)
+    )
+}
+
+/// A cancellation in the thread of `announcement(org, id, …)`.
+fn cancellation(org: &str, id: &str, arrival: DateTime<Utc>) -> String {
+    let date = arrival.to_rfc2822();
+    format!(
+        "Return-Path: <eve@{org}>
+Delivered-To: support@amazee.io
+Authentication-Results: mx.amazee.io; dkim=pass header.d={org}; spf=pass smtp.mailfrom={org}; dmarc=pass header.from={org}
+Received: from mail.{org} (mail.{org} [85.195.240.20])
+\tby mx.amazee.io (Postfix) with ESMTPS id 4R8kLq0DkRz9sY
+\tfor <support@amazee.io>; {date}
+From: Eve O'Brien <eve@{org}>
+To: support@amazee.io
+Subject: Re: Penetration test announcement shop.{org}
+Date: {date}
+Message-ID: <{id}-cancel@{org}>
+In-Reply-To: <{id}@{org}>
+References: <{id}@{org}>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Dear amazee.io support
+
+Unfortunately we have to cancel the penetration test announced below; the project budget was not approved.
+
+Kind regards
+Eve O'Brien
+"
+    )
+}
+
+/// The reference and state of the request of organization `org`.
+fn request_of(store: &Path, org: &str) -> (String, String) {
+    let db = rusqlite::Connection::open(store).unwrap();
+    db.query_row(
+        "SELECT reference, state FROM requests WHERE org_domain = ?1",
+        [org],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+/// An accepted window running now, one tomorrow that was cancelled since.
+fn security_mails(now: DateTime<Utc>) -> Vec<(&'static str, String, DateTime<Utc>)> {
+    let arrival = now - Days::days(20);
+    vec![
+        (
+            "running",
+            announcement(
+                "bergbahn-example.ch",
+                "e2e-running",
+                "85.195.240.77",
+                now - Days::hours(1),
+                now + Days::hours(6),
+                arrival,
+            ),
+            arrival,
+        ),
+        (
+            "tomorrow",
+            announcement(
+                "seilbahn-example.ch",
+                "e2e-tomorrow",
+                "85.195.240.88",
+                now + Days::hours(24),
+                now + Days::hours(28),
+                arrival + Days::minutes(1),
+            ),
+            arrival + Days::minutes(1),
+        ),
+        (
+            "cancel",
+            cancellation(
+                "seilbahn-example.ch",
+                "e2e-tomorrow",
+                arrival + Days::days(1),
+            ),
+            arrival + Days::days(1),
+        ),
+    ]
+}
+
+#[test]
+fn the_calendar_shows_approved_windows_escaped_and_hides_cancelled_ones() {
+    let now = intake::clock::SystemClock.now();
+    let c = console_with(&security_mails(now), &[("sec", "security")], "");
+    let (running, state) = request_of(&c.store, "bergbahn-example.ch");
+    assert_eq!(state, "accepted");
+    let (cancelled, state) = request_of(&c.store, "seilbahn-example.ch");
+    assert_eq!(state, "cancelled");
+
+    assert_eq!(get(c.addr, "/calendar", "localhost").status, 303);
+    let session = login(c.addr, "sec");
+    let page = get_with(c.addr, "/calendar", &session);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = shown(&page.body);
+    let running_section = text.split("id=\"today\"").next().unwrap();
+    assert!(
+        running_section.contains(&format!("href=\"/requests/{running}\"")),
+        "{text}"
+    );
+    for item in [
+        "85.195.240.77/32",
+        "shop.bergbahn-example.ch",
+        "eve@bergbahn-example.ch",
+        "+41 44 555 20 31",
+        "Eve O&#x27;Brien",
+        "Europe/Zurich",
+    ] {
+        assert!(running_section.contains(item), "{item} in\n{text}");
+    }
+    assert!(
+        !text.contains(&cancelled),
+        "the cancelled {cancelled} in\n{text}"
+    );
+    assert!(!text.contains("85.195.240.88"), "{text}");
+
+    // A hostile contact (as a staff correction could store it) is shown as text.
+    let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    {
+        let mut store = intake::store::Store::open_shared(&c.store).unwrap();
+        let mut r = store.request(&running).unwrap().unwrap();
+        r.reference = "INT-XSSXSSXSS0".into();
+        r.message_ids.clear();
+        r.org = format!("{evil}.example");
+        let held = r.accepted.as_mut().unwrap();
+        held.contact.name = Some(evil.into());
+        held.targets = vec![evil.into()];
+        let id = intake::store::Identity {
+            folder: "e2e".into(),
+            uidvalidity: 1,
+            uid: 1,
+            message_id: None,
+            content_hash: "0".repeat(64),
+        };
+        store
+            .record(
+                &intake::store::Record {
+                    identity: &id,
+                    sender: Some(&r.sender),
+                    arrival: now,
+                    decision: "accept",
+                    rules_version: "e2e",
+                    verdict_json: "{}",
+                    raw: None,
+                    request: Some(&r),
+                },
+                &[],
+                now,
+            )
+            .unwrap();
+    }
+    let page = get_with(c.addr, "/calendar", &session);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("INT-XSSXSSXSS0"), "{}", page.body);
+    assert!(
+        !page.body.contains("<script") && !page.body.contains("<img"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(
+            "&lt;script&gt;alert(1)&lt;&#x2f;script&gt;&lt;img src=x onerror=alert(2)&gt;"
+        ),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        page.header("content-security-policy")
+            .map(|c| c.contains("default-src 'none'")),
+        Some(true)
+    );
+}
+
+#[test]
+fn a_feed_works_until_it_is_revoked_and_the_api_answers_only_its_tokens() {
+    let now = intake::clock::SystemClock.now();
+    let c = console_with(
+        &security_mails(now),
+        &[("sec", "security"), ("desk", "staff")],
+        "",
+    );
+    let (running, _) = request_of(&c.store, "bergbahn-example.ch");
+    let (cancelled, _) = request_of(&c.store, "seilbahn-example.ch");
+    let session = login(c.addr, "sec");
+
+    // A feed token made on /account, shown once as a URL.
+    let account = get_with(c.addr, "/account", &session);
+    assert_eq!(account.status, 200, "{}", account.body);
+    let csrf = account.csrf();
+    assert_eq!(
+        post(c.addr, "/account/tokens", &session, "kind=feed&label=phone").status,
+        403,
+        "no CSRF token"
+    );
+    let made = post(
+        c.addr,
+        "/account/tokens",
+        &session,
+        &format!("csrf={csrf}&kind=feed&label=phone"),
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let text = shown(&made.body);
+    let at = text.find("http://localhost/feeds/").unwrap();
+    let url = text[at..].split('<').next().unwrap();
+    let path = url.trim_start_matches("http://localhost");
+    assert!(
+        path.ends_with(".ics") && path.len() == "/feeds/".len() + 64 + 4,
+        "{path}"
+    );
+    // Shown once: the page after it does not have it.
+    assert!(!shown(&get_with(c.addr, "/account", &session).body).contains(path));
+
+    let feed = get(c.addr, path, "localhost");
+    assert_eq!(feed.status, 200, "{}", feed.body);
+    assert_eq!(
+        feed.header("content-type"),
+        Some("text/calendar; charset=utf-8")
+    );
+    assert_eq!(feed.header("cache-control"), Some("no-store, private"));
+    assert!(feed.header("set-cookie").is_none());
+    let ics = feed.body.replace("\r\n ", "");
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+    assert!(
+        ics.contains(&format!("UID:{running}-1@amazee.io\r\n")),
+        "{ics}"
+    );
+    assert!(ics.contains("SEQUENCE:0\r\n"), "{ics}");
+    assert!(ics.contains("85.195.240.77/32"), "{ics}");
+    assert!(!ics.contains(&cancelled), "{ics}");
+    // The security forward's calendar has the same UID.
+    let forward: String = std::fs::read_dir(c._dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .find(|m| m.contains("text/calendar") && m.contains(&running))
+        .unwrap();
+    assert!(
+        forward.contains(&format!("UID:{running}-1@amazee.io")),
+        "{forward}"
+    );
+
+    // Revoked on the account page: the URL is a plain 404, like any unknown one.
+    let listed = get_with(c.addr, "/account", &session);
+    let needle = "action=\"/account/tokens/";
+    let at = listed.body.find(needle).unwrap() + needle.len();
+    let id: String = listed.body[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let revoke = format!("/account/tokens/{id}/revoke");
+    assert_eq!(
+        post(c.addr, &revoke, &session, "").status,
+        403,
+        "no CSRF token"
+    );
+    let desk = login(c.addr, "desk");
+    let desk_csrf = get_with(c.addr, "/account", &desk).csrf();
+    assert_eq!(
+        post(c.addr, &revoke, &desk, &format!("csrf={desk_csrf}")).status,
+        404,
+        "another user's token"
+    );
+    assert_eq!(get(c.addr, path, "localhost").status, 200);
+    let done = post(c.addr, &revoke, &session, &format!("csrf={csrf}"));
+    assert_eq!(
+        (done.status, done.header("location")),
+        (303, Some("/account"))
+    );
+    let gone = get(c.addr, path, "localhost");
+    let unknown = get(
+        c.addr,
+        &format!("/feeds/{}.ics", "0".repeat(64)),
+        "localhost",
+    );
+    let malformed = get(c.addr, "/feeds/nope.ics", "localhost");
+    for a in [&gone, &unknown, &malformed] {
+        assert_eq!((a.status, a.body.as_str()), (404, "404 Not Found\n"));
+    }
+    assert!(shown(&get_with(c.addr, "/account", &session).body).contains("Revoked"));
+
+    // The API: an api token from the command line.
+    let token = |kind: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_intake"))
+            .args(["token", "add", "sec", "--kind", kind, "--config"])
+            .arg(&c.cfg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let api = token("api");
+    let feed_token = token("feed");
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ask = |query: &str, auth: Option<&str>| {
+        let h = auth.map(|t| ("Authorization", t.to_string()));
+        let headers: Vec<(&str, &str)> = h.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        request(
+            c.addr,
+            "GET",
+            &format!("/api/v1/lookup?{query}"),
+            &headers,
+            "",
+        )
+    };
+    let bearer = format!("Bearer {api}");
+    let q = format!("ip=85.195.240.77&at={}", at.replace('+', "%2B"));
+    for (auth, why) in [
+        (None, "missing"),
+        (Some(format!("Bearer {}", "0".repeat(64))), "unknown"),
+        (Some(format!("Bearer {feed_token}")), "a feed token"),
+        (Some(format!("Basic {api}")), "not bearer"),
+    ] {
+        let a = ask(&q, auth.as_deref());
+        assert_eq!(a.status, 401, "{why}: {}", a.body);
+        assert_eq!(
+            a.header("www-authenticate"),
+            Some("Bearer realm=\"intake\""),
+            "{why}"
+        );
+        assert_eq!(a.header("content-type"), Some("application/json"), "{why}");
+        assert!(!a.body.contains(&running), "{why}");
+    }
+    for bad in [
+        "ip=not-an-ip",
+        "ip=192.0.2.1&at=tomorrow",
+        "at=2026-12-10T09:00:00Z",
+    ] {
+        let a = ask(bad, Some(&bearer));
+        assert_eq!(a.status, 400, "{bad}: {}", a.body);
+        let v: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert!(v["error"].as_str().unwrap().len() > 10, "{bad}: {v}");
+    }
+    let hit = ask(&q, Some(&bearer));
+    assert_eq!(hit.status, 200, "{}", hit.body);
+    assert_eq!(hit.header("content-type"), Some("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&hit.body).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["reference"], running.as_str());
+    assert_eq!(v[0]["contact"]["email"], "eve@bergbahn-example.ch");
+    assert_eq!(
+        v[0]["matching_ranges"],
+        serde_json::json!(["85.195.240.77/32"])
+    );
+    // The same answer as `intake lookup --json`.
+    let cli = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["lookup", "--json", "--at", &at, "85.195.240.77", "--config"])
+        .arg(&c.cfg)
+        .output()
+        .unwrap();
+    assert_eq!(
+        cli.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(v, cli);
+    // No match: the cancelled request's address, and one nobody announced.
+    for ip in ["85.195.240.88", "192.0.2.1"] {
+        let a = ask(
+            &format!("ip={ip}&at={}", at.replace('+', "%2B")),
+            Some(&bearer),
+        );
+        assert_eq!((a.status, a.body.as_str()), (200, "[]\n"), "{ip}");
+    }
+
+    // The page: the same answer for people, and a clear message for bad input.
+    let page = get_with(c.addr, "/lookup?ip=85.195.240.77", &session);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(shown(&page.body).contains(&format!("href=\"/requests/{running}\"")));
+    assert!(page.body.contains("+41 44 555 20 31"));
+    let bad = get_with(c.addr, "/lookup?ip=%3Cscript%3E", &session);
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("is not an IP address"), "{}", bad.body);
+    assert!(!bad.body.contains("<script"), "{}", bad.body);
+
+    // Every token made or revoked is in the action log, with who did it.
+    let db = rusqlite::Connection::open(&c.store).unwrap();
+    let log: Vec<(String, String)> = db
+        .prepare("SELECT actor, kind FROM actions WHERE kind LIKE 'token_%' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let kinds: Vec<&str> = log.iter().map(|(_, k)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "token_created",
+            "token_revoked",
+            "token_created",
+            "token_created"
+        ]
+    );
+    assert_eq!(log[0].0, "sec");
+    assert_eq!(log[1].0, "sec");
+    assert!(log[2].0.starts_with("cli:"), "{log:?}");
+    // The API token's use is recorded.
+    let used: Option<String> = db
+        .query_row(
+            "SELECT last_used_at FROM tokens WHERE kind = 'api'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(used.is_some());
+}
+
+#[test]
+fn a_trusted_proxy_signs_people_in_and_anyone_else_sending_its_header_is_ignored() {
+    let trusted = console_with(
+        &[],
+        &[("sec", "security")],
+        "trusted_proxy_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1/32\", \"::1/128\"]\n",
+    );
+    let a = trusted.addr;
+    // The proxy names an existing user: no session needed, the role from the users table.
+    let page = request(a, "GET", "/calendar", &[("X-Forwarded-User", "sec")], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("sec (security)"), "{}", page.body);
+    // Its forms work, with the CSRF token the page carries.
+    let account = request(a, "GET", "/account", &[("X-Forwarded-User", "sec")], "");
+    let csrf = account.csrf();
+    let made = request(
+        a,
+        "POST",
+        "/account/tokens",
+        &[("X-Forwarded-User", "sec")],
+        &format!("csrf={csrf}&kind=api"),
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert!(made.body.contains("Your new api token"), "{}", made.body);
+    let forged = request(
+        a,
+        "POST",
+        "/account/tokens",
+        &[("X-Forwarded-User", "sec")],
+        &format!("csrf={}&kind=api", "0".repeat(64)),
+    );
+    assert_eq!(forged.status, 403);
+    // An unknown name is refused, never created; a malformed one too.
+    for name in ["mallory", "Sec", "sec@example.com"] {
+        let r = request(a, "GET", "/calendar", &[("X-Forwarded-User", name)], "");
+        assert_eq!(r.status, 403, "{name}: {}", r.body);
+    }
+    let db = rusqlite::Connection::open(&trusted.store).unwrap();
+    let users: i64 = db
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(users, 1);
+    // Without the header: the session login as before.
+    let anon = request(a, "GET", "/calendar", &[], "");
+    assert_eq!(
+        (anon.status, anon.header("location")),
+        (303, Some("/login"))
+    );
+    assert_eq!(get_with(a, "/calendar", &login(a, "sec")).status, 200);
+    // HTTPS at the proxy: the cookies are Secure.
+    let form = request(a, "GET", "/login", &[("X-Forwarded-Proto", "https")], "");
+    assert!(
+        form.set_cookies().iter().all(|c| c.ends_with("; Secure")),
+        "{}",
+        form.head
+    );
+    let plain = request(a, "GET", "/login", &[], "");
+    assert!(
+        plain.set_cookies().iter().all(|c| !c.contains("Secure")),
+        "{}",
+        plain.head
+    );
+
+    // The same header from a peer that is not a trusted proxy (127.0.0.1 is not listed
+    // here): ignored, as is its X-Forwarded-Proto.
+    let untrusted = console_with(
+        &[],
+        &[("sec", "security")],
+        "trusted_proxy_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"192.0.2.1/32\"]\n",
+    );
+    let u = untrusted.addr;
+    for name in ["sec", "mallory"] {
+        let r = request(u, "GET", "/calendar", &[("X-Forwarded-User", name)], "");
+        assert_eq!(
+            (r.status, r.header("location")),
+            (303, Some("/login")),
+            "{name}"
+        );
+    }
+    let form = request(u, "GET", "/login", &[("X-Forwarded-Proto", "https")], "");
+    assert!(
+        form.set_cookies().iter().all(|c| !c.contains("Secure")),
+        "{}",
+        form.head
+    );
+    // A session still works there.
+    assert_eq!(get_with(u, "/calendar", &login(u, "sec")).status, 200);
+}
+
+#[test]
+fn bad_trusted_proxy_settings_stop_intake_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    for (web, named) in [
+        (
+            "trusted_proxy_header = \"X-Forwarded-User\"\n",
+            "web.trusted_proxy_header: \"X-Forwarded-User\" needs web.trusted_proxies",
+        ),
+        (
+            "trusted_proxy_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"not an address\"]\n",
+            "web.trusted_proxies: \"not an address\"",
+        ),
+        (
+            "trusted_proxy_header = \"Bad Header\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+            "web.trusted_proxy_header: \"Bad Header\"",
+        ),
+    ] {
+        std::fs::write(
+            &cfg,
+            format!("[store]\npath = \"s.db\"\n[web]\nlisten = \"127.0.0.1:0\"\n{web}"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_intake"))
+            .args(["watch", "--once", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{web}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{err}");
+    }
+}
