@@ -31,12 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_digests.sql"),
     include_str!("../migrations/0008_users.sql"),
     include_str!("../migrations/0009_sessions.sql"),
-    include_str!("../migrations/0011_outbox_in_doubt.sql"),
-    // 0010 was reserved for the tokens while 0011 was written beside it, and 0011 reached
-    // main first as the 10th migration: stores made since have user_version 10 with it. The
-    // tokens run 11th. The place in this list is the version, not the file's number: never
-    // reorder.
-    include_str!("../migrations/0010_tokens.sql"),
+    include_str!("../migrations/0010_outbox_in_doubt.sql"),
+    include_str!("../migrations/0011_tokens.sql"),
 ];
 
 /// Replies queued to one normalized address (`?1`) since `?2`; see `reply_log_address`.
@@ -2456,7 +2452,7 @@ mod tests {
 
     #[test]
     fn a_store_made_before_the_tokens_gets_them_and_keeps_the_outbox_column() {
-        // Stores made by main after 0011 (outbox in doubt) shipped as the 10th migration.
+        // A store at version 10 (the outbox in-doubt column last) takes the tokens on opening.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         {

@@ -1,4 +1,4 @@
--- 10 (run 11th, after 0011: see MIGRATIONS in src/store.rs): tokens for what a browser session cannot carry: a calendar app polling the security
+-- 11: tokens for what a browser session cannot carry: a calendar app polling the security
 -- team's feed (`kind` `feed`: GET /feeds/TOKEN.ics) and a script asking the lookup API
 -- (`api`: `Authorization: Bearer TOKEN` on /api/v1/lookup). Made on the console's /account
 -- page or with `intake token add`. As for sessions, only a SHA-256 of the token is kept
