@@ -121,13 +121,15 @@ pub struct Slot<'a> {
 }
 
 /// The calendar: approved windows running at `now`, starting later today (in the console's
-/// zone), and starting in the next [`CALENDAR_DAYS`] days after that; each sorted by start,
-/// then reference.
+/// zone), starting in the next [`CALENDAR_DAYS`] days after that, and later (accepted
+/// windows are at least two weeks ahead when they are accepted, so most wait there); each
+/// sorted by start, then reference.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Calendar<'a> {
     pub running: Vec<Slot<'a>>,
     pub today: Vec<Slot<'a>>,
     pub week: Vec<Slot<'a>>,
+    pub later: Vec<Slot<'a>>,
 }
 
 /// The end of the local day holding `now` in `zone` (the next local midnight).
@@ -187,6 +189,8 @@ pub fn calendar(requests: &[RequestRecord], now: DateTime<Utc>, zone: Tz) -> Cal
             c.today.push(s);
         } else if s.window.start < horizon {
             c.week.push(s);
+        } else {
+            c.later.push(s);
         }
     }
     c
@@ -309,6 +313,13 @@ pub fn render_calendar(
             format!("The next {CALENDAR_DAYS} days"),
             "No windows start in the next days.",
             &c.week,
+            zone,
+        ),
+        section(
+            "later",
+            "Later".into(),
+            "No later windows are approved.",
+            &c.later,
             zone,
         ),
     ];
@@ -528,6 +539,7 @@ pub(crate) mod tests {
         assert_eq!(refs(&c.running), ["INT-0000000001"]);
         assert_eq!(refs(&c.today), ["INT-0000000002"]);
         assert_eq!(refs(&c.week), ["INT-0000000003", "INT-0000000006"]);
+        assert_eq!(refs(&c.later), ["INT-0000000004"]);
         // "Today" ends at local midnight: 23:00 UTC in Zurich in winter.
         let late = window_request(10, RState::Accepted, 14, 16); // 23:00 Zurich... 22:00 UTC
         let after = window_request(11, RState::Accepted, 15, 16); // 00:00 Zurich
