@@ -907,7 +907,7 @@ async fn browser_signs_in_finds_a_review_and_shows_hostile_mail_as_text() {
 //    contract: `<span id="state" class="state state-X">`, one form per action posting to
 //    `/requests/REF/ACTION` with hidden `csrf` and `version`, buttons `#approve`,
 //    `#correct` (`#correct-item`, `#correct-value`, `#correct-reason`), and after any action
-//    the request page again with `<p id="notice">`; `/calendar`, `/account` (`#new-feed`,
+//    the request page again with `<p id="notice">`; `/calendar`, `/account` (`#new-token`,
 //    `#feed-url`), `/feeds/TOKEN.ics` and `/lookup?ip=&at=` (`#lookup-results`).
 
 /// The state the request page shows in `#state`, checked against its class.
