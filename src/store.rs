@@ -1352,13 +1352,24 @@ fn users_of(conn: &Connection) -> Result<Vec<User>> {
 
 /// The newest `limit` staff actions, newest first.
 fn actions_of(conn: &Connection, limit: u32) -> Result<Vec<ActionEntry>> {
+    query_actions(
+        conn,
+        "SELECT actor, at, kind, subject, detail FROM actions ORDER BY id DESC LIMIT ?1",
+        params![limit],
+    )
+}
+
+/// The action log rows `sql` selects (actor, at, kind, subject, detail).
+fn query_actions(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<ActionEntry>> {
     let mut st = conn
-        .prepare_cached(
-            "SELECT actor, at, kind, subject, detail FROM actions ORDER BY id DESC LIMIT ?1",
-        )
+        .prepare_cached(sql)
         .context("Preparing the actions query")?;
     let rows = st
-        .query_map(params![limit], |r| {
+        .query_map(args, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -1574,36 +1585,12 @@ impl StoreReader {
 
     /// The console actions taken on request `reference`, oldest first, at most `limit`.
     pub fn request_actions(&self, reference: &str, limit: u32) -> Result<Vec<ActionEntry>> {
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT actor, at, kind, subject, detail FROM actions
-                 WHERE subject = ?1 ORDER BY id LIMIT ?2",
-            )
-            .context("Preparing the request's actions query")?;
-        let rows = st
-            .query_map(params![reference, limit], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                ))
-            })
-            .context("Listing the request's actions")?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (actor, at, kind, subject, detail) = row.context("Reading an action row")?;
-            out.push(ActionEntry {
-                actor,
-                at: parse_ts(&at)?,
-                kind,
-                subject,
-                detail,
-            });
-        }
-        Ok(out)
+        query_actions(
+            &self.conn,
+            "SELECT actor, at, kind, subject, detail FROM actions
+             WHERE subject = ?1 ORDER BY id LIMIT ?2",
+            params![reference, limit],
+        )
     }
 
     /// How many requests are in each state, for the states that have any.

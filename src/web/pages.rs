@@ -30,24 +30,30 @@ const MAX_MAIL_TEXT: usize = 256 * 1024;
 /// Mails and outgoing messages shown per request.
 const MAX_MAILS: u32 = 100;
 
-static PAGES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
+/// The console's page templates (`layout.html` and `pages`), HTML-escaped whatever their
+/// names, strict about undefined values.
+pub fn environment(pages: &[(&'static str, &'static str)]) -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     // Every page escapes what it shows, whatever its name.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for (name, text) in [
-        ("layout.html", include_str!("assets/layout.html")),
-        ("login.html", include_str!("assets/login.html")),
-        ("list.html", include_str!("assets/list.html")),
-        ("request.html", include_str!("assets/request.html")),
-        ("admin.html", include_str!("assets/admin.html")),
-    ] {
+    let layout = ("layout.html", include_str!("assets/layout.html"));
+    for (name, text) in std::iter::once(&layout).chain(pages) {
         if let Err(e) = env.add_template(name, text) {
             // A unit test renders every page: this cannot ship.
             warn!(error = %e, template = name, "web console: a page template is broken");
         }
     }
     env
+}
+
+static PAGES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
+    environment(&[
+        ("login.html", include_str!("assets/login.html")),
+        ("list.html", include_str!("assets/list.html")),
+        ("request.html", include_str!("assets/request.html")),
+        ("admin.html", include_str!("assets/admin.html")),
+    ])
 });
 
 /// Renders page `name` with `ctx`.

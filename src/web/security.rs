@@ -78,22 +78,11 @@ impl AppState {
 }
 
 static PAGES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {
-    let mut env = minijinja::Environment::new();
-    // Every page escapes what it shows, whatever its name.
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    for (name, text) in [
-        ("layout.html", include_str!("assets/layout.html")),
+    super::pages::environment(&[
         ("calendar.html", include_str!("assets/calendar.html")),
         ("lookup.html", include_str!("assets/lookup.html")),
         ("account.html", include_str!("assets/account.html")),
-    ] {
-        if let Err(e) = env.add_template(name, text) {
-            // A unit test renders every page: this cannot ship.
-            warn!(error = %e, template = name, "web console: a page template is broken");
-        }
-    }
-    env
+    ])
 });
 
 /// Renders page `name` (calendar, lookup, account) with `ctx`.

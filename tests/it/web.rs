@@ -3,6 +3,8 @@
 //! over plain HTTP/1.1, then stopped with SIGTERM.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+
+use rusqlite::OptionalExtension as _;
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -386,56 +388,8 @@ fn the_console_signs_in_lists_requests_shows_one_escaped_and_limits_logins() {
     )
     .unwrap();
     let password = "correct horse battery";
-    let mut add = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args(["user", "add", "alice", "--role", "staff", "--config"])
-        .arg(&cfg)
-        .current_dir(root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let added = add.wait_with_output().unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args(["watch", "--config", cfg.to_str().unwrap()])
-        .current_dir(root)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _running = Running(child);
-    let (tx, lines) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let addr: SocketAddr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("no 'web console listening' line");
-        if line.contains("web console listening") {
-            let at = line.split("addr=").nth(1).unwrap();
-            break at.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
+    add_user(&cfg, "alice", "staff", password);
+    let (_running, addr, lines) = start_watch(&cfg);
     // All five messages decided.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -1238,15 +1192,26 @@ Eve O'Brien
     )
 }
 
-/// The reference and state of the request of organization `org`.
+/// The reference and state of the request of organization `org` (waiting a little: the
+/// decision counter moves before the loop commits its batch).
 fn request_of(store: &Path, org: &str) -> (String, String) {
     let db = rusqlite::Connection::open(store).unwrap();
-    db.query_row(
-        "SELECT reference, state FROM requests WHERE org_domain = ?1",
-        [org],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .unwrap()
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = db
+            .query_row(
+                "SELECT reference, state FROM requests WHERE org_domain = ?1",
+                [org],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .unwrap();
+        if let Some(found) = found {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "no request of {org}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// An accepted window running now, one tomorrow that was cancelled since.
@@ -1609,15 +1574,25 @@ fn a_feed_works_until_it_is_revoked_and_the_api_answers_only_its_tokens() {
     assert_eq!(log[0].0, "sec");
     assert_eq!(log[1].0, "sec");
     assert!(log[2].0.starts_with("cli:"), "{log:?}");
-    // The API token's use is recorded.
-    let used: Option<String> = db
-        .query_row(
-            "SELECT last_used_at FROM tokens WHERE kind = 'api'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(used.is_some());
+    // The API token's use is recorded (after the answer, not waited for).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let used: Option<String> = db
+            .query_row(
+                "SELECT last_used_at FROM tokens WHERE kind = 'api'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if used.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the API token's use was not recorded"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
