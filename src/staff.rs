@@ -39,6 +39,21 @@ pub const MAX_VALUE: usize = 2000;
 /// Source addresses a corrected list keeps at most (as extraction keeps).
 const MAX_SOURCES: usize = 256;
 
+/// Problems the rules find again from the corrected record (and the loop breaker's hold,
+/// which is about a reply, not the request); every other review cause of the request's
+/// newest step stays until a person approves.
+const RECOMPUTED: [ProblemCode; 9] = [
+    ProblemCode::ReplyLimit,
+    ProblemCode::SenderUnverified,
+    ProblemCode::MissingInformation,
+    ProblemCode::NoticeTooShort,
+    ProblemCode::WindowInvalid,
+    ProblemCode::IpNotPublic,
+    ProblemCode::AmbiguousDate,
+    ProblemCode::ImplausibleValue,
+    ProblemCode::TargetNotOwned,
+];
+
 /// An item staff may correct.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Item {
@@ -124,10 +139,12 @@ pub enum Act {
         reason: String,
         confirm_sender: bool,
     },
-    /// Call the test off: the security team gets `CANCEL` for what it held.
+    /// Call the test off: the security team gets `CANCEL` for what it held; the customer is
+    /// told unless `quiet` (spam, a duplicate: closed without a word to the sender).
     Cancel {
         reason: String,
         confirm_sender: bool,
+        quiet: bool,
     },
     /// Queue again a customer reply given up on because its delivery was in doubt.
     Resend { outbox: i64 },
@@ -262,15 +279,29 @@ fn run(
     };
     let mut c = basis(&latest, config, &r);
     let verified = latest.verdict.sender_verified;
-    if !verified && !act.confirm_sender() {
-        // Nobody is written to on a claim alone (reflection); the step itself is taken.
+    let confirmed = !verified && act.confirm_sender();
+    if !verified && !confirmed {
+        // Nothing is accepted on a claim alone, and nobody is written to on one
+        // (reflection): a person must say they checked the sender some other way.
+        if matches!(act, Act::Approve { .. }) {
+            return refuse(
+                "The sender is not verified: approving tells the security team to let this traffic through. Check the sender some other way (a phone call, the customer's portal), then tick “I verified the sender”.",
+            );
+        }
         c.reply_address = None;
-    } else if c.reply_address.is_none() {
-        c.reply_address = Some(r.sender.clone());
+    } else if confirmed {
+        // The address the message claims, as a person vouched for it; never one intake
+        // would not answer (our own, no-reply, daemons).
+        c.reply_address =
+            Some(r.sender.clone()).filter(|a| answerable(a, config.addresses.own_domain()));
+    }
+    if let Act::Cancel { quiet: true, .. } = act {
+        c.reply_address = None;
     }
     let note = StaffNote {
         by: actor.to_string(),
         reason: reason.clone(),
+        sender_confirmed: confirmed,
     };
     let step = match act {
         Act::Approve { .. } => approve(&mut c, r, &note, latest.arrival, now),
@@ -653,7 +684,7 @@ fn correct(
                 &value,
                 &DateContext {
                     default_tz: tz_of(zone),
-                    reference: latest.arrival,
+                    reference: now,
                 },
             );
             if f.windows.is_empty()
@@ -679,7 +710,15 @@ fn correct(
                 )));
             };
             // The times as the customer wrote them, read in that zone (a zone written
-            // next to a time that has one meaning stays what it says).
+            // next to a time that has one meaning stays what it says). Only where the
+            // newest message is where the windows come from: an accepted request, or one
+            // whose windows an earlier message gave, is corrected by its window instead
+            // (re-reading a later message could bring back what it replaced).
+            if r.accepted.is_some() || (r.steps > 1 && !r.record.windows.is_empty()) {
+                return Err(Refused(
+                    "The windows of this request do not come from its newest message alone: correct the window itself (with its zone) instead.".into(),
+                ));
+            }
             let f = find_windows(
                 &body_text(&c.letter),
                 &DateContext {
@@ -761,15 +800,30 @@ fn correct(
             rec.scope = Some(crate::render::clean::one_line(&value, MAX_REASON));
         }
     }
-    let old = r.record.clone();
-    let delta = changes(&old, &rec);
+    // What changes against what the security team holds, where it holds something (a
+    // change in review is a change of the accepted request), else against the record.
+    let held = r.accepted.clone();
+    let delta = changes(held.as_ref().unwrap_or(&r.record), &rec);
+    // Review causes of the conversation (items taken out, a question, a stranger in the
+    // thread, ...) are not found again in the newest message alone: they stay, unless this
+    // correction settles them (the list a customer edited, given whole by a person).
+    let settled = |code: ProblemCode| {
+        RECOMPUTED.contains(&code)
+            || (code == ProblemCode::ListEdit
+                && matches!(item, Item::OriginatingIps | Item::Targets))
+    };
+    for p in &latest.verdict.problems {
+        if !settled(p.code) && !ex.doubts.iter().any(|d| d.code == p.code) {
+            ex.doubts.push(p.clone());
+        }
+    }
     ex.request = rec.clone();
     ex.is_notification = true;
     if r.test_class == crate::model::TestClass::Broad {
         ex.mentions.load = true;
     }
     let domain = domain_of(&r.sender);
-    let sender = if verified {
+    let sender = if verified || note.sender_confirmed {
         Sender::verified_for(domain.as_deref().unwrap_or(""))
     } else {
         Sender {
@@ -779,14 +833,44 @@ fn correct(
             ),
         }
     };
-    let was_accepted = r.accepted.is_some();
-    let notice_from = match (was_accepted, r.notice_from) {
-        (true, Some(t)) if !delta.iter().any(|d| d.item == crate::model::Item::Window) => t,
+    let was_accepted = held.is_some();
+    // Notice: a window, addresses, targets or traffic a person enters are news as of now
+    // (as a customer's change counts from its arrival); a zone re-reads what the customer
+    // wrote, from its arrival; a contact change keeps the accepted request's notice.
+    // Taking addresses or targets out of what is held narrows the test: no news.
+    let narrows = held.as_ref().is_some_and(|h| match item {
+        Item::OriginatingIps => rec
+            .originating_ips
+            .iter()
+            .all(|ip| h.originating_ips.iter().any(|k| k.contains(ip))),
+        Item::Targets => rec
+            .targets
+            .iter()
+            .all(|t| h.targets.iter().any(|k| k.eq_ignore_ascii_case(t))),
+        _ => false,
+    });
+    let keeps_notice = was_accepted
+        && delta.iter().all(|d| match d.item {
+            crate::model::Item::ContactName | crate::model::Item::ContactEmail => true,
+            crate::model::Item::OriginatingIps | crate::model::Item::Targets => narrows,
+            _ => false,
+        });
+    let news = matches!(
+        item,
+        Item::Window
+            | Item::OriginatingIps
+            | Item::Targets
+            | Item::Bandwidth
+            | Item::RequestsPerSecond
+    );
+    let notice_from = match r.notice_from {
+        Some(t) if keeps_notice => t,
+        _ if news && !narrows => now,
         _ => latest.arrival,
     };
     let f = decide::judge(&ex, &sender, rules, notice_from, zone);
     crate::conversation::apply(c, &f, &rec, zone);
-    let previous = r.accepted.clone();
+    let previous = held;
     let action = crate::conversation::settle(&mut r, &f, rec, zone, notice_from, was_accepted);
     if action == Action::ChangeRejected {
         let why: Vec<String> = f.problems.iter().map(|p| p.message.clone()).collect();
@@ -950,24 +1034,33 @@ mod tests {
         "Start: Monday, 1 March 2027, 09:00 CET\r\nEnd: Tuesday, 2 March 2027, 17:00 CET";
 
     #[test]
-    fn approving_an_unverified_review_answers_only_when_the_sender_is_confirmed() {
+    fn an_unverified_sender_is_approved_only_when_a_person_confirms_it() {
         let mut w = world();
         let (reference, d) = w.arrive(&notification("a1", false, WINDOW));
         assert_eq!(d.decision, "review");
         let before = w.queued().len();
         let rev = w.request(&reference).revision;
+        let refused = w.act(
+            &reference,
+            Act::Approve {
+                reason: "looks fine".into(),
+                confirm_sender: false,
+            },
+        );
+        assert!(refused.unwrap_err().0.contains("not verified"));
+        assert_eq!(w.queued().len(), before);
+        assert_eq!(w.request(&reference).revision, rev);
         let done = w
             .act(
                 &reference,
                 Act::Approve {
                     reason: "called Reto back on his desk phone".into(),
-                    confirm_sender: false,
+                    confirm_sender: true,
                 },
             )
             .unwrap();
         assert_eq!(done.state, State::Accepted);
-        assert_eq!(roles(&done), vec![Role::Security, Role::Staff]);
-        assert!(done.said.contains("not verified"), "{}", done.said);
+        assert_eq!(roles(&done), vec![Role::Reply, Role::Security, Role::Staff]);
         let r = w.request(&reference);
         assert_eq!(r.revision, rev + 1);
         assert_eq!(r.accepted.as_ref(), Some(&r.record));
@@ -976,11 +1069,12 @@ mod tests {
         assert!(last.changes[0].contains("called Reto back"), "{last:?}");
         assert!(last.problems.iter().any(|p| p.starts_with("overridden:")));
         let queued = w.queued();
-        assert_eq!(queued.len(), before + 2);
+        assert_eq!(queued.len(), before + 3);
         let security = queued.iter().find(|p| p.role == Role::Security).unwrap();
-        let body = String::from_utf8_lossy(&security.raw);
+        let body = text(security);
         assert!(body.contains("approved by alice"), "{body}");
-        assert!(body.contains("METHOD:PUBLISH"));
+        assert!(body.contains("confirmed it by other means"), "{body}");
+        assert!(String::from_utf8_lossy(&security.raw).contains("METHOD:PUBLISH"));
         // The same form again: nothing.
         let again = w.act_at(
             &reference,
@@ -991,8 +1085,113 @@ mod tests {
             },
         );
         assert!(again.unwrap_err().0.contains("changed since"));
-        assert_eq!(w.queued().len(), before + 2);
+        assert_eq!(w.queued().len(), before + 3);
         assert_eq!(w.store.actions(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_window_a_person_enters_counts_its_notice_from_now() {
+        let mut w = world();
+        let (reference, d) = w.arrive(&notification("n1", true, WINDOW));
+        assert_eq!(d.decision, "accept");
+        // 45 days later, two days before a new window: too short, whatever the first mail.
+        let late = arrival() + Duration::days(45);
+        let revision = w.request(&reference).revision;
+        let got = act(
+            &mut w.store,
+            &w.config,
+            &w.templates,
+            &reference,
+            revision,
+            "alice",
+            &Act::Correct {
+                item: Item::Window,
+                value: "27 February 2027 09:00 to 17:00 CET".into(),
+                reason: "customer phoned".into(),
+                confirm_sender: false,
+            },
+            late,
+        )
+        .unwrap();
+        assert!(got.unwrap_err().0.contains("could not be accepted"));
+        // Nor may a zone re-read an accepted request's newest mail.
+        let zone = w.act(
+            &reference,
+            Act::Correct {
+                item: Item::Zone,
+                value: "Asia/Kolkata".into(),
+                reason: "x".into(),
+                confirm_sender: false,
+            },
+        );
+        assert!(zone.unwrap_err().0.contains("correct the window itself"));
+        assert_eq!(w.request(&reference).sequence, 0);
+    }
+
+    #[test]
+    fn a_list_the_customer_edited_stays_in_review_until_a_person_gives_it_whole() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("l1", true, WINDOW));
+        let edit = b"Authentication-Results: mx.amazee.io; dkim=pass header.d=alpinbank-example.ch; spf=pass smtp.mailfrom=alpinbank-example.ch; dmarc=pass header.from=alpinbank-example.ch\r\nFrom: Reto Hug <reto.hug@alpinbank-example.ch>\r\nTo: support@amazee.io\r\nSubject: Re: Penetration test demo portal\r\nDate: Sun, 10 Jan 2027 11:00:00 +0100\r\nMessage-ID: <l1-edit@alpinbank-example.ch>\r\nIn-Reply-To: <l1@alpinbank-example.ch>\r\nReferences: <l1@alpinbank-example.ch>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease remove 31.10.145.89 from the originating IPs.\r\n\r\nReto\r\n";
+        let (same, d) = w.arrive(edit);
+        assert_eq!(same, reference);
+        assert_eq!(
+            d.decision,
+            "review",
+            "{:?}",
+            d.checked.map(|c| c.verdict.problems)
+        );
+        // Another item corrected: the edited list still needs a person.
+        let done = w
+            .act(
+                &reference,
+                Act::Correct {
+                    item: Item::Scope,
+                    value: "grey-box web application test".into(),
+                    reason: "wording".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Review);
+        assert!(!roles(&done).contains(&Role::Security));
+        // The list given whole settles it: a narrower list keeps the notice.
+        let done = w
+            .act(
+                &reference,
+                Act::Correct {
+                    item: Item::OriginatingIps,
+                    value: "31.10.145.88".into(),
+                    reason: "confirmed: only .88".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Accepted, "{}", done.said);
+        let r = w.request(&reference);
+        assert_eq!(r.sequence, 1);
+        assert_eq!(
+            r.accepted.unwrap().originating_ips,
+            vec!["31.10.145.88/32".parse::<ipnet::IpNet>().unwrap()]
+        );
+        assert!(roles(&done).contains(&Role::Security));
+    }
+
+    #[test]
+    fn a_quiet_cancel_writes_to_nobody_but_the_security_team_and_staff() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("q1", true, WINDOW));
+        let done = w
+            .act(
+                &reference,
+                Act::Cancel {
+                    reason: "duplicate of another request".into(),
+                    confirm_sender: false,
+                    quiet: true,
+                },
+            )
+            .unwrap();
+        assert_eq!(roles(&done), vec![Role::Security, Role::Staff]);
     }
 
     #[test]
@@ -1144,6 +1343,7 @@ mod tests {
                 Act::Cancel {
                     reason: "the customer phoned: the test is off".into(),
                     confirm_sender: false,
+                    quiet: false,
                 },
             )
             .unwrap();
@@ -1170,7 +1370,8 @@ mod tests {
                 &reference,
                 Act::Cancel {
                     reason: "again".into(),
-                    confirm_sender: false
+                    confirm_sender: false,
+                    quiet: false,
                 }
             )
             .unwrap_err()
@@ -1305,5 +1506,36 @@ mod tests {
             .map(|a| a.kind)
             .collect();
         assert_eq!(kinds, vec!["resend"]);
+    }
+
+    #[test]
+    fn a_reply_overtaken_by_a_newer_one_is_not_sent_again() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("o1", true, WINDOW));
+        let acceptance = w
+            .queued()
+            .into_iter()
+            .find(|p| p.role == Role::Reply)
+            .unwrap();
+        w.store
+            .give_up(acceptance.id, "timeout", true, None, arrival())
+            .unwrap();
+        w.act(
+            &reference,
+            Act::Cancel {
+                reason: "the customer phoned".into(),
+                confirm_sender: false,
+                quiet: false,
+            },
+        )
+        .unwrap();
+        // "Accepted" after "cancelled" would mislead: refused.
+        let got = w.act(
+            &reference,
+            Act::Resend {
+                outbox: acceptance.id,
+            },
+        );
+        assert!(got.unwrap_err().0.contains("not waiting"));
     }
 }

@@ -858,6 +858,9 @@ impl Store {
             .context("Changing a password")?
             == 1;
         if changed {
+            // A new password ends the sessions the old one opened.
+            tx.execute("DELETE FROM sessions WHERE user = ?1", params![name])
+                .context("Ending sessions after a password change")?;
             log_action(&tx, actor, "user_password_changed", name, "", now)?;
         }
         tx.commit().context("Committing a password change")?;
@@ -877,6 +880,8 @@ impl Store {
             .optional()
             .context("Removing a user")?;
         if let Some(role) = &role {
+            tx.execute("DELETE FROM sessions WHERE user = ?1", params![name])
+                .context("Ending a removed user's sessions")?;
             log_action(&tx, actor, "user_removed", name, role, now)?;
         }
         tx.commit().context("Committing a removal")?;
@@ -960,8 +965,9 @@ impl Store {
         let row: Option<(String, String, String, String)> = self
             .conn
             .query_row(
-                "SELECT s.user, s.role, s.csrf, s.expires_at FROM sessions s
-                 JOIN users u ON u.name = s.user WHERE s.token_hash = ?1",
+                "SELECT s.user, u.role, s.csrf, s.expires_at FROM sessions s
+                 JOIN users u ON u.name = s.user AND u.created_at <= s.created_at
+                 WHERE s.token_hash = ?1",
                 params![token_hash],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -1061,9 +1067,10 @@ impl Store {
     }
 
     /// Queues again a customer reply of request `reference` that was given up on because
-    /// its delivery was in doubt (same bytes, same Message-ID), and logs who did it. False
-    /// when row `outbox` is no such reply (sent, refused, already queued again, another
-    /// request's): nothing is done.
+    /// its delivery was in doubt (same bytes, same Message-ID), and logs who did it. Only the
+    /// request's newest reply: an older one (an acceptance before a cancellation) would tell
+    /// the customer what no longer holds. False when row `outbox` is no such reply (sent,
+    /// refused, already queued again, overtaken, another request's): nothing is done.
     pub fn resend_in_doubt(
         &mut self,
         reference: &str,
@@ -1077,7 +1084,10 @@ impl Store {
             .execute(
                 "UPDATE outbox SET failed = NULL, in_doubt = 0, handed_over_at = NULL, next_attempt_at = ?3
                  WHERE id = ?1 AND role = 'reply' AND in_doubt = 1 AND sent_at IS NULL
-                   AND message IN (SELECT id FROM messages WHERE request = ?2)",
+                   AND message IN (SELECT id FROM messages WHERE request = ?2)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM outbox later JOIN messages m ON m.id = later.message
+                       WHERE m.request = ?2 AND later.role = 'reply' AND later.id > ?1)",
                 params![outbox, reference, ts(now)],
             )
             .context("Queueing a reply again")?;
@@ -2481,5 +2491,43 @@ mod tests {
             )
             .unwrap();
         assert_eq!(in_doubt, 1);
+    }
+
+    #[test]
+    fn a_removed_or_repassworded_user_loses_every_session_and_a_new_namesake_gets_none() {
+        let mut s = Store::in_memory().unwrap();
+        let later = t0() + Duration::hours(8);
+        assert!(
+            s.add_user("bob", UserRole::Admin, "$argon2id$x", "t", t0())
+                .unwrap()
+        );
+        s.create_session("h1", "bob", UserRole::Admin, "c", t0(), later)
+            .unwrap();
+        assert_eq!(
+            s.session("h1", t0()).unwrap().unwrap().role,
+            UserRole::Admin
+        );
+        // A new password ends it.
+        assert!(
+            s.set_password_hash("bob", "$argon2id$y", "root", t0())
+                .unwrap()
+        );
+        assert!(s.session("h1", t0()).unwrap().is_none());
+        // Removed, then a namesake with another role: the old session opens nothing.
+        s.create_session("h2", "bob", UserRole::Admin, "c", t0(), later)
+            .unwrap();
+        assert!(s.remove_user("bob", "root", t0()).unwrap());
+        assert!(
+            s.add_user("bob", UserRole::Security, "$argon2id$z", "root", t0())
+                .unwrap()
+        );
+        assert!(s.session("h2", t0()).unwrap().is_none());
+        // The role a session acts with is the user's now, not at login.
+        s.create_session("h3", "bob", UserRole::Admin, "c", t0(), later)
+            .unwrap();
+        assert_eq!(
+            s.session("h3", t0()).unwrap().unwrap().role,
+            UserRole::Security
+        );
     }
 }

@@ -213,6 +213,8 @@ pub struct Step {
 pub struct StaffNote {
     pub by: String,
     pub reason: String,
+    /// The sender was not verified, and `by` said they checked it some other way.
+    pub sender_confirmed: bool,
 }
 
 /// How a message relates to the requests already known.

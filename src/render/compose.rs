@@ -197,6 +197,7 @@ fn step_context(c: &Checked, now: DateTime<Utc>, step: Option<&Step>, lang: Lang
         if let Some(n) = &s.staff {
             ctx.staff_by = clean::one_line(&n.by, 64);
             ctx.staff_reason = clean::one_line(&n.reason, 1000);
+            ctx.staff_confirmed_sender = n.sender_confirmed;
         }
     }
     ctx

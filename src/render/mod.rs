@@ -321,6 +321,8 @@ pub struct Context {
     /// cleaned); both empty otherwise.
     pub staff_by: String,
     pub staff_reason: String,
+    /// The sender was not verified automatically; `staff_by` confirmed it.
+    pub staff_confirmed_sender: bool,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
@@ -522,6 +524,7 @@ impl Context {
             language: String::new(),
             staff_by: String::new(),
             staff_reason: String::new(),
+            staff_confirmed_sender: false,
         }
     }
 
@@ -580,6 +583,7 @@ impl Context {
             language: lang.as_str().into(),
             staff_by: "alice".into(),
             staff_reason: "sample".into(),
+            staff_confirmed_sender: true,
         }
     }
 }

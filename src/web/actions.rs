@@ -58,6 +58,7 @@ fn parse_act(name: &str, fields: &[(String, String)]) -> Result<Act, &'static st
         "cancel" => Act::Cancel {
             reason,
             confirm_sender,
+            quiet: field(fields, "quiet").is_some_and(|v| v == "yes"),
         },
         "correct" => Act::Correct {
             item: field(fields, "item")
@@ -226,7 +227,8 @@ mod tests {
             parse_act("cancel", &form(&[("confirm_sender", "on")])),
             Ok(Act::Cancel {
                 reason: String::new(),
-                confirm_sender: false
+                confirm_sender: false,
+                quiet: false
             })
         );
     }

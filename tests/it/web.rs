@@ -956,7 +956,9 @@ fn admins_manage_accounts_in_the_console_and_others_may_not() {
         &format!("password=a+new+long+password&csrf={csrf}"),
     );
     assert_eq!(set.status, 200, "{}", set.body);
-    sign_in(addr, "bob", "a new long password");
+    // The new password ends the sessions the old one opened.
+    assert_eq!(get_with(addr, "/requests", &bob).status, 303);
+    let bob = sign_in(addr, "bob", "a new long password");
     // Removing yourself is refused; removing bob ends his session.
     let me = post(
         addr,
