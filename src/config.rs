@@ -64,6 +64,10 @@ pub struct WebFile {
     /// `X-Forwarded-Proto` are believed, such as `["127.0.0.1/32", "::1/128"]`. Default:
     /// none.
     pub trusted_proxies: Option<Vec<String>>,
+    /// The address people open the console at (`https://intake.example.com`), for the link
+    /// to each request in staff mail. Default: `http://` and `listen`, when that is a
+    /// concrete address with a port.
+    pub public_url: Option<String>,
 }
 
 /// `[digest]`: when the security team gets its daily digest of the next 48 hours' windows.
@@ -721,6 +725,24 @@ fn web_config(
             return None;
         }
     };
+    let public_url = match w.public_url.as_deref().map(str::trim) {
+        Some(u) => {
+            let ok = (u.starts_with("https://") || u.starts_with("http://"))
+                && u.len() <= 200
+                && u.len() > "https://".len()
+                && u.chars().all(|c| c.is_ascii_graphic());
+            if !ok {
+                errors.push(format!(
+                    "web.public_url: `{u}` is not an http(s) address such as https://intake.example.com"
+                ));
+            }
+            Some(u.trim_end_matches('/').to_string())
+        }
+        None if !listen.ip().is_unspecified() && listen.port() != 0 => {
+            Some(format!("http://{listen}"))
+        }
+        None => None,
+    };
     Some(crate::web::WebConfig {
         listen,
         allowed_hosts,
@@ -728,6 +750,7 @@ fn web_config(
         secure_cookies: w.secure_cookies.unwrap_or(false),
         session_hours,
         proxies,
+        public_url,
     })
 }
 

@@ -160,6 +160,7 @@ pub fn compose_step(
             &stem,
         )?);
     }
+    ctx.console_url = templates.console_link(&v.reference);
     let r = templates.render(Template::Staff, &ctx, staff_lang)?;
     out.push(build(
         c,

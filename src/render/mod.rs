@@ -86,6 +86,8 @@ pub struct Templates {
     language: Lang,
     /// Security and staff mail (config `staff_language`).
     staff_language: Lang,
+    /// Where the console is (`[web] public_url`): staff mail links each request there.
+    console_url: Option<String>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -115,6 +117,7 @@ impl Templates {
             env,
             language: Lang::En,
             staff_language: Lang::En,
+            console_url: None,
         };
         for lang in Lang::ALL {
             let sample = Context::sample(lang);
@@ -141,8 +144,18 @@ impl Templates {
     /// [`Templates::load`] from the configured folder, with the configured `language` and
     /// `staff_language`.
     pub fn for_config(config: &Config) -> Result<Templates> {
-        Ok(Self::load(&config.templates_dir)?
-            .with_languages(config.language, config.staff_language))
+        let mut t = Self::load(&config.templates_dir)?
+            .with_languages(config.language, config.staff_language);
+        t.console_url = config.web.as_ref().and_then(|w| w.public_url.clone());
+        Ok(t)
+    }
+
+    /// The console's page of request `reference`, when the console's address is known.
+    pub fn console_link(&self, reference: &str) -> String {
+        self.console_url
+            .as_deref()
+            .map(|u| format!("{u}/requests/{reference}"))
+            .unwrap_or_default()
     }
 
     /// The same templates with `language` for customer replies whose text gives no clue and
@@ -323,6 +336,8 @@ pub struct Context {
     pub staff_reason: String,
     /// The sender was not verified automatically; `staff_by` confirmed it.
     pub staff_confirmed_sender: bool,
+    /// The request's page in the console (staff mail), empty when unknown.
+    pub console_url: String,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
@@ -525,6 +540,7 @@ impl Context {
             staff_by: String::new(),
             staff_reason: String::new(),
             staff_confirmed_sender: false,
+            console_url: String::new(),
         }
     }
 
@@ -584,6 +600,7 @@ impl Context {
             staff_by: "alice".into(),
             staff_reason: "sample".into(),
             staff_confirmed_sender: true,
+            console_url: "http://127.0.0.1:8025/requests/INT-SAMPLE".into(),
         }
     }
 }

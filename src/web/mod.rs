@@ -62,6 +62,8 @@ pub struct WebConfig {
     pub session_hours: u32,
     /// Reverse proxies whose forwarding headers are believed (single sign-on).
     pub proxies: proxy::TrustedProxies,
+    /// Where people open the console (staff mail links each request there).
+    pub public_url: Option<String>,
 }
 
 /// Default of `ready_mailbox_minutes`.
