@@ -877,6 +877,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("port"), "{err}");
+
+        // The console's address for links in staff mail.
+        let url = |text: &str| parse(text).unwrap().web.unwrap().public_url;
+        assert_eq!(
+            url("[web]\nlisten = \"127.0.0.1:8025\"\n").as_deref(),
+            Some("http://127.0.0.1:8025")
+        );
+        assert_eq!(url("[web]\nlisten = \"0.0.0.0:8025\"\n"), None);
+        assert_eq!(url("[web]\nlisten = \"127.0.0.1:0\"\n"), None);
+        assert_eq!(
+            url("[web]\nlisten = \"0.0.0.0:8025\"\npublic_url = \"https://intake.example.com/\"\n")
+                .as_deref(),
+            Some("https://intake.example.com")
+        );
+        let err =
+            parse("[web]\nlisten = \"127.0.0.1:8025\"\npublic_url = \"javascript:alert(1)\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("web.public_url"), "{err}");
     }
 
     #[test]
