@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use crate::model::{Problem, ProblemCode, Zone};
 
@@ -21,6 +23,8 @@ pub(super) fn guard_doubts(
     findings: &DateFindings,
 ) -> Vec<Problem> {
     let mut out = Vec::new();
+    let words = LowerWords::of(text);
+    let ws = words.list();
     label_lines(text, els, &mut out);
     let tz = ctx.default_tz;
     let ref_date = ctx.reference.with_timezone(&tz).date_naive();
@@ -30,9 +34,9 @@ pub(super) fn guard_doubts(
         .map(|w| w.start.with_timezone(&tz).date_naive())
         .min()
     {
-        relative_activity(text, ref_date, first, &mut out);
+        relative_activity(text, &ws, ref_date, first, &mut out);
     }
-    zone_statements(text, ctx, findings, &mut out);
+    zone_statements(text, &ws, ctx, findings, &mut out);
     out
 }
 
@@ -61,20 +65,66 @@ fn is_relative_word(w: &str) -> bool {
     )
 }
 
-/// The lower-case words of `s` with their byte offsets (letters and digits; `ü` stays).
-pub(super) fn words(s: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
-        if c.is_alphanumeric() {
-            if start.is_none() {
-                start = Some(i);
+/// The lower-case words of a text (letters and digits; `ü` stays) with their byte offsets in
+/// it. The guards read every word of a mail, several times: the words are lowercased once,
+/// into one buffer, rather than into a `String` each (which was most of the guards' time).
+pub(super) struct LowerWords {
+    buf: String,
+    /// Offset in the text, then start and end in `buf`.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl LowerWords {
+    pub(super) fn of(s: &str) -> LowerWords {
+        let b = s.as_bytes();
+        let mut buf = String::with_capacity(s.len());
+        let mut spans = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut i = 0usize;
+        loop {
+            // One char at `i` (always a char boundary): ASCII without decoding.
+            let (alnum, len) = match b.get(i) {
+                None => (false, 0),
+                Some(&c) if c < 0x80 => (c.is_ascii_alphanumeric(), 1),
+                Some(_) => s
+                    .get(i..)
+                    .and_then(|r| r.chars().next())
+                    .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8())),
+            };
+            if alnum {
+                if start.is_none() {
+                    start = Some(i);
+                }
+            } else if let Some(w) = start.take() {
+                let word = s.get(w..i).unwrap_or("");
+                let lo = buf.len();
+                // Per word, as the words were always lowercased (`str::to_lowercase` of the
+                // whole text could differ: its final sigma looks across word boundaries).
+                if word.is_ascii() {
+                    buf.push_str(word);
+                    if let Some(t) = buf.get_mut(lo..) {
+                        t.make_ascii_lowercase();
+                    }
+                } else {
+                    buf.push_str(&word.to_lowercase());
+                }
+                spans.push((w, lo, buf.len()));
             }
-        } else if let Some(b) = start.take() {
-            out.push((b, s.get(b..i).unwrap_or("").to_lowercase()));
+            if len == 0 {
+                break;
+            }
+            i += len;
         }
+        LowerWords { buf, spans }
     }
-    out
+
+    /// Each word with its byte offset in the text, in order.
+    pub(super) fn list(&self) -> Vec<(usize, &str)> {
+        self.spans
+            .iter()
+            .map(|&(p, lo, hi)| (p, self.buf.get(lo..hi).unwrap_or("")))
+            .collect()
+    }
 }
 
 /// 084-086: a labelled start or end line (`Start: today 14:00`, `Start: 03-Dec-2026 08:00`,
@@ -139,10 +189,10 @@ fn label_lines(text: &str, els: &[Element], out: &mut Vec<Problem>) {
         let line = rest.split('\n').next().unwrap_or("");
         // The value after the label's colon (the label itself may hold digits: `Start 1:`).
         let value = line.split_once(':').map_or(line, |(_, v)| v);
-        let unread = words(value).iter().any(|(_, w)| {
+        let unread = LowerWords::of(value).list().iter().any(|(_, w)| {
             is_relative_word(w)
                 || matches!(KEYWORDS.get(w.as_bytes()), Some(Keyword::Month(_)))
-                || matches!(w.as_str(), "next" | "nächste" | "nächsten" | "naechste")
+                || matches!(*w, "next" | "nächste" | "nächsten" | "naechste")
         }) || stray_digits(value);
         if unread || (l.start && other_has_day(true)) {
             let shown: String = line.trim().chars().take(80).collect();
@@ -268,11 +318,20 @@ fn number_word(w: &str) -> bool {
 /// tomorrow`, `Scans laufen bereits ab morgen`, `pilot run in 3 days`, `on the 3rd`). The
 /// reader builds no window from it, so the notice would be measured from the later window:
 /// a sentence with such a date and an activity word is a doubt.
-fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<Problem>) {
+fn relative_activity(
+    text: &str,
+    ws: &[(usize, &str)],
+    today: NaiveDate,
+    first: NaiveDate,
+    out: &mut Vec<Problem>,
+) {
     // Sentences: split at `.!?;` before a space (not after a short number: `am 3.`) and at
     // blank lines.
     let b = text.as_bytes();
     let mut start = 0usize;
+    // The words of the sentence being read: `ws[lo..hi]`. Sentences end at ASCII marks that
+    // are no word characters, so the words of a sentence are the text's words inside it.
+    let mut lo = 0usize;
     let mut i = 0usize;
     while i <= b.len() {
         let end_here = if i == b.len() {
@@ -292,8 +351,15 @@ fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut V
                         .is_some_and(|t| t.split('\n').next().is_some_and(|l| l.trim().is_empty())))
         };
         if end_here {
+            while ws.get(lo).is_some_and(|(p, _)| *p < start) {
+                lo += 1;
+            }
+            let mut hi = lo;
+            while ws.get(hi).is_some_and(|(p, _)| *p < i) {
+                hi += 1;
+            }
             if let Some(s) = text.get(start..i) {
-                relative_sentence(s, today, first, out);
+                relative_sentence(s, start, ws.get(lo..hi).unwrap_or(&[]), today, first, out);
             }
             start = i + 1;
         }
@@ -301,12 +367,19 @@ fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut V
     }
 }
 
-fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<Problem>) {
-    let ws = words(s);
+/// `s` is a sentence at byte `base` of the text, `ws` its words (offsets in the text).
+fn relative_sentence(
+    s: &str,
+    base: usize,
+    ws: &[(usize, &str)],
+    today: NaiveDate,
+    first: NaiveDate,
+    out: &mut Vec<Problem>,
+) {
     // Something to be delivered later (`IPs will be provided next week`) is no activity.
     let delivery = ws.iter().any(|(_, w)| {
         matches!(
-            w.as_str(),
+            *w,
             "provide"
                 | "provided"
                 | "send"
@@ -329,7 +402,7 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
     if delivery || !ws.iter().any(|(_, w)| is_activity_word(w)) {
         return;
     }
-    let w = |k: usize| ws.get(k).map_or("", |(_, w)| w.as_str());
+    let w = |k: usize| ws.get(k).map_or("", |(_, w)| *w);
     let mut hit: Option<String> = None;
     for k in 0..ws.len() {
         let cur = w(k);
@@ -416,7 +489,7 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
                     && next.len() == digits + 2
                     && matches!(next.get(digits..), Some("st" | "nd" | "rd" | "th"))
             } else {
-                let after = ws.get(k + 1).map_or(s.len(), |(p, w)| p + w.len());
+                let after = ws.get(k + 1).map_or(s.len(), |(p, w)| p - base + w.len());
                 let tail = s.get(after..).unwrap_or("");
                 (1..=2).contains(&digits)
                     && next.len() == digits
@@ -537,6 +610,19 @@ fn written_times(text: &str) -> std::collections::HashSet<u32> {
     out
 }
 
+/// The offset of the first [`ABBREVIATIONS`] entry named `w`. A map built once: the table is
+/// asked for most words of a mail, and a scan of it compared each against every entry.
+fn abbreviation_offset(w: &str) -> Option<i32> {
+    static BY_NAME: LazyLock<HashMap<&'static str, i32>> = LazyLock::new(|| {
+        let mut m = HashMap::new();
+        for &(name, off, ..) in ABBREVIATIONS {
+            m.entry(name).or_insert(off);
+        }
+        m
+    });
+    BY_NAME.get(w).copied()
+}
+
 /// What a zone statement names: a zone, or a place we cannot resolve.
 enum Stated {
     Zone(Tz),
@@ -550,13 +636,18 @@ enum Stated {
 /// `10:30 Helsinki`). A statement whose offset differs from the one the windows were read
 /// in, or that names a place we cannot resolve, is a doubt: never read as the configured
 /// zone when the text names another place's time.
-fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: &mut Vec<Problem>) {
+fn zone_statements(
+    text: &str,
+    ws: &[(usize, &str)],
+    ctx: &DateContext,
+    findings: &DateFindings,
+    out: &mut Vec<Problem>,
+) {
     if findings.windows.is_empty() {
         return;
     }
     let mut stated: Vec<(Stated, String)> = Vec::new();
-    let ws = words(text);
-    let w = |k: usize| ws.get(k).map_or("", |(_, w)| w.as_str());
+    let w = |k: usize| ws.get(k).map_or("", |(_, w)| *w);
     // Look back at most a short line's worth, so the pass stays linear on long lines.
     let back = |pos: usize| {
         let mut b = pos.saturating_sub(160);
@@ -599,7 +690,7 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
     };
     for k in 0..ws.len() {
         let (pos, cur) = match ws.get(k) {
-            Some((p, c)) => (*p, c.as_str()),
+            Some((p, c)) => (*p, *c),
             None => break,
         };
         let next = w(k + 1);
@@ -661,14 +752,14 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
         // An abbreviation alone in parentheses or on its line (`(EET)`).
         // The table first: it is cheap, and rules out most words before the look-arounds.
         if (2..=5).contains(&cur.len())
-            && let Some((_, off, _, _)) = ABBREVIATIONS.iter().find(|(n, ..)| *n == cur)
+            && let Some(off) = abbreviation_offset(cur)
             && (line_alone(pos, cur.len())
                 || (in_parens(pos)
                     && text
                         .get(pos + cur.len()..)
                         .is_some_and(|t| t.starts_with(')'))))
         {
-            stated.push((Stated::Fixed(*off), cur.to_uppercase()));
+            stated.push((Stated::Fixed(off), cur.to_uppercase()));
             continue;
         }
         // `<Place> time`, `<Place> Standard Time`.
