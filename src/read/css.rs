@@ -738,14 +738,21 @@ fn blend(top: Rgba, under: Rgba) -> Rgba {
 }
 
 fn luminance(c: Rgba) -> f32 {
-    let ch = |v: u8| {
-        let s = f32::from(v) / 255.0;
-        if s <= 0.039_28 {
-            s / 12.92
-        } else {
-            ((s + 0.055) / 1.055).powf(2.4)
+    // The linear value of each of the 256 channel values, computed once: every element's
+    // visibility asks for the contrast of its text, and `powf` per channel was most of it.
+    static LINEAR: std::sync::LazyLock<[f32; 256]> = std::sync::LazyLock::new(|| {
+        let mut t = [0f32; 256];
+        for (v, x) in (0..=255u8).zip(t.iter_mut()) {
+            let s = f32::from(v) / 255.0;
+            *x = if s <= 0.039_28 {
+                s / 12.92
+            } else {
+                ((s + 0.055) / 1.055).powf(2.4)
+            };
         }
-    };
+        t
+    });
+    let ch = |v: u8| LINEAR.get(usize::from(v)).copied().unwrap_or(0.0);
     0.2126 * ch(c.r) + 0.7152 * ch(c.g) + 0.0722 * ch(c.b)
 }
 
@@ -801,8 +808,12 @@ fn percent(s: &str) -> Option<f32> {
 /// (a bare `0` is zero in any unit).
 fn px_length(s: &str) -> Option<f32> {
     let (n, unit) = number(first_word(s))?;
-    let unit = unit.trim();
-    Some(match unit {
+    px_of(n, unit)
+}
+
+/// [`px_length`] of a number already read, with its unit.
+fn px_of(n: f32, unit: &str) -> Option<f32> {
+    Some(match unit.trim() {
         "" | "px" => n,
         "pt" => n * 4.0 / 3.0,
         "pc" => n * 16.0,
@@ -836,7 +847,9 @@ fn font_px(value: &str, parent: f32) -> Option<f32> {
                 "em" | "ex" | "ch" => n * parent,
                 "%" => n * parent / 100.0,
                 "rem" => n * 16.0,
-                _ => px_length(w)?,
+                // `px_length(w)`: `w` is one word that starts a number, so its first word
+                // is itself, and the number just read need not be read again.
+                _ => px_of(n, unit)?,
             }
         }
     })

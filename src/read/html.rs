@@ -588,10 +588,13 @@ impl Conv {
                     end += 1;
                 }
                 let raw_name = html.get(start..end).unwrap_or("");
-                // Lowercase without allocating for the usual short names.
+                // Lowercase without allocating for the usual short names; most are written
+                // in lower case already and are taken as they are.
                 let mut small = [0u8; 32];
                 let long;
-                let name = if raw_name.len() <= small.len() {
+                let name = if !raw_name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    raw_name
+                } else if raw_name.len() <= small.len() {
                     for (d, s) in small.iter_mut().zip(raw_name.bytes()) {
                         *d = s.to_ascii_lowercase();
                     }
