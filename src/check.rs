@@ -1,6 +1,7 @@
 //! The pure core: one message in, one verdict out. No I/O, no calendar clock: arrival comes
 //! in. The only clock read is a monotonic one for the CPU budget.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -127,7 +128,7 @@ pub fn trusted_authentication_results(raw: &[u8], authserv_id: Option<&str>) -> 
         return fields
             .into_iter()
             .filter(|(n, _)| is_ar(n))
-            .map(|(_, v)| v)
+            .map(|(_, v)| v.into_owned())
             .take(MAX_ZONE_RESULTS)
             .collect();
     };
@@ -143,26 +144,32 @@ pub fn trusted_authentication_results(raw: &[u8], authserv_id: Option<&str>) -> 
         .into_iter()
         .take(end)
         .filter(|(n, _)| is_ar(n))
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.into_owned())
         .take(MAX_ZONE_RESULTS)
         .collect()
 }
 
 /// The header fields of `raw` as (name, unfolded value), top-down. The block ends at the
 /// first line that is empty or only whitespace (the reader stops there too: a field after
-/// such a line is body to every client), and after [`MAX_HEAD_BYTES`] bytes.
-fn header_fields(raw: &[u8]) -> Vec<(String, String)> {
+/// such a line is body to every client), and after [`MAX_HEAD_BYTES`] bytes. Names and values
+/// borrow from `raw` where they can (only a few are kept; most are only looked at).
+fn header_fields(raw: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     let head = raw.get(..raw.len().min(MAX_HEAD_BYTES)).unwrap_or(&[]);
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut fields: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     for line in head.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             break;
         }
-        let text = String::from_utf8_lossy(line);
+        // `from_utf8_lossy` as such, with the quicker check of valid (most) lines first.
+        let text = match std::str::from_utf8(line) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
             // A folded continuation of the field above (RFC 5322 §2.2.3).
             if let Some((_, v)) = fields.last_mut() {
+                let v = v.to_mut();
                 v.push(' ');
                 v.push_str(text.trim());
             }
@@ -171,12 +178,20 @@ fn header_fields(raw: &[u8]) -> Vec<(String, String)> {
         if fields.len() >= MAX_HEAD_FIELDS {
             break;
         }
-        match text.split_once(':') {
+        let field = match &text {
+            Cow::Borrowed(t) => t
+                .split_once(':')
+                .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v.trim()))),
+            Cow::Owned(t) => t
+                .split_once(':')
+                .map(|(n, v)| (Cow::Owned(n.to_string()), Cow::Owned(v.trim().to_string()))),
+        };
+        match field {
             Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
-                fields.push((name.to_string(), value.trim().to_string()));
+                fields.push((name, value));
             }
             // Not a field (a mbox `From ` line, junk): it ends no zone and counts as nothing.
-            _ => fields.push((String::new(), String::new())),
+            _ => fields.push((Cow::Borrowed(""), Cow::Borrowed(""))),
         }
     }
     fields
