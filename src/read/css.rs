@@ -196,6 +196,10 @@ impl<'a> Cascade<'a> {
         }
     }
 
+    fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+
     fn get(&self, prop: Prop) -> Option<&'a str> {
         self.slots
             .get(prop as usize)
@@ -536,7 +540,7 @@ const LINK_BLUE: Rgba = Rgba {
 };
 
 /// What a reader sees at one point of the document (inherited down the element tree).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Vis {
     /// Not rendered at all, and no descendant can change that: `display:none`, `opacity:0`,
     /// off screen, clipped away, a collapsed box, `mso-hide:all`, `hidden`, `<template>`.
@@ -589,6 +593,11 @@ impl Vis {
     /// (drawn in link colour unless it sets its own). `hidden_attr` is the `hidden` attribute
     /// (a `display:none` that CSS may override).
     pub(crate) fn child(&self, c: &Cascade<'_>, link: bool, hidden_attr: bool) -> Vis {
+        // Nothing declared, no link, no `hidden`: every test below leaves the state as it
+        // is (many elements, `<o:p>` and the like, have no style at all).
+        if !link && !hidden_attr && c.is_empty() {
+            return *self;
+        }
         let mut v = *self;
         if link && c.get(Prop::Color).is_none() {
             v.color = Some(LINK_BLUE);
