@@ -83,6 +83,18 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
         }
         let start = i;
         while i < len {
+            // ASCII name characters in a tight loop; anything else as `token_char_at` says.
+            let run = text
+                .as_bytes()
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+                .count();
+            if run > 0 {
+                i += run;
+                continue;
+            }
             let (is_tok, w) = token_char_at(text, i);
             if !is_tok {
                 break;

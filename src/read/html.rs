@@ -169,6 +169,8 @@ struct Conv {
 struct Frame {
     /// The tag name: the table's own string for the usual names (no allocation per element).
     name: Cow<'static, str>,
+    /// Its slot in [`OpenNames`] when it is one of the usual names (found once, at the push).
+    slot: Option<usize>,
     vis: Vis,
     hidden: bool,
     formatting: bool,
@@ -194,7 +196,8 @@ struct OpenNames {
     other: HashMap<String, Vec<usize>>,
 }
 
-/// The usual tag names (at most eight bytes each), sorted by [`OpenNames::key`].
+/// The usual tag names, sorted by [`OpenNames::key`] (longer names than it packs, such as
+/// `blockquote`, are left to the map).
 static KNOWN_TAGS: std::sync::LazyLock<Vec<(u64, &'static str)>> = std::sync::LazyLock::new(|| {
     const NAMES: &[&str] = &[
         "a",
@@ -281,18 +284,21 @@ static KNOWN_TAGS: std::sync::LazyLock<Vec<(u64, &'static str)>> = std::sync::La
 });
 
 impl OpenNames {
+    /// Up to seven bytes, and the length in the eighth (so a NUL byte in a name cannot make
+    /// it pass for a shorter one).
     fn key(name: &str) -> Option<u64> {
+        let n = name.len();
+        if n > 7 {
+            return None;
+        }
         let mut b = [0u8; 8];
-        b.get_mut(..name.len())?.copy_from_slice(name.as_bytes());
+        b.get_mut(..n)?.copy_from_slice(name.as_bytes());
+        *b.last_mut()? = u8::try_from(n).ok()?;
         Some(u64::from_le_bytes(b))
     }
 
     /// The slot and the table's string for a usual name, else the name itself.
     fn known(name: &str) -> Result<(usize, &'static str), &str> {
-        // Zero-padded: a name holding a NUL byte could pass for a shorter one.
-        if name.as_bytes().contains(&0) {
-            return Err(name);
-        }
         let Some(k) = Self::key(name) else {
             return Err(name);
         };
@@ -984,6 +990,7 @@ impl Conv {
         let known = OpenNames::known(name);
         let frame = Frame {
             name: known.map_or_else(|k| Cow::Owned(k.to_string()), |(_, n)| Cow::Borrowed(n)),
+            slot: known.ok().map(|(i, _)| i),
             hidden: hides,
             hard,
             vis,
@@ -1001,7 +1008,11 @@ impl Conv {
     fn pop(&mut self) -> Option<Frame> {
         self.work += 1;
         let f = self.stack.pop()?;
-        if let Some(v) = self.open.get_mut(&f.name) {
+        let v = match f.slot {
+            Some(i) => self.open.known.get_mut(i),
+            None => self.open.get_mut(&f.name),
+        };
+        if let Some(v) = v {
             v.pop();
         }
         Some(f)
@@ -1076,7 +1087,13 @@ impl Conv {
         if matches!(name, "body" | "html" | "br") {
             return;
         }
-        let Some(&at) = self.open.get(name).and_then(|v| v.last()) else {
+        // The topmost open element of that name: most end tags close the top one (the open
+        // names mirror the stack, so no look-up is needed then).
+        let at = match self.stack.last() {
+            Some(top) if top.name == name => Some(self.stack.len() - 1),
+            _ => self.open.get(name).and_then(|v| v.last().copied()),
+        };
+        let Some(at) = at else {
             return;
         };
         let Some(top) = self.stack.last() else {
