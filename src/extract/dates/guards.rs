@@ -427,6 +427,35 @@ fn relative_sentence(
     let mut hit: Option<String> = None;
     for k in 0..ws.len() {
         let cur = w(k);
+        // Only these words start a relative date below; any other gives no span (one test
+        // here spares most words the chain of comparisons and the date arithmetic).
+        if !matches!(
+            cur,
+            "morgen"
+                | "today"
+                | "tonight"
+                | "heute"
+                | "heut"
+                | "tomorrow"
+                | "tmrw"
+                | "übermorgen"
+                | "uebermorgen"
+                | "next"
+                | "nächste"
+                | "nächsten"
+                | "naechste"
+                | "naechsten"
+                | "kommende"
+                | "kommenden"
+                | "this"
+                | "diese"
+                | "dieser"
+                | "in"
+                | "the"
+                | "am"
+        ) {
+            continue;
+        }
         let prev = if k > 0 { w(k - 1) } else { "" };
         let next = w(k + 1);
         let day = |n: i64| today + Duration::days(n);
@@ -715,9 +744,14 @@ fn zone_statements(
                 .is_empty()
     };
     let after_time = |pos: usize| {
-        let before = back(pos).trim_end_matches([' ', '(', '\t']);
-        let b = before.as_bytes();
-        let n = b.len();
+        // `back(pos)` without the spaces, tabs and `(` at its end, read as bytes (the trimmed
+        // characters are ASCII, so no other character's bytes can match).
+        let before = back(pos).as_bytes();
+        let mut n = before.len();
+        while n > 0 && matches!(before.get(n - 1), Some(b' ' | b'(' | b'\t')) {
+            n -= 1;
+        }
+        let b = before.get(..n).unwrap_or_default();
         n >= 4
             && b[n - 1].is_ascii_digit()
             && b[n - 2].is_ascii_digit()
@@ -897,6 +931,37 @@ fn zone_statements(
                     "The text names the zone '{written}', but the window times were not read in it: a person must check the time zone."
                 )),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LowerWords;
+
+    /// The former per-word `String`s, kept to check the shared buffer against.
+    fn words_reference(s: &str) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let mut start: Option<usize> = None;
+        for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
+            if c.is_alphanumeric() {
+                if start.is_none() {
+                    start = Some(i);
+                }
+            } else if let Some(b) = start.take() {
+                out.push((b, s.get(b..i).unwrap_or("").to_lowercase()));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lower_words_match_the_reference(s in "[aZ9 .İΣσßü\u{301}\u{a0}'-]{0,24}|\\PC{0,24}") {
+            let words = LowerWords::of(&s);
+            let got: Vec<(usize, String)> =
+                words.list().into_iter().map(|(p, w)| (p, w.to_string())).collect();
+            proptest::prop_assert_eq!(got, words_reference(&s));
         }
     }
 }
