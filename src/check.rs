@@ -571,7 +571,43 @@ fn reply_address(
 
 /// Whether `a` and `b` are the same words in the same order (whitespace aside).
 fn same_words(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace())
+    let (mut i, mut j) = (0usize, 0usize);
+    loop {
+        match (next_word(a, &mut i), next_word(b, &mut j)) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The next word of `s` from byte `i` on (a char boundary), as `str::split_whitespace` gives
+/// it, with `i` moved past it. Written out because the comparison of the two renderings runs
+/// over every message's whole text, and `split_whitespace` decodes every character: here
+/// ASCII bytes are tested as they are, and only others are decoded.
+fn next_word<'a>(s: &'a str, i: &mut usize) -> Option<&'a str> {
+    let b = s.as_bytes();
+    // Whether the char at `k` is white space (`char::is_whitespace`), and its length.
+    let space_at = |k: usize| match b.get(k) {
+        None => None,
+        Some(&c) if c < 0x80 => Some((matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'), 1)),
+        Some(_) => s
+            .get(k..)
+            .and_then(|r| r.chars().next())
+            .map(|c| (c.is_whitespace(), c.len_utf8())),
+    };
+    loop {
+        match space_at(*i) {
+            None => return None,
+            Some((true, len)) => *i += len,
+            Some((false, _)) => break,
+        }
+    }
+    let start = *i;
+    while let Some((false, len)) = space_at(*i) {
+        *i += len;
+    }
+    s.get(start..*i)
 }
 
 /// The `alternatives_disagree` problem when the text/plain and text/html renderings give
@@ -1459,5 +1495,22 @@ From: a@victim.ch\r\n\r\n";
         let c = run_edited(PLAIN, &off, strip);
         assert_eq!(c.verdict.decision, Decision::Accept);
         assert!(c.verdict.sender_verified);
+    }
+
+    proptest::proptest! {
+        /// The written-out word comparison says what `split_whitespace` says, on every kind
+        /// of white space (`\u{b}` is one that `u8::is_ascii_whitespace` leaves out).
+        #[test]
+        fn same_words_agrees_with_split_whitespace(
+            a in "[ab ü\t\n\r\u{b}\u{c}\u{a0}\u{85}\u{3000}\u{2028}]{0,16}",
+            b in "[ab ü\t\n\r\u{b}\u{c}\u{a0}\u{85}\u{3000}\u{2028}]{0,16}",
+        ) {
+            proptest::prop_assert_eq!(
+                same_words(&a, &b),
+                a.split_whitespace().eq(b.split_whitespace())
+            );
+            let respaced = a.replace(' ', "\u{a0}\n ");
+            proptest::prop_assert!(same_words(&a, &respaced));
+        }
     }
 }
