@@ -1,6 +1,7 @@
 //! The pure core: one message in, one verdict out. No I/O, no calendar clock: arrival comes
 //! in. The only clock read is a monotonic one for the CPU budget.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -127,7 +128,7 @@ pub fn trusted_authentication_results(raw: &[u8], authserv_id: Option<&str>) -> 
         return fields
             .into_iter()
             .filter(|(n, _)| is_ar(n))
-            .map(|(_, v)| v)
+            .map(|(_, v)| v.into_owned())
             .take(MAX_ZONE_RESULTS)
             .collect();
     };
@@ -143,26 +144,32 @@ pub fn trusted_authentication_results(raw: &[u8], authserv_id: Option<&str>) -> 
         .into_iter()
         .take(end)
         .filter(|(n, _)| is_ar(n))
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.into_owned())
         .take(MAX_ZONE_RESULTS)
         .collect()
 }
 
 /// The header fields of `raw` as (name, unfolded value), top-down. The block ends at the
 /// first line that is empty or only whitespace (the reader stops there too: a field after
-/// such a line is body to every client), and after [`MAX_HEAD_BYTES`] bytes.
-fn header_fields(raw: &[u8]) -> Vec<(String, String)> {
+/// such a line is body to every client), and after [`MAX_HEAD_BYTES`] bytes. Names and values
+/// borrow from `raw` where they can (only a few are kept; most are only looked at).
+fn header_fields(raw: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     let head = raw.get(..raw.len().min(MAX_HEAD_BYTES)).unwrap_or(&[]);
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut fields: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     for line in head.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             break;
         }
-        let text = String::from_utf8_lossy(line);
+        // `from_utf8_lossy` as such, with the quicker check of valid (most) lines first.
+        let text = match std::str::from_utf8(line) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
             // A folded continuation of the field above (RFC 5322 §2.2.3).
             if let Some((_, v)) = fields.last_mut() {
+                let v = v.to_mut();
                 v.push(' ');
                 v.push_str(text.trim());
             }
@@ -171,12 +178,20 @@ fn header_fields(raw: &[u8]) -> Vec<(String, String)> {
         if fields.len() >= MAX_HEAD_FIELDS {
             break;
         }
-        match text.split_once(':') {
+        let field = match &text {
+            Cow::Borrowed(t) => t
+                .split_once(':')
+                .map(|(n, v)| (Cow::Borrowed(n), Cow::Borrowed(v.trim()))),
+            Cow::Owned(t) => t
+                .split_once(':')
+                .map(|(n, v)| (Cow::Owned(n.to_string()), Cow::Owned(v.trim().to_string()))),
+        };
+        match field {
             Some((name, value)) if !name.is_empty() && !name.contains(char::is_whitespace) => {
-                fields.push((name.to_string(), value.trim().to_string()));
+                fields.push((name, value));
             }
             // Not a field (a mbox `From ` line, junk): it ends no zone and counts as nothing.
-            _ => fields.push((String::new(), String::new())),
+            _ => fields.push((Cow::Borrowed(""), Cow::Borrowed(""))),
         }
     }
     fields
@@ -556,7 +571,43 @@ fn reply_address(
 
 /// Whether `a` and `b` are the same words in the same order (whitespace aside).
 fn same_words(a: &str, b: &str) -> bool {
-    a.split_whitespace().eq(b.split_whitespace())
+    let (mut i, mut j) = (0usize, 0usize);
+    loop {
+        match (next_word(a, &mut i), next_word(b, &mut j)) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The next word of `s` from byte `i` on (a char boundary), as `str::split_whitespace` gives
+/// it, with `i` moved past it. Written out because the comparison of the two renderings runs
+/// over every message's whole text, and `split_whitespace` decodes every character: here
+/// ASCII bytes are tested as they are, and only others are decoded.
+fn next_word<'a>(s: &'a str, i: &mut usize) -> Option<&'a str> {
+    let b = s.as_bytes();
+    // Whether the char at `k` is white space (`char::is_whitespace`), and its length.
+    let space_at = |k: usize| match b.get(k) {
+        None => None,
+        Some(&c) if c < 0x80 => Some((matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'), 1)),
+        Some(_) => s
+            .get(k..)
+            .and_then(|r| r.chars().next())
+            .map(|c| (c.is_whitespace(), c.len_utf8())),
+    };
+    loop {
+        match space_at(*i) {
+            None => return None,
+            Some((true, len)) => *i += len,
+            Some((false, _)) => break,
+        }
+    }
+    let start = *i;
+    while let Some((false, len)) = space_at(*i) {
+        *i += len;
+    }
+    s.get(start..*i)
 }
 
 /// The `alternatives_disagree` problem when the text/plain and text/html renderings give
@@ -1444,5 +1495,22 @@ From: a@victim.ch\r\n\r\n";
         let c = run_edited(PLAIN, &off, strip);
         assert_eq!(c.verdict.decision, Decision::Accept);
         assert!(c.verdict.sender_verified);
+    }
+
+    proptest::proptest! {
+        /// The written-out word comparison says what `split_whitespace` says, on every kind
+        /// of white space (`\u{b}` is one that `u8::is_ascii_whitespace` leaves out).
+        #[test]
+        fn same_words_agrees_with_split_whitespace(
+            a in "[ab ü\t\n\r\u{b}\u{c}\u{a0}\u{85}\u{3000}\u{2028}]{0,16}",
+            b in "[ab ü\t\n\r\u{b}\u{c}\u{a0}\u{85}\u{3000}\u{2028}]{0,16}",
+        ) {
+            proptest::prop_assert_eq!(
+                same_words(&a, &b),
+                a.split_whitespace().eq(b.split_whitespace())
+            );
+            let respaced = a.replace(' ', "\u{a0}\n ");
+            proptest::prop_assert!(same_words(&a, &respaced));
+        }
     }
 }

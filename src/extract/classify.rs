@@ -84,8 +84,13 @@ static CANCELLATION: LazyLock<Regex> = LazyLock::new(|| {
 /// The first words calling a test off or postponing it, as written (at most 80
 /// characters), or `None`.
 pub fn cancellation(text: &str) -> Option<String> {
-    let text = fold(text);
-    let m = CANCELLATION.find(&text)?;
+    cancellation_folded(&fold(text))
+}
+
+/// [`cancellation`] of a text already [`fold`]ed (a text read for both its mentions and a
+/// cancellation is folded once).
+pub fn cancellation_folded(text: &str) -> Option<String> {
+    let m = CANCELLATION.find(text)?;
     let words: String = m.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
     Some(words.chars().take(80).collect())
 }
@@ -161,6 +166,11 @@ impl TestMentions {
 /// reuse it, and the backward scan for a new sentence stops where the previous one ended).
 pub fn mentions(text: &str) -> TestMentions {
     mentions_in(&fold(text))
+}
+
+/// [`mentions`] of a text already [`fold`]ed (see [`cancellation_folded`]).
+pub fn mentions_folded(text: &str) -> TestMentions {
+    mentions_in(text)
 }
 
 /// [`mentions`] of a text already [`fold`]ed.
@@ -387,6 +397,12 @@ fn fold_chars(text: &str) -> String {
     let mut chars = text.chars().peekable();
     // Whether the word has a look-alike letter, and whether all its letters look Latin.
     let flush = |word: &mut String, out: &mut String| {
+        // No ASCII letter is a look-alike: most words are copied as they are.
+        if word.is_ascii() {
+            out.push_str(word);
+            word.clear();
+            return;
+        }
         let has_confusable = word.chars().any(|c| confusable(c).is_some());
         let latin_looking = word
             .chars()

@@ -83,6 +83,18 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
         }
         let start = i;
         while i < len {
+            // ASCII name characters in a tight loop; anything else as `token_char_at` says.
+            let run = text
+                .as_bytes()
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+                .count();
+            if run > 0 {
+                i += run;
+                continue;
+            }
             let (is_tok, w) = token_char_at(text, i);
             if !is_tok {
                 break;
@@ -100,8 +112,12 @@ pub fn find_targets_with(text: &str, ctx: &Context<'_>) -> Vec<String> {
         if !host.contains('.') {
             // `*.ch`: a wildcard over a whole public suffix is still a target (one nobody
             // owns), never a silent drop.
+            // Most words are no wildcard: lowercased only when one is (both tests are pure).
+            if !wildcard_before(text, s) {
+                continue;
+            }
             let lower = host.to_lowercase();
-            if wildcard_before(text, s) && is_known_tld(&lower) {
+            if is_known_tld(&lower) {
                 let name = format!("*.{lower}");
                 if seen.insert(name.clone()) {
                     out.push(name);
@@ -267,6 +283,22 @@ fn undefang(text: &str, labelled: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     'outer: while i < text.len() {
+        // A run of ASCII bytes that start nothing below is copied as it is (most of a
+        // text; char by char it was most of the time spent here).
+        let run = text
+            .as_bytes()
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&b| {
+                b < 0x80 && !matches!(b, b'[' | b'(' | b'{' | b'h' | b'H' | b'%' | b'=' | b' ')
+            })
+            .count();
+        if run > 0 {
+            out.push_str(text.get(i..i + run).unwrap_or(""));
+            i += run;
+            continue;
+        }
         let rest = text.get(i..).unwrap_or("");
         let Some(c) = rest.chars().next() else {
             break;
@@ -314,6 +346,20 @@ fn undefang(text: &str, labelled: bool) -> String {
 /// scope.xlsx", "siehe Anhang"): the targets found in it are then not all the targets.
 pub fn refers_elsewhere(field: &str) -> bool {
     let lower = field.to_lowercase();
+    // One search for all the words and file kinds first: most fields name none, and a
+    // search per entry was most of the time here. Only a hit needs the edge tests below.
+    static ANY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        let alternatives: Vec<String> = WORDS
+            .iter()
+            .chain(FILES)
+            .map(|p| regex::escape(p))
+            .collect();
+        #[allow(clippy::expect_used)]
+        regex::Regex::new(&alternatives.join("|")).expect("static regex")
+    });
+    if !ANY.is_match(&lower) {
+        return false;
+    }
     const WORDS: &[&str] = &[
         "attached",
         "attachment",

@@ -85,8 +85,11 @@ pub fn extract(
 ) -> Extraction {
     let fields = fields::find_fields(text);
 
-    let mentions = classify::mentions(text);
-    let subject_mentions = classify::mentions(&letter.subject);
+    // Read for test words and for cancellation wording alike: folded once.
+    let folded_text = classify::fold(text);
+    let folded_subject = classify::fold(&letter.subject);
+    let mentions = classify::mentions_folded(&folded_text);
+    let subject_mentions = classify::mentions_folded(&folded_subject);
 
     let scope = fields
         .value(Field::Scope)
@@ -114,8 +117,8 @@ pub fn extract(
     // Calling the test off or moving it: never an acceptance (the subject counts: Outlook
     // writes "Cancelled: …" there; so does a "PS: the test is cancelled" below the sign-off,
     // which the reader files as signature, disclaimers left out).
-    if let Some(words) = classify::cancellation(&letter.subject)
-        .or_else(|| classify::cancellation(text))
+    if let Some(words) = classify::cancellation_folded(&folded_subject)
+        .or_else(|| classify::cancellation_folded(&folded_text))
         .or_else(|| classify::cancellation(&without_disclaimers(&letter.text.signature)))
     {
         doubts.push(Problem::new(

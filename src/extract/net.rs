@@ -251,6 +251,13 @@ const PLACEHOLDERS: &[&str] = &[
     "zufällige",
 ];
 
+/// Whether any of [`PLACEHOLDERS`] occurs (anywhere, not only as a whole word).
+static ANY_PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
+    let alternatives: Vec<String> = PLACEHOLDERS.iter().map(|p| regex::escape(p)).collect();
+    #[allow(clippy::expect_used)]
+    Regex::new(&alternatives.join("|")).expect("placeholder regex")
+});
+
 /// Lines of `text` about addresses that say they are not known yet: in a labelled IP field
 /// every line, elsewhere lines naming addresses ("IP", "address", "Adresse").
 pub fn says_placeholder(text: &str, labelled: bool) -> bool {
@@ -276,6 +283,11 @@ pub fn says_placeholder(text: &str, labelled: bool) -> bool {
             return false;
         }
         let lower = line.to_lowercase();
+        // One search for all the phrases first: most lines hold none, and a search per
+        // phrase was most of the time here. Only a hit needs the whole-word test below.
+        if !ANY_PLACEHOLDER.is_match(&lower) {
+            return false;
+        }
         PLACEHOLDERS.iter().any(|p| {
             lower.match_indices(p).any(|(i, _)| {
                 // Whole words: "tba" is not "tbath", "later" not "translater".

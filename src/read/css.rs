@@ -196,6 +196,10 @@ impl<'a> Cascade<'a> {
         }
     }
 
+    fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+
     fn get(&self, prop: Prop) -> Option<&'a str> {
         self.slots
             .get(prop as usize)
@@ -536,7 +540,7 @@ const LINK_BLUE: Rgba = Rgba {
 };
 
 /// What a reader sees at one point of the document (inherited down the element tree).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Vis {
     /// Not rendered at all, and no descendant can change that: `display:none`, `opacity:0`,
     /// off screen, clipped away, a collapsed box, `mso-hide:all`, `hidden`, `<template>`.
@@ -589,6 +593,11 @@ impl Vis {
     /// (drawn in link colour unless it sets its own). `hidden_attr` is the `hidden` attribute
     /// (a `display:none` that CSS may override).
     pub(crate) fn child(&self, c: &Cascade<'_>, link: bool, hidden_attr: bool) -> Vis {
+        // Nothing declared, no link, no `hidden`: every test below leaves the state as it
+        // is (many elements, `<o:p>` and the like, have no style at all).
+        if !link && !hidden_attr && c.is_empty() {
+            return *self;
+        }
         let mut v = *self;
         if link && c.get(Prop::Color).is_none() {
             v.color = Some(LINK_BLUE);
@@ -738,14 +747,21 @@ fn blend(top: Rgba, under: Rgba) -> Rgba {
 }
 
 fn luminance(c: Rgba) -> f32 {
-    let ch = |v: u8| {
-        let s = f32::from(v) / 255.0;
-        if s <= 0.039_28 {
-            s / 12.92
-        } else {
-            ((s + 0.055) / 1.055).powf(2.4)
+    // The linear value of each of the 256 channel values, computed once: every element's
+    // visibility asks for the contrast of its text, and `powf` per channel was most of it.
+    static LINEAR: std::sync::LazyLock<[f32; 256]> = std::sync::LazyLock::new(|| {
+        let mut t = [0f32; 256];
+        for (v, x) in (0..=255u8).zip(t.iter_mut()) {
+            let s = f32::from(v) / 255.0;
+            *x = if s <= 0.039_28 {
+                s / 12.92
+            } else {
+                ((s + 0.055) / 1.055).powf(2.4)
+            };
         }
-    };
+        t
+    });
+    let ch = |v: u8| LINEAR.get(usize::from(v)).copied().unwrap_or(0.0);
     0.2126 * ch(c.r) + 0.7152 * ch(c.g) + 0.0722 * ch(c.b)
 }
 
@@ -801,8 +817,12 @@ fn percent(s: &str) -> Option<f32> {
 /// (a bare `0` is zero in any unit).
 fn px_length(s: &str) -> Option<f32> {
     let (n, unit) = number(first_word(s))?;
-    let unit = unit.trim();
-    Some(match unit {
+    px_of(n, unit)
+}
+
+/// [`px_length`] of a number already read, with its unit.
+fn px_of(n: f32, unit: &str) -> Option<f32> {
+    Some(match unit.trim() {
         "" | "px" => n,
         "pt" => n * 4.0 / 3.0,
         "pc" => n * 16.0,
@@ -836,7 +856,9 @@ fn font_px(value: &str, parent: f32) -> Option<f32> {
                 "em" | "ex" | "ch" => n * parent,
                 "%" => n * parent / 100.0,
                 "rem" => n * 16.0,
-                _ => px_length(w)?,
+                // `px_length(w)`: `w` is one word that starts a number, so its first word
+                // is itself, and the number just read need not be read again.
+                _ => px_of(n, unit)?,
             }
         }
     })

@@ -47,6 +47,7 @@
 //! same bounds: conditional comments are entered after a bounded look-ahead for their
 //! condition, `content` strings are read in one pass and capped.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::css::{self, Cascade, Element, Prop, Sheet, Vis};
@@ -144,7 +145,7 @@ struct Conv {
     /// Open elements with their visibility.
     stack: Vec<Frame>,
     /// Stack positions of the open elements by name.
-    open: HashMap<String, Vec<usize>>,
+    open: OpenNames,
     /// Elements opened beyond `MAX_STACK`, and the count at which one of them hid.
     overflow: usize,
     overflow_hidden_at: Option<usize>,
@@ -166,7 +167,10 @@ struct Conv {
 /// One open element.
 #[derive(Debug)]
 struct Frame {
-    name: String,
+    /// The tag name: the table's own string for the usual names (no allocation per element).
+    name: Cow<'static, str>,
+    /// Its slot in [`OpenNames`] when it is one of the usual names (found once, at the push).
+    slot: Option<usize>,
     vis: Vis,
     hidden: bool,
     formatting: bool,
@@ -180,6 +184,162 @@ struct Frame {
     /// Never shown, not even in revealed mode (`<template>`, reversed text, Outlook's
     /// `<xml>` data islands), here or above.
     hard: bool,
+}
+
+/// Stack positions of the open elements by name. The usual tag names have a slot of their
+/// own, found by a binary search over their bytes packed into a `u64`: a hashed map costs a
+/// SipHash per start tag, end tag and pop. Other names go to a hashed map (its keys come from
+/// the sender, so the hash stays a keyed one).
+#[derive(Debug, Default)]
+struct OpenNames {
+    known: Vec<Vec<usize>>,
+    other: HashMap<String, Vec<usize>>,
+}
+
+/// The usual tag names, sorted by [`OpenNames::key`] (longer names than it packs, such as
+/// `blockquote`, are left to the map).
+static KNOWN_TAGS: std::sync::LazyLock<Vec<(u64, &'static str)>> = std::sync::LazyLock::new(|| {
+    const NAMES: &[&str] = &[
+        "a",
+        "abbr",
+        "address",
+        "article",
+        "aside",
+        "b",
+        "bdo",
+        "big",
+        "blockquote",
+        "body",
+        "br",
+        "caption",
+        "center",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "font",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "head",
+        "header",
+        "hr",
+        "html",
+        "i",
+        "img",
+        "ins",
+        "label",
+        "li",
+        "main",
+        "mark",
+        "nav",
+        "o:p",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "section",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "svg",
+        "table",
+        "tbody",
+        "td",
+        "template",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "v:shape",
+        "xml",
+    ];
+    let mut t: Vec<(u64, &'static str)> = NAMES
+        .iter()
+        .filter_map(|n| OpenNames::key(n).map(|k| (k, *n)))
+        .collect();
+    t.sort_unstable();
+    t.dedup();
+    t
+});
+
+impl OpenNames {
+    /// Up to seven bytes, and the length in the eighth (so a NUL byte in a name cannot make
+    /// it pass for a shorter one).
+    fn key(name: &str) -> Option<u64> {
+        let n = name.len();
+        if n > 7 {
+            return None;
+        }
+        let mut b = [0u8; 8];
+        b.get_mut(..n)?.copy_from_slice(name.as_bytes());
+        *b.last_mut()? = u8::try_from(n).ok()?;
+        Some(u64::from_le_bytes(b))
+    }
+
+    /// The slot and the table's string for a usual name, else the name itself.
+    fn known(name: &str) -> Result<(usize, &'static str), &str> {
+        let Some(k) = Self::key(name) else {
+            return Err(name);
+        };
+        match KNOWN_TAGS.binary_search_by_key(&k, |(k, _)| *k) {
+            Ok(i) => KNOWN_TAGS.get(i).map(|(_, n)| (i, *n)).ok_or(name),
+            Err(_) => Err(name),
+        }
+    }
+
+    fn push(&mut self, known: Result<(usize, &'static str), &str>, at: usize) {
+        match known {
+            Ok((i, _)) => {
+                if self.known.len() <= i {
+                    self.known.resize_with(i + 1, Vec::new);
+                }
+                if let Some(v) = self.known.get_mut(i) {
+                    v.push(at);
+                }
+            }
+            Err(name) => match self.other.get_mut(name) {
+                Some(v) => v.push(at),
+                None => {
+                    self.other.insert(name.to_string(), vec![at]);
+                }
+            },
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Vec<usize>> {
+        match Self::known(name) {
+            Ok((i, _)) => self.known.get(i),
+            Err(name) => self.other.get(name),
+        }
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Vec<usize>> {
+        match Self::known(name) {
+            Ok((i, _)) => self.known.get_mut(i),
+            Err(name) => self.other.get_mut(name),
+        }
+    }
 }
 
 impl Conv {
@@ -197,7 +357,7 @@ impl Conv {
             template: 0,
             sheet: Sheet::default(),
             stack: Vec::new(),
-            open: HashMap::new(),
+            open: OpenNames::default(),
             overflow: 0,
             overflow_hidden_at: None,
             work: 0,
@@ -588,10 +748,13 @@ impl Conv {
                     end += 1;
                 }
                 let raw_name = html.get(start..end).unwrap_or("");
-                // Lowercase without allocating for the usual short names.
+                // Lowercase without allocating for the usual short names; most are written
+                // in lower case already and are taken as they are.
                 let mut small = [0u8; 32];
                 let long;
-                let name = if raw_name.len() <= small.len() {
+                let name = if !raw_name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    raw_name
+                } else if raw_name.len() <= small.len() {
                     for (d, s) in small.iter_mut().zip(raw_name.bytes()) {
                         *d = s.to_ascii_lowercase();
                     }
@@ -805,7 +968,15 @@ impl Conv {
 
     fn push(&mut self, name: &str, vis: Vis, hard: bool) {
         self.work += 1;
-        let hides = if self.reveal { hard } else { vis.hidden() };
+        // An element seen as its parent is hidden as its parent is (a frame's `hidden` is its
+        // `vis.hidden()` in visible mode), without working out the contrast again.
+        let hides = if self.reveal {
+            hard
+        } else if let Some(parent) = self.stack.last().filter(|f| f.vis == vis) {
+            parent.hidden
+        } else {
+            vis.hidden()
+        };
         if self.stack.len() >= MAX_STACK {
             self.overflow += 1;
             if hides && self.overflow_hidden_at.is_none() {
@@ -816,8 +987,10 @@ impl Conv {
         let at = self.stack.len();
         let below = self.stack.last();
         let mark = |own: bool, inherited: Option<usize>| if own { Some(at) } else { inherited };
+        let known = OpenNames::known(name);
         let frame = Frame {
-            name: name.to_string(),
+            name: known.map_or_else(|k| Cow::Owned(k.to_string()), |(_, n)| Cow::Borrowed(n)),
+            slot: known.ok().map(|(i, _)| i),
             hidden: hides,
             hard,
             vis,
@@ -828,19 +1001,18 @@ impl Conv {
             special: mark(is_special(name), below.and_then(|f| f.special)),
             closed_details: None,
         };
-        match self.open.get_mut(name) {
-            Some(v) => v.push(at),
-            None => {
-                self.open.insert(frame.name.clone(), vec![at]);
-            }
-        }
+        self.open.push(known, at);
         self.stack.push(frame);
     }
 
     fn pop(&mut self) -> Option<Frame> {
         self.work += 1;
         let f = self.stack.pop()?;
-        if let Some(v) = self.open.get_mut(&f.name) {
+        let v = match f.slot {
+            Some(i) => self.open.known.get_mut(i),
+            None => self.open.get_mut(&f.name),
+        };
+        if let Some(v) = v {
             v.pop();
         }
         Some(f)
@@ -915,7 +1087,13 @@ impl Conv {
         if matches!(name, "body" | "html" | "br") {
             return;
         }
-        let Some(&at) = self.open.get(name).and_then(|v| v.last()) else {
+        // The topmost open element of that name: most end tags close the top one (the open
+        // names mirror the stack, so no look-up is needed then).
+        let at = match self.stack.last() {
+            Some(top) if top.name == name => Some(self.stack.len() - 1),
+            _ => self.open.get(name).and_then(|v| v.last().copied()),
+        };
+        let Some(at) = at else {
             return;
         };
         let Some(top) = self.stack.last() else {

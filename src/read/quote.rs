@@ -321,7 +321,14 @@ fn attribution_at(lines: &[&str], i: usize) -> Option<usize> {
     // the middle of the name or address): the joined lines make one attribution. Only
     // tried when one of the next two lines ends with a colon, so most lines cost nothing.
     if !l.ends_with(':') && l.len() <= 200 {
-        let next: Vec<&str> = lines.iter().skip(i + 1).take(2).map(|x| key(x)).collect();
+        // The next two lines, keyed (on the stack: this runs for most lines).
+        let mut two = [""; 2];
+        let mut n = 0usize;
+        for (slot, x) in two.iter_mut().zip(lines.iter().skip(i + 1)) {
+            *slot = key(x);
+            n += 1;
+        }
+        let next = two.get(..n).unwrap_or_default();
         let end = next
             .iter()
             .take_while(|n| !n.is_empty() && n.len() <= 200)
@@ -639,7 +646,22 @@ pub(crate) fn cut_signature<'a>(lines: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str
 /// A line that starts a postscript: `PS`, `P.S.`, `PPS`, `P.P.S.`, `Nachtrag`, `Addendum`,
 /// `Update`, `Edit`, `N.B.`, followed by `:` `.` `-` a space or the end.
 fn is_postscript(k: &str) -> bool {
-    let lower: String = k.chars().take(12).flat_map(char::to_lowercase).collect();
+    // The first twelve characters, lowercased; for an ASCII start (almost every line) in a
+    // buffer on the stack rather than a `String` built char by char.
+    let mut small = [0u8; 12];
+    let owned: String;
+    let lower: &str = match k.get(..k.len().min(12)).filter(|h| h.is_ascii()) {
+        Some(head) => {
+            for (d, s) in small.iter_mut().zip(head.bytes()) {
+                *d = s.to_ascii_lowercase();
+            }
+            std::str::from_utf8(small.get(..head.len()).unwrap_or_default()).unwrap_or("")
+        }
+        None => {
+            owned = k.chars().take(12).flat_map(char::to_lowercase).collect();
+            &owned
+        }
+    };
     let rest = [
         "p.p.s.", "p.p.s", "pps", "p.s.", "p. s.", "p.s", "ps", "nachtrag", "addendum", "update",
         "edit", "n.b.", "nb",

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use std::sync::LazyLock;
 
 use crate::model::{Problem, ProblemCode, Zone};
 
@@ -21,6 +22,8 @@ pub(super) fn guard_doubts(
     findings: &DateFindings,
 ) -> Vec<Problem> {
     let mut out = Vec::new();
+    let words = LowerWords::of(text);
+    let ws = words.list();
     label_lines(text, els, &mut out);
     let tz = ctx.default_tz;
     let ref_date = ctx.reference.with_timezone(&tz).date_naive();
@@ -30,9 +33,9 @@ pub(super) fn guard_doubts(
         .map(|w| w.start.with_timezone(&tz).date_naive())
         .min()
     {
-        relative_activity(text, ref_date, first, &mut out);
+        relative_activity(text, &ws, ref_date, first, &mut out);
     }
-    zone_statements(text, ctx, findings, &mut out);
+    zone_statements(text, &ws, ctx, findings, &mut out);
     out
 }
 
@@ -61,20 +64,78 @@ fn is_relative_word(w: &str) -> bool {
     )
 }
 
-/// The lower-case words of `s` with their byte offsets (letters and digits; `ü` stays).
-pub(super) fn words(s: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
-        if c.is_alphanumeric() {
-            if start.is_none() {
-                start = Some(i);
+/// The lower-case words of a text (letters and digits; `ü` stays) with their byte offsets in
+/// it. The guards read every word of a mail, several times: the words are lowercased once,
+/// into one buffer, rather than into a `String` each (which was most of the guards' time).
+pub(super) struct LowerWords {
+    buf: String,
+    /// Offset in the text, then start and end in `buf`.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl LowerWords {
+    pub(super) fn of(s: &str) -> LowerWords {
+        let b = s.as_bytes();
+        // ASCII words lowercase in place, at their own offsets: the text lowercased as ASCII
+        // holds them all. Other words are lowercased one by one, as they always were
+        // (`str::to_lowercase` of the whole text could differ: its final sigma looks across
+        // word boundaries), and appended after it.
+        let mut buf = s.to_ascii_lowercase();
+        let mut spans = Vec::new();
+        // The char at `i` (always a char boundary) when it is not ASCII: whether it is a
+        // letter or digit, and its length.
+        let wide = |i: usize| {
+            s.get(i..)
+                .and_then(|r| r.chars().next())
+                .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8()))
+        };
+        let mut i = 0usize;
+        while let Some(&c) = b.get(i) {
+            let (alnum, len) = if c < 0x80 {
+                (c.is_ascii_alphanumeric(), 1)
+            } else {
+                wide(i)
+            };
+            if !alnum {
+                i += len;
+                continue;
             }
-        } else if let Some(b) = start.take() {
-            out.push((b, s.get(b..i).unwrap_or("").to_lowercase()));
+            let w = i;
+            let mut ascii = c < 0x80;
+            i += len;
+            while let Some(&c) = b.get(i) {
+                if c < 0x80 {
+                    if !c.is_ascii_alphanumeric() {
+                        break;
+                    }
+                    i += 1;
+                } else {
+                    let (alnum, len) = wide(i);
+                    if !alnum {
+                        break;
+                    }
+                    ascii = false;
+                    i += len;
+                }
+            }
+            if ascii {
+                spans.push((w, w, i));
+            } else {
+                let lo = buf.len();
+                buf.push_str(&s.get(w..i).unwrap_or("").to_lowercase());
+                spans.push((w, lo, buf.len()));
+            }
         }
+        LowerWords { buf, spans }
     }
-    out
+
+    /// Each word with its byte offset in the text, in order.
+    pub(super) fn list(&self) -> Vec<(usize, &str)> {
+        self.spans
+            .iter()
+            .map(|&(p, lo, hi)| (p, self.buf.get(lo..hi).unwrap_or("")))
+            .collect()
+    }
 }
 
 /// 084-086: a labelled start or end line (`Start: today 14:00`, `Start: 03-Dec-2026 08:00`,
@@ -139,10 +200,10 @@ fn label_lines(text: &str, els: &[Element], out: &mut Vec<Problem>) {
         let line = rest.split('\n').next().unwrap_or("");
         // The value after the label's colon (the label itself may hold digits: `Start 1:`).
         let value = line.split_once(':').map_or(line, |(_, v)| v);
-        let unread = words(value).iter().any(|(_, w)| {
+        let unread = LowerWords::of(value).list().iter().any(|(_, w)| {
             is_relative_word(w)
                 || matches!(KEYWORDS.get(w.as_bytes()), Some(Keyword::Month(_)))
-                || matches!(w.as_str(), "next" | "nächste" | "nächsten" | "naechste")
+                || matches!(*w, "next" | "nächste" | "nächsten" | "naechste")
         }) || stray_digits(value);
         if unread || (l.start && other_has_day(true)) {
             let shown: String = line.trim().chars().take(80).collect();
@@ -195,8 +256,11 @@ fn stray_digits(value: &str) -> bool {
 
 /// Words that make a sentence about test activity.
 fn is_activity_word(w: &str) -> bool {
-    w.contains("test")
-        || w.contains("scan")
+    // `contains` sets up a substring searcher per call; for a word, comparing each place
+    // is cheaper (this runs for most words of a mail).
+    let has = |p: &[u8]| w.as_bytes().windows(p.len()).any(|x| x == p);
+    has(b"test")
+        || has(b"scan")
         || matches!(
             w,
             "run"
@@ -268,13 +332,29 @@ fn number_word(w: &str) -> bool {
 /// tomorrow`, `Scans laufen bereits ab morgen`, `pilot run in 3 days`, `on the 3rd`). The
 /// reader builds no window from it, so the notice would be measured from the later window:
 /// a sentence with such a date and an activity word is a doubt.
-fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<Problem>) {
+fn relative_activity(
+    text: &str,
+    ws: &[(usize, &str)],
+    today: NaiveDate,
+    first: NaiveDate,
+    out: &mut Vec<Problem>,
+) {
     // Sentences: split at `.!?;` before a space (not after a short number: `am 3.`) and at
     // blank lines.
     let b = text.as_bytes();
     let mut start = 0usize;
+    // The words of the sentence being read: `ws[lo..hi]`. Sentences end at ASCII marks that
+    // are no word characters, so the words of a sentence are the text's words inside it.
+    let mut lo = 0usize;
     let mut i = 0usize;
     while i <= b.len() {
+        // Only these bytes can end a sentence: the others are skipped in one scan.
+        i += b
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .position(|c| matches!(c, b'.' | b'!' | b'?' | b';' | b'\n'))
+            .unwrap_or(b.len() - i);
         let end_here = if i == b.len() {
             true
         } else {
@@ -292,8 +372,15 @@ fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut V
                         .is_some_and(|t| t.split('\n').next().is_some_and(|l| l.trim().is_empty())))
         };
         if end_here {
+            while ws.get(lo).is_some_and(|(p, _)| *p < start) {
+                lo += 1;
+            }
+            let mut hi = lo;
+            while ws.get(hi).is_some_and(|(p, _)| *p < i) {
+                hi += 1;
+            }
             if let Some(s) = text.get(start..i) {
-                relative_sentence(s, today, first, out);
+                relative_sentence(s, start, ws.get(lo..hi).unwrap_or(&[]), today, first, out);
             }
             start = i + 1;
         }
@@ -301,12 +388,19 @@ fn relative_activity(text: &str, today: NaiveDate, first: NaiveDate, out: &mut V
     }
 }
 
-fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<Problem>) {
-    let ws = words(s);
+/// `s` is a sentence at byte `base` of the text, `ws` its words (offsets in the text).
+fn relative_sentence(
+    s: &str,
+    base: usize,
+    ws: &[(usize, &str)],
+    today: NaiveDate,
+    first: NaiveDate,
+    out: &mut Vec<Problem>,
+) {
     // Something to be delivered later (`IPs will be provided next week`) is no activity.
     let delivery = ws.iter().any(|(_, w)| {
         matches!(
-            w.as_str(),
+            *w,
             "provide"
                 | "provided"
                 | "send"
@@ -329,10 +423,39 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
     if delivery || !ws.iter().any(|(_, w)| is_activity_word(w)) {
         return;
     }
-    let w = |k: usize| ws.get(k).map_or("", |(_, w)| w.as_str());
+    let w = |k: usize| ws.get(k).map_or("", |(_, w)| *w);
     let mut hit: Option<String> = None;
     for k in 0..ws.len() {
         let cur = w(k);
+        // Only these words start a relative date below; any other gives no span (one test
+        // here spares most words the chain of comparisons and the date arithmetic).
+        if !matches!(
+            cur,
+            "morgen"
+                | "today"
+                | "tonight"
+                | "heute"
+                | "heut"
+                | "tomorrow"
+                | "tmrw"
+                | "übermorgen"
+                | "uebermorgen"
+                | "next"
+                | "nächste"
+                | "nächsten"
+                | "naechste"
+                | "naechsten"
+                | "kommende"
+                | "kommenden"
+                | "this"
+                | "diese"
+                | "dieser"
+                | "in"
+                | "the"
+                | "am"
+        ) {
+            continue;
+        }
         let prev = if k > 0 { w(k - 1) } else { "" };
         let next = w(k + 1);
         let day = |n: i64| today + Duration::days(n);
@@ -416,7 +539,7 @@ fn relative_sentence(s: &str, today: NaiveDate, first: NaiveDate, out: &mut Vec<
                     && next.len() == digits + 2
                     && matches!(next.get(digits..), Some("st" | "nd" | "rd" | "th"))
             } else {
-                let after = ws.get(k + 1).map_or(s.len(), |(p, w)| p + w.len());
+                let after = ws.get(k + 1).map_or(s.len(), |(p, w)| p - base + w.len());
                 let tail = s.get(after..).unwrap_or("");
                 (1..=2).contains(&digits)
                     && next.len() == digits
@@ -537,6 +660,33 @@ fn written_times(text: &str) -> std::collections::HashSet<u32> {
     out
 }
 
+/// The offset of the first [`ABBREVIATIONS`] entry named `w`. The table is asked for most
+/// words of a mail: it is kept sorted by the name packed into a `u64` (zero-padded; words
+/// hold no NUL), so a lookup is a few integer comparisons, where a scan compared the word
+/// with every entry and a hashed map costs a SipHash per word.
+fn abbreviation_offset(w: &str) -> Option<i32> {
+    fn key(w: &[u8]) -> Option<u64> {
+        let mut b = [0u8; 8];
+        b.get_mut(..w.len())?.copy_from_slice(w);
+        Some(u64::from_le_bytes(b))
+    }
+    static TABLE: LazyLock<Vec<(u64, i32)>> = LazyLock::new(|| {
+        let mut t: Vec<(u64, i32)> = Vec::new();
+        for &(name, off, ..) in ABBREVIATIONS {
+            if let Some(k) = key(name.as_bytes())
+                && !t.iter().any(|(x, _)| *x == k)
+            {
+                t.push((k, off));
+            }
+        }
+        t.sort_unstable_by_key(|(k, _)| *k);
+        t
+    });
+    let k = key(w.as_bytes())?;
+    let i = TABLE.binary_search_by_key(&k, |(k, _)| *k).ok()?;
+    TABLE.get(i).map(|(_, off)| *off)
+}
+
 /// What a zone statement names: a zone, or a place we cannot resolve.
 enum Stated {
     Zone(Tz),
@@ -550,13 +700,18 @@ enum Stated {
 /// `10:30 Helsinki`). A statement whose offset differs from the one the windows were read
 /// in, or that names a place we cannot resolve, is a doubt: never read as the configured
 /// zone when the text names another place's time.
-fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: &mut Vec<Problem>) {
+fn zone_statements(
+    text: &str,
+    ws: &[(usize, &str)],
+    ctx: &DateContext,
+    findings: &DateFindings,
+    out: &mut Vec<Problem>,
+) {
     if findings.windows.is_empty() {
         return;
     }
     let mut stated: Vec<(Stated, String)> = Vec::new();
-    let ws = words(text);
-    let w = |k: usize| ws.get(k).map_or("", |(_, w)| w.as_str());
+    let w = |k: usize| ws.get(k).map_or("", |(_, w)| *w);
     // Look back at most a short line's worth, so the pass stays linear on long lines.
     let back = |pos: usize| {
         let mut b = pos.saturating_sub(160);
@@ -589,9 +744,14 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
                 .is_empty()
     };
     let after_time = |pos: usize| {
-        let before = back(pos).trim_end_matches([' ', '(', '\t']);
-        let b = before.as_bytes();
-        let n = b.len();
+        // `back(pos)` without the spaces, tabs and `(` at its end, read as bytes (the trimmed
+        // characters are ASCII, so no other character's bytes can match).
+        let before = back(pos).as_bytes();
+        let mut n = before.len();
+        while n > 0 && matches!(before.get(n - 1), Some(b' ' | b'(' | b'\t')) {
+            n -= 1;
+        }
+        let b = before.get(..n).unwrap_or_default();
         n >= 4
             && b[n - 1].is_ascii_digit()
             && b[n - 2].is_ascii_digit()
@@ -599,7 +759,7 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
     };
     for k in 0..ws.len() {
         let (pos, cur) = match ws.get(k) {
-            Some((p, c)) => (*p, c.as_str()),
+            Some((p, c)) => (*p, *c),
             None => break,
         };
         let next = w(k + 1);
@@ -661,14 +821,14 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
         // An abbreviation alone in parentheses or on its line (`(EET)`).
         // The table first: it is cheap, and rules out most words before the look-arounds.
         if (2..=5).contains(&cur.len())
-            && let Some((_, off, _, _)) = ABBREVIATIONS.iter().find(|(n, ..)| *n == cur)
+            && let Some(off) = abbreviation_offset(cur)
             && (line_alone(pos, cur.len())
                 || (in_parens(pos)
                     && text
                         .get(pos + cur.len()..)
                         .is_some_and(|t| t.starts_with(')'))))
         {
-            stated.push((Stated::Fixed(*off), cur.to_uppercase()));
+            stated.push((Stated::Fixed(off), cur.to_uppercase()));
             continue;
         }
         // `<Place> time`, `<Place> Standard Time`.
@@ -771,6 +931,37 @@ fn zone_statements(text: &str, ctx: &DateContext, findings: &DateFindings, out: 
                     "The text names the zone '{written}', but the window times were not read in it: a person must check the time zone."
                 )),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LowerWords;
+
+    /// The former per-word `String`s, kept to check the shared buffer against.
+    fn words_reference(s: &str) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let mut start: Option<usize> = None;
+        for (i, c) in s.char_indices().chain(std::iter::once((s.len(), ' '))) {
+            if c.is_alphanumeric() {
+                if start.is_none() {
+                    start = Some(i);
+                }
+            } else if let Some(b) = start.take() {
+                out.push((b, s.get(b..i).unwrap_or("").to_lowercase()));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lower_words_match_the_reference(s in "[aZ9 .İΣσßü\u{301}\u{a0}'-]{0,24}|\\PC{0,24}") {
+            let words = LowerWords::of(&s);
+            let got: Vec<(usize, String)> =
+                words.list().into_iter().map(|(p, w)| (p, w.to_string())).collect();
+            proptest::prop_assert_eq!(got, words_reference(&s));
         }
     }
 }

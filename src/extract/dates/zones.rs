@@ -336,8 +336,10 @@ impl ZoneHints {
             }
         }
         // `Central Standard Time` (not `Central European`) is the US one.
-        if contains_ci(text.as_bytes(), b"central standard time")
-            || contains_ci(text.as_bytes(), b"central daylight time")
+        // Both start with `central `: without it, neither needs a look.
+        if contains_ci(text.as_bytes(), b"central ")
+            && (contains_ci(text.as_bytes(), b"central standard time")
+                || contains_ci(text.as_bytes(), b"central daylight time"))
         {
             bits |= 1 << place::US_CENTRAL;
         }
