@@ -466,10 +466,24 @@ impl Service {
                     if once && backoff.attempts() > 5 {
                         bail!("mailbox unreachable: {e}");
                     }
-                    // Keep sending what is queued while the mailbox is away.
+                    // Keep sending what is queued while the mailbox is away, also what the
+                    // console queues meanwhile (a cancellation must not wait for the mailbox).
                     self.flush().await.map_err(|e| anyhow!("{e:#}"))?;
-                    if shutdown.sleep(wait).await {
-                        return Ok(());
+                    let until = tokio::time::Instant::now() + wait;
+                    loop {
+                        let kick = self.kick.clone();
+                        let left = until.saturating_duration_since(tokio::time::Instant::now());
+                        tokio::select! {
+                            stopped = shutdown.sleep(left) => {
+                                if stopped {
+                                    return Ok(());
+                                }
+                                break;
+                            }
+                            () = kick.notified() => {
+                                self.flush().await.map_err(|e| anyhow!("{e:#}"))?;
+                            }
+                        }
                     }
                 }
             }
