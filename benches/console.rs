@@ -11,6 +11,8 @@
 //!
 //! `cargo bench --bench console`
 
+mod common;
+
 use std::hint::black_box;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -123,107 +125,6 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// A small deterministic generator (no dependency, same data every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
-fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
-}
-
-/// 10,000 held requests as `benches/lookup.rs` makes them: one window each over two years,
-/// two or three originating ranges (a fifth IPv6), mostly accepted, some in review, some
-/// cancelled.
-fn held_requests() -> Vec<RequestRecord> {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-    let mut rng = Lcg(7);
-    (0..REQUESTS)
-        .map(|i| {
-            let start = t0() + Duration::hours((rng.next() % (2 * 365 * 24)) as i64);
-            let end = start + Duration::days(1 + (rng.next() % 5) as i64);
-            let n = 2 + (rng.next() % 2) as usize;
-            let ips: Vec<IpNet> = (0..n)
-                .map(|_| {
-                    if rng.next().is_multiple_of(5) {
-                        let a = Ipv6Addr::new(
-                            0x2001,
-                            0x0db8,
-                            (rng.next() % 65536) as u16,
-                            0,
-                            0,
-                            0,
-                            0,
-                            (rng.next() % 65536) as u16,
-                        );
-                        IpNet::new(IpAddr::V6(a), [128, 64, 48][(rng.next() % 3) as usize])
-                            .unwrap()
-                            .trunc()
-                    } else {
-                        let a = Ipv4Addr::from((85u32 << 24) | ((rng.next() as u32) & 0x00ff_ffff));
-                        IpNet::new(IpAddr::V4(a), [32, 32, 29, 24][(rng.next() % 4) as usize])
-                            .unwrap()
-                            .trunc()
-                    }
-                })
-                .collect();
-            let state = match rng.next() % 20 {
-                0 => State::Cancelled,
-                1 => State::Review,
-                _ => State::Accepted,
-            };
-            let held = Request {
-                scope: Some("web application pen test (OWASP Top 10)".into()),
-                contact: Contact {
-                    name: Some(format!("Contact {i}")),
-                    email: Some(format!("contact{i}@customer{i}.example")),
-                    phone: Some("+41 44 555 20 30".into()),
-                },
-                originating_ips: ips,
-                bandwidth_bps: Some(20e6),
-                requests_per_second: Some(50.0),
-                targets: vec![format!("shop.customer{i}.example")],
-                windows: vec![Window { start, end }],
-            };
-            RequestRecord {
-                reference: format!("INT-{i:010}"),
-                state,
-                sender: format!("contact{i}@customer{i}.example"),
-                org: format!("customer{i}.example"),
-                record: held.clone(),
-                test_class: TestClass::Standard,
-                zone: "Europe/Zurich".into(),
-                accepted: Some(held),
-                sequence: 0,
-                notice_from: Some(start - Duration::days(20)),
-                message_ids: vec![format!("m{i}@customer{i}.example")],
-                steps: 1,
-                revision: 1,
-                created_at: start - Duration::days(20),
-                updated_at: start - Duration::days(20),
-                history: vec![Event {
-                    at: start - Duration::days(20),
-                    message_id: Some(format!("m{i}@customer{i}.example")),
-                    from: Some(format!("contact{i}@customer{i}.example")),
-                    action: Action::Accepted,
-                    decision: Decision::Accept,
-                    state: State::Accepted,
-                    changes: Vec::new(),
-                    problems: Vec::new(),
-                }],
-            }
-        })
-        .collect()
-}
-
 /// An HTTP/1.1 client on one kept-alive connection.
 struct Client {
     stream: BufReader<TcpStream>,
@@ -268,7 +169,7 @@ impl Client {
 }
 
 fn api(c: &mut Criterion) {
-    let rs = held_requests();
+    let rs = common::requests();
     // A held request's first IPv4 address, at noon of its window's first day.
     let (v4, at) = rs
         .iter()
@@ -316,10 +217,23 @@ fn api(c: &mut Criterion) {
     }
     store.commit_batch().unwrap();
     store
-        .add_user("sec", UserRole::Security, "$argon2id$bench", "bench", t0())
+        .add_user(
+            "sec",
+            UserRole::Security,
+            "$argon2id$bench",
+            "bench",
+            common::t0(),
+        )
         .unwrap();
-    let (_, token) =
-        tokens::create(&mut store, "sec", TokenKind::Api, "bench", "bench", t0()).unwrap();
+    let (_, token) = tokens::create(
+        &mut store,
+        "sec",
+        TokenKind::Api,
+        "bench",
+        "bench",
+        common::t0(),
+    )
+    .unwrap();
     drop(store);
 
     // The console, on a runtime of its own.
