@@ -331,5 +331,49 @@ fn api(c: &mut Criterion) {
     drop(runtime);
 }
 
-criterion_group!(benches, bench, api);
+/// The request page of a request whose notification lists 20,000 addresses under one label
+/// (about 300 KB): the mail shown with every item marked, the worst a customer can make it.
+fn request_page(c: &mut Criterion) {
+    use intake::store::{OutboxEntry, StoredMail};
+    use intake::web::pages::{PageExtras, Viewer, render_request};
+    let r = record(1);
+    let mut body = String::from(
+        "Subject: Pen test\r\nFrom: a@org1.example\r\n\r\nTarget: shop1.org1.example\r\nOriginating IPs:\r\n",
+    );
+    for i in 0..20_000u32 {
+        body.push_str(&format!("85.{}.{}.10\r\n", i / 256, i % 256));
+    }
+    let mails = [StoredMail {
+        id: 1,
+        arrival: "2026-12-01T10:00:00Z".into(),
+        decision: "review".into(),
+        sender: Some("a@org1.example".into()),
+        raw: Some(body.into_bytes()),
+    }];
+    let outbox: [OutboxEntry; 0] = [];
+    let viewer = Viewer {
+        name: "alice".into(),
+        role: "staff".into(),
+        csrf: "c".repeat(64),
+    };
+    let mut g = c.benchmark_group("console_request_page");
+    g.bench_function("20k_listed_addresses", |b| {
+        b.iter(|| {
+            black_box(
+                render_request(
+                    &r,
+                    &outbox,
+                    &mails,
+                    Some(&viewer),
+                    chrono_tz::Europe::Zurich,
+                    &PageExtras::default(),
+                )
+                .unwrap(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, api, request_page);
 criterion_main!(benches);
