@@ -198,10 +198,30 @@ pub struct Done {
 
 /// Why an action was not taken; nothing was changed or queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
+pub enum Refused {
+    /// What the form asks for cannot be done as given (a value intake cannot read, no
+    /// reason, an unverified sender not confirmed, a change the rules refuse).
+    Invalid(String),
+    /// The request is not where the form saw it (another revision, already accepted or
+    /// cancelled, a reply no longer waiting).
+    Conflict(String),
+}
+
+impl Refused {
+    /// The reason, for the person who acted.
+    pub fn why(&self) -> &str {
+        match self {
+            Refused::Invalid(w) | Refused::Conflict(w) => w,
+        }
+    }
+}
 
 fn refuse<T>(why: impl Into<String>) -> Result<Result<T, Refused>> {
-    Ok(Err(Refused(why.into())))
+    Ok(Err(Refused::Invalid(why.into())))
+}
+
+fn conflict<T>(why: impl Into<String>) -> Result<Result<T, Refused>> {
+    Ok(Err(Refused::Conflict(why.into())))
 }
 
 /// Takes `act` on request `reference`, shown to `actor` at `revision`, in one transaction.
@@ -254,12 +274,12 @@ fn run(
                         .into(),
             }));
         }
-        return refuse(
+        return conflict(
             "That reply is not waiting for a decision any more (it was sent, refused, or already queued again): nothing was sent.",
         );
     }
     if r.revision != revision {
-        return refuse(format!(
+        return conflict(format!(
             "The request changed since the page was loaded (it is now {}, after: {}). Nothing was done; look at it again before acting.",
             r.state.as_str(),
             r.history
@@ -302,6 +322,13 @@ fn run(
         by: actor.to_string(),
         reason: reason.clone(),
         sender_confirmed: confirmed,
+        act: match act {
+            Act::Approve { .. } => "approved",
+            Act::Reject { .. } => "rejected",
+            Act::Correct { .. } => "corrected",
+            Act::Cancel { .. } | Act::Resend { .. } => "cancelled",
+        },
+        overridden: Vec::new(),
     };
     let step = match act {
         Act::Approve { .. } => approve(&mut c, r, &note, latest.arrival, now),
@@ -365,7 +392,7 @@ fn run(
 
 /// `Resend` is handled before the request is touched.
 fn unreachable_resend() -> Result<Step, Refused> {
-    Err(Refused("A resend changes no request.".into()))
+    Err(Refused::Invalid("A resend changes no request.".into()))
 }
 
 /// One sentence on what happened, for the person who acted.
@@ -467,9 +494,11 @@ fn approve(
     now: DateTime<Utc>,
 ) -> Result<Step, Refused> {
     match r.state {
-        State::Accepted => return Err(Refused("The request is accepted already.".into())),
+        State::Accepted => {
+            return Err(Refused::Conflict("The request is accepted already.".into()));
+        }
         State::Cancelled => {
-            return Err(Refused(
+            return Err(Refused::Invalid(
                 "The request is cancelled; a new test needs a new notification.".into(),
             ));
         }
@@ -478,13 +507,13 @@ fn approve(
     let missing = missing_items(&r.record);
     if !missing.is_empty() {
         let list: Vec<&str> = missing.iter().map(|i| describe(*i)).collect();
-        return Err(Refused(format!(
+        return Err(Refused::Invalid(format!(
             "The request does not say: {}. Correct the item first (or reject the request).",
             list.join("; ")
         )));
     }
     if let Some(w) = r.record.windows.iter().find(|w| w.end <= w.start) {
-        return Err(Refused(format!(
+        return Err(Refused::Invalid(format!(
             "The window from {} to {} ends before it starts; correct the window first.",
             w.start, w.end
         )));
@@ -495,11 +524,12 @@ fn approve(
         .iter()
         .find(|ip| net::non_global_reason(ip).is_some())
     {
-        return Err(Refused(format!(
+        return Err(Refused::Invalid(format!(
             "The originating address {ip} is not globally reachable; correct the originating IPs first."
         )));
     }
     let overridden = problem_lines(c);
+    let overridden_lines = overridden.clone();
     let previous = r.accepted.clone();
     r.state = State::Accepted;
     r.accepted = Some(r.record.clone());
@@ -510,6 +540,14 @@ fn approve(
     let v = &mut c.verdict;
     v.kind = crate::model::Kind::TestNotification;
     v.decision = Decision::Accept;
+    // The notice as it stands for the record approved (a corrected window moved it).
+    v.notice_days = r
+        .record
+        .windows
+        .iter()
+        .map(|w| w.start)
+        .min()
+        .map(|s| (s - arrival).num_seconds() as f64 / 86_400.0);
     v.problems.clear();
     v.missing.clear();
     v.reason = None;
@@ -537,12 +575,14 @@ fn approve(
         lines,
         problems,
     ));
+    let mut note = note.clone();
+    note.overridden = overridden_lines;
     Ok(Step {
         action,
         request: Some(r),
         changes: delta,
         previous,
-        staff: Some(note.clone()),
+        staff: Some(note),
     })
 }
 
@@ -554,10 +594,12 @@ fn reject(
 ) -> Result<Step, Refused> {
     match (r.state, &r.accepted) {
         (State::Cancelled, _) => {
-            return Err(Refused("The request is cancelled already.".into()));
+            return Err(Refused::Conflict(
+                "The request is cancelled already.".into(),
+            ));
         }
         (State::Accepted, _) => {
-            return Err(Refused(
+            return Err(Refused::Invalid(
                 "The request is accepted; to withdraw it, cancel it.".into(),
             ));
         }
@@ -615,7 +657,9 @@ fn cancel(
     now: DateTime<Utc>,
 ) -> Result<Step, Refused> {
     if r.state == State::Cancelled {
-        return Err(Refused("The request is cancelled already.".into()));
+        return Err(Refused::Conflict(
+            "The request is cancelled already.".into(),
+        ));
     }
     let previous = r.accepted.clone();
     r.state = State::Cancelled;
@@ -662,13 +706,13 @@ fn correct(
     now: DateTime<Utc>,
 ) -> Result<Step, Refused> {
     if r.state == State::Cancelled {
-        return Err(Refused(
+        return Err(Refused::Invalid(
             "The request is cancelled; a new test needs a new notification.".into(),
         ));
     }
     let value: String = value.trim().chars().take(MAX_VALUE).collect();
     if value.is_empty() {
-        return Err(Refused("Give the corrected value.".into()));
+        return Err(Refused::Invalid("Give the corrected value.".into()));
     }
     let rules = &config.rules;
     let mut ex = c.extraction.clone().unwrap_or_default();
@@ -693,7 +737,7 @@ fn correct(
                 || !f.invalid.is_empty()
                 || !f.doubts.is_empty()
             {
-                return Err(Refused(format!(
+                return Err(Refused::Invalid(format!(
                     "intake could not read one clear window from “{value}”. Write it with date, start and end time and zone, e.g. 20 January 2027 09:00-17:00 Europe/Zurich."
                 )));
             }
@@ -705,7 +749,7 @@ fn correct(
         }
         Item::Zone => {
             let Ok(tz) = value.parse::<chrono_tz::Tz>() else {
-                return Err(Refused(format!(
+                return Err(Refused::Invalid(format!(
                     "“{value}” is no time zone name intake knows; use an IANA name such as Europe/Zurich or Asia/Kolkata."
                 )));
             };
@@ -715,7 +759,7 @@ fn correct(
             // whose windows an earlier message gave, is corrected by its window instead
             // (re-reading a later message could bring back what it replaced).
             if r.accepted.is_some() || (r.steps > 1 && !r.record.windows.is_empty()) {
-                return Err(Refused(
+                return Err(Refused::Invalid(
                     "The windows of this request do not come from its newest message alone: correct the window itself (with its zone) instead.".into(),
                 ));
             }
@@ -727,7 +771,7 @@ fn correct(
                 },
             );
             if f.windows.is_empty() {
-                return Err(Refused(
+                return Err(Refused::Invalid(
                     "The newest message gives no times to read again in that zone; correct the window instead.".into(),
                 ));
             }
@@ -740,7 +784,7 @@ fn correct(
         Item::OriginatingIps => {
             let s = net::find_sources(&value, true, MAX_SOURCES);
             if s.ips.is_empty() {
-                return Err(Refused(format!(
+                return Err(Refused::Invalid(format!(
                     "No address or network found in “{value}”; write them as 203.0.113.7, 198.51.100.0/28 or a range."
                 )));
             }
@@ -749,14 +793,16 @@ fn correct(
         Item::Targets => {
             let t = hosts::find_targets(&value, &[]);
             if t.is_empty() {
-                return Err(Refused(format!("No host name or URL found in “{value}”.")));
+                return Err(Refused::Invalid(format!(
+                    "No host name or URL intake takes as a target in “{value}” (it leaves out e-mail addresses and well-known public sites such as search engines)."
+                )));
             }
             rec.targets = t;
         }
         Item::Bandwidth => {
             let Some(bps) = traffic::find_traffic(&format!("Bandwidth: {value}")).bandwidth_bps
             else {
-                return Err(Refused(format!(
+                return Err(Refused::Invalid(format!(
                     "No bandwidth found in “{value}”; write it with its unit, e.g. 50 Mbit/s."
                 )));
             };
@@ -767,7 +813,7 @@ fn correct(
                 .requests_per_second
                 .or_else(|| traffic::bare_rate(&value));
             let Some(rps) = rps else {
-                return Err(Refused(format!(
+                return Err(Refused::Invalid(format!(
                     "No rate found in “{value}”; write it as e.g. 200 requests/s."
                 )));
             };
@@ -780,7 +826,7 @@ fn correct(
             let ok =
                 value.parse::<lettre::Address>().is_ok() && !value.contains(char::is_whitespace);
             if !ok {
-                return Err(Refused(format!("“{value}” is no e-mail address.")));
+                return Err(Refused::Invalid(format!("“{value}” is no e-mail address.")));
             }
             rec.contact.email = Some(value.clone());
         }
@@ -790,7 +836,7 @@ fn correct(
                 .chars()
                 .all(|ch| ch.is_ascii_digit() || " +-()./".contains(ch));
             if !ok || !(6..=20).contains(&digits) {
-                return Err(Refused(format!(
+                return Err(Refused::Invalid(format!(
                     "“{value}” is no phone number (digits, spaces, + - ( ) . / only)."
                 )));
             }
@@ -799,6 +845,13 @@ fn correct(
         Item::Scope => {
             rec.scope = Some(crate::render::clean::one_line(&value, MAX_REASON));
         }
+    }
+    // Nothing new: the same as the record, and (for a change in review) as what is held; a
+    // correction equal to a change in review confirms it, which is something.
+    if rec == r.record && r.accepted.as_ref().is_none_or(|h| *h == rec) && zone.label() == r.zone {
+        return Err(Refused::Invalid(
+            "The request already says that: nothing would change.".into(),
+        ));
     }
     // What changes against what the security team holds, where it holds something (a
     // change in review is a change of the accepted request), else against the record.
@@ -826,11 +879,22 @@ fn correct(
     let sender = if verified || note.sender_confirmed {
         Sender::verified_for(domain.as_deref().unwrap_or(""))
     } else {
+        // The reason it failed when the message arrived (a DMARC fail says "forged").
+        let why = latest
+            .verdict
+            .problems
+            .iter()
+            .find(|p| p.code == ProblemCode::SenderUnverified)
+            .map(|p| {
+                p.message
+                    .trim_start_matches("The sender could not be verified: ")
+                    .trim_end_matches('.')
+                    .to_string()
+            })
+            .unwrap_or_else(|| "not verified when the message arrived".into());
         Sender {
             domain,
-            check: SenderCheck::Unverified(
-                "not verified when the message arrived (a person must confirm it)".into(),
-            ),
+            check: SenderCheck::Unverified(why),
         }
     };
     let was_accepted = held.is_some();
@@ -874,7 +938,7 @@ fn correct(
     let action = crate::conversation::settle(&mut r, &f, rec, zone, notice_from, was_accepted);
     if action == Action::ChangeRejected {
         let why: Vec<String> = f.problems.iter().map(|p| p.message.clone()).collect();
-        return Err(Refused(format!(
+        return Err(Refused::Invalid(format!(
             "With this correction the accepted request could not be accepted ({}). Nothing was changed; the accepted request stays.",
             why.join(" ")
         )));
@@ -1047,7 +1111,7 @@ mod tests {
                 confirm_sender: false,
             },
         );
-        assert!(refused.unwrap_err().0.contains("not verified"));
+        assert!(refused.unwrap_err().why().contains("not verified"));
         assert_eq!(w.queued().len(), before);
         assert_eq!(w.request(&reference).revision, rev);
         let done = w
@@ -1074,6 +1138,15 @@ mod tests {
         let body = text(security);
         assert!(body.contains("approved by alice"), "{body}");
         assert!(body.contains("confirmed it by other means"), "{body}");
+        // What the person set aside is in the mail that lets the traffic through.
+        assert!(body.contains("set aside:"), "{body}");
+        assert!(body.contains("could not be verified"), "{body}");
+        let staff = queued.iter().rev().find(|p| p.role == Role::Staff).unwrap();
+        assert!(
+            String::from_utf8_lossy(&staff.raw).contains("APPROVED BY alice"),
+            "{}",
+            String::from_utf8_lossy(&staff.raw)
+        );
         assert!(String::from_utf8_lossy(&security.raw).contains("METHOD:PUBLISH"));
         // The same form again: nothing.
         let again = w.act_at(
@@ -1084,7 +1157,7 @@ mod tests {
                 confirm_sender: true,
             },
         );
-        assert!(again.unwrap_err().0.contains("changed since"));
+        assert!(again.unwrap_err().why().contains("changed since"));
         assert_eq!(w.queued().len(), before + 3);
         assert_eq!(w.store.actions(10).unwrap().len(), 1);
     }
@@ -1113,7 +1186,7 @@ mod tests {
             late,
         )
         .unwrap();
-        assert!(got.unwrap_err().0.contains("could not be accepted"));
+        assert!(got.unwrap_err().why().contains("could not be accepted"));
         // Nor may a zone re-read an accepted request's newest mail.
         let zone = w.act(
             &reference,
@@ -1124,7 +1197,11 @@ mod tests {
                 confirm_sender: false,
             },
         );
-        assert!(zone.unwrap_err().0.contains("correct the window itself"));
+        assert!(
+            zone.unwrap_err()
+                .why()
+                .contains("correct the window itself")
+        );
         assert_eq!(w.request(&reference).sequence, 0);
     }
 
@@ -1147,7 +1224,7 @@ mod tests {
                 &reference,
                 Act::Correct {
                     item: Item::Scope,
-                    value: "grey-box web application test".into(),
+                    value: "grey-box web application test of the demo portal".into(),
                     reason: "wording".into(),
                     confirm_sender: false,
                 },
@@ -1264,7 +1341,7 @@ mod tests {
                 confirm_sender: false,
             },
         );
-        assert!(bad.unwrap_err().0.contains("no time zone"));
+        assert!(bad.unwrap_err().why().contains("no time zone"));
     }
 
     #[test]
@@ -1306,7 +1383,7 @@ mod tests {
                 confirm_sender: false,
             },
         );
-        assert!(none.unwrap_err().0.contains("Say why"));
+        assert!(none.unwrap_err().why().contains("Say why"));
         let done = w
             .act(
                 &reference,
@@ -1375,7 +1452,7 @@ mod tests {
                 }
             )
             .unwrap_err()
-            .0
+            .why()
             .contains("cancelled already")
         );
     }
@@ -1421,8 +1498,25 @@ mod tests {
                 confirm_sender: false,
             },
         );
-        assert!(late.unwrap_err().0.contains("could not be accepted"));
+        assert!(late.unwrap_err().why().contains("could not be accepted"));
         assert_eq!(w.request(&reference).sequence, 1);
+    }
+
+    #[test]
+    fn a_correction_that_changes_nothing_is_refused() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("s1", true, WINDOW));
+        let got = w.act(
+            &reference,
+            Act::Correct {
+                item: Item::Bandwidth,
+                value: "8 Mbit/s".into(),
+                reason: "same".into(),
+                confirm_sender: false,
+            },
+        );
+        assert!(got.unwrap_err().why().contains("nothing would change"));
+        assert_eq!(w.request(&reference).sequence, 0);
     }
 
     #[test]
@@ -1446,7 +1540,7 @@ mod tests {
                     confirm_sender: false,
                 },
             );
-            assert!(got.unwrap_err().0.contains(hint), "{item:?}");
+            assert!(got.unwrap_err().why().contains(hint), "{item:?}");
         }
         assert_eq!(w.request(&reference).state, State::Review);
         assert!(w.store.actions(10).unwrap().is_empty());
@@ -1488,7 +1582,7 @@ mod tests {
         assert!(
             resend(&mut w, reply.id)
                 .unwrap_err()
-                .0
+                .why()
                 .contains("not waiting")
         );
         // Another request's row is not this one's to resend.
@@ -1536,6 +1630,6 @@ mod tests {
                 outbox: acceptance.id,
             },
         );
-        assert!(got.unwrap_err().0.contains("not waiting"));
+        assert!(got.unwrap_err().why().contains("not waiting"));
     }
 }

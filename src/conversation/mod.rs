@@ -215,6 +215,11 @@ pub struct StaffNote {
     pub reason: String,
     /// The sender was not verified, and `by` said they checked it some other way.
     pub sender_confirmed: bool,
+    /// What was done, in a word for people (`approved`, `rejected`, `corrected`,
+    /// `cancelled`).
+    pub act: &'static str,
+    /// The problems a person set aside by approving (for the security team and staff).
+    pub overridden: Vec<String>,
 }
 
 /// How a message relates to the requests already known.

@@ -199,6 +199,13 @@ fn step_context(c: &Checked, now: DateTime<Utc>, step: Option<&Step>, lang: Lang
             ctx.staff_by = clean::one_line(&n.by, 64);
             ctx.staff_reason = clean::one_line(&n.reason, 1000);
             ctx.staff_confirmed_sender = n.sender_confirmed;
+            ctx.staff_act = n.act.into();
+            ctx.staff_overridden = n
+                .overridden
+                .iter()
+                .take(MAX_LISTED)
+                .map(|p| clean::one_line(p, 500))
+                .collect();
         }
     }
     ctx

@@ -338,6 +338,10 @@ pub struct Context {
     pub staff_confirmed_sender: bool,
     /// The request's page in the console (staff mail), empty when unknown.
     pub console_url: String,
+    /// What a person did in the console, in a word (`approved`, ...), empty otherwise.
+    pub staff_act: String,
+    /// The problems a person set aside by approving.
+    pub staff_overridden: Vec<String>,
 }
 
 const UTC_FMT: &str = "%Y-%m-%d %H:%M";
@@ -541,6 +545,8 @@ impl Context {
             staff_reason: String::new(),
             staff_confirmed_sender: false,
             console_url: String::new(),
+            staff_act: String::new(),
+            staff_overridden: Vec::new(),
         }
     }
 
@@ -601,6 +607,8 @@ impl Context {
             staff_reason: "sample".into(),
             staff_confirmed_sender: true,
             console_url: "http://127.0.0.1:8025/requests/INT-SAMPLE".into(),
+            staff_act: "approved".into(),
+            staff_overridden: vec!["sample".into()],
         }
     }
 }

@@ -3,7 +3,8 @@
 //! the page showed it; [`crate::staff::act`] does the work in one store transaction on a
 //! short-lived connection of the console's own, and the watch loop is woken to send what it
 //! queued. Success redirects to the request's page (303, so a reload does not post again);
-//! a refusal shows the page with the reason (409), having changed nothing.
+//! a refusal shows the page with the reason, having changed nothing: 409 when the request is
+//! not where the form saw it, 422 when what the form asks cannot be done as given.
 
 use std::sync::Arc;
 
@@ -131,7 +132,7 @@ pub async fn post(
     .await;
     match outcome {
         Ok(Ok(Ok(done))) => {
-            info!(reference = %reference, actor = %user.name, action = act.kind(), state = done.state.as_str(), queued = done.queued.len(), "console action");
+            info!(reference = %crate::render::clean::one_line(&reference, 100), actor = %user.name, action = act.kind(), state = done.state.as_str(), queued = done.queued.len(), "console action");
             actions.kick.notify_one();
             (
                 StatusCode::SEE_OTHER,
@@ -144,16 +145,21 @@ pub async fn post(
                 .into_response()
         }
         Ok(Ok(Err(refused))) => {
-            info!(reference = %reference, actor = %user.name, action = act.kind(), why = %refused.0, "console action refused");
+            let why = refused.why().to_string();
+            info!(reference = %crate::render::clean::one_line(&reference, 100), actor = %user.name, action = act.kind(), why = %crate::render::clean::one_line(&why, 300), "console action refused");
+            let status = match refused {
+                crate::staff::Refused::Conflict(_) => StatusCode::CONFLICT,
+                crate::staff::Refused::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            };
             let mut response =
-                page(request_page(&state, &user, reference, Some(("refused", refused.0))).await);
+                page(request_page(&state, &user, reference, Some(("refused", why))).await);
             if response.status() == StatusCode::OK {
-                *response.status_mut() = StatusCode::CONFLICT;
+                *response.status_mut() = status;
             }
             response
         }
         Ok(Err(e)) => {
-            warn!(reference = %reference, error = %format!("{e:#}"), "console action failed");
+            warn!(reference = %crate::render::clean::one_line(&reference, 100), error = %format!("{e:#}"), "console action failed");
             text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "500 Internal Server Error: nothing was done; see the log\n",
