@@ -142,6 +142,22 @@ impl TrustedProxies {
         }
     }
 
+    /// The client's address: `peer`, or, when `peer` is a trusted proxy, the address it put
+    /// last in `X-Forwarded-For` (the one it saw; earlier entries are the client's word).
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .last()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            .unwrap_or(peer)
+    }
+
     /// Whether a trusted proxy says the client came over HTTPS (`X-Forwarded-Proto`, the
     /// value the last proxy added).
     pub fn https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
@@ -217,6 +233,22 @@ mod tests {
         assert_eq!(
             TrustedProxies::default().user(ip("127.0.0.1"), &h),
             Forwarded::None
+        );
+    }
+
+    #[test]
+    fn the_client_address_is_the_one_the_trusted_proxy_saw() {
+        let p = loopback();
+        let h = headers(&[("x-forwarded-for", "10.9.9.9, 203.0.113.7")]);
+        // The proxy appended what it saw last; what came before is the client's word.
+        assert_eq!(p.client(ip("127.0.0.1"), &h), ip("203.0.113.7"));
+        // From anyone else the header is the client's word: their own address counts.
+        assert_eq!(p.client(ip("192.0.2.1"), &h), ip("192.0.2.1"));
+        let junk = headers(&[("x-forwarded-for", "not an address")]);
+        assert_eq!(p.client(ip("127.0.0.1"), &junk), ip("127.0.0.1"));
+        assert_eq!(
+            p.client(ip("127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
         );
     }
 

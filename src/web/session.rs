@@ -6,8 +6,13 @@
 //! with the user, role, expiry and the session's CSRF token, which every POST form carries.
 //! The login form, before any session exists, is protected by a signed double-submit cookie:
 //! a random value in a cookie, signed with a key the process draws at start, that the form
-//! must repeat. Failed logins are limited per client address and per name tried (at most
-//! [`MAX_FAILURES`] in [`FAILURE_WINDOW_MINUTES`] minutes), in memory.
+//! must repeat. Failed logins are limited in memory, over [`FAILURE_WINDOW_MINUTES`] minutes:
+//! [`MAX_FAILURES`] per name from one client address, and [`MAX_SPREAD_FAILURES`] per address
+//! (many names tried) and per name (tried from many addresses). One person mistyping cannot
+//! lock out everyone behind the same address, nor anyone lock a colleague out with a few
+//! tries; a guesser still gets only a few dozen tries per quarter hour, each an argon2 hash
+//! against a password of 12 characters or more. Behind a trusted proxy the client address is
+//! the one the proxy puts last in `X-Forwarded-For`.
 //!
 //! Beside sessions, a reverse proxy listed in `[web] trusted_proxies` may sign people in
 //! (single sign-on, [`super::proxy`]): its `trusted_proxy_header` names an existing user,
@@ -38,8 +43,10 @@ use crate::store::Store;
 pub const SESSION_COOKIE: &str = "intake_session";
 /// The login form's double-submit cookie.
 pub const LOGIN_COOKIE: &str = "intake_login";
-/// Failed logins allowed per client address and per name within the window.
+/// Failed logins allowed for one name from one client address within the window.
 pub const MAX_FAILURES: usize = 5;
+/// Failed logins allowed from one address (any names), or for one name (any addresses).
+pub const MAX_SPREAD_FAILURES: usize = 30;
 /// The window of the login rate limit.
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 /// Keys (addresses and names) the rate limiter remembers at most.
@@ -152,7 +159,8 @@ impl LoginCsrf {
     }
 }
 
-/// Failed logins in the last window, per key (`ip:…`, `user:…`).
+/// Failed logins in the last window, per key (`pair:…` for a name from an address, `ip:…`,
+/// `user:…`).
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     failures: HashMap<String, VecDeque<DateTime<Utc>>>,
@@ -169,9 +177,18 @@ impl RateLimiter {
         })
     }
 
+    /// How many failures `key` is allowed.
+    fn limit(key: &str) -> usize {
+        if key.starts_with("pair:") {
+            MAX_FAILURES
+        } else {
+            MAX_SPREAD_FAILURES
+        }
+    }
+
     /// Whether any of `keys` has used up its failures.
     pub fn blocked(&self, keys: &[String], now: DateTime<Utc>) -> bool {
-        keys.iter().any(|k| self.recent(k, now) >= MAX_FAILURES)
+        keys.iter().any(|k| self.recent(k, now) >= Self::limit(k))
     }
 
     /// Counts a failed login against each of `keys`.
@@ -197,7 +214,7 @@ impl RateLimiter {
                 f.pop_front();
             }
             f.push_back(now);
-            while f.len() > MAX_FAILURES {
+            while f.len() > Self::limit(key) {
                 f.pop_front();
             }
         }
@@ -220,7 +237,12 @@ impl RateLimiter {
 
 /// The rate limiter's keys for a login from `ip` as `name`.
 pub fn limiter_keys(ip: std::net::IpAddr, name: &str) -> Vec<String> {
-    vec![format!("ip:{ip}"), format!("user:{}", bounded_name(name))]
+    let name = bounded_name(name);
+    vec![
+        format!("pair:{ip}|{name}"),
+        format!("ip:{ip}"),
+        format!("user:{name}"),
+    ]
 }
 
 /// A name as tried, bounded (it is logged).
@@ -477,7 +499,7 @@ pub async fn post_login(
     let name = field(&fields, "name").unwrap_or("").trim().to_string();
     let password = field(&fields, "password").unwrap_or("").to_string();
     let now = state.0.clock.now();
-    let keys = limiter_keys(peer.ip(), &name);
+    let keys = limiter_keys(state.0.security.proxies.client(peer.ip(), &headers), &name);
     if state.limiter().blocked(&keys, now) {
         return text(
             StatusCode::TOO_MANY_REQUESTS,
@@ -509,7 +531,9 @@ pub async fn post_login(
     .await;
     match outcome {
         Ok(Ok(LoginOutcome::In)) => {
-            state.limiter().succeed(&keys[1]);
+            // The name's failures are forgiven (from here and overall), not the address's.
+            state.limiter().succeed(&keys[0]);
+            state.limiter().succeed(&keys[2]);
             let mut r = (
                 StatusCode::SEE_OTHER,
                 [(header::LOCATION, "/requests")],
@@ -671,9 +695,10 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_in_fifteen_minutes_block_the_address_and_the_name() {
+    fn a_name_from_one_address_gets_five_tries_and_nobody_locks_out_the_rest() {
         let mut l = RateLimiter::default();
         let ip = "192.0.2.1".parse().unwrap();
+        let other: std::net::IpAddr = "198.51.100.9".parse().unwrap();
         let keys = limiter_keys(ip, "alice");
         for i in 0..5 {
             assert!(!l.blocked(&keys, t0()), "attempt {i}");
@@ -681,17 +706,35 @@ mod tests {
         }
         let now = t0() + Duration::minutes(5);
         assert!(l.blocked(&keys, now));
-        // The same address with another name, and the same name from elsewhere: blocked too.
-        assert!(l.blocked(&limiter_keys(ip, "bob"), now));
-        assert!(l.blocked(&limiter_keys("198.51.100.9".parse().unwrap(), "alice"), now));
-        assert!(!l.blocked(&limiter_keys("198.51.100.9".parse().unwrap(), "bob"), now));
+        // The same address with another name, and the same name from elsewhere: still free
+        // (one person's typos behind a shared proxy lock nobody else out).
+        assert!(!l.blocked(&limiter_keys(ip, "bob"), now));
+        assert!(!l.blocked(&limiter_keys(other, "alice"), now));
         // Fifteen minutes after the first failure, one slot is free again.
         assert!(l.blocked(&keys, t0() + Duration::minutes(14)));
         assert!(!l.blocked(&keys, t0() + Duration::minutes(15)));
-        // A success clears the name, not the address.
-        l.succeed(&keys[1]);
-        assert!(!l.blocked(&keys[1..], now));
-        assert!(l.blocked(&keys[..1], now));
+        // Spraying many names from one address, or one name from many: 30 at most.
+        let mut l = RateLimiter::default();
+        for i in 0..MAX_SPREAD_FAILURES {
+            l.fail(&limiter_keys(ip, &format!("n{i}")), now);
+        }
+        assert!(l.blocked(&limiter_keys(ip, "fresh"), now));
+        assert!(!l.blocked(&limiter_keys(other, "fresh"), now));
+        let mut l = RateLimiter::default();
+        for i in 0..MAX_SPREAD_FAILURES {
+            l.fail(
+                &limiter_keys(format!("203.0.113.{i}").parse().unwrap(), "alice"),
+                now,
+            );
+        }
+        assert!(l.blocked(&limiter_keys(other, "alice"), now));
+        // A success forgives the name, not the address.
+        let mut l = RateLimiter::default();
+        for i in 0..MAX_SPREAD_FAILURES {
+            l.fail(&limiter_keys(ip, &format!("n{i}")), now);
+        }
+        l.succeed(&limiter_keys(ip, "n1")[2]);
+        assert!(l.blocked(&limiter_keys(ip, "n1"), now));
     }
 
     #[test]
