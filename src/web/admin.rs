@@ -85,12 +85,26 @@ async fn admin_page(
         .await
 }
 
-/// `GET /admin`.
-pub async fn get(State(state): State<AppState>, user: RequireUser) -> Response {
+/// `GET /admin` (`?done=added|password|removed&name=NAME` after a change).
+pub async fn get(
+    State(state): State<AppState>,
+    user: RequireUser,
+    uri: axum::http::Uri,
+) -> Response {
     if let Err(r) = user.allow(&[UserRole::Admin]) {
         return r;
     }
-    page(admin_page(&state, &user, None).await)
+    let fields = parse_form(uri.query().unwrap_or("").as_bytes());
+    let name = field(&fields, "name").filter(|n| accounts::check_name(n).is_ok());
+    let notice = match (field(&fields, "done"), name) {
+        (Some("added"), Some(n)) => Some(format!("Added {n}.")),
+        (Some("password"), Some(n)) => {
+            Some(format!("Set a new password for {n}; their sessions ended."))
+        }
+        (Some("removed"), Some(n)) => Some(format!("Removed {n}; their sessions ended.")),
+        _ => None,
+    };
+    page(admin_page(&state, &user, notice.map(|t| ("done", t))).await)
 }
 
 /// What an admin asks for.
@@ -185,21 +199,28 @@ async fn apply(
             } => {
                 let role: UserRole = role.parse()?;
                 accounts::add_user(&mut store, &name, role, &password, &actor, now)?;
-                Ok(format!("Added {name} ({role})."))
+                Ok(("added", name))
             }
             Change::Password { name, password } => {
                 accounts::set_password(&mut store, &name, &password, &actor, now)?;
-                Ok(format!("Set a new password for {name}."))
+                Ok(("password", name))
             }
             Change::Remove { name } => {
                 accounts::remove_user(&mut store, &name, &actor, now)?;
-                Ok(format!("Removed {name}; their sessions end now."))
+                Ok(("removed", name))
             }
         }
     })
     .await;
     match done {
-        Ok(Ok(text)) => page(admin_page(&state, &user, Some(("done", text))).await),
+        // Post, redirect, get: a reload does not send the form again. The name passed the
+        // account checks (a-z, 0-9, `.`, `_`, `-`), so it goes into the query as it is.
+        Ok(Ok((what, name))) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/admin?done={what}&name={name}"))],
+            "303 See Other\n",
+        )
+            .into_response(),
         Ok(Err(AccountError::Other(e))) => {
             warn!(error = %format!("{e:#}"), "admin: a change failed");
             (

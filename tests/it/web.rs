@@ -944,8 +944,14 @@ fn admins_manage_accounts_in_the_console_and_others_may_not() {
         &root_session,
         &format!("{add}&csrf={csrf}"),
     );
-    assert_eq!(ok.status, 200, "{}", ok.body);
-    assert!(ok.body.contains("Added bob (security)."), "{}", ok.body);
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let shown = get_with(addr, ok.header("location").unwrap(), &root_session);
+    assert!(shown.body.contains("Added bob."), "{}", shown.body);
+    assert!(
+        shown.body.contains("<td>bob</td><td>security</td>"),
+        "{}",
+        shown.body
+    );
     let bob = sign_in(addr, "bob", "bob the security guy");
     assert_eq!(get_with(addr, "/admin", &bob).status, 403);
     // A new password for bob; the old one stops working.
@@ -955,7 +961,7 @@ fn admins_manage_accounts_in_the_console_and_others_may_not() {
         &root_session,
         &format!("password=a+new+long+password&csrf={csrf}"),
     );
-    assert_eq!(set.status, 200, "{}", set.body);
+    assert_eq!(set.status, 303, "{}", set.body);
     // The new password ends the sessions the old one opened.
     assert_eq!(get_with(addr, "/requests", &bob).status, 303);
     let bob = sign_in(addr, "bob", "a new long password");
@@ -974,7 +980,18 @@ fn admins_manage_accounts_in_the_console_and_others_may_not() {
         &root_session,
         &format!("csrf={csrf}"),
     );
-    assert_eq!(gone.status, 200, "{}", gone.body);
+    assert_eq!(gone.status, 303, "{}", gone.body);
+    assert_eq!(
+        gone.header("location"),
+        Some("/admin?done=removed&name=bob")
+    );
+    // The notice names only an account name as the checks allow one: nothing else shows.
+    let forged = get_with(
+        addr,
+        "/admin?done=added&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        &root_session,
+    );
+    assert!(!forged.body.contains("id=\"notice\""), "{}", forged.body);
     assert_eq!(get_with(addr, "/requests", &bob).status, 303);
     // All of it is in the log, with the admin as the actor.
     let log = get_with(addr, "/admin", &root_session).body;
