@@ -37,6 +37,7 @@ pub fn environment(pages: &[(&'static str, &'static str)]) -> minijinja::Environ
     // Every page escapes what it shows, whatever its name.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("minute", minute_of_rfc3339);
     let layout = ("layout.html", include_str!("assets/layout.html"));
     for (name, text) in std::iter::once(&layout).chain(pages) {
         if let Err(e) = env.add_template(name, text) {
@@ -45,6 +46,15 @@ pub fn environment(pages: &[(&'static str, &'static str)]) -> minijinja::Environ
         }
     }
     env
+}
+
+/// `2027-01-14T09:00:00+01:00` as people read it on the pages, `2027-01-14 09:00` (the zone
+/// is in the column's heading); anything else as it is.
+fn minute_of_rfc3339(s: String) -> String {
+    match chrono::DateTime::parse_from_rfc3339(&s) {
+        Ok(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => s,
+    }
 }
 
 static PAGES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(|| {

@@ -633,6 +633,12 @@ pub(crate) mod tests {
         assert!(html.contains("href=\"/requests/INT-0000000001\""), "{html}");
         assert!(html.contains("Contact 1") && html.contains("sec1@org1.example"));
         assert!(html.contains("1 approved window"), "{html}");
+        // Times as people read them: UTC, and the same in Zurich (an hour later in winter).
+        assert!(
+            html.contains("2026-11-26 07:00 – 2026-11-26 11:00")
+                && html.contains("2026-11-26 08:00 – 2026-11-26 12:00"),
+            "{html}"
+        );
         let asked = query(Some("192.0.2.1"), None, z, now());
         let html = render_lookup(&rs, "192.0.2.1", "", &asked, z, None)
             .unwrap()
