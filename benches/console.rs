@@ -102,6 +102,7 @@ fn record(n: usize) -> RequestRecord {
             problems: vec![],
         }],
         revision: 1,
+        accepted_class: None,
     }
 }
 

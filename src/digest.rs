@@ -434,6 +434,7 @@ mod tests {
             updated_at: t("2027-01-01T00:00:00Z"),
             history: Vec::new(),
             revision: 0,
+            accepted_class: None,
         }
     }
 

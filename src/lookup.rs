@@ -248,6 +248,7 @@ mod tests {
             updated_at: at,
             history: Vec::new(),
             revision: 0,
+            accepted_class: None,
         }
     }
 

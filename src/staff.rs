@@ -533,6 +533,7 @@ fn approve(
     let previous = r.accepted.clone();
     r.state = State::Accepted;
     r.accepted = Some(r.record.clone());
+    r.accepted_class = Some(r.test_class);
     if previous.is_some() {
         r.sequence += 1;
     }
@@ -614,6 +615,9 @@ fn reject(
             let delta = changes(&held, &r.record);
             r.record = held.clone();
             r.state = State::Accepted;
+            // The kind of test the security team holds, not the refused change's.
+            r.test_class = r.accepted_class.unwrap_or(r.test_class);
+            c.verdict.test_class = Some(r.test_class);
             c.verdict.request = held.clone();
             (Action::ChangeRejected, delta, Some(held))
         }

@@ -109,6 +109,7 @@ pub fn requests() -> Vec<RequestRecord> {
                     problems: Vec::new(),
                 }],
                 revision: 1,
+                accepted_class: None,
             }
         })
         .collect()

@@ -146,6 +146,10 @@ pub struct RequestRecord {
     /// after the request moved on, changes nothing.
     #[serde(default)]
     pub revision: u64,
+    /// The kind of test of what the security team holds (a change in review may be of
+    /// another kind); absent in records from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_class: Option<TestClass>,
 }
 
 impl RequestRecord {
@@ -320,7 +324,11 @@ fn first(c: &mut Checked, arrival: DateTime<Utc>) -> Step {
         updated_at: arrival,
         history: Vec::new(),
         revision: 0,
+        accepted_class: None,
     };
+    if r.accepted.is_some() {
+        r.accepted_class = Some(r.test_class);
+    }
     r.add_ids(v.message_id.as_deref());
     r.push_event(c, action, arrival, &[]);
     Step {
@@ -605,6 +613,9 @@ pub(crate) fn settle(
         r.test_class = f.test_class;
         r.zone = zone.label();
     }
+    if matches!(action, Action::Completed | Action::ChangeAccepted) {
+        r.accepted_class = Some(f.test_class);
+    }
     action
 }
 
@@ -738,6 +749,7 @@ mod tests {
             updated_at: t,
             history: Vec::new(),
             revision: 0,
+            accepted_class: None,
         }
     }
 

@@ -753,6 +753,7 @@ pub(crate) mod tests {
                 problems: vec!["sender not verified".into()],
             }],
             revision: 1,
+            accepted_class: None,
         }
     }
 
