@@ -1636,4 +1636,44 @@ mod tests {
         );
         assert!(got.unwrap_err().why().contains("not waiting"));
     }
+
+    #[test]
+    fn rejecting_a_broader_change_in_review_answers_with_the_kind_of_test_held() {
+        let mut w = world();
+        let (reference, _) = w.arrive(&notification("k1", true, WINDOW));
+        // A follow-up adding a host of the platform itself (a broader test) and a partner's
+        // shop the bank does not own: review.
+        let change = b"Authentication-Results: mx.amazee.io; dkim=pass header.d=alpinbank-example.ch; spf=pass smtp.mailfrom=alpinbank-example.ch; dmarc=pass header.from=alpinbank-example.ch\r\nFrom: Reto Hug <reto.hug@alpinbank-example.ch>\r\nTo: support@amazee.io\r\nSubject: Re: Penetration test demo portal\r\nDate: Sun, 10 Jan 2027 11:00:00 +0100\r\nMessage-ID: <k1-more@alpinbank-example.ch>\r\nIn-Reply-To: <k1@alpinbank-example.ch>\r\nReferences: <k1@alpinbank-example.ch>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease also add dashboard.amazee.io and shop.partner-example.net to the penetration test targets.\r\n\r\nReto\r\n";
+        let (_, d) = w.arrive(change);
+        assert_eq!(d.decision, "review");
+        let r = w.request(&reference);
+        assert_eq!(r.state, State::Review);
+        assert_eq!(r.test_class, crate::model::TestClass::Broad);
+        assert_eq!(r.accepted_class, Some(crate::model::TestClass::Standard));
+        let done = w
+            .act(
+                &reference,
+                Act::Reject {
+                    reason: "We do not test the platform's own dashboard on request.".into(),
+                    confirm_sender: false,
+                },
+            )
+            .unwrap();
+        assert_eq!(done.state, State::Accepted);
+        let r = w.request(&reference);
+        assert_eq!(r.test_class, crate::model::TestClass::Standard);
+        let reply = w
+            .queued()
+            .into_iter()
+            .rev()
+            .find(|p| p.role == Role::Reply)
+            .unwrap();
+        let body = text(&reply);
+        assert!(
+            body.contains("change not accepted") || body.contains("cannot accept the change"),
+            "{body}"
+        );
+        assert!(!body.contains("security test of the platform"), "{body}");
+        assert!(body.contains("security/penetration test"), "{body}");
+    }
 }
