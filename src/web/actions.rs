@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use super::AppState;
 use super::pages::{page, request_page};
-use super::session::{RequireUser, field, parse_form};
+use super::session::{RequireUser, field, parse_form, text};
 use crate::accounts::UserRole;
 use crate::config::Config;
 use crate::render::Templates;
@@ -32,15 +32,6 @@ pub struct Actions {
     pub config: Arc<Config>,
     pub templates: Arc<Templates>,
     pub kick: Arc<tokio::sync::Notify>,
-}
-
-fn text(status: StatusCode, body: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, super::TEXT)],
-        body.to_string(),
-    )
-        .into_response()
 }
 
 /// Reads the action `name` from the form, or says what is wrong with it.

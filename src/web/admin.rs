@@ -11,10 +11,13 @@ use serde::Serialize;
 use tracing::warn;
 
 use super::AppState;
-use super::pages::{Viewer, page, render};
-use super::session::{RequireUser, field, parse_form};
+use super::pages::{Viewer, minute, page, render};
+use super::session::{RequireUser, field, parse_form, text};
 use crate::accounts::{self, AccountError, UserRole};
 use crate::store::{Store, StoreReader};
+
+/// The answer when the store failed under a change.
+const NOTHING_CHANGED: &str = "500 Internal Server Error: nothing was changed; see the log\n";
 
 /// Action log entries shown.
 const MAX_LOG: u32 = 200;
@@ -34,10 +37,6 @@ struct LogView {
     kind: String,
     subject: String,
     detail: String,
-}
-
-fn minute(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// Renders the admin page for `user`, with `notice` (`done`/`refused`, text) on top.
@@ -153,7 +152,7 @@ pub async fn post_user(
         },
         "remove" => Change::Remove { name },
         _ => {
-            return (StatusCode::NOT_FOUND, "404 Not Found: no such action\n").into_response();
+            return text(StatusCode::NOT_FOUND, "404 Not Found: no such action\n");
         }
     };
     apply(state, user, &fields, change).await
@@ -169,12 +168,10 @@ async fn apply(
         return r;
     }
     if !user.csrf_ok(field(fields, "csrf")) {
-        return (
+        return text(
             StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, super::TEXT)],
             "403 Forbidden: the form's security token is missing or wrong; load the page again\n",
-        )
-            .into_response();
+        );
     }
     if let Change::Remove { name } = &change
         && *name == user.name
@@ -223,20 +220,12 @@ async fn apply(
             .into_response(),
         Ok(Err(AccountError::Other(e))) => {
             warn!(error = %format!("{e:#}"), "admin: a change failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "500 Internal Server Error: nothing was changed; see the log\n",
-            )
-                .into_response()
+            text(StatusCode::INTERNAL_SERVER_ERROR, NOTHING_CHANGED)
         }
         Ok(Err(e)) => refused(&state, &user, e.to_string()).await,
         Err(e) => {
             warn!(error = %e, "admin: a change stopped");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "500 Internal Server Error: nothing was changed; see the log\n",
-            )
-                .into_response()
+            text(StatusCode::INTERNAL_SERVER_ERROR, NOTHING_CHANGED)
         }
     }
 }

@@ -18,7 +18,7 @@ use serde::Serialize;
 use tracing::warn;
 
 use super::AppState;
-use super::pages::Viewer;
+use super::pages::{Viewer, minute};
 use super::security::{open_windows, render, server_error};
 use super::session::{RequireUser, field, parse_form};
 use crate::conversation::RequestRecord;
@@ -227,10 +227,6 @@ struct TokenView {
     last_used: String,
     active: bool,
     revoked: String,
-}
-
-fn minute(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn token_view(t: &TokenRow) -> TokenView {

@@ -236,7 +236,8 @@ pub fn select<'a>(
     out.into_iter().map(|(r, _)| r).collect()
 }
 
-fn minute(t: DateTime<Utc>) -> String {
+/// A time as the pages show it, to the minute (`2027-01-14 09:00`).
+pub(super) fn minute(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 

@@ -21,7 +21,7 @@ use tracing::warn;
 
 use super::AppState;
 use super::held::Held;
-use super::pages::Viewer;
+use super::pages::{Viewer, minute};
 use super::proxy::TrustedProxies;
 use super::session::{RequireUser, field, parse_form};
 use crate::accounts::UserRole;
@@ -183,10 +183,6 @@ pub fn calendar(requests: &[RequestRecord], now: DateTime<Utc>, zone: Tz) -> Cal
         }
     }
     c
-}
-
-fn minute(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The first [`MAX_LISTED`] items and how many more there are.

@@ -338,7 +338,8 @@ fn to_login() -> Response {
         .into_response()
 }
 
-fn text(status: StatusCode, body: impl Into<String>) -> Response {
+/// A plain-text answer (refusals, errors).
+pub(super) fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (status, [(header::CONTENT_TYPE, super::TEXT)], body.into()).into_response()
 }
 
