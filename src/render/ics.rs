@@ -38,23 +38,12 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Ent
         "CALSCALE:GREGORIAN".into(),
         format!("METHOD:{}", if cancel { "CANCEL" } else { "PUBLISH" }),
     ];
-    // The sender's text, cleaned and bounded as in every other output.
-    let contact = [&r.contact.name, &r.contact.email, &r.contact.phone]
-        .iter()
-        .filter_map(|x| x.as_deref())
-        .map(|x| clean::one_line(x, clean::ITEM_CHARS))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let ips = clean::list(
-        r.originating_ips.iter().map(ToString::to_string),
-        MAX_LISTED,
-    )
-    .join(", ");
-    let targets = clean::list(r.targets.iter().cloned(), MAX_LISTED).join(", ");
-    let scope = r.scope.as_deref().map_or_else(
-        || "(not stated)".into(),
-        |s| clean::one_line(s, clean::FIELD_CHARS),
-    );
+    let Described {
+        contact,
+        ips,
+        targets,
+        scope,
+    } = Described::of(r);
     let from = v.from.as_deref().map_or_else(
         || "(unknown)".into(),
         |f| clean::one_line(f, clean::ITEM_CHARS),
@@ -115,9 +104,46 @@ pub fn calendar(v: &Verdict, own_domain: &str, stamp: DateTime<Utc>, entry: &Ent
         }
     }
     lines.push("END:VCALENDAR".into());
+    folded(&lines)
+}
+
+/// A request's items as a calendar entry describes them: the sender's text, cleaned and
+/// bounded as in every other output. The security forward and the calendar feed both use it.
+pub struct Described {
+    pub contact: String,
+    pub ips: String,
+    pub targets: String,
+    pub scope: String,
+}
+
+impl Described {
+    pub fn of(r: &Request) -> Described {
+        Described {
+            contact: [&r.contact.name, &r.contact.email, &r.contact.phone]
+                .iter()
+                .filter_map(|x| x.as_deref())
+                .map(|x| clean::one_line(x, clean::ITEM_CHARS))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ips: clean::list(
+                r.originating_ips.iter().map(ToString::to_string),
+                MAX_LISTED,
+            )
+            .join(", "),
+            targets: clean::list(r.targets.iter().cloned(), MAX_LISTED).join(", "),
+            scope: r.scope.as_deref().map_or_else(
+                || "(not stated)".into(),
+                |s| clean::one_line(s, clean::FIELD_CHARS),
+            ),
+        }
+    }
+}
+
+/// `lines` as a calendar file: each folded at 75 octets, CRLF-terminated.
+pub fn folded(lines: &[String]) -> String {
     let mut out = String::new();
     for l in lines {
-        fold(&l, &mut out);
+        fold(l, &mut out);
     }
     out
 }

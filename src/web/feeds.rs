@@ -57,23 +57,12 @@ pub fn feed_calendar(
         .take(MAX_FEED_EVENTS)
     {
         let r = s.request;
-        let h = s.held;
-        let contact = [&h.contact.name, &h.contact.email, &h.contact.phone]
-            .iter()
-            .filter_map(|x| x.as_deref())
-            .map(|x| clean::one_line(x, clean::ITEM_CHARS))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let ips = clean::list(
-            h.originating_ips.iter().map(ToString::to_string),
-            MAX_LISTED,
-        )
-        .join(", ");
-        let targets = clean::list(h.targets.iter().cloned(), MAX_LISTED).join(", ");
-        let scope = h.scope.as_deref().map_or_else(
-            || "(not stated)".into(),
-            |x| clean::one_line(x, clean::FIELD_CHARS),
-        );
+        let ics::Described {
+            contact,
+            ips,
+            targets,
+            scope,
+        } = ics::Described::of(s.held);
         let link = format!("{console}/requests/{}", r.reference);
         lines.push("BEGIN:VEVENT".into());
         lines.push(format!(
@@ -110,11 +99,7 @@ pub fn feed_calendar(
         lines.push("END:VEVENT".into());
     }
     lines.push("END:VCALENDAR".into());
-    let mut out = String::new();
-    for l in lines {
-        ics::fold(&l, &mut out);
-    }
-    out
+    ics::folded(&lines)
 }
 
 /// The console's plain 404, the same for every token that opens nothing.
