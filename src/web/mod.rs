@@ -245,6 +245,8 @@ impl AppState {
 
 /// The console's routes, behind [`guard`].
 pub fn router(state: AppState) -> Router {
+    // Every form is small: a larger body is refused before any handler reads it.
+    let form = || axum::extract::DefaultBodyLimit::max(session::MAX_FORM_BYTES);
     Router::new()
         .route("/", get(index))
         .route("/healthz", get(healthz))
@@ -253,16 +255,11 @@ pub fn router(state: AppState) -> Router {
         .route("/static/intake.css", get(css))
         .route(
             "/login",
-            get(session::get_login).post(session::post_login).layer(
-                axum::extract::DefaultBodyLimit::max(session::MAX_FORM_BYTES),
-            ),
+            get(session::get_login)
+                .post(session::post_login)
+                .layer(form()),
         )
-        .route(
-            "/logout",
-            post(session::post_logout).layer(axum::extract::DefaultBodyLimit::max(
-                session::MAX_FORM_BYTES,
-            )),
-        )
+        .route("/logout", post(session::post_logout).layer(form()))
         .route("/requests", get(pages::list))
         .route("/requests/{reference}", get(pages::request))
         .route(
@@ -272,32 +269,18 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/admin", get(admin::get))
-        .route(
-            "/admin/users",
-            post(admin::post_add).layer(axum::extract::DefaultBodyLimit::max(
-                session::MAX_FORM_BYTES,
-            )),
-        )
+        .route("/admin/users", post(admin::post_add).layer(form()))
         .route(
             "/admin/users/{name}/{what}",
-            post(admin::post_user).layer(axum::extract::DefaultBodyLimit::max(
-                session::MAX_FORM_BYTES,
-            )),
+            post(admin::post_user).layer(form()),
         )
         .route("/calendar", get(security::calendar_page))
         .route("/lookup", get(security::lookup_page))
         .route("/account", get(feeds::account))
-        .route(
-            "/account/tokens",
-            post(feeds::create_token).layer(axum::extract::DefaultBodyLimit::max(
-                session::MAX_FORM_BYTES,
-            )),
-        )
+        .route("/account/tokens", post(feeds::create_token).layer(form()))
         .route(
             "/account/tokens/{id}/revoke",
-            post(feeds::revoke_token).layer(axum::extract::DefaultBodyLimit::max(
-                session::MAX_FORM_BYTES,
-            )),
+            post(feeds::revoke_token).layer(form()),
         )
         .route("/feeds/{file}", get(feeds::feed))
         .route("/api/v1/lookup", get(api::lookup))
