@@ -64,6 +64,36 @@ fn sample(metrics: &str, series: &str) -> f64 {
     values[0]
 }
 
+/// Messages decided so far, by the `/metrics` text.
+fn decided(metrics: &str) -> f64 {
+    ["accept", "reject", "review", "ignore"]
+        .iter()
+        .map(|d| {
+            sample(
+                metrics,
+                &format!("intake_decisions_total{{decision=\"{d}\"}}"),
+            )
+        })
+        .sum()
+}
+
+/// Waits until the console at `addr` counts `n` messages decided.
+fn wait_decided(addr: SocketAddr, n: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let m = get(addr, "/metrics", "localhost");
+        if decided(&m.body) >= n as f64 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not decided in time:\n{}",
+            m.body
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn watch_serves_health_readiness_and_metrics_and_refuses_other_hosts() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -123,15 +153,7 @@ fn watch_serves_health_readiness_and_metrics_and_refuses_other_hosts() {
     let metrics = loop {
         let m = get(addr, "/metrics", "localhost");
         assert_eq!(m.status, 200, "{}", m.body);
-        let decided: f64 = ["accept", "reject", "review", "ignore"]
-            .iter()
-            .map(|d| {
-                sample(
-                    &m.body,
-                    &format!("intake_decisions_total{{decision=\"{d}\"}}"),
-                )
-            })
-            .sum();
+        let decided = decided(&m.body);
         let sent: f64 = ["reply", "security", "staff"]
             .iter()
             .map(|r| {
@@ -391,28 +413,7 @@ fn the_console_signs_in_lists_requests_shows_one_escaped_and_limits_logins() {
     add_user(&cfg, "alice", "staff", password);
     let (_running, addr, lines) = start_watch(&cfg);
     // All five messages decided.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let m = get(addr, "/metrics", "localhost");
-        let decided: f64 = ["accept", "reject", "review", "ignore"]
-            .iter()
-            .map(|d| {
-                sample(
-                    &m.body,
-                    &format!("intake_decisions_total{{decision=\"{d}\"}}"),
-                )
-            })
-            .sum();
-        if decided >= 5.0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not decided in time:\n{}",
-            m.body
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_decided(addr, 5, Duration::from_secs(30));
 
     // Not signed in: to the login page.
     let anon = get(addr, "/requests", "localhost");
@@ -1065,28 +1066,7 @@ fn console_with(
         add_user(&cfg, name, role, PASSWORD);
     }
     let (running, addr, lines) = start_watch(&cfg);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let m = get(addr, "/metrics", "localhost");
-        let decided: f64 = ["accept", "reject", "review", "ignore"]
-            .iter()
-            .map(|d| {
-                sample(
-                    &m.body,
-                    &format!("intake_decisions_total{{decision=\"{d}\"}}"),
-                )
-            })
-            .sum();
-        if decided >= mails.len() as f64 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not decided in time:\n{}",
-            m.body
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_decided(addr, mails.len(), Duration::from_secs(60));
     Console {
         addr,
         cfg,
