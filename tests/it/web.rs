@@ -111,38 +111,9 @@ fn watch_serves_health_readiness_and_metrics_and_refuses_other_hosts() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args(["watch", "--config", cfg.to_str().unwrap()])
-        .current_dir(root)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut running = Running(child);
-    // Every log line goes to the test through a channel; the reader keeps the pipe drained.
-    let (tx, lines) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut running, addr, lines) = start_watch(&cfg);
+    // The lines after the console's: what the stop below says.
     let mut log = Vec::new();
-    let addr: SocketAddr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no 'web console listening' line:\n{}", log.join("\n")));
-        log.push(line.clone());
-        if line.contains("web console listening") {
-            let at = line.split("addr=").nth(1).unwrap();
-            break at.split_whitespace().next().unwrap().parse().unwrap();
-        }
-    };
     let host = addr.to_string();
 
     let health = get(addr, "/healthz", &host);
