@@ -206,37 +206,18 @@ impl AppState {
     /// Counts from the store, on a blocking thread; `None` (and a warning) when the store
     /// cannot be read.
     async fn store_counts(&self) -> Option<metrics::StoreCounts> {
-        let state = self.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let mut slot = state
-                .0
-                .reader
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if slot.is_none() {
-                *slot = Some(StoreReader::open(&state.0.store_path)?);
-            }
-            let reader = slot.as_ref().context("the store reader")?;
-            let counts = (|| {
-                Ok::<_, anyhow::Error>(metrics::StoreCounts {
+        let read = self
+            .read(|reader| {
+                Ok(metrics::StoreCounts {
                     outbox_queue: reader.unsent_count()?,
                     requests: reader.requests_by_state()?,
                 })
-            })();
-            if counts.is_err() {
-                *slot = None;
-            }
-            counts
-        })
-        .await;
+            })
+            .await;
         match read {
-            Ok(Ok(c)) => Some(c),
-            Ok(Err(e)) => {
-                warn!(error = %format!("{e:#}"), "metrics: cannot read the store");
-                None
-            }
+            Ok(c) => Some(c),
             Err(e) => {
-                warn!(error = %e, "metrics: the store read stopped");
+                warn!(error = %format!("{e:#}"), "metrics: cannot read the store");
                 None
             }
         }
