@@ -26,7 +26,6 @@ use intake::clock::{Clock, FixedClock};
 use intake::conversation::{Action, Event, RequestRecord, State};
 use intake::metrics::Metrics;
 use intake::model::{Contact, Decision, Request, TestClass, Window};
-use intake::store::{Identity, Record, Store};
 use intake::tokens::{self, TokenKind};
 use intake::web::api::lookup_json;
 use intake::web::feeds::feed_calendar;
@@ -189,34 +188,7 @@ fn api(c: &mut Criterion) {
     // The store: the requests, a user and an API token.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("intake.sqlite3");
-    let mut store = Store::open_shared(&path).unwrap();
-    store.begin_batch().unwrap();
-    for (i, r) in rs.iter().enumerate() {
-        let identity = Identity {
-            folder: "INBOX".into(),
-            uidvalidity: 1,
-            uid: i as u64,
-            message_id: Some(r.message_ids[0].clone()),
-            content_hash: format!("{i:064x}"),
-        };
-        store
-            .record(
-                &Record {
-                    identity: &identity,
-                    sender: Some(&r.sender),
-                    arrival: r.created_at,
-                    decision: "accept",
-                    rules_version: "bench",
-                    verdict_json: "{}",
-                    raw: None,
-                    request: Some(r),
-                },
-                &[],
-                r.created_at,
-            )
-            .unwrap();
-    }
-    store.commit_batch().unwrap();
+    let mut store = common::store_with(&path, &rs);
     store
         .add_user(
             "sec",

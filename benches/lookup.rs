@@ -14,7 +14,6 @@ use chrono::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use intake::conversation::State;
 use intake::lookup::{lookup, parse_net};
-use intake::store::{Identity, Record, Store};
 use ipnet::IpNet;
 
 use common::requests;
@@ -58,34 +57,7 @@ fn bench(c: &mut Criterion) {
 
     // What `intake lookup` does before the scan: the held requests from the store.
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open_shared(&dir.path().join("intake.sqlite3")).unwrap();
-    store.begin_batch().unwrap();
-    for (i, r) in rs.iter().enumerate() {
-        let identity = Identity {
-            folder: "INBOX".into(),
-            uidvalidity: 1,
-            uid: i as u64,
-            message_id: Some(r.message_ids[0].clone()),
-            content_hash: format!("{i:064x}"),
-        };
-        store
-            .record(
-                &Record {
-                    identity: &identity,
-                    sender: Some(&r.sender),
-                    arrival: r.created_at,
-                    decision: "accept",
-                    rules_version: "bench",
-                    verdict_json: "{}",
-                    raw: None,
-                    request: Some(r),
-                },
-                &[],
-                r.created_at,
-            )
-            .unwrap();
-    }
-    store.commit_batch().unwrap();
+    let store = common::store_with(&dir.path().join("intake.sqlite3"), &rs);
     let mut g = c.benchmark_group("store");
     g.sample_size(10);
     g.bench_function("load 10,000 held requests", |b| {

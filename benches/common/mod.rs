@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use intake::conversation::{Action, Event, RequestRecord, State};
 use intake::model::{Contact, Decision, Request, TestClass, Window};
+use intake::store::{Identity, Record, Store};
 use ipnet::IpNet;
 
 /// How many requests (and windows) the benchmarks hold.
@@ -113,4 +114,37 @@ pub fn requests() -> Vec<RequestRecord> {
             }
         })
         .collect()
+}
+
+/// A store at `path` holding `rs`, each recorded as an accepted message would record it.
+pub fn store_with(path: &std::path::Path, rs: &[RequestRecord]) -> Store {
+    let mut store = Store::open_shared(path).unwrap();
+    store.begin_batch().unwrap();
+    for (i, r) in rs.iter().enumerate() {
+        let identity = Identity {
+            folder: "INBOX".into(),
+            uidvalidity: 1,
+            uid: i as u64,
+            message_id: Some(r.message_ids[0].clone()),
+            content_hash: format!("{i:064x}"),
+        };
+        store
+            .record(
+                &Record {
+                    identity: &identity,
+                    sender: Some(&r.sender),
+                    arrival: r.created_at,
+                    decision: "accept",
+                    rules_version: "bench",
+                    verdict_json: "{}",
+                    raw: None,
+                    request: Some(r),
+                },
+                &[],
+                r.created_at,
+            )
+            .unwrap();
+    }
+    store.commit_batch().unwrap();
+    store
 }
