@@ -302,7 +302,7 @@ pub fn compose(
 }
 
 /// A verdict carrying a request's accepted record, for the calendar writer.
-fn verdict_of(r: &RequestRecord) -> Verdict {
+pub(crate) fn verdict_of(r: &RequestRecord) -> Verdict {
     Verdict {
         file: None,
         message_id: None,

@@ -545,27 +545,8 @@ mod tests {
     fn the_uid_is_the_one_the_security_forward_uses() {
         let r = window_request(7, RState::Accepted, 20, 30);
         let feed = feed_calendar(std::slice::from_ref(&r), now(), "amazee.io", "http://x");
-        let v = crate::model::Verdict {
-            file: None,
-            message_id: None,
-            from: Some(r.sender.clone()),
-            received: None,
-            kind: crate::model::Kind::TestNotification,
-            decision: crate::model::Decision::Accept,
-            test_class: Some(r.test_class),
-            required_notice_days: None,
-            notice_days: None,
-            missing: Vec::new(),
-            problems: Vec::new(),
-            request: r.accepted.clone().unwrap(),
-            reference: r.reference.clone(),
-            subject: String::new(),
-            warnings: Vec::new(),
-            customer_zone: r.zone.clone(),
-            reason: None,
-            rules_version: String::new(),
-            sender_verified: true,
-        };
+        // The verdict the forward and the digest build their calendar from.
+        let v = crate::digest::verdict_of(&r);
         let forward = ics::calendar(&v, "amazee.io", now(), &ics::Entry::FIRST);
         let uid = |s: &str| {
             unfolded(s)
