@@ -326,7 +326,8 @@ fn run(
             Act::Approve { .. } => "approved",
             Act::Reject { .. } => "rejected",
             Act::Correct { .. } => "corrected",
-            Act::Cancel { .. } | Act::Resend { .. } => "cancelled",
+            Act::Cancel { .. } => "cancelled",
+            Act::Resend { .. } => "resent",
         },
         overridden: Vec::new(),
     };
@@ -337,7 +338,8 @@ fn run(
         Act::Correct { item, value, .. } => correct(
             &mut c, r, &note, *item, value, config, &latest, verified, now,
         ),
-        Act::Resend { .. } => unreachable_resend(),
+        // Handled above, before the request is touched.
+        Act::Resend { .. } => Err(Refused::Invalid("A resend changes no request.".into())),
     };
     let step = match step {
         Ok(s) => s,
@@ -388,11 +390,6 @@ fn run(
         queued: outgoing.iter().map(|o| (o.role, o.to.clone())).collect(),
         said,
     }))
-}
-
-/// `Resend` is handled before the request is touched.
-fn unreachable_resend() -> Result<Step, Refused> {
-    Err(Refused::Invalid("A resend changes no request.".into()))
 }
 
 /// One sentence on what happened, for the person who acted.
